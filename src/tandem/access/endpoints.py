@@ -1,0 +1,136 @@
+"""Auth, the current user, organisations and people (JSON API)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tandem.access import scope
+from tandem.access import service as access_service
+from tandem.access.models import Organisation, OrgKind, Role, User
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.pagination import decode_cursor, encode_cursor
+from tandem.schemas import Strict, TokenRequest, TokenResponse
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    organisation_id: uuid.UUID
+    roles: list[Role]
+    email: str | None = None
+    active: bool
+
+
+class MeOut(UserOut):
+    organisation_name: str
+    organisation_kind: OrgKind
+
+
+class OrganisationOut(BaseModel):
+    id: uuid.UUID
+    kind: OrgKind
+    name: str
+    name_en: str | None = None
+    region: str | None = None
+    active: bool
+
+
+class OrganisationPage(BaseModel):
+    items: list[OrganisationOut]
+    next: str | None = None
+
+
+class UserCreate(Strict):
+    username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._]+$")]
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+    roles: Annotated[list[Role], Field(min_length=1)]
+    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    organisation_id: uuid.UUID | None = None
+
+
+def user_out(u: User) -> UserOut:
+    return UserOut(id=u.id, username=u.username, display_name=u.display_name,
+                   organisation_id=u.organisation_id, roles=sorted(u.roles), email=u.email, active=u.active)
+
+
+def org_out(o: Organisation) -> OrganisationOut:
+    return OrganisationOut(id=o.id, kind=o.kind, name=o.name, name_en=o.name_en, region=o.region,
+                           active=o.active)
+
+
+@router.post("/auth/token", response_model=TokenResponse,
+             responses={401: {"description": "Wrong username or password"}, 429: {"description": "Throttled"}})
+def issue_token(body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep,
+                clock: ClockDep) -> TokenResponse | JSONResponse:
+    """Exchange username and password for a bearer token (failed attempts are rate-limited)."""
+    client = request.client.host if request.client else None
+    result = access_service.authenticate(session, settings, body.username, body.password,
+                                         client=client, now=clock.now())
+    if result.throttled:
+        return JSONResponse({"error": {"code": "auth.rate_limited",
+                                       "message": "Too many attempts; try again later."}}, 429,
+                            headers={"Retry-After": str(settings.login_window_seconds)})
+    if result.user is None:
+        # Return (not raise) so the failure counter commits.
+        return JSONResponse({"error": {"code": "auth.invalid_credentials",
+                                       "message": "Wrong username or password."}}, 401)
+    token, row = access_service.issue_token(session, settings, result.user, now=clock.now())
+    return TokenResponse(access_token=token, expires_at=row.expires_at)
+
+
+@router.get("/me", response_model=MeOut)
+def me(actor: ActorDep, session: SessionDep) -> MeOut:
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    return MeOut(**user_out(user).model_dump(), organisation_name=actor.org_name,
+                 organisation_kind=actor.org_kind)
+
+
+@router.get("/organisations", response_model=OrganisationPage)
+def list_organisations(actor: ActorDep, session: SessionDep,
+                       kind: OrgKind | None = None, cursor: str | None = None,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> OrganisationPage:
+    stmt = scope.visible_organisations(actor).order_by(Organisation.name, Organisation.id)
+    if kind is not None:
+        stmt = stmt.where(Organisation.kind == kind)
+    after = decode_cursor(cursor)
+    if after:
+        stmt = stmt.where(Organisation.name > str(after[0]))
+    rows = list(session.execute(stmt.limit(limit + 1)).scalars())
+    nxt = encode_cursor([rows[limit - 1].name]) if len(rows) > limit else None
+    return OrganisationPage(items=[org_out(o) for o in rows[:limit]], next=nxt)
+
+
+@router.get("/organisations/{org_id}", response_model=OrganisationOut,
+            responses={404: {"description": "Not found"}})
+def get_organisation(org_id: str, actor: ActorDep, session: SessionDep) -> OrganisationOut:
+    return org_out(scope.get_organisation(session, actor, org_id))
+
+
+@router.get("/organisations/{org_id}/users", response_model=list[UserOut],
+            responses={404: {"description": "Not found"}})
+def list_people(org_id: str, actor: ActorDep, session: SessionDep) -> list[UserOut]:
+    org = scope.get_organisation(session, actor, org_id)
+    return [user_out(u) for u in access_service.users_of(session, actor, org.id)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201,
+             responses={403: {"description": "Not allowed"}, 409: {"description": "Taken"}})
+def create_user(body: UserCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+                clock: ClockDep) -> UserOut:
+    user = access_service.create_user_as(
+        session, settings, actor, organisation_id=body.organisation_id or actor.org_id,
+        username=body.username, display_name=body.display_name, password=body.password,
+        roles=body.roles, at=clock.now(), email=body.email)
+    return user_out(user)
+
+

@@ -1,0 +1,167 @@
+"""THE access chokepoint (访问控制): every read of a party-scoped object starts here.
+
+``visible_*`` return a ``Select`` already filtered to what the actor may see; ``get_*`` fetch and
+check in one step and raise :class:`NotFound` for both "does not exist" and "not yours", so the two
+are indistinguishable (same status, same body).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation, OrgKind
+from tandem.kit.errors import NotFound
+from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, ExpertShare, Insured, Visibility
+from tandem.policy.models import Policy
+
+K = OrgKind
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def visible_policies(actor: Actor) -> Select[tuple[Policy]]:
+    stmt = select(Policy)
+    match actor.org_kind:
+        case K.PLATFORM:
+            cond: Any = true()
+        case K.BROKER:
+            cond = Policy.broker_id == actor.org_id
+        case K.INSURER:
+            cond = Policy.insurer_id == actor.org_id
+        case K.INSURED:
+            cond = Policy.insured_id == actor.org_id
+        case K.ADJUSTER_FIRM:
+            cond = Policy.designated_adjuster_id.in_(
+                select(Adjuster.id).where(Adjuster.firm_id == actor.org_id))
+        case _:
+            cond = false()
+    return stmt.where(cond)
+
+
+def visible_organisations(actor: Actor) -> Select[tuple[Organisation]]:
+    if actor.org_kind in (K.PLATFORM, K.BROKER, K.SUPERVISION):
+        return select(Organisation)
+    if actor.org_kind == K.INSURER:
+        # Insurers appoint their own adjusters, so they see the filed firms too.
+        return select(Organisation).where(or_(Organisation.id == actor.org_id,
+                                              Organisation.kind == K.ADJUSTER_FIRM))
+    return select(Organisation).where(Organisation.id == actor.org_id)
+
+
+def visible_adjusters(actor: Actor) -> Select[tuple[Adjuster]]:
+    """The adjuster register: brokers, insurers, supervision and admins see it all; a firm its own."""
+    if actor.org_kind in (K.PLATFORM, K.BROKER, K.INSURER, K.SUPERVISION):
+        return select(Adjuster)
+    if actor.org_kind == K.ADJUSTER_FIRM:
+        return select(Adjuster).where(Adjuster.firm_id == actor.org_id)
+    return select(Adjuster).where(false())
+
+
+def visible_firms(actor: Actor) -> Select[tuple[AdjusterFirm]]:
+    if actor.org_kind in (K.PLATFORM, K.BROKER, K.INSURER, K.SUPERVISION):
+        return select(AdjusterFirm)
+    if actor.org_kind == K.ADJUSTER_FIRM:
+        return select(AdjusterFirm).where(AdjusterFirm.organisation_id == actor.org_id)
+    return select(AdjusterFirm).where(false())
+
+
+def visible_blacklist(actor: Actor) -> Select[tuple[BlacklistEntry]]:
+    """A broker sees its own list; a firm sees the entries against itself or its adjusters."""
+    stmt = select(BlacklistEntry)
+    if actor.org_kind == K.PLATFORM:
+        return stmt
+    if actor.org_kind == K.BROKER:
+        return stmt.where(BlacklistEntry.broker_id == actor.org_id)
+    if actor.org_kind == K.ADJUSTER_FIRM:
+        return stmt.where(or_(BlacklistEntry.firm_id == actor.org_id,
+                              BlacklistEntry.adjuster_id.in_(
+                                  select(Adjuster.id).where(Adjuster.firm_id == actor.org_id))))
+    return stmt.where(false())
+
+
+def visible_insureds(actor: Actor) -> Select[tuple[Insured]]:
+    stmt = select(Insured)
+    match actor.org_kind:
+        case K.PLATFORM:
+            return stmt
+        case K.BROKER:
+            return stmt.where(Insured.broker_id == actor.org_id)
+        case K.INSURED:
+            return stmt.where(Insured.organisation_id == actor.org_id)
+        case K.INSURER:
+            return stmt.where(Insured.organisation_id.in_(
+                select(Policy.insured_id).where(Policy.insurer_id == actor.org_id)))
+        case _:
+            return stmt.where(false())
+
+
+def visible_experts(actor: Actor) -> Select[tuple[Expert]]:
+    """Own pool, plus experts shared with all partners or with this organisation by name."""
+    stmt = select(Expert)
+    if actor.org_kind == K.PLATFORM:
+        return stmt
+    if actor.org_kind not in (K.BROKER, K.ADJUSTER_FIRM):
+        return stmt.where(false())
+    return stmt.where(or_(
+        Expert.owner_id == actor.org_id,
+        Expert.visibility == Visibility.PARTNERS,
+        (Expert.visibility == Visibility.NAMED) & Expert.id.in_(
+            select(ExpertShare.expert_id).where(ExpertShare.organisation_id == actor.org_id)),
+    ))
+
+
+def _get(session: Session, stmt: Select[Any], pk: Any, ident: Any) -> Any:
+    key = _as_uuid(ident)
+    if key is None:
+        raise NotFound()
+    obj = session.execute(stmt.where(pk == key)).unique().scalar_one_or_none()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def get_policy(session: Session, actor: Actor, policy_id: Any) -> Policy:
+    result: Policy = _get(session, visible_policies(actor), Policy.id, policy_id)
+    return result
+
+
+def get_organisation(session: Session, actor: Actor, org_id: Any) -> Organisation:
+    result: Organisation = _get(session, visible_organisations(actor), Organisation.id, org_id)
+    return result
+
+
+def get_adjuster(session: Session, actor: Actor, adjuster_id: Any) -> Adjuster:
+    result: Adjuster = _get(session, visible_adjusters(actor), Adjuster.id, adjuster_id)
+    return result
+
+
+def get_firm(session: Session, actor: Actor, firm_id: Any) -> AdjusterFirm:
+    result: AdjusterFirm = _get(session, visible_firms(actor), AdjusterFirm.organisation_id, firm_id)
+    return result
+
+
+def get_blacklist_entry(session: Session, actor: Actor, entry_id: Any) -> BlacklistEntry:
+    result: BlacklistEntry = _get(session, visible_blacklist(actor), BlacklistEntry.id, entry_id)
+    return result
+
+
+def get_insured(session: Session, actor: Actor, org_id: Any) -> Insured:
+    result: Insured = _get(session, visible_insureds(actor), Insured.organisation_id, org_id)
+    return result
+
+
+def get_expert(session: Session, actor: Actor, expert_id: Any) -> Expert:
+    result: Expert = _get(session, visible_experts(actor), Expert.id, expert_id)
+    return result

@@ -1,0 +1,183 @@
+"""Users, passwords (argon2id), API tokens, browser sessions and login throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tandem.access.actor import Actor
+from tandem.access.models import ROLES_BY_KIND, ApiToken, LoginThrottle, Organisation, Role, User, UserRole
+from tandem.access.permissions import Perm
+from tandem.audit import service as audit
+from tandem.config import Settings
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost,
+                          parallelism=settings.argon2_parallelism)
+
+
+_DUMMY: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash(ph: PasswordHasher) -> str:
+    key = (ph.time_cost, ph.memory_cost, ph.parallelism)
+    if key not in _DUMMY:
+        _DUMMY[key] = ph.hash(secrets.token_hex(8))
+    return _DUMMY[key]
+
+
+def create_user(session: Session, settings: Settings, *, organisation: Organisation, username: str,
+                display_name: str, password: str, roles: list[Role], at: dt.datetime,
+                actor: audit.ActorRef = audit.SYSTEM, email: str | None = None,
+                phone: str | None = None) -> User:
+    """Create a user of one organisation with roles that organisation's kind may hold."""
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
+        raise InvalidInput("Invalid username.", fields={"username": "letters, digits, . and _ only"})
+    if len(password) < 8:
+        raise InvalidInput("Password too short.", fields={"password": "at least 8 characters"})
+    if not roles:
+        raise InvalidInput("At least one role is required.", fields={"roles": "at least one role"})
+    allowed = ROLES_BY_KIND[organisation.kind]
+    bad = [r.value for r in roles if r not in allowed]
+    if bad:
+        raise InvalidInput("Role not allowed for this organisation.",
+                           fields={"roles": f"not allowed for {organisation.kind.value}: {', '.join(bad)}"})
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict("Username already taken.", fields={"username": "already taken"})
+    user = User(organisation_id=organisation.id, username=username, display_name=display_name,
+                password_hash=hasher(settings).hash(password), created_at=at, email=email, phone=phone)
+    user.organisation = organisation
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, action="user.created", entity_type="user", entity_id=user.id, at=at,
+                 chain_key=f"org:{organisation.id}",
+                 after={"username": username, "roles": sorted(r.value for r in roles)})
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    throttled: bool = False
+
+
+def _throttle_keys(username: str, client: str | None) -> list[str]:
+    keys = [f"user:{username.lower()}"]
+    if client:
+        keys.append(f"ip:{client}")
+    return keys
+
+
+def _throttled(session: Session, settings: Settings, keys: list[str], now: dt.datetime) -> bool:
+    window = dt.timedelta(seconds=settings.login_window_seconds)
+    rows = session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).scalars()
+    return any(r.window_start > now - window and r.failures >= settings.login_max_attempts for r in rows)
+
+
+def _note_failure(session: Session, settings: Settings, keys: list[str], now: dt.datetime) -> None:
+    window = dt.timedelta(seconds=settings.login_window_seconds)
+    for key in keys:
+        row = session.execute(select(LoginThrottle).where(LoginThrottle.key == key)).scalar_one_or_none()
+        if row is None:
+            session.add(LoginThrottle(key=key, window_start=now, failures=1))
+        elif row.window_start <= now - window:
+            row.window_start, row.failures = now, 1
+        else:
+            row.failures += 1
+    session.flush()
+
+
+def authenticate(session: Session, settings: Settings, username: str, password: str, *,
+                 client: str | None, now: dt.datetime) -> LoginResult:
+    """Check a password; failures count against the username and the client address."""
+    keys = _throttle_keys(username, client)
+    if _throttled(session, settings, keys, now):
+        return LoginResult(None, throttled=True)
+    ph = hasher(settings)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    ok = False
+    if user is not None and user.active and user.organisation.active:
+        try:
+            ok = ph.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if ok and ph.check_needs_rehash(user.password_hash):
+            user.password_hash = ph.hash(password)
+    else:
+        try:  # spend the same time for unknown users
+            ph.verify(_dummy_hash(ph), password)
+        except VerificationError:
+            pass
+    if not ok:
+        _note_failure(session, settings, keys, now)
+        return LoginResult(None)
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == keys[0]).values(failures=0))
+    return LoginResult(user)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, settings: Settings, user: User, *, now: dt.datetime,
+                kind: str = "api") -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    ttl = settings.token_ttl_hours if kind == "api" else settings.session_ttl_hours
+    row = ApiToken(user_id=user.id, token_hash=_hash_token(token), kind=kind, created_at=now,
+                   expires_at=now + dt.timedelta(hours=ttl),
+                   csrf_token=secrets.token_urlsafe(24) if kind == "web" else None)
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def resolve_token(session: Session, token: str, *, now: dt.datetime,
+                  kind: str | None = None) -> tuple[User, ApiToken] | None:
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+                          ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if kind is not None and row.kind != kind:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active or not user.organisation.active:
+        return None
+    return user, row
+
+
+def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.token_hash == _hash_token(token),
+                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def users_of(session: Session, actor: Actor, org_id: uuid.UUID) -> list[User]:
+    """People of an organisation: own organisation, or any for the platform admin."""
+    if org_id != actor.org_id and not actor.is_admin:
+        raise NotFound()
+    return list(session.execute(select(User).where(User.organisation_id == org_id)
+                                .order_by(User.username)).scalars())
+
+
+def create_user_as(session: Session, settings: Settings, actor: Actor, *, organisation_id: uuid.UUID,
+                   username: str, display_name: str, password: str, roles: list[Role],
+                   at: dt.datetime, email: str | None = None, phone: str | None = None) -> User:
+    if not actor.can(Perm.MANAGE_USERS):
+        raise ActionNotAllowed()
+    if organisation_id != actor.org_id and not actor.is_admin:
+        raise NotFound()
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound()
+    return create_user(session, settings, organisation=org, username=username, display_name=display_name,
+                       password=password, roles=roles, at=at, actor=actor.ref, email=email, phone=phone)

@@ -1,0 +1,106 @@
+"""Application factory: routers, error handlers, middleware. No work happens at import."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tandem.config import Settings, get_settings
+from tandem.db import make_engine, make_session_factory
+from tandem.kit.clock import Clock, SystemClock
+from tandem.kit.errors import TandemError
+
+log = logging.getLogger("tandem")
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or "body"
+
+
+def error_json(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Tandem", version="0.1.0",
+                  description="Broker–adjuster co-processing platform (经纪–公估协处理平台)")
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Response:
+        request.state.request_id = request.headers.get("x-request-id") or secrets.token_hex(8)
+        response: Response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    from tandem.web.errors import wants_html, render_error_page
+
+    @app.exception_handler(TandemError)
+    async def tandem_error(request: Request, exc: TandemError) -> Response:
+        if wants_html(request):
+            return render_error_page(request, exc.status, exc)
+        msg = exc.message.format(**exc.params) if exc.params else exc.message
+        return JSONResponse(error_json(exc.code, msg, exc.fields), exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            fields.setdefault(_field_path(err.get("loc", ())), str(err.get("msg", "invalid")))
+        return JSONResponse(error_json("invalid_input", "Invalid input.", fields), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            if wants_html(request):
+                from tandem.kit.errors import NotFound
+
+                return render_error_page(request, 404, NotFound())
+            return JSONResponse(error_json("not_found", "Not found."), 404)
+        return JSONResponse(error_json(f"http.{exc.status_code}", str(exc.detail)), exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        rid = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error, request %s", rid)
+        return JSONResponse(error_json("internal", f"Internal error (request {rid})."), 500)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        with app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    from tandem.access.endpoints import router as access_router
+    from tandem.party.endpoints import router as party_router
+    from tandem.policy.endpoints import router as policy_router
+    from tandem.web.pages import mount_web
+
+    app.include_router(access_router)
+    app.include_router(party_router)
+    app.include_router(policy_router)
+    mount_web(app)
+    return app

@@ -1,0 +1,211 @@
+"""Command line (Typer): ``tandem db upgrade``, ``demo load``, ``serve``, ``users create``, ``validate``,
+``audit verify``, ``calc payable``, ``reconcile``. Every failure is one line on stderr, no traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from tandem.config import get_settings
+
+app = typer.Typer(help="Tandem — broker–adjuster co-processing platform.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+users_app = typer.Typer(help="Users.", no_args_is_help=True)
+validate_app = typer.Typer(help="Check Chinese identifiers (ID number, USCC).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.add_typer(validate_app, name="validate")
+app.add_typer(audit_app, name="audit")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    from tandem.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the configured database to the latest schema."""
+    from tandem import migrate
+
+    migrate.upgrade(get_settings().database_url, revision)
+    typer.echo("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    from tandem import migrate
+
+    migrate.check(get_settings().database_url)
+    typer.echo("models and migrations agree")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo organisations, users (password tandem-demo) and policies. Idempotent."""
+    from tandem import demo
+    from tandem.db import unit_of_work
+    from tandem.kit.clock import SystemClock
+
+    with unit_of_work(_factory()) as session:
+        loaded = demo.load(session, get_settings(), SystemClock().now())
+    typer.echo("demo data loaded" if loaded else "demo data already present; nothing changed")
+
+
+@app.command("serve")
+def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
+          port: Annotated[int | None, typer.Option(help="port (TANDEM_PORT)")] = None,
+          workers: Annotated[int, typer.Option(help="server processes")] = 1) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("tandem.asgi:app", host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info", proxy_headers=False)
+
+
+@users_app.command("create")
+def users_create(username: str, organisation: Annotated[str, typer.Option(help="organisation name")],
+                 role: Annotated[list[str], typer.Option(help="role (repeatable)")],
+                 display_name: Annotated[str | None, typer.Option()] = None,
+                 password: Annotated[str | None, typer.Option(envvar="TANDEM_NEW_PASSWORD",
+                                                              help="or TANDEM_NEW_PASSWORD")] = None) -> None:
+    """Create a user in an existing organisation."""
+    from sqlalchemy import select
+
+    from tandem.access.models import Organisation, Role
+    from tandem.access.service import create_user
+    from tandem.db import unit_of_work
+    from tandem.kit.clock import SystemClock
+
+    try:
+        roles = [Role(r) for r in role]
+    except ValueError:
+        raise CliError(f"--role: unknown role; choose from {', '.join(r.value for r in Role)}") from None
+    if not password:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work(_factory()) as session:
+        org = session.execute(select(Organisation).where(Organisation.name == organisation)).scalar_one_or_none()
+        if org is None:
+            raise CliError(f"--organisation: no organisation named {organisation!r}")
+        create_user(session, get_settings(), organisation=org, username=username,
+                    display_name=display_name or username, password=password, roles=roles,
+                    at=SystemClock().now())
+    typer.echo(f"user {username} created")
+
+
+@validate_app.command("id")
+def validate_id(value: str) -> None:
+    """Check a resident ID number (GB 11643): prints 'valid' or the reason, exit 1 when invalid."""
+    from tandem.kit.ids import IdentifierError, normalise_id_number
+
+    try:
+        normalise_id_number(value)
+    except IdentifierError as exc:
+        typer.echo(f"invalid: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo("valid")
+
+
+@validate_app.command("uscc")
+def validate_uscc(value: str) -> None:
+    """Check a unified social credit code (GB 32100): prints 'valid' or the reason, exit 1 when invalid."""
+    from tandem.kit.ids import IdentifierError, normalise_uscc
+
+    try:
+        normalise_uscc(value)
+    except IdentifierError as exc:
+        typer.echo(f"invalid: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo("valid")
+
+
+@audit_app.command("verify")
+def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only this chain key")] = None
+                 ) -> None:
+    """Recompute the hash chains; exit 1 naming the first bad event of each broken chain."""
+    from tandem.audit.service import verify
+    from tandem.db import unit_of_work
+
+    with unit_of_work(_factory()) as session:
+        breaks = verify(session, chain)
+    if breaks:
+        for b in breaks:
+            typer.echo(f"broken: {b.describe()}", err=True)
+        raise typer.Exit(1)
+    typer.echo("audit chain intact")
+
+
+@app.command("openapi")
+def openapi() -> None:
+    """Print the OpenAPI schema."""
+    from tandem.app import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _mount_optional() -> None:
+    """Engines built in their own modules register their commands here."""
+    try:
+        from tandem.settlement.cli import calc_app
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        app.add_typer(calc_app, name="calc", help="Amount payable (理算).")
+    try:
+        from tandem.reconciliation.cli import reconcile_command
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        app.command("reconcile", help="Align two adjusting reports item by item.")(reconcile_command)
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Entry point: one line on stderr for every failure, never a traceback."""
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except CliError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        sys.exit(exc.code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the CLI contract is one line, no traceback
+        from typer._click import exceptions as click_exc
+
+        from tandem.kit.errors import TandemError
+
+        if isinstance(exc, click_exc.UsageError):
+            print(f"错误 / error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(2)
+        if isinstance(exc, click_exc.ClickException):
+            print(f"错误 / error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        if isinstance(exc, TandemError):
+            fields = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
+            print(f"错误 / error: {exc}{' (' + fields + ')' if fields else ''}", file=sys.stderr)
+            sys.exit(2 if exc.status == 422 else 1)
+        print(f"错误 / error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,50 @@
+"""Settings from ``TANDEM_*`` environment variables, with working defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", env_file=".env", extra="ignore")
+
+    env: str = "development"  # development | test | production
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'tandem.db'}"
+    var_dir: Path = ROOT / "var"
+    secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden in production
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cookie_secure: bool = True
+    token_ttl_hours: int = 12
+    session_ttl_hours: int = 12
+    # argon2id parameters; tests lower them (see tests/conftest.py).
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 2
+    login_max_attempts: int = 5
+    login_window_seconds: int = 300
+    # Annual re-verification (年度审核登记) deadline, month and day, default 31 December.
+    reverification_month: int = 12
+    reverification_day: int = 31
+    default_locale: str = "zh_CN"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "tandem@localhost"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,89 @@
+"""FastAPI dependencies: settings, clock, the request's unit of work, the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from tandem.access import service as access_service
+from tandem.access.actor import Actor
+from tandem.config import Settings
+from tandem.kit.clock import Clock
+from tandem.kit.errors import NotAuthenticated, TandemError
+
+SESSION_COOKIE = "tandem_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfFailed(TandemError):
+    status = 403
+    code = "auth.csrf_failed"
+    message = "The form has expired; reload the page and try again."
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: commit after the endpoint returns, roll back on any error."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Actor | None:
+    """Bearer token (API) or session cookie (browser); CSRF is checked for cookie writes."""
+    request_id = getattr(request.state, "request_id", None)
+    token = _bearer(request)
+    if token:
+        found = access_service.resolve_token(session, token, now=clock.now(), kind="api")
+        if found:
+            return Actor.from_user(found[0], request_id)
+        return None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = access_service.resolve_token(session, cookie, now=clock.now(), kind="web")
+        if found:
+            request.state.csrf_token = found[1].csrf_token
+            if (request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
+                    and request.headers.get("x-csrf-token") != found[1].csrf_token):
+                raise CsrfFailed()
+            return Actor.from_user(found[0], request_id)
+    return None
+
+
+def require_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(require_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

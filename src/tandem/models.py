@@ -1,0 +1,11 @@
+"""Import every model module so the metadata is complete (Alembic, tests)."""
+
+from tandem.access import models as access_models
+from tandem.audit import models as audit_models
+from tandem.db import Base
+from tandem.notification import models as notification_models
+from tandem.party import models as party_models
+from tandem.policy import models as policy_models
+
+__all__ = ["Base", "access_models", "audit_models", "notification_models", "party_models",
+           "policy_models"]

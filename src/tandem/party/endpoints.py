@@ -1,0 +1,196 @@
+"""Party registry API: adjuster firms, adjusters, products, insureds, experts, blacklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+
+from tandem.access import scope
+from tandem.access.models import Organisation
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import today_local
+from tandem.kit.pagination import decode_cursor, encode_cursor
+from tandem.party import service, views
+from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct
+from tandem.schemas import IdNumber, Strict
+
+router = APIRouter(prefix="/api/v1", tags=["parties"])
+NF = {404: {"description": "Not found"}}
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+class AdjusterPage(BaseModel):
+    items: list[views.AdjusterOut]
+    next: str | None = None
+
+
+class ExpertPage(BaseModel):
+    items: list[views.ExpertOut]
+    next: str | None = None
+
+
+class AdjusterCreate(Strict):
+    firm_id: uuid.UUID | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    certificate_no: Annotated[str, Field(min_length=4, max_length=40)]
+    registration_no: Annotated[str, Field(min_length=4, max_length=40)]
+    id_number: IdNumber | None = None
+    title: Annotated[str, Field(max_length=60)] | None = None
+    reverification_due: dt.date | None = None
+    lines: list[Annotated[str, Field(max_length=60)]] = []
+    regions: list[Annotated[str, Field(max_length=20)]] = []
+    capacity: Annotated[int, Field(ge=0, le=1000)] = 10
+
+
+class BlacklistCreate(Strict):
+    adjuster_id: uuid.UUID | None = None
+    firm_id: uuid.UUID | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BlacklistCreate:
+        if (self.adjuster_id is None) == (self.firm_id is None):
+            raise ValueError("give exactly one of adjuster_id and firm_id")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+class ReasonBody(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.get("/adjuster-firms", response_model=list[views.FirmOut])
+def list_firms(actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[views.FirmOut]:
+    today = today_local(clock)
+    stmt = scope.visible_firms(actor).join(Organisation).order_by(Organisation.name)
+    return [views.firm_out(session, f, today) for f in session.execute(stmt).unique().scalars()]
+
+
+@router.get("/adjuster-firms/{firm_id}", response_model=views.FirmDetailOut, responses=NF)
+def get_firm(firm_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.FirmDetailOut:
+    today = today_local(clock)
+    firm = scope.get_firm(session, actor, firm_id)
+    staff = [views.adjuster_out(session, actor, a, today) for a in firm.adjusters]
+    return views.FirmDetailOut(**views.firm_out(session, firm, today).model_dump(), staff=staff)
+
+
+@router.get("/adjusters", response_model=AdjusterPage)
+def list_adjusters(actor: ActorDep, session: SessionDep, clock: ClockDep,
+                   firm_id: uuid.UUID | None = None, cursor: str | None = None,
+                   limit: Limit = 100) -> AdjusterPage:
+    """The adjuster register (公估师名录) with qualification status and assignability."""
+    today = today_local(clock)
+    stmt = scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
+    if firm_id is not None:
+        stmt = stmt.where(Adjuster.firm_id == firm_id)
+    after = decode_cursor(cursor)
+    if after:
+        stmt = stmt.where(Adjuster.certificate_no > str(after[0]))
+    rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
+    nxt = encode_cursor([rows[limit - 1].certificate_no]) if len(rows) > limit else None
+    return AdjusterPage(items=[views.adjuster_out(session, actor, a, today) for a in rows[:limit]], next=nxt)
+
+
+@router.get("/adjusters/{adjuster_id}", response_model=views.AdjusterOut, responses=NF)
+def get_adjuster(adjuster_id: str, actor: ActorDep, session: SessionDep,
+                 clock: ClockDep) -> views.AdjusterOut:
+    return views.adjuster_out(session, actor, scope.get_adjuster(session, actor, adjuster_id),
+                              today_local(clock))
+
+
+@router.post("/adjusters", response_model=views.AdjusterOut, status_code=201,
+             responses={403: {"description": "Not allowed"}, 409: {"description": "Already registered"}})
+def register_adjuster(body: AdjusterCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+                      clock: ClockDep) -> views.AdjusterOut:
+    adj = service.register_adjuster(
+        session, settings, actor, firm_id=body.firm_id or actor.org_id, name=body.name,
+        certificate_no=body.certificate_no, registration_no=body.registration_no, id_number=body.id_number,
+        title=body.title, reverification_due=body.reverification_due, lines=body.lines,
+        regions=body.regions, capacity=body.capacity, at=clock.now())
+    session.refresh(adj)
+    return views.adjuster_out(session, actor, adj, today_local(clock))
+
+
+@router.get("/products", response_model=list[views.ProductOut])
+def list_products(actor: ActorDep, session: SessionDep) -> list[views.ProductOut]:
+    """Insurers' products (险种): public catalogue information."""
+    stmt = select(InsurerProduct).order_by(InsurerProduct.code)
+    return [views.product_out(p) for p in session.execute(stmt).scalars()]
+
+
+@router.get("/insureds", response_model=list[views.InsuredOut])
+def list_insureds(actor: ActorDep, session: SessionDep) -> list[views.InsuredOut]:
+    stmt = scope.visible_insureds(actor).join(Insured.organisation).order_by(Organisation.name)
+    return [views.insured_out(actor, i) for i in session.execute(stmt).unique().scalars()]
+
+
+@router.get("/insureds/{insured_id}", response_model=views.InsuredOut, responses=NF)
+def get_insured(insured_id: str, actor: ActorDep, session: SessionDep) -> views.InsuredOut:
+    return views.insured_out(actor, scope.get_insured(session, actor, insured_id))
+
+
+@router.get("/experts", response_model=ExpertPage)
+def list_experts(actor: ActorDep, session: SessionDep, cursor: str | None = None,
+                 limit: Limit = 50) -> ExpertPage:
+    stmt = scope.visible_experts(actor).order_by(Expert.name, Expert.id)
+    after = decode_cursor(cursor)
+    if after and len(after) == 2:
+        stmt = stmt.where((Expert.name > str(after[0])) |
+                          ((Expert.name == str(after[0])) & (Expert.id > _uuid_or_nil(after[1]))))
+    rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
+    nxt = encode_cursor([rows[limit - 1].name, str(rows[limit - 1].id)]) if len(rows) > limit else None
+    return ExpertPage(items=[views.expert_out(e) for e in rows[:limit]], next=nxt)
+
+
+def _uuid_or_nil(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
+@router.get("/experts/{expert_id}", response_model=views.ExpertOut, responses=NF)
+def get_expert(expert_id: str, actor: ActorDep, session: SessionDep) -> views.ExpertOut:
+    return views.expert_out(scope.get_expert(session, actor, expert_id))
+
+
+@router.get("/blacklist", response_model=list[views.BlacklistOut])
+def list_blacklist(actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[views.BlacklistOut]:
+    today = today_local(clock)
+    stmt = scope.visible_blacklist(actor).order_by(BlacklistEntry.created_at.desc())
+    return [views.blacklist_out(e, today) for e in session.execute(stmt).unique().scalars()]
+
+
+@router.post("/blacklist", response_model=views.BlacklistOut, status_code=201,
+             responses={403: {"description": "Not allowed"}, **NF})
+def add_blacklist(body: BlacklistCreate, actor: ActorDep, session: SessionDep,
+                  clock: ClockDep) -> views.BlacklistOut:
+    entry = service.add_to_blacklist(session, actor, at=clock.now(), reason=body.reason,
+                                     valid_from=body.valid_from, valid_until=body.valid_until,
+                                     adjuster_id=body.adjuster_id, firm_id=body.firm_id)
+    session.refresh(entry)
+    return views.blacklist_out(entry, today_local(clock))
+
+
+@router.get("/blacklist/{entry_id}", response_model=views.BlacklistOut, responses=NF)
+def get_blacklist(entry_id: str, actor: ActorDep, session: SessionDep,
+                  clock: ClockDep) -> views.BlacklistOut:
+    return views.blacklist_out(scope.get_blacklist_entry(session, actor, entry_id), today_local(clock))
+
+
+@router.post("/blacklist/{entry_id}/lift", response_model=views.BlacklistOut,
+             responses={403: {"description": "Not allowed"}, 409: {"description": "Not active"}, **NF})
+def lift_blacklist(entry_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep,
+                   clock: ClockDep) -> views.BlacklistOut:
+    entry = service.lift_blacklist_entry(session, actor, entry_id, at=clock.now(), reason=body.reason)
+    return views.blacklist_out(entry, today_local(clock))
+
+

@@ -1,0 +1,204 @@
+"""Party registry: adjuster firms, adjusters, insurers' products, insureds, experts, blacklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tandem.access.models import Organisation, _enum
+from tandem.db import Base, Money, UTCDateTime, new_id
+
+
+class LegalForm(enum.StrEnum):
+    COMPANY = "company"
+    PARTNERSHIP = "partnership"
+
+
+class FilingStatus(enum.StrEnum):
+    """备案 status of an adjuster firm with the regulator."""
+
+    FILED = "filed"
+    PENDING = "pending"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class AdjusterFirm(Base):
+    """Adjuster firm (保险公估机构): a company or partnership with a 备案 filing."""
+
+    __tablename__ = "adjuster_firm"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True)
+    legal_form: Mapped[LegalForm] = mapped_column(_enum(LegalForm, "legal_form"))
+    filing_no: Mapped[str] = mapped_column(String(40), unique=True)
+    filing_status: Mapped[FilingStatus] = mapped_column(_enum(FilingStatus, "filing_status"))
+    capital: Mapped[Decimal] = mapped_column(Money)
+    business_area: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["全国"] or provinces
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    adjusters: Mapped[list[Adjuster]] = relationship(back_populates="firm", order_by="Adjuster.name")
+
+
+class Adjuster(Base):
+    """Practising adjuster (公估师) with a qualification certificate and practice registration."""
+
+    __tablename__ = "adjuster"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    firm_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    certificate_no: Mapped[str] = mapped_column(String(40), unique=True)
+    # 执业登记: one firm only, hence unique across the register.
+    registration_no: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str | None] = mapped_column(String(60))
+    reverification_due: Mapped[dt.date] = mapped_column(Date)
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=10)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    firm: Mapped[AdjusterFirm] = relationship(back_populates="adjusters", lazy="joined")
+    sanctions: Mapped[list[Sanction]] = relationship(lazy="selectin", order_by="Sanction.starts_on")
+
+
+class Sanction(Base):
+    """An administrative or criminal sanction that bars practice for a period."""
+
+    __tablename__ = "sanction"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"),
+                                                   index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    authority: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class InsurerProduct(Base):
+    """An insurer's product (险种) with its fund management mode and scope of cover."""
+
+    __tablename__ = "insurer_product"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                  index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    line: Mapped[str] = mapped_column(String(60))
+    fund_mode: Mapped[str] = mapped_column(String(60))
+    scope: Mapped[str] = mapped_column(Text)
+
+    insurer: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class InsuredKind(enum.StrEnum):
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class Insured(Base):
+    """Insured (被保险人): a company (USCC) or a person (resident ID number)."""
+
+    __tablename__ = "insured"
+    __table_args__ = (
+        CheckConstraint("(kind = 'company' AND uscc IS NOT NULL) OR "
+                        "(kind = 'person' AND id_number IS NOT NULL)", name="identifier"),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True)
+    kind: Mapped[InsuredKind] = mapped_column(_enum(InsuredKind, "insured_kind"))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(300))
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id], lazy="joined")
+
+
+class Visibility(enum.StrEnum):
+    PRIVATE = "private"
+    PARTNERS = "partners"
+    NAMED = "named"
+
+
+class Expert(Base):
+    """An expert (专家) in the broker's or an adjuster firm's pool (专家库)."""
+
+    __tablename__ = "expert"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    external_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
+    employer: Mapped[str | None] = mapped_column(String(200))
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    certificates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    years: Mapped[int | None] = mapped_column(Integer)
+    bio: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    fee_basis: Mapped[str | None] = mapped_column(String(200))
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
+                                                  default=Visibility.PARTNERS)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    owner: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class ExpertShare(Base):
+    """An expert shared by name with one organisation (visibility ``named``)."""
+
+    __tablename__ = "expert_share"
+
+    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True, index=True)
+
+
+class BlacklistEntry(Base):
+    """The broker's blacklist (黑名单) entry against an adjuster or a whole adjuster firm."""
+
+    __tablename__ = "blacklist_entry"
+    __table_args__ = (
+        CheckConstraint("adjuster_id IS NOT NULL OR firm_id IS NOT NULL", name="target"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    broker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                 index=True)
+    adjuster_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    firm_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | lifted
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+    adjuster: Mapped[Adjuster | None] = relationship(lazy="joined")
+    firm: Mapped[AdjusterFirm | None] = relationship(lazy="joined")

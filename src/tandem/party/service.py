@@ -1,0 +1,204 @@
+"""Party registry rules: eligibility of adjusters, firm staffing warnings, the blacklist (黑名单)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import OrgKind
+from tandem.access.permissions import Perm, roles_with
+from tandem.audit import service as audit
+from tandem.config import Settings
+from tandem.kit import transition
+from tandem.kit.clock import SHANGHAI
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, FilingStatus, LegalForm
+
+# Minimum number of 公估师 by legal form (2021 实施办法 Art. 53; 资产评估法 Art. 15).
+MIN_ADJUSTERS = {LegalForm.COMPANY: 8, LegalForm.PARTNERSHIP: 2}
+
+
+def next_reverification_due(settings: Settings, today: dt.date) -> dt.date:
+    """The next annual review deadline (年度审核登记), by default 31 December of this year."""
+    due = dt.date(today.year, settings.reverification_month, settings.reverification_day)
+    return due if due >= today else due.replace(year=today.year + 1)
+
+
+def active_sanction(adj: Adjuster, today: dt.date) -> bool:
+    return any(s.starts_on <= today and (s.ends_on is None or s.ends_on >= today) for s in adj.sanctions)
+
+
+def qualification_status(adj: Adjuster, today: dt.date) -> str:
+    """valid | lapsed | sanctioned | inactive."""
+    if not adj.active:
+        return "inactive"
+    if active_sanction(adj, today):
+        return "sanctioned"
+    if adj.reverification_due < today:
+        return "lapsed"
+    return "valid"
+
+
+def blacklist_hits(session: Session, adj: Adjuster, today: dt.date,
+                   broker_id: uuid.UUID | None = None) -> list[BlacklistEntry]:
+    stmt = select(BlacklistEntry).where(
+        BlacklistEntry.state == "active",
+        (BlacklistEntry.adjuster_id == adj.id) | (BlacklistEntry.firm_id == adj.firm_id),
+        BlacklistEntry.valid_from <= today,
+        (BlacklistEntry.valid_until.is_(None)) | (BlacklistEntry.valid_until >= today),
+    )
+    if broker_id is not None:
+        stmt = stmt.where(BlacklistEntry.broker_id == broker_id)
+    return list(session.execute(stmt).scalars())
+
+
+def ineligibility(session: Session, adj: Adjuster, today: dt.date,
+                  broker_id: uuid.UUID | None = None) -> list[str]:
+    """Reason codes why this adjuster may not be assigned work now (empty = assignable)."""
+    reasons: list[str] = []
+    if qualification_status(adj, today) != "valid":
+        reasons.append("certificate_lapsed")
+    if adj.firm.filing_status != FilingStatus.FILED or not adj.firm.organisation.active:
+        reasons.append("firm_not_filed")
+    if blacklist_hits(session, adj, today, broker_id):
+        reasons.append("blacklisted")
+    return reasons
+
+
+def require_assignable(session: Session, adj: Adjuster, today: dt.date,
+                       broker_id: uuid.UUID | None = None) -> None:
+    reasons = ineligibility(session, adj, today, broker_id)
+    if reasons:
+        raise Conflict("This adjuster cannot be assigned work: {reasons}.", reasons=", ".join(reasons))
+
+
+@dataclass(frozen=True)
+class FirmWarning:
+    code: str
+    message: str
+
+
+def firm_warnings(session: Session, firm: AdjusterFirm, today: dt.date) -> list[FirmWarning]:
+    qualified = sum(1 for a in firm.adjusters if qualification_status(a, today) == "valid")
+    minimum = MIN_ADJUSTERS[firm.legal_form]
+    warnings = []
+    if qualified < minimum:
+        warnings.append(FirmWarning("too_few_adjusters",
+                                    f"{qualified} qualified adjusters; a {firm.legal_form.value} "
+                                    f"needs at least {minimum}"))
+    if firm.filing_status != FilingStatus.FILED:
+        warnings.append(FirmWarning("not_filed", f"filing status is {firm.filing_status.value}"))
+    return warnings
+
+
+# ---- blacklist lifecycle -------------------------------------------------------------------------
+
+BLACKLIST_RULES: transition.Table = {
+    ("active", "lift"): transition.Rule(
+        to="lifted", by=frozenset(r.value for r in roles_with(Perm.MANAGE_BLACKLIST))),
+}
+
+
+def _entry_json(e: BlacklistEntry) -> dict[str, object]:
+    return {"adjuster_id": str(e.adjuster_id) if e.adjuster_id else None,
+            "firm_id": str(e.firm_id) if e.firm_id else None, "reason": e.reason,
+            "valid_from": e.valid_from.isoformat(),
+            "valid_until": e.valid_until.isoformat() if e.valid_until else None, "state": e.state}
+
+
+def add_to_blacklist(session: Session, actor: Actor, *, at: dt.datetime, reason: str,
+                     valid_from: dt.date, valid_until: dt.date | None,
+                     adjuster_id: uuid.UUID | None = None, firm_id: uuid.UUID | None = None
+                     ) -> BlacklistEntry:
+    """Put an adjuster (or a whole firm) on the broker's blacklist, with reason and period."""
+    if actor.org_kind != OrgKind.BROKER or not actor.can(Perm.MANAGE_BLACKLIST):
+        raise ActionNotAllowed()
+    if not reason.strip():
+        raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    if (adjuster_id is None) == (firm_id is None):
+        raise InvalidInput("Name either an adjuster or a firm.", fields={"adjuster_id": "adjuster or firm"})
+    if valid_until is not None and valid_until < valid_from:
+        raise InvalidInput("The end is before the start.", fields={"valid_until": "before valid_from"})
+    if adjuster_id is not None:
+        adj = scope.get_adjuster(session, actor, adjuster_id)
+        adjuster_id = adj.id
+    if firm_id is not None:
+        firm_id = scope.get_firm(session, actor, firm_id).organisation_id
+    entry = BlacklistEntry(broker_id=actor.org_id, adjuster_id=adjuster_id, firm_id=firm_id,
+                           reason=reason.strip(), valid_from=valid_from, valid_until=valid_until,
+                           state="active", created_at=at, created_by=actor.user_id)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor.ref, action="blacklist.added", entity_type="blacklist_entry",
+                 entity_id=entry.id, at=at, after=_entry_json(entry), reason=entry.reason,
+                 request_id=actor.request_id)
+    return entry
+
+
+def lift_blacklist_entry(session: Session, actor: Actor, entry_id: object, *, at: dt.datetime,
+                         reason: str) -> BlacklistEntry:
+    entry = scope.get_blacklist_entry(session, actor, entry_id)
+    if actor.org_kind != OrgKind.BROKER:
+        raise ActionNotAllowed()
+    rule = transition.resolve(BLACKLIST_RULES, entry.state, "lift", frozenset(r.value for r in actor.roles))
+    if not reason.strip():
+        raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    moved = session.execute(
+        update(BlacklistEntry).where(BlacklistEntry.id == entry.id, BlacklistEntry.state == entry.state)
+        .values(state=rule.to).returning(BlacklistEntry.id)).first()
+    if moved is None:
+        raise StateChanged()
+    before = entry.state
+    session.refresh(entry)
+    audit.record(session, actor.ref, action="blacklist.lifted", entity_type="blacklist_entry",
+                 entity_id=entry.id, at=at, before={"state": before}, after={"state": rule.to},
+                 reason=reason.strip(), request_id=actor.request_id)
+    return entry
+
+
+# ---- adjusters -----------------------------------------------------------------------------------
+
+def register_adjuster(session: Session, settings: Settings, actor: Actor, *, firm_id: uuid.UUID,
+                      name: str, certificate_no: str, registration_no: str, at: dt.datetime,
+                      id_number: str | None = None, title: str | None = None,
+                      reverification_due: dt.date | None = None, lines: list[str] | None = None,
+                      regions: list[str] | None = None, capacity: int = 10) -> Adjuster:
+    """Register a 公估师 with a firm. The 执业登记 is with one firm only (unique across firms)."""
+    if not actor.can(Perm.MANAGE_ADJUSTERS):
+        raise ActionNotAllowed()
+    if firm_id != actor.org_id and not actor.is_admin:
+        raise NotFound()
+    firm = session.get(AdjusterFirm, firm_id)
+    if firm is None:
+        raise NotFound()
+    for field, value in (("certificate_no", certificate_no), ("registration_no", registration_no)):
+        col = getattr(Adjuster, field)
+        if session.execute(select(Adjuster.id).where(col == value)).first():
+            msg = ("already registered with a firm (one firm only)" if field == "registration_no"
+                   else "already registered")
+            raise Conflict("Already registered.", fields={field: msg})
+    today = at.astimezone(SHANGHAI).date()
+    adj = Adjuster(firm_id=firm.organisation_id, name=name, certificate_no=certificate_no,
+                   registration_no=registration_no, id_number=id_number, title=title,
+                   reverification_due=reverification_due or next_reverification_due(settings, today),
+                   lines=lines or [], regions=regions or [], capacity=capacity, created_at=at)
+    session.add(adj)
+    session.flush()
+    audit.record(session, actor.ref, action="adjuster.registered", entity_type="adjuster",
+                 entity_id=adj.id, at=at, chain_key=f"org:{firm.organisation_id}",
+                 after={"name": name, "certificate_no": certificate_no,
+                        "registration_no": registration_no,
+                        "reverification_due": adj.reverification_due.isoformat()},
+                 request_id=actor.request_id)
+    return adj
+
+
+def count_adjusters(session: Session, firm_id: uuid.UUID) -> int:
+    return int(session.execute(select(func.count()).select_from(Adjuster)
+                               .where(Adjuster.firm_id == firm_id)).scalar_one())

@@ -1,0 +1,75 @@
+"""Policies (保单) with sections, sums insured, deductibles and limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tandem.access.models import Organisation, _enum
+from tandem.db import Base, DecimalText, Money, UTCDateTime, new_id
+from tandem.party.models import Adjuster, InsurerProduct
+
+
+class PolicyStatus(enum.StrEnum):
+    DRAFT = "draft"
+    IN_FORCE = "in_force"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Policy(Base):
+    __tablename__ = "policy"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                  index=True)
+    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                  index=True)
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    product_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("insurer_product.id", ondelete="RESTRICT"))
+    line: Mapped[str] = mapped_column(String(60))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"), index=True)
+    designated_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    insured: Mapped[Organisation] = relationship(foreign_keys=[insured_id], lazy="joined")
+    insurer: Mapped[Organisation] = relationship(foreign_keys=[insurer_id], lazy="joined")
+    broker: Mapped[Organisation | None] = relationship(foreign_keys=[broker_id], lazy="joined")
+    product: Mapped[InsurerProduct | None] = relationship(lazy="joined")
+    designated_adjuster: Mapped[Adjuster | None] = relationship(lazy="joined")
+    sections: Mapped[list[PolicySection]] = relationship(
+        back_populates="policy", lazy="selectin", order_by="PolicySection.position",
+        cascade="all, delete-orphan")
+
+
+class PolicySection(Base):
+    """One section of cover (e.g. building, machinery, stock) with its own sums and deductible."""
+
+    __tablename__ = "policy_section"
+    __table_args__ = (UniqueConstraint("policy_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    sum_insured: Mapped[Decimal | None] = mapped_column(Money)
+    insured_value: Mapped[Decimal | None] = mapped_column(Money)
+    deductible_amount: Mapped[Decimal | None] = mapped_column(Money)
+    deductible_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    per_occurrence_limit: Mapped[Decimal | None] = mapped_column(Money)
+    aggregate_limit: Mapped[Decimal | None] = mapped_column(Money)
+
+    policy: Mapped[Policy] = relationship(back_populates="sections")

@@ -1,0 +1,103 @@
+"""Policies (保单): creation by the broker, status changes, and the JSON shape the API returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation, OrgKind
+from tandem.access.permissions import Perm, roles_with
+from tandem.audit import service as audit
+from tandem.kit import transition
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.party.models import InsurerProduct
+from tandem.policy.models import Policy, PolicySection, PolicyStatus
+
+
+@dataclass(frozen=True)
+class SectionInput:
+    code: str
+    name: str
+    sum_insured: Decimal | None = None
+    insured_value: Decimal | None = None
+    deductible_amount: Decimal | None = None
+    deductible_rate: Decimal | None = None
+    per_occurrence_limit: Decimal | None = None
+    aggregate_limit: Decimal | None = None
+
+
+_MANAGERS = frozenset(r.value for r in roles_with(Perm.MANAGE_POLICIES))
+POLICY_RULES: transition.Table = {
+    (PolicyStatus.DRAFT.value, "bind"): transition.Rule(PolicyStatus.IN_FORCE.value, _MANAGERS),
+    (PolicyStatus.DRAFT.value, "cancel"): transition.Rule(PolicyStatus.CANCELLED.value, _MANAGERS),
+    (PolicyStatus.IN_FORCE.value, "cancel"): transition.Rule(PolicyStatus.CANCELLED.value, _MANAGERS),
+    (PolicyStatus.IN_FORCE.value, "expire"): transition.Rule(PolicyStatus.EXPIRED.value, _MANAGERS),
+}
+
+
+def create_policy(session: Session, actor: Actor, *, number: str, insured_id: uuid.UUID,
+                  insurer_id: uuid.UUID, line: str, period_start: dt.date, period_end: dt.date,
+                  sections: list[SectionInput], at: dt.datetime, product_id: uuid.UUID | None = None,
+                  designated_adjuster_id: uuid.UUID | None = None, currency: str = "CNY") -> Policy:
+    """Record a policy placed by the broker (status draft until bound)."""
+    if not actor.can(Perm.MANAGE_POLICIES) or actor.org_kind not in (OrgKind.BROKER, OrgKind.PLATFORM):
+        raise ActionNotAllowed()
+    if period_end <= period_start:
+        raise InvalidInput("The period ends before it starts.", fields={"period_end": "after period_start"})
+    if not sections:
+        raise InvalidInput("At least one section is required.", fields={"sections": "at least one"})
+    codes = [s.code for s in sections]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("Section codes must be unique.", fields={"sections": "duplicate code"})
+    insured = scope.get_insured(session, actor, insured_id) if actor.org_kind == OrgKind.BROKER else None
+    insured_org = insured.organisation if insured else session.get(Organisation, insured_id)
+    if insured_org is None or insured_org.kind != OrgKind.INSURED:
+        raise InvalidInput("Unknown insured.", fields={"insured_id": "not an insured you serve"})
+    insurer = session.get(Organisation, insurer_id)
+    if insurer is None or insurer.kind != OrgKind.INSURER:
+        raise InvalidInput("Unknown insurer.", fields={"insurer_id": "not an insurer"})
+    if product_id is not None:
+        product = session.get(InsurerProduct, product_id)
+        if product is None or product.insurer_id != insurer.id:
+            raise InvalidInput("Unknown product.", fields={"product_id": "not a product of this insurer"})
+    if designated_adjuster_id is not None:
+        scope.get_adjuster(session, actor, designated_adjuster_id)
+    if session.execute(select(Policy.id).where(Policy.number == number)).first():
+        raise Conflict("Policy number already exists.", fields={"number": "already exists"})
+    policy = Policy(number=number, insured_id=insured_org.id, insurer_id=insurer.id,
+                    broker_id=actor.org_id if actor.org_kind == OrgKind.BROKER else None,
+                    product_id=product_id, line=line, currency=currency, period_start=period_start,
+                    period_end=period_end, status=PolicyStatus.DRAFT,
+                    designated_adjuster_id=designated_adjuster_id, created_at=at)
+    policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
+    session.add(policy)
+    session.flush()
+    audit.record(session, actor.ref, action="policy.created", entity_type="policy", entity_id=policy.id,
+                 at=at, after={"number": number, "status": policy.status.value}, request_id=actor.request_id)
+    return policy
+
+
+def change_status(session: Session, actor: Actor, policy_id: object, action: str, *, at: dt.datetime,
+                  reason: str | None = None) -> Policy:
+    policy = scope.get_policy(session, actor, policy_id)
+    rule = transition.resolve(POLICY_RULES, policy.status.value, action,
+                              frozenset(r.value for r in actor.roles))
+    before = policy.status.value
+    moved = session.execute(update(Policy).where(Policy.id == policy.id, Policy.status == policy.status)
+                            .values(status=PolicyStatus(rule.to)).returning(Policy.id)).first()
+    if moved is None:
+        raise StateChanged()
+    session.refresh(policy)
+    audit.record(session, actor.ref, action=f"policy.{action}", entity_type="policy", entity_id=policy.id,
+                 at=at, before={"status": before}, after={"status": rule.to}, reason=reason,
+                 request_id=actor.request_id)
+    return policy
+
+

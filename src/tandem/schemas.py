@@ -1,0 +1,90 @@
+"""API input/output models shared by the foundation endpoints (pydantic 2, strict where it matters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from tandem.kit import ids
+from tandem.kit.money import fmt
+
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: fmt(v), return_type=str)]
+RateOut = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str)]
+
+
+def _money_in(v: Decimal) -> Decimal:
+    if not v.is_finite():
+        raise ValueError("must be a finite amount")
+    if v < 0:
+        raise ValueError("must not be negative")
+    if v.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most two decimals")
+    if v > Decimal("1e15"):
+        raise ValueError("too large")
+    return v
+
+
+def _rate_in(v: Decimal) -> Decimal:
+    if not v.is_finite() or v < 0 or v > 1:
+        raise ValueError("must be between 0 and 1")
+    return v
+
+
+def _uscc(v: str) -> str:
+    try:
+        return ids.normalise_uscc(v)
+    except ids.IdentifierError as exc:
+        raise ValueError(f"invalid unified social credit code: {exc}") from None
+
+
+def _id_number(v: str) -> str:
+    try:
+        return ids.normalise_id_number(v)
+    except ids.IdentifierError as exc:
+        raise ValueError(f"invalid resident ID number: {exc}") from None
+
+
+MoneyIn = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_money_in)]
+RateIn = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_rate_in)]
+Uscc = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_uscc)]
+IdNumber = Annotated[str, Field(min_length=15, max_length=18), AfterValidator(_id_number)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ref(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Page(BaseModel):
+    items: list[Any]
+    next: str | None = None
+
+
+class TokenRequest(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

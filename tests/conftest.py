@@ -1,0 +1,139 @@
+"""Test fixtures: every database test runs on SQLite and, when TANDEM_TEST_DATABASE_URL is set, on
+PostgreSQL too. Each test gets its own database copied from a migrated template with the demo data,
+so the code's own commits are real and tests never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tandem import demo, migrate
+from tandem.app import create_app
+from tandem.config import Settings
+from tandem.db import make_engine, make_session_factory, normalise_url, unit_of_work
+from tandem.kit.clock import FrozenClock
+
+PG_URL = os.environ.get("TANDEM_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") == "true" and not PG_URL:
+        raise pytest.UsageError("CI=true requires TANDEM_TEST_DATABASE_URL (PostgreSQL)")
+
+
+def test_settings(url: str, tmp: Path) -> Settings:
+    return Settings(env="test", database_url=url, var_dir=tmp, secret_key="test-secret",  # noqa: S106
+                    argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
+
+
+def _admin_engine() -> Engine:
+    assert PG_URL
+    return create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw")
+
+
+@dataclass
+class Template:
+    backend: str
+    url: str
+    name: str = ""
+
+
+def _seed(url: str, tmp: Path) -> None:
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(make_session_factory(engine)) as s:
+        demo.load(s, test_settings(url, tmp), FrozenClock().now())
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Template]]:
+    out: dict[str, Template] = {}
+    tmp = tmp_path_factory.mktemp("tmpl")
+    path = tmp / "template.db"
+    _seed(f"sqlite:///{path}", tmp)
+    out["sqlite"] = Template("sqlite", str(path))
+    if PG_URL:
+        name = f"tandem_tmpl_{RUN_ID}_{_worker()}"
+        admin = _admin_engine()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        base = normalise_url(PG_URL).rsplit("/", 1)[0]
+        _seed(f"{base}/{name}", tmp)
+        out["postgresql"] = Template("postgresql", f"{base}/{name}", name)
+    yield out
+    if PG_URL:
+        with _admin_engine().connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{out["postgresql"].name}" WITH (FORCE)'))
+
+
+@dataclass
+class Env:
+    backend: str
+    url: str
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    clock: FrozenClock
+    app: FastAPI
+    _clients: dict[str, TestClient] = field(default_factory=dict)
+
+    def session(self) -> Session:
+        return self.factory()
+
+    def client(self, username: str | None = None) -> TestClient:
+        """A TestClient, logged in through the token endpoint when a username is given."""
+        key = username or ""
+        if key not in self._clients:
+            c = TestClient(self.app, base_url="https://testserver", raise_server_exceptions=False)
+            if username:
+                r = c.post("/api/v1/auth/token", json={"username": username, "password": demo.DEMO_PASSWORD})
+                assert r.status_code == 200, r.text
+                c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+            self._clients[key] = c
+        return self._clients[key]
+
+
+@pytest.fixture(params=BACKENDS)
+def env(request: pytest.FixtureRequest, templates: dict[str, Template], tmp_path: Path) -> Iterator[Env]:
+    backend: str = request.param
+    tmpl = templates[backend]
+    dbname = ""
+    if backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(tmpl.url, path)
+        url = f"sqlite:///{path}"
+    else:
+        dbname = f"tandem_t_{RUN_ID}_{uuid.uuid4().hex[:10]}"
+        with _admin_engine().connect() as c:
+            c.execute(text(f'CREATE DATABASE "{dbname}" TEMPLATE "{tmpl.name}"'))
+        url = tmpl.url.rsplit("/", 1)[0] + f"/{dbname}"
+    settings = test_settings(url, tmp_path)
+    engine = make_engine(url)
+    clock = FrozenClock()
+    app = create_app(settings, clock=clock, engine=engine)
+    e = Env(backend, url, settings, engine, make_session_factory(engine), clock, app)
+    yield e
+    for c in e._clients.values():
+        c.close()
+    engine.dispose()
+    if dbname:
+        with _admin_engine().connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
