@@ -8,6 +8,7 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from tandem.config import get_settings
 
@@ -31,7 +32,7 @@ class CliError(Exception):
         self.code = code
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory() -> sessionmaker[Session]:
     from tandem.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(get_settings().database_url))
@@ -191,7 +192,7 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the CLI contract is one line, no traceback
+    except Exception as exc:
         from typer._click import exceptions as click_exc
 
         from tandem.kit.errors import TandemError

@@ -16,8 +16,17 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
 from tandem.kit.ids import id_check_char, uscc_check_char
 from tandem.party.models import (
-    Adjuster, AdjusterFirm, BlacklistEntry, Expert, FilingStatus, Insured, InsuredKind, InsurerProduct,
-    LegalForm, Sanction, Visibility,
+    Adjuster,
+    AdjusterFirm,
+    BlacklistEntry,
+    Expert,
+    FilingStatus,
+    Insured,
+    InsuredKind,
+    InsurerProduct,
+    LegalForm,
+    Sanction,
+    Visibility,
 )
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 
@@ -138,7 +147,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
                          note="出具报告存在重大遗漏"))
 
     insurers = []
-    for name, ub, region, en, products in [
+    for name, ub, region, en, catalogue in [
         ("中安财产保险股份有限公司", "91110000710929482", "北京", "Zhong'an P&C Insurance Co., Ltd.",
          [("ZA-QC-2024", "企业财产保险（2024版）", "企业财产保险", "传统保险", "火灾、爆炸、雷击、暴雨、洪水等"),
           ("ZA-HY-2023", "国内水路、陆路货物运输保险", "货物运输保险", "传统保险", "基本险与综合险")]),
@@ -147,7 +156,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
           ("TH-JG-2025", "建筑工程一切险", "建筑工程一切险", "传统保险", "物质损失及第三者责任")]),
     ]:
         org = _org(session, OrgKind.INSURER, name, now, uscc_body=ub, region=region, name_en=en)
-        for code, pname, line, mode, scope in products:
+        for code, pname, line, mode, scope in catalogue:
             session.add(InsurerProduct(insurer_id=org.id, code=code, name=pname, line=line, fund_mode=mode,
                                        scope=scope))
         insurers.append(org)
@@ -157,7 +166,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
     user(insurers[0], "underwriter1", "许文博", [Role.INSURER_UNDERWRITER])
 
     insureds = []
-    for name, kind, ident, contact, phone, addr, en in [
+    for name, kind, ident, contact, phone, addr, en_name in [
         ("嘉兴鑫达电子科技有限公司", InsuredKind.COMPANY, uscc("91330402MA2BCT5R1"), "沈国平", "13957312345",
          "浙江省嘉兴市南湖区亚中路88号", "Jiaxing Xinda Electronics Co., Ltd."),
         ("东莞宏盛塑胶制品有限公司", InsuredKind.COMPANY, uscc("91441900MA4W2K8P3"), "梁志明", "13829276543",
@@ -165,7 +174,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
         ("杨慧敏", InsuredKind.PERSON, id_no("33010619750823002"), "杨慧敏", "13605718899",
          "浙江省杭州市上城区清泰街56号", None),
     ]:
-        org = _org(session, OrgKind.INSURED, name, now, region=addr[:2], name_en=en,
+        org = _org(session, OrgKind.INSURED, name, now, region=addr[:2], name_en=en_name,
                    uscc_body=ident[:17] if kind == InsuredKind.COMPANY else None)
         session.add(Insured(organisation_id=org.id, kind=kind,
                             uscc=ident if kind == InsuredKind.COMPANY else None,
@@ -177,9 +186,11 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
     user(insureds[1], "insured2", "梁志明", [Role.INSURED_CONTACT], "13829276543")
     user(insureds[2], "insured3", "杨慧敏", [Role.INSURED_CONTACT], "13605718899")
 
-    products = {p.code: p for p in session.execute(select(InsurerProduct)).scalars()}
+    by_code = {p.code: p for p in session.execute(select(InsurerProduct)).scalars()}
     start = dt.date(today.year, 1, 1)
-    policies = [
+    policies: list[tuple[str, Organisation, Organisation, str, str, Adjuster | None,
+                         list[tuple[str, str, str | None, str | None, str | None, str | None, str | None,
+                                    str | None]]]] = [
         ("PQC2026330400001", insureds[0], insurers[0], "ZA-QC-2024", "企业财产保险", adjusters[0], [
             ("building", "建筑物", "30000000.00", "36000000.00", "10000.00", "0.10", None, "30000000.00"),
             ("machinery", "机器设备", "20000000.00", "20000000.00", "5000.00", "0.05", "10000000.00", None),
@@ -195,7 +206,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
     ]
     for number, insured, insurer, code, line, designated, sections in policies:
         pol = Policy(number=number, insured_id=insured.id, insurer_id=insurer.id, broker_id=broker.id,
-                     product_id=products[code].id, line=line, currency="CNY", period_start=start,
+                     product_id=by_code[code].id, line=line, currency="CNY", period_start=start,
                      period_end=dt.date(today.year, 12, 31), status=PolicyStatus.IN_FORCE,
                      designated_adjuster_id=designated.id if designated else None, created_at=now)
         pol.sections = [

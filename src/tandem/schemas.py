@@ -76,7 +76,7 @@ class TokenRequest(Strict):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - OAuth token type, not a secret
     expires_at: dt.datetime
 
 

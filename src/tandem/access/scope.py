@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
 from tandem.kit.errors import NotFound
-from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, ExpertShare, Insured, Visibility
+from tandem.party.models import (
+    Adjuster,
+    AdjusterFirm,
+    BlacklistEntry,
+    Expert,
+    ExpertShare,
+    Insured,
+    Visibility,
+)
 from tandem.policy.models import Policy
 
 K = OrgKind
@@ -31,7 +39,7 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def visible_policies(actor: Actor) -> Select[tuple[Policy]]:
+def visible_policies(actor: Actor) -> Select[Policy]:
     stmt = select(Policy)
     match actor.org_kind:
         case K.PLATFORM:
@@ -50,7 +58,7 @@ def visible_policies(actor: Actor) -> Select[tuple[Policy]]:
     return stmt.where(cond)
 
 
-def visible_organisations(actor: Actor) -> Select[tuple[Organisation]]:
+def visible_organisations(actor: Actor) -> Select[Organisation]:
     if actor.org_kind in (K.PLATFORM, K.BROKER, K.SUPERVISION):
         return select(Organisation)
     if actor.org_kind == K.INSURER:
@@ -60,7 +68,7 @@ def visible_organisations(actor: Actor) -> Select[tuple[Organisation]]:
     return select(Organisation).where(Organisation.id == actor.org_id)
 
 
-def visible_adjusters(actor: Actor) -> Select[tuple[Adjuster]]:
+def visible_adjusters(actor: Actor) -> Select[Adjuster]:
     """The adjuster register: brokers, insurers, supervision and admins see it all; a firm its own."""
     if actor.org_kind in (K.PLATFORM, K.BROKER, K.INSURER, K.SUPERVISION):
         return select(Adjuster)
@@ -69,7 +77,7 @@ def visible_adjusters(actor: Actor) -> Select[tuple[Adjuster]]:
     return select(Adjuster).where(false())
 
 
-def visible_firms(actor: Actor) -> Select[tuple[AdjusterFirm]]:
+def visible_firms(actor: Actor) -> Select[AdjusterFirm]:
     if actor.org_kind in (K.PLATFORM, K.BROKER, K.INSURER, K.SUPERVISION):
         return select(AdjusterFirm)
     if actor.org_kind == K.ADJUSTER_FIRM:
@@ -77,7 +85,7 @@ def visible_firms(actor: Actor) -> Select[tuple[AdjusterFirm]]:
     return select(AdjusterFirm).where(false())
 
 
-def visible_blacklist(actor: Actor) -> Select[tuple[BlacklistEntry]]:
+def visible_blacklist(actor: Actor) -> Select[BlacklistEntry]:
     """A broker sees its own list; a firm sees the entries against itself or its adjusters."""
     stmt = select(BlacklistEntry)
     if actor.org_kind == K.PLATFORM:
@@ -91,7 +99,7 @@ def visible_blacklist(actor: Actor) -> Select[tuple[BlacklistEntry]]:
     return stmt.where(false())
 
 
-def visible_insureds(actor: Actor) -> Select[tuple[Insured]]:
+def visible_insureds(actor: Actor) -> Select[Insured]:
     stmt = select(Insured)
     match actor.org_kind:
         case K.PLATFORM:
@@ -107,7 +115,7 @@ def visible_insureds(actor: Actor) -> Select[tuple[Insured]]:
             return stmt.where(false())
 
 
-def visible_experts(actor: Actor) -> Select[tuple[Expert]]:
+def visible_experts(actor: Actor) -> Select[Expert]:
     """Own pool, plus experts shared with all partners or with this organisation by name."""
     stmt = select(Expert)
     if actor.org_kind == K.PLATFORM:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
@@ -20,7 +20,7 @@ from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, Insur
 from tandem.schemas import IdNumber, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
-NF = {404: {"description": "Not found"}}
+NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -42,8 +42,8 @@ class AdjusterCreate(Strict):
     id_number: IdNumber | None = None
     title: Annotated[str, Field(max_length=60)] | None = None
     reverification_due: dt.date | None = None
-    lines: list[Annotated[str, Field(max_length=60)]] = []
-    regions: list[Annotated[str, Field(max_length=20)]] = []
+    lines: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
+    regions: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list)
     capacity: Annotated[int, Field(ge=0, le=1000)] = 10
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -17,7 +17,7 @@ from tandem.policy.models import Policy, PolicyStatus
 from tandem.schemas import MoneyIn, MoneyOut, RateIn, RateOut, Ref, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
-NF = {404: {"description": "Not found"}}
+NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 
 
 class SectionOut(BaseModel):

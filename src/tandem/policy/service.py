@@ -16,7 +16,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
 from tandem.party.models import InsurerProduct
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 
