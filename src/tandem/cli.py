@@ -152,6 +152,20 @@ def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only thi
     typer.echo("audit chain intact")
 
 
+@app.command("worker")
+def worker(once: Annotated[bool, typer.Option(help="run one batch and exit")] = False) -> None:
+    """Run outbox jobs (e-mail, PDFs, timers). Several workers may run at once."""
+    from tandem.kit.clock import SystemClock
+    from tandem.worker import runner
+
+    settings, clock = get_settings(), SystemClock()
+    if once:
+        stats = runner.run_once(_factory(), settings, clock)
+        typer.echo(f"done {stats.done}, retried {stats.retried}, failed {stats.failed}")
+        return
+    runner.run_forever(_factory(), settings, clock)
+
+
 @app.command("openapi")
 def openapi() -> None:
     """Print the OpenAPI schema."""

@@ -1,0 +1,27 @@
+"""The transactional outbox (发件箱): ``enqueue`` writes a job row in the caller's transaction, so a
+rolled-back change sends nothing and a committed one is never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import CursorResult
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tandem.kit.canonical import normalise
+from tandem.notification.models import OutboxJob
+
+
+def enqueue(session: Session, topic: str, payload: dict[str, Any], *, now: dt.datetime,
+            dedupe_key: str | None = None, not_before: dt.datetime | None = None) -> bool:
+    """Queue a job; with a ``dedupe_key`` a second enqueue of the same key is a no-op (returns False)."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(OutboxJob).values(topic=topic, payload=normalise(payload), dedupe_key=dedupe_key,
+                                 created_at=now, not_before=not_before or now, attempts=0)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = cast(CursorResult[Any], session.execute(stmt))
+    return bool(result.rowcount)

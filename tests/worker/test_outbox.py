@@ -1,0 +1,132 @@
+"""The outbox and worker: nothing sent on rollback, at-least-once delivery, crash recovery, real SMTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from tandem.notification.models import OutboxJob
+from tandem.notification.outbox import enqueue
+from tandem.worker import runner
+from tandem.worker.registry import HANDLERS, task
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    sink = Sink()
+    port = _free_port()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield sink, port
+    ctl.stop()
+
+
+def _email(env: Any, key: str) -> None:
+    with env.factory.begin() as s:
+        enqueue(s, "notification.email", {"to": "broker@demo.tandem.local", "subject": "案件提醒",
+                                          "body": "请在48小时内完成公估指派。", "key": key},
+                now=env.clock.now(), dedupe_key=key)
+
+
+def test_email_is_sent_through_a_real_smtp_server(env, smtp):
+    sink, port = smtp
+    env.settings.smtp_port = port
+    _email(env, "mail-1")
+    _email(env, "mail-1")  # same dedupe key: one job only
+    stats = runner.run_once(env.factory, env.settings, env.clock)
+    assert stats.done == 1
+    for _ in range(50):
+        if sink.messages:
+            break
+        time.sleep(0.05)
+    assert len(sink.messages) == 1
+    assert "broker@demo.tandem.local" in sink.messages[0].rcpt_tos
+    assert "48".encode() in sink.messages[0].content
+    assert runner.run_once(env.factory, env.settings, env.clock).done == 0
+
+
+def test_rollback_enqueues_nothing(env):
+    s = env.factory()
+    enqueue(s, "notification.email", {"to": "x@y", "subject": "s", "body": "b"}, now=env.clock.now())
+    s.rollback()
+    s.close()
+    with env.factory() as s2:
+        assert s2.execute(select(func.count()).select_from(OutboxJob)).scalar_one() == 0
+
+
+def test_failed_job_is_retried_with_backoff_then_succeeds(env):
+    calls: list[int] = []
+
+    @task("test.flaky")
+    def flaky(session, payload, now, settings):
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("smtp down")
+
+    try:
+        with env.factory.begin() as s:
+            enqueue(s, "test.flaky", {}, now=env.clock.now())
+        assert runner.run_once(env.factory, env.settings, env.clock).retried == 1
+        assert runner.run_once(env.factory, env.settings, env.clock).retried == 0  # backing off
+        env.clock.advance(seconds=6)
+        assert runner.run_once(env.factory, env.settings, env.clock).retried == 1
+        env.clock.advance(seconds=11)
+        assert runner.run_once(env.factory, env.settings, env.clock).done == 1
+        with env.factory() as s:
+            job = s.execute(select(OutboxJob)).scalar_one()
+            assert job.done_at is not None and job.attempts == 3 and "smtp down" in (job.last_error or "")
+    finally:
+        HANDLERS.pop("test.flaky", None)
+
+
+def test_job_of_a_killed_worker_is_claimed_again_after_its_lease(env):
+    runs: list[str] = []
+
+    @task("test.once")
+    def once(session, payload, now, settings):
+        runs.append(payload["k"])
+
+    try:
+        with env.factory.begin() as s:
+            enqueue(s, "test.once", {"k": "a"}, now=env.clock.now())
+        # A worker claims the job, then dies before running it.
+        with env.factory.begin() as s:
+            assert len(runner.claim(s, env.clock.now(), 10)) == 1
+        assert runner.run_once(env.factory, env.settings, env.clock).done == 0  # lease still held
+        env.clock.advance(seconds=runner.LEASE.total_seconds() + 1)
+        assert runner.run_once(env.factory, env.settings, env.clock).done == 1
+        assert runs == ["a"]
+        with env.factory() as s:
+            assert runner.pending_count(s) == 0
+    finally:
+        HANDLERS.pop("test.once", None)
+
+
+def test_not_before_delays_a_job(env):
+    with env.factory.begin() as s:
+        enqueue(s, "notification.email", {"to": "a@b", "subject": "s", "body": "b"}, now=env.clock.now(),
+                not_before=env.clock.now() + dt.timedelta(hours=24))
+        ids = runner.claim(s, env.clock.now(), 10)
+    assert ids == []
