@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def test_settings(url: str, tmp: Path) -> Settings:
-    return Settings(env="test", database_url=url, var_dir=tmp, secret_key="test-secret",  # noqa: S106
+    return Settings(env="test", database_url=url, var_dir=tmp, secret_key="test-secret",
                     argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
 
 

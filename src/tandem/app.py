@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    from tandem.web.errors import wants_html, render_error_page
+    from tandem.web.errors import render_error_page, wants_html
 
     @app.exception_handler(TandemError)
     async def tandem_error(request: Request, exc: TandemError) -> Response:
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         return {"status": "ok"}
 
     from tandem.access.endpoints import router as access_router
+    from tandem.claim.endpoints import router as claim_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.web.pages import mount_web
@@ -102,5 +103,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(access_router)
     app.include_router(party_router)
     app.include_router(policy_router)
+    app.include_router(claim_router)
     mount_web(app)
     return app

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     reverification_month: int = 12
     reverification_day: int = 31
     default_locale: str = "zh_CN"
+    # Routing window (R-C2): loss time + 48 h, but at least 24 h after the notice.
+    routing_window_hours: int = 48
+    routing_min_hours_after_notice: int = 24
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     mail_from: str = "tandem@localhost"

@@ -2,10 +2,11 @@
 
 from tandem.access import models as access_models
 from tandem.audit import models as audit_models
+from tandem.claim import models as claim_models
 from tandem.db import Base
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
 from tandem.policy import models as policy_models
 
-__all__ = ["Base", "access_models", "audit_models", "notification_models", "party_models",
+__all__ = ["Base", "access_models", "audit_models", "claim_models", "notification_models", "party_models",
            "policy_models"]

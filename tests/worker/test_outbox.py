@@ -22,7 +22,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -63,7 +63,7 @@ def test_email_is_sent_through_a_real_smtp_server(env, smtp):
         time.sleep(0.05)
     assert len(sink.messages) == 1
     assert "broker@demo.tandem.local" in sink.messages[0].rcpt_tos
-    assert "48".encode() in sink.messages[0].content
+    assert b"48" in sink.messages[0].content
     assert runner.run_once(env.factory, env.settings, env.clock).done == 0
 
 

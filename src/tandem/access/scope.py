@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
+from tandem.claim.models import Claim, Participation
 from tandem.kit.errors import NotFound
 from tandem.party.models import (
     Adjuster,
@@ -172,4 +173,17 @@ def get_insured(session: Session, actor: Actor, org_id: Any) -> Insured:
 
 def get_expert(session: Session, actor: Actor, expert_id: Any) -> Expert:
     result: Expert = _get(session, visible_experts(actor), Expert.id, expert_id)
+    return result
+
+
+def visible_claims(actor: Actor) -> Select[Claim]:
+    """Claims of cases the actor's organisation takes part in (参与方)."""
+    if actor.org_kind == K.PLATFORM:
+        return select(Claim)
+    return select(Claim).where(Claim.id.in_(
+        select(Participation.claim_id).where(Participation.organisation_id == actor.org_id)))
+
+
+def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:
+    result: Claim = _get(session, visible_claims(actor), Claim.id, claim_id)
     return result

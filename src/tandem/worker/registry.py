@@ -24,4 +24,5 @@ def task(topic: str) -> Callable[[Handler], Handler]:
 
 def load_builtin_tasks() -> None:
     """Import the modules whose tasks register themselves."""
+    from tandem.claim import tasks as claim_tasks  # noqa: F401
     from tandem.notification import tasks  # noqa: F401

@@ -1,0 +1,167 @@
+"""Claims API: loss notice intake, the claim list and page data, adjuster recommendations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import AfterValidator, BaseModel, Field
+
+from tandem.access import scope
+from tandem.claim import service
+from tandem.claim.models import Channel, Claim, ClaimStatus
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.errors import ActionNotAllowed
+from tandem.kit.pagination import decode_cursor, encode_cursor
+from tandem.schemas import MoneyIn, MoneyOut, Ref, Strict
+
+router = APIRouter(prefix="/api/v1", tags=["claims"])
+NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
+
+
+def _aware(v: dt.datetime) -> dt.datetime:
+    if v.tzinfo is None:
+        raise ValueError("must include a UTC offset, e.g. 2026-11-24T08:30:00+08:00")
+    return v.astimezone(dt.UTC)
+
+
+class Reporter(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9\- ]{5,20}$")]
+
+
+class NoticeIn(Strict):
+    policy_id: uuid.UUID
+    loss_at: Annotated[dt.datetime, AfterValidator(_aware)]
+    location: Annotated[str, Field(min_length=2, max_length=300)]
+    description: Annotated[str, Field(min_length=2, max_length=5000)]
+    channel: Channel
+    estimated_loss: MoneyIn | None = None
+    reporter: Reporter | None = None
+
+
+class AdjusterRef(Ref):
+    firm: str
+
+
+class ClaimOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    status: ClaimStatus
+    policy_id: uuid.UUID
+    policy_number: str
+    insured: Ref
+    insurer: Ref
+    adjuster: AdjusterRef | None = None
+    channel: Channel
+    loss_at: dt.datetime
+    notified_at: dt.datetime
+    routing_deadline: dt.datetime
+    location: str
+    description: str
+    estimated_loss: MoneyOut | None = None
+
+
+class ClaimPage(BaseModel):
+    items: list[ClaimOut]
+    next: str | None = None
+
+
+class RecAdjuster(BaseModel):
+    id: uuid.UUID
+    name: str
+    firm: str
+
+
+class Recommended(BaseModel):
+    adjuster: RecAdjuster
+    score: float
+    reasons: list[str]
+
+
+class Excluded(BaseModel):
+    adjuster: RecAdjuster
+    reasons: list[str]
+
+
+class RecommendationsOut(BaseModel):
+    recommended: list[Recommended]
+    excluded: list[Excluded]
+
+
+def claim_out(c: Claim) -> ClaimOut:
+    adj = c.adjuster
+    return ClaimOut(
+        id=c.id, number=c.number, status=c.status, policy_id=c.policy_id, policy_number=c.policy.number,
+        insured=Ref(id=c.insured_id, name=c.policy.insured.name), insurer=Ref(id=c.insurer.id, name=c.insurer.name),
+        adjuster=AdjusterRef(id=adj.id, name=adj.name, firm=adj.firm.organisation.name) if adj else None,
+        channel=c.channel, loss_at=c.loss_at, notified_at=c.notified_at, routing_deadline=c.routing_deadline,
+        location=c.location, description=c.description, estimated_loss=c.estimated_loss)
+
+
+@router.post("/claims", response_model=ClaimOut, status_code=201,
+             responses={200: {"model": ClaimOut, "description": "Replay of an earlier request with this key"},
+                        403: {"description": "Not allowed"}, **NF})
+def notify_loss(body: NoticeIn, response: Response, actor: ActorDep, session: SessionDep,
+                settings: SettingsDep, clock: ClockDep,
+                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ClaimOut:
+    """Report a loss (报案). The same Idempotency-Key with the same body returns the same claim."""
+    notice = service.NoticeInput(
+        policy_id=body.policy_id, loss_at=body.loss_at, location=body.location.strip(),
+        description=body.description.strip(), channel=body.channel, estimated_loss=body.estimated_loss,
+        reporter_name=body.reporter.name if body.reporter else None,
+        reporter_phone=body.reporter.phone if body.reporter else None)
+    claim, created = service.notify_loss(session, settings, actor, notice, now=clock.now(),
+                                         idempotency_key=idempotency_key)
+    if not created:
+        response.status_code = 200
+    return claim_out(claim)
+
+
+@router.get("/claims", response_model=ClaimPage)
+def list_claims(actor: ActorDep, session: SessionDep, status: ClaimStatus | None = None,
+                q: Annotated[str | None, Query(max_length=40)] = None, cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ClaimPage:
+    """The caller's work queue, newest first, keyset-paginated."""
+    stmt = scope.visible_claims(actor).order_by(Claim.notified_at.desc(), Claim.id.desc())
+    if status is not None:
+        stmt = stmt.where(Claim.status == status)
+    if q:
+        stmt = stmt.where(Claim.number.startswith(q, autoescape=True))
+    after = decode_cursor(cursor)
+    if after and len(after) == 2:
+        try:
+            at, cid = dt.datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        except ValueError:
+            at, cid = None, None
+        if at is not None and cid is not None:
+            stmt = stmt.where((Claim.notified_at < at) | ((Claim.notified_at == at) & (Claim.id < cid)))
+    rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
+    last = rows[limit - 1] if len(rows) > limit else None
+    nxt = encode_cursor([last.notified_at.isoformat(), str(last.id)]) if last else None
+    return ClaimPage(items=[claim_out(c) for c in rows[:limit]], next=nxt)
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NF)
+def get_claim(claim_id: str, actor: ActorDep, session: SessionDep) -> ClaimOut:
+    return claim_out(scope.get_claim(session, actor, claim_id))
+
+
+@router.get("/claims/{claim_id}/adjuster-recommendations", response_model=RecommendationsOut, responses=NF)
+def adjuster_recommendations(claim_id: str, actor: ActorDep, session: SessionDep,
+                             clock: ClockDep) -> RecommendationsOut:
+    """Ranked, explained adjuster choices; ineligible adjusters are listed with their reason codes."""
+    claim = scope.get_claim(session, actor, claim_id)
+    if actor.org_kind.value == "supervision":
+        raise ActionNotAllowed()
+    recs = service.recommendations(session, claim, clock.now())
+
+    def ref(r: service.Recommendation) -> RecAdjuster:
+        return RecAdjuster(id=r.adjuster.id, name=r.adjuster.name, firm=r.adjuster.firm.organisation.name)
+
+    ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
+    return RecommendationsOut(
+        recommended=[Recommended(adjuster=ref(r), score=r.score, reasons=r.explain) for r in ok],
+        excluded=[Excluded(adjuster=ref(r), reasons=r.reasons) for r in recs if r.reasons])

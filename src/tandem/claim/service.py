@@ -1,0 +1,271 @@
+"""Loss notice intake (报案, R-C1) and automatic routing (自动分派, R-C2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation, Role, User, UserRole
+from tandem.audit import service as audit
+from tandem.claim.models import Channel, Claim, ClaimStatus, Counter, IdempotencyKey, Participation, PartyRole
+from tandem.config import Settings
+from tandem.kit import transition
+from tandem.kit.canonical import canonical_json, sha256_hex
+from tandem.kit.clock import SHANGHAI
+from tandem.kit.errors import ActionNotAllowed, InvalidInput, StateChanged, TandemError
+from tandem.notification.outbox import enqueue
+from tandem.party import service as party_service
+from tandem.party.models import Adjuster
+from tandem.policy.models import PolicyStatus
+
+INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})
+OPEN_STATES = frozenset({ClaimStatus.NOTIFIED, ClaimStatus.ROUTED, ClaimStatus.ADJUSTER_ASSIGNED,
+                         ClaimStatus.SURVEYING, ClaimStatus.REPORTED, ClaimStatus.DISPUTED})
+PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+             "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
+             "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆")
+# Escalation points as fractions of the routing window (50 %, 80 %, then the deadline itself).
+ESCALATIONS = (("half", Decimal("0.5")), ("late", Decimal("0.8")), ("missed", Decimal("1")))
+
+_SYSTEM = frozenset({"system"})
+CLAIM_RULES: transition.Table = {
+    ("notified", "route"): transition.Rule("routed", frozenset({"broker_account_manager", "system"})),
+    ("notified", "withdraw"): transition.Rule("withdrawn", frozenset({"insured_contact", "broker_account_manager"})),
+    ("routed", "accept_appointment"): transition.Rule("adjuster_assigned", frozenset({"adjuster_firm_admin"})),
+    ("routed", "decline_appointment"): transition.Rule("notified", frozenset({"adjuster_firm_admin"})),
+}
+
+
+class IdempotencyMismatch(TandemError):
+    status = 422
+    code = "claim.idempotency_key_reused"
+    message = "This Idempotency-Key was used with a different request body."
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    policy_id: uuid.UUID
+    loss_at: dt.datetime
+    location: str
+    description: str
+    channel: Channel
+    estimated_loss: Decimal | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+    def fingerprint(self) -> str:
+        return sha256_hex(canonical_json({
+            "policy_id": str(self.policy_id), "loss_at": self.loss_at, "location": self.location,
+            "description": self.description, "channel": self.channel.value,
+            "estimated_loss": self.estimated_loss, "reporter_name": self.reporter_name,
+            "reporter_phone": self.reporter_phone}))
+
+
+def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.datetime) -> dt.datetime:
+    """Loss time + 48 h; if that leaves less than 24 h after the notice, notice time + 24 h."""
+    deadline = loss_at + dt.timedelta(hours=settings.routing_window_hours)
+    floor = notified_at + dt.timedelta(hours=settings.routing_min_hours_after_notice)
+    return max(deadline, floor)
+
+
+def _next_number(session: Session, now: dt.datetime) -> str:
+    year = now.astimezone(SHANGHAI).year
+    name = f"claim:{year}"
+    row = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                          .returning(Counter.value)).first()
+    if row is None:
+        session.add(Counter(name=name, value=1))
+        session.flush()
+        value = 1
+    else:
+        value = int(row[0])
+    return f"LP-{year}-{value:06d}"
+
+
+def _existing(session: Session, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
+    return session.execute(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
+                                                        IdempotencyKey.key == key)).scalar_one_or_none()
+
+
+def _replay(session: Session, row: IdempotencyKey, fingerprint: str) -> Claim:
+    if row.request_hash != fingerprint:
+        raise IdempotencyMismatch(fields={"Idempotency-Key": "used before with a different body"})
+    claim = session.get(Claim, row.claim_id)
+    assert claim is not None
+    return claim
+
+
+def notify_loss(session: Session, settings: Settings, actor: Actor, notice: NoticeInput, *,
+                now: dt.datetime, idempotency_key: str | None) -> tuple[Claim, bool]:
+    """Take a loss notice from any channel; returns (claim, created). Retries with the same key return
+    the same claim; the same key with another body is refused."""
+    if not actor.has_any(INTAKE_ROLES):
+        raise ActionNotAllowed()
+    fingerprint = notice.fingerprint()
+    if idempotency_key:
+        found = _existing(session, actor.user_id, idempotency_key)
+        if found is not None:
+            return _replay(session, found, fingerprint), False
+    policy = scope.get_policy(session, actor, notice.policy_id)
+    if policy.status != PolicyStatus.IN_FORCE:
+        raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
+    loss_day = notice.loss_at.astimezone(SHANGHAI).date()
+    if not (policy.period_start <= loss_day <= policy.period_end):
+        raise InvalidInput("The loss is outside the policy period.",
+                           fields={"loss_at": "outside the policy period"})
+    if notice.loss_at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("The loss time is in the future.", fields={"loss_at": "in the future"})
+    claim_id = uuid.uuid4()
+    if idempotency_key:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency_key,
+                                           request_hash=fingerprint, claim_id=claim_id, created_at=now))
+        except IntegrityError:
+            # A concurrent retry committed first: answer with its claim, write nothing of ours.
+            found = _existing(session, actor.user_id, idempotency_key)
+            if found is None:
+                raise
+            return _replay(session, found, fingerprint), False
+    claim = Claim(
+        id=claim_id, number=_next_number(session, now), policy_id=policy.id, insured_id=policy.insured_id,
+        insurer_id=policy.insurer_id, broker_id=policy.broker_id, status=ClaimStatus.NOTIFIED,
+        channel=notice.channel, loss_at=notice.loss_at, notified_at=now,
+        routing_deadline=routing_deadline(settings, notice.loss_at, now), location=notice.location,
+        description=notice.description, estimated_loss=notice.estimated_loss,
+        reporter_name=notice.reporter_name, reporter_phone=notice.reporter_phone, created_by=actor.user_id)
+    session.add(claim)
+    session.flush()
+    parties = [(policy.insured_id, PartyRole.INSURED), (policy.insurer_id, PartyRole.INSURER)]
+    if policy.broker_id:
+        parties.append((policy.broker_id, PartyRole.BROKER))
+    for org_id, role in parties:
+        session.add(Participation(claim_id=claim.id, organisation_id=org_id, party_role=role, since=now))
+    chain = f"case:{claim.id}"
+    audit.record(session, actor.ref, action="claim.notified", entity_type="claim", entity_id=claim.id, at=now,
+                 chain_key=chain, after={"number": claim.number, "status": claim.status.value,
+                                         "channel": claim.channel.value},
+                 request_id=actor.request_id, audience=["broker", "insured", "insurer"])
+    # Copied to the insurer at once (its claims handlers see it through the participation row).
+    enqueue(session, "claim.copied_to_insurer", {"claim_id": str(claim.id)}, now=now,
+            dedupe_key=f"copied:{claim.id}")
+    for label, frac in ESCALATIONS:
+        due = now + (claim.routing_deadline - now) * float(frac)
+        enqueue(session, "routing.escalate", {"claim_id": str(claim.id), "stage": label}, now=now,
+                not_before=due, dedupe_key=f"routing:{claim.id}:{label}")
+    _route_to_designated(session, settings, actor, claim, now)
+    return claim, True
+
+
+def _route_to_designated(session: Session, settings: Settings, actor: Actor, claim: Claim,
+                         now: dt.datetime) -> None:
+    adj = claim.policy.designated_adjuster
+    if adj is None:
+        return
+    rec = evaluate(session, claim, adj, now)
+    if rec.reasons:
+        audit.record(session, audit.SYSTEM, action="routing.designated_not_eligible", entity_type="claim",
+                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
+                     after={"adjuster_id": str(adj.id), "reasons": rec.reasons}, audience=["broker"])
+        return
+    assign(session, claim, adj, actor=audit.SYSTEM, roles=_SYSTEM, now=now, reason="designated by the policy")
+
+
+def assign(session: Session, claim: Claim, adj: Adjuster, *, actor: audit.ActorRef, roles: frozenset[str],
+           now: dt.datetime, reason: str | None) -> Claim:
+    rule = transition.resolve(CLAIM_RULES, claim.status.value, "route", roles)
+    moved = session.execute(update(Claim).where(Claim.id == claim.id, Claim.status == claim.status)
+                            .values(status=ClaimStatus(rule.to), adjuster_id=adj.id).returning(Claim.id)).first()
+    if moved is None:
+        raise StateChanged()
+    session.refresh(claim)
+    session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=PartyRole.ADJUSTER,
+                              since=now))
+    audit.record(session, actor, action="claim.routed", entity_type="claim", entity_id=claim.id, at=now,
+                 chain_key=f"case:{claim.id}", before={"status": "notified"},
+                 after={"status": rule.to, "adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)},
+                 reason=reason, audience=["broker", "insured", "insurer", "adjuster_firm"])
+    return claim
+
+
+# ---- recommendations -----------------------------------------------------------------------------
+
+@dataclass
+class Recommendation:
+    adjuster: Adjuster
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)  # exclusion codes when not eligible
+    explain: list[str] = field(default_factory=list)  # why it ranks where it does
+
+
+def province_of(location: str) -> str | None:
+    for p in PROVINCES:
+        if location.startswith(p) or location[:6].find(p) >= 0:
+            return p
+    return None
+
+
+def open_workload(session: Session, adjuster_id: uuid.UUID) -> int:
+    stmt = select(func.count()).select_from(Claim).where(Claim.adjuster_id == adjuster_id,
+                                                         Claim.status.in_(list(OPEN_STATES)))
+    return int(session.execute(stmt).scalar_one())
+
+
+def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) -> Recommendation:
+    today = now.astimezone(SHANGHAI).date()
+    rec = Recommendation(adj)
+    rec.reasons = party_service.ineligibility(session, adj, today, claim.broker_id)
+    if adj.firm_id in (claim.insurer_id, claim.insured_id) or session.execute(
+            select(Participation.id).where(Participation.claim_id == claim.id,
+                                           Participation.organisation_id == adj.firm_id,
+                                           Participation.party_role != PartyRole.ADJUSTER)).first():
+        rec.reasons.append("conflict_of_interest")
+    load = open_workload(session, adj.id)
+    if claim.adjuster_id != adj.id and load >= adj.capacity:
+        rec.reasons.append("over_capacity")
+    line = claim.policy.line
+    if adj.lines and line not in adj.lines:
+        rec.reasons.append("not_qualified_for_line")
+    province = province_of(claim.location)
+    area = set(adj.regions) | set(adj.firm.business_area)
+    if province and "全国" not in area and province not in area:
+        rec.reasons.append("outside_area")
+    if rec.reasons:
+        return rec
+    score = 50.0
+    rec.explain.append(f"line:{line}")
+    if province:
+        score += 20 if province in adj.regions else 10
+        rec.explain.append(f"region:{province}")
+    free = 1 - load / max(1, adj.capacity)
+    score += 20 * free
+    rec.explain.append(f"workload:{load}/{adj.capacity}")
+    if claim.policy.designated_adjuster_id == adj.id:
+        score += 10
+        rec.explain.append("designated_by_policy")
+    rec.score = round(score, 2)
+    return rec
+
+
+def recommendations(session: Session, claim: Claim, now: dt.datetime) -> list[Recommendation]:
+    adjusters = session.execute(select(Adjuster).order_by(Adjuster.certificate_no)).unique().scalars()
+    return [evaluate(session, claim, a, now) for a in adjusters]
+
+
+def broker_managers(session: Session, broker_id: uuid.UUID) -> list[User]:
+    stmt = (select(User).join(UserRole).where(User.organisation_id == broker_id, User.active.is_(True),
+                                              UserRole.role == Role.BROKER_ACCOUNT_MANAGER))
+    return list(session.execute(stmt).unique().scalars())
+
+
+def organisation_name(session: Session, org_id: uuid.UUID) -> str:
+    org = session.get(Organisation, org_id)
+    return org.name if org else ""

@@ -1,0 +1,59 @@
+"""Outbox handlers of the claim module: copy to the insurer, routing escalations (R-C2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tandem.access.models import Role, User, UserRole
+from tandem.audit import service as audit
+from tandem.claim.models import Claim, ClaimStatus
+from tandem.claim.service import broker_managers
+from tandem.config import Settings
+from tandem.notification.outbox import enqueue
+from tandem.worker.registry import task
+
+SUBJECTS = {
+    "half": "【提醒】案件{number}已过指派时限的一半，请尽快确定公估人",
+    "late": "【紧急】案件{number}距48小时指派时限不足，请立即处理",
+    "missed": "【超时】案件{number}已超过指派时限",
+}
+
+
+def _mail(session: Session, users: list[User], subject: str, body: str, key: str, now: dt.datetime) -> None:
+    for u in users:
+        if u.email:
+            enqueue(session, "notification.email", {"to": u.email, "subject": subject, "body": body,
+                                                    "key": f"{key}:{u.id}"},
+                    now=now, dedupe_key=f"mail:{key}:{u.id}")
+
+
+@task("claim.copied_to_insurer")
+def copied_to_insurer(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    claim = session.get(Claim, uuid.UUID(payload["claim_id"]))
+    if claim is None:
+        return
+    handlers = list(session.execute(
+        select(User).join(UserRole).where(User.organisation_id == claim.insurer_id,
+                                          UserRole.role == Role.INSURER_CLAIMS_HANDLER)).unique().scalars())
+    _mail(session, handlers, f"【新报案】{claim.number}", f"保单{claim.policy.number}报案：{claim.description}",
+          f"copied:{claim.id}", now)
+
+
+@task("routing.escalate")
+def escalate(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """Escalate to the broker's account managers while no adjuster is chosen. Idempotent."""
+    claim = session.get(Claim, uuid.UUID(payload["claim_id"]))
+    if claim is None or claim.status != ClaimStatus.NOTIFIED or claim.broker_id is None:
+        return
+    stage = payload["stage"]
+    audit.record(session, audit.SYSTEM, action=f"routing.escalated_{stage}", entity_type="claim",
+                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
+                 after={"deadline": claim.routing_deadline.isoformat()}, audience=["broker"])
+    _mail(session, broker_managers(session, claim.broker_id), SUBJECTS[stage].format(number=claim.number),
+          f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
+          f"escalate:{claim.id}:{stage}", now)

@@ -1,0 +1,134 @@
+"""Loss notice intake (R-C1) and routing (R-C2): idempotency, routing deadline, timers, recommendations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import func, select
+
+from tandem.claim.models import Claim
+from tandem.notification.models import OutboxJob
+from tandem.worker import runner
+
+
+def _policy(env, user, number):
+    items = env.client(user).get("/api/v1/policies").json()["items"]
+    return next(p for p in items if p["number"] == number)
+
+
+def _body(policy_id, **kw):
+    body = {"policy_id": policy_id, "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
+            "description": "2号车间夜间起火，烧毁注塑机两台及部分原材料", "channel": "web",
+            "estimated_loss": "850000.00", "reporter": {"name": "沈国平", "phone": "13957312345"}}
+    body.update(kw)
+    return body
+
+
+def test_notice_is_created_once_per_idempotency_key(env):
+    pol = _policy(env, "insured1", "PQC2026330400001")
+    c = env.client("insured1")
+    r1 = c.post("/api/v1/claims", json=_body(pol["id"]), headers={"Idempotency-Key": "k-1"})
+    assert r1.status_code == 201, r1.text
+    r2 = c.post("/api/v1/claims", json=_body(pol["id"]), headers={"Idempotency-Key": "k-1"})
+    assert r2.status_code == 200 and r2.json()["id"] == r1.json()["id"]
+    r3 = c.post("/api/v1/claims", json=_body(pol["id"], description="另一个描述"), headers={"Idempotency-Key": "k-1"})
+    assert r3.status_code == 422 and "Idempotency-Key" in r3.json()["error"]["fields"]
+    with env.session() as s:
+        assert s.execute(select(func.count()).select_from(Claim)).scalar_one() == 1
+    claim = r1.json()
+    assert claim["number"].startswith("LP-2026-")
+    assert claim["insurer"]["name"] == "中安财产保险股份有限公司"
+    # loss 2026-11-24 14:30Z + 48 h
+    assert claim["routing_deadline"].startswith("2026-11-26T14:30:00")
+
+
+def test_concurrent_retries_create_one_claim(env):
+    pol = _policy(env, "insured1", "PQC2026330400001")
+    c = env.client("insured1")
+    results: list[int] = []
+
+    def post():
+        r = c.post("/api/v1/claims", json=_body(pol["id"]), headers={"Idempotency-Key": "race"})
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results).count(201) == 1 and all(s in (200, 201) for s in results), results
+    with env.session() as s:
+        assert s.execute(select(func.count()).select_from(Claim)).scalar_one() == 1
+
+
+def test_insurer_sees_the_copy_and_others_get_404(env):
+    pol = _policy(env, "insured1", "PQC2026330400001")
+    claim = env.client("insured1").post("/api/v1/claims", json=_body(pol["id"])).json()
+    ids = [c["id"] for c in env.client("insurer1").get("/api/v1/claims").json()["items"]]
+    assert claim["id"] in ids
+    missing = env.client("insurer2").get("/api/v1/claims/00000000-0000-4000-8000-000000000000")
+    for user in ("insurer2", "insured2", "adjuster3"):
+        r = env.client(user).get(f"/api/v1/claims/{claim['id']}")
+        assert r.status_code == 404 and r.content == missing.content
+    assert env.client("insured2").get("/api/v1/claims").json()["items"] == []
+
+
+def test_designated_adjuster_gets_the_case_and_timers_are_queued(env):
+    pol = _policy(env, "insured1", "PQC2026330400001")
+    claim = env.client("insured1").post("/api/v1/claims", json=_body(pol["id"])).json()
+    assert claim["status"] == "routed" and claim["adjuster"]["name"] == "王建国"
+    ids = [c["id"] for c in env.client("adjuster1").get("/api/v1/claims").json()["items"]]
+    assert claim["id"] in ids
+    with env.session() as s:
+        topics = sorted(j.topic for j in s.execute(select(OutboxJob)).scalars())
+    assert topics.count("routing.escalate") == 3 and "claim.copied_to_insurer" in topics
+
+
+def test_escalations_fire_when_nobody_routes_in_time(env):
+    pol = _policy(env, "insured2", "PCA2026441900002")
+    claim = env.client("insured2").post(
+        "/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇振安中路128号")).json()
+    assert claim["status"] == "notified"
+    env.settings.smtp_port = 1  # e-mails stay queued; the escalation itself is what we check
+    runner.run_once(env.factory, env.settings, env.clock)
+    env.clock.advance(hours=49)
+    runner.run_once(env.factory, env.settings, env.clock)
+    events = env.client("admin").get("/api/v1/claims").json()
+    assert events["items"][0]["id"] == claim["id"]
+    from tandem.audit.models import AuditEvent
+
+    with env.session() as s:
+        actions = set(s.execute(select(AuditEvent.action).where(AuditEvent.entity_id == claim["id"])).scalars())
+        mails = s.execute(select(func.count()).select_from(OutboxJob)
+                          .where(OutboxJob.topic == "notification.email")).scalar_one()
+    assert {"routing.escalated_half", "routing.escalated_late", "routing.escalated_missed"} <= actions
+    assert mails >= 3
+
+
+def test_recommendations_exclude_blacklisted_and_lapsed(env):
+    pol = _policy(env, "insured2", "PCA2026441900002")
+    claim = env.client("insured2").post(
+        "/api/v1/claims", json=_body(pol["id"], location="浙江省杭州市")).json()
+    r = env.client("broker").get(f"/api/v1/claims/{claim['id']}/adjuster-recommendations")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    excluded = {e["adjuster"]["name"]: e["reasons"] for e in data["excluded"]}
+    recommended = [x["adjuster"]["name"] for x in data["recommended"]]
+    assert "certificate_lapsed" in excluded["钱永刚"]
+    assert "blacklisted" in excluded["何雪梅"]
+    assert "钱永刚" not in recommended and "何雪梅" not in recommended
+    assert recommended and all(x["score"] > 0 for x in data["recommended"])
+
+
+def test_bad_notice_names_the_field(env):
+    pol = _policy(env, "insured1", "PQC2026330400001")
+    c = env.client("insured1")
+    r = c.post("/api/v1/claims", json=_body(pol["id"], loss_at="2026-11-24T22:30:00"))
+    assert r.status_code == 422 and "loss_at" in r.json()["error"]["fields"]
+    r = c.post("/api/v1/claims", json=_body(pol["id"], channel="fax"))
+    assert r.status_code == 422 and "channel" in r.json()["error"]["fields"]
+    r = c.post("/api/v1/claims", json=_body(pol["id"], loss_at=(dt.datetime(2026, 12, 30, tzinfo=dt.UTC)).isoformat()))
+    assert r.status_code == 422 and "loss_at" in r.json()["error"]["fields"]
+    with env.session() as s:
+        assert s.execute(select(func.count()).select_from(Claim)).scalar_one() == 0
