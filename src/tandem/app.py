@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         return {"status": "ok"}
 
     from tandem.access.endpoints import router as access_router
+    from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
@@ -104,5 +105,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(party_router)
     app.include_router(policy_router)
     app.include_router(claim_router)
+    app.include_router(case_router)
     mount_web(app)
     return app

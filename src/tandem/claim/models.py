@@ -7,7 +7,7 @@ import enum
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
@@ -105,6 +105,7 @@ class Participation(Base):
                                                        index=True)
     party_role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "party_role"))
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyKey(Base):
@@ -121,3 +122,119 @@ class IdempotencyKey(Base):
     # the claim row with this id right after, in the same transaction.
     claim_id: Mapped[uuid.UUID] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class TeamRole(enum.StrEnum):
+    LEAD = "lead"
+    SECOND = "second"
+
+
+class TeamMember(Base):
+    """An adjuster working the case: the firm's lead and at least one second (资产评估法 Art. 24)."""
+
+    __tablename__ = "claim_team_member"
+    __table_args__ = (UniqueConstraint("claim_id", "adjuster_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    adjuster: Mapped[Adjuster] = relationship(lazy="joined")
+
+
+class Appointment(Base):
+    """The confirmation letter (确认函) to the chosen firm and the firm's answer."""
+
+    __tablename__ = "appointment"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    letter_no: Mapped[str] = mapped_column(String(40), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))  # issued | accepted | declined
+    fee_basis: Mapped[str | None] = mapped_column(String(200))
+    fee_payment_days: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    letter_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Survey(Base):
+    """A site survey (现场查勘): appointment, then the record of what was found."""
+
+    __tablename__ = "survey"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    surveyed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    photo_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class Document(Base):
+    """Evidence and generated documents, stored content-addressed by SHA-256."""
+
+    __tablename__ = "document"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # evidence | confirmation_letter | report_pdf | mou_pdf
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """A message on the case thread for one audience (all / broker+adjuster / broker+insurer / internal)."""
+
+    __tablename__ = "case_message"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    audience: Mapped[str] = mapped_column(String(30))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    author_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Deadline(Base):
+    """An SLA clock on a case (R-C2 48 h routing, 保险法 Arts. 22-25); ``holder`` has the ball."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (UniqueConstraint("claim_id", "kind"), Index("ix_deadline_open", "stopped_at", "due_at"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(40))
+    holder: Mapped[str] = mapped_column(String(20))  # party kind holding the ball
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    """An advance (预付赔款) or final payment recorded by the insurer."""
+
+    __tablename__ = "payment"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # advance | final
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reference: Mapped[str] = mapped_column(String(100))
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))

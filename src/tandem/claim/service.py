@@ -15,12 +15,21 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role, User, UserRole
 from tandem.audit import service as audit
-from tandem.claim.models import Channel, Claim, ClaimStatus, Counter, IdempotencyKey, Participation, PartyRole
+from tandem.claim.models import (
+    Channel,
+    Claim,
+    ClaimStatus,
+    Counter,
+    Deadline,
+    IdempotencyKey,
+    Participation,
+    PartyRole,
+)
 from tandem.config import Settings
 from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
-from tandem.kit.errors import ActionNotAllowed, InvalidInput, StateChanged, TandemError
+from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.notification.outbox import enqueue
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
@@ -35,12 +44,35 @@ PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉
 # Escalation points as fractions of the routing window (50 %, 80 %, then the deadline itself).
 ESCALATIONS = (("half", Decimal("0.5")), ("late", Decimal("0.8")), ("missed", Decimal("1")))
 
-_SYSTEM = frozenset({"system"})
+BAM, BRE, ADJ, FADM = "broker_account_manager", "broker_risk_evaluator", "adjuster", "adjuster_firm_admin"
+ICH, INS = "insurer_claims_handler", "insured_contact"
+
+
+def _r(to: str, *roles: str) -> transition.Rule:
+    return transition.Rule(to, frozenset(roles))
+
+
+# The claim lifecycle (理赔案件状态表): (state, action) -> rule. No other code assigns Claim.status.
 CLAIM_RULES: transition.Table = {
-    ("notified", "route"): transition.Rule("routed", frozenset({"broker_account_manager", "system"})),
-    ("notified", "withdraw"): transition.Rule("withdrawn", frozenset({"insured_contact", "broker_account_manager"})),
-    ("routed", "accept_appointment"): transition.Rule("adjuster_assigned", frozenset({"adjuster_firm_admin"})),
-    ("routed", "decline_appointment"): transition.Rule("notified", frozenset({"adjuster_firm_admin"})),
+    ("notified", "route"): _r("routed", BAM, "system"),
+    ("notified", "withdraw"): _r("withdrawn", INS, BAM),
+    ("routed", "accept_appointment"): _r("adjuster_assigned", FADM),
+    ("routed", "decline_appointment"): _r("notified", FADM),
+    ("adjuster_assigned", "start_survey"): _r("surveying", ADJ, FADM),
+    ("surveying", "submit_report"): _r("reported", ADJ),
+    ("reported", "confirm_amount"): _r("amount_confirmed", BRE),
+    ("amount_confirmed", "confirm_amount"): _r("amount_confirmed", BRE),
+    ("amount_confirmed", "propose"): _r("negotiating", BAM),
+    ("negotiating", "propose"): _r("negotiating", BAM),
+    ("negotiating", "counter"): _r("negotiating", ICH),
+    ("negotiating", "accept"): _r("agreed", ICH),
+    ("negotiating", "dispute"): _r("disputed", ICH),
+    ("negotiating", "refuse"): _r("refused", ICH),
+    ("disputed", "confirm_amount"): _r("amount_confirmed", BRE),
+    ("agreed", "record_final_payment"): _r("paid", ICH),
+    ("paid", "close"): _r("closed", BAM),
+    ("refused", "close"): _r("closed", BAM),
+    ("withdrawn", "close"): _r("closed", BAM),
 }
 
 
@@ -161,39 +193,12 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
         due = now + (claim.routing_deadline - now) * float(frac)
         enqueue(session, "routing.escalate", {"claim_id": str(claim.id), "stage": label}, now=now,
                 not_before=due, dedupe_key=f"routing:{claim.id}:{label}")
-    _route_to_designated(session, settings, actor, claim, now)
+    session.add(Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now,
+                         due_at=claim.routing_deadline))
+    from tandem.claim.workflow import route_designated
+
+    route_designated(session, claim, now)
     return claim, True
-
-
-def _route_to_designated(session: Session, settings: Settings, actor: Actor, claim: Claim,
-                         now: dt.datetime) -> None:
-    adj = claim.policy.designated_adjuster
-    if adj is None:
-        return
-    rec = evaluate(session, claim, adj, now)
-    if rec.reasons:
-        audit.record(session, audit.SYSTEM, action="routing.designated_not_eligible", entity_type="claim",
-                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
-                     after={"adjuster_id": str(adj.id), "reasons": rec.reasons}, audience=["broker"])
-        return
-    assign(session, claim, adj, actor=audit.SYSTEM, roles=_SYSTEM, now=now, reason="designated by the policy")
-
-
-def assign(session: Session, claim: Claim, adj: Adjuster, *, actor: audit.ActorRef, roles: frozenset[str],
-           now: dt.datetime, reason: str | None) -> Claim:
-    rule = transition.resolve(CLAIM_RULES, claim.status.value, "route", roles)
-    moved = session.execute(update(Claim).where(Claim.id == claim.id, Claim.status == claim.status)
-                            .values(status=ClaimStatus(rule.to), adjuster_id=adj.id).returning(Claim.id)).first()
-    if moved is None:
-        raise StateChanged()
-    session.refresh(claim)
-    session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=PartyRole.ADJUSTER,
-                              since=now))
-    audit.record(session, actor, action="claim.routed", entity_type="claim", entity_id=claim.id, at=now,
-                 chain_key=f"case:{claim.id}", before={"status": "notified"},
-                 after={"status": rule.to, "adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)},
-                 reason=reason, audience=["broker", "insured", "insurer", "adjuster_firm"])
-    return claim
 
 
 # ---- recommendations -----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from tandem.access.models import Role, User, UserRole
 from tandem.audit import service as audit
-from tandem.claim.models import Claim, ClaimStatus
+from tandem.claim import documents
+from tandem.claim.models import Claim, ClaimStatus, Deadline
 from tandem.claim.service import broker_managers
 from tandem.config import Settings
 from tandem.notification.outbox import enqueue
@@ -57,3 +58,31 @@ def escalate(session: Session, payload: dict[str, Any], now: dt.datetime, settin
     _mail(session, broker_managers(session, claim.broker_id), SUBJECTS[stage].format(number=claim.number),
           f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
           f"escalate:{claim.id}:{stage}", now)
+
+
+@task("claim.render_letter")
+def render_letter(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    documents.render_letter(session, settings, uuid.UUID(payload["appointment_id"]), now)
+
+
+@task("report.render_pdf")
+def render_report(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    documents.render_report(session, settings, uuid.UUID(payload["report_id"]), now)
+
+
+@task("sla.check")
+def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """A deadline fell due: if it still runs, mark it breached, put it on the timeline and alert."""
+    dl = session.execute(select(Deadline).where(Deadline.claim_id == uuid.UUID(payload["claim_id"]),
+                                                Deadline.kind == payload["kind"])).scalar_one_or_none()
+    if dl is None or dl.stopped_at is not None or dl.breached_at is not None or dl.due_at > now:
+        return
+    dl.breached_at = now
+    claim = session.get(Claim, dl.claim_id)
+    assert claim is not None
+    audit.record(session, audit.SYSTEM, action="sla.breached", entity_type="claim", entity_id=claim.id, at=now,
+                 chain_key=f"case:{claim.id}", after={"deadline": dl.kind, "holder": dl.holder},
+                 audience=["broker", dl.holder])
+    if claim.broker_id:
+        _mail(session, broker_managers(session, claim.broker_id), f"【时限超期】{claim.number} {dl.kind}",
+              f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。", f"sla:{dl.id}", now)

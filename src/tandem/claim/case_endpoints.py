@@ -1,0 +1,341 @@
+"""The shared case file and every party's moves on it (JSON API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import Response
+from pydantic import AfterValidator, BaseModel, Field
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.claim import documents, workflow
+from tandem.claim.endpoints import ClaimOut, _aware, claim_out
+from tandem.claim.models import Claim, Document, Survey
+from tandem.claim.service import CLAIM_RULES
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit import transition
+from tandem.kit.errors import Conflict, InvalidInput, NotFound
+from tandem.kit.storage import store_for
+from tandem.schemas import MoneyIn, Strict
+
+router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
+NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
+ERR: dict[int | str, dict[str, Any]] = {403: {"description": "Not allowed"}, 409: {"description": "Conflict"},
+                                        **NF}
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class ChooseAdjuster(Strict):
+    adjuster_id: uuid.UUID
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class AppointmentAnswer(Strict):
+    accept: bool
+    fee_basis: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    fee_payment_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class TeamIn(Strict):
+    adjuster_id: uuid.UUID
+
+
+class SurveyIn(Strict):
+    scheduled_at: Annotated[dt.datetime, AfterValidator(_aware)]
+    surveyed_at: Annotated[dt.datetime, AfterValidator(_aware)] | None = None
+    participants: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    notes: Annotated[str, Field(max_length=20000)] | None = None
+    photo_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list)
+
+
+class LossItemIn(Strict):
+    ref: Annotated[str, Field(min_length=1, max_length=20)]
+    description: Annotated[str, Field(min_length=1, max_length=300)]
+    category: Annotated[str, Field(max_length=40)] | None = None
+    quantity: MoneyIn | None = None
+    unit: Annotated[str, Field(max_length=20)] | None = None
+    unit_value: MoneyIn | None = None
+    depreciation_rate: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    salvage: MoneyIn | None = None
+    loss: MoneyIn
+
+
+class SectionIn(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Annotated[str, Field(max_length=100)] | None = None
+    replacement_value: MoneyIn | None = None
+    items: Annotated[list[LossItemIn], Field(min_length=1, max_length=500)]
+
+
+class DraftIn(Strict):
+    cause: Annotated[str, Field(max_length=20000)] | None = None
+    liability: Annotated[str, Field(max_length=20000)] | None = None
+    conclusion: Annotated[str, Field(max_length=20000)] | None = None
+    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=20)]
+
+
+class SubmitIn(Strict):
+    signer_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=10)]
+    correction_of: uuid.UUID | None = None
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class NegotiationIn(Strict):
+    move: Literal["propose", "accept", "counter", "dispute", "refuse"]
+    amount: MoneyIn | None = None
+    reason: Annotated[str, Field(max_length=5000)] | None = None
+
+
+class PaymentIn(Strict):
+    kind: Literal["advance", "final"]
+    amount: MoneyIn
+    reference: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ReasonIn(Strict):
+    reason: Text
+
+
+class MessageIn(Strict):
+    audience: Literal["all", "broker_adjuster", "broker_insurer", "internal"]
+    body: Text
+
+
+class CaseFile(BaseModel):
+    claim: ClaimOut
+    next_actions: list[str]
+    team: list[dict[str, Any]]
+    appointment: dict[str, Any] | None
+    surveys: list[dict[str, Any]]
+    draft: dict[str, Any] | None
+    reports: list[dict[str, Any]]
+    confirmation: dict[str, Any] | None
+    negotiation: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    deadlines: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+
+
+def next_actions(actor: Actor, claim: Claim) -> list[str]:
+    return transition.allowed_actions(CLAIM_RULES, claim.status.value, frozenset(r.value for r in actor.roles))
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> CaseFile:
+    from sqlalchemy import select
+
+    from tandem.report.models import ReportDraft
+
+    kind = actor.org_kind.value
+    appt = workflow.current_appointment(session, claim)
+    draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
+                                                      ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
+    conf = workflow.latest_confirmation(session, claim)
+    reports = workflow.reports(session, claim)
+    superseded = {r.supersedes_id for r in reports if r.supersedes_id}
+    docs = session.execute(select(Document).where(Document.claim_id == claim.id)
+                           .order_by(Document.created_at)).scalars()
+    return CaseFile(
+        claim=claim_out(claim), next_actions=next_actions(actor, claim),
+        team=[{"adjuster_id": str(m.adjuster_id), "name": m.adjuster.name, "role": m.role.value,
+               "certificate_no": m.adjuster.certificate_no} for m in workflow.team(session, claim)],
+        appointment=None if appt is None else {
+            "letter_no": appt.letter_no, "state": appt.state, "firm_id": str(appt.firm_id),
+            "issued_at": _iso(appt.issued_at), "fee_basis": appt.fee_basis, "fee_payment_days": appt.fee_payment_days,
+            "decline_reason": appt.decline_reason, "letter_sha256": appt.letter_sha256},
+        surveys=[{"scheduled_at": _iso(s.scheduled_at), "surveyed_at": _iso(s.surveyed_at),
+                  "participants": s.participants, "notes": s.notes, "photo_hashes": s.photo_hashes}
+                 for s in session.execute(select(Survey).where(Survey.claim_id == claim.id)
+                                          .order_by(Survey.scheduled_at)).scalars()],
+        draft=draft.content if draft else None,
+        reports=[{"id": str(r.id), "number": r.display_number, "version": r.version, "firm_id": str(r.firm_id),
+                  "content_hash": r.content_hash, "total_loss": f"{r.total_loss:.2f}",
+                  "submitted_at": _iso(r.submitted_at), "superseded": r.id in superseded,
+                  "supersedes_id": str(r.supersedes_id) if r.supersedes_id else None,
+                  "signatures": [str(s.adjuster_id) for s in workflow.signatures(session, r)],
+                  "content": r.content} for r in reports],
+        confirmation=None if conf is None else {
+            "basis_kind": conf.basis_kind, "basis_id": str(conf.basis_id), "result": conf.calc_result,
+            "input": conf.calc_input, "confirmed_at": _iso(conf.confirmed_at)},
+        negotiation=[{"move": s.move, "amount": f"{s.amount:.2f}" if s.amount is not None else None,
+                      "reason": s.reason, "by_org_id": str(s.by_org_id), "at": _iso(s.at)}
+                     for s in workflow.negotiation(session, claim)] if kind != "adjuster_firm" else [],
+        payments=[{"kind": p.kind, "amount": f"{p.amount:.2f}", "paid_at": _iso(p.paid_at),
+                   "reference": p.reference} for p in workflow.payments(session, claim)],
+        deadlines=[{"kind": d.kind, "holder": d.holder, "started_at": _iso(d.started_at), "due_at": _iso(d.due_at),
+                    "stopped_at": _iso(d.stopped_at), "breached_at": _iso(d.breached_at),
+                    "held_hours": round(((d.stopped_at or now) - d.started_at).total_seconds() / 3600, 1)}
+                   for d in workflow.deadlines(session, claim)],
+        documents=[{"id": str(d.id), "kind": d.kind, "filename": d.filename, "sha256": d.sha256, "size": d.size,
+                    "created_at": _iso(d.created_at)}
+                   for d in docs if actor.is_admin or kind in d.audience],
+        messages=[{"audience": m.audience, "body": m.body, "author_org_id": str(m.author_org_id),
+                   "created_at": _iso(m.created_at)} for m in workflow.visible_messages(session, actor, claim)],
+        timeline=[{"seq": e.seq, "action": e.action, "at": _iso(e.occurred_at), "after": e.after,
+                   "reason": e.reason, "actor_org_id": str(e.actor_org_id) if e.actor_org_id else None}
+                  for e in workflow.timeline(session, actor, claim)])
+
+
+@router.get("/{claim_id}/case", response_model=CaseFile, responses=NF)
+def get_case_file(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    """The case file every participant opens: timeline, thread, documents, deadlines, next actions."""
+    return case_file(session, actor, scope.get_claim(session, actor, claim_id), clock.now())
+
+
+def _file(session: Any, actor: Actor, claim: Claim, clock: Any) -> CaseFile:
+    session.flush()
+    session.refresh(claim)
+    return case_file(session, actor, claim, clock.now())
+
+
+@router.post("/{claim_id}/adjuster", response_model=CaseFile, responses=ERR)
+def choose_adjuster(claim_id: str, body: ChooseAdjuster, actor: ActorDep, session: SessionDep,
+                    clock: ClockDep) -> CaseFile:
+    claim = workflow.choose_adjuster(session, actor, claim_id, body.adjuster_id, now=clock.now(), reason=body.reason)
+    return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/appointment", response_model=CaseFile, responses=ERR)
+def answer_appointment(claim_id: str, body: AppointmentAnswer, actor: ActorDep, session: SessionDep,
+                       clock: ClockDep) -> CaseFile:
+    claim = workflow.answer_appointment(session, actor, claim_id, accept=body.accept, now=clock.now(),
+                                        fee_basis=body.fee_basis, fee_payment_days=body.fee_payment_days,
+                                        reason=body.reason)
+    return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/team", response_model=CaseFile, responses=ERR)
+def add_team_member(claim_id: str, body: TeamIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.add_team_member(session, actor, claim_id, body.adjuster_id, now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/surveys", response_model=CaseFile, responses=ERR)
+def record_survey(claim_id: str, body: SurveyIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.record_survey(session, actor, claim_id, now=clock.now(), scheduled_at=body.scheduled_at,
+                           surveyed_at=body.surveyed_at, participants=body.participants, notes=body.notes,
+                           photo_hashes=body.photo_hashes)
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.put("/{claim_id}/report-draft", response_model=CaseFile, responses=ERR)
+def save_draft(claim_id: str, body: DraftIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    refs = [i.ref for s in body.sections for i in s.items]
+    if len(set(refs)) != len(refs):
+        raise InvalidInput("Item numbers must be unique.", fields={"sections": "duplicate item ref"})
+    workflow.save_draft(session, actor, claim_id, body.model_dump(mode="json", exclude_none=True), now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/reports", response_model=CaseFile, status_code=201, responses=ERR)
+def submit_report(claim_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.submit_report(session, actor, claim_id, signer_ids=body.signer_ids, now=clock.now(),
+                           correction_of=body.correction_of, reason=body.reason)
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.api_route("/{claim_id}/reports/{report_id}", methods=["PUT", "PATCH", "DELETE"], responses=ERR,
+                  response_model=None)
+def change_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """Submitted reports are immutable: any change answers 409 (submit a correction instead)."""
+    claim = scope.get_claim(session, actor, claim_id)
+    if not any(str(r.id) == report_id for r in workflow.reports(session, claim)):
+        raise NotFound()
+    raise ReportImmutable()
+
+
+class ReportImmutable(Conflict):
+    code = "report.immutable"
+    message = "A submitted report cannot be changed; submit a correction (R suffix) instead."
+
+
+@router.post("/{claim_id}/amount-confirmation", response_model=CaseFile, responses=ERR)
+def confirm_amount(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.confirm_amount(session, actor, claim_id, now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/negotiation", response_model=CaseFile, responses=ERR)
+def negotiate(claim_id: str, body: NegotiationIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.negotiate(session, actor, claim_id, body.move, now=clock.now(), amount=body.amount, reason=body.reason)
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/payments", response_model=CaseFile, responses=ERR)
+def record_payment(claim_id: str, body: PaymentIn, actor: ActorDep, session: SessionDep,
+                   clock: ClockDep) -> CaseFile:
+    workflow.record_payment(session, actor, claim_id, kind=body.kind, amount=body.amount, reference=body.reference,
+                            now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/close", response_model=CaseFile, responses=ERR)
+def close(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    claim = workflow.close(session, actor, claim_id, now=clock.now())
+    return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/withdraw", response_model=CaseFile, responses=ERR)
+def withdraw(claim_id: str, body: ReasonIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    claim = workflow.withdraw(session, actor, claim_id, now=clock.now(), reason=body.reason)
+    return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/messages", response_model=CaseFile, status_code=201, responses=ERR)
+def post_message(claim_id: str, body: MessageIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.post_message(session, actor, claim_id, audience=body.audience, body=body.body, now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/documents", response_model=CaseFile, status_code=201, responses=ERR)
+def upload_document(claim_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+                    file: Annotated[UploadFile, File()],
+                    audience: Annotated[Literal["all", "broker_adjuster", "broker_insurer"], Form()] = "all"
+                    ) -> CaseFile:
+    """Upload evidence (photos, PDFs); stored content-addressed by SHA-256."""
+    claim = scope.get_claim(session, actor, claim_id)
+    data = file.file.read(MAX_UPLOAD + 1)
+    if not data:
+        raise InvalidInput("The file is empty.", fields={"file": "empty"})
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput("The file is too large.", fields={"file": "at most 20 MB"})
+    documents.store_document(session, settings, claim_id=claim.id, kind="evidence",
+                             filename=(file.filename or "upload")[:200],
+                             data=data, content_type=(file.content_type or "application/octet-stream")[:100],
+                             audience=workflow.AUDIENCES[audience] + ["supervision"], now=clock.now(),
+                             uploaded_by=actor.user_id)
+    return _file(session, actor, claim, clock)
+
+
+@router.get("/{claim_id}/documents/{document_id}", responses=NF, response_class=Response)
+def download_document(claim_id: str, document_id: str, actor: ActorDep, session: SessionDep,
+                      settings: SettingsDep) -> Response:
+    claim = scope.get_claim(session, actor, claim_id)
+    try:
+        doc_id = uuid.UUID(document_id)
+    except ValueError:
+        raise NotFound() from None
+    doc = session.get(Document, doc_id)
+    if doc is None or doc.claim_id != claim.id or not (actor.is_admin or actor.org_kind.value in doc.audience):
+        raise NotFound()
+    data = store_for(settings.var_dir).get(doc.sha256)
+    return Response(data, media_type=doc.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}", "X-Content-SHA256": doc.sha256})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)

@@ -1,0 +1,143 @@
+"""One claim from notice to payment through the API alone, every party doing its part (R-C1..R-C4)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from pypdf import PdfReader
+from sqlalchemy import select, text
+
+from tandem.kit.storage import store_for
+from tandem.report.models import Report
+from tandem.worker import runner
+
+
+def _ok(r, status=200):
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def _draft():
+    return {"cause": "2号车间电气线路短路引燃可燃物。", "liability": "属于企业财产保险责任范围。",
+            "conclusion": "建议按保单约定理算。",
+            "sections": [
+                {"code": "building", "name": "建筑物", "replacement_value": "36000000.00", "items": [
+                    {"ref": "1", "description": "2#车间彩钢瓦屋面", "quantity": "1200", "unit": "平方米",
+                     "unit_value": "350.00", "depreciation_rate": "0.10", "loss": "378000.00", "salvage": "8000.00"}]},
+                {"code": "machinery", "name": "机器设备", "items": [
+                    {"ref": "2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
+                     "unit_value": "180000.00", "loss": "360000.00"}]},
+            ]}
+
+
+def test_notice_to_payment_through_the_api(env):
+    insured, broker, risk = env.client("insured1"), env.client("broker"), env.client("risk")
+    firm, second, insurer = env.client("adjuster1"), env.client("adjuster2"), env.client("insurer1")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
+    claim = _ok(insured.post("/api/v1/claims", headers={"Idempotency-Key": "j-1"}, json={
+        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火", "channel": "app"}), 201)
+    cid = claim["id"]
+    assert claim["status"] == "routed"  # the policy's designated adjuster is eligible
+
+    # The firm accepts the confirmation letter with the fee basis and payment deadline.
+    case = _ok(firm.get(f"/api/v1/claims/{cid}/case"))
+    assert case["appointment"]["state"] == "issued"
+    r = firm.post(f"/api/v1/claims/{cid}/appointment", json={"accept": True})
+    assert r.status_code == 422 and "fee_basis" in r.json()["error"]["fields"]
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
+                         json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    assert case["claim"]["status"] == "adjuster_assigned"
+
+    # Survey needs two adjusters on the case.
+    survey = {"scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T16:00:00+08:00",
+              "participants": ["王建国", "李娜", "沈国平"], "notes": "屋面整体坍塌", "photo_hashes": []}
+    assert firm.post(f"/api/v1/claims/{cid}/surveys", json=survey).status_code == 409
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    case = _ok(second.post(f"/api/v1/claims/{cid}/surveys", json=survey))
+    assert case["claim"]["status"] == "surveying"
+
+    # The report: draft, then two signatures, then immutable.
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"]]})
+    assert r.status_code == 422 and "signer_ids" in r.json()["error"]["fields"]
+    r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["周敏"]]})
+    assert r.status_code == 422  # 周敏 did not work the case
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    report = case["reports"][0]
+    assert case["claim"]["status"] == "reported" and report["number"].startswith("GR-")
+    assert firm.put(f"/api/v1/claims/{cid}/reports/{report['id']}", json={}).status_code == 409
+    # Copied to the insurer and supervision.
+    assert _ok(insurer.get(f"/api/v1/claims/{cid}/case"))["reports"][0]["content_hash"] == report["content_hash"]
+    assert env.client("regulator").get(f"/api/v1/claims/{cid}/case").status_code == 200
+
+    # The worker renders the PDFs (confirmation letter and report) with an embedded CJK font.
+    runner.run_once(env.factory, env.settings, env.clock)
+    case = _ok(broker.get(f"/api/v1/claims/{cid}/case"))
+    pdfs = {d["kind"]: d for d in case["documents"]}
+    assert {"confirmation_letter", "report_pdf"} <= set(pdfs)
+    data = store_for(env.settings.var_dir).get(pdfs["report_pdf"]["sha256"])
+    assert data.startswith(b"%PDF")
+    pdf = PdfReader(io.BytesIO(data))
+    fonts = {str(f["/BaseFont"]) for page in pdf.pages
+             for f in (page["/Resources"].get_object().get("/Font") or {}).values() if "/BaseFont" in f.get_object()}
+    assert any("CJK" in f for f in fonts), fonts
+    text_ = "".join(page.extract_text() for page in pdf.pages)
+    assert "公估报告" in text_ and "2#车间彩钢瓦屋面" in text_
+
+    # Amount confirmation by the risk evaluators, with the engine.
+    assert broker.post(f"/api/v1/claims/{cid}/amount-confirmation").status_code == 403
+    case = _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    res = case["confirmation"]["result"]
+    building = next(s for s in res["sections"] if s["code"] == "building")
+    # net 370000 × 30M/36M = 308333.33; deductible max(10000, 10 %) = 30833.33; payable 277500.00
+    assert building["payable"] == "277500.00"
+    machinery = next(s for s in res["sections"] if s["code"] == "machinery")
+    assert machinery["payable"] == "342000.00"  # 360000 − max(5000, 5 % × 360000)
+    assert res["total_payable"] == "619500.00"
+
+    # Negotiation and payment.
+    case = _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    assert case["claim"]["status"] == "negotiating"
+    r = insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "counter", "amount": "600000.00"})
+    assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
+    _ok(insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "advance", "amount": "100000.00",
+                                                              "reference": "ADV-001"}))
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    assert case["claim"]["status"] == "agreed"
+    assert any(d["kind"] == "payment_10d" and d["stopped_at"] is None for d in case["deadlines"])
+    r = insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "619500.00",
+                                                             "reference": "PAY-001"})
+    assert r.status_code == 422 and "519500.00" in r.json()["error"]["fields"]["amount"]
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "519500.00",
+                                                                    "reference": "PAY-001"}))
+    assert case["claim"]["status"] == "paid"
+    case = _ok(broker.post(f"/api/v1/claims/{cid}/close"))
+    assert case["claim"]["status"] == "closed"
+    actions = [e["action"] for e in case["timeline"]]
+    for a in ("claim.notified", "claim.route", "claim.accept_appointment", "claim.start_survey",
+              "claim.submit_report", "claim.confirm_amount", "claim.propose", "claim.accept",
+              "claim.record_final_payment", "claim.close"):
+        assert a in actions, a
+    assert sum(Decimal(p["amount"]) for p in case["payments"]) == Decimal("619500.00")
+
+    # The outsider still sees nothing.
+    assert env.client("insured2").get(f"/api/v1/claims/{cid}/case").status_code == 404
+
+
+def test_submitted_reports_refuse_update_in_the_database(env):
+    test_notice_to_payment_through_the_api(env)
+    with env.engine.connect() as conn:
+        rid = conn.execute(select(Report.id)).scalars().first()
+        conn.rollback()
+        for stmt in ("UPDATE report SET total_loss = 1", "DELETE FROM report_signature"):
+            try:
+                with conn.begin():
+                    conn.execute(text(stmt))
+            except Exception as exc:
+                assert "append-only" in str(exc)
+            else:
+                raise AssertionError(f"{stmt} was not refused")
+    assert rid is not None
