@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 16:30:08.149763
+Create Date: 2026-11-25 16:38:17.069952
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('firm_id', sa.Uuid(), nullable=False),
     sa.Column('adjuster_id', sa.Uuid(), nullable=False),
     sa.Column('letter_no', sa.String(length=40), nullable=False),
+    sa.Column('side', sa.String(length=16), nullable=False),
     sa.Column('issued_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('fee_basis', sa.String(length=200), nullable=True),
@@ -132,7 +133,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('claim_id', sa.Uuid(), nullable=False),
     sa.Column('organisation_id', sa.Uuid(), nullable=False),
-    sa.Column('party_role', sa.Enum('broker', 'insured', 'insurer', 'adjuster', 'supervision', name='party_role', native_enum=False, length=32), nullable=False),
+    sa.Column('party_role', sa.Enum('broker', 'insured', 'insurer', 'adjuster', 'insurer_adjuster', 'supervision', name='party_role', native_enum=False, length=32), nullable=False),
     sa.Column('since', tandem.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('until', tandem.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_case_participation_claim_id_claim'), ondelete='RESTRICT'),
@@ -283,6 +284,35 @@ def upgrade() -> None:
     with op.batch_alter_table('survey', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_claim_id'), ['claim_id'], unique=False)
 
+    op.create_table('consultation',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('subject_kind', sa.String(length=20), nullable=False),
+    sa.Column('claim_id', sa.Uuid(), nullable=False),
+    sa.Column('report_a_id', sa.Uuid(), nullable=False),
+    sa.Column('report_b_id', sa.Uuid(), nullable=False),
+    sa.Column('firm_a_id', sa.Uuid(), nullable=False),
+    sa.Column('firm_b_id', sa.Uuid(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('max_rounds', sa.Integer(), nullable=False),
+    sa.Column('round_deadline', tandem.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('umpire_kind', sa.String(length=16), nullable=True),
+    sa.Column('umpire_id', sa.Uuid(), nullable=True),
+    sa.Column('umpire_name', sa.String(length=100), nullable=True),
+    sa.Column('umpire_proposed_by', sa.Uuid(), nullable=True),
+    sa.Column('umpire_accepted', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=False),
+    sa.Column('created_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_consultation_claim_id_claim'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['firm_a_id'], ['organisation.id'], name=op.f('fk_consultation_firm_a_id_organisation'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['firm_b_id'], ['organisation.id'], name=op.f('fk_consultation_firm_b_id_organisation'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['report_a_id'], ['report.id'], name=op.f('fk_consultation_report_a_id_report'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['report_b_id'], ['report.id'], name=op.f('fk_consultation_report_b_id_report'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation'))
+    )
+    with op.batch_alter_table('consultation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consultation_claim_id'), ['claim_id'], unique=False)
+
     op.create_table('report_pdf',
     sa.Column('report_id', sa.Uuid(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
@@ -305,20 +335,107 @@ def upgrade() -> None:
     with op.batch_alter_table('report_signature', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_signature_report_id'), ['report_id'], unique=False)
 
+    op.create_table('consultation_item',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('consultation_id', sa.Uuid(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=40), nullable=False),
+    sa.Column('a_ref', sa.String(length=20), nullable=True),
+    sa.Column('b_ref', sa.String(length=20), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('a_loss', tandem.db.Money(), nullable=True),
+    sa.Column('b_loss', tandem.db.Money(), nullable=True),
+    sa.Column('a_position', tandem.db.Money(), nullable=True),
+    sa.Column('b_position', tandem.db.Money(), nullable=True),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('fields_differ', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('agreed_loss', tandem.db.Money(), nullable=True),
+    sa.Column('how', sa.String(length=30), nullable=True),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_consultation_item_consultation_id_consultation'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_item'))
+    )
+    with op.batch_alter_table('consultation_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consultation_item_consultation_id'), ['consultation_id'], unique=False)
+
+    op.create_table('memorandum',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('consultation_id', sa.Uuid(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_memorandum_consultation_id_consultation'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_memorandum')),
+    sa.UniqueConstraint('consultation_id', name=op.f('uq_memorandum_consultation_id')),
+    sa.UniqueConstraint('number', name=op.f('uq_memorandum_number'))
+    )
+    op.create_table('consultation_move',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('item_id', sa.Uuid(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('side', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('amount', tandem.db.Money(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
+    sa.Column('by_user_id', sa.Uuid(), nullable=False),
+    sa.Column('at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'], name=op.f('fk_consultation_move_by_user_id_user_account'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['item_id'], ['consultation_item.id'], name=op.f('fk_consultation_move_item_id_consultation_item'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_move'))
+    )
+    with op.batch_alter_table('consultation_move', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consultation_move_item_id'), ['item_id'], unique=False)
+
+    op.create_table('memorandum_ack',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('memorandum_id', sa.Uuid(), nullable=False),
+    sa.Column('party', sa.String(length=20), nullable=False),
+    sa.Column('organisation_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['memorandum_id'], ['memorandum.id'], name=op.f('fk_memorandum_ack_memorandum_id_memorandum'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_memorandum_ack_organisation_id_organisation'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_memorandum_ack_user_id_user_account'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_memorandum_ack')),
+    sa.UniqueConstraint('memorandum_id', 'party', name=op.f('uq_memorandum_ack_memorandum_id_party'))
+    )
+    with op.batch_alter_table('memorandum_ack', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memorandum_ack_memorandum_id'), ['memorandum_id'], unique=False)
+
     # ### end Alembic commands ###
-    append_only(op, "report")
-    append_only(op, "report_signature")
+    for table in ("report", "report_signature", "memorandum", "memorandum_ack"):
+        append_only(op, table)
 
 
 def downgrade() -> None:
-    drop_append_only(op, "report_signature")
-    drop_append_only(op, "report")
+    for table in ("report", "report_signature", "memorandum", "memorandum_ack"):
+        drop_append_only(op, table)
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('memorandum_ack', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_memorandum_ack_memorandum_id'))
+
+    op.drop_table('memorandum_ack')
+    with op.batch_alter_table('consultation_move', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consultation_move_item_id'))
+
+    op.drop_table('consultation_move')
+    op.drop_table('memorandum')
+    with op.batch_alter_table('consultation_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consultation_item_consultation_id'))
+
+    op.drop_table('consultation_item')
     with op.batch_alter_table('report_signature', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_signature_report_id'))
 
     op.drop_table('report_signature')
     op.drop_table('report_pdf')
+    with op.batch_alter_table('consultation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consultation_claim_id'))
+
+    op.drop_table('consultation')
     with op.batch_alter_table('survey', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_claim_id'))
 

@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from tandem.claim.endpoints import router as claim_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
+    from tandem.reconciliation.endpoints import router as consultation_router
     from tandem.web.pages import mount_web
 
     app.include_router(access_router)
@@ -106,5 +107,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(policy_router)
     app.include_router(claim_router)
     app.include_router(case_router)
+    app.include_router(consultation_router)
     mount_web(app)
     return app

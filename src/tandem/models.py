@@ -7,8 +7,9 @@ from tandem.db import Base
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
 from tandem.policy import models as policy_models
+from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
 from tandem.settlement import models as settlement_models
 
 __all__ = ["Base", "access_models", "audit_models", "claim_models", "notification_models", "party_models",
-           "policy_models", "report_models", "settlement_models"]
+           "policy_models", "reconciliation_models", "report_models", "settlement_models"]

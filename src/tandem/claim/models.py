@@ -47,6 +47,7 @@ class PartyRole(enum.StrEnum):
     INSURED = "insured"
     INSURER = "insurer"
     ADJUSTER = "adjuster"
+    INSURER_ADJUSTER = "insurer_adjuster"
     SUPERVISION = "supervision"
 
 
@@ -154,6 +155,7 @@ class Appointment(Base):
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     letter_no: Mapped[str] = mapped_column(String(40), unique=True)
+    side: Mapped[str] = mapped_column(String(16), default="broker")  # broker | insurer (its own adjuster)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16))  # issued | accepted | declined
     fee_basis: Mapped[str | None] = mapped_column(String(200))

@@ -81,6 +81,16 @@ def _require_party(session: Session, actor: Actor, claim: Claim, role: PartyRole
         raise ActionNotAllowed()
 
 
+def adjuster_side(session: Session, actor: Actor, claim: Claim) -> str:
+    """'a' for the broker's adjuster firm, 'b' for the insurer's own; 403 for anybody else."""
+    roles = _participant_role(session, claim, actor.org_id)
+    if PartyRole.ADJUSTER in roles:
+        return "a"
+    if PartyRole.INSURER_ADJUSTER in roles:
+        return "b"
+    raise ActionNotAllowed()
+
+
 # ---- deadlines (SLA clocks) ------------------------------------------------------------------------
 
 def start_deadline(session: Session, claim: Claim, kind: str, holder: str, *, now: dt.datetime,
@@ -140,11 +150,12 @@ def route_designated(session: Session, claim: Claim, now: dt.datetime) -> None:
     _appoint(session, claim, adj, now)
 
 
-def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) -> Appointment:
-    session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=PartyRole.ADJUSTER,
-                              since=now))
-    stop_deadline(session, claim, "routing", now=now)
-    letter = Appointment(claim_id=claim.id, firm_id=adj.firm_id, adjuster_id=adj.id, state="issued",
+def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime, side: str = "broker") -> Appointment:
+    role = PartyRole.ADJUSTER if side == "broker" else PartyRole.INSURER_ADJUSTER
+    session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=role, since=now))
+    if side == "broker":
+        stop_deadline(session, claim, "routing", now=now)
+    letter = Appointment(claim_id=claim.id, firm_id=adj.firm_id, adjuster_id=adj.id, state="issued", side=side,
                          letter_no=_next_number(session, now).replace("LP-", "QRH-"), issued_at=now)
     session.add(letter)
     session.flush()
@@ -154,9 +165,63 @@ def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
     return letter
 
 
-def current_appointment(session: Session, claim: Claim) -> Appointment | None:
-    return session.execute(select(Appointment).where(Appointment.claim_id == claim.id)
+def current_appointment(session: Session, claim: Claim, side: str = "broker") -> Appointment | None:
+    return session.execute(select(Appointment).where(Appointment.claim_id == claim.id, Appointment.side == side)
                            .order_by(Appointment.issued_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def appoint_insurer_adjuster(session: Session, actor: Actor, claim_id: object, adjuster_id: object, *,
+                             now: dt.datetime) -> Appointment:
+    """The insurer, disputing the report, appoints its own adjuster at its own cost (R-C5). The routing
+    checks apply; a firm never acts for both sides; a blacklisted firm is allowed but flagged for the broker."""
+    claim = scope.get_claim(session, actor, claim_id)
+    _require_party(session, actor, claim, PartyRole.INSURER)
+    if claim.status != ClaimStatus.DISPUTED:
+        raise Conflict("The insurer appoints its own adjuster after disputing the report.")
+    adj = scope.get_adjuster(session, actor, adjuster_id)
+    open_letter = current_appointment(session, claim, "insurer")
+    if open_letter is not None and open_letter.state in ("issued", "accepted"):
+        raise Conflict("Your adjuster is already appointed.")
+    rec = evaluate(session, claim, adj, now)
+    reasons = [r for r in rec.reasons if r != "blacklisted"]
+    broker_side = current_appointment(session, claim, "broker")
+    if broker_side is not None and broker_side.firm_id == adj.firm_id and "conflict_of_interest" not in reasons:
+        reasons.append("conflict_of_interest")
+    if reasons:
+        raise Conflict("This adjuster cannot take the case: {reasons}.", reasons=", ".join(reasons),
+                       fields={"adjuster_id": ", ".join(reasons)})
+    letter = _appoint(session, claim, adj, now, side="insurer")
+    audit.record(session, actor.ref, action="claim.insurer_adjuster_appointed", entity_type="claim",
+                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
+                 after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id),
+                        "blacklisted": "blacklisted" in rec.reasons}, audience=ALL)
+    return letter
+
+
+def require_other_insurer_adjuster(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime,
+                                   reason: str) -> None:
+    """The broker refuses the insurer's adjuster because it is on the broker's blacklist (R-U7)."""
+    claim = scope.get_claim(session, actor, claim_id)
+    _require_party(session, actor, claim, PartyRole.BROKER)
+    letter = current_appointment(session, claim, "insurer")
+    if letter is None or letter.state not in ("issued", "accepted"):
+        raise Conflict("The insurer has no adjuster appointed.")
+    adj = session.get(Adjuster, letter.adjuster_id)
+    assert adj is not None
+    from tandem.party.service import blacklist_hits
+
+    if not blacklist_hits(session, adj, now.date(), actor.org_id):
+        raise Conflict("Only an adjuster on the broker's blacklist can be refused.")
+    if not reason:
+        raise InvalidInput("Give the reason.", fields={"reason": "required"})
+    letter.state, letter.decline_reason, letter.answered_at = "refused_by_broker", reason, now
+    session.execute(update(Participation).where(Participation.claim_id == claim.id,
+                                                Participation.organisation_id == letter.firm_id,
+                                                Participation.party_role == PartyRole.INSURER_ADJUSTER,
+                                                Participation.until.is_(None)).values(until=now))
+    audit.record(session, actor.ref, action="claim.insurer_adjuster_refused", entity_type="claim",
+                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", reason=reason,
+                 after={"firm_id": str(letter.firm_id)}, audience=ALL)
 
 
 def answer_appointment(session: Session, actor: Actor, claim_id: object, *, accept: bool, now: dt.datetime,
@@ -164,19 +229,23 @@ def answer_appointment(session: Session, actor: Actor, claim_id: object, *, acce
                        reason: str | None = None) -> Claim:
     """The firm accepts (fee basis and payment deadline agreed, 资产评估法 Art. 23) or declines with a reason."""
     claim = scope.get_claim(session, actor, claim_id)
-    _require_party(session, actor, claim, PartyRole.ADJUSTER)
-    letter = current_appointment(session, claim)
+    side = "broker" if adjuster_side(session, actor, claim) == "a" else "insurer"
+    letter = current_appointment(session, claim, side)
     if letter is None or letter.firm_id != actor.org_id or letter.state != "issued":
         raise Conflict("There is no open confirmation letter for your firm.")
-    stop_deadline(session, claim, "appointment_answer", now=now)
     if accept:
         if not fee_basis or not fee_payment_days:
             raise InvalidInput("Agree the fee basis and the payment deadline.",
                                fields={"fee_basis": "required", "fee_payment_days": "required"})
         letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
             "accepted", fee_basis, fee_payment_days, now)
-        move(session, actor, claim, "accept_appointment", now=now,
-             after={"fee_basis": fee_basis, "fee_payment_days": fee_payment_days})
+        terms = {"fee_basis": fee_basis, "fee_payment_days": fee_payment_days}
+        if side == "broker":
+            stop_deadline(session, claim, "appointment_answer", now=now)
+            move(session, actor, claim, "accept_appointment", now=now, after=terms)
+        else:
+            audit.record(session, actor.ref, action="claim.insurer_adjuster_accepted", entity_type="claim",
+                         entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", after=terms, audience=ALL)
         session.add(TeamMember(claim_id=claim.id, adjuster_id=letter.adjuster_id, role=TeamRole.LEAD, since=now))
         return claim
     if not reason:
@@ -184,21 +253,29 @@ def answer_appointment(session: Session, actor: Actor, claim_id: object, *, acce
     letter.state, letter.decline_reason, letter.answered_at = "declined", reason, now
     session.execute(update(Participation).where(Participation.claim_id == claim.id,
                                                 Participation.organisation_id == actor.org_id,
-                                                Participation.party_role == PartyRole.ADJUSTER,
+                                                Participation.party_role.in_([PartyRole.ADJUSTER,
+                                                                              PartyRole.INSURER_ADJUSTER]),
                                                 Participation.until.is_(None)).values(until=now))
-    move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
+    if side == "broker":
+        stop_deadline(session, claim, "appointment_answer", now=now)
+        move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
+    else:
+        audit.record(session, actor.ref, action="claim.insurer_adjuster_declined", entity_type="claim",
+                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", reason=reason, audience=ALL)
     return claim
 
 
 def add_team_member(session: Session, actor: Actor, claim_id: object, adjuster_id: object, *,
                     now: dt.datetime) -> TeamMember:
     claim = scope.get_claim(session, actor, claim_id)
-    _require_party(session, actor, claim, PartyRole.ADJUSTER)
+    adjuster_side(session, actor, claim)
     adj = scope.get_adjuster(session, actor, adjuster_id)
     if adj.firm_id != actor.org_id:
         raise NotFound()
     rec = evaluate(session, claim, adj, now)
-    blocking = [r for r in rec.reasons if r not in ("over_capacity",)]
+    # The firm itself was screened when appointed; a second may be a junior outside its line or area.
+    blocking = [r for r in rec.reasons
+                if r not in ("over_capacity", "not_qualified_for_line", "outside_area", "conflict_of_interest")]
     if blocking:
         raise Conflict("This adjuster cannot work the case: {reasons}.", reasons=", ".join(blocking))
     if session.execute(select(TeamMember.id).where(TeamMember.claim_id == claim.id,
@@ -213,9 +290,11 @@ def add_team_member(session: Session, actor: Actor, claim_id: object, adjuster_i
     return member
 
 
-def team(session: Session, claim: Claim) -> list[TeamMember]:
-    return list(session.execute(select(TeamMember).where(TeamMember.claim_id == claim.id)
-                                .order_by(TeamMember.since)).unique().scalars())
+def team(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> list[TeamMember]:
+    stmt = select(TeamMember).where(TeamMember.claim_id == claim.id).order_by(TeamMember.since)
+    if firm_id is not None:
+        stmt = stmt.join(Adjuster, Adjuster.id == TeamMember.adjuster_id).where(Adjuster.firm_id == firm_id)
+    return list(session.execute(stmt).unique().scalars())
 
 
 # ---- survey -----------------------------------------------------------------------------------------
@@ -225,9 +304,12 @@ def record_survey(session: Session, actor: Actor, claim_id: object, *, now: dt.d
                   notes: str | None, photo_hashes: list[str]) -> Survey:
     """Schedule or record a site survey (现场查勘); the first record starts the survey stage."""
     claim = scope.get_claim(session, actor, claim_id)
-    _require_party(session, actor, claim, PartyRole.ADJUSTER)
-    if claim.status == ClaimStatus.ADJUSTER_ASSIGNED:
-        if len(team(session, claim)) < 2:
+    side = adjuster_side(session, actor, claim)
+    if side == "b":
+        if claim.status != ClaimStatus.DISPUTED:
+            raise Conflict("Surveys are recorded while the case is being surveyed.")
+    elif claim.status == ClaimStatus.ADJUSTER_ASSIGNED:
+        if len(team(session, claim, actor.org_id)) < 2:
             raise Conflict("At least two adjusters must work the case (lead and second).",
                            fields={"team": "add a second adjuster"})
         move(session, actor, claim, "start_survey", now=now)
@@ -249,7 +331,7 @@ def record_survey(session: Session, actor: Actor, claim_id: object, *, now: dt.d
 def save_draft(session: Session, actor: Actor, claim_id: object, content: dict[str, Any], *,
                now: dt.datetime) -> ReportDraft:
     claim = scope.get_claim(session, actor, claim_id)
-    _require_party(session, actor, claim, PartyRole.ADJUSTER)
+    adjuster_side(session, actor, claim)
     draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
                                                       ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
     if draft is None:
@@ -271,12 +353,12 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
                   reason: str | None = None) -> Report:
     """Freeze the draft into an immutable, hashed report signed by ≥ 2 adjusters who worked the case."""
     claim = scope.get_claim(session, actor, claim_id)
-    _require_party(session, actor, claim, PartyRole.ADJUSTER)
+    side = adjuster_side(session, actor, claim)
     draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
                                                       ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
     if draft is None or not draft.content.get("sections"):
         raise InvalidInput("The report has no loss items yet.", fields={"sections": "add the itemised loss"})
-    members = {m.adjuster_id: m for m in team(session, claim)}
+    members = {m.adjuster_id: m for m in team(session, claim, actor.org_id)}
     signers = list(dict.fromkeys(signer_ids))
     if len(signers) < 2:
         raise InvalidInput("At least two adjusters who worked the case must sign.",
@@ -297,6 +379,9 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
             raise InvalidInput("Say why the report is corrected.", fields={"reason": "required"})
         if session.execute(select(Report.id).where(Report.supersedes_id == previous.id)).first():
             raise Conflict("That report was already corrected; correct the latest version.")
+    elif side == "b":
+        if claim.status != ClaimStatus.DISPUTED or any(r.firm_id == actor.org_id for r in reports(session, claim)):
+            raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
     elif claim.status != ClaimStatus.SURVEYING:
         raise Conflict("A report is submitted after the survey.")
     number = previous.number if previous else _next_number(session, now).replace("LP-", "GR-")
@@ -313,7 +398,11 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
     session.flush()
     for s in signers:
         session.add(ReportSignature(report_id=report.id, adjuster_id=s, content_hash=digest, signed_at=now))
-    if previous is None:
+    if previous is None and side == "b":
+        audit.record(session, actor.ref, action="report.second_submitted", entity_type="claim",
+                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
+                     after={"report": report.display_number, "content_hash": digest}, audience=ALL)
+    elif previous is None:
         move(session, actor, claim, "submit_report", now=now,
              after={"report": report.display_number, "content_hash": digest})
         # 保险法 Art. 23 / 25 clocks run from complete documents (the submitted report).
@@ -323,6 +412,9 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
             session.add(Participation(claim_id=claim.id, organisation_id=org.id,
                                       party_role=PartyRole.SUPERVISION, since=now))
     else:
+        from tandem.reconciliation.consultation import note_report_reissued
+
+        note_report_reissued(session, actor, claim, previous, report, now=now)
         audit.record(session, actor.ref, action="report.corrected", entity_type="claim", entity_id=claim.id,
                      at=now, chain_key=f"case:{claim.id}", reason=reason,
                      after={"report": report.display_number, "supersedes": previous.display_number,
@@ -336,11 +428,17 @@ def reports(session: Session, claim: Claim) -> list[Report]:
                                 .order_by(Report.submitted_at, Report.version)).scalars())
 
 
-def latest_report(session: Session, claim: Claim) -> Report | None:
-    """The newest version of the case's first report chain (a correction supersedes its original)."""
+def latest_report(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> Report | None:
+    """The newest version of a firm's report chain (a correction supersedes its original); by default
+    the broker's adjuster's report, the first one submitted on the case."""
     rows = reports(session, claim)
     superseded = {r.supersedes_id for r in rows if r.supersedes_id}
     current = [r for r in rows if r.id not in superseded]
+    if firm_id is not None:
+        current = [r for r in current if r.firm_id == firm_id]
+    elif current:
+        first_firm = rows[0].firm_id
+        current = [r for r in current if r.firm_id == first_firm]
     return current[0] if current else None
 
 
@@ -350,11 +448,12 @@ def signatures(session: Session, report: Report) -> list[ReportSignature]:
 
 # ---- amount confirmation, negotiation, payment ------------------------------------------------------
 
-def build_calc_input(session: Session, claim: Claim, report: Report) -> dict[str, Any]:
+def build_calc_input(session: Session, claim: Claim, content: dict[str, Any]) -> dict[str, Any]:
+    """The engine's input: the policy's sections with the report's (or the MoU's) items."""
     paid_advance = advances(session, claim)
     sections = []
     policy_sections = {s.code: s for s in claim.policy.sections}
-    for sec in report.content["sections"]:
+    for sec in content["sections"]:
         ps = policy_sections.get(sec["code"])
         if ps is None:
             raise Conflict("Report section {code} is not a section of the policy.", code=sec["code"])
@@ -381,22 +480,31 @@ def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.
     """The broker's risk evaluators confirm the amount payable with the engine (R-C4)."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
+    from tandem.reconciliation.consultation import acknowledged_memorandum
+
+    memo = acknowledged_memorandum(session, claim)
+    if claim.status == ClaimStatus.DISPUTED and memo is None:
+        raise Conflict("The dispute is settled by the memorandum of understanding first.")
     report = latest_report(session, claim)
     if report is None:
         raise Conflict("There is no submitted report to confirm.")
-    doc = build_calc_input(session, claim, report)
+    basis_kind, basis_id, basis_no = "report", report.id, report.display_number
+    content = report.content
+    if memo is not None:
+        basis_kind, basis_id, basis_no, content = "mou", memo.id, memo.number, memo.content
+    doc = build_calc_input(session, claim, content)
     try:
         result = calculator.compute(calculator.parse_input(doc))
     except calculator.CalcInputError as exc:
         raise Conflict("The report cannot be calculated: {err}.", err=str(exc)) from None
     out = calculator.result_to_json(result)
-    conf = AmountConfirmation(claim_id=claim.id, basis_kind="report", basis_id=report.id, calc_input=doc,
+    conf = AmountConfirmation(claim_id=claim.id, basis_kind=basis_kind, basis_id=basis_id, calc_input=doc,
                               calc_result=out, total_payable=Decimal(out["total_payable"]), due=Decimal(out["due"]),
                               confirmed_at=now, confirmed_by=actor.user_id)
     session.add(conf)
     session.flush()
     move(session, actor, claim, "confirm_amount", now=now,
-         after={"total_payable": out["total_payable"], "due": out["due"], "basis": report.display_number})
+         after={"total_payable": out["total_payable"], "due": out["due"], "basis": basis_no})
     return conf
 
 

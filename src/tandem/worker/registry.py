@@ -26,3 +26,4 @@ def load_builtin_tasks() -> None:
     """Import the modules whose tasks register themselves."""
     from tandem.claim import tasks as claim_tasks  # noqa: F401
     from tandem.notification import tasks  # noqa: F401
+    from tandem.reconciliation import tasks as reconciliation_tasks  # noqa: F401

@@ -1,0 +1,108 @@
+"""Competitive consultation (竞争性磋商) over two reports on one subject, and the MoU (谅解备忘录)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tandem.db import Base, Money, UTCDateTime, new_id
+
+
+class Consultation(Base):
+    """Two reports on one subject (a claim here; a pre-assessment later) negotiated item by item."""
+
+    __tablename__ = "consultation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    subject_kind: Mapped[str] = mapped_column(String(20))  # claim | underwriting
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    report_a_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
+    report_b_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
+    firm_a_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    firm_b_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    state: Mapped[str] = mapped_column(String(20))  # aligning | negotiating | umpire | agreed
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    max_rounds: Mapped[int] = mapped_column(Integer, default=3)
+    round_deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    umpire_kind: Mapped[str | None] = mapped_column(String(16))  # adjuster | expert
+    umpire_id: Mapped[uuid.UUID | None] = mapped_column()
+    umpire_name: Mapped[str | None] = mapped_column(String(100))
+    umpire_proposed_by: Mapped[uuid.UUID | None] = mapped_column()
+    umpire_accepted: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ConsultationItem(Base):
+    """One aligned line: both sides' original figures, current positions and the agreed figure."""
+
+    __tablename__ = "consultation_item"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"),
+                                                       index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str] = mapped_column(String(40))
+    a_ref: Mapped[str | None] = mapped_column(String(20))
+    b_ref: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    a_loss: Mapped[Decimal | None] = mapped_column(Money)
+    b_loss: Mapped[Decimal | None] = mapped_column(Money)
+    a_position: Mapped[Decimal | None] = mapped_column(Money)
+    b_position: Mapped[Decimal | None] = mapped_column(Money)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    fields_differ: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16))  # open | agreed
+    agreed_loss: Mapped[Decimal | None] = mapped_column(Money)
+    how: Mapped[str | None] = mapped_column(String(30))  # identical | round 2 | umpire
+
+
+class ConsultationMove(Base):
+    """One side's move on one item in one round: accept, propose (with reason/evidence) or hold."""
+
+    __tablename__ = "consultation_move"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation_item.id", ondelete="RESTRICT"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str] = mapped_column(String(8))  # a | b | umpire
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Memorandum(Base):
+    """The MoU: generated when nothing is open; its content never changes; acknowledgements are rows."""
+
+    __tablename__ = "memorandum"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"),
+                                                       unique=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class MemorandumAck(Base):
+    """One party's acknowledgement of the MoU (both adjusters, the broker, the insurer)."""
+
+    __tablename__ = "memorandum_ack"
+    __table_args__ = (UniqueConstraint("memorandum_id", "party"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    memorandum_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memorandum.id", ondelete="RESTRICT"), index=True)
+    party: Mapped[str] = mapped_column(String(20))  # adjuster_a | adjuster_b | broker | insurer
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

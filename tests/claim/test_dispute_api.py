@@ -1,0 +1,132 @@
+"""Two reports, one answer (R-C5): dispute, the insurer's own adjuster, consultation rounds, umpire, MoU,
+amount confirmed from the MoU, payment — through the API."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from tandem.worker import runner
+from tests.claim.test_journey_api import _draft, _ok
+
+
+def _to_reported(env):
+    insured, firm = env.client("insured1"), env.client("adjuster1")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
+    cid = _ok(insured.post("/api/v1/claims", json={
+        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火", "channel": "web"}), 201)["id"]
+    _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
+                  json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-25T14:00:00+08:00"}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    return cid
+
+
+def _draft_b():
+    return {"cause": "电气短路。", "liability": "属保险责任。", "conclusion": "损失核定如下。",
+            "sections": [
+                {"code": "building", "items": [
+                    {"ref": "B1", "description": "二号车间屋顶彩钢板", "quantity": "1200", "unit": "㎡",
+                     "unit_value": "300.00", "depreciation_rate": "0.10", "loss": "324000.00", "salvage": "8000.00"}]},
+                {"code": "machinery", "items": [
+                    {"ref": "B2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
+                     "unit_value": "180000.00", "loss": "360000.00"}]},
+            ]}
+
+
+def test_dispute_to_mou_to_payment(env):
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
+    cid = _to_reported(env)
+    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation",
+                            json={"move": "dispute", "reason": "屋面单价偏高"}))
+    assert case["claim"]["status"] == "disputed"
+
+    register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
+    # A firm never acts for both sides.
+    r = insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["周敏"]["id"]})
+    assert r.status_code == 409 and "conflict_of_interest" in r.text
+    r = insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["钱永刚"]["id"]})
+    assert r.status_code == 409 and "certificate_lapsed" in r.text
+    _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment",
+                    json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}))
+    mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
+    _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+
+    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    assert view["state"] == "aligning" and len(view["items"]) == 2
+    roof = next(i for i in view["items"] if i["section"] == "building")
+    machine = next(i for i in view["items"] if i["section"] == "machinery")
+    assert (roof["a_ref"], roof["b_ref"], roof["state"]) == ("1", "B1", "open")
+    assert machine["state"] == "agreed" and machine["how"] == "identical"
+    assert "unit_value" in roof["fields_differ"]
+    assert view["payable"]["at_a"] == "619500.00"
+
+    view = _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
+    assert view["state"] == "negotiating" and view["round"] == 1 and view["round_deadline"]
+    r = firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
+                    json={"kind": "propose", "amount": "360000.00"})
+    assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
+                    json={"kind": "propose", "amount": "360000.00", "reason": "按市场询价单价330元"}))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "hold"}))
+    # Round deadlines are timers: moving the clock closes the rounds one by one.
+    for _ in range(3):
+        env.clock.advance(days=8)
+        runner.run_once(env.factory, env.settings, env.clock)
+    env._clients.clear()  # the tokens expired with the moved clock: log in again
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
+    view = _ok(broker.get(f"/api/v1/claims/{cid}/consultation"))
+    assert view["state"] == "umpire"
+
+    expert = next(e for e in firm_a.get("/api/v1/experts").json()["items"] if e["name"] == "邓建华")
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "expert", "umpire_id": expert["id"]}))
+    assert firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire/accept").status_code == 409
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/umpire/accept"))
+    view = _ok(risk.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/umpire-decision",
+                         json={"amount": "342000.00", "reason": "取两份报告单价的中间值"}))
+    assert view["state"] == "agreed" and view["memorandum"]["number"].startswith("MOU-")
+    assert view["memorandum"]["content"]["total_agreed"] == "702000.00"
+
+    # Confirming from the first report is refused until the MoU is acknowledged by all four parties.
+    assert risk.post(f"/api/v1/claims/{cid}/amount-confirmation").status_code == 409
+    for c in (firm_a, firm_b, risk, insurer):
+        view = _ok(c.post(f"/api/v1/claims/{cid}/consultation/memorandum/ack"))
+    assert view["memorandum"]["final"] is True
+    assert firm_a.post(f"/api/v1/claims/{cid}/consultation/memorandum/ack").status_code == 409
+
+    pdf = insurer.get(f"/api/v1/claims/{cid}/consultation/memorandum.pdf")
+    assert pdf.status_code == 200
+    assert "谅解备忘录" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    en = insurer.get(f"/api/v1/claims/{cid}/consultation/memorandum.pdf?lang=en")
+    assert "Memorandum of Understanding" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(en.content)).pages)
+
+    case = _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    assert case["confirmation"]["basis_kind"] == "mou"
+    building = next(s for s in case["confirmation"]["result"]["sections"] if s["code"] == "building")
+    # (342000 − 8000) × 30M/36M = 278333.33; deductible 10 % = 27833.33; payable 250500.00
+    assert building["payable"] == "250500.00"
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/payments",
+                            json={"kind": "final", "amount": case["confirmation"]["result"]["due"],
+                                  "reference": "PAY-9"}))
+    assert case["claim"]["status"] == "paid"
+    actions = [e["action"] for e in case["timeline"]]
+    for a in ("claim.dispute", "consultation.opened", "consultation.umpire_decided",
+              "consultation.memorandum_acknowledged"):
+        assert a in actions
+    # The other insurer and insured never see the dispute.
+    assert env.client("insurer2").get(f"/api/v1/claims/{cid}/consultation").status_code == 404
