@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 16:38:17.069952
+Create Date: 2026-11-25 16:44:47.467006
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_key')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_key_user_id_key'))
     )
+    op.create_table('notification',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+    sa.Column('created_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', tandem.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', tandem.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_notification_dedupe_key'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
+
     op.create_table('claim',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -57,6 +74,7 @@ def upgrade() -> None:
     sa.Column('reporter_phone', sa.String(length=20), nullable=True),
     sa.Column('adjuster_id', sa.Uuid(), nullable=True),
     sa.Column('created_by', sa.Uuid(), nullable=False),
+    sa.Column('possible_duplicates', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['adjuster_id'], ['adjuster.id'], name=op.f('fk_claim_adjuster_id_adjuster'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['broker_id'], ['organisation.id'], name=op.f('fk_claim_broker_id_organisation'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['created_by'], ['user_account.id'], name=op.f('fk_claim_created_by_user_account'), ondelete='RESTRICT'),
@@ -193,6 +211,28 @@ def upgrade() -> None:
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_document_claim_id'), ['claim_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_document_sha256'), ['sha256'], unique=False)
+
+    op.create_table('inbound_message',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('channel', sa.Enum('app', 'web', 'phone', 'wechat', 'weibo', 'email', 'api', name='channel', native_enum=False, length=32), nullable=False),
+    sa.Column('external_id', sa.String(length=200), nullable=False),
+    sa.Column('sender_account', sa.String(length=200), nullable=True),
+    sa.Column('sender_phone', sa.String(length=30), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('received_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('insured_id', sa.Uuid(), nullable=True),
+    sa.Column('broker_id', sa.Uuid(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('claim_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['broker_id'], ['organisation.id'], name=op.f('fk_inbound_message_broker_id_organisation'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_inbound_message_claim_id_claim'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['insured_id'], ['organisation.id'], name=op.f('fk_inbound_message_insured_id_organisation'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_message')),
+    sa.UniqueConstraint('channel', 'external_id', name=op.f('uq_inbound_message_channel_external_id'))
+    )
+    with op.batch_alter_table('inbound_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbound_message_broker_id'), ['broker_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inbound_message_insured_id'), ['insured_id'], unique=False)
 
     op.create_table('negotiation_step',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -457,6 +497,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_negotiation_step_claim_id'))
 
     op.drop_table('negotiation_step')
+    with op.batch_alter_table('inbound_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbound_message_insured_id'))
+        batch_op.drop_index(batch_op.f('ix_inbound_message_broker_id'))
+
+    op.drop_table('inbound_message')
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_document_sha256'))
         batch_op.drop_index(batch_op.f('ix_document_claim_id'))
@@ -494,6 +539,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_claim_broker_status')
 
     op.drop_table('claim')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_unread')
+
+    op.drop_table('notification')
     op.drop_table('idempotency_key')
     op.drop_table('counter')
     # ### end Alembic commands ###

@@ -97,6 +97,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from tandem.access.endpoints import router as access_router
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
+    from tandem.claim.inbound import router as inbound_router
+    from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.reconciliation.endpoints import router as consultation_router
@@ -108,5 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(claim_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
+    app.include_router(inbound_router)
+    app.include_router(notification_router)
     mount_web(app)
     return app

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Routing window (R-C2): loss time + 48 h, but at least 24 h after the notice.
     routing_window_hours: int = 48
     routing_min_hours_after_notice: int = 24
+    # Shared secret of the WeChat/Weibo/e-mail gateway that posts inbound messages (HMAC-SHA256).
+    webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     mail_from: str = "tandem@localhost"

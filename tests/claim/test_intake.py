@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select
 
 from tandem.claim.models import Claim
-from tandem.notification.models import OutboxJob
+from tandem.notification.models import Notification, OutboxJob
 from tandem.worker import runner
 
 
@@ -100,10 +100,12 @@ def test_escalations_fire_when_nobody_routes_in_time(env):
 
     with env.session() as s:
         actions = set(s.execute(select(AuditEvent.action).where(AuditEvent.entity_id == claim["id"])).scalars())
-        mails = s.execute(select(func.count()).select_from(OutboxJob)
-                          .where(OutboxJob.topic == "notification.email")).scalar_one()
+        notes = s.execute(select(func.count()).select_from(Notification)
+                          .where(Notification.subject.contains(claim["number"]))).scalar_one()
+        digests = s.execute(select(func.count()).select_from(OutboxJob)
+                            .where(OutboxJob.topic == "notification.digest")).scalar_one()
     assert {"routing.escalated_half", "routing.escalated_late", "routing.escalated_missed"} <= actions
-    assert mails >= 3
+    assert notes >= 3 and digests >= 1
 
 
 def test_recommendations_exclude_blacklisted_and_lapsed(env):

@@ -130,3 +130,27 @@ def test_not_before_delays_a_job(env):
                 not_before=env.clock.now() + dt.timedelta(hours=24))
         ids = runner.claim(s, env.clock.now(), 10)
     assert ids == []
+
+
+def test_notifications_are_batched_into_one_digest_per_window(env, smtp):
+    from tandem.access.models import User
+    from tandem.notification.service import inbox, notify
+
+    sink, port = smtp
+    env.settings.smtp_port = port
+    with env.factory.begin() as s:
+        broker = s.execute(select(User).where(User.username == "broker")).scalar_one()
+        for i in range(5):
+            notify(s, [broker], subject=f"提醒 {i}", body="正文", now=env.clock.now(), key=f"k{i}")
+        notify(s, [broker], subject="提醒 0", body="正文", now=env.clock.now(), key="k0")  # duplicate key
+    with env.factory() as s:
+        assert len(inbox(s, broker.id)) == 5
+    assert runner.run_once(env.factory, env.settings, env.clock).done == 0  # the window is still open
+    env.clock.advance(minutes=16)
+    assert runner.run_once(env.factory, env.settings, env.clock).done == 1
+    for _ in range(50):
+        if sink.messages:
+            break
+        time.sleep(0.05)
+    assert len(sink.messages) == 1
+    assert "5".encode() in sink.messages[0].content

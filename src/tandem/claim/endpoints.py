@@ -62,6 +62,7 @@ class ClaimOut(BaseModel):
     location: str
     description: str
     estimated_loss: MoneyOut | None = None
+    possible_duplicates: list[str] = []
 
 
 class ClaimPage(BaseModel):
@@ -98,7 +99,8 @@ def claim_out(c: Claim) -> ClaimOut:
         insured=Ref(id=c.insured_id, name=c.policy.insured.name), insurer=Ref(id=c.insurer.id, name=c.insurer.name),
         adjuster=AdjusterRef(id=adj.id, name=adj.name, firm=adj.firm.organisation.name) if adj else None,
         channel=c.channel, loss_at=c.loss_at, notified_at=c.notified_at, routing_deadline=c.routing_deadline,
-        location=c.location, description=c.description, estimated_loss=c.estimated_loss)
+        location=c.location, description=c.description, estimated_loss=c.estimated_loss,
+        possible_duplicates=c.possible_duplicates or [])
 
 
 @router.post("/claims", response_model=ClaimOut, status_code=201,

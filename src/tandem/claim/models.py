@@ -88,6 +88,8 @@ class Claim(Base):
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
     adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    # Numbers of earlier claims this notice may duplicate: flagged for a person, never merged.
+    possible_duplicates: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     policy: Mapped[Policy] = relationship(lazy="joined")
     insurer: Mapped[Organisation] = relationship(foreign_keys=[insurer_id], lazy="joined")
@@ -240,3 +242,24 @@ class Payment(Base):
     paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reference: Mapped[str] = mapped_column(String(100))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class InboundMessage(Base):
+    """A message from WeChat, Weibo or e-mail turned into a draft notice that a person confirms."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    sender_account: Mapped[str | None] = mapped_column(String(200))
+    sender_phone: Mapped[str | None] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    insured_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                         index=True)
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
+                                                        index=True)
+    state: Mapped[str] = mapped_column(String(16))  # draft | confirmed | dismissed
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))

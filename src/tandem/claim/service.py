@@ -174,6 +174,7 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
         routing_deadline=routing_deadline(settings, notice.loss_at, now), location=notice.location,
         description=notice.description, estimated_loss=notice.estimated_loss,
         reporter_name=notice.reporter_name, reporter_phone=notice.reporter_phone, created_by=actor.user_id)
+    claim.possible_duplicates = possible_duplicates(session, claim)
     session.add(claim)
     session.flush()
     parties = [(policy.insured_id, PartyRole.INSURED), (policy.insurer_id, PartyRole.INSURER)]
@@ -199,6 +200,31 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
 
     route_designated(session, claim, now)
     return claim, True
+
+
+# ---- duplicates ----------------------------------------------------------------------------------
+
+DUPLICATE_WINDOW = dt.timedelta(hours=24)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = "".join(ch for ch in text if not ch.isspace())
+    return {t[i:i + 2] for i in range(len(t) - 1)} or {t}
+
+
+def similarity(a: str, b: str) -> float:
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def possible_duplicates(session: Session, claim: Claim) -> list[str]:
+    """Earlier notices on the same policy with a close loss time and a similar place or description."""
+    rows = session.execute(select(Claim).where(
+        Claim.policy_id == claim.policy_id, Claim.loss_at >= claim.loss_at - DUPLICATE_WINDOW,
+        Claim.loss_at <= claim.loss_at + DUPLICATE_WINDOW, Claim.status != ClaimStatus.WITHDRAWN)
+        .order_by(Claim.notified_at).limit(50)).unique().scalars()
+    return [c.number for c in rows
+            if similarity(c.location, claim.location) >= 0.5 or similarity(c.description, claim.description) >= 0.3]
 
 
 # ---- recommendations -----------------------------------------------------------------------------

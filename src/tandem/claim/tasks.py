@@ -15,7 +15,7 @@ from tandem.claim import documents
 from tandem.claim.models import Claim, ClaimStatus, Deadline
 from tandem.claim.service import broker_managers
 from tandem.config import Settings
-from tandem.notification.outbox import enqueue
+from tandem.notification.service import notify
 from tandem.worker.registry import task
 
 SUBJECTS = {
@@ -25,12 +25,10 @@ SUBJECTS = {
 }
 
 
-def _mail(session: Session, users: list[User], subject: str, body: str, key: str, now: dt.datetime) -> None:
-    for u in users:
-        if u.email:
-            enqueue(session, "notification.email", {"to": u.email, "subject": subject, "body": body,
-                                                    "key": f"{key}:{u.id}"},
-                    now=now, dedupe_key=f"mail:{key}:{u.id}")
+def _mail(session: Session, users: list[User], subject: str, body: str, key: str, now: dt.datetime,
+          claim: Claim | None = None) -> None:
+    notify(session, users, subject=subject, body=body, now=now, key=key,
+           link=f"/claims/{claim.id}" if claim else None)
 
 
 @task("claim.copied_to_insurer")
@@ -42,7 +40,7 @@ def copied_to_insurer(session: Session, payload: dict[str, Any], now: dt.datetim
         select(User).join(UserRole).where(User.organisation_id == claim.insurer_id,
                                           UserRole.role == Role.INSURER_CLAIMS_HANDLER)).unique().scalars())
     _mail(session, handlers, f"【新报案】{claim.number}", f"保单{claim.policy.number}报案：{claim.description}",
-          f"copied:{claim.id}", now)
+          f"copied:{claim.id}", now, claim)
 
 
 @task("routing.escalate")
@@ -57,7 +55,7 @@ def escalate(session: Session, payload: dict[str, Any], now: dt.datetime, settin
                  after={"deadline": claim.routing_deadline.isoformat()}, audience=["broker"])
     _mail(session, broker_managers(session, claim.broker_id), SUBJECTS[stage].format(number=claim.number),
           f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
-          f"escalate:{claim.id}:{stage}", now)
+          f"escalate:{claim.id}:{stage}", now, claim)
 
 
 @task("claim.render_letter")
@@ -85,4 +83,4 @@ def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, setti
                  audience=["broker", dl.holder])
     if claim.broker_id:
         _mail(session, broker_managers(session, claim.broker_id), f"【时限超期】{claim.number} {dl.kind}",
-              f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。", f"sla:{dl.id}", now)
+              f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。", f"sla:{dl.id}", now, claim)

@@ -1,0 +1,181 @@
+"""Inbound WeChat / Weibo / e-mail messages (R-C1): a signed webhook stores each message once, links it to
+the insured by account or phone, and shows it to the broker as a draft notice that a person confirms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import Select, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tandem.access.actor import Actor
+from tandem.access.models import OrgKind, Role, User
+from tandem.claim import service
+from tandem.claim.endpoints import ClaimOut, NoticeIn, _aware, claim_out
+from tandem.claim.models import Channel, InboundMessage
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError
+from tandem.party.models import Insured
+from tandem.schemas import Strict
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+
+class BadSignature(TandemError):
+    status = 401
+    code = "intake.bad_signature"
+    message = "The message signature does not match."
+
+
+class Sender(Strict):
+    account: Annotated[str, Field(max_length=200)] | None = None
+    phone: Annotated[str, Field(max_length=30)] | None = None
+
+
+class InboundIn(Strict):
+    channel: Literal["wechat", "weibo", "email"]
+    message_id: Annotated[str, Field(min_length=1, max_length=200)]
+    sender: Sender
+    text: Annotated[str, Field(min_length=1, max_length=10000)]
+    received_at: Annotated[dt.datetime, AfterValidator(_aware)]
+
+
+class DraftOut(BaseModel):
+    id: uuid.UUID
+    channel: str
+    text: str
+    sender_account: str | None = None
+    sender_phone: str | None = None
+    received_at: dt.datetime
+    insured_id: uuid.UUID | None = None
+    state: str
+    claim_id: uuid.UUID | None = None
+
+
+class ConfirmIn(NoticeIn):
+    pass
+
+
+def _digits(phone: str | None) -> str:
+    return "".join(ch for ch in (phone or "") if ch.isdigit())[-11:]
+
+
+def _link(session: Session, sender: Sender) -> Insured | None:
+    """Find the insured by the sender's account (a user name or e-mail) or mobile number."""
+    phone = _digits(sender.phone)
+    conds = []
+    if sender.account:
+        conds += [User.username == sender.account, User.email == sender.account]
+    if phone:
+        conds.append(User.phone.endswith(phone))
+    if conds:
+        user = session.execute(select(User).where(or_(*conds))).unique().scalars().first()
+        if user is not None and user.organisation.kind == OrgKind.INSURED:
+            return session.get(Insured, user.organisation_id)
+    if phone:
+        return session.execute(select(Insured).where(Insured.contact_phone.endswith(phone))).unique().scalars().first()
+    return None
+
+
+@router.post("/messages", status_code=202, response_model=DraftOut,
+             responses={401: {"description": "Bad signature"}})
+async def inbound_message(request: Request, settings: SettingsDep,
+                          x_tandem_signature: Annotated[str, Header()] = "") -> DraftOut:
+    """Gateway webhook. Header ``X-Tandem-Signature: sha256=<hex HMAC of the body>``. Idempotent by
+    (channel, message_id)."""
+    raw = await request.body()
+    want = hmac.new(settings.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(x_tandem_signature.removeprefix("sha256="), want):
+        raise BadSignature()
+    body = InboundIn.model_validate_json(raw)
+    factory = request.app.state.session_factory
+    with factory.begin() as session:
+        return _store(session, body)
+
+
+def _store(session: Session, body: InboundIn) -> DraftOut:
+    insured = _link(session, body.sender)
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(ins(InboundMessage).values(
+        id=uuid.uuid4(), channel=Channel(body.channel), external_id=body.message_id,
+        sender_account=body.sender.account, sender_phone=body.sender.phone, text=body.text,
+        received_at=body.received_at, insured_id=insured.organisation_id if insured else None,
+        broker_id=insured.broker_id if insured else None, state="draft")
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
+    msg = session.execute(select(InboundMessage).where(InboundMessage.channel == Channel(body.channel),
+                                                       InboundMessage.external_id == body.message_id)).scalar_one()
+    return _out(msg)
+
+
+def _out(m: InboundMessage) -> DraftOut:
+    return DraftOut(id=m.id, channel=m.channel.value, text=m.text, sender_account=m.sender_account,
+                    sender_phone=m.sender_phone, received_at=m.received_at, insured_id=m.insured_id, state=m.state,
+                    claim_id=m.claim_id)
+
+
+def _visible(actor: Actor) -> Select[InboundMessage]:
+    stmt = select(InboundMessage)
+    if actor.is_admin:
+        return stmt
+    if actor.org_kind == OrgKind.BROKER:
+        return stmt.where(or_(InboundMessage.broker_id == actor.org_id, InboundMessage.broker_id.is_(None)))
+    if actor.org_kind == OrgKind.INSURED:
+        return stmt.where(InboundMessage.insured_id == actor.org_id)
+    return stmt.where(InboundMessage.id.is_(None))
+
+
+def _get(session: Session, actor: Actor, draft_id: str) -> InboundMessage:
+    try:
+        key = uuid.UUID(draft_id)
+    except ValueError:
+        raise NotFound() from None
+    msg = session.execute(_visible(actor).where(InboundMessage.id == key)).scalar_one_or_none()
+    if msg is None:
+        raise NotFound()
+    return msg
+
+
+@router.get("/drafts", response_model=list[DraftOut])
+def list_drafts(actor: ActorDep, session: SessionDep) -> list[DraftOut]:
+    """Messages waiting for a person to turn them into loss notices (unlinked ones go to the broker)."""
+    stmt = _visible(actor).where(InboundMessage.state == "draft").order_by(InboundMessage.received_at)
+    return [_out(m) for m in session.execute(stmt).scalars()]
+
+
+@router.post("/drafts/{draft_id}/confirm", response_model=ClaimOut, status_code=201,
+             responses={404: {"description": "Not found"}, 409: {"description": "Already handled"}})
+def confirm_draft(draft_id: str, body: ConfirmIn, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+                  clock: ClockDep) -> ClaimOut:
+    msg = _get(session, actor, draft_id)
+    if not actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER, Role.INSURED_CONTACT, Role.PLATFORM_ADMIN})):
+        raise ActionNotAllowed()
+    if msg.state != "draft":
+        raise Conflict("This message was already handled.")
+    notice = service.NoticeInput(policy_id=body.policy_id, loss_at=body.loss_at, location=body.location.strip(),
+                                 description=body.description.strip(), channel=msg.channel,
+                                 estimated_loss=body.estimated_loss,
+                                 reporter_name=body.reporter.name if body.reporter else None,
+                                 reporter_phone=(body.reporter.phone if body.reporter else msg.sender_phone))
+    claim, _ = service.notify_loss(session, settings, actor, notice, now=clock.now(),
+                                   idempotency_key=f"inbound:{msg.id}")
+    msg.state, msg.claim_id = "confirmed", claim.id
+    return claim_out(claim)
+
+
+@router.post("/drafts/{draft_id}/dismiss", response_model=DraftOut, responses={404: {"description": "Not found"}})
+def dismiss_draft(draft_id: str, actor: ActorDep, session: SessionDep) -> DraftOut:
+    msg = _get(session, actor, draft_id)
+    if actor.org_kind != OrgKind.BROKER and not actor.is_admin:
+        raise ActionNotAllowed()
+    if msg.state != "draft":
+        raise Conflict("This message was already handled.")
+    msg.state = "dismissed"
+    return _out(msg)

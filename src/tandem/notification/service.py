@@ -1,0 +1,51 @@
+"""Notify users: an in-app row at once, and one e-mail digest per user per window (批量通知)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tandem.access.models import User
+from tandem.notification.models import Notification
+from tandem.notification.outbox import enqueue
+
+DIGEST_WINDOW = dt.timedelta(minutes=15)
+
+
+def _window_end(now: dt.datetime) -> dt.datetime:
+    epoch = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    n = (now - epoch) // DIGEST_WINDOW
+    return epoch + (n + 1) * DIGEST_WINDOW
+
+
+def notify(session: Session, users: list[User], *, subject: str, body: str, now: dt.datetime,
+           link: str | None = None, key: str | None = None) -> None:
+    """In-app notification for each user (idempotent by ``key``) and a digest e-mail job per window."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for u in users:
+        stmt = ins(Notification).values(user_id=u.id, subject=subject, body=body, link=link, created_at=now,
+                                        dedupe_key=f"{key}:{u.id}" if key else None)
+        if key:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        session.execute(stmt)
+        if u.email:
+            end = _window_end(now)
+            enqueue(session, "notification.digest", {"user_id": str(u.id), "until": end.isoformat()}, now=now,
+                    not_before=end, dedupe_key=f"digest:{u.id}:{end.isoformat()}")
+
+
+def inbox(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Notification]:
+    return list(session.execute(select(Notification).where(Notification.user_id == user_id)
+                                .order_by(Notification.created_at.desc(), Notification.id.desc())
+                                .limit(limit)).scalars())
+
+
+def mark_read(session: Session, user_id: uuid.UUID, now: dt.datetime) -> int:
+    result = session.execute(update(Notification).where(Notification.user_id == user_id,
+                                                        Notification.read_at.is_(None)).values(read_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
