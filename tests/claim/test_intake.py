@@ -134,3 +134,24 @@ def test_bad_notice_names_the_field(env):
     assert r.status_code == 422 and "loss_at" in r.json()["error"]["fields"]
     with env.session() as s:
         assert s.execute(select(func.count()).select_from(Claim)).scalar_one() == 0
+
+
+def test_routing_timers_survive_a_restart(env):
+    """The timers are rows: a new engine and worker (a restarted process) fire them on its first pass."""
+    from tandem.audit.models import AuditEvent
+    from tandem.db import make_engine, make_session_factory
+
+    pol = _policy(env, "insured2", "PCA2026441900002")
+    claim = env.client("insured2").post(
+        "/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇")).json()
+    env.app.state.engine.dispose()  # the API process goes away
+    engine = make_engine(env.url)
+    try:
+        factory = make_session_factory(engine)
+        env.clock.advance(hours=60)
+        runner.run_once(factory, env.settings, env.clock)
+        with factory() as s:
+            actions = set(s.execute(select(AuditEvent.action).where(AuditEvent.entity_id == claim["id"])).scalars())
+        assert "routing.escalated_missed" in actions
+    finally:
+        engine.dispose()

@@ -153,4 +153,4 @@ def test_notifications_are_batched_into_one_digest_per_window(env, smtp):
             break
         time.sleep(0.05)
     assert len(sink.messages) == 1
-    assert "5".encode() in sink.messages[0].content
+    assert b"5" in sink.messages[0].content

@@ -181,7 +181,8 @@ def visible_claims(actor: Actor) -> Select[Claim]:
     if actor.org_kind == K.PLATFORM:
         return select(Claim)
     return select(Claim).where(Claim.id.in_(
-        select(Participation.claim_id).where(Participation.organisation_id == actor.org_id)))
+        select(Participation.claim_id).where(Participation.organisation_id == actor.org_id,
+                                            Participation.until.is_(None))))
 
 
 def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:
