@@ -108,9 +108,11 @@ def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.d
     return max(deadline, floor)
 
 
-def _next_number(session: Session, now: dt.datetime) -> str:
+def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
+    """The next human-readable number of a kind for this year: LP (claim), QRH (confirmation letter),
+    GR (report), MOU; one counter row per kind and year, incremented with one UPDATE."""
     year = now.astimezone(SHANGHAI).year
-    name = f"claim:{year}"
+    name = f"{prefix}:{year}"
     row = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
                           .returning(Counter.value)).first()
     if row is None:
@@ -119,7 +121,7 @@ def _next_number(session: Session, now: dt.datetime) -> str:
         value = 1
     else:
         value = int(row[0])
-    return f"LP-{year}-{value:06d}"
+    return f"{prefix}-{year}-{value:06d}"
 
 
 def _existing(session: Session, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
@@ -168,7 +170,7 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
                 raise
             return _replay(session, found, fingerprint), False
     claim = Claim(
-        id=claim_id, number=_next_number(session, now), policy_id=policy.id, insured_id=policy.insured_id,
+        id=claim_id, number=next_number(session, now), policy_id=policy.id, insured_id=policy.insured_id,
         insurer_id=policy.insurer_id, broker_id=policy.broker_id, status=ClaimStatus.NOTIFIED,
         channel=notice.channel, loss_at=notice.loss_at, notified_at=now,
         routing_deadline=routing_deadline(settings, notice.loss_at, now), location=notice.location,

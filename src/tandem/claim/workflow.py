@@ -30,7 +30,7 @@ from tandem.claim.models import (
     TeamMember,
     TeamRole,
 )
-from tandem.claim.service import CLAIM_RULES, _next_number, evaluate
+from tandem.claim.service import CLAIM_RULES, evaluate, next_number
 from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
@@ -156,7 +156,7 @@ def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime, si
     if side == "broker":
         stop_deadline(session, claim, "routing", now=now)
     letter = Appointment(claim_id=claim.id, firm_id=adj.firm_id, adjuster_id=adj.id, state="issued", side=side,
-                         letter_no=_next_number(session, now).replace("LP-", "QRH-"), issued_at=now)
+                         letter_no=next_number(session, now, "QRH"), issued_at=now)
     session.add(letter)
     session.flush()
     enqueue(session, "claim.render_letter", {"appointment_id": str(letter.id)}, now=now,
@@ -384,7 +384,7 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
             raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
     elif claim.status != ClaimStatus.SURVEYING:
         raise Conflict("A report is submitted after the survey.")
-    number = previous.number if previous else _next_number(session, now).replace("LP-", "GR-")
+    number = previous.number if previous else next_number(session, now).replace("LP-", "GR-")
     version = (previous.version + 1) if previous else 0
     content = {**draft.content, "claim_number": claim.number, "policy_number": claim.policy.number,
                "report_number": number if version == 0 else f"{number}-R{version}",

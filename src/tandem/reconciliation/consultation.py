@@ -16,7 +16,7 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.audit import service as audit
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
-from tandem.claim.service import _next_number, evaluate
+from tandem.claim.service import evaluate, next_number
 from tandem.claim.workflow import ALL, adjuster_side, latest_report
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
@@ -374,7 +374,7 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
         "sections": [{"code": code, "items": its} for code, its in sections.items()],
         "total_agreed": f"{sum((round_cny(i.agreed_loss or Decimal(0)) for i in rows), Decimal(0)):.2f}",
     }
-    memo = Memorandum(consultation_id=cons.id, number=_next_number(session, now).replace("LP-", "MOU-"),
+    memo = Memorandum(consultation_id=cons.id, number=next_number(session, now, "MOU"),
                       content=content, content_hash=sha256_hex(canonical_json(content)), created_at=now)
     session.add(memo)
     session.flush()
