@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock | $(V)/python
 	@touch $(STAMP)
 
 install: $(STAMP)
-	@if [ -d src/tandem/locale ]; then $(V)/pybabel compile -q -d src/tandem/locale -D messages; fi
+	@if [ -d src/tandem/locale ]; then $(V)/pybabel -q compile -d src/tandem/locale -D messages; fi
 
 system-deps:
 	bash scripts/system_deps.sh
@@ -30,6 +30,10 @@ demo: install system-deps
 
 test: install system-deps
 	bash scripts/test.sh
+
+i18n: install
+	bash scripts/i18n.sh
+	$(V)/python scripts/check_i18n.py
 
 bench: install system-deps
 	@echo "no benchmarks yet"

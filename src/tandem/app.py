@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         fields: dict[str, str] = {}
         for err in exc.errors():
             fields.setdefault(_field_path(err.get("loc", ())), str(err.get("msg", "invalid")))
+        if wants_html(request):
+            from tandem.kit.errors import InvalidInput
+
+            return render_error_page(request, 422, InvalidInput(fields=fields))
         return JSONResponse(error_json("invalid_input", "Invalid input.", fields), 422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -79,6 +83,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
                 return render_error_page(request, 404, NotFound())
             return JSONResponse(error_json("not_found", "Not found."), 404)
+        if wants_html(request):
+            page = render_error_page(request, exc.status_code, TandemError())
+            page.headers.update(getattr(exc, "headers", None) or {})
+            return page
         return JSONResponse(error_json(f"http.{exc.status_code}", str(exc.detail)), exc.status_code,
                             headers=getattr(exc, "headers", None))
 
@@ -86,6 +94,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def unexpected(request: Request, exc: Exception) -> Response:
         rid = getattr(request.state, "request_id", "-")
         log.exception("unhandled error, request %s", rid)
+        if wants_html(request):
+            from tandem.web.errors import render_internal_error
+
+            return render_internal_error(request)
         return JSONResponse(error_json("internal", f"Internal error (request {rid})."), 500)
 
     @app.get("/healthz", tags=["ops"])
@@ -113,4 +125,37 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(inbound_router)
     app.include_router(notification_router)
     mount_web(app)
+    _document_error_bodies(app)
     return app
+
+
+def _document_error_bodies(app: FastAPI) -> None:
+    """Make the OpenAPI schema describe the 422 body the handler above really sends.
+
+    FastAPI documents 422 as its own ``HTTPValidationError`` (``{"detail": [...]}``), but every error
+    here answers ``{"error": {"code", "message", "fields"?}}``; clients and schemathesis trust the schema.
+    """
+    from tandem.schemas import ErrorResponse
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            extra = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(extra.pop("$defs", {}))
+            components["ErrorResponse"] = extra
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    response = operation.get("responses", {}).get("422")
+                    if response is not None:
+                        response["description"] = "Invalid input"
+                        response["content"] = {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

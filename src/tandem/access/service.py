@@ -181,3 +181,8 @@ def create_user_as(session: Session, settings: Settings, actor: Actor, *, organi
         raise NotFound()
     return create_user(session, settings, organisation=org, username=username, display_name=display_name,
                        password=password, roles=roles, at=at, actor=actor.ref, email=email, phone=phone)
+
+
+def set_locale(session: Session, actor: Actor, locale: str | None) -> None:
+    """The user's language preference (zh_CN or en); None falls back to cookie and browser."""
+    session.execute(update(User).where(User.id == actor.user_id).values(locale=locale))

@@ -1,0 +1,188 @@
+"""Jinja2 rendering: one environment per locale (gettext installed once each), autoescape on.
+
+``render(request, template, ctx)`` adds what every page needs: the actor, the locale, the CSRF
+token, the navigation and the language switch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tandem.access.actor import Actor
+from tandem.access.models import OrgKind
+from tandem.kit import i18n
+from tandem.kit.errors import TandemError
+from tandem.kit.i18n import N_
+from tandem.web import labels
+from tandem.web.data import total_sum_insured
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Content Security Policy: everything from our own origin, no inline scripts or styles.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+
+# htmx 2 swaps only 2xx by default; form errors (422) and conflicts (409) come back as fragments to
+# swap in. No eval, no inline styles (CSP), no page snapshots in localStorage.
+HTMX_CONFIG = {
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "409", "swap": True, "error": False},
+        {"code": "422", "swap": True, "error": False},
+        {"code": "[45]..", "swap": False, "error": True},
+        {"code": "...", "swap": False},
+    ],
+    "attributesToSettle": ["class", "width", "height"],  # never inline styles (CSP)
+    "allowEval": False,
+    "includeIndicatorStyles": False,
+    "historyCacheSize": 0,
+    "refreshOnHistoryMiss": True,
+    "selfRequestsOnly": True,
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str  # msgid
+    active: bool
+
+
+K = OrgKind
+_NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
+    ("/", N_("Home"), frozenset(K)),
+    ("/policies", N_("Policies"),
+     frozenset({K.BROKER, K.INSURER, K.INSURED, K.ADJUSTER_FIRM, K.PLATFORM})),
+    ("/adjusters", N_("Adjuster register"),
+     frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.ADJUSTER_FIRM, K.PLATFORM})),
+    ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
+    ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
+]
+
+
+def nav_for(actor: Actor | None, path: str) -> list[NavItem]:
+    if actor is None:
+        return []
+    items: list[NavItem] = []
+    own = f"/organisations/{actor.org_id}"
+    for href, label, kinds in _NAV:
+        if actor.org_kind in kinds:
+            active = path == "/" if href == "/" else (
+                path == href or path.startswith(href + "/")) and not path.startswith(own)
+            items.append(NavItem(href, label, active))
+    items.append(NavItem(own, N_("My organisation"), path.startswith(own)))
+    return items
+
+
+@lru_cache(maxsize=64)
+def _static_version(name: str) -> str:
+    try:
+        return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "0"
+
+
+def static_url(name: str) -> str:
+    """``/static/<name>?v=<content hash>`` so browsers may cache assets for long."""
+    return f"/static/{quote(name)}?v={_static_version(name)}"
+
+
+def message_text(locale: str, value: object) -> str:
+    """Translate a ``TandemError`` or a :class:`labels.Message` (msgid + params) or a bare msgid."""
+    if isinstance(value, TandemError):
+        return i18n.translate_message(value.message, value.params, locale)
+    if isinstance(value, labels.Message):
+        params = {k: _label(locale, v[1], v[0])
+                  if isinstance(v, tuple) and len(v) == 2 and v[0] in labels.LABELS else v
+                  for k, v in value.params.items()}
+        return i18n.translate_message(value.msgid, params, locale)
+    return i18n.translate_message(str(value), None, locale)
+
+
+def _label(locale: str, code: object, group: str) -> str:
+    return i18n.gettext(labels.label(group, code), locale)
+
+
+@lru_cache(maxsize=len(i18n.LOCALES) + 1)
+def environment(locale: str) -> Environment:
+    """The template environment of one locale (created once, then shared by every request)."""
+    env = Environment(loader=PackageLoader("tandem.web", "templates"), autoescape=True,
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
+                      lstrip_blocks=True, auto_reload=False)
+    env.policies["ext.i18n.trimmed"] = True
+    trans = i18n.translations(locale)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=trans.gettext, ngettext=trans.ngettext, newstyle=True,
+        pgettext=trans.pgettext, npgettext=trans.npgettext)
+    def money(value: Any, currency: str = "CNY") -> str:
+        return i18n.format_money(value, currency, locale)
+
+    def date(value: Any, fmt: str = "medium") -> str:
+        return i18n.format_date(value, locale, fmt)
+
+    def local(value: Any, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+        return i18n.format_local(value, locale, fmt)
+
+    env.filters.update(
+        money=money, date=date, local=local, number=partial(i18n.format_number, locale=locale),
+        rate=partial(i18n.format_rate, locale=locale), msg=partial(message_text, locale),
+        label=partial(_label, locale), tone=lambda code, group: labels.tone(group, code),
+    )
+    env.globals.update(static_url=static_url, htmx_config=HTMX_CONFIG, locales=i18n.LOCALES,
+                       html_lang=i18n.HTML_LANG[locale], locale=locale, total_of=total_sum_insured)
+    return env
+
+
+def request_locale(request: Request, actor: Actor | None = None) -> str:
+    """User preference, then the language cookie, then Accept-Language, then zh_CN."""
+    cached: str | None = getattr(request.state, "locale", None)
+    if cached and actor is None:
+        return cached
+    settings = getattr(request.app.state, "settings", None)
+    locale = i18n.resolve_locale(actor.locale if actor else None, request.cookies.get(i18n.LANG_COOKIE),
+                                 request.headers.get("accept-language"),
+                                 getattr(settings, "default_locale", i18n.DEFAULT_LOCALE))
+    request.state.locale = locale
+    return locale
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200,
+           headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """Render ``template`` for this request's actor and locale."""
+    actor: Actor | None = ctx.get("actor") or getattr(request.state, "actor", None)
+    locale = request_locale(request, actor)
+    i18n.set_locale(locale)  # for _() in code that runs later in this request
+    path = request.url.path
+    full: dict[str, Any] = {
+        "request": request, "actor": actor, "csrf_token": getattr(request.state, "csrf_token", None),
+        "nav": nav_for(actor, path), "current_path": path,
+        "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
+        "is_htmx": is_htmx(request),
+    }
+    full.update(ctx)
+    full["actor"] = actor
+    html = environment(locale).get_template(template).render(full)
+    response = HTMLResponse(html, status)
+    response.headers["Content-Language"] = i18n.HTML_LANG[locale]
+    response.headers["Vary"] = "Cookie, Accept-Language, HX-Request"
+    response.headers["Content-Security-Policy"] = CSP
+    if actor is not None:
+        response.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
