@@ -10,12 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem.config import Settings, get_settings
 from tandem.db import make_engine, make_session_factory
 from tandem.kit.clock import Clock, SystemClock
-from tandem.kit.errors import TandemError
+from tandem.kit.errors import ConcurrentChange, TandemError
 
 log = logging.getLogger("tandem")
 
@@ -63,6 +64,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             return render_error_page(request, exc.status, exc)
         msg = exc.message.format(**exc.params) if exc.params else exc.message
         return JSONResponse(error_json(exc.code, msg, exc.fields), exc.status)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A unique constraint lost a race (two requests creating the same thing): a conflict, not a crash.
+        conflict = ConcurrentChange()
+        if wants_html(request):
+            return render_error_page(request, 409, conflict)
+        return JSONResponse(error_json(conflict.code, conflict.message), 409)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

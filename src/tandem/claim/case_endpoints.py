@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
@@ -246,14 +247,30 @@ def submit_report(claim_id: str, body: SubmitIn, actor: ActorDep, session: Sessi
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
-@router.api_route("/{claim_id}/reports/{report_id}", methods=["PUT", "PATCH", "DELETE"], responses=ERR,
-                  response_model=None)
-def change_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+def _refuse_change(session: Session, actor: Actor, claim_id: str, report_id: str) -> Response:
     """Submitted reports are immutable: any change answers 409 (submit a correction instead)."""
     claim = scope.get_claim(session, actor, claim_id)
     if not any(str(r.id) == report_id for r in workflow.reports(session, claim)):
         raise NotFound()
     raise ReportImmutable()
+
+
+@router.put("/{claim_id}/reports/{report_id}", responses=ERR, response_model=None)
+def replace_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """Refused: a submitted report is never changed (409)."""
+    return _refuse_change(session, actor, claim_id, report_id)
+
+
+@router.patch("/{claim_id}/reports/{report_id}", responses=ERR, response_model=None)
+def patch_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """Refused: a submitted report is never changed (409)."""
+    return _refuse_change(session, actor, claim_id, report_id)
+
+
+@router.delete("/{claim_id}/reports/{report_id}", responses=ERR, response_model=None)
+def delete_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """Refused: a submitted report is never deleted (409)."""
+    return _refuse_change(session, actor, claim_id, report_id)
 
 
 class ReportImmutable(Conflict):

@@ -67,3 +67,8 @@ class RateLimited(TandemError):
     status = 429
     code = "auth.rate_limited"
     message = "Too many attempts; try again later."
+
+
+class ConcurrentChange(Conflict):
+    code = "conflict.concurrent"
+    message = "This conflicts with a change made at the same time; reload and try again."

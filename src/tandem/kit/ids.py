@@ -10,6 +10,7 @@ _ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 class IdentifierError(ValueError):
@@ -28,7 +29,7 @@ def normalise_id_number(value: str, *, today: dt.date | None = None) -> str:
         raise IdentifierError("legacy 15-digit number; use the 18-digit number")
     if len(v) != 18:
         raise IdentifierError("must be 18 characters")
-    if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
+    if not _ID_RE.match(v):  # ASCII digits only: str.isdigit() also accepts full-width and other digits
         raise IdentifierError("must be 17 digits followed by a digit or X")
     if v[0] == "0":
         raise IdentifierError("address code is not valid")

@@ -149,12 +149,12 @@ def lift_blacklist_entry(session: Session, actor: Actor, entry_id: object, *, at
     rule = transition.resolve(BLACKLIST_RULES, entry.state, "lift", frozenset(r.value for r in actor.roles))
     if not reason.strip():
         raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    before = entry.state  # read before the UPDATE: it synchronises the loaded entry to the new state
     moved = session.execute(
-        update(BlacklistEntry).where(BlacklistEntry.id == entry.id, BlacklistEntry.state == entry.state)
+        update(BlacklistEntry).where(BlacklistEntry.id == entry.id, BlacklistEntry.state == before)
         .values(state=rule.to).returning(BlacklistEntry.id)).first()
     if moved is None:
         raise StateChanged()
-    before = entry.state
     session.refresh(entry)
     audit.record(session, actor.ref, action="blacklist.lifted", entity_type="blacklist_entry",
                  entity_id=entry.id, at=at, before={"state": before}, after={"state": rule.to},
@@ -177,7 +177,10 @@ def register_adjuster(session: Session, settings: Settings, actor: Actor, *, fir
     firm = session.get(AdjusterFirm, firm_id)
     if firm is None:
         raise NotFound()
-    for field, value in (("certificate_no", certificate_no), ("registration_no", registration_no)):
+    for field, value in (("certificate_no", certificate_no), ("registration_no", registration_no),
+                         ("id_number", id_number)):
+        if value is None:
+            continue
         col = getattr(Adjuster, field)
         if session.execute(select(Adjuster.id).where(col == value)).first():
             msg = ("already registered with a firm (one firm only)" if field == "registration_no"

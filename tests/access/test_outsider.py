@@ -1,0 +1,348 @@
+"""Route census (architecture §5): every route with an object id in its path, called by a user who must not
+see that object, answers byte for byte as it does for an id that does not exist or is not an id at all,
+and changes nothing (no audit event, no outbox job, no state change).
+
+A new ``{x_id}`` route fails ``test_every_id_parameter_is_covered`` until PARAMS says which real object and
+which outsiders cover its parameter, and a new write route until WRITES gives it a request that passes
+validation (so the refusal under test comes from the access check, not from pydantic)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.routing import Route
+
+from tandem.access import service as access_service
+from tandem.access.models import Organisation, User
+from tandem.db import unit_of_work
+from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
+from tandem.policy.models import Policy
+
+INSURED1_ORG = "嘉兴鑫达电子科技有限公司"
+FIRM_A = "华信保险公估有限公司"
+GARBAGE = ("not-a-uuid",)
+ID_PARAM = re.compile(r"{(\w+_id)(?::\w+)?}")
+
+
+# ---- the real demo objects ------------------------------------------------------------------------
+
+def _policy(env, s: Session) -> str:
+    return str(s.execute(select(Policy.id).where(Policy.number == "PQC2026330400001")).scalar_one())
+
+
+def _org(name: str) -> Callable[[Any, Session], str]:
+    return lambda env, s: str(s.execute(select(Organisation.id).where(Organisation.name == name)).scalar_one())
+
+
+def _adjuster(env, s: Session) -> str:
+    return str(s.execute(select(Adjuster.id).where(Adjuster.name == "王建国")).scalar_one())
+
+
+def _entry(env, s: Session) -> str:
+    return str(s.execute(select(BlacklistEntry.id)).scalar_one())
+
+
+def _insured(env, s: Session) -> str:
+    return str(s.execute(select(Insured.organisation_id).join(Organisation, Organisation.id == Insured.organisation_id)
+                         .where(Organisation.name == INSURED1_ORG)).scalar_one())
+
+
+def _expert(env, s: Session) -> str:
+    return str(s.execute(select(Expert.id).where(Expert.name == "韩晓光")).scalar_one())  # broker's private pool
+
+
+def _ok(r: Any, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def _claim_with_report_and_document(env) -> dict[str, str]:
+    """insured1's claim on PQC2026330400001, taken to a submitted report, with an uploaded document."""
+    insured, firm, second = env.client("insured1"), env.client("adjuster1"), env.client("adjuster2")
+    with env.session() as s:
+        policy_id = _policy(env, s)
+    claim = _ok(insured.post("/api/v1/claims", headers={"Idempotency-Key": "census-1"}, json={
+        "policy_id": policy_id, "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火", "channel": "app"}), 201)
+    cid = claim["id"]
+    _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
+                  json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    _ok(second.post(f"/api/v1/claims/{cid}/surveys", json={
+        "scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T16:00:00+08:00",
+        "participants": ["王建国", "李娜"], "notes": "屋面坍塌", "photo_hashes": []}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json={"cause": "电气线路短路", "sections": [
+        {"code": "building", "name": "建筑物", "items": [
+            {"ref": "1", "description": "彩钢瓦屋面", "loss": "378000.00"}]}]}))
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    report_id = case["reports"][0]["id"]
+    photo = {"file": ("现场.jpg", b"\xff\xd8photo", "image/jpeg")}
+    case = _ok(insured.post(f"/api/v1/claims/{cid}/documents", files=photo,
+                            data={"audience": "all"}), 201)
+    document_id = next(d["id"] for d in case["documents"] if d["filename"] == "现场.jpg")
+    return {"claim_id": cid, "report_id": report_id, "document_id": document_id}
+
+
+def _draft(env) -> dict[str, str]:
+    """A WeChat message from insured1's contact, received through the signed gateway webhook."""
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps({"channel": "wechat", "message_id": "census-1", "sender": {"phone": "13957312345"},
+                      "text": "仓库进水了", "received_at": "2026-11-25T08:00:00+08:00"}).encode()
+    sig = hmac.new(env.settings.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
+    draft = _ok(env.client().post("/api/v1/intake/messages", content=raw,
+                                  headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"}),
+                202)
+    assert draft["insured_id"] is not None
+    return {"draft_id": draft["id"]}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How to find a real object for one path parameter, a user who sees it, and users who must not.
+
+    ``lookup`` reads a demo object; ``build`` makes one through the API (claims, drafts). ``stand_in``: no
+    real object is built, the parameter is the child of an earlier one in the path (the parent's access
+    check is what the census proves) and a random id stands in for it."""
+
+    owner: str
+    outsiders: tuple[str, ...]
+    lookup: Callable[[Any, Session], str] | None = None
+    build: Callable[[Any], dict[str, str]] | None = None
+    stand_in: bool = False
+
+
+ALL_CLAIM_OUTSIDERS = ("insured2", "insurer2", "adjuster3")
+PARAMS: dict[str, Kind] = {
+    # insured1's policy (insurer1; designated adjuster 王建国 of firm A)
+    "policy_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), lookup=_policy),
+    # insured1's organisation
+    "org_id": Kind("insured1", ("insured2", "insurer1", "adjuster3"), lookup=_org(INSURED1_ORG)),
+    # 王建国 of firm A
+    "adjuster_id": Kind("adjuster1", ("adjuster3", "insured1"), lookup=_adjuster),
+    # firm A itself
+    "firm_id": Kind("adjuster1", ("adjuster3", "insured1"), lookup=_org(FIRM_A)),
+    # the broker's blacklist entry against 何雪梅 of firm B (so firm A is an outsider, firm B is not)
+    "entry_id": Kind("broker", ("insured1", "adjuster1", "insurer1", "regulator"), lookup=_entry),
+    # insured1
+    "insured_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), lookup=_insured),
+    # the broker's private expert 韩晓光
+    "expert_id": Kind("broker", ("adjuster1", "insured1", "insurer1"), lookup=_expert),
+    # insured1's claim, handled by firm A and insurer1, with its submitted report and an uploaded document
+    "claim_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
+    "report_id": Kind("adjuster1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
+    "document_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
+    # a consultation item only exists after a dispute and a second report: stand-in under the real claim
+    "item_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, stand_in=True),
+    # an inbound WeChat message linked to insured1 (brokers see unlinked ones only)
+    "draft_id": Kind("insured1", ("insured2", "adjuster1", "insurer1"), build=_draft),
+}
+
+# Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
+# a function of the real ids returning them).
+CLAIM = "/api/v1/claims/{claim_id}"
+CONSULT = f"{CLAIM}/consultation"
+SOME_ID = str(uuid.UUID(int=7))
+
+
+def _notice(real: dict[str, str]) -> dict[str, Any]:
+    return {"json": {"policy_id": real["policy_id"], "loss_at": "2026-11-25T07:00:00+08:00", "location": "仓库",
+                     "description": "仓库进水", "channel": "wechat"}}
+
+
+WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]]] = {
+    ("POST", "/api/v1/blacklist/{entry_id}/lift"): {"json": {"reason": "outsider tries to lift"}},
+    ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
+    ("POST", f"{CLAIM}/adjuster"): {"json": {"adjuster_id": str(uuid.UUID(int=7)), "reason": "x"}},
+    ("POST", f"{CLAIM}/appointment"): {"json": {"accept": False, "reason": "outsider"}},
+    ("POST", f"{CLAIM}/team"): {"json": {"adjuster_id": str(uuid.UUID(int=7))}},
+    ("POST", f"{CLAIM}/surveys"): {"json": {"scheduled_at": "2026-11-25T14:00:00+08:00"}},
+    ("PUT", f"{CLAIM}/report-draft"): {"json": {"sections": [
+        {"code": "building", "items": [{"ref": "1", "description": "x", "loss": "1.00"}]}]}},
+    ("POST", f"{CLAIM}/reports"): {"json": {"signer_ids": [str(uuid.UUID(int=7))]}},
+    ("PUT", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
+    ("PATCH", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
+    ("DELETE", f"{CLAIM}/reports/{{report_id}}"): {},
+    ("POST", f"{CLAIM}/amount-confirmation"): {},
+    ("POST", f"{CLAIM}/negotiation"): {"json": {"move": "propose", "amount": "1.00"}},
+    ("POST", f"{CLAIM}/payments"): {"json": {"kind": "advance", "amount": "1.00", "reference": "outsider"}},
+    ("POST", f"{CLAIM}/close"): {},
+    ("POST", f"{CLAIM}/withdraw"): {"json": {"reason": "outsider"}},
+    ("POST", f"{CLAIM}/messages"): {"json": {"audience": "all", "body": "outsider"}},
+    ("POST", f"{CLAIM}/documents"): {"files": {"file": ("x.txt", b"outsider", "text/plain")},
+                                     "data": {"audience": "all"}},
+    ("POST", f"{CLAIM}/insurer-adjuster"): {"json": {"adjuster_id": SOME_ID}},
+    ("POST", f"{CLAIM}/insurer-adjuster/refuse"): {"json": {"reason": "outsider"}},
+    ("POST", CONSULT): {},
+    ("PUT", f"{CONSULT}/alignment"): {"json": {"pairs": [["1", "1"]]}},
+    ("POST", f"{CONSULT}/start"): {},
+    ("POST", f"{CONSULT}/end-round"): {},
+    ("POST", f"{CONSULT}/items/{{item_id}}/moves"): {"json": {"kind": "propose", "amount": "1.00"}},
+    ("POST", f"{CONSULT}/umpire"): {"json": {"kind": "expert", "umpire_id": SOME_ID}},
+    ("POST", f"{CONSULT}/umpire/accept"): {},
+    ("POST", f"{CONSULT}/items/{{item_id}}/umpire-decision"): {"json": {"amount": "1.00", "reason": "x"}},
+    ("POST", f"{CONSULT}/memorandum/ack"): {},
+    ("POST", "/api/v1/intake/drafts/{draft_id}/confirm"): _notice,
+    ("POST", "/api/v1/intake/drafts/{draft_id}/dismiss"): {},
+    # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
+    ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
+}
+
+# Routes the census must find (so a renamed parameter or a lost router is noticed too).
+KNOWN = {
+    ("GET", "/api/v1/policies/{policy_id}"), ("POST", "/api/v1/policies/{policy_id}/actions"),
+    ("GET", "/api/v1/organisations/{org_id}"), ("GET", "/api/v1/organisations/{org_id}/users"),
+    ("GET", "/api/v1/adjusters/{adjuster_id}"), ("GET", "/api/v1/adjuster-firms/{firm_id}"),
+    ("GET", "/api/v1/blacklist/{entry_id}"), ("POST", "/api/v1/blacklist/{entry_id}/lift"),
+    ("GET", "/api/v1/insureds/{insured_id}"), ("GET", "/api/v1/experts/{expert_id}"),
+}
+
+
+def all_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers (FastAPI keeps them nested)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI flattens included routers into app.routes
+        contexts: list[Any] = [r for r in app.routes if isinstance(r, Route)]
+    else:
+        contexts = list(iter_route_contexts(app.routes))
+    out = []
+    for ctx in contexts:
+        path, methods = getattr(ctx, "path", None), getattr(ctx, "methods", None)
+        if path and methods:
+            out.extend((m, path) for m in sorted(set(methods) - {"HEAD", "OPTIONS"}))
+    return out
+
+
+def id_routes(app: Any) -> list[tuple[str, str, list[str]]]:
+    return [(m, p, ID_PARAM.findall(p)) for m, p in all_routes(app) if ID_PARAM.search(p)]
+
+
+# Tables a refused request may still touch: a page client's session row, failed-login counters.
+NOT_SNAPSHOT = {"api_token", "login_throttle"}
+
+
+def snapshot(env) -> dict[str, list[str]]:
+    """Every row of every table (the demo database is small): nothing may change on a refused request."""
+    from tandem.models import Base
+
+    out: dict[str, list[str]] = {}
+    with env.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in NOT_SNAPSHOT:
+                out[table.name] = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+    return out
+
+
+class Callers:
+    """Bearer clients for the JSON API, cookie-session clients (with their CSRF token) for pages."""
+
+    def __init__(self, env) -> None:
+        self.env = env
+        self.pages: dict[str, TestClient] = {}
+
+    def page(self, username: str) -> TestClient:
+        if username not in self.pages:
+            with unit_of_work(self.env.factory) as s:
+                user = s.execute(select(User).where(User.username == username)).scalar_one()
+                token, row = access_service.issue_token(s, self.env.settings, user, now=self.env.clock.now(),
+                                                        kind="web")
+                csrf = row.csrf_token
+            c = TestClient(self.env.app, base_url="https://testserver", raise_server_exceptions=False,
+                           follow_redirects=False)
+            c.cookies.set("tandem_session", token)
+            c.headers["X-CSRF-Token"] = csrf or ""
+            self.pages[username] = c
+        return self.pages[username]
+
+    def call(self, user: str, method: str, path: str, values: dict[str, str],
+             real: dict[str, str]) -> tuple[int, bytes]:
+        url = path
+        for name, value in values.items():
+            url = re.sub(r"{" + name + r"(?::\w+)?}", value, url)
+        client = self.env.client(user) if path.startswith("/api/") else self.page(user)
+        kwargs: dict[str, Any] = {}
+        if method != "GET":
+            write = WRITES[(method, path)]
+            kwargs = dict(write(real) if callable(write) else write)
+        r = client.request(method, url, headers={"X-Request-Id": "census"}, **kwargs)
+        body = r.content
+        for value in values.values():  # pages echo their own URL (language links): not a leak
+            body = body.replace(value.encode(), b"{id}")
+        return r.status_code, body
+
+    def close(self) -> None:
+        for c in self.pages.values():
+            c.close()
+
+
+@pytest.fixture
+def callers(env):
+    c = Callers(env)
+    yield c
+    c.close()
+
+
+def test_every_id_parameter_is_covered(env) -> None:
+    found = id_routes(env.app)
+    unknown = sorted({(n, p) for _m, p, names in found for n in names if n not in PARAMS})
+    assert not unknown, f"add these path parameters to PARAMS in {__file__}: {unknown}"
+    writes = sorted({(m, p) for m, p, _n in found if m != "GET" and (m, p) not in WRITES})
+    assert not writes, f"add a request that passes validation for these routes to WRITES: {writes}"
+    assert KNOWN <= {(m, p) for m, p, _n in found}
+
+
+def coverable(found: list[tuple[str, str, list[str]]]) -> list[tuple[str, str, list[str]]]:
+    """The routes the census knows how to call (the others fail the test above)."""
+    return [(m, p, ns) for m, p, ns in found if all(n in PARAMS for n in ns) and (m == "GET" or (m, p) in WRITES)]
+
+
+def test_outsiders_get_the_same_answer_as_for_a_missing_object(env, callers: Callers) -> None:
+    routes = coverable(id_routes(env.app))
+    names = {n for _m, _p, ns in routes for n in ns}
+    real: dict[str, str] = {}
+    with env.session() as s:
+        real.update({n: k.lookup(env, s) for n, k in PARAMS.items() if k.lookup is not None})
+    for build in {k.build for n, k in PARAMS.items() if k.build is not None and n in names}:
+        real.update(build(env))
+    for n in names:
+        if PARAMS[n].stand_in:
+            real[n] = str(uuid.uuid4())
+    before = snapshot(env)
+    owner_saw: set[str] = set()
+    checked = 0
+    for method, path, params in routes:
+        kinds = [PARAMS[n] for n in params]
+        mine = {n: real[n] for n in params}
+        if method == "GET":
+            status, _body = callers.call(kinds[-1].owner, method, path, mine, real)
+            if status == 200:
+                owner_saw.add(params[-1])
+        for user in sorted({u for k in kinds for u in k.outsiders}):
+            answer = callers.call(user, method, path, mine, real)
+            missing = callers.call(user, method, path, {n: str(uuid.uuid4()) for n in params}, real)
+            assert answer == missing, (method, path, user, answer[0], missing[0], answer[1][:300], missing[1][:300])
+            for junk in GARBAGE:
+                assert callers.call(user, method, path, {n: junk for n in params}, real) == missing, (path, user, junk)
+            assert answer[0] == 404, (method, path, user, answer[0], answer[1][:300])
+            if path.startswith("/api/"):
+                assert answer[1] == b'{"error":{"code":"not_found","message":"Not found."}}'
+            checked += 1
+        if method != "GET":
+            assert snapshot(env) == before, (method, path)
+    # every real object was seen by its owner on at least one page or endpoint that shows it
+    shown = {ns[-1] for m, _p, ns in routes if m == "GET"}
+    assert {n for n in shown if not PARAMS[n].stand_in} <= owner_saw
+    assert checked >= 2 * len(routes)
+    assert snapshot(env) == before

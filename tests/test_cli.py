@@ -1,0 +1,313 @@
+"""The ``tandem`` command line, run as a real subprocess against a temporary SQLite database.
+
+Contract (architecture §7): every failure is one line on stderr and never a traceback; bad input exits
+2, a refused domain action exits 1, a checker exits 1 for "invalid"."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+REPO = Path(__file__).resolve().parents[1]
+TANDEM = REPO / ".venv" / "bin" / "tandem"
+if not TANDEM.exists():  # another layout: the script next to the running interpreter
+    TANDEM = Path(sys.executable).with_name("tandem")
+
+
+@dataclass
+class Cli:
+    """Runs ``tandem`` with its own database and a clean TANDEM_* environment."""
+
+    cwd: Path
+    db: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+        env.update(TANDEM_DATABASE_URL=f"sqlite:///{self.db}", TANDEM_VAR_DIR=str(self.cwd),
+                   TANDEM_ARGON2_TIME_COST="1", TANDEM_ARGON2_MEMORY_COST="8", TANDEM_ARGON2_PARALLELISM="1",
+                   COLUMNS="200")
+        env.update(extra)
+        return env
+
+    def popen(self, *args: str, **extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([str(TANDEM), *args], cwd=self.cwd, env=self.env(**extra), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(TANDEM), *args], cwd=self.cwd, env=self.env(**extra), text=True,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+
+    def sql(self, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        con = sqlite3.connect(self.db)
+        try:
+            rows = con.execute(statement, params).fetchall()
+            con.commit()
+            return rows
+        finally:
+            con.close()
+
+    def counts(self) -> dict[str, int]:
+        tables = [r[0] for r in self.sql("SELECT name FROM sqlite_master WHERE type='table' "
+                                         "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {t: int(self.sql(f'SELECT count(*) FROM "{t}"')[0][0]) for t in tables}  # type: ignore[call-overload]
+
+
+def one_line_error(r: subprocess.CompletedProcess[str], code: int) -> str:
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path, tmp_path / "tandem.db")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with the demo data, built once through the CLI; tests copy it."""
+    tmp = tmp_path_factory.mktemp("cli-demo")
+    c = Cli(tmp, tmp / "demo.db")
+    assert c.run("db", "upgrade").returncode == 0
+    r = c.run("demo", "load")
+    assert r.returncode == 0, r.stderr
+    return c.db
+
+
+@pytest.fixture
+def demo_cli(demo_db: Path, tmp_path: Path) -> Iterator[Cli]:
+    db = tmp_path / "tandem.db"
+    shutil.copy(demo_db, db)
+    yield Cli(tmp_path, db)
+
+
+# ---- validate -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "value"), [("id", "11010519491231002x"), ("uscc", "91620105MA73NBBLXE")])
+def test_validate_valid(cli: Cli, kind: str, value: str) -> None:
+    r = cli.run("validate", kind, value)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "valid\n"
+    assert r.stderr == ""
+
+
+@pytest.mark.parametrize(("kind", "value", "reason"), [
+    ("id", "11010519491231002Y", "must be 17 digits followed by a digit or X"),
+    ("id", "110105194902310021", "birth date is not a valid date"),
+    ("id", "1101051949", "must be 18 characters"),
+    ("uscc", "91620105MA73NBBLXF", "check character does not match"),
+    ("uscc", "91620105MA73NBBLIE", "outside the code alphabet"),
+])
+def test_validate_invalid_is_exit_1_and_one_line(cli: Cli, kind: str, value: str, reason: str) -> None:
+    r = cli.run("validate", kind, value)
+    assert r.returncode == 1
+    out = (r.stdout + r.stderr).strip().splitlines()
+    assert len(out) == 1, out
+    assert out[0].startswith("invalid: ") and reason in out[0]
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+# ---- db upgrade and demo load ---------------------------------------------------------------------
+
+def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
+    r = cli.run("db", "upgrade")
+    assert r.returncode == 0, r.stderr
+    empty = cli.counts()
+    assert empty["organisation"] == 0 and empty["audit_event"] == 0
+    r = cli.run("db", "upgrade")  # idempotent too
+    assert r.returncode == 0, r.stderr
+
+    r = cli.run("demo", "load")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "demo data loaded"
+    loaded = cli.counts()
+    assert loaded["organisation"] == 11  # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds
+    assert loaded["user_account"] == 13
+    assert loaded["policy"] == 3
+    assert loaded["adjuster"] == 14
+    assert loaded["audit_event"] > 0
+
+    r = cli.run("demo", "load")
+    assert r.returncode == 0, r.stderr
+    assert "nothing changed" in r.stdout
+    assert cli.counts() == loaded
+
+
+def test_demo_load_is_refused_in_production(cli: Cli) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    before = cli.counts()
+    r = cli.run("demo", "load", TANDEM_ENV="production")
+    line = one_line_error(r, 1)
+    assert "production" in line
+    assert r.stdout == ""
+    assert cli.counts() == before
+
+
+# ---- users create ---------------------------------------------------------------------------------
+
+def test_users_create(demo_cli: Cli) -> None:
+    r = demo_cli.run("users", "create", "li.ming", "--organisation", "华信保险公估有限公司", "--role", "adjuster",
+                     "--display-name", "李明", "--password", "s3cret-pass")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "user li.ming created"
+    rows = demo_cli.sql("SELECT u.display_name, r.role, o.name FROM user_account u "
+                        "JOIN user_role r ON r.user_id = u.id JOIN organisation o ON o.id = u.organisation_id "
+                        "WHERE u.username = 'li.ming'")
+    assert rows == [("李明", "adjuster", "华信保险公估有限公司")]
+    assert demo_cli.run("audit", "verify").returncode == 0
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["--organisation", "华信保险公估有限公司", "--role", "wizard"], 2, "--role"),
+    (["--organisation", "没有这个机构", "--role", "adjuster"], 2, "--organisation"),
+    (["--organisation", "华信保险公估有限公司", "--role", "insured_contact"], 2, "roles"),
+    (["--role", "adjuster"], 2, "organisation"),  # missing option: a usage error
+])
+def test_users_create_bad_input(demo_cli: Cli, args: list[str], code: int, needle: str) -> None:
+    before = demo_cli.counts()
+    r = demo_cli.run("users", "create", "newbie", *args, "--password", "s3cret-pass")
+    line = one_line_error(r, code)
+    assert needle in line
+    assert demo_cli.counts() == before
+
+
+def test_users_create_taken_username_is_refused(demo_cli: Cli) -> None:
+    before = demo_cli.counts()
+    r = demo_cli.run("users", "create", "broker", "--organisation", "恒信保险经纪有限公司",
+                     "--role", "broker_account_manager", "--password", "s3cret-pass")
+    line = one_line_error(r, 1)
+    assert "username" in line
+    assert demo_cli.counts() == before
+
+
+# ---- audit verify ---------------------------------------------------------------------------------
+
+def _broker_chain(c: Cli) -> list[tuple[int, int]]:
+    """(id, seq) of the broker organisation's chain, the longest demo chain with a blacklist event."""
+    key = c.sql("SELECT chain_key FROM audit_event WHERE action = 'policy.created' LIMIT 1")[0][0]
+    return [(int(i), int(s)) for i, s in c.sql(  # type: ignore[call-overload]
+        "SELECT id, seq FROM audit_event WHERE chain_key = ? ORDER BY seq", (key,))]
+
+
+def test_audit_verify_intact_on_fresh_demo(demo_cli: Cli) -> None:
+    r = demo_cli.run("audit", "verify")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "audit chain intact"
+
+
+def test_audit_table_refuses_update_and_delete_on_sqlite(demo_cli: Cli) -> None:
+    for stmt in ("UPDATE audit_event SET reason = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            demo_cli.sql(stmt)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("reason", "harmless typo fix"),
+    ("after", '{"number": "PQC2026330400001", "status": "cancelled"}'),
+])
+def test_audit_verify_names_the_altered_event(demo_cli: Cli, column: str, value: str) -> None:
+    chain = _broker_chain(demo_cli)
+    victim = chain[len(chain) // 2][0]
+    demo_cli.sql("DROP TRIGGER audit_event_no_update")
+    demo_cli.sql(f"UPDATE audit_event SET {column} = ? WHERE id = ?", (value, victim))
+    r = demo_cli.run("audit", "verify")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"broken: event {victim} ")
+    assert "altered" in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_audit_verify_detects_a_deleted_last_event(demo_cli: Cli) -> None:
+    chain = _broker_chain(demo_cli)
+    last_id, last_seq = chain[-1]
+    demo_cli.sql("DROP TRIGGER audit_event_no_delete")
+    demo_cli.sql("DELETE FROM audit_event WHERE id = ?", (last_id,))
+    r = demo_cli.run("audit", "verify")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("broken: chain head (chain org:")
+    assert f"events after seq {last_seq - 1} were removed" in lines[0]
+
+
+def test_audit_verify_detects_a_deleted_middle_event(demo_cli: Cli) -> None:
+    chain = _broker_chain(demo_cli)
+    (gone_id, gone_seq), (next_id, _) = chain[2], chain[3]
+    demo_cli.sql("DROP TRIGGER audit_event_no_delete")
+    demo_cli.sql("DELETE FROM audit_event WHERE id = ?", (gone_id,))
+    r = demo_cli.run("audit", "verify")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"broken: event {next_id} ")
+    assert f"expected seq {gone_seq}" in lines[0]
+
+
+def test_audit_verify_on_one_chain_only(demo_cli: Cli) -> None:
+    chain = _broker_chain(demo_cli)
+    key = demo_cli.sql("SELECT chain_key FROM audit_event WHERE id = ?", (chain[0][0],))[0][0]
+    other = demo_cli.sql("SELECT chain_key FROM audit_event WHERE chain_key <> ? LIMIT 1", (key,))[0][0]
+    demo_cli.sql("DROP TRIGGER audit_event_no_update")
+    demo_cli.sql("UPDATE audit_event SET reason = 'x' WHERE id = ?", (chain[0][0],))
+    assert demo_cli.run("audit", "verify", "--chain", str(other)).returncode == 0
+    assert demo_cli.run("audit", "verify", "--chain", str(key)).returncode == 1
+
+
+# ---- help -----------------------------------------------------------------------------------------
+
+def _command_paths() -> list[list[str]]:
+    from tandem.cli import app
+
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(cmd, "commands", {}).items():  # typer vendors its own click: duck-type
+            walk(sub, [*path, name])
+
+    walk(root, [])
+    return paths
+
+
+def test_help_works_for_every_group_and_command(cli: Cli) -> None:
+    from typer.testing import CliRunner
+
+    from tandem.cli import app
+
+    paths = _command_paths()
+    names = {" ".join(p) for p in paths}
+    assert {"db", "db upgrade", "demo", "demo load", "users", "users create", "validate", "validate id",
+            "validate uscc", "audit", "audit verify", "serve", "openapi"} <= names
+    groups = [p for p in paths if len(p) <= 1]
+    # The groups through the real entry point, in parallel (each start costs about a second) ...
+    procs = [(p, cli.popen(*p, "--help")) for p in groups]
+    for path, proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (path, err)
+        assert "Usage:" in out, (path, out)
+        assert err == "" and "Traceback" not in out, (path, err)
+    # ... and every command in process.
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output, (path, result.output)
+
+
+def test_unknown_command_is_a_one_line_usage_error(cli: Cli) -> None:
+    one_line_error(cli.run("no-such-command"), 2)
