@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
     from tandem.claim.inbound import router as inbound_router
+    from tandem.expert.endpoints import router as expert_router
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.include_router(consultation_router)
     app.include_router(inbound_router)
     app.include_router(notification_router)
+    app.include_router(expert_router)
     mount_web(app)
     _document_error_bodies(app)
     return app

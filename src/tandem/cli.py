@@ -188,6 +188,12 @@ def _mount_optional() -> None:
         pass
     else:
         app.command("reconcile", help="Align two adjusting reports item by item.")(reconcile_command)
+    try:
+        from tandem.expert.cli import experts_app
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, search.")
 
 
 _mount_optional()

@@ -4,6 +4,7 @@ from tandem.access import models as access_models
 from tandem.audit import models as audit_models
 from tandem.claim import models as claim_models
 from tandem.db import Base
+from tandem.expert import models as expert_models
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
 from tandem.policy import models as policy_models
@@ -11,5 +12,5 @@ from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
 from tandem.settlement import models as settlement_models
 
-__all__ = ["Base", "access_models", "audit_models", "claim_models", "notification_models", "party_models",
-           "policy_models", "reconciliation_models", "report_models", "settlement_models"]
+__all__ = ["Base", "access_models", "audit_models", "claim_models", "expert_models", "notification_models",
+           "party_models", "policy_models", "reconciliation_models", "report_models", "settlement_models"]

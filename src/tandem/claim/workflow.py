@@ -240,8 +240,8 @@ def answer_appointment(session: Session, actor: Actor, claim_id: object, *, acce
         letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
             "accepted", fee_basis, fee_payment_days, now)
         terms = {"fee_basis": fee_basis, "fee_payment_days": fee_payment_days}
+        stop_deadline(session, claim, "appointment_answer", now=now)  # either side's letter is answered
         if side == "broker":
-            stop_deadline(session, claim, "appointment_answer", now=now)
             move(session, actor, claim, "accept_appointment", now=now, after=terms)
         else:
             audit.record(session, actor.ref, action="claim.insurer_adjuster_accepted", entity_type="claim",
@@ -256,8 +256,8 @@ def answer_appointment(session: Session, actor: Actor, claim_id: object, *, acce
                                                 Participation.party_role.in_([PartyRole.ADJUSTER,
                                                                               PartyRole.INSURER_ADJUSTER]),
                                                 Participation.until.is_(None)).values(until=now))
+    stop_deadline(session, claim, "appointment_answer", now=now)
     if side == "broker":
-        stop_deadline(session, claim, "appointment_answer", now=now)
         move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
     else:
         audit.record(session, actor.ref, action="claim.insurer_adjuster_declined", entity_type="claim",

@@ -163,6 +163,8 @@ class Expert(Base):
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
                                                   default=Visibility.PARTNERS)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped on every write: the search index reconciles with the database by (count, max updated_at).
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     owner: Mapped[Organisation] = relationship(lazy="joined")
 

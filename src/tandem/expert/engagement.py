@@ -1,0 +1,178 @@
+"""Sharing expert pools and engaging experts on claims (R-C6).
+
+Every lookup goes through the access chokepoint: a claim the actor does not take part in, an expert it
+may not see, an engagement it does not own all answer ``NotFound`` — the same as a missing id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation, OrgKind
+from tandem.access.permissions import Perm
+from tandem.audit import service as audit
+from tandem.claim.models import Claim, Participation
+from tandem.expert.models import Engagement, EngagementStatus
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+from tandem.party.models import Expert, ExpertShare, Visibility
+
+POOL_KINDS = (OrgKind.BROKER, OrgKind.ADJUSTER_FIRM)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def owned_expert(session: Session, actor: Actor, expert_id: Any) -> Expert:
+    """An expert of the actor's own pool (others: NotFound, even when shared with the actor)."""
+    key = _uuid(expert_id)
+    if key is None:
+        raise NotFound()
+    e = session.execute(select(Expert).where(Expert.id == key, Expert.owner_id == actor.org_id)
+                        ).unique().scalar_one_or_none()
+    if e is None:
+        raise NotFound()
+    return e
+
+
+def shared_with(session: Session, expert: Expert) -> list[uuid.UUID]:
+    return list(session.execute(select(ExpertShare.organisation_id).where(ExpertShare.expert_id == expert.id)
+                                .order_by(ExpertShare.organisation_id)).scalars())
+
+
+def set_sharing(session: Session, actor: Actor, expert_id: Any, *, visibility: Visibility,
+                organisation_ids: list[uuid.UUID], now: dt.datetime) -> Expert:
+    expert = owned_expert(session, actor, expert_id)
+    if not actor.can(Perm.MANAGE_EXPERTS):
+        raise ActionNotAllowed()
+    targets = sorted(set(organisation_ids) - {actor.org_id})
+    if visibility is Visibility.NAMED:
+        if not targets:
+            raise InvalidInput(fields={"organisation_ids": "required for named sharing"})
+        found = set(session.execute(select(Organisation.id).where(
+            Organisation.id.in_(targets), Organisation.kind.in_(POOL_KINDS))).scalars())
+        if found != set(targets):
+            raise InvalidInput(fields={"organisation_ids": "brokers or adjuster firms only"})
+    elif targets:
+        raise InvalidInput(fields={"organisation_ids": "only with named sharing"})
+    before = {"visibility": expert.visibility.value, "organisation_ids": [str(o) for o in shared_with(session, expert)]}
+    session.execute(delete(ExpertShare).where(ExpertShare.expert_id == expert.id))
+    for org_id in targets:
+        session.add(ExpertShare(expert_id=expert.id, organisation_id=org_id))
+    expert.visibility = visibility
+    expert.updated_at = now
+    audit.record(session, actor.ref, action="expert.sharing_set", entity_type="expert", entity_id=expert.id,
+                 at=now, before=before, request_id=actor.request_id,
+                 after={"visibility": visibility.value, "organisation_ids": [str(o) for o in targets]})
+    session.flush()
+    return expert
+
+
+def _participates(session: Session, claim: Claim, org_id: uuid.UUID) -> bool:
+    return session.execute(select(Participation.id).where(
+        Participation.claim_id == claim.id, Participation.organisation_id == org_id,
+        Participation.until.is_(None)).limit(1)).first() is not None
+
+
+def request(session: Session, actor: Actor, claim_id: Any, *, expert_id: Any, fee_basis: str | None,
+            note: str | None, now: dt.datetime) -> Engagement:
+    claim = scope.get_claim(session, actor, claim_id)
+    if actor.org_kind not in POOL_KINDS or not _participates(session, claim, actor.org_id):
+        raise ActionNotAllowed()
+    key = _uuid(expert_id)
+    expert = None if key is None else session.execute(
+        scope.visible_experts(actor).where(Expert.id == key)).unique().scalar_one_or_none()
+    if expert is None:
+        raise InvalidInput(fields={"expert_id": "not an expert your organisation may see"})
+    open_one = session.execute(select(Engagement.id).where(
+        Engagement.claim_id == claim.id, Engagement.expert_id == expert.id,
+        Engagement.requester_org_id == actor.org_id,
+        Engagement.status.in_([EngagementStatus.REQUESTED, EngagementStatus.ACCEPTED]))).first()
+    if open_one is not None:
+        raise Conflict()
+    eng = Engagement(claim_id=claim.id, expert_id=expert.id, requester_org_id=actor.org_id,
+                     owner_org_id=expert.owner_id, requested_by=actor.user_id, status=EngagementStatus.REQUESTED,
+                     fee_basis=fee_basis or expert.fee_basis, note=note, created_at=now)
+    session.add(eng)
+    session.flush()
+    audit.record(session, actor.ref, action="engagement.requested", entity_type="expert_engagement",
+                 entity_id=eng.id, at=now, request_id=actor.request_id,
+                 after={"claim_id": str(claim.id), "expert_id": str(expert.id), "owner_org_id": str(expert.owner_id)})
+    return eng
+
+
+def _owned_engagement(session: Session, actor: Actor, engagement_id: Any) -> Engagement:
+    key = _uuid(engagement_id)
+    if key is None:
+        raise NotFound()
+    eng = session.execute(select(Engagement).where(Engagement.id == key, Engagement.owner_org_id == actor.org_id)
+                          .with_for_update(of=Engagement)).unique().scalar_one_or_none()
+    if eng is None:
+        raise NotFound()
+    return eng
+
+
+def decide(session: Session, actor: Actor, engagement_id: Any, *, accept: bool, reason: str | None,
+           now: dt.datetime) -> Engagement:
+    eng = _owned_engagement(session, actor, engagement_id)
+    if not actor.can(Perm.MANAGE_EXPERTS):
+        raise ActionNotAllowed()
+    if eng.status is not EngagementStatus.REQUESTED:
+        raise Conflict()
+    if not accept and not (reason or "").strip():
+        raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    eng.status = EngagementStatus.ACCEPTED if accept else EngagementStatus.DECLINED
+    eng.reason = reason
+    eng.decided_at, eng.decided_by = now, actor.user_id
+    after = {"engagement_id": str(eng.id), "expert_id": str(eng.expert_id), "expert": eng.expert.name,
+             "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
+             "status": eng.status.value, "fee_basis": eng.fee_basis}
+    if accept:
+        # On the case: the case chain, seen by the parties on the timeline of the case file.
+        audit.record(session, actor.ref, action="claim.expert_engaged", entity_type="claim", entity_id=eng.claim_id,
+                     at=now, chain_key=f"case:{eng.claim_id}", after=after, request_id=actor.request_id,
+                     audience=["broker", "insurer", "adjuster_firm"])
+    else:
+        audit.record(session, actor.ref, action="engagement.declined", entity_type="expert_engagement",
+                     entity_id=eng.id, at=now, after=after, reason=reason, request_id=actor.request_id)
+    session.flush()
+    return eng
+
+
+def mine(session: Session, actor: Actor) -> list[Engagement]:
+    return list(session.execute(select(Engagement).where(or_(
+        Engagement.requester_org_id == actor.org_id, Engagement.owner_org_id == actor.org_id))
+        .order_by(Engagement.created_at.desc(), Engagement.id)).unique().scalars())
+
+
+def accepted_on_claim(session: Session, claim_id: uuid.UUID) -> list[Engagement]:
+    return list(session.execute(select(Engagement).where(
+        Engagement.claim_id == claim_id, Engagement.status == EngagementStatus.ACCEPTED)
+        .order_by(Engagement.decided_at)).unique().scalars())
+
+
+def engagement_out(eng: Engagement, actor: Actor) -> dict[str, Any]:
+    e = eng.expert
+    contact = eng.status is EngagementStatus.ACCEPTED and actor.org_id in (eng.requester_org_id, eng.owner_org_id)
+    if actor.org_id == eng.owner_org_id:
+        contact = True  # the owner always knows its own expert
+    return {
+        "id": str(eng.id), "claim_id": str(eng.claim_id), "status": eng.status.value,
+        "expert": {"id": str(e.id), "external_id": e.external_id, "name": e.name, "title": e.title,
+                   "employer": e.employer, "phone": e.phone if contact else None,
+                   "email": e.email if contact else None},
+        "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
+        "role": "owner" if actor.org_id == eng.owner_org_id else "requester",
+        "fee_basis": eng.fee_basis, "note": eng.note, "reason": eng.reason,
+        "created_at": eng.created_at.isoformat(),
+        "decided_at": eng.decided_at.isoformat() if eng.decided_at else None,
+    }
