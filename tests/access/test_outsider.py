@@ -108,6 +108,19 @@ def _draft(env) -> dict[str, str]:
     return {"draft_id": draft["id"]}
 
 
+def _engagement(env) -> dict[str, str]:
+    """The broker asks firm A to engage its (partner-shared) expert 曹立新 on a new claim of insured1."""
+    with env.session() as s:
+        policy_id = _policy(env, s)
+        expert_id = str(s.execute(select(Expert.id).where(Expert.name == "曹立新")).scalar_one())
+    claim = _ok(env.client("insured1").post("/api/v1/claims", headers={"Idempotency-Key": "census-eng"}, json={
+        "policy_id": policy_id, "loss_at": "2026-11-24T21:00:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "冷库制冷机组故障，冻品受损", "channel": "app"}), 201)
+    eng = _ok(env.client("broker").post(f"/api/v1/claims/{claim['id']}/engagements",
+                                        json={"expert_id": expert_id}), 201)
+    return {"engagement_id": eng["id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -147,6 +160,8 @@ PARAMS: dict[str, Kind] = {
     "item_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, stand_in=True),
     # an inbound WeChat message linked to insured1 (brokers see unlinked ones only)
     "draft_id": Kind("insured1", ("insured2", "adjuster1", "insurer1"), build=_draft),
+    # the broker's request to engage firm A's expert 曹立新: only firm A decides (the requester is an outsider here)
+    "engagement_id": Kind("adjuster1", ("broker", "adjuster3", "insured1", "insurer1"), build=_engagement),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -195,8 +210,41 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CONSULT}/memorandum/ack"): {},
     ("POST", "/api/v1/intake/drafts/{draft_id}/confirm"): _notice,
     ("POST", "/api/v1/intake/drafts/{draft_id}/dismiss"): {},
+    ("PUT", "/api/v1/experts/{expert_id}/sharing"): {"json": {"visibility": "partners"}},
+    ("POST", f"{CLAIM}/engagements"): {"json": {"expert_id": SOME_ID}},
+    ("POST", "/api/v1/engagements/{engagement_id}/accept"): {"json": {}},
+    ("POST", "/api/v1/engagements/{engagement_id}/decline"): {"json": {"reason": "outsider"}},
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
     ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
+    ("POST", "/claims/{claim_id}/adjuster"): {"data": {"adjuster_id": SOME_ID, "reason": "x"}},
+    ("POST", "/claims/{claim_id}/withdraw"): {"data": {"reason": "outsider"}},
+    ("POST", "/claims/{claim_id}/letter"): {"data": {"answer": "decline", "reason": "outsider"}},
+    ("POST", "/claims/{claim_id}/team"): {"data": {"adjuster_id": SOME_ID}},
+    ("POST", "/claims/{claim_id}/surveys"): {"data": {"scheduled_at": "2026-11-25T14:00"}},
+    ("POST", "/claims/{claim_id}/draft"): {"data": {"building.rows": "1", "building.0.description": "x",
+                                                   "building.0.loss": "1.00", "op": "save"}},
+    ("POST", "/claims/{claim_id}/reports"): {"data": {"signers": [SOME_ID, str(uuid.UUID(int=8))]}},
+    ("POST", "/claims/{claim_id}/amount"): {},
+    ("POST", "/claims/{claim_id}/negotiation"): {"data": {"move": "propose", "amount": "1.00"}},
+    ("POST", "/claims/{claim_id}/payments"): {"data": {"kind": "advance", "amount": "1.00", "reference": "outsider"}},
+    ("POST", "/claims/{claim_id}/close"): {},
+    ("POST", "/claims/{claim_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
+    ("POST", "/claims/{claim_id}/documents"): {"files": {"file": ("x.txt", b"outsider", "text/plain")},
+                                               "data": {"audience": "all"}},
+    ("POST", "/claims/{claim_id}/insurer-adjuster"): {"data": {"adjuster_id": SOME_ID}},
+    ("POST", "/claims/{claim_id}/insurer-adjuster/refuse"): {"data": {"reason": "outsider"}},
+    ("POST", "/claims/{claim_id}/consultation/open"): {},
+    ("POST", "/claims/{claim_id}/consultation/start"): {},
+    ("POST", "/claims/{claim_id}/consultation/end-round"): {},
+    ("POST", "/claims/{claim_id}/consultation/items/{item_id}/move"): {"data": {"kind": "propose", "amount": "1.00",
+                                                                                  "reason": "x"}},
+    ("POST", "/claims/{claim_id}/consultation/umpire"): {"data": {"umpire": f"expert:{SOME_ID}"}},
+    ("POST", "/claims/{claim_id}/consultation/umpire/accept"): {},
+    ("POST", "/claims/{claim_id}/consultation/items/{item_id}/decision"): {"data": {"amount": "1.00", "reason": "x"}},
+    ("POST", "/claims/{claim_id}/consultation/memorandum/ack"): {},
+    ("POST", "/intake/drafts/{draft_id}/confirm"): lambda real: {"data": {
+        "policy_id": real["policy_id"], "loss_at": "2026-11-25T07:00", "location": "仓库", "description": "仓库进水"}},
+    ("POST", "/intake/drafts/{draft_id}/dismiss"): {},
 }
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).

@@ -36,6 +36,9 @@ def render_error_page(request: Request, status: int, exc: TandemError) -> Respon
     from tandem.web.render import is_htmx, render
 
     template = "_error_fragment.html" if is_htmx(request) else "error.html"
+    # The request's session was rolled back and closed with the failure: no unread count here, so
+    # the page for a hidden object stays byte for byte the page for a missing one.
+    request.state.db = None
     try:
         # No echo of the requested URL (the language switch goes back by Referer), so the page for
         # a hidden object is byte for byte the page for a missing one.

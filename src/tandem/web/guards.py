@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from tandem.access.actor import Actor
-from tandem.deps import OptionalActorDep
+from tandem.deps import OptionalActorDep, SessionDep
 from tandem.kit.errors import NotAuthenticated
 from tandem.web import csrf
 
 
-def page_actor(request: Request, actor: OptionalActorDep) -> Actor:
-    """The actor of a page; remembered on the request so error pages show the same top bar."""
+def page_actor(request: Request, actor: OptionalActorDep, session: SessionDep) -> Actor:
+    """The actor of a page; remembered on the request so error pages show the same top bar. The
+    request's session is remembered too, for the unread count in the top bar."""
     if actor is None:
         raise NotAuthenticated()
     request.state.actor = actor
+    request.state.db = session
     return actor
 
 

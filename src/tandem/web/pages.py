@@ -10,8 +10,14 @@ from tandem.web.render import STATIC_DIR
 
 def mount_web(app: FastAPI) -> None:
     from tandem.web.auth_pages import router as auth_router
+    from tandem.web.claims import router as claims_router
+    from tandem.web.consultation import router as consultation_router
+    from tandem.web.inbox import router as inbox_router
     from tandem.web.registry import router as registry_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_router)
     app.include_router(registry_router)
+    app.include_router(claims_router)
+    app.include_router(consultation_router)
+    app.include_router(inbox_router)

@@ -26,7 +26,7 @@ from tandem.kit.i18n import N_
 from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
-from tandem.web import data
+from tandem.web import cases, data
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -87,6 +87,11 @@ def home(request: Request, actor: PageActor, session: SessionDep, clock: ClockDe
         ctx["staff"] = data.staff(session, actor, firm, today)
     if kind == K.PLATFORM:
         ctx["org_count"] = len(data.organisations(session, actor))
+    ctx["claim_counts"] = cases.status_counts(session, actor)
+    ctx["my_turn"], ctx["my_turn_count"] = cases.my_turn(session, actor, clock.now())
+    ctx["can_report"] = cases.can_report(actor)
+    ctx["drafts_count"] = cases.inbound_count(session, actor) if kind in (K.BROKER, K.PLATFORM) else None
+    ctx["now"] = clock.now()
     return render(request, "home.html", ctx)
 
 
@@ -137,7 +142,8 @@ def policy_page(policy_id: str, request: Request, actor: PageActor, session: Ses
     policy = scope.get_policy(session, actor, policy_id)
     return render(request, "policies/detail.html",
                   {"policy": policy, "total": data.total_sum_insured(policy),
-                   "sees_register": sees_register(actor)})
+                   "sees_register": sees_register(actor),
+                   "can_report": cases.can_report(actor) and policy.status == "in_force"})
 
 
 # ---- adjusters -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ token, the navigation and the language switch.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class NavItem:
 K = OrgKind
 _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/", N_("Home"), frozenset(K)),
+    ("/claims", N_("Claims"), frozenset(K)),
+    ("/intake/drafts", N_("Inbound messages"), frozenset({K.BROKER, K.PLATFORM})),
     ("/policies", N_("Policies"),
      frozenset({K.BROKER, K.INSURER, K.INSURED, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/adjusters", N_("Adjuster register"),
@@ -103,11 +106,18 @@ def message_text(locale: str, value: object) -> str:
     if isinstance(value, TandemError):
         return i18n.translate_message(value.message, value.params, locale)
     if isinstance(value, labels.Message):
-        params = {k: _label(locale, v[1], v[0])
-                  if isinstance(v, tuple) and len(v) == 2 and v[0] in labels.LABELS else v
-                  for k, v in value.params.items()}
+        params = {k: _param(locale, v) for k, v in value.params.items()}
         return i18n.translate_message(value.msgid, params, locale)
     return i18n.translate_message(str(value), None, locale)
+
+
+def _param(locale: str, value: object) -> object:
+    """A message parameter: a ``(group, code)`` label is translated, a list of them joined."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] in labels.LABELS:
+        return _label(locale, value[1], value[0])
+    if isinstance(value, list) and all(isinstance(v, tuple) for v in value):
+        return ("、" if locale == "zh_CN" else ", ").join(str(_param(locale, v)) for v in value)
+    return value
 
 
 def _label(locale: str, code: object, group: str) -> str:
@@ -134,11 +144,27 @@ def environment(locale: str) -> Environment:
     def local(value: Any, fmt: str = "yyyy-MM-dd HH:mm") -> str:
         return i18n.format_local(value, locale, fmt)
 
+    def duration(value: dt.timedelta | None) -> str:
+        """A span as days and hours (or hours and minutes), always positive."""
+        if value is None:
+            return ""
+        secs = abs(int(value.total_seconds()))
+        days, rest = divmod(secs, 86400)
+        hours, rest = divmod(rest, 3600)
+        if days:
+            return i18n.translate_message(N_("{d} d {h} h"), {"d": days, "h": hours}, locale)
+        if hours:
+            return i18n.translate_message(N_("{h} h {m} min"), {"h": hours, "m": rest // 60}, locale)
+        return i18n.translate_message(N_("{m} min"), {"m": rest // 60}, locale)
+
     env.filters.update(
+        duration=duration,
         money=money, date=date, local=local, number=partial(i18n.format_number, locale=locale),
         rate=partial(i18n.format_rate, locale=locale), msg=partial(message_text, locale),
         label=partial(_label, locale), tone=lambda code, group: labels.tone(group, code),
     )
+    zh = locale == "zh_CN"
+    env.globals.update(colon="：" if zh else ": ", semicolon="；" if zh else "; ", listsep="、" if zh else ", ")
     env.globals.update(static_url=static_url, htmx_config=HTMX_CONFIG, locales=i18n.LOCALES,
                        html_lang=i18n.HTML_LANG[locale], locale=locale, total_of=total_sum_insured)
     return env
@@ -161,6 +187,22 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def unread(request: Request, actor: Actor | None) -> int | None:
+    """Unread notifications for the top bar, counted in the request's own session (never a second
+    connection: on SQLite that would wait for this request's write lock)."""
+    session = getattr(request.state, "db", None)
+    if actor is None or session is None:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tandem.web.inbox import unread_count
+
+    try:
+        return unread_count(session, actor.user_id)
+    except SQLAlchemyError:
+        return None
+
+
 def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200,
            headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """Render ``template`` for this request's actor and locale."""
@@ -172,7 +214,7 @@ def render(request: Request, template: str, ctx: dict[str, Any], status: int = 2
         "request": request, "actor": actor, "csrf_token": getattr(request.state, "csrf_token", None),
         "nav": nav_for(actor, path), "current_path": path,
         "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
-        "is_htmx": is_htmx(request),
+        "is_htmx": is_htmx(request), "unread": unread(request, actor),
     }
     full.update(ctx)
     full["actor"] = actor

@@ -1,0 +1,779 @@
+"""Claims as the pages show them: the work queue, who holds the ball, the case file and the moves the
+signed-in user may make now. Everything is read through ``tandem.access.scope`` and the claim and
+consultation services, so a page never shows more than the JSON API would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation, OrgKind, Role, User
+from tandem.audit.models import AuditEvent
+from tandem.claim import service, workflow
+from tandem.claim.models import (
+    Appointment,
+    Claim,
+    ClaimStatus,
+    Deadline,
+    Document,
+    Message,
+    Participation,
+    PartyRole,
+    Payment,
+    Survey,
+    TeamMember,
+)
+from tandem.kit import i18n
+from tandem.kit.i18n import N_
+from tandem.kit.pagination import decode_cursor, encode_cursor
+from tandem.party.models import Adjuster, Expert
+from tandem.policy.models import Policy, PolicyStatus
+from tandem.reconciliation import consultation as consult
+from tandem.reconciliation.models import Consultation
+from tandem.report.models import Report, ReportDraft
+from tandem.settlement import calculator
+from tandem.settlement.models import AmountConfirmation, NegotiationStep
+from tandem.web.labels import Message as Msg
+
+S = ClaimStatus
+K = OrgKind
+PAGE_SIZE = 25
+
+# Queue tabs: a tab is a group of statuses.
+TABS: dict[str, frozenset[ClaimStatus]] = {
+    "active": frozenset(s for s in S if s != S.CLOSED),
+    "routing": frozenset({S.NOTIFIED, S.ROUTED}),
+    "adjusting": frozenset({S.ADJUSTER_ASSIGNED, S.SURVEYING}),
+    "settling": frozenset({S.REPORTED, S.AMOUNT_CONFIRMED, S.NEGOTIATING}),
+    "disputed": frozenset({S.DISPUTED}),
+    "payment": frozenset({S.AGREED}),
+    "done": frozenset({S.PAID, S.CLOSED, S.REFUSED, S.WITHDRAWN}),
+    "all": frozenset(S),
+}
+DEFAULT_TAB = "active"
+
+# The progress line every party sees at the top of a case.
+PROGRESS: list[tuple[str, str]] = [
+    ("notified", N_("Loss notified")),
+    ("routed", N_("Adjuster appointed")),
+    ("surveying", N_("Survey")),
+    ("reported", N_("Adjusting report")),
+    ("amount_confirmed", N_("Amount confirmed")),
+    ("negotiating", N_("Agreement with the insurer")),
+    ("paid", N_("Paid")),
+    ("closed", N_("Closed")),
+]
+_STEP_OF = {S.NOTIFIED: 0, S.ROUTED: 1, S.ADJUSTER_ASSIGNED: 1, S.SURVEYING: 2, S.REPORTED: 3,
+            S.AMOUNT_CONFIRMED: 4, S.NEGOTIATING: 5, S.DISPUTED: 5, S.AGREED: 5, S.REFUSED: 5, S.PAID: 6,
+            S.CLOSED: 7, S.WITHDRAWN: 0}
+
+INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER})
+BAM, BRE = Role.BROKER_ACCOUNT_MANAGER, Role.BROKER_RISK_EVALUATOR
+ADJ, FADM, ICH = Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN, Role.INSURER_CLAIMS_HANDLER
+
+EXPLAIN = {
+    "line": N_("Qualified for {value}"),
+    "region": N_("Covers {value}"),
+    "workload": N_("Open cases: {value}"),
+    "designated_by_policy": N_("Designated by the policy"),
+}
+
+
+# ---- the work queue ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueRow:
+    claim: Claim
+    holder: str | None
+    deadline: Deadline | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Queue:
+    tab: str
+    q: str
+    rows: list[QueueRow]
+    counts: dict[str, int]
+    next_cursor: str | None
+
+
+def can_report(actor: Actor) -> bool:
+    return actor.has_any(INTAKE_ROLES) and actor.org_kind in (K.INSURED, K.BROKER)
+
+
+def status_counts(session: Session, actor: Actor) -> dict[str, int]:
+    stmt = scope.visible_claims(actor).with_only_columns(Claim.status, func.count()).group_by(Claim.status)
+    by_status = {S(row[0]): int(row[1]) for row in session.execute(stmt)}
+    return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in TABS.items()}
+
+
+def queue(session: Session, actor: Actor, now: dt.datetime, *, tab: str, q: str = "",
+          cursor: str | None = None, limit: int | None = None) -> Queue:
+    """The actor's claims, newest notice first, keyset-paginated like the API's claim list."""
+    limit = limit or PAGE_SIZE
+    statuses = TABS.get(tab, TABS[DEFAULT_TAB])
+    stmt = scope.visible_claims(actor).where(Claim.status.in_(sorted(statuses)))
+    q = q.strip().upper()[:40]
+    if q:
+        stmt = stmt.where(Claim.number.startswith(q, autoescape=True))
+    after = decode_cursor(cursor)
+    if after and len(after) == 2:
+        try:
+            at, cid = dt.datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        except ValueError:
+            pass
+        else:
+            stmt = stmt.where((Claim.notified_at < at) | ((Claim.notified_at == at) & (Claim.id < cid)))
+    stmt = stmt.order_by(Claim.notified_at.desc(), Claim.id.desc()).limit(limit + 1)
+    claims = list(session.execute(stmt).unique().scalars())
+    last = claims[limit - 1] if len(claims) > limit else None
+    claims = claims[:limit]
+    rows = queue_rows(session, claims, now)
+    nxt = encode_cursor([last.notified_at.isoformat(), str(last.id)]) if last else None
+    return Queue(tab, q, rows, status_counts(session, actor), nxt)
+
+
+def queue_rows(session: Session, claims: list[Claim], now: dt.datetime) -> list[QueueRow]:
+    open_deadlines: dict[uuid.UUID, Deadline] = {}
+    if claims:
+        for d in session.execute(select(Deadline).where(Deadline.claim_id.in_([c.id for c in claims]),
+                                                        Deadline.stopped_at.is_(None))
+                                 .order_by(Deadline.due_at)).scalars():
+            open_deadlines.setdefault(d.claim_id, d)
+    rows = []
+    for c in claims:
+        found = open_deadlines.get(c.id)
+        rows.append(QueueRow(c, holder(session, c), found,
+                             bool(found and (found.breached_at or found.due_at < now))))
+    return rows
+
+
+def my_turn(session: Session, actor: Actor, now: dt.datetime, limit: int = 5) -> tuple[list[QueueRow], int]:
+    """Open claims whose ball is with the actor's kind of party (for the start page)."""
+    stmt = (scope.visible_claims(actor).where(Claim.status != S.CLOSED)
+            .order_by(Claim.notified_at.desc(), Claim.id.desc()).limit(200))
+    claims = list(session.execute(stmt).unique().scalars())
+    mine = [c for c in claims if _is_my_turn(session, c, actor)]
+    return queue_rows(session, mine[:limit], now), len(mine)
+
+
+def _is_my_turn(session: Session, claim: Claim, actor: Actor) -> bool:
+    who = holder(session, claim)
+    kind = actor.org_kind.value
+    if kind == "adjuster_firm":
+        if who == "adjusters":
+            return True
+        if who != kind:
+            return False
+        side = "insurer" if claim.status == S.DISPUTED else "broker"
+        letter = workflow.current_appointment(session, claim, side)
+        return letter is not None and letter.firm_id == actor.org_id
+    return who == kind
+
+
+# ---- who holds the ball --------------------------------------------------------------------------
+
+def consultation_of(session: Session, claim: Claim) -> Consultation | None:
+    return session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
+
+
+def holder(session: Session, claim: Claim) -> str | None:
+    """The kind of party whose move it is (``broker``, ``adjuster_firm``, ``insurer``, ``adjusters``)."""
+    st = claim.status
+    if st in (S.NOTIFIED, S.REPORTED, S.AMOUNT_CONFIRMED, S.PAID, S.REFUSED, S.WITHDRAWN):
+        return "broker"
+    if st in (S.ROUTED, S.ADJUSTER_ASSIGNED, S.SURVEYING):
+        return "adjuster_firm"
+    if st == S.AGREED:
+        return "insurer"
+    if st == S.NEGOTIATING:
+        last = session.execute(select(NegotiationStep).where(NegotiationStep.claim_id == claim.id)
+                               .order_by(NegotiationStep.at.desc()).limit(1)).scalar_one_or_none()
+        return "broker" if last is not None and last.move == "counter" else "insurer"
+    if st == S.DISPUTED:
+        cons = consultation_of(session, claim)
+        if cons is not None:
+            if cons.state == "negotiating" or (cons.state == "umpire" and not cons.umpire_accepted):
+                return "adjusters"
+            return "broker"
+        letter = workflow.current_appointment(session, claim, "insurer")
+        if letter is None or letter.state not in ("issued", "accepted"):
+            return "insurer"
+        if not any(r.firm_id == letter.firm_id for r in workflow.reports(session, claim)):
+            return "adjuster_firm"
+        return "broker"
+    return None
+
+
+# ---- the case file -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    deadline: Deadline
+    held: dt.timedelta
+    state: str  # running | overdue | met | breached
+    left: dt.timedelta | None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    report: Report
+    firm: str
+    side: str  # a | b
+    signers: list[str]
+    pdf: Document | None
+    superseded: bool
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    letter: Appointment
+    firm: str
+    adjuster: str
+    pdf: Document | None
+
+
+@dataclass(frozen=True)
+class StepRow:
+    key: str
+    value: str
+    formula: str
+    money: bool
+
+
+@dataclass(frozen=True)
+class SectionSteps:
+    code: str
+    name: str
+    rows: list[StepRow]
+    payable: Decimal
+
+
+@dataclass(frozen=True)
+class ConfirmationView:
+    conf: AmountConfirmation
+    basis_number: str
+    sections: list[SectionSteps]
+    total_payable: Decimal
+    advance_paid: Decimal
+    due: Decimal
+    by: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: AuditEvent
+    who: str
+    details: list[tuple[str, str | Decimal]]  # (msgid label, value)
+    reason: Msg | None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message: Message
+    author: str
+    org: str
+    mine: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An adjuster the user may pick (or not), with the reasons."""
+
+    adjuster: Adjuster
+    firm: str
+    score: float
+    explain: list[Msg]
+    reasons: list[str]
+    flagged: list[str]
+
+
+@dataclass
+class Actions:
+    choose: list[Choice] | None = None
+    excluded: list[Choice] = field(default_factory=list)
+    withdraw: bool = False
+    letter: Appointment | None = None
+    team_candidates: list[Adjuster] | None = None
+    survey: bool = False
+    survey_needs_second: bool = False
+    draft: bool = False
+    submit: list[TeamMember] | None = None
+    confirm_amount: bool = False
+    confirm_basis: str = ""
+    confirm_from_mou: bool = False
+    propose: Decimal | None = None
+    insurer_answer: Decimal | None = None
+    pay_advance: bool = False
+    pay_final: Decimal | None = None
+    close: bool = False
+    appoint: list[Choice] | None = None
+    appoint_excluded: list[Choice] = field(default_factory=list)
+    refuse_adjuster: LetterRow | None = None
+    open_consultation: bool = False
+    message_audiences: list[str] = field(default_factory=list)
+    upload_audiences: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return any((self.choose is not None, self.withdraw, self.letter is not None,
+                    self.team_candidates is not None, self.survey, self.draft, self.submit is not None,
+                    self.confirm_amount, self.propose is not None, self.insurer_answer is not None,
+                    self.pay_advance, self.pay_final is not None, self.close, self.appoint is not None,
+                    self.refuse_adjuster is not None, self.open_consultation))
+
+
+@dataclass
+class Case:
+    claim: Claim
+    kind: str
+    roles: set[PartyRole]
+    side: str | None
+    holder: str | None
+    step: int
+    broker: str
+    insured: str
+    firm_a: str | None
+    firm_b: str | None
+    duplicates: list[tuple[str, uuid.UUID | None]]
+    deadlines: list[DeadlineRow]
+    routing_left: dt.timedelta | None
+    team_a: list[TeamMember]
+    team_b: list[TeamMember]
+    letters: list[LetterRow]
+    surveys: list[Survey]
+    draft: dict[str, Any] | None
+    draft_at: dt.datetime | None
+    reports: list[ReportRow]
+    confirmation: ConfirmationView | None
+    negotiation: list[tuple[NegotiationStep, str]] | None
+    last_offer: Decimal | None
+    payments: list[Payment]
+    paid_total: Decimal
+    documents: list[Document]
+    evidence: list[Document]
+    messages: list[MessageRow]
+    timeline: list[EventRow]
+    consultation: Consultation | None
+    actions: Actions
+    policy_sections: list[tuple[str, str]]
+
+
+def party_roles(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
+    return set(session.execute(select(Participation.party_role).where(
+        Participation.claim_id == claim.id, Participation.organisation_id == org_id,
+        Participation.until.is_(None))).scalars())
+
+
+def org_names(session: Session, org_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    ids = {i for i in org_ids if i is not None}
+    if not ids:
+        return {}
+    return {o.id: o.name for o in session.execute(select(Organisation).where(Organisation.id.in_(ids))).scalars()}
+
+
+def _users(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {r[0]: r[1] for r in rows}
+
+
+def deadline_rows(session: Session, claim: Claim, now: dt.datetime) -> list[DeadlineRow]:
+    rows = []
+    for d in workflow.deadlines(session, claim):
+        end = d.stopped_at or now
+        if d.stopped_at is not None:
+            state = "breached" if d.breached_at or d.stopped_at > d.due_at else "met"
+        else:
+            state = "overdue" if d.breached_at or d.due_at < now else "running"
+        rows.append(DeadlineRow(d, end - d.started_at, state, d.due_at - now if d.stopped_at is None else None))
+    return rows
+
+
+def visible_documents(session: Session, actor: Actor, claim: Claim) -> list[Document]:
+    docs = session.execute(select(Document).where(Document.claim_id == claim.id)
+                           .order_by(Document.created_at, Document.filename)).scalars()
+    return [d for d in docs if actor.is_admin or actor.org_kind.value in d.audience]
+
+
+def visible_document(session: Session, actor: Actor, claim: Claim, document_id: str) -> Document | None:
+    try:
+        key = uuid.UUID(document_id)
+    except ValueError:
+        return None
+    doc = session.get(Document, key)
+    if doc is None or doc.claim_id != claim.id or not (actor.is_admin or actor.org_kind.value in doc.audience):
+        return None
+    return doc
+
+
+def _money_plain(value: Decimal, locale: str) -> str:
+    return format_decimal(value, "#,##0.00", locale=i18n.normalise_locale(locale) or "zh_CN")
+
+
+NO_UNDERINSURANCE = N_("No under-insurance")
+LIMIT_PER_OCCURRENCE = N_("limit per occurrence")
+SUM_INSURED = N_("sum insured")
+AGGREGATE_REMAINING = N_("aggregate remaining")
+
+
+def settlement_sections(result: calculator.CalcResult, names: dict[str, str], locale: str) -> list[SectionSteps]:
+    """The engine's steps per section (``explain_steps``), with language-neutral formulas."""
+    explained = {s.code: s for s in calculator.explain_steps(result)}
+    out = []
+    for s in result.sections:
+        sec = s.section
+        opts, ded = sec.options, sec.deductible
+
+        def m(v: Decimal) -> str:
+            return _money_plain(v, locale)
+
+        def t(msgid: str) -> str:
+            return i18n.gettext(msgid, locale)
+
+        def pct(rate: Decimal) -> str:
+            return format((rate * 100).normalize(), "f") + "%"
+
+        plain = (opts.basis is calculator.Basis.AVERAGE and opts.salvage is calculator.SalvageOrder.BEFORE_AVERAGE
+                 and ded.kind is calculator.DeductibleKind.ABSOLUTE and ded.rate_base is calculator.RateBase.LOSS
+                 and not opts.sum_insured_reduces)
+        engine = {st.key: st for st in explained[s.code].steps}
+        formulas: dict[str, str] = {k: st.formula for k, st in engine.items()}
+        if plain:
+            losses = [m(it.loss) for it in sec.items]
+            formulas["gross_loss"] = " + ".join(losses[:8]) + (" + …" if len(losses) > 8 else "")
+            formulas["net_loss"] = (f"{m(s.gross_loss)} − {m(s.salvage_total)}"
+                                    if s.net_loss == s.gross_loss - s.salvage_total else formulas["net_loss"])
+            if s.average_applied and sec.insured_value is not None and s.effective_sum_insured is not None:
+                formulas["average_ratio"] = f"{m(s.effective_sum_insured)} ÷ {m(sec.insured_value)}"
+                formulas["after_average"] = f"{m(s.net_loss)} × {m(s.effective_sum_insured)} ÷ {m(sec.insured_value)}"
+            else:
+                formulas["average_ratio"] = t(NO_UNDERINSURANCE)
+                formulas["after_average"] = m(s.net_loss)
+            formulas["after_liability"] = f"{m(s.after_average)} × {pct(s.liability_ratio)}"
+            if ded.rate is not None and ded.amount:
+                formulas["deductible"] = f"max({m(ded.amount)}, {pct(ded.rate)} × {m(s.after_liability)})"
+            elif ded.rate is not None:
+                formulas["deductible"] = f"{pct(ded.rate)} × {m(s.after_liability)}"
+            else:
+                formulas["deductible"] = m(ded.amount)
+            formulas["after_deductible"] = f"{m(s.after_liability)} − {m(s.deductible)}"
+            parts = [m(s.after_deductible)]
+            for label, bound in ((LIMIT_PER_OCCURRENCE, s.per_occurrence_limit), (SUM_INSURED, s.sum_insured_bound),
+                                 (AGGREGATE_REMAINING, s.aggregate_remaining)):
+                if bound is not None:
+                    parts.append(t(label) + " " + m(bound))
+            formulas["payable"] = f"min({', '.join(parts)})" if len(parts) > 1 else parts[0]
+            formulas["limited_by"] = ""
+        rows = [StepRow(st.key, st.value, formulas.get(st.key, st.formula),
+                        st.key not in ("average_ratio", "limited_by")) for st in engine.values()]
+        out.append(SectionSteps(s.code, names.get(s.code, s.code), rows, s.payable))
+    return out
+
+
+def confirmation_view(session: Session, claim: Claim, conf: AmountConfirmation, locale: str) -> ConfirmationView:
+    result = calculator.compute(calculator.parse_input(conf.calc_input))
+    names = {s.code: s.name for s in claim.policy.sections}
+    if conf.basis_kind == "mou":
+        from tandem.reconciliation.models import Memorandum
+
+        memo = session.get(Memorandum, conf.basis_id)
+        number = memo.number if memo else ""
+    else:
+        report = session.get(Report, conf.basis_id)
+        number = report.display_number if report else ""
+    by = _users(session, [conf.confirmed_by]).get(conf.confirmed_by, "")
+    return ConfirmationView(conf, number, settlement_sections(result, names, locale), result.total_payable,
+                            result.advance_paid, result.due, by)
+
+
+# Reasons the system itself writes on the timeline.
+SYSTEM_REASONS = {"designated by the policy": N_("Designated by the policy")}
+MONEY_KEYS = frozenset({"total_payable", "amount", "agreed", "total_agreed"})
+
+
+def _details(event: AuditEvent, names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal]]:
+    after = event.after or {}
+    out: list[tuple[str, str | Decimal]] = []
+    pick = [("number", N_("Claim no.")), ("report", N_("Report")), ("basis", N_("Basis")),
+            ("total_payable", N_("Payable")), ("amount", N_("Amount")), ("agreed", N_("Agreed amount")),
+            ("reference", N_("Reference")), ("fee_basis", N_("Fee basis")), ("name", N_("Name")),
+            ("round", N_("Round")), ("total_agreed", N_("Total agreed loss"))]
+    for key, label in pick:
+        value = after.get(key)
+        if value in (None, ""):
+            continue
+        if key in MONEY_KEYS:
+            try:
+                out.append((label, Decimal(str(value))))
+            except ArithmeticError:
+                out.append((label, str(value)))
+        else:
+            out.append((label, str(value)))
+    if after.get("firm_id"):
+        try:
+            firm = names.get(uuid.UUID(str(after["firm_id"])))
+        except ValueError:
+            firm = None
+        if firm:
+            out.append((N_("Adjuster firm"), firm))
+    return out
+
+
+def recommendation_choices(session: Session, claim: Claim, now: dt.datetime) -> tuple[list[Choice], list[Choice]]:
+    ok: list[Choice] = []
+    excluded: list[Choice] = []
+    for r in service.recommendations(session, claim, now):
+        explain = []
+        for code in r.explain:
+            key, _, value = code.partition(":")
+            explain.append(Msg(EXPLAIN.get(key, key), {"value": value}))
+        choice = Choice(r.adjuster, r.adjuster.firm.organisation.name, r.score, explain, r.reasons, [])
+        (excluded if r.reasons else ok).append(choice)
+    ok.sort(key=lambda c: (-c.score, c.adjuster.name))
+    excluded.sort(key=lambda c: (c.firm, c.adjuster.name))
+    return ok, excluded
+
+
+def insurer_choices(session: Session, actor: Actor, claim: Claim,
+                    now: dt.datetime) -> tuple[list[Choice], list[Choice]]:
+    """The register as the insurer picks its own adjuster: the routing checks, a blacklist is only flagged."""
+    broker_side = workflow.current_appointment(session, claim, "broker")
+    ok: list[Choice] = []
+    excluded: list[Choice] = []
+    stmt = scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
+    for adj in session.execute(stmt).unique().scalars():
+        rec = service.evaluate(session, claim, adj, now)
+        reasons = [r for r in rec.reasons if r != "blacklisted"]
+        if broker_side is not None and broker_side.firm_id == adj.firm_id and "conflict_of_interest" not in reasons:
+            reasons.append("conflict_of_interest")
+        flagged = [r for r in rec.reasons if r == "blacklisted"]
+        explain = [Msg(EXPLAIN.get(k, k), {"value": v}) for k, _, v in (c.partition(":") for c in rec.explain)]
+        choice = Choice(adj, adj.firm.organisation.name, rec.score, explain, reasons, flagged)
+        (excluded if reasons else ok).append(choice)
+    ok.sort(key=lambda c: (bool(c.flagged), c.firm, c.adjuster.name))
+    excluded.sort(key=lambda c: (c.firm, c.adjuster.name))
+    return ok, excluded
+
+
+def my_adjuster(session: Session, actor: Actor) -> Adjuster | None:
+    return session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).unique().scalar_one_or_none()
+
+
+def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRole], now: dt.datetime,
+                reports: list[Report], letters: dict[str, Appointment | None],
+                confirmation: AmountConfirmation | None) -> Actions:
+    a = Actions()
+    st = claim.status
+    broker = PartyRole.BROKER in roles
+    insurer = PartyRole.INSURER in roles
+    side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
+    has = actor.has_any
+    if broker and has(frozenset({BAM})) and st == S.NOTIFIED:
+        a.choose, a.excluded = recommendation_choices(session, claim, now)
+    if st == S.NOTIFIED and ((broker and has(frozenset({BAM}))) or
+                             (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))):
+        a.withdraw = True
+    if side is not None:
+        letter = letters["broker" if side == "a" else "insurer"]
+        if (letter is not None and letter.state == "issued" and letter.firm_id == actor.org_id
+                and has(frozenset({FADM}))):
+            a.letter = letter
+        accepted = letter is not None and letter.state == "accepted" and letter.firm_id == actor.org_id
+        own_report = any(r.firm_id == actor.org_id for r in reports)
+        if side == "a":
+            working = accepted and st in (S.ADJUSTER_ASSIGNED, S.SURVEYING)
+        else:
+            working = accepted and st == S.DISPUTED and not own_report
+        if working and has(frozenset({ADJ, FADM})):
+            team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
+            a.team_candidates = [adj for adj in session.execute(
+                select(Adjuster).where(Adjuster.firm_id == actor.org_id, Adjuster.active.is_(True))
+                .order_by(Adjuster.registration_no)).unique().scalars() if adj.id not in team_ids]
+            a.survey = True
+            a.survey_needs_second = side == "a" and st == S.ADJUSTER_ASSIGNED and len(
+                workflow.team(session, claim, actor.org_id)) < 2
+            a.draft = True
+            if (side == "b" or st == S.SURVEYING) and has(frozenset({ADJ})):
+                a.submit = workflow.team(session, claim, actor.org_id)
+    if broker and has(frozenset({BRE})):
+        memo = consult.acknowledged_memorandum(session, claim)
+        latest = workflow.latest_report(session, claim)
+        if st in (S.REPORTED, S.AMOUNT_CONFIRMED) and latest is not None:
+            a.confirm_amount, a.confirm_basis = True, (memo.number if memo else latest.display_number)
+            a.confirm_from_mou = memo is not None
+        elif st == S.DISPUTED and memo is not None:
+            a.confirm_amount, a.confirm_basis, a.confirm_from_mou = True, memo.number, True
+    if broker and has(frozenset({BAM})):
+        if confirmation is not None and (st == S.AMOUNT_CONFIRMED or (
+                st == S.NEGOTIATING and holder(session, claim) == "broker")):
+            a.propose = confirmation.due
+        if st in (S.PAID, S.REFUSED, S.WITHDRAWN):
+            a.close = True
+    if insurer and has(frozenset({ICH})):
+        if st == S.NEGOTIATING:
+            a.insurer_answer = workflow.last_offer(session, claim)
+        if st not in (S.PAID, S.CLOSED, S.REFUSED, S.WITHDRAWN):
+            a.pay_advance = True
+        if st == S.AGREED:
+            agreed = workflow.last_offer(session, claim)
+            if agreed is not None:
+                a.pay_final = agreed - workflow.advances(session, claim)
+        letter_b = letters["insurer"]
+        if st == S.DISPUTED and (letter_b is None or letter_b.state not in ("issued", "accepted")):
+            a.appoint, a.appoint_excluded = insurer_choices(session, actor, claim, now)
+    letter_b = letters["insurer"]
+    if broker and st == S.DISPUTED and letter_b is not None and letter_b.state in ("issued", "accepted"):
+        adj = session.get(Adjuster, letter_b.adjuster_id)
+        from tandem.party.service import blacklist_hits
+
+        if adj is not None and blacklist_hits(session, adj, now.date(), actor.org_id):
+            firm = org_names(session, [letter_b.firm_id]).get(letter_b.firm_id, "")
+            a.refuse_adjuster = LetterRow(letter_b, firm, adj.name, None)
+    if broker and st == S.DISPUTED and consultation_of(session, claim) is None:
+        firms = {p: r for p, r in _current_parties(session, claim)}
+        has_a = any(r == PartyRole.ADJUSTER for r in firms.values())
+        has_b = any(r == PartyRole.INSURER_ADJUSTER for r in firms.values())
+        firm_b = next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
+        a.open_consultation = has_a and has_b and any(r.firm_id == firm_b for r in reports)
+    if actor.org_kind != K.SUPERVISION:
+        kind = actor.org_kind.value
+        a.message_audiences = [k for k, kinds in workflow.AUDIENCES.items()
+                               if k == "internal" or kind in kinds or actor.is_admin]
+        a.upload_audiences = [k for k in a.message_audiences if k != "internal"]
+    return a
+
+
+def _current_parties(session: Session, claim: Claim) -> list[tuple[uuid.UUID, PartyRole]]:
+    rows = session.execute(select(Participation.organisation_id, Participation.party_role).where(
+        Participation.claim_id == claim.id, Participation.until.is_(None)))
+    return [(r[0], r[1]) for r in rows]
+
+
+def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, locale: str) -> Case:
+    roles = party_roles(session, claim, actor.org_id)
+    kind = actor.org_kind.value
+    side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
+    letters_all = list(session.execute(select(Appointment).where(Appointment.claim_id == claim.id)
+                                       .order_by(Appointment.issued_at)).scalars())
+    reports = workflow.reports(session, claim)
+    docs = visible_documents(session, actor, claim)
+    by_hash_kind = {(d.kind, d.sha256): d for d in docs}
+    by_name = {(d.kind, d.filename): d for d in docs}
+    org_ids: list[uuid.UUID | None] = [claim.broker_id, claim.insured_id, claim.insurer_id]
+    org_ids += [lt.firm_id for lt in letters_all] + [r.firm_id for r in reports]
+    messages = workflow.visible_messages(session, actor, claim)
+    events = workflow.timeline(session, actor, claim)
+    negotiation = workflow.negotiation(session, claim) if kind != "adjuster_firm" else None
+    org_ids += [m.author_org_id for m in messages] + [e.actor_org_id for e in events]
+    org_ids += [s.by_org_id for s in negotiation or []]
+    for e in events:
+        firm_ref = (e.after or {}).get("firm_id")
+        if firm_ref:
+            try:
+                org_ids.append(uuid.UUID(str(firm_ref)))
+            except ValueError:
+                pass
+    names = org_names(session, org_ids)
+    users = _users(session, [m.author_id for m in messages] + [e.actor_user_id for e in events])
+    letter_rows = []
+    for lt in letters_all:
+        adj = session.get(Adjuster, lt.adjuster_id)
+        pdf = by_hash_kind.get(("confirmation_letter", lt.letter_sha256 or ""))
+        letter_rows.append(LetterRow(lt, names.get(lt.firm_id, ""), adj.name if adj else "", pdf))
+    current = {"broker": workflow.current_appointment(session, claim, "broker"),
+               "insurer": workflow.current_appointment(session, claim, "insurer")}
+    firm_a = current["broker"].firm_id if current["broker"] else None
+    superseded = {r.supersedes_id for r in reports if r.supersedes_id}
+    signer_ids = {uuid.UUID(str(s)) for r in reports for s in r.content.get("signers", [])}
+    adjusters = {a.id: a.name for a in session.execute(select(Adjuster).where(Adjuster.id.in_(signer_ids)))
+                 .unique().scalars()} if signer_ids else {}
+    report_rows = [ReportRow(r, names.get(r.firm_id, ""), "a" if firm_a is None or r.firm_id == firm_a else "b",
+                             [adjusters.get(uuid.UUID(str(s)), str(s)) for s in r.content.get("signers", [])],
+                             by_name.get(("report_pdf", f"{r.display_number}.pdf")), r.id in superseded)
+                   for r in reports]
+    team = workflow.team(session, claim)
+    team_a = [m for m in team if firm_a is not None and m.adjuster.firm_id == firm_a]
+    team_b = [m for m in team if m not in team_a]
+    draft_row = (session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
+                                                           ReportDraft.firm_id == actor.org_id))
+                 .scalar_one_or_none() if side else None)
+    conf = workflow.latest_confirmation(session, claim)
+    duplicates: list[tuple[str, uuid.UUID | None]] = []
+    if claim.possible_duplicates:
+        visible = {c.number: c.id for c in session.execute(
+            scope.visible_claims(actor).where(Claim.number.in_(claim.possible_duplicates))).unique().scalars()}
+        duplicates = [(n, visible.get(n)) for n in claim.possible_duplicates]
+    pays = workflow.payments(session, claim)
+    msg_rows = [MessageRow(m, users.get(m.author_id, ""), names.get(m.author_org_id, ""),
+                           m.author_org_id == actor.org_id) for m in messages]
+    timeline = []
+    for e in reversed(events):
+        who = users.get(e.actor_user_id, "") if e.actor_user_id else ""
+        org = names.get(e.actor_org_id, "") if e.actor_org_id else ""
+        reason = Msg(SYSTEM_REASONS.get(e.reason, "{text}"), {"text": e.reason}) if e.reason else None
+        timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), _details(e, names), reason))
+    routing_left = claim.routing_deadline - now if claim.status == S.NOTIFIED else None
+    return Case(
+        claim=claim, kind=kind, roles=roles, side=side, holder=holder(session, claim),
+        step=_STEP_OF.get(claim.status, 0), broker=names.get(claim.broker_id, "") if claim.broker_id else "",
+        insured=names.get(claim.insured_id, ""), firm_a=names.get(firm_a) if firm_a else None,
+        firm_b=names.get(current["insurer"].firm_id) if current["insurer"] else None,
+        duplicates=duplicates, deadlines=deadline_rows(session, claim, now), routing_left=routing_left,
+        team_a=team_a, team_b=team_b, letters=letter_rows,
+        surveys=list(session.execute(select(Survey).where(Survey.claim_id == claim.id)
+                                     .order_by(Survey.scheduled_at)).scalars()),
+        draft=draft_row.content if draft_row else None, draft_at=draft_row.updated_at if draft_row else None,
+        reports=report_rows,
+        confirmation=confirmation_view(session, claim, conf, locale) if conf else None,
+        negotiation=[(s, names.get(s.by_org_id, "")) for s in negotiation] if negotiation is not None else None,
+        last_offer=workflow.last_offer(session, claim), payments=pays,
+        paid_total=sum((p.amount for p in pays), Decimal(0)), documents=docs,
+        evidence=[d for d in docs if d.kind == "evidence"], messages=msg_rows, timeline=timeline,
+        consultation=consultation_of(session, claim),
+        actions=actions_for(session, actor, claim, roles, now, reports, current, conf),
+        policy_sections=[(s.code, s.name) for s in claim.policy.sections])
+
+
+def inbound_count(session: Session, actor: Actor) -> int:
+    """Inbound messages waiting for the broker to turn them into notices."""
+    from tandem.claim.inbound import _visible
+    from tandem.claim.models import InboundMessage
+
+    stmt = _visible(actor).where(InboundMessage.state == "draft").with_only_columns(func.count())
+    return int(session.execute(stmt).scalar_one())
+
+
+# ---- loss notice form ----------------------------------------------------------------------------
+
+def notice_policies(session: Session, actor: Actor) -> list[Policy]:
+    """Policies the actor may report a loss on: in force, the insured's own or the broker's clients'."""
+    stmt = (scope.visible_policies(actor).where(Policy.status == PolicyStatus.IN_FORCE)
+            .order_by(Policy.number))
+    return list(session.execute(stmt).unique().scalars())
+
+
+# ---- consultation --------------------------------------------------------------------------------
+
+def umpire_candidates(session: Session, actor: Actor, claim: Claim, cons: Consultation
+                      ) -> tuple[list[Expert], list[Adjuster]]:
+    """Experts and third adjusters the actor may propose as umpire (both firms' own excluded)."""
+    experts = [e for e in session.execute(scope.visible_experts(actor).order_by(Expert.name).limit(200))
+               .unique().scalars() if e.owner_id not in (cons.firm_a_id, cons.firm_b_id)]
+    involved = {o for o, _ in _current_parties(session, claim)}
+    adjusters = [a for a in session.execute(scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
+                                            .limit(500)).unique().scalars() if a.firm_id not in involved]
+    return experts, adjusters

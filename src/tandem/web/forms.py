@@ -1,0 +1,172 @@
+"""Small parsers for page forms: amounts, local date-times, whole numbers. Each returns the value or
+an error msgid to show beside the field; nothing here raises for bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tandem.kit.clock import SHANGHAI
+from tandem.kit.errors import TandemError
+from tandem.kit.i18n import N_
+
+REQUIRED = N_("Required.")  # the same msgid as the login form's
+TOO_LONG = N_("Too long.")
+BAD_AMOUNT = N_("Enter an amount such as 12500.00.")
+NEGATIVE = N_("The amount cannot be negative.")
+NOT_POSITIVE = N_("The amount must be more than zero.")
+TOO_MANY_DECIMALS = N_("At most two decimals.")
+TOO_LARGE = N_("The amount is too large.")
+BAD_DATETIME = N_("Enter a date and time.")
+BAD_NUMBER = N_("Enter a number.")
+BAD_RATE = N_("Enter a percentage between 0 and 100.")
+BAD_WHOLE = N_("Enter a whole number between {low} and {high}.")
+
+_SPACES = re.compile(r"[\s,，_]")
+MAX_AMOUNT = Decimal("1e15")
+
+
+@dataclass
+class FormState:
+    """What one form on a page needs after a failed post: the values typed and the field errors."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, object] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = "") -> Any:
+        return self.values.get(name, default)
+
+
+def text(form: Mapping[str, Any], name: str, limit: int = 5000) -> str:
+    value = form.get(name)
+    return value.strip()[: limit + 1] if isinstance(value, str) else ""
+
+
+def decimal(value: str) -> Decimal | None:
+    cleaned = _SPACES.sub("", value).lstrip("¥￥").removeprefix("CN¥")
+    if not cleaned or not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", cleaned):
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def money(value: str, errors: dict[str, object], name: str, *, required: bool = True,
+          positive: bool = False) -> Decimal | None:
+    """An amount in yuan with at most two decimals (``12,500.00``, ``¥12500`` are fine)."""
+    if not value.strip():
+        if required:
+            errors[name] = REQUIRED
+        return None
+    if value.strip().startswith("-"):
+        errors[name] = NEGATIVE
+        return None
+    amount = decimal(value)
+    if amount is None:
+        errors[name] = BAD_AMOUNT
+        return None
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        errors[name] = TOO_MANY_DECIMALS
+        return None
+    if amount > MAX_AMOUNT:
+        errors[name] = TOO_LARGE
+        return None
+    if positive and amount <= 0:
+        errors[name] = NOT_POSITIVE
+        return None
+    return amount
+
+
+def number(value: str, errors: dict[str, object], name: str) -> Decimal | None:
+    """An optional non-negative decimal (a quantity)."""
+    if not value.strip():
+        return None
+    found = decimal(value)
+    if found is None:
+        errors[name] = BAD_NUMBER
+    return found
+
+
+def percent(value: str, errors: dict[str, object], name: str) -> Decimal | None:
+    """An optional percentage typed as ``10`` or ``10%``; returned as a rate (``0.1``)."""
+    if not value.strip():
+        return None
+    found = decimal(value.strip().rstrip("%％"))
+    if found is None or found > 100:
+        errors[name] = BAD_RATE
+        return None
+    return (found / 100).normalize()
+
+
+def whole(value: str, errors: dict[str, object], name: str, low: int, high: int,
+          *, required: bool = True) -> int | None:
+    if not value.strip():
+        if required:
+            errors[name] = REQUIRED
+        return None
+    try:
+        found = int(value.strip())
+    except ValueError:
+        found = None
+    if found is None or not low <= found <= high:
+        from tandem.web.labels import Message
+
+        errors[name] = Message(BAD_WHOLE, {"low": low, "high": high})
+        return None
+    return found
+
+
+def local_datetime(value: str, errors: dict[str, object], name: str, *,
+                   required: bool = True) -> dt.datetime | None:
+    """``2026-11-24T22:30`` (an ``<input type=datetime-local>``) read as Beijing time, returned in UTC."""
+    if not value.strip():
+        if required:
+            errors[name] = REQUIRED
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value.strip().replace(" ", "T"))
+    except ValueError:
+        errors[name] = BAD_DATETIME
+        return None
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=SHANGHAI)
+    return found.astimezone(dt.UTC)
+
+
+def local_input(value: dt.datetime | None) -> str:
+    """The value of an ``<input type=datetime-local>`` for a stored UTC time."""
+    if value is None:
+        return ""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+def uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value.strip())
+    except (ValueError, AttributeError):
+        return None
+
+
+def readable(exc: TandemError) -> object:
+    """The error to show: reason codes in its parameters (``blacklisted, outside_area``) become labels."""
+    reasons = exc.params.get("reasons")
+    if isinstance(reasons, str) and reasons:
+        from tandem.web.labels import Message
+
+        codes = [("exclusion", c.strip()) for c in reasons.split(",") if c.strip()]
+        return Message(exc.message, {**exc.params, "reasons": codes})
+    return exc
+
+
+def service_errors(exc: TandemError, errors: dict[str, object], default: str,
+                   rename: Mapping[str, str] | None = None) -> None:
+    """Put a service's 422/409 message beside the fields it names (or ``default``)."""
+    names = list(exc.fields or {}) or [default]
+    for name in names:
+        errors[(rename or {}).get(name, name)] = readable(exc)

@@ -1,0 +1,516 @@
+"""Browser journeys through the claims pages in zh-CN, one party per browser context, on one server
+for the module (its own SQLite database with the demo data; ``tandem worker --once`` renders the PDFs):
+
+1. one claim from the insured's notice to payment and closing, every party doing its part;
+2. the dispute: the insurer's own adjuster, the competitive consultation (a proposal accepted, an item
+   left to the umpire), the MoU acknowledged by all four, the amount confirmed from it, payment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from tandem.demo import DEMO_PASSWORD as PASSWORD
+from tandem.kit.clock import SystemClock
+
+from .conftest import _cli, _free_port
+
+pytestmark = pytest.mark.e2e
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+POLICY = "PQC2026330400001"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class ClaimServer:
+    base_url: str
+    env: dict[str, str]
+
+    def worker_once(self) -> None:
+        """Run the due outbox jobs (confirmation letter and report PDFs, the insurer's copy)."""
+        _cli(["worker", "--once"], self.env)
+
+
+@pytest.fixture(scope="module")
+def claim_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[ClaimServer]:
+    tmp = tmp_path_factory.mktemp("claims-e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+    env.update({
+        "TANDEM_ENV": "test", "TANDEM_DATABASE_URL": f"sqlite:///{tmp / 'claims.db'}", "TANDEM_VAR_DIR": str(tmp),
+        "TANDEM_SECRET_KEY": "e2e-claims-secret", "TANDEM_ARGON2_TIME_COST": "1", "TANDEM_ARGON2_MEMORY_COST": "8",
+        "TANDEM_ARGON2_PARALLELISM": "1", "TANDEM_COOKIE_SECURE": "false", "PYTHONUNBUFFERED": "1",
+        "TANDEM_SMTP_PORT": "1",  # nothing here sends mail; a digest job would fail fast, not hang
+    })
+    _cli(["db", "upgrade"], env)
+    _cli(["demo", "load"], env)
+    port = _free_port()
+    log = tmp / "uvicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tandem.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning", "--no-access-log"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        yield ClaimServer(base, env)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class Party:
+    """One signed-in user in a browser context of its own."""
+
+    username: str
+    context: BrowserContext
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cast:
+    browser: Browser
+    server: ClaimServer
+    artifacts: Path
+    parties: dict[str, Party] = field(default_factory=dict)
+
+    def __call__(self, username: str) -> Page:
+        """The page of ``username``, logged in through the form the first time."""
+        if username not in self.parties:
+            context = self.browser.new_context(base_url=self.server.base_url, locale="zh-CN", viewport=DESKTOP,
+                                               accept_downloads=True)
+            page = context.new_page()
+            party = Party(username, context, page)
+            _watch(page, party.problems)
+            page.goto("/login")
+            page.get_by_label("用户名").fill(username)
+            page.get_by_label("密码").fill(PASSWORD)
+            page.locator("form[action='/login'] button[type=submit]").click()
+            page.wait_for_url(re.compile(r"/$"))
+            self.parties[username] = party
+        return self.parties[username].page
+
+    def shot(self, page: Page, name: str) -> None:
+        page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
+
+    def phone_shot(self, username: str, url: str, name: str) -> None:
+        page = self.parties[username].context.new_page()
+        page.set_viewport_size(PHONE)
+        page.goto(url)
+        self.shot(page, name)
+        page.close()
+
+    def problems(self) -> list[str]:
+        return [p for party in self.parties.values() for p in party.problems]
+
+    def close(self) -> None:
+        for party in self.parties.values():
+            party.context.close()
+
+
+def _watch(page: Page, problems: list[str]) -> None:
+    """Script errors and CSP violations are problems; the 404/409/422 answers provoked on purpose are not."""
+    page.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
+                         "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))")
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not re.search(r"status of (404|409|422)\b", message.text):
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+
+
+@pytest.fixture
+def cast(browser: Browser, claim_server: ClaimServer, artifacts: Path) -> Iterator[Cast]:
+    c = Cast(browser, claim_server, artifacts)
+    yield c
+    c.close()
+
+
+def _local(t: dt.datetime) -> str:
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+def _loss_time() -> dt.datetime:
+    now = SystemClock().now()
+    start_of_year = dt.datetime(now.astimezone(SHANGHAI).year, 1, 1, 0, 30, tzinfo=SHANGHAI)
+    return max(now - dt.timedelta(hours=3), start_of_year.astimezone(dt.UTC))
+
+
+def _done(page: Page, text: str) -> None:
+    expect(page.locator("#case .alert.ok, #consultation .alert.ok").first).to_contain_text(text)
+
+
+def _pick(page: Page, select: str, text: str) -> None:
+    """Choose the option of a ``<select>`` whose text contains ``text``."""
+    value = page.locator(f"{select} option", has_text=text).first.get_attribute("value")
+    assert value, text
+    page.locator(select).select_option(value=value)
+
+
+# ---- 1. notice to payment ----------------------------------------------------------------------------
+
+def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
+    # The insured reports the loss (the form also on a phone).
+    insured = cast("insured1")
+    insured.get_by_role("link", name="报案").first.click()
+    expect(insured.get_by_role("heading", name="报案", exact=True)).to_be_visible()
+    expect(insured.locator("#policy_id")).to_contain_text(POLICY)
+    cast.phone_shot("insured1", "/claims/new", "c01-report-a-loss-phone")
+    insured.locator("#loss_at").fill(_local(_loss_time()))
+    insured.locator("#location").fill("浙江省嘉兴市南湖区亚中路88号")
+    insured.locator("#description").fill("2号车间夜间起火，屋面坍塌，两台注塑机烧毁。")
+    insured.locator("#estimated_loss").fill("850000")
+    insured.locator("#reporter_phone").fill("13957312345")
+    cast.shot(insured, "c02-report-a-loss")
+    insured.get_by_role("button", name="提交报案").click()
+    _done(insured, "已报案")
+    expect(insured.locator("h1")).to_contain_text("已委托公估")  # the policy designates 王建国
+    case_url = insured.url.split("?")[0]
+    number = insured.locator("h1 .mono").inner_text()
+    cast.shot(insured, "c03-case-insured-notified")
+
+    # The designated firm's administrator (王建国) accepts the letter, adds 李娜, records the survey.
+    firm = cast("adjuster1")
+    expect(firm.locator("#my-turn")).to_contain_text(number)
+    cast.shot(firm, "c04-home-adjuster")
+    firm.goto(case_url)
+    letter = firm.locator("#act-letter")
+    expect(letter).to_contain_text("确认函 QRH-")
+    letter.locator("#letter-fee_basis").fill("按核定损失金额的1.5%")
+    letter.locator("#letter-fee_payment_days").fill("30")
+    cast.shot(firm, "c05-case-letter")
+    letter.get_by_role("button", name="接受委托").click()
+    _done(firm, "您已接受确认函")
+    expect(firm.locator("#act-survey")).to_contain_text("查勘前请增加第二名公估师")
+    _pick(firm, "#team-adjuster_id", "李娜")
+    firm.get_by_role("button", name="加入本案").click()
+    _done(firm, "公估师已加入本案")
+    survey = firm.locator("#act-survey")
+    survey.locator("#survey-surveyed_at").fill(_local(SystemClock().now() - dt.timedelta(minutes=30)))
+    survey.locator("#survey-participants").fill("王建国、李娜、沈国平")
+    survey.locator("#survey-notes").fill("2号车间屋面彩钢瓦整体坍塌约1200平方米；注塑机两台过火。")
+    survey.get_by_role("button", name="记录查勘").click()
+    _done(firm, "查勘已记录")
+    expect(firm.locator("h1")).to_contain_text("查勘中")
+
+    # The report draft, itemised per section (a row added on the server), then signed by both.
+    editor = firm.locator("#draft-editor")
+    editor.locator("[id='d-building.0.ref']").fill("1")
+    editor.locator("[id='d-building.0.description']").fill("2#车间彩钢瓦屋面")
+    editor.locator("[id='d-building.0.quantity']").fill("1200")
+    editor.locator("[id='d-building.0.unit']").fill("平方米")
+    editor.locator("[id='d-building.0.unit_value']").fill("350.00")
+    editor.locator("[id='d-building.0.depreciation']").fill("10")
+    editor.locator("[id='d-building.0.salvage']").fill("8000")
+    editor.get_by_role("button", name="在“机器设备”中增加一项").click()
+    editor = firm.locator("#draft-editor")
+    expect(editor.locator("[id='d-machinery.0.description']")).to_be_visible()
+    expect(editor.locator("[id='d-building.0.description']")).to_have_value("2#车间彩钢瓦屋面")
+    editor.locator("[id='d-machinery.0.ref']").fill("2")
+    editor.locator("[id='d-machinery.0.description']").fill("注塑机 HX-650")
+    editor.locator("[id='d-machinery.0.quantity']").fill("2")
+    editor.locator("[id='d-machinery.0.unit']").fill("台")
+    editor.locator("[id='d-machinery.0.unit_value']").fill("180000")
+    editor.locator("#d-cause").fill("2号车间电气线路短路引燃可燃物。")
+    editor.locator("#d-liability").fill("属于企业财产保险责任范围。")
+    editor.locator("#d-conclusion").fill("建议按保单约定理算。")
+    editor.get_by_role("button", name="保存草稿").click()
+    _done(firm, "报告草稿已保存")
+    expect(firm.locator("#draft-editor")).to_contain_text("合计损失 ¥738,000.00")
+    cast.shot(firm, "c06-report-draft")
+    cast.phone_shot("adjuster1", case_url + "#report-draft", "c07-report-draft-phone")
+    submit = firm.locator("#act-submit")
+    expect(submit.locator("input[name=signers]")).to_have_count(2)
+    submit.get_by_role("button", name="签署并提交").click()
+    _done(firm, "公估报告已签署提交")
+    expect(firm.locator("#reports")).to_contain_text("王建国、李娜")
+    cast.server.worker_once()  # the confirmation letter and report PDFs
+    firm.reload()
+    pdf_link = firm.locator("#reports").get_by_role("link", name="下载")
+    expect(pdf_link).to_have_count(1)
+    pdf = firm.request.get(cast.server.base_url + (pdf_link.get_attribute("href") or ""))
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    # The insured follows the progress.
+    insured.goto(case_url)
+    expect(insured.locator(".progress li.current")).to_contain_text("公估报告")
+    expect(insured.locator("#reports")).to_contain_text("¥738,000.00")
+
+    # The broker's risk evaluator confirms the amount and sees the engine's steps.
+    risk = cast("risk")
+    risk.goto(case_url)
+    risk.get_by_role("button", name="计算并确认").click()
+    _done(risk, "理算金额已确认")
+    settlement = risk.locator("#settlement")
+    for text in ("¥277,500.00", "¥342,000.00", "¥619,500.00", "比例分摊系数", "0.833333", "免赔额", "受限于"):
+        expect(settlement).to_contain_text(text)
+    settlement.scroll_into_view_if_needed()
+    cast.shot(risk, "c08-amount-steps")
+
+    # The broker proposes; the insurer (notified of the new claim) accepts and pays.
+    broker = cast("broker")
+    broker.goto("/claims")
+    expect(broker.locator("#claim-rows")).to_contain_text(number)
+    cast.shot(broker, "c09-claims-queue-broker")
+    broker.goto(case_url)
+    expect(broker.locator("#propose-amount")).to_have_value("619500.00")
+    broker.get_by_role("button", name="发送赔付方案").click()
+    _done(broker, "赔付方案已发送给保险公司")
+
+    insurer = cast("insurer1")
+    expect(insurer.locator(".inbox-link .count")).to_have_text("1")
+    insurer.locator(".inbox-link").click()
+    expect(insurer.locator("ul.inbox")).to_contain_text(f"【新报案】{number}")
+    cast.shot(insurer, "c10-notifications")
+    insurer.get_by_role("link", name=f"【新报案】{number}").click()
+    expect(insurer.locator("#act-answer")).to_contain_text("¥619,500.00")
+    cast.shot(insurer, "c11-insurer-answer")
+    insurer.get_by_role("button", name="接受 ¥619,500.00").click()
+    _done(insurer, "您的答复已记录")
+    expect(insurer.locator("#final-amount")).to_have_value("619500.00")
+    insurer.locator("#final-reference").fill("PAY-2026-0001")
+    insurer.get_by_role("button", name="登记赔款支付").click()
+    _done(insurer, "支付已登记")
+    expect(insurer.locator("h1")).to_contain_text("已赔付")
+
+    broker.reload()
+    broker.get_by_role("button", name="结案").click()
+    _done(broker, "本案已结案")
+
+    insured.goto(case_url)
+    expect(insured.locator("h1")).to_contain_text("已结案")
+    expect(insured.locator("#payments")).to_contain_text("PAY-2026-0001")
+    expect(insured.locator("#timeline")).to_contain_text("赔款已支付")
+    cast.shot(insured, "c12-case-insured-closed")
+    cast.phone_shot("insured1", case_url, "c13-case-insured-closed-phone")
+
+    # An outsider gets the 404 page, the same as for an id that does not exist.
+    outsider = cast("insured2")
+    response = outsider.goto(case_url)
+    assert response is not None and response.status == 404
+    expect(outsider.get_by_role("heading", name="未找到")).to_be_visible()
+    hidden = outsider.locator("main").inner_text()
+    response = outsider.goto(f"/claims/{uuid.uuid4()}")
+    assert response is not None and response.status == 404
+    assert outsider.locator("main").inner_text() == hidden
+    cast.shot(outsider, "c14-outsider-404")
+
+    assert cast.problems() == [], cast.problems()
+
+
+# ---- 2. the dispute ------------------------------------------------------------------------------------
+
+def _api(server: ClaimServer, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=server.base_url, timeout=30)
+    r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    r.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return client
+
+
+def _proposed_claim(server: ClaimServer) -> str:
+    """A claim reported by 华信 (firm A), confirmed and proposed to the insurer — set up through the API."""
+    insured, firm, risk, broker = (_api(server, u) for u in ("insured1", "adjuster1", "risk", "broker"))
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == POLICY)
+    loss = _loss_time().astimezone(SHANGHAI).isoformat(timespec="minutes")
+    cid = insured.post("/api/v1/claims", json={
+        "policy_id": policy["id"], "loss_at": loss, "location": "浙江省嘉兴市南湖区亚中路88号3号仓库",
+        "description": "3号仓库暴雨进水，屋面及注塑机受损", "channel": "app"}).json()["id"]
+    firm.post(f"/api/v1/claims/{cid}/appointment",
+              json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}).raise_for_status()
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}).raise_for_status()
+    firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": loss}).raise_for_status()
+    firm.put(f"/api/v1/claims/{cid}/report-draft", json={
+        "cause": "暴雨致屋面破损进水。", "liability": "属于保险责任。", "conclusion": "建议按保单约定理算。",
+        "sections": [
+            {"code": "building", "name": "建筑物", "items": [
+                {"ref": "1", "description": "3#仓库彩钢瓦屋面", "quantity": "1200", "unit": "平方米",
+                 "unit_value": "350.00", "depreciation_rate": "0.10", "loss": "378000.00", "salvage": "8000.00"}]},
+            {"code": "machinery", "name": "机器设备", "items": [
+                {"ref": "2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
+                 "unit_value": "180000.00", "loss": "360000.00"}]}]}).raise_for_status()
+    firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}).raise_for_status()
+    risk.post(f"/api/v1/claims/{cid}/amount-confirmation").raise_for_status()
+    broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}).raise_for_status()
+    for c in (insured, firm, risk, broker):
+        c.close()
+    return str(cid)
+
+
+def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
+    cid = _proposed_claim(cast.server)
+    case_url = f"/claims/{cid}"
+    cons_url = f"{case_url}/consultation"
+
+    # The insurer disputes the report and appoints its own adjuster, 张伟 of 正衡 (firm B).
+    insurer = cast("insurer1")
+    insurer.goto(case_url)
+    answer = insurer.locator("#act-answer")
+    answer.get_by_text("对报告提出异议").first.click()
+    answer.locator("#dispute-reason").fill("屋面单价偏高，注塑机应按修复费用核定。")
+    answer.get_by_role("button", name="对报告提出异议").click()
+    _done(insurer, "您的答复已记录")
+    expect(insurer.locator("h1")).to_contain_text("有争议")
+    appoint = insurer.locator("#act-appoint")
+    expect(appoint).to_contain_text("列入经纪人黑名单")  # 何雪梅: allowed, but flagged
+    appoint.locator("label.choice", has_text="张伟").click()
+    cast.shot(insurer, "d01-insurer-appoints-own-adjuster")
+    appoint.get_by_role("button", name="委托并发出确认函").click()
+    _done(insurer, "贵方的公估人已委托")
+
+    # Firm B: accepts, adds 陈亮, surveys, drafts and submits its own report.
+    firm_b = cast("adjuster3")
+    firm_b.goto(case_url)
+    firm_b.locator("#letter-fee_basis").fill("按日计费")
+    firm_b.get_by_role("button", name="接受委托").click()
+    _done(firm_b, "您已接受确认函")
+    _pick(firm_b, "#team-adjuster_id", "陈亮")
+    firm_b.get_by_role("button", name="加入本案").click()
+    _done(firm_b, "公估师已加入本案")
+    firm_b.locator("#survey-surveyed_at").fill(_local(SystemClock().now() - dt.timedelta(minutes=10)))
+    firm_b.get_by_role("button", name="记录查勘").click()
+    _done(firm_b, "查勘已记录")
+    editor = firm_b.locator("#draft-editor")
+    for name, value in (("ref", "B1"), ("description", "三号仓库屋顶彩钢板"), ("quantity", "1200"), ("unit", "㎡"),
+                        ("unit_value", "300"), ("depreciation", "10"), ("salvage", "8000")):
+        editor.locator(f"[id='d-building.0.{name}']").fill(value)
+    editor.get_by_role("button", name="在“机器设备”中增加一项").click()
+    editor = firm_b.locator("#draft-editor")
+    for name, value in (("ref", "B2"), ("description", "注塑机 HX-650"), ("quantity", "2"), ("unit", "台"),
+                        ("unit_value", "170000")):
+        editor.locator(f"[id='d-machinery.0.{name}']").fill(value)
+    editor.get_by_role("button", name="保存草稿").click()
+    _done(firm_b, "报告草稿已保存")
+    firm_b.get_by_role("button", name="签署并提交").click()
+    _done(firm_b, "公估报告已签署提交")
+
+    # The broker opens the consultation: both reports side by side, item by item.
+    broker = cast("broker")
+    broker.goto(case_url)
+    broker.get_by_role("button", name="发起竞争性磋商").click()
+    expect(broker).to_have_url(re.compile(r"/consultation\?done=opened$"))
+    items = broker.locator("#items")
+    expect(items).to_contain_text("单价不同")
+    expect(broker.locator(".payable-band")).to_contain_text("¥619,500.00")  # payable at A's figures
+    cast.shot(broker, "d02-consultation-aligned")
+
+    firm_a = cast("adjuster1")
+    firm_a.goto(cons_url)
+    firm_a.get_by_role("button", name="开始第 1 轮").click()
+    _done(firm_a, "第 1 轮磋商已开始")
+    roof = firm_a.locator("tr.item-detail").first
+    roof.get_by_text("提出数额").click()
+    roof.locator("input[name=amount]").fill("342000")
+    roof.locator("textarea[name=reason]").fill("按市场询价，单价取两份报告的中间值")
+    roof.get_by_role("button", name="提出", exact=True).click()
+    _done(firm_a, "您对该项目的意见已记录")
+
+    firm_b.goto(cons_url)
+    firm_b.locator("tr.item-detail").first.get_by_role("button", name="接受 ¥342,000.00").click()
+    _done(firm_b, "您对该项目的意见已记录")
+    expect(firm_b.locator("#items")).to_contain_text("第 1 轮议定")
+    firm_b.locator("tr.item-detail").last.get_by_role("button", name="维持我方数额").click()
+    _done(firm_b, "您对该项目的意见已记录")
+    cast.shot(firm_b, "d03-consultation-round-1")
+
+    # The broker ends the rounds; the machinery item goes to the umpire.
+    broker.reload()
+    for n in (1, 2, 3):
+        broker.get_by_role("button", name=f"结束第 {n} 轮").click()
+        _done(broker, "本轮磋商已结束")
+    expect(broker.locator("h1")).to_contain_text("公断中")
+
+    firm_a.goto(cons_url)
+    _pick(firm_a, "#umpire-choice", "邓建华")
+    firm_a.locator("#umpire").scroll_into_view_if_needed()
+    cast.shot(firm_a, "d04-umpire-proposal")
+    firm_a.locator("#umpire").get_by_role("button", name="提出").click()
+    _done(firm_a, "已提议公断人")
+    firm_b.goto(cons_url)
+    firm_b.get_by_role("button", name="接受邓建华为公断人").click()
+    _done(firm_b, "双方均已接受公断人")
+
+    risk = cast("risk")
+    risk.goto(cons_url)
+    decision = risk.locator("form.decision")
+    decision.locator("input[name=amount]").fill("350000")
+    decision.locator("input[name=reason]").fill("注塑机按修复费用与重置价的平均核定")
+    cast.shot(risk, "d05-umpire-decision")
+    decision.get_by_role("button", name="录入裁定").click()
+    _done(risk, "公断人裁定已录入")
+    memo = risk.locator("#memorandum")
+    expect(memo).to_contain_text("MOU-")
+    expect(memo).to_contain_text("¥692,000.00")
+
+    # The MoU: every party acknowledges; the PDFs in Chinese and English.
+    for username in ("adjuster1", "adjuster3", "risk", "insurer1"):
+        page = cast(username)
+        page.goto(cons_url)
+        page.locator("#memorandum").get_by_role("button", name=re.compile("^以.*身份确认$")).click()
+        _done(page, "您已确认谅解备忘录")
+    expect(insurer.locator("#memorandum")).to_contain_text("4 / 4")
+    expect(insurer.locator("#memorandum")).to_contain_text("四方均已确认谅解备忘录")
+    for label, title in (("PDF（中文）", b"%PDF"), ("PDF (English)", b"%PDF")):
+        href = insurer.locator("#memorandum").get_by_role("link", name=label).get_attribute("href")
+        got = insurer.request.get(cast.server.base_url + (href or ""))
+        assert got.ok and got.body().startswith(title), label
+    cast.shot(insurer, "d06-mou-acknowledged")
+    cast.phone_shot("insurer1", cons_url, "d07-consultation-phone")
+
+    # The amount from the MoU, the proposal, acceptance, payment.
+    risk.goto(case_url)
+    expect(risk.locator("#act-amount")).to_contain_text("谅解备忘录")
+    risk.get_by_role("button", name="计算并确认").click()
+    _done(risk, "理算金额已确认")
+    expect(risk.locator("#settlement")).to_contain_text("依据 MOU-")
+    broker.goto(case_url)
+    broker.get_by_role("button", name="发送赔付方案").click()
+    _done(broker, "赔付方案已发送给保险公司")
+    insurer.goto(case_url)
+    insurer.locator("#act-answer").get_by_role("button", name=re.compile("^接受 ¥")).click()
+    _done(insurer, "您的答复已记录")
+    insurer.locator("#final-reference").fill("PAY-2026-0002")
+    insurer.get_by_role("button", name="登记赔款支付").click()
+    _done(insurer, "支付已登记")
+    expect(insurer.locator("h1")).to_contain_text("已赔付")
+    expect(insurer.locator("#timeline")).to_contain_text("生成谅解备忘录")
+    cast.shot(insurer, "d08-case-paid-after-dispute")
+
+    assert cast.problems() == [], cast.problems()
