@@ -259,6 +259,7 @@ def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
     if adj.firm_id in (claim.insurer_id, claim.insured_id) or session.execute(
             select(Participation.id).where(Participation.claim_id == claim.id,
                                            Participation.organisation_id == adj.firm_id,
+                                           Participation.until.is_(None),
                                            Participation.party_role != PartyRole.ADJUSTER)).first():
         rec.reasons.append("conflict_of_interest")
     load = open_workload(session, adj.id)

@@ -152,7 +152,13 @@ def route_designated(session: Session, claim: Claim, now: dt.datetime) -> None:
 
 def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime, side: str = "broker") -> Appointment:
     role = PartyRole.ADJUSTER if side == "broker" else PartyRole.INSURER_ADJUSTER
-    session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=role, since=now))
+    ended = session.execute(select(Participation).where(
+        Participation.claim_id == claim.id, Participation.organisation_id == adj.firm_id,
+        Participation.party_role == role)).scalar_one_or_none()
+    if ended is not None:  # the firm comes back (another of its adjusters): reopen its participation
+        ended.since, ended.until = now, None
+    else:
+        session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=role, since=now))
     if side == "broker":
         stop_deadline(session, claim, "routing", now=now)
     letter = Appointment(claim_id=claim.id, firm_id=adj.firm_id, adjuster_id=adj.id, state="issued", side=side,
