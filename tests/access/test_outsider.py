@@ -195,6 +195,8 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CLAIM}/close"): {},
     ("POST", f"{CLAIM}/withdraw"): {"json": {"reason": "outsider"}},
     ("POST", f"{CLAIM}/messages"): {"json": {"audience": "all", "body": "outsider"}},
+    ("POST", f"{CLAIM}/documents-request"): {"json": {"items": ["outsider"]}},
+    ("POST", f"{CLAIM}/documents-complete"): {},
     ("POST", f"{CLAIM}/documents"): {"files": {"file": ("x.txt", b"outsider", "text/plain")},
                                      "data": {"audience": "all"}},
     ("POST", f"{CLAIM}/insurer-adjuster"): {"json": {"adjuster_id": SOME_ID}},

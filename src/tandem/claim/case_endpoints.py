@@ -104,6 +104,11 @@ class ReasonIn(Strict):
     reason: Text
 
 
+class DocumentsRequestIn(Strict):
+    items: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=50)]
+    due_days: Annotated[int, Field(ge=1, le=90)] = 10
+
+
 class MessageIn(Strict):
     audience: Literal["all", "broker_adjuster", "broker_insurer", "internal"]
     body: Text
@@ -307,6 +312,20 @@ def close(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) 
 @router.post("/{claim_id}/withdraw", response_model=CaseFile, responses=ERR)
 def withdraw(claim_id: str, body: ReasonIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
     claim = workflow.withdraw(session, actor, claim_id, now=clock.now(), reason=body.reason)
+    return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/documents-request", response_model=CaseFile, status_code=201, responses=ERR)
+def request_documents(claim_id: str, body: DocumentsRequestIn, actor: ActorDep, session: SessionDep,
+                      clock: ClockDep) -> CaseFile:
+    """One consolidated request for every missing document (保险法 Art. 22)."""
+    workflow.request_documents(session, actor, claim_id, items=body.items, due_days=body.due_days, now=clock.now())
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/documents-complete", response_model=CaseFile, responses=ERR)
+def documents_complete(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    claim = workflow.documents_complete(session, actor, claim_id, now=clock.now())
     return _file(session, actor, claim, clock)
 
 

@@ -636,6 +636,47 @@ def withdraw(session: Session, actor: Actor, claim_id: object, *, now: dt.dateti
     return claim
 
 
+# ---- missing documents (保险法 Art. 22: one consolidated request) ----------------------------------
+
+def request_documents(session: Session, actor: Actor, claim_id: object, *, items: list[str], due_days: int,
+                      now: dt.datetime) -> Message:
+    """The insurer (or the broker for it) asks for every missing document at once; a second request is
+    refused because the law allows only one consolidated notice."""
+    claim = scope.get_claim(session, actor, claim_id)
+    roles = _participant_role(session, claim, actor.org_id)
+    if not roles & {PartyRole.INSURER, PartyRole.BROKER}:
+        raise ActionNotAllowed()
+    wanted = [i.strip() for i in items if i.strip()]
+    if not wanted:
+        raise InvalidInput("List the missing documents.", fields={"items": "at least one document"})
+    if session.execute(select(Deadline.id).where(Deadline.claim_id == claim.id,
+                                                 Deadline.kind == "documents")).first():
+        raise Conflict("Missing documents were already requested; the request is made once, in full.")
+    body = "请补充以下材料：\n" + "\n".join(f"{n}. {d}" for n, d in enumerate(wanted, start=1))
+    msg = Message(claim_id=claim.id, audience="all", author_id=actor.user_id, author_org_id=actor.org_id,
+                  body=body, created_at=now)
+    session.add(msg)
+    start_deadline(session, claim, "documents", "insured", now=now, due=now + dt.timedelta(days=due_days))
+    audit.record(session, actor.ref, action="claim.documents_requested", entity_type="claim", entity_id=claim.id,
+                 at=now, chain_key=f"case:{claim.id}", after={"items": wanted, "due_days": due_days}, audience=ALL)
+    return msg
+
+
+def documents_complete(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Claim:
+    """The insured (or the broker for it) declares the requested documents complete: the clock stops."""
+    claim = scope.get_claim(session, actor, claim_id)
+    if not _participant_role(session, claim, actor.org_id) & {PartyRole.INSURED, PartyRole.BROKER}:
+        raise ActionNotAllowed()
+    dl = session.execute(select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == "documents")
+                         ).scalar_one_or_none()
+    if dl is None or dl.stopped_at is not None:
+        raise Conflict("No documents are outstanding.")
+    stop_deadline(session, claim, "documents", now=now)
+    audit.record(session, actor.ref, action="claim.documents_completed", entity_type="claim", entity_id=claim.id,
+                 at=now, chain_key=f"case:{claim.id}", audience=ALL)
+    return claim
+
+
 # ---- messages and timeline --------------------------------------------------------------------------
 
 def _party_kind(actor: Actor) -> str:
