@@ -35,5 +35,13 @@ i18n: install
 	bash scripts/i18n.sh
 	$(V)/python scripts/check_i18n.py
 
+BENCH_SECONDS ?= 30
+BENCH_NOTICES ?= 2000
+BENCH_GROWTH_SIZES ?= 10000,1000000
+
 bench: install system-deps
-	@echo "no benchmarks yet"
+	$(V)/python -m bench.fnol --seconds $(BENCH_SECONDS) --json
+	$(V)/python -m bench.surge --notices $(BENCH_NOTICES) --json
+	$(V)/python -m bench.surge --notices $(BENCH_NOTICES) --kill --json
+	$(V)/python -m bench.growth --sizes $(BENCH_GROWTH_SIZES) --json
+	$(V)/python -m bench.expert_search --experts 100000 --queries 200 --json

@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('letter_no', sa.String(length=40), nullable=False),
     sa.Column('side', sa.String(length=16), nullable=False),
     sa.Column('issued_at', tandem.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('fee_basis', sa.String(length=200), nullable=True),
     sa.Column('fee_payment_days', sa.Integer(), nullable=True),
     sa.Column('answered_at', tandem.db.UTCDateTime(timezone=True), nullable=True),

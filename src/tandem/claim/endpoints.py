@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import bindparam, tuple_
 
 from tandem.access import scope
 from tandem.claim import service
@@ -131,7 +132,10 @@ def list_claims(actor: ActorDep, session: SessionDep, status: ClaimStatus | None
     if status is not None:
         stmt = stmt.where(Claim.status == status)
     if q:
-        stmt = stmt.where(Claim.number.startswith(q, autoescape=True))
+        # The prefix is rendered as a literal: PostgreSQL can use ix_claim_number_prefix only for a
+        # constant pattern, and the generic plan of a prepared statement never has one.
+        pattern = q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        stmt = stmt.where(Claim.number.like(bindparam("number_prefix", pattern, literal_execute=True), escape="/"))
     after = decode_cursor(cursor)
     if after and len(after) == 2:
         try:
@@ -139,7 +143,8 @@ def list_claims(actor: ActorDep, session: SessionDep, status: ClaimStatus | None
         except ValueError:
             at, cid = None, None
         if at is not None and cid is not None:
-            stmt = stmt.where((Claim.notified_at < at) | ((Claim.notified_at == at) & (Claim.id < cid)))
+            # A row comparison, so the index range starts at the cursor (an OR would be a filter).
+            stmt = stmt.where(tuple_(Claim.notified_at, Claim.id) < tuple_(at, cid))
     rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
     last = rows[limit - 1] if len(rows) > limit else None
     nxt = encode_cursor([last.notified_at.isoformat(), str(last.id)]) if last else None

@@ -7,7 +7,7 @@ import enum
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
@@ -67,11 +67,19 @@ class Claim(Base):
     __table_args__ = (
         Index("ix_claim_insurer_status", "insurer_id", "status", "notified_at"),
         Index("ix_claim_broker_status", "broker_id", "status", "notified_at"),
+        # Work queues (newest first, keyset): walked backwards, each row probed for participation.
+        Index("ix_claim_status_notified", "status", "notified_at", "id"),
+        Index("ix_claim_notified", "notified_at", "id"),
+        # Search by number prefix: LIKE 'LP-2026-0001%' needs pattern ops unless the collation is C.
+        Index("ix_claim_number_prefix", "number", postgresql_ops={"number": "varchar_pattern_ops"}),
+        # Intake: the designated adjuster's open workload, and possible duplicates on the policy.
+        Index("ix_claim_adjuster_status", "adjuster_id", "status"),
+        Index("ix_claim_policy_loss", "policy_id", "loss_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"), index=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"))
     insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
                                                   index=True)
     insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
@@ -100,7 +108,12 @@ class Participation(Base):
     """An organisation's role in one claim case (参与方): the basis of access."""
 
     __tablename__ = "case_participation"
-    __table_args__ = (UniqueConstraint("claim_id", "organisation_id", "party_role"),)
+    __table_args__ = (
+        UniqueConstraint("claim_id", "organisation_id", "party_role"),
+        # visible_claims(): "is this claim one of my organisation's current cases", index-only.
+        Index("ix_case_participation_org_claim", "organisation_id", "claim_id",
+              postgresql_where=text("until IS NULL"), sqlite_where=text("until IS NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
@@ -159,7 +172,7 @@ class Appointment(Base):
     letter_no: Mapped[str] = mapped_column(String(40), unique=True)
     side: Mapped[str] = mapped_column(String(16), default="broker")  # broker | insurer (its own adjuster)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(16))  # issued | accepted | declined
+    state: Mapped[str] = mapped_column(String(20))  # issued | accepted | declined | refused_by_broker
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     fee_payment_days: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

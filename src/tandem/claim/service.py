@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,11 +110,33 @@ def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.d
     return max(deadline, floor)
 
 
+_NUMBER_POOLS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _number_engine(engine: Engine) -> Engine:
+    """A small pool of its own: taking a number never waits for the pool of the request asking for it."""
+    pool = _NUMBER_POOLS.get(engine)
+    if pool is None:
+        pool = _NUMBER_POOLS[engine] = create_engine(engine.url, pool_size=1, max_overflow=4, pool_pre_ping=True)
+    return pool
+
+
 def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
     """The next human-readable number of a kind for this year: LP (claim), QRH (confirmation letter),
-    GR (report), MOU; one counter row per kind and year, incremented with one UPDATE."""
+    GR (report), MOU; one counter row per kind and year.
+
+    On PostgreSQL the row is bumped by one upsert in a transaction of its own: it is locked for one round
+    trip instead of until the caller commits (which serialised every intake behind the one in flight),
+    and the first number of a year cannot fail on a concurrent insert. A caller that rolls back leaves a
+    gap; two callers never get the same number. SQLite serialises writers anyway."""
     year = now.astimezone(SHANGHAI).year
     name = f"{prefix}:{year}"
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with _number_engine(bind.engine).begin() as conn:
+            value = conn.execute(pg_insert(Counter).values(name=name, value=1).on_conflict_do_update(
+                index_elements=["name"], set_={"value": Counter.value + 1}).returning(Counter.value)).scalar_one()
+        return f"{prefix}-{year}-{int(value):06d}"
     row = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
                           .returning(Counter.value)).first()
     if row is None:

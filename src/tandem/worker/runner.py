@@ -18,7 +18,9 @@ from tandem.notification.models import OutboxJob
 from tandem.worker.registry import HANDLERS, load_builtin_tasks
 
 log = logging.getLogger("tandem.worker")
-LEASE = dt.timedelta(minutes=5)
+# A killed worker's jobs wait this long before another worker takes them: short, but longer than a job
+# takes (PDF rendering takes seconds; SMTP times out at 30 s). Runs are at least once.
+LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 
 

@@ -1,0 +1,1 @@
+"""Tandem benchmarks (``make bench``). Never part of the timed test suite; see docs/performance.md."""
