@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,17 +53,17 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Server]:
-    """``tandem db upgrade`` and ``tandem demo load`` into a fresh SQLite file, then uvicorn."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_app(tmp: Path, db_name: str, **extra_env: str) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """``tandem db upgrade`` and ``tandem demo load`` into a fresh SQLite file under ``tmp``, then uvicorn
+    on a free loopback port; yields (base URL, environment, server log) and stops the server after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
     env.update({
-        "TANDEM_ENV": "test", "TANDEM_DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+        "TANDEM_ENV": "test", "TANDEM_DATABASE_URL": f"sqlite:///{tmp / db_name}",
         "TANDEM_VAR_DIR": str(tmp), "TANDEM_SECRET_KEY": "e2e-secret",
         "TANDEM_ARGON2_TIME_COST": "1", "TANDEM_ARGON2_MEMORY_COST": "8", "TANDEM_ARGON2_PARALLELISM": "1",
         # Plain http on loopback: the session cookie cannot be Secure here.
-        "TANDEM_COOKIE_SECURE": "false", "PYTHONUNBUFFERED": "1",
+        "TANDEM_COOKIE_SECURE": "false", "PYTHONUNBUFFERED": "1", **extra_env,
     })
     _cli(["db", "upgrade"], env)
     _cli(["demo", "load"], env)
@@ -88,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Ite
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not answer /healthz within 60 s")
             time.sleep(0.2)
-        yield Server(base, log)
+        yield base, env, log
     finally:
         proc.terminate()
         try:
@@ -96,6 +97,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Ite
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Server]:
+    with running_app(tmp_path_factory.mktemp("e2e"), "e2e.db") as (base, _env, log):
+        yield Server(base, log)
 
 
 @pytest.fixture(scope="session")

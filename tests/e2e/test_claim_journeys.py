@@ -9,13 +9,7 @@ for the module (its own SQLite database with the demo data; ``tandem worker --on
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
 
-from .conftest import _cli, _free_port
+from .conftest import _cli, running_app
 
 pytestmark = pytest.mark.e2e
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -50,45 +44,9 @@ class ClaimServer:
 
 @pytest.fixture(scope="module")
 def claim_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[ClaimServer]:
-    tmp = tmp_path_factory.mktemp("claims-e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-    env.update({
-        "TANDEM_ENV": "test", "TANDEM_DATABASE_URL": f"sqlite:///{tmp / 'claims.db'}", "TANDEM_VAR_DIR": str(tmp),
-        "TANDEM_SECRET_KEY": "e2e-claims-secret", "TANDEM_ARGON2_TIME_COST": "1", "TANDEM_ARGON2_MEMORY_COST": "8",
-        "TANDEM_ARGON2_PARALLELISM": "1", "TANDEM_COOKIE_SECURE": "false", "PYTHONUNBUFFERED": "1",
-        "TANDEM_SMTP_PORT": "1",  # nothing here sends mail; a digest job would fail fast, not hang
-    })
-    _cli(["db", "upgrade"], env)
-    _cli(["demo", "load"], env)
-    port = _free_port()
-    log = tmp / "uvicorn.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tandem.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer /healthz within 60 s")
-            time.sleep(0.2)
+    # Nothing here sends mail: a digest job fails fast on port 1 rather than hanging.
+    with running_app(tmp_path_factory.mktemp("claims-e2e"), "claims.db", TANDEM_SMTP_PORT="1") as (base, env, _):
         yield ClaimServer(base, env)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @dataclass
