@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,37 +51,64 @@ def compute_hash(ev: AuditEvent) -> str:
     return sha256_hex(ev.prev_hash.encode("ascii") + canonical_json(_payload(ev)))
 
 
-def _lock_head(session: Session, chain_key: str) -> ChainHead:
-    bind = session.get_bind()
-    ins = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(ins(ChainHead).values(chain_key=chain_key, seq=0, hash=GENESIS)
-                    .on_conflict_do_nothing(index_elements=["chain_key"]))
-    head = session.execute(
-        select(ChainHead).where(ChainHead.chain_key == chain_key).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return head
+_HEADS = "tandem.audit.held_heads"
+
+
+def _held_heads(session: Session) -> dict[str, tuple[int, str]]:
+    """Chain heads this transaction has locked, with their (seq, hash): a second event on the same chain
+    in the same transaction (intake writes two on its case) need not ask for the lock again."""
+    txn = session.get_transaction()
+    held = session.info.get(_HEADS)
+    if held is None or held[0] is not txn:
+        held = session.info[_HEADS] = (txn, {})
+    heads: dict[str, tuple[int, str]] = held[1]
+    return heads
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def record(session: Session, actor: ActorRef, *, action: str, entity_type: str, entity_id: Any,
            at: dt.datetime, chain_key: str | None = None, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None, reason: str | None = None,
            request_id: str | None = None, audience: list[str] | None = None) -> AuditEvent:
-    """Append one event to its chain in the caller's transaction."""
+    """Append one event to its chain in the caller's transaction.
+
+    The chain head row is the lock that serialises appends: a new chain is started by inserting its head
+    already pointing at the first event; an existing one is locked (SELECT … FOR UPDATE) and advanced.
+    Inside a savepoint nothing is remembered, as the savepoint may be rolled back."""
     key = chain_key or (f"org:{actor.org_id}" if actor.org_id else "platform")
-    head = _lock_head(session, key)
+    nested = session.in_nested_transaction()
+    held = _held_heads(session)
+    known = None if nested else held.get(key)
     ev = AuditEvent(
-        chain_key=key, seq=head.seq + 1, prev_hash=head.hash, occurred_at=at.astimezone(dt.UTC),
-        actor_user_id=actor.user_id, actor_org_id=actor.org_id, action=action,
-        entity_type=entity_type, entity_id=str(entity_id),
+        chain_key=key, seq=known[0] + 1 if known else 1, prev_hash=known[1] if known else GENESIS,
+        occurred_at=at.astimezone(dt.UTC), actor_user_id=actor.user_id, actor_org_id=actor.org_id,
+        action=action, entity_type=entity_type, entity_id=str(entity_id),
         before=normalise(before) if before is not None else None,
         after=normalise(after) if after is not None else None,
         reason=reason, request_id=request_id, audience=sorted(audience or []),
     )
     ev.hash = compute_hash(ev)
+    started = False
+    if known is None:
+        started = session.execute(_insert(session)(ChainHead).values(chain_key=key, seq=1, hash=ev.hash)
+                                  .on_conflict_do_nothing(index_elements=["chain_key"])
+                                  .returning(ChainHead.chain_key)).first() is not None
+        if not started:
+            seq, prev = session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain_key == key)
+                                        .with_for_update()).one()
+            ev.seq, ev.prev_hash = seq + 1, prev
+            ev.hash = compute_hash(ev)
     session.add(ev)
-    head.seq, head.hash = ev.seq, ev.hash
     session.flush()
+    if not started:
+        session.execute(update(ChainHead).where(ChainHead.chain_key == key).values(seq=ev.seq, hash=ev.hash))
+    if nested:
+        held.pop(key, None)
+    else:
+        held[key] = (ev.seq, ev.hash)
     return ev
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tandem.access import scope
@@ -32,7 +32,7 @@ from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
-from tandem.notification.outbox import enqueue
+from tandem.notification.outbox import Job, enqueue_all
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
 from tandem.policy.models import PolicyStatus
@@ -153,6 +153,18 @@ def _existing(session: Session, user_id: uuid.UUID, key: str) -> IdempotencyKey 
                                                         IdempotencyKey.key == key)).scalar_one_or_none()
 
 
+def _claim_key(session: Session, user_id: uuid.UUID, key: str, fingerprint: str, claim_id: uuid.UUID,
+               now: dt.datetime) -> bool:
+    """Write the key row first, in one statement: it is the lock that stops a concurrent retry (which
+    waits on the unique index until this transaction ends). False when the key exists; an error later
+    in the notice rolls the row back with everything else."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (ins(IdempotencyKey).values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint,
+                                       claim_id=claim_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(IdempotencyKey.id))
+    return session.execute(stmt).first() is not None
+
+
 def _replay(session: Session, row: IdempotencyKey, fingerprint: str) -> Claim:
     if row.request_hash != fingerprint:
         raise IdempotencyMismatch(fields={"Idempotency-Key": "used before with a different body"})
@@ -168,10 +180,12 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
     if not actor.has_any(INTAKE_ROLES):
         raise ActionNotAllowed()
     fingerprint = notice.fingerprint()
-    if idempotency_key:
+    claim_id = uuid.uuid4()
+    if idempotency_key and not _claim_key(session, actor.user_id, idempotency_key, fingerprint, claim_id, now):
+        # Seen before (or a concurrent retry committed first): answer with that claim, write nothing of ours.
         found = _existing(session, actor.user_id, idempotency_key)
-        if found is not None:
-            return _replay(session, found, fingerprint), False
+        assert found is not None
+        return _replay(session, found, fingerprint), False
     policy = scope.get_policy(session, actor, notice.policy_id)
     if policy.status != PolicyStatus.IN_FORCE:
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
@@ -181,18 +195,6 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
                            fields={"loss_at": "outside the policy period"})
     if notice.loss_at > now + dt.timedelta(minutes=5):
         raise InvalidInput("The loss time is in the future.", fields={"loss_at": "in the future"})
-    claim_id = uuid.uuid4()
-    if idempotency_key:
-        try:
-            with session.begin_nested():
-                session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency_key,
-                                           request_hash=fingerprint, claim_id=claim_id, created_at=now))
-        except IntegrityError:
-            # A concurrent retry committed first: answer with its claim, write nothing of ours.
-            found = _existing(session, actor.user_id, idempotency_key)
-            if found is None:
-                raise
-            return _replay(session, found, fingerprint), False
     claim = Claim(
         id=claim_id, number=next_number(session, now), policy_id=policy.id, insured_id=policy.insured_id,
         insurer_id=policy.insurer_id, broker_id=policy.broker_id, status=ClaimStatus.NOTIFIED,
@@ -213,13 +215,12 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
                  chain_key=chain, after={"number": claim.number, "status": claim.status.value,
                                          "channel": claim.channel.value},
                  request_id=actor.request_id, audience=["broker", "insured", "insurer"])
-    # Copied to the insurer at once (its claims handlers see it through the participation row).
-    enqueue(session, "claim.copied_to_insurer", {"claim_id": str(claim.id)}, now=now,
-            dedupe_key=f"copied:{claim.id}")
-    for label, frac in ESCALATIONS:
-        due = now + (claim.routing_deadline - now) * float(frac)
-        enqueue(session, "routing.escalate", {"claim_id": str(claim.id), "stage": label}, now=now,
-                not_before=due, dedupe_key=f"routing:{claim.id}:{label}")
+    # Copied to the insurer at once (its claims handlers see it through the participation row), and the
+    # routing escalation timers, in one INSERT.
+    cid = str(claim.id)
+    enqueue_all(session, [Job("claim.copied_to_insurer", {"claim_id": cid}, f"copied:{cid}")] + [
+        Job("routing.escalate", {"claim_id": cid, "stage": label}, f"routing:{cid}:{label}",
+            now + (claim.routing_deadline - now) * float(frac)) for label, frac in ESCALATIONS], now=now)
     session.add(Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now,
                          due_at=claim.routing_deadline))
     from tandem.claim.workflow import route_designated
@@ -238,19 +239,26 @@ def _bigrams(text: str) -> set[str]:
     return {t[i:i + 2] for i in range(len(t) - 1)} or {t}
 
 
-def similarity(a: str, b: str) -> float:
-    x, y = _bigrams(a), _bigrams(b)
-    return len(x & y) / len(x | y) if x | y else 0.0
+def _jaccard(x: set[str], y: set[str]) -> float:
+    union = len(x | y)
+    return len(x & y) / union if union else 0.0
+
 
 
 def possible_duplicates(session: Session, claim: Claim) -> list[str]:
-    """Earlier notices on the same policy with a close loss time and a similar place or description."""
-    rows = session.execute(select(Claim).where(
+    """Earlier notices on the same policy with a close loss time and a similar place or description.
+
+    Reads three columns of at most 50 candidates through ``claim (policy_id, loss_at)``: during a surge a
+    busy policy has many notices within the window, and loading them as entities cost a quarter of intake."""
+    rows = session.execute(select(Claim.number, Claim.location, Claim.description).where(
         Claim.policy_id == claim.policy_id, Claim.loss_at >= claim.loss_at - DUPLICATE_WINDOW,
         Claim.loss_at <= claim.loss_at + DUPLICATE_WINDOW, Claim.status != ClaimStatus.WITHDRAWN)
-        .order_by(Claim.notified_at).limit(50)).unique().scalars()
-    return [c.number for c in rows
-            if similarity(c.location, claim.location) >= 0.5 or similarity(c.description, claim.description) >= 0.3]
+        .order_by(Claim.notified_at).limit(50)).all()
+    if not rows:
+        return []
+    place, story = _bigrams(claim.location), _bigrams(claim.description)
+    return [number for number, location, description in rows
+            if _jaccard(place, _bigrams(location)) >= 0.5 or _jaccard(story, _bigrams(description)) >= 0.3]
 
 
 # ---- recommendations -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ rolled-back change sends nothing and a committed one is never lost."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult
@@ -15,13 +16,26 @@ from tandem.kit.canonical import normalise
 from tandem.notification.models import OutboxJob
 
 
+@dataclass(frozen=True)
+class Job:
+    topic: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+    not_before: dt.datetime | None = None
+
+
 def enqueue(session: Session, topic: str, payload: dict[str, Any], *, now: dt.datetime,
             dedupe_key: str | None = None, not_before: dt.datetime | None = None) -> bool:
     """Queue a job; with a ``dedupe_key`` a second enqueue of the same key is a no-op (returns False)."""
+    return enqueue_all(session, [Job(topic, payload, dedupe_key, not_before)], now=now) > 0
+
+
+def enqueue_all(session: Session, jobs: list[Job], *, now: dt.datetime) -> int:
+    """Queue several jobs in one INSERT; returns how many were new (a known ``dedupe_key`` is skipped)."""
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(OutboxJob).values(topic=topic, payload=normalise(payload), dedupe_key=dedupe_key,
-                                 created_at=now, not_before=not_before or now, attempts=0)
-    if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    stmt = ins(OutboxJob).values([
+        {"topic": j.topic, "payload": normalise(j.payload), "dedupe_key": j.dedupe_key, "created_at": now,
+         "not_before": j.not_before or now, "attempts": 0} for j in jobs])
+    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], session.execute(stmt))
-    return bool(result.rowcount)
+    return int(result.rowcount)
