@@ -144,14 +144,14 @@ def issue_token(session: Session, settings: Settings, user: User, *, now: dt.dat
 
 def resolve_token(session: Session, token: str, *, now: dt.datetime,
                   kind: str | None = None) -> tuple[User, ApiToken] | None:
-    row = session.execute(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
-                          ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .where(ApiToken.token_hash == _hash_token(token))).unique().first()
+    if found is None:
         return None
-    if kind is not None and row.kind != kind:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or (kind is not None and row.kind != kind):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active or not user.organisation.active:
+    if not user.active or not user.organisation.active:
         return None
     return user, row
 

@@ -9,8 +9,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.access import scope
 from tandem.access.actor import Actor
@@ -51,6 +52,19 @@ def _roles(actor: Actor) -> frozenset[str]:
     return frozenset(r.value for r in actor.roles)
 
 
+_CLAIM_COLUMNS = tuple(Claim.__table__.c)
+
+
+def _loaded(session: Session, claim: Claim, row: Any, changes: dict[str, Any]) -> None:
+    """The row as the UPDATE returned it, without reading it again; relations on changed keys reload."""
+    mapper = inspect(Claim)
+    for col in _CLAIM_COLUMNS:
+        set_committed_value(claim, mapper.get_property_by_column(col).key, row._mapping[col])
+    stale = [r.key for r in mapper.relationships if any(c.key in changes for c in r.local_columns)]
+    if stale:
+        session.expire(claim, stale)
+
+
 def move(session: Session, actor: Actor | None, claim: Claim, action: str, *, now: dt.datetime,
          reason: str | None = None, after: dict[str, Any] | None = None, audience: list[str] | None = None,
          values: dict[str, Any] | None = None) -> Claim:
@@ -58,11 +72,12 @@ def move(session: Session, actor: Actor | None, claim: Claim, action: str, *, no
     roles = _roles(actor) if actor else frozenset({"system"})
     rule = transition.resolve(CLAIM_RULES, claim.status.value, action, roles)
     before = claim.status.value
+    changes = {"status": ClaimStatus(rule.to), **(values or {})}
     moved = session.execute(update(Claim).where(Claim.id == claim.id, Claim.status == claim.status)
-                            .values(status=ClaimStatus(rule.to), **(values or {})).returning(Claim.id)).first()
+                            .values(**changes).returning(*_CLAIM_COLUMNS)).first()
     if moved is None:
         raise StateChanged()
-    session.refresh(claim)
+    _loaded(session, claim, moved, changes)
     audit.record(session, actor.ref if actor else audit.SYSTEM, action=f"claim.{action}", entity_type="claim",
                  entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", before={"status": before},
                  after={"status": rule.to, **(after or {})}, reason=reason,
