@@ -176,15 +176,10 @@ class Managed:
 class Server(Managed):
     """``tandem serve --workers N``: uvicorn[standard] (uvloop, httptools), as in production."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path, port: int | None = None,
-                 variant: str = "as-is") -> None:
+    def __init__(self, env: dict[str, str], workers: int, log_path: Path, port: int | None = None) -> None:
         self.port = port or free_port()
         self.workers = workers
-        if variant == "proposed":  # the same uvicorn settings as `tandem serve`, app from bench/proposed.py
-            argv = [sys.executable, "-m", "uvicorn", "bench.proposed:app", "--workers", str(workers),
-                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "info", "--no-proxy-headers"]
-        else:
-            argv = [TANDEM, "serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(self.port)]
+        argv = [TANDEM, "serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(self.port)]
         super().__init__("api", argv, env, log_path)
 
     @property
@@ -399,8 +394,7 @@ def git_state() -> dict[str, Any]:
             "dirty_src": [ln[3:] for ln in git("status", "--porcelain", "--", "src", "migrations").splitlines()]}
 
 
-def worker_argv(variant: str) -> list[str]:
-    return [sys.executable, "-m", "bench.proposed", "worker"] if variant == "proposed" else [TANDEM, "worker"]
+WORKER_ARGV = [TANDEM, "worker"]
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:

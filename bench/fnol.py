@@ -47,8 +47,6 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="tandem serve --workers")
     ap.add_argument("--probe-rate", type=float, default=10.0, help="GET /healthz per second while loaded")
     ap.add_argument("--profile", action="store_true", help="sample the API workers with py-spy")
-    ap.add_argument("--variant", choices=["as-is", "proposed"], default="as-is",
-                    help="proposed: the app with the changes proposed in docs/performance.md (bench/proposed.py)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     ap.add_argument("--json", action="store_true", help="last line of output: the result as one JSON object")
     args = ap.parse_args()
@@ -56,7 +54,7 @@ def main() -> None:
 
     with workdir("fnol", args.keep) as wd, scratch_database("fnol", keep=args.keep) as url:
         prepare_database(url, wd)
-        server = Server(app_env(url, wd), args.workers, wd / "server.log", variant=args.variant)
+        server = Server(app_env(url, wd), args.workers, wd / "server.log")
         server.start()
         startup = server.wait_ready()
         log(f"tandem serve --workers {args.workers} ready in {startup:.1f}s on {server.base}")
@@ -97,7 +95,7 @@ def main() -> None:
     mx, half, idle = phases["max"], phases["half"], phases["idle"]
     fnol_rps = mx["rps"]
     result: dict[str, Any] = {
-        "benchmark": "fnol", "variant": args.variant, "seconds": S, "concurrency": C, "workers": args.workers,
+        "benchmark": "fnol", "seconds": S, "concurrency": C, "workers": args.workers,
         "fnol_rps": fnol_rps,
         "fnol_p50_ms": half["latency_ms"].get("p50"), "fnol_p99_ms": half["latency_ms"].get("p99"),
         "healthz_p99_ms": half["healthz_ms"].get("p99"),
@@ -117,7 +115,7 @@ def main() -> None:
     result["goals"] = {"ratio>=0.25": bool(result["ratio"] and result["ratio"] >= 0.25),
                        "fnol_p99<=5x_healthz_p99@half": bool(result["p99_vs_healthz"] is not None
                                                              and result["p99_vs_healthz"] <= 5)}
-    path = write_result("fnol" if args.variant == "as-is" else "fnol-proposed", result)
+    path = write_result("fnol", result)
     log(f"result written to {path.relative_to(path.parents[2])}")
     if profile:
         for kind in ("cpu", "wall"):
@@ -125,7 +123,7 @@ def main() -> None:
                 + json.dumps(profile[kind]["self_pct_by_library"], ensure_ascii=False))
     summary = {k: result[k] for k in ("fnol_rps", "fnol_p50_ms", "fnol_p99_ms", "healthz_p99_ms",
                                       "pgbench_insert_tps", "ratio", "p99_vs_healthz", "fnol_max_p99_ms",
-                                      "healthz_idle_p99_ms", "concurrency", "workers", "seconds", "variant", "goals")}
+                                      "healthz_idle_p99_ms", "concurrency", "workers", "seconds", "goals")}
     summary["result_file"] = str(path.relative_to(path.parents[2]))
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=2, ensure_ascii=False))
 

@@ -25,8 +25,7 @@ one after the other (after a warm-up), as:
 
 Requests are interleaved round-robin over the endpoints, one at a time.
 
-Then the indexes proposed in docs/performance.md are created in the scratch database and everything
-is measured again ("proposed"), and dropped before the next size. ratio = p95@largest / p95@smallest.
+ratio = p95@largest / p95@smallest.
 EXPLAIN ANALYZE plans of the list queries are saved in the result file.
 """
 
@@ -66,18 +65,6 @@ PATH = ["route", "accept_appointment", "start_survey", "submit_report", "confirm
 STEPS = {"notified": 0, "routed": 1, "adjuster_assigned": 2, "surveying": 3, "reported": 4,
          "amount_confirmed": 5, "negotiating": 7, "agreed": 8, "paid": 9, "closed": 10}
 ALL = ["adjuster_firm", "broker", "insured", "insurer"]
-
-# Indexes proposed in docs/performance.md (the migration diff there creates the same ones).
-PROPOSED_INDEXES = {
-    "ix_claim_status_notified": "CREATE INDEX ix_claim_status_notified ON claim (status, notified_at, id)",
-    "ix_claim_notified": "CREATE INDEX ix_claim_notified ON claim (notified_at, id)",
-    "ix_case_participation_org_claim": "CREATE INDEX ix_case_participation_org_claim "
-                                       "ON case_participation (organisation_id, claim_id) WHERE until IS NULL",
-    "ix_claim_number_prefix": "CREATE INDEX ix_claim_number_prefix ON claim (number varchar_pattern_ops)",
-    "ix_claim_adjuster_status": "CREATE INDEX ix_claim_adjuster_status ON claim (adjuster_id, status)",
-    "ix_claim_policy_loss": "CREATE INDEX ix_claim_policy_loss ON claim (policy_id, loss_at)",
-}
-
 
 def status_for(rng: random.Random, age_days: float) -> str:
     r = rng.random()
@@ -294,18 +281,14 @@ def explain(url: str, market: Market, cursor_at: tuple[str, str] | None) -> dict
     base = scope.visible_claims(actor).order_by(Claim.notified_at.desc(), Claim.id.desc())
     stmts = {"list_broker": base.where(Claim.status == ClaimStatus.NOTIFIED).limit(51),
              "list_all_broker": base.limit(51),
-             "search": base.where(Claim.number.startswith("LP-2026-0001", autoescape=True)).limit(51),
-             # the proposed form: the escaped prefix rendered as a literal
-             "search_literal_prefix": base.where(Claim.number.like(
+             # the search as the app runs it: the escaped prefix rendered as a literal
+             "search": base.where(Claim.number.like(
                  bindparam("number_prefix", "LP-2026-0001%", literal_execute=True), escape="/")).limit(51)}
     if cursor_at:
         at, cid = dt.datetime.fromisoformat(cursor_at[0]), uuid.UUID(cursor_at[1])
-        stmts["list_deep_broker"] = base.where((Claim.notified_at < at) | ((Claim.notified_at == at)
-                                                                           & (Claim.id < cid))).limit(51)
         from sqlalchemy import tuple_
 
-        stmts["list_deep_broker_row_comparison"] = base.where(tuple_(Claim.notified_at, Claim.id)
-                                                              < tuple_(at, cid)).limit(51)
+        stmts["list_deep_broker"] = base.where(tuple_(Claim.notified_at, Claim.id) < tuple_(at, cid)).limit(51)
     out = {}
     dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
     with psycopg.connect(url) as c:
@@ -385,7 +368,6 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,1000000", help="claim counts, ascending")
     ap.add_argument("--samples", type=int, default=100, help="requests per endpoint and size")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--no-proposed", action="store_true", help="skip the run with the proposed indexes")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -412,45 +394,23 @@ def main() -> None:
                 log(f"measuring at {size:,} claims (as-is)")
                 as_is = measure(server, url, market, args.samples, args.seed)
                 cur = as_is.pop("_cursor")
-                plans = {"as-is": explain(url, market, _cursor_values(cur))}
-                proposed = None
-                if not args.no_proposed:
-                    t = time.monotonic()
-                    with psycopg.connect(url, autocommit=True) as c:
-                        for ddl in PROPOSED_INDEXES.values():
-                            c.execute(ddl)
-                        c.execute("ANALYZE claim")
-                        c.execute("ANALYZE case_participation")
-                    info["proposed_index_build_seconds"] = round(time.monotonic() - t, 1)
-                    log(f"measuring at {size:,} claims (proposed indexes)")
-                    proposed = measure(server, url, market, args.samples, args.seed + 1)
-                    proposed.pop("_cursor")
-                    plans["proposed"] = explain(url, market, _cursor_values(cur))
-                    with psycopg.connect(url, autocommit=True) as c:
-                        for name in PROPOSED_INDEXES:
-                            c.execute(f"DROP INDEX {name}")
+                plan = explain(url, market, _cursor_values(cur))
             finally:
                 server.stop()
-            results[str(size)] = {"load": info, "as-is": as_is, "proposed": proposed, "plans": plans}
+            results[str(size)] = {"load": info, "p95": as_is, "plans": plan}
         mach = machine(url)
 
     small, large = str(sizes[0]), str(sizes[-1])
-    ratios: dict[str, Any] = {}
-    normalised: dict[str, Any] = {}
-    variants = [v for v in ("as-is", "proposed") if results[large][v] is not None]
-    for variant in variants:
-        lg, sm = results[large][variant], results[small][variant]
-        ratios[variant] = {ep: round(lg[ep]["p95"] / sm[ep]["p95"], 2) for ep in ENDPOINTS}
-        base = lg["baseline_me"]["p95"] / sm["baseline_me"]["p95"]
-        normalised[variant] = {ep: round(ratios[variant][ep] / base, 2) for ep in ENDPOINTS}
-    p95 = {variant: {ep: {size: results[size][variant][ep]["p95"] for size in results} for ep in ENDPOINTS}
-           for variant in variants}
+    lg, sm = results[large]["p95"], results[small]["p95"]
+    ratios = {ep: round(lg[ep]["p95"] / sm[ep]["p95"], 2) for ep in ENDPOINTS}
+    base = lg["baseline_me"]["p95"] / sm["baseline_me"]["p95"]
+    normalised = {ep: round(ratios[ep] / base, 2) for ep in ENDPOINTS}
+    p95 = {ep: {size: results[size]["p95"][ep]["p95"] for size in results} for ep in ENDPOINTS}
     goal_eps = ("list_broker", "list_insurer", "case_page", "search")
     result = {"benchmark": "growth", "sizes": sizes, "samples": args.samples, "workers": args.workers,
               "p95_ms": p95, "ratio_p95_large_over_small": ratios,
               "ratio_normalised_by_baseline_me": normalised, "runs": results, "machine": mach,
-              "proposed_indexes": PROPOSED_INDEXES,
-              "goals": {v: {f"{ep}<=2": ratios[v][ep] <= 2 for ep in goal_eps} for v in ratios}}
+              "goals": {f"{ep}<=2": ratios[ep] <= 2 for ep in goal_eps}}
     path = write_result("growth", result)
     log(f"result written to {path.relative_to(path.parents[2])}")
     summary = {"sizes": sizes, "p95_ms": p95, "ratio": ratios, "ratio_normalised": normalised, "goals": result["goals"],

@@ -41,6 +41,7 @@ import psycopg
 from bench.common import (
     REF_RE,
     TANDEM,
+    WORKER_ARGV,
     Managed,
     Server,
     app_env,
@@ -52,7 +53,6 @@ from bench.common import (
     scratch_database,
     start_loadgen,
     workdir,
-    worker_argv,
     write_result,
 )
 
@@ -153,8 +153,6 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=10.0, help="client timeout per attempt (s)")
     ap.add_argument("--seed", type=int, default=20260915)
     ap.add_argument("--drain-timeout", type=float, default=None, help="give up draining after (s)")
-    ap.add_argument("--variant", choices=["as-is", "proposed"], default="as-is",
-                    help="proposed: app and workers with the changes proposed in docs/performance.md")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -166,10 +164,10 @@ def main() -> None:
     with workdir("surge", args.keep) as wd, scratch_database("surge", keep=args.keep) as url, SmtpSink() as smtp:
         prepare_database(url, wd)
         env = app_env(url, wd, TANDEM_SMTP_HOST="127.0.0.1", TANDEM_SMTP_PORT=str(smtp.port))
-        server = Server(env, args.workers, wd / "server.log", variant=args.variant)
+        server = Server(env, args.workers, wd / "server.log")
         server.start()
         server.wait_ready()
-        workers = [Managed(f"worker{i}", worker_argv(args.variant), env, wd / f"worker{i}.log")
+        workers = [Managed(f"worker{i}", WORKER_ARGV, env, wd / f"worker{i}.log")
                    for i in range(args.job_workers)]
         for w in workers:
             w.start()
@@ -239,7 +237,7 @@ def main() -> None:
         mails = smtp.count
 
     result: dict[str, Any] = {
-        "benchmark": "surge", "variant": args.variant, "notices": n, "speedup": round(speedup, 1),
+        "benchmark": "surge", "notices": n, "speedup": round(speedup, 1),
         "kill": args.kill, "kill_every": args.kill_every, "kills": len(kills), "kill_log": kills,
         "kills_api": sum(1 for k in kills if k["target"] == "api"),
         **{k: result_db[k] for k in ("acknowledged", "unacknowledged", "stored", "lost", "duplicated",
@@ -260,11 +258,11 @@ def main() -> None:
                        "timers_missing==0": result["timers_missing"] == 0,
                        "drain<=1.5x_ingest": bool(drained and drain <= 1.5 * ingest)}
     name = "surge-kill" if args.kill else "surge"
-    path = write_result(name if args.variant == "as-is" else name + "-proposed", result)
+    path = write_result(name, result)
     log(f"result written to {path.relative_to(path.parents[2])}")
     summary = {k: result[k] for k in ("acknowledged", "stored", "lost", "duplicated", "timers_missing",
                                       "ingest_seconds", "drain_seconds", "kills", "drained", "stuck",
-                                      "unacknowledged", "replays_200", "notices", "kill", "variant", "goals")}
+                                      "unacknowledged", "replays_200", "notices", "kill", "goals")}
     summary["result_file"] = str(path.relative_to(path.parents[2]))
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=2, ensure_ascii=False))
 

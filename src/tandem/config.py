@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden in production
     host: str = "127.0.0.1"
     port: int = 8000
+    # Behind a reverse proxy: the proxies' addresses (comma-separated, or "*") whose X-Forwarded-For is
+    # believed, so the login throttle counts the real client. Unset: the socket's peer is the client.
+    forwarded_allow_ips: str | None = None
     cookie_secure: bool = True
     token_ttl_hours: int = 12
     session_ttl_hours: int = 12

@@ -97,6 +97,35 @@ def test_demo_chains_are_intact_and_appends_continue_a_chain(env) -> None:
         assert audit.verify(s, "test:c") == []
 
 
+
+def test_savepoints_and_later_transactions_continue_the_chain(env) -> None:
+    """A head remembered within one transaction is never trusted across a savepoint or a commit."""
+    def rec(s: Session, n: int) -> AuditEvent:
+        return audit.record(s, ACTOR, action=f"test.{n}", entity_type="x", entity_id=n, at=AT, chain_key="test:sp")
+
+    with unit_of_work(env.factory) as s:
+        rec(s, 1)
+        try:
+            with s.begin_nested():
+                rec(s, 2)
+                raise RuntimeError("roll the savepoint back")
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            kept = rec(s, 3)
+        last = rec(s, 4)
+    assert (kept.seq, last.seq, last.prev_hash) == (2, 3, kept.hash)
+    with unit_of_work(env.factory) as s:
+        nxt = rec(s, 5)
+    assert (nxt.seq, nxt.prev_hash) == (4, last.hash)
+    with env.session() as s:
+        assert [e.action for e in s.execute(select(AuditEvent).where(AuditEvent.chain_key == "test:sp")
+                                            .order_by(AuditEvent.seq)).scalars()] == \
+            ["test.1", "test.3", "test.4", "test.5"]
+        assert head(s, "test:sp") == (4, nxt.hash)
+        assert audit.verify(s, "test:sp") == []
+
+
 # ---- the database refuses changes -------------------------------------------------------------------
 
 REFUSED = [

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ExecutableOption
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
@@ -141,8 +142,9 @@ def _get(session: Session, stmt: Select[Any], pk: Any, ident: Any) -> Any:
     return obj
 
 
-def get_policy(session: Session, actor: Actor, policy_id: Any) -> Policy:
-    result: Policy = _get(session, visible_policies(actor), Policy.id, policy_id)
+def get_policy(session: Session, actor: Actor, policy_id: Any, *options: ExecutableOption) -> Policy:
+    """The policy if the actor may see it; ``options`` tune its loading (e.g. leave the sections unread)."""
+    result: Policy = _get(session, visible_policies(actor).options(*options), Policy.id, policy_id)
     return result
 
 

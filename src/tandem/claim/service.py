@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from tandem.access import scope
 from tandem.access.actor import Actor
@@ -35,7 +35,7 @@ from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.notification.outbox import Job, enqueue_all
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
-from tandem.policy.models import PolicyStatus
+from tandem.policy.models import Policy, PolicyStatus
 
 INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})
 OPEN_STATES = frozenset({ClaimStatus.NOTIFIED, ClaimStatus.ROUTED, ClaimStatus.ADJUSTER_ASSIGNED,
@@ -186,7 +186,7 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
         found = _existing(session, actor.user_id, idempotency_key)
         assert found is not None
         return _replay(session, found, fingerprint), False
-    policy = scope.get_policy(session, actor, notice.policy_id)
+    policy = scope.get_policy(session, actor, notice.policy_id, lazyload(Policy.sections))
     if policy.status != PolicyStatus.IN_FORCE:
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
     loss_day = notice.loss_at.astimezone(SHANGHAI).date()
