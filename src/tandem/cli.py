@@ -77,7 +77,8 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
 
     settings = get_settings()
     uvicorn.run("tandem.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", proxy_headers=False)
+                workers=workers, log_level="info", proxy_headers=settings.forwarded_allow_ips is not None,
+                forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 @users_app.command("create")
@@ -193,7 +194,7 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover
         pass
     else:
-        app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, search.")
+        app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, export, search.")
 
 
 _mount_optional()

@@ -242,6 +242,9 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
         (firms[1].organisation, Visibility.PARTNERS, "潘志远", "教授级高工", "浙江大学建筑工程学院",
          ["钢结构厂房损坏评估", "台风损失评估"], ["建筑工程一切险", "财产一切险"], ["浙江"],
          ["一级注册结构工程师"], 22),
+        (firms[1].organisation, Visibility.PARTNERS, "沈国栋", "高级工程师", "正衡保险公估合伙企业（普通合伙）",
+         ["厂房火灾原因调查", "火灾损失评估"], ["企业财产保险", "财产一切险"], ["浙江", "江苏"],
+         ["注册消防工程师（一级）"], 16),
         (firms[2].organisation, Visibility.PRIVATE, "袁丽华", "工程师", "粤安保险公估有限公司",
          ["注塑设备机损鉴定"], ["机器损坏保险"], ["广东"], ["机械工程师"], 9),
     ]:

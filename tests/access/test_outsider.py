@@ -247,6 +247,11 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/intake/drafts/{draft_id}/confirm"): lambda real: {"data": {
         "policy_id": real["policy_id"], "loss_at": "2026-11-25T07:00", "location": "仓库", "description": "仓库进水"}},
     ("POST", "/intake/drafts/{draft_id}/dismiss"): {},
+    ("POST", "/claims/{claim_id}/experts"): {"data": {"expert_id": SOME_ID, "fee_basis": "按日", "note": "x"}},
+    ("POST", "/experts/{expert_id}/sharing"): {"data": {"visibility": "partners"}},
+    ("POST", "/experts/{expert_id}/profile"): {"data": {"name": "outsider", "organisation": "outsider"}},
+    ("POST", "/experts/engagements/{engagement_id}/accept"): {},
+    ("POST", "/experts/engagements/{engagement_id}/decline"): {"data": {"reason": "outsider"}},
 }
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).
@@ -256,6 +261,8 @@ KNOWN = {
     ("GET", "/api/v1/adjusters/{adjuster_id}"), ("GET", "/api/v1/adjuster-firms/{firm_id}"),
     ("GET", "/api/v1/blacklist/{entry_id}"), ("POST", "/api/v1/blacklist/{entry_id}/lift"),
     ("GET", "/api/v1/insureds/{insured_id}"), ("GET", "/api/v1/experts/{expert_id}"),
+    ("GET", "/experts/{expert_id}"), ("GET", "/claims/{claim_id}/experts"),
+    ("POST", "/experts/engagements/{engagement_id}/accept"),
 }
 
 

@@ -44,9 +44,10 @@ def _claim(env, key: str, description: str = "冷库制冷机组故障，冻品�
 
 def test_visibility_private_partners_named(env) -> None:
     ids = _ids(env)
-    # demo: broker 邓建华 (partners) 韩晓光 (private); firm A 曹立新, firm B 潘志远 (partners); firm C 袁丽华 (private)
-    assert _visible(env, "broker") == {"邓建华", "韩晓光", "曹立新", "潘志远"}
-    assert _visible(env, "adjuster1") == {"邓建华", "曹立新", "潘志远"}
+    # demo: broker 邓建华 (partners) 韩晓光 (private); firm A 曹立新, firm B 潘志远 and 沈国栋 (partners);
+    # firm C 袁丽华 (private)
+    assert _visible(env, "broker") == {"邓建华", "韩晓光", "曹立新", "潘志远", "沈国栋"}
+    assert _visible(env, "adjuster1") == {"邓建华", "曹立新", "潘志远", "沈国栋"}
     assert _visible(env, "insured1") == set()
     han = ids["韩晓光"]
     # named: firm A only
@@ -125,6 +126,10 @@ def test_engagement_request_accept_with_contact_on_the_case(env) -> None:
         assert verify(s, f"case:{cid}") == []
     # other organisations never see the contact
     assert _ok(env.client("adjuster3").get("/api/v1/engagements"))["items"] == []
+    # the owner's decider was told of the request, the requester of the answer (in-app inboxes)
+    assert any("曹立新" in n["subject"] for n in _ok(firm_a.get("/api/v1/notifications")))
+    told = [n for n in _ok(broker.get("/api/v1/notifications")) if "曹立新" in n["subject"]]
+    assert len(told) == 1 and "已接受" in told[0]["subject"] and told[0]["link"] == f"/claims/{cid}"
 
 
 def test_engagement_decline_and_refusals(env) -> None:

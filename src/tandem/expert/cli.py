@@ -1,4 +1,5 @@
-"""``tandem experts import FILE.jsonl`` and ``tandem experts search TEXT``."""
+"""``tandem experts import FILE.jsonl``, ``tandem experts export [--owner ORG] [-o FILE]`` and
+``tandem experts search TEXT``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-experts_app = typer.Typer(help="Expert pools (专家库): import profiles, search.", no_args_is_help=True)
+experts_app = typer.Typer(help="Expert pools (专家库): import and export profiles, search.", no_args_is_help=True)
 
 
 @experts_app.command("import")
@@ -41,6 +42,44 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSONL file of expe
     with unit_of_work(factory) as session:
         service.sync_index(session, settings)
     typer.echo(result.summary())
+
+
+@experts_app.command("export")
+def export_command(
+    owner: Annotated[str | None, typer.Option(help="only the pool of this organisation (its name)")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write (default: stdout)")] = None,
+) -> None:
+    """Write expert profiles as JSON Lines, in the schema ``import`` reads (export, import: no change)."""
+    from sqlalchemy import select
+
+    from tandem.access.models import Organisation
+    from tandem.cli import CliError, _factory
+    from tandem.db import unit_of_work
+    from tandem.expert import service
+
+    with unit_of_work(_factory()) as session:
+        owner_id = None
+        if owner is not None:
+            owner_id = session.execute(select(Organisation.id).where(Organisation.name == owner)).scalar_one_or_none()
+            if owner_id is None:
+                raise CliError(f"--owner: no organisation named {owner!r}")
+        lines = service.export_profiles(session, owner_id)
+        if output is None:
+            for line in lines:
+                typer.echo(line, nl=False)
+            return
+        count = 0
+        tmp = output.with_name(f".{output.name}.tmp")
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                for line in lines:
+                    fh.write(line)
+                    count += 1
+            tmp.replace(output)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CliError(f"{output}: {exc.strerror or exc}") from None
+    typer.echo(f"exported {count} experts to {output}", err=True)
 
 
 @experts_app.command("search")

@@ -112,22 +112,12 @@ def put_sharing(expert_id: str, body: SharingIn, actor: ActorDep, session: Sessi
 def expert_suggestions(claim_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep,
                        top: int = 10) -> Suggestions:
     """Experts for the loss, from the pools the caller may see, softly filtered to its line and region."""
-    from sqlalchemy import select
-
-    from tandem.party.models import Expert
-
     claim = scope.get_claim(session, actor, claim_id)
     line, region = claim.policy.line, province_of(claim.location)
     allowed = service.keys_of(session, scope.visible_experts(actor))
     hits = service.search(session, settings, f"{claim.description} {claim.location}", line=line, region=region,
                           top=max(1, min(top, 50)), allowed=allowed) if allowed else []
-    rows: dict[str, Expert] = {}
-    if hits:
-        ids = [h.id for h in hits]
-        uuids = [u for u in (svc._uuid(i) for i in ids) if u is not None]
-        cond = Expert.external_id.in_(ids) | (Expert.id.in_(uuids) if uuids else Expert.external_id.in_(ids))
-        for e in session.execute(select(Expert).where(cond)).unique().scalars():
-            rows[e.external_id or str(e.id)] = e
+    rows = service.experts_by_key(session, [h.id for h in hits]) if hits else {}
     items = [Suggestion(expert_id=rows[h.id].id, external_id=rows[h.id].external_id, name=h.name,
                         title=rows[h.id].title, employer=rows[h.id].employer, owner_id=rows[h.id].owner_id,
                         score=round(h.score, 6), meets_filters=h.meets_filters, matched=h.matched)

@@ -9,20 +9,29 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation, OrgKind
-from tandem.access.permissions import Perm
+from tandem.access.models import Organisation, OrgKind, User, UserRole
+from tandem.access.permissions import MATRIX, Perm
 from tandem.audit import service as audit
 from tandem.claim.models import Claim, Participation
+from tandem.expert import service
 from tandem.expert.models import Engagement, EngagementStatus
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+from tandem.kit import transition
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.notification.service import notify
 from tandem.party.models import Expert, ExpertShare, Visibility
 
 POOL_KINDS = (OrgKind.BROKER, OrgKind.ADJUSTER_FIRM)
+# The engagement lifecycle: only a pending request can be decided, once. Who may decide is the owner
+# with MANAGE_EXPERTS (checked before the table).
+ENGAGEMENT_RULES: transition.Table = {
+    ("requested", "accept"): transition.Rule("accepted", frozenset()),
+    ("requested", "decline"): transition.Rule("declined", frozenset()),
+}
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -107,10 +116,16 @@ def request(session: Session, actor: Actor, claim_id: Any, *, expert_id: Any, fe
     audit.record(session, actor.ref, action="engagement.requested", entity_type="expert_engagement",
                  entity_id=eng.id, at=now, request_id=actor.request_id,
                  after={"claim_id": str(claim.id), "expert_id": str(expert.id), "owner_org_id": str(expert.owner_id)})
+    deciders = list(session.execute(select(User).join(UserRole).where(
+        User.organisation_id == expert.owner_id, User.active.is_(True),
+        UserRole.role.in_(sorted(MATRIX[Perm.MANAGE_EXPERTS])))).unique().scalars())
+    notify(session, deciders, subject=f"【专家委托】{claim.number}：{expert.name}",
+           body=f"{actor.org_name}请求委托专家{expert.name}（{eng.fee_basis or '费用另议'}）。{note or ''}".strip(),
+           now=now, link="/experts/engagements", key=f"engagement:{eng.id}:requested")
     return eng
 
 
-def _owned_engagement(session: Session, actor: Actor, engagement_id: Any) -> Engagement:
+def owned_engagement(session: Session, actor: Actor, engagement_id: Any) -> Engagement:
     key = _uuid(engagement_id)
     if key is None:
         raise NotFound()
@@ -123,16 +138,19 @@ def _owned_engagement(session: Session, actor: Actor, engagement_id: Any) -> Eng
 
 def decide(session: Session, actor: Actor, engagement_id: Any, *, accept: bool, reason: str | None,
            now: dt.datetime) -> Engagement:
-    eng = _owned_engagement(session, actor, engagement_id)
+    eng = owned_engagement(session, actor, engagement_id)
     if not actor.can(Perm.MANAGE_EXPERTS):
         raise ActionNotAllowed()
-    if eng.status is not EngagementStatus.REQUESTED:
-        raise Conflict()
+    rule = transition.resolve(ENGAGEMENT_RULES, eng.status.value, "accept" if accept else "decline", frozenset())
     if not accept and not (reason or "").strip():
         raise InvalidInput("A reason is required.", fields={"reason": "required"})
-    eng.status = EngagementStatus.ACCEPTED if accept else EngagementStatus.DECLINED
-    eng.reason = reason
-    eng.decided_at, eng.decided_by = now, actor.user_id
+    decided = session.execute(update(Engagement).where(
+        Engagement.id == eng.id, Engagement.status == eng.status).values(
+        status=EngagementStatus(rule.to), reason=reason, decided_at=now, decided_by=actor.user_id)
+        .returning(Engagement.id)).first()
+    if decided is None:  # decided concurrently by another user of the owner
+        raise StateChanged()
+    session.refresh(eng)
     after = {"engagement_id": str(eng.id), "expert_id": str(eng.expert_id), "expert": eng.expert.name,
              "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
              "status": eng.status.value, "fee_basis": eng.fee_basis}
@@ -144,6 +162,11 @@ def decide(session: Session, actor: Actor, engagement_id: Any, *, accept: bool, 
     else:
         audit.record(session, actor.ref, action="engagement.declined", entity_type="expert_engagement",
                      entity_id=eng.id, at=now, after=after, reason=reason, request_id=actor.request_id)
+    requester = session.get(User, eng.requested_by)
+    verdict = "已接受" if accept else f"已拒绝：{reason}"
+    notify(session, [requester] if requester else [], subject=f"【专家委托】{eng.expert.name}{verdict}",
+           body=f"{eng.expert.name}（{eng.fee_basis or '费用另议'}）{verdict}", now=now,
+           link=f"/claims/{eng.claim_id}", key=f"engagement:{eng.id}:{rule.to}")
     session.flush()
     return eng
 
@@ -160,11 +183,59 @@ def accepted_on_claim(session: Session, claim_id: uuid.UUID) -> list[Engagement]
         .order_by(Engagement.decided_at)).unique().scalars())
 
 
+def shows_contact(eng: Engagement, actor: Actor) -> bool:
+    """Personal contact data: the owner always knows its own expert; the requester once accepted."""
+    if actor.org_id == eng.owner_org_id:
+        return True
+    return eng.status is EngagementStatus.ACCEPTED and actor.org_id == eng.requester_org_id
+
+
+def sees_contact(session: Session, actor: Actor, expert: Expert) -> bool:
+    """:func:`shows_contact` for a profile: the owner, or an organisation with an accepted engagement."""
+    if actor.org_id == expert.owner_id:
+        return True
+    return session.execute(select(Engagement.id).where(
+        Engagement.expert_id == expert.id, Engagement.requester_org_id == actor.org_id,
+        Engagement.status == EngagementStatus.ACCEPTED).limit(1)).first() is not None
+
+
+def on_claim(session: Session, actor: Actor, claim: Claim) -> list[Engagement]:
+    """The claim's engagements the actor may see: all of its own organisation's (as requester or owner),
+    and the accepted ones, which are on the case for every party."""
+    return list(session.execute(select(Engagement).where(
+        Engagement.claim_id == claim.id,
+        or_(Engagement.status == EngagementStatus.ACCEPTED, Engagement.requester_org_id == actor.org_id,
+            Engagement.owner_org_id == actor.org_id))
+        .order_by(Engagement.created_at, Engagement.id)).unique().scalars())
+
+
+def update_profile(session: Session, actor: Actor, expert_id: Any, profile: dict[str, Any],
+                   now: dt.datetime) -> Expert:
+    """Owner only: replace the profile's values (checked by ``service.check_profile``, which raises the
+    first :class:`service.ProfileError`); the search index picks the change up by ``updated_at``."""
+    expert = owned_expert(session, actor, expert_id)
+    if not actor.can(Perm.MANAGE_EXPERTS):
+        raise ActionNotAllowed()
+    values, errors = service.check_profile({**profile, "id": expert.external_id or str(expert.id),
+                                            "owner_type": expert.owner.kind.value})
+    if errors:
+        raise errors[0]
+    fields = ("name", "title", "employer", "bio", "phone", "email", "fee_basis", "years", "extra", *service.LIST_KEYS)
+    before = {f: getattr(expert, f) for f in fields if getattr(expert, f) != values[f]}
+    if not before:
+        return expert
+    for f in before:
+        setattr(expert, f, values[f])
+    service.touch(expert, now)
+    audit.record(session, actor.ref, action="expert.updated", entity_type="expert", entity_id=expert.id, at=now,
+                 before=before, after={f: values[f] for f in before}, request_id=actor.request_id)
+    session.flush()
+    return expert
+
+
 def engagement_out(eng: Engagement, actor: Actor) -> dict[str, Any]:
     e = eng.expert
-    contact = eng.status is EngagementStatus.ACCEPTED and actor.org_id in (eng.requester_org_id, eng.owner_org_id)
-    if actor.org_id == eng.owner_org_id:
-        contact = True  # the owner always knows its own expert
+    contact = shows_contact(eng, actor)
     return {
         "id": str(eng.id), "claim_id": str(eng.claim_id), "status": eng.status.value,
         "expert": {"id": str(e.id), "external_id": e.external_id, "name": e.name, "title": e.title,

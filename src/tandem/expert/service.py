@@ -10,34 +10,79 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import threading
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from tandem.access.models import Organisation, OrgKind
 from tandem.config import Settings
 from tandem.expert.search import ExpertDoc, ExpertIndex, Hit
+from tandem.kit.i18n import N_
 from tandem.party.models import AdjusterFirm, Expert, FilingStatus, LegalForm, Visibility
 
 OWNER_KINDS = {"broker": OrgKind.BROKER, "adjuster_firm": OrgKind.ADJUSTER_FIRM}
-_LIST_KEYS = ("specialties", "lines", "regions", "certificates")
+LIST_KEYS = ("specialties", "lines", "regions", "certificates")
 _STATE_FORMAT = 1
 
 
 # ---------------------------------------------------------------------------------------------- import
 
 
+# Lines of insurance: the closed list of the pool schema (``shared/data/experts/README.md``).
+LINES = (
+    "企业财产保险", "财产一切险", "营业中断保险", "机器损坏保险", "建筑工程一切险", "安装工程一切险",
+    "工程质量潜在缺陷保险", "货物运输保险", "船舶保险", "船东责任保险", "机动车辆保险", "产品责任保险",
+    "产品召回保险", "公众责任保险", "雇主责任保险", "安全生产责任保险", "环境污染责任保险", "种植业保险",
+    "养殖业保险", "森林保险", "航空保险", "能源保险", "家庭财产保险", "巨灾保险", "艺术品保险",
+    "珠宝商综合保险", "意外伤害保险", "职业责任保险",
+)
+
+# What can be wrong with a profile value (translated on the pages; the CLI prints the English).
+REQUIRED = N_("required")
+NOT_A_STRING = N_("must be a string")
+LONGER_THAN = N_("longer than {limit} characters")
+NOT_JSON = N_("not JSON ({detail})")
+NOT_AN_OBJECT = N_("not a JSON object")
+BAD_OWNER_TYPE = N_("must be broker or adjuster_firm")
+NOT_A_LIST = N_("must be a list of strings")
+BAD_YEARS = N_("must be a non-negative integer")
+BAD_PERIODS = N_("must be a list of periods with from and until dates (YYYY-MM-DD)")
+PERIOD_ORDER = N_("a period ends before it starts")
+DUPLICATE_ID = N_("{id} already on line {first}")
+OTHER_POOL = N_("{id} belongs to another organisation's pool")
+WRONG_OWNER_TYPE = N_("must be {kind} for your pool")
+
+
+class ProfileError(ValueError):
+    """One invalid value: ``field`` is the JSON key (``None`` for the line as a whole); ``str()`` is the
+    English the CLI prints (``name: required``), ``msgid``/``params`` are what pages translate."""
+
+    def __init__(self, field: str | None, msgid: str, **params: Any) -> None:
+        self.field, self.msgid, self.params = field, msgid, params
+        text = msgid.format(**params)
+        super().__init__(f"{field}: {text}" if field else text)
+
+
 @dataclass
 class LineError:
     line: int
     message: str
+    key: str | None = None  # the JSON key at fault
+    msgid: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, line: int, exc: ProfileError) -> LineError:
+        return cls(line, str(exc), exc.field, exc.msgid, exc.params)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -51,79 +96,156 @@ class ImportResult:
     organisations: int = 0
     errors: list[LineError] = field(default_factory=list)
 
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
     def summary(self) -> str:
-        return (f"imported {self.created + self.updated + self.unchanged} experts: {self.created} new, "
+        return (f"imported {self.total} experts: {self.created} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged; {self.organisations} organisations created")
 
 
 def _str(value: Any, name: str, *, required: bool, limit: int | None) -> str | None:
     if value is None or value == "":
         if required:
-            raise ValueError(f"{name}: required")
+            raise ProfileError(name, REQUIRED)
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{name}: must be a string")
+        raise ProfileError(name, NOT_A_STRING)
     text = value.strip()
     if required and not text:
-        raise ValueError(f"{name}: required")
+        raise ProfileError(name, REQUIRED)
     if limit is not None and len(text) > limit:
-        raise ValueError(f"{name}: longer than {limit} characters")
+        raise ProfileError(name, LONGER_THAN, limit=limit)
     return text
 
 
+def _strings(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(name, NOT_A_LIST)
+    return [v.strip() for v in value if v.strip()]
+
+
+def _periods(value: Any) -> list[dict[str, str]]:
+    """Busy periods ``[{"from": "2026-12-01", "until": "2026-12-15"}]`` (dates inclusive), in order."""
+    if value is None:
+        return []
+    out: list[tuple[dt.date, dt.date]] = []
+    if not isinstance(value, list):
+        raise ProfileError("availability", BAD_PERIODS)
+    for item in value:
+        try:
+            start = dt.date.fromisoformat(item["from"])
+            end = dt.date.fromisoformat(item["until"])
+        except (TypeError, KeyError, ValueError):
+            raise ProfileError("availability", BAD_PERIODS) from None
+        if end < start:
+            raise ProfileError("availability", PERIOD_ORDER)
+        out.append((start, end))
+    return [{"from": a.isoformat(), "until": b.isoformat()} for a, b in sorted(out)]
+
+
+def _checked(check: Any, errors: list[ProfileError], *args: Any, **kw: Any) -> Any:
+    try:
+        return check(*args, **kw)
+    except ProfileError as exc:
+        errors.append(exc)
+        return None
+
+
+def check_profile(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[ProfileError]]:
+    """Validate a profile in the JSONL schema; the row values for ``expert`` (plus ``owner_type``) and
+    every error found. Optional beyond the shared schema: ``phone``, ``email``, ``fee_basis``,
+    ``availability`` (busy periods) and ``conflicts`` (organisations the expert must not act against);
+    a key left out means "none", so a file always carries whole profiles."""
+    errors: list[ProfileError] = []
+    out: dict[str, Any] = {}
+    for key, column, required, limit in (("id", "external_id", True, 40), ("name", "name", True, 100),
+                                         ("title", "title", False, 100), ("organisation", "employer", True, 180),
+                                         ("bio", "bio", False, None), ("phone", "phone", False, 20),
+                                         ("email", "email", False, 200), ("fee_basis", "fee_basis", False, 200)):
+        out[column] = _checked(_str, errors, data.get(key), key, required=required, limit=limit)
+    owner_type = data.get("owner_type")
+    if owner_type not in OWNER_KINDS:
+        errors.append(ProfileError("owner_type", BAD_OWNER_TYPE))
+    out["owner_type"] = owner_type
+    for key in LIST_KEYS:
+        out[key] = _checked(_strings, errors, data.get(key, []), key) or []
+    years = data.get("years")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 0):
+        errors.append(ProfileError("years", BAD_YEARS))
+    out["years"] = years
+    extra = {"availability": _checked(_periods, errors, data.get("availability")),
+             "conflicts": _checked(_strings, errors, data.get("conflicts"), "conflicts")}
+    out["extra"] = {k: v for k, v in extra.items() if v}
+    return out, errors
+
+
 def parse_profile(raw: str) -> dict[str, Any]:
-    """Validate one JSONL line; the row values for ``expert`` plus ``organisation``/``owner_type``."""
+    """Validate one JSONL line (see :func:`check_profile`); the first error is raised."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from None
+        raise ProfileError(None, NOT_JSON, detail=exc.msg) from None
     if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    out: dict[str, Any] = {
-        "external_id": _str(data.get("id"), "id", required=True, limit=40),
-        "name": _str(data.get("name"), "name", required=True, limit=100),
-        "title": _str(data.get("title"), "title", required=False, limit=100),
-        "employer": _str(data.get("organisation"), "organisation", required=True, limit=180),
-        "bio": _str(data.get("bio"), "bio", required=False, limit=None),
-    }
-    owner_type = data.get("owner_type")
-    if owner_type not in OWNER_KINDS:
-        raise ValueError("owner_type: must be broker or adjuster_firm")
-    out["owner_type"] = owner_type
-    for key in _LIST_KEYS:
-        value = data.get(key, [])
-        if value is None:
-            value = []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{key}: must be a list of strings")
-        out[key] = [v.strip() for v in value if v.strip()]
-    years = data.get("years")
-    if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 0):
-        raise ValueError("years: must be a non-negative integer")
-    out["years"] = years
+        raise ProfileError(None, NOT_AN_OBJECT)
+    out, errors = check_profile(data)
+    if errors:
+        raise errors[0]
     return out
 
 
-def read_profiles(path: Path) -> tuple[list[dict[str, Any]], list[LineError]]:
-    """Parse and validate the whole file; duplicate ids are errors too."""
+def read_profiles(source: Path | str | bytes) -> tuple[list[dict[str, Any]], list[LineError]]:
+    """Parse and validate a whole file (a path, or its text or bytes); duplicate ids are errors too.
+    Each row carries its ``line`` number. Bytes that are not UTF-8 raise ``UnicodeDecodeError``."""
+    if isinstance(source, Path):
+        text = source.read_text(encoding="utf-8")
+    elif isinstance(source, bytes):
+        text = source.decode("utf-8")
+    else:
+        text = source
     rows: list[dict[str, Any]] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as fh:
-        for no, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = parse_profile(raw)
-            except ValueError as exc:
-                errors.append(LineError(no, str(exc)))
-                continue
-            first = seen.setdefault(row["external_id"], no)
-            if first != no:
-                errors.append(LineError(no, f"id: {row['external_id']} already on line {first}"))
-                continue
-            rows.append(row)
+    # Lines end at \n, \r\n or \r only, as when reading the file (never at U+2028 inside a JSON string).
+    for no, raw in enumerate(io.StringIO(text.removeprefix("\ufeff"), newline=None), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = parse_profile(raw)
+        except ProfileError as exc:
+            errors.append(LineError.of(no, exc))
+            continue
+        first = seen.setdefault(row["external_id"], no)
+        if first != no:
+            errors.append(LineError.of(no, ProfileError("id", DUPLICATE_ID, id=row["external_id"], first=first)))
+            continue
+        rows.append({**row, "line": no})
     return rows, errors
+
+
+def pool_errors(session: Session, rows: list[dict[str, Any]], owner: Organisation) -> list[LineError]:
+    """Rows that cannot go into ``owner``'s own pool: another kind of pool, or an id another pool uses."""
+    errors: list[LineError] = []
+    kind = owner.kind.value
+    for r in rows:
+        if r["owner_type"] != kind:
+            errors.append(LineError.of(r["line"], ProfileError("owner_type", WRONG_OWNER_TYPE, kind=kind)))
+    ext_ids = [r["external_id"] for r in rows]
+    taken: set[str] = set()
+    for chunk in _chunks(ext_ids, 500):
+        taken.update(x for x, in session.execute(select(Expert.external_id).where(
+            Expert.external_id.in_(chunk), Expert.owner_id != owner.id)) if x is not None)
+        pks = [u for u in (_as_uuid(x) for x in chunk) if u is not None]
+        if pks:
+            taken.update(str(pk) for pk, in session.execute(select(Expert.id).where(
+                Expert.id.in_(pks), Expert.external_id.is_(None), Expert.owner_id != owner.id)))
+    for r in rows:
+        if r["external_id"] in taken:
+            errors.append(LineError.of(r["line"], ProfileError("id", OTHER_POOL, id=r["external_id"])))
+    return sorted(errors, key=lambda e: e.line)
 
 
 def _alias(name: str, kind: OrgKind) -> str:
@@ -135,12 +257,12 @@ def _chunks(values: list[Any], size: int) -> list[list[Any]]:
 
 
 _COMPARED = ("name", "title", "employer", "specialties", "lines", "regions", "certificates", "years", "bio",
-             "owner_id")
+             "phone", "email", "fee_basis", "extra", "owner_id")
 
 
-def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetime) -> ImportResult:
-    """Upsert validated profiles by external id, creating owner organisations; bulk statements."""
-    result = ImportResult()
+def _owners(session: Session, rows: list[dict[str, Any]], at: dt.datetime,
+            result: ImportResult) -> dict[tuple[str, OrgKind], Organisation]:
+    """The pool of each (employer, owner_type), creating the organisations missing."""
     pairs = {(r["employer"], OWNER_KINDS[r["owner_type"]]) for r in rows}
     names = {n for n, _ in pairs} | {_alias(n, k) for n, k in pairs}
     by_name: dict[str, Organisation] = {}
@@ -171,23 +293,49 @@ def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetim
             result.organisations += 1
         owners[(name, kind)] = org
     session.flush()
+    return owners
 
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetime, *,
+                    owner: Organisation | None = None) -> ImportResult:
+    """Upsert validated profiles by external id with bulk statements. The pool is the organisation named by
+    each profile's ``organisation``/``owner_type`` (created when missing), or ``owner`` for every row (an
+    import through the pages; check :func:`pool_errors` first). An exported expert that has no external id
+    carries its uuid as ``id`` and is matched by it."""
+    result = ImportResult()
+    at = _stamp(session, at)  # the index notices the import by the latest updated_at
+    if owner is None:
+        owners = _owners(session, rows, at, result)
     existing: dict[str, dict[str, Any]] = {}
     ext_ids = [r["external_id"] for r in rows]
     cols = [Expert.id, Expert.external_id, *(getattr(Expert, c) for c in _COMPARED)]
-    for i in range(0, len(ext_ids), 500):
-        for m in session.execute(select(*cols).where(Expert.external_id.in_(ext_ids[i:i + 500]))).mappings():
+    for chunk in _chunks(ext_ids, 500):
+        for m in session.execute(select(*cols).where(Expert.external_id.in_(chunk))).mappings():
             existing[m["external_id"]] = dict(m)
+        pks = [u for u in (_as_uuid(x) for x in chunk) if u is not None]
+        if pks:
+            for m in session.execute(select(*cols).where(Expert.id.in_(pks), Expert.external_id.is_(None))).mappings():
+                existing[str(m["id"])] = {**dict(m), "keep_external_id": True}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for r in rows:
-        values = {k: r[k] for k in ("external_id", "name", "title", "employer", "bio", "years", *_LIST_KEYS)}
-        values["owner_id"] = owners[(r["employer"], OWNER_KINDS[r["owner_type"]])].id
+        values = {k: r[k] for k in ("external_id", "name", "title", "employer", "bio", "years", "phone", "email",
+                                    "fee_basis", "extra", *LIST_KEYS)}
+        values["owner_id"] = owner.id if owner is not None else owners[
+            (r["employer"], OWNER_KINDS[r["owner_type"]])].id
         old = existing.get(r["external_id"])
         if old is None:
-            new.append({**values, "id": uuid.uuid4(), "visibility": Visibility.PARTNERS, "extra": {},
-                        "updated_at": at})
+            new.append({**values, "id": uuid.uuid4(), "visibility": Visibility.PARTNERS, "updated_at": at})
         elif any(old[c] != values[c] for c in _COMPARED):
+            if old.get("keep_external_id"):
+                values["external_id"] = None
             changed.append({**values, "id": old["id"], "updated_at": at})
         else:
             result.unchanged += 1
@@ -199,9 +347,49 @@ def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetim
     return result
 
 
+def profile_of(e: Expert) -> dict[str, Any]:
+    """An expert in the JSONL schema :func:`check_profile` reads (optional keys only when set)."""
+    out: dict[str, Any] = {
+        "id": _key(e.external_id, e.id), "name": e.name, "title": e.title,
+        "organisation": e.employer or e.owner.name, "owner_type": e.owner.kind.value,
+        "specialties": list(e.specialties or []), "lines": list(e.lines or []), "regions": list(e.regions or []),
+        "certificates": list(e.certificates or []), "years": e.years, "bio": e.bio,
+    }
+    extra = e.extra or {}
+    for key, value in (("phone", e.phone), ("email", e.email), ("fee_basis", e.fee_basis),
+                       ("availability", extra.get("availability")), ("conflicts", extra.get("conflicts"))):
+        if value:
+            out[key] = value
+    return out
+
+
+def export_profiles(session: Session, owner_id: uuid.UUID | None = None) -> Iterator[str]:
+    """JSONL lines (with their newline) of one pool, or of every pool; :func:`import_profiles` of them
+    changes nothing."""
+    stmt = select(Expert).order_by(Expert.external_id, Expert.id)
+    if owner_id is not None:
+        stmt = stmt.where(Expert.owner_id == owner_id)
+    for e in session.execute(stmt).unique().scalars():
+        yield json.dumps(profile_of(e), ensure_ascii=False) + "\n"
+
+
+def experts_by_key(session: Session, keys: list[str]) -> dict[str, Expert]:
+    """The experts behind search hits, by index key (external id, else the uuid)."""
+    pks = [u for u in (_as_uuid(k) for k in keys) if u is not None]
+    cond = Expert.external_id.in_(keys) | (Expert.id.in_(pks) if pks else Expert.external_id.in_(keys))
+    return {_key(e.external_id, e.id): e for e in session.execute(select(Expert).where(cond)).unique().scalars()}
+
+
 def touch(expert: Expert, at: dt.datetime) -> None:
-    """Mark an edited expert so the search index picks it up."""
-    expert.updated_at = at
+    """Mark an edited expert so the search index picks it up: the index notices changes by the latest
+    ``updated_at``, so the mark is later than every other one, even when clocks disagree or stand still."""
+    session = object_session(expert)
+    expert.updated_at = _stamp(session, at) if session is not None else at
+
+
+def _stamp(session: Session, at: dt.datetime) -> dt.datetime:
+    latest = _latest_update(session)
+    return at if latest is None or at > latest else latest + dt.timedelta(microseconds=1)
 
 
 # ---------------------------------------------------------------------------------------------- index
@@ -229,12 +417,18 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def fingerprint(session: Session) -> dict[str, Any]:
-    count, latest = session.execute(select(func.count(Expert.id), func.max(Expert.updated_at))).one()
+    count = session.execute(select(func.count(Expert.id))).scalar_one()
+    return {"count": int(count), "max_updated_at": _iso(_latest_update(session))}
+
+
+def _latest_update(session: Session) -> dt.datetime | None:
+    with session.no_autoflush:
+        latest = session.execute(select(func.max(Expert.updated_at))).scalar_one()
     if isinstance(latest, dt.datetime) and latest.tzinfo is None:  # func.max skips the type decorator
-        latest = latest.replace(tzinfo=dt.UTC)
-    elif isinstance(latest, str):
-        latest = dt.datetime.fromisoformat(latest).replace(tzinfo=dt.UTC)
-    return {"count": int(count), "max_updated_at": _iso(latest)}
+        return latest.replace(tzinfo=dt.UTC)
+    if isinstance(latest, str):
+        return dt.datetime.fromisoformat(latest).replace(tzinfo=dt.UTC)
+    return latest if isinstance(latest, dt.datetime) else None
 
 
 @dataclass

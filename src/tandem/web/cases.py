@@ -33,6 +33,10 @@ from tandem.claim.models import (
     Survey,
     TeamMember,
 )
+from tandem.config import Settings
+from tandem.expert import engagement as engagements
+from tandem.expert.endpoints import Suggestion, expert_suggestions
+from tandem.expert.models import Engagement
 from tandem.kit import i18n
 from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
@@ -368,6 +372,8 @@ class Case:
     consultation: Consultation | None
     actions: Actions
     policy_sections: list[tuple[str, str]]
+    engagements: list[EngagementRow] = field(default_factory=list)
+    suggest_experts: bool = False
 
 
 def party_roles(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
@@ -511,7 +517,7 @@ def _details(event: AuditEvent, names: dict[uuid.UUID, str]) -> list[tuple[str, 
     pick = [("number", N_("Claim no.")), ("report", N_("Report")), ("basis", N_("Basis")),
             ("total_payable", N_("Payable")), ("amount", N_("Amount")), ("agreed", N_("Agreed amount")),
             ("reference", N_("Reference")), ("fee_basis", N_("Fee basis")), ("name", N_("Name")),
-            ("round", N_("Round")), ("total_agreed", N_("Total agreed loss"))]
+            ("round", N_("Round")), ("total_agreed", N_("Total agreed loss")), ("expert", N_("Expert"))]
     for key, label in pick:
         value = after.get(key)
         if value in (None, ""):
@@ -745,7 +751,8 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         evidence=[d for d in docs if d.kind == "evidence"], messages=msg_rows, timeline=timeline,
         consultation=consultation_of(session, claim),
         actions=actions_for(session, actor, claim, roles, now, reports, current, conf),
-        policy_sections=[(s.code, s.name) for s in claim.policy.sections])
+        policy_sections=[(s.code, s.name) for s in claim.policy.sections],
+        engagements=engagement_rows(session, actor, claim), suggest_experts=suggests_experts(actor, claim, roles))
 
 
 def inbound_count(session: Session, actor: Actor) -> int:
@@ -777,3 +784,113 @@ def umpire_candidates(session: Session, actor: Actor, claim: Claim, cons: Consul
     adjusters = [a for a in session.execute(scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
                                             .limit(500)).unique().scalars() if a.firm_id not in involved]
     return experts, adjusters
+
+
+# ---- experts on the case (R-C6) ------------------------------------------------------------------
+
+# How a search hit matched (``Hit.matched``: ``specialties:火灾原因调查``, ``filter-miss:region=广东`` …).
+MATCHED = {
+    "specialties": N_("Specialty: {value}"),
+    "lines": N_("Line: {value}"),
+    "regions": N_("Region: {value}"),
+    "certificates": N_("Certificate: {value}"),
+    "title": N_("Title: {value}"),
+    "organisation": N_("Organisation: {value}"),
+    "bio": N_("Biography mentions {value}"),
+    "filter:line": N_("Covers the line {value}"),
+    "filter:region": N_("Covers {value}"),
+    "filter-miss:line": N_("Not for the line {value}"),
+    "filter-miss:region": N_("Outside {value}"),
+    "synonym": N_("Read “{trigger}” as “{term}”"),
+}
+UNENGAGEABLE = frozenset({S.CLOSED, S.WITHDRAWN, S.REFUSED})
+
+
+@dataclass(frozen=True)
+class Matched:
+    message: Msg
+    tone: str  # "" | ok | warn
+
+
+def explain_match(matched: Iterable[str]) -> list[Matched]:
+    """The search engine's explanation as translated chips."""
+    out = []
+    for code in matched:
+        key, _, value = code.partition(":")
+        if key == "synonym":
+            trigger, _, term = value.partition("→")
+            out.append(Matched(Msg(MATCHED[key], {"trigger": trigger, "term": term}), ""))
+        elif key in ("filter", "filter-miss"):
+            name, _, wanted = value.partition("=")
+            msgid = MATCHED.get(f"{key}:{name}", "{value}")
+            out.append(Matched(Msg(msgid, {"value": wanted}), "ok" if key == "filter" else "warn"))
+        else:
+            out.append(Matched(Msg(MATCHED.get(key, "{value}"), {"value": value}), ""))
+    return out
+
+
+@dataclass(frozen=True)
+class EngagementRow:
+    engagement: Engagement
+    out: dict[str, Any]  # engagement_out: contact data only per the rule
+    requester: str
+    owner: str
+    contact: bool  # the rule said yes
+
+
+def engagement_rows(session: Session, actor: Actor, claim: Claim | None = None,
+                    engaged: list[Engagement] | None = None) -> list[EngagementRow]:
+    """Engagements as the actor may see them: a claim's (:func:`engagements.on_claim`) or the given ones."""
+    found = engaged if engaged is not None else engagements.on_claim(session, actor, claim) if claim else []
+    names = org_names(session, [o for e in found for o in (e.requester_org_id, e.owner_org_id)])
+    return [EngagementRow(e, engagements.engagement_out(e, actor), names.get(e.requester_org_id, ""),
+                          names.get(e.owner_org_id, ""), engagements.shows_contact(e, actor)) for e in found]
+
+
+def suggests_experts(actor: Actor, claim: Claim, roles: set[PartyRole]) -> bool:
+    """Brokers and adjuster firms on the case may engage experts from the pools they see."""
+    return bool(roles) and actor.org_kind in engagements.POOL_KINDS and claim.status not in UNENGAGEABLE
+
+
+@dataclass(frozen=True)
+class ExpertChoice:
+    item: Suggestion
+    explain: list[Matched]
+    fee_basis: str | None
+    busy_until: dt.date | None  # busy today, per the expert's availability
+    conflicts: list[str]  # parties of the claim the expert declared a conflict with
+    status: str | None  # the actor's open engagement of this expert on the claim
+
+
+@dataclass(frozen=True)
+class ClaimExperts:
+    line: str | None
+    region: str | None
+    choices: list[ExpertChoice]
+
+
+def _busy_until(extra: dict[str, Any], today: dt.date) -> dt.date | None:
+    for period in extra.get("availability") or []:
+        start, end = dt.date.fromisoformat(period["from"]), dt.date.fromisoformat(period["until"])
+        if start <= today <= end:
+            return end
+    return None
+
+
+def claim_experts(session: Session, settings: Settings, actor: Actor, claim: Claim, today: dt.date,
+                  top: int = 10) -> ClaimExperts:
+    """The suggestions of the API (``expert_suggestions``) with explanations, availability and conflicts."""
+    found = expert_suggestions(str(claim.id), actor, session, settings, top=top)
+    experts = {e.id: e for e in session.execute(select(Expert).where(
+        Expert.id.in_([i.expert_id for i in found.items]))).unique().scalars()} if found.items else {}
+    parties = [n for n in org_names(session, [claim.insured_id, claim.insurer_id, claim.broker_id]).values() if n]
+    mine = {e.expert_id: e.status.value for e in engagements.on_claim(session, actor, claim)
+            if e.requester_org_id == actor.org_id and e.status.value != "declined"}
+    choices = []
+    for item in found.items:
+        e = experts[item.expert_id]
+        declared = (e.extra or {}).get("conflicts") or []
+        conflicts = [p for p in parties if any(c and (c in p or p in c) for c in declared)]
+        choices.append(ExpertChoice(item, explain_match(item.matched), e.fee_basis, _busy_until(e.extra or {}, today),
+                                    conflicts, mine.get(e.id)))
+    return ClaimExperts(found.line, found.region, choices)

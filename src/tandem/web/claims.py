@@ -21,7 +21,7 @@ from tandem.access.models import Organisation, OrgKind, Role
 from tandem.claim import documents, inbound, service, workflow
 from tandem.claim.models import Channel, InboundMessage
 from tandem.deps import ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import Clock
+from tandem.kit.clock import Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.storage import store_for
@@ -72,6 +72,7 @@ NOTICES = {
     "consultation": N_("The competitive consultation is open."),
     "confirmed": N_("The message was turned into a loss notice."),
     "dismissed": N_("The message was dismissed."),
+    "expert": N_("The request was sent to the expert's owner, who accepts or declines it."),
 }
 
 INSURED_CHANNELS = ("web", "app")
@@ -282,16 +283,20 @@ def draft_dismiss(draft_id: str, request: Request, actor: CheckedActor, session:
 
 def case_page(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, *,
               states: dict[str, FormState] | None = None, alert: object = None, notice: object = None,
-              draft: draft_form.DraftForm | None = None, status: int = 200) -> Response:
+              draft: draft_form.DraftForm | None = None, status: int = 200, experts: bool = False,
+              experts_alert: object = None) -> Response:
+    """The case file. ``experts``: the suggested experts inline (else the page loads them with htmx)."""
     claim = scope.get_claim(session, actor, claim_id)
     session.refresh(claim)
     locale = request_locale(request, actor)
     case = cases.case_view(session, actor, claim, clock.now(), locale)
     if draft is None and case.actions.draft:
         draft = draft_form.from_content(case.draft, case.policy_sections)
+    suggested = (cases.claim_experts(session, request.app.state.settings, actor, claim, today_local(clock))
+                 if experts and case.suggest_experts else None)
     return render(request, "claims/case.html", {
         "case": case, "claim": claim, "fs": FormBag(states or {}), "alert": alert, "notice": notice,
-        "progress": cases.PROGRESS,
+        "progress": cases.PROGRESS, "experts": suggested, "experts_alert": experts_alert,
         "draft": draft, "now": clock.now(), "local_input": forms.local_input,
         "default_survey_at": forms.local_input(clock.now().replace(minute=0, second=0, microsecond=0)),
     }, status=status)
@@ -299,8 +304,9 @@ def case_page(request: Request, actor: Actor, session: SessionDep, clock: Clock,
 
 @router.get("/claims/{claim_id}")
 def case_file(claim_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-              done: Annotated[str, Query(max_length=20)] = "") -> Response:
-    return case_page(request, actor, session, clock, claim_id, notice=NOTICES.get(done))
+              done: Annotated[str, Query(max_length=20)] = "",
+              experts: Annotated[str, Query(max_length=1)] = "") -> Response:
+    return case_page(request, actor, session, clock, claim_id, notice=NOTICES.get(done), experts=experts == "1")
 
 
 def _done(claim_id: str, what: str, anchor: str = "") -> Response:

@@ -234,6 +234,16 @@ LABELS: dict[str, dict[str, str]] = {
         "sum_insured": N_("Sum insured"),
         "aggregate": N_("Aggregate limit"),
     },
+    "engagement_status": {
+        "requested": N_("Awaiting the owner's decision"),
+        "accepted": N_("Accepted"),
+        "declined": N_("Declined"),
+    },
+    "visibility": {
+        "private": N_("Private: only your organisation"),
+        "partners": N_("All partners of the broker"),
+        "named": N_("Named firms only"),
+    },
     "event": {
         "claim.notified": N_("Loss notified"),
         "claim.route": N_("Adjuster appointed, confirmation letter issued"),
@@ -279,6 +289,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consultation.memorandum_generated": N_("Memorandum of understanding generated"),
         "consultation.memorandum_acknowledged": N_("Memorandum acknowledged"),
         "consultation.report_reissued": N_("A report in the consultation was corrected"),
+        "claim.expert_engaged": N_("Expert engaged on the case"),
     },
 }
 
@@ -295,6 +306,8 @@ TONES: dict[str, dict[str, str]] = {
     "letter_state": {"issued": "warn", "accepted": "ok", "declined": "bad", "refused_by_broker": "bad"},
     "consultation_state": {"aligning": "info", "negotiating": "warn", "umpire": "warn", "agreed": "ok"},
     "item_state": {"open": "warn", "agreed": "ok"},
+    "engagement_status": {"requested": "warn", "accepted": "ok", "declined": "bad"},
+    "visibility": {"private": "neutral", "partners": "info", "named": "info"},
     "exclusion": {"blacklisted": "bad", "certificate_lapsed": "bad", "conflict_of_interest": "bad",
                   "firm_not_filed": "bad", "over_capacity": "warn", "not_qualified_for_line": "neutral",
                   "outside_area": "neutral"},

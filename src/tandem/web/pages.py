@@ -12,6 +12,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.auth_pages import router as auth_router
     from tandem.web.claims import router as claims_router
     from tandem.web.consultation import router as consultation_router
+    from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.registry import router as registry_router
 
@@ -21,3 +22,4 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(claims_router)
     app.include_router(consultation_router)
     app.include_router(inbox_router)
+    app.include_router(experts_router)
