@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from tandem.access import scope
@@ -404,24 +405,30 @@ def answer_letter(claim_id: str, request: Request, actor: CheckedActor, session:
     return _done(claim_id, "accepted" if accept else "declined")
 
 
-@router.post("/claims/{claim_id}/team")
-def add_team_member(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                    form: FormDep) -> Response:
+def _with_adjuster(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str, form: Any,
+                   section: str, act: Callable[..., Any], done: str) -> Response:
+    """A form that names one adjuster: an unknown or invisible one is the field's error, not a 404."""
     state = FormState(_values(form, "adjuster_id"))
     adjuster_id = forms.uuid_or_none(state.values["adjuster_id"])
     if adjuster_id is None:
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-        return _invalid(request, actor, session, clock, claim_id, "team", state)
+        return _invalid(request, actor, session, clock, claim_id, section, state)
     try:
-        workflow.add_team_member(session, actor, claim_id, adjuster_id, now=clock.now())
+        act(session, actor, claim_id, adjuster_id, now=clock.now())
     except NotFound:
         scope.get_claim(session, actor, claim_id)
         session.rollback()
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-        return _invalid(request, actor, session, clock, claim_id, "team", state)
+        return _invalid(request, actor, session, clock, claim_id, section, state)
     except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, "team", state, "adjuster_id")
-    return _done(claim_id, "team")
+        return _failed(request, actor, session, clock, claim_id, exc, section, state, "adjuster_id")
+    return _done(claim_id, done)
+
+
+@router.post("/claims/{claim_id}/team")
+def add_team_member(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
+                    form: FormDep) -> Response:
+    return _with_adjuster(request, actor, session, clock, claim_id, form, "team", workflow.add_team_member, "team")
 
 
 def _split_names(value: str) -> list[str]:
@@ -640,21 +647,8 @@ def download_document(claim_id: str, document_id: str, actor: PageActor, session
 @router.post("/claims/{claim_id}/insurer-adjuster")
 def appoint_insurer_adjuster(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
                              clock: ClockDep, form: FormDep) -> Response:
-    state = FormState(_values(form, "adjuster_id"))
-    adjuster_id = forms.uuid_or_none(state.values["adjuster_id"])
-    if adjuster_id is None:
-        state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-        return _invalid(request, actor, session, clock, claim_id, "appoint", state)
-    try:
-        workflow.appoint_insurer_adjuster(session, actor, claim_id, adjuster_id, now=clock.now())
-    except NotFound:
-        scope.get_claim(session, actor, claim_id)
-        session.rollback()
-        state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-        return _invalid(request, actor, session, clock, claim_id, "appoint", state)
-    except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, "appoint", state, "adjuster_id")
-    return _done(claim_id, "appointed")
+    return _with_adjuster(request, actor, session, clock, claim_id, form, "appoint",
+                          workflow.appoint_insurer_adjuster, "appointed")
 
 
 @router.post("/claims/{claim_id}/insurer-adjuster/refuse")

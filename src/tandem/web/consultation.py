@@ -5,13 +5,14 @@ umpire, and the memorandum of understanding (谅解备忘录) with its acknowled
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import Role
@@ -139,21 +140,23 @@ def open_consultation(claim_id: str, request: Request, actor: CheckedActor, sess
 @router.post("/claims/{claim_id}/consultation/start")
 def start_rounds(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
                  clock: ClockDep) -> Response:
-    try:
-        svc.start_rounds(session, actor, claim_id, now=clock.now())
-    except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc)
-    return _done(claim_id, "started")
+    return _plain(request, actor, session, clock, claim_id, svc.start_rounds, "started")
 
 
 @router.post("/claims/{claim_id}/consultation/end-round")
 def end_round(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
               clock: ClockDep) -> Response:
+    return _plain(request, actor, session, clock, claim_id, svc.end_round, "round")
+
+
+def _plain(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str,
+           act: Callable[..., Any], done: str) -> Response:
+    """A button without fields: the refusal is shown on the page."""
     try:
-        svc.end_round(session, actor, claim_id, now=clock.now())
+        act(session, actor, claim_id, now=clock.now())
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc)
-    return _done(claim_id, "round")
+    return _done(claim_id, done)
 
 
 @router.post("/claims/{claim_id}/consultation/items/{item_id}/move")
