@@ -155,3 +155,33 @@ def test_routing_timers_survive_a_restart(env):
         assert "routing.escalated_missed" in actions
     finally:
         engine.dispose()
+
+
+def test_numbers_are_unique_when_a_new_year_starts_under_load(env):
+    """The first numbers of a year, taken at once by several sessions, are distinct and without holes
+    (nothing rolled back); later ones continue the same series."""
+    from tandem.claim.service import next_number
+    from tandem.db import unit_of_work
+
+    new_year = dt.datetime(2031, 1, 1, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    got: list[str] = []
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            for _ in range(5):
+                with unit_of_work(env.factory) as s:
+                    got.append(next_number(s, new_year, "QRH"))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(got) == [f"QRH-2031-{i:06d}" for i in range(1, 21)]
+    with unit_of_work(env.factory) as s:
+        assert next_number(s, new_year, "QRH") == "QRH-2031-000021"
+        assert next_number(s, new_year, "GR") == "GR-2031-000001"

@@ -8,9 +8,10 @@ import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from tandem.access import scope
@@ -110,32 +111,39 @@ def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.d
     return max(deadline, floor)
 
 
-_NUMBER_POOLS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_SEQUENCES: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 
 
-def _number_engine(engine: Engine) -> Engine:
-    """A small pool of its own: taking a number never waits for the pool of the request asking for it."""
-    pool = _NUMBER_POOLS.get(engine)
-    if pool is None:
-        pool = _NUMBER_POOLS[engine] = create_engine(engine.url, pool_size=1, max_overflow=4, pool_pre_ping=True)
-    return pool
+def _sequence(session: Session, name: str) -> str:
+    """The PostgreSQL sequence behind a counter, created on first use by any process; it starts after the
+    counter row of the same name, if one was ever written (numbers continue across the switch)."""
+    seq = "number_" + name.replace(":", "_").lower()
+    engine = session.get_bind().engine
+    known = _SEQUENCES.setdefault(engine, set())
+    if seq not in known:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            start = conn.execute(select(Counter.value).where(Counter.name == name)).scalar_one_or_none() or 0
+            try:
+                conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {seq} START {int(start) + 1}"))
+            except IntegrityError:  # created concurrently by another process: it exists now
+                pass
+        known.add(seq)
+    return seq
 
 
 def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
     """The next human-readable number of a kind for this year: LP (claim), QRH (confirmation letter),
-    GR (report), MOU; one counter row per kind and year.
+    GR (report), MOU.
 
-    On PostgreSQL the row is bumped by one upsert in a transaction of its own: it is locked for one round
-    trip instead of until the caller commits (which serialised every intake behind the one in flight),
-    and the first number of a year cannot fail on a concurrent insert. A caller that rolls back leaves a
-    gap; two callers never get the same number. SQLite serialises writers anyway."""
+    On PostgreSQL each kind and year is a sequence: ``nextval`` never waits for another transaction and
+    needs no commit of its own, so intake runs in parallel and the first number of a year cannot race.
+    A caller that rolls back leaves a gap; two callers never get the same number. On SQLite, which
+    serialises writers anyway, it is a row of the ``counter`` table."""
     year = now.astimezone(SHANGHAI).year
     name = f"{prefix}:{year}"
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        with _number_engine(bind.engine).begin() as conn:
-            value = conn.execute(pg_insert(Counter).values(name=name, value=1).on_conflict_do_update(
-                index_elements=["name"], set_={"value": Counter.value + 1}).returning(Counter.value)).scalar_one()
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text(f"SELECT nextval('{_sequence(session, name)}')")).scalar_one()
         return f"{prefix}-{year}-{int(value):06d}"
     row = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
                           .returning(Counter.value)).first()
