@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tandem.access.actor import Actor
 from tandem.access.models import ROLES_BY_KIND, ApiToken, LoginThrottle, Organisation, Role, User, UserRole
@@ -145,6 +145,7 @@ def issue_token(session: Session, settings: Settings, user: User, *, now: dt.dat
 def resolve_token(session: Session, token: str, *, now: dt.datetime,
                   kind: str | None = None) -> tuple[User, ApiToken] | None:
     found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .options(joinedload(User.role_rows))  # one round trip per request
                             .where(ApiToken.token_hash == _hash_token(token))).unique().first()
     if found is None:
         return None
