@@ -292,7 +292,8 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
     paths = _command_paths()
     names = {" ".join(p) for p in paths}
     assert {"db", "db upgrade", "demo", "demo load", "users", "users create", "validate", "validate id",
-            "validate uscc", "audit", "audit verify", "serve", "openapi"} <= names
+            "validate uscc", "audit", "audit verify", "serve", "openapi", "calendar", "calendar list",
+            "calendar set", "calendar import"} <= names
     groups = [p for p in paths if len(p) <= 1]
     # The groups through the real entry point, in parallel (each start costs about a second) ...
     procs = [(p, cli.popen(*p, "--help")) for p in groups]
@@ -311,3 +312,62 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
 
 def test_unknown_command_is_a_one_line_usage_error(cli: Cli) -> None:
     one_line_error(cli.run("no-such-command"), 2)
+
+
+# ---- calendar (工作日历, 调休) ---------------------------------------------------------------------
+
+def test_calendar_list_set_and_import(cli: Cli) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    r = cli.run("calendar", "list", "--year", "2026")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "2026: 19 weekday holidays, 6 swapped working days"
+    assert "  2026-02-14  Sat  working  春节调休上班" in lines and "  2026-02-16  Mon  holiday  春节" in lines
+    assert "warning" not in r.stdout
+
+    # A year the State Council has not published yet: Monday to Friday, and the listing says so.
+    r = cli.run("calendar", "list", "--year", "2027")
+    assert r.returncode == 0 and r.stdout.startswith("2027: warning: no calendar data; Monday to Friday")
+
+    r = cli.run("calendar", "set", "2027-01-01", "--holiday", "--note", "元旦")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "2027-01-01  Fri  holiday  元旦\n"
+    r = cli.run("calendar", "set", "2027-01-01", "--working")  # replaces, keeps the note
+    assert r.returncode == 0
+    assert cli.sql("SELECT working, note FROM calendar_day WHERE day = '2027-01-01'") == [(1, "元旦")]
+
+    csv = cli.cwd / "2027.csv"
+    csv.write_text("date,working,note\n2027-01-01,holiday,元旦\n2027-02-06,上班,春节调休上班\n"
+                   "# comments and blank lines are skipped\n\n2027-02-11,0,春节\n", encoding="utf-8")
+    r = cli.run("calendar", "import", str(csv))
+    assert r.returncode == 0 and r.stdout == "3 calendar days imported\n", r.stderr
+    r = cli.run("calendar", "list", "--year", "2027")
+    assert r.stdout.splitlines() == ["2027: 2 weekday holidays, 1 swapped working days",
+                                     "  2027-01-01  Fri  holiday  元旦", "  2027-02-06  Sat  working  春节调休上班",
+                                     "  2027-02-11  Thu  holiday  春节"]
+    r = cli.run("calendar", "list")  # every known year, and this year and next when they are missing
+    assert r.returncode == 0 and "2025: 18 weekday holidays, 5 swapped working days" in r.stdout
+    assert "2027: 2 weekday holidays" in r.stdout
+
+
+@pytest.mark.parametrize(("args", "csv", "needle"), [
+    (["set", "2026-13-01", "--holiday"], None, "Not a date (YYYY-MM-DD). (day: 2026-13-01)"),
+    (["set", "tomorrow", "--working"], None, "Not a date"),
+    (["set", "2027-01-01"], None, "say --working or --holiday"),
+    (["set", "2027-01-01", "--holiday", "--note", "x" * 201], None, "The note is too long."),
+    (["list", "--year", "next"], None, "Invalid value for '--year'"),
+    (["import", "missing.csv"], None, "missing.csv: cannot read"),
+    (["import", "bad.csv"], "2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n", "Line 2: not a date"),
+    (["import", "bad.csv"], "2027-01-01,maybe\n", "Line 1: working must be working or holiday."),
+    (["import", "bad.csv"], "2027-01-01,holiday\n2027-01-01,working\n", "Line 2: the day is listed twice."),
+    (["import", "bad.csv"], "date,working,note\n", "The file has no calendar lines."),
+])
+def test_calendar_bad_input_is_one_line_and_changes_nothing(cli: Cli, args: list[str], csv: str | None,
+                                                            needle: str) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    before = cli.sql("SELECT count(*) FROM calendar_day")
+    if csv is not None:
+        (cli.cwd / "bad.csv").write_text(csv, encoding="utf-8")
+    line = one_line_error(cli.run("calendar", *args), 2)
+    assert needle in line, line
+    assert cli.sql("SELECT count(*) FROM calendar_day") == before

@@ -1,5 +1,5 @@
 """Command line (Typer): ``tandem db upgrade``, ``demo load``, ``serve``, ``users create``, ``validate``,
-``audit verify``, ``calc payable``, ``reconcile``. Every failure is one line on stderr, no traceback."""
+``audit verify``, ``calc payable``, ``reconcile``, ``calendar``. Every failure is one line on stderr, no traceback."""
 
 from __future__ import annotations
 
@@ -195,6 +195,9 @@ def _mount_optional() -> None:
         pass
     else:
         app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, export, search.")
+    from tandem.sla.cli import calendar_app
+
+    app.add_typer(calendar_app, name="calendar", help="The working-day calendar (工作日历, 调休): list, set, import.")
 
 
 _mount_optional()

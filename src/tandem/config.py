@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     # Routing window (R-C2): loss time + 48 h, but at least 24 h after the notice.
     routing_window_hours: int = 48
     routing_min_hours_after_notice: int = 24
+    # Competitive consultation (R-C5): each round lasts this many working days (工作日, with 调休; see
+    # tandem.kit.workdays for how they are counted). Stored on each consultation when it opens.
+    round_working_days: int = Field(5, ge=1, le=60)
     # Shared secret of the WeChat/Weibo/e-mail gateway that posts inbound messages (HMAC-SHA256).
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"

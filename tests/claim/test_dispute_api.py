@@ -3,10 +3,14 @@ amount confirmed from the MoU, payment — through the API."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from tandem.kit.clock import SHANGHAI
+from tandem.reconciliation.models import Consultation
 from tandem.worker import runner
 from tests.claim.test_journey_api import _draft, _ok
 
@@ -81,10 +85,24 @@ def test_dispute_to_mou_to_payment(env):
     _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
                     json={"kind": "propose", "amount": "360000.00", "reason": "按市场询价单价330元"}))
     _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "hold"}))
-    # Round deadlines are timers: moving the clock closes the rounds one by one.
-    for _ in range(3):
-        env.clock.advance(days=8)
+    # Round deadlines are timers at the end (Asia/Shanghai) of the 5th working day after the round starts:
+    # a minute before, the round is still open; just after, it closes and the next one starts.
+    assert view["round_deadline"] == "2026-12-02T15:59:59.999999+00:00"  # opened Wed 11-25 → Wed 12-02
+    deadlines = []
+    for n in (1, 2, 3):
+        with env.session() as s:
+            cons = s.execute(select(Consultation)).scalar_one()
+        assert cons.round == n and cons.round_deadline is not None
+        deadlines.append(cons.round_deadline.astimezone(SHANGHAI).isoformat())
+        env.clock.current = cons.round_deadline - dt.timedelta(minutes=1)
         runner.run_once(env.factory, env.settings, env.clock)
+        with env.session() as s:
+            assert s.execute(select(Consultation.round)).scalar_one() == n
+        env.clock.current = cons.round_deadline + dt.timedelta(microseconds=1)
+        runner.run_once(env.factory, env.settings, env.clock)
+    # Round 2 starts at 00:00 on Thursday 12-03 (the start day is not counted), round 3 on Friday 12-11.
+    assert deadlines == ["2026-12-02T23:59:59.999999+08:00", "2026-12-10T23:59:59.999999+08:00",
+                         "2026-12-18T23:59:59.999999+08:00"]
     env._clients.clear()  # the tokens expired with the moved clock: log in again
     broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
     firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")

@@ -172,7 +172,7 @@ def test_numbers_are_unique_when_a_new_year_starts_under_load(env):
             for _ in range(5):
                 with unit_of_work(env.factory) as s:
                     got.append(next_number(s, new_year, "QRH"))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=take) for _ in range(4)]

@@ -404,6 +404,8 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     roof, machine = items["building"], items["machinery"]
 
     assert post(firm_a, f"{cons}/start").status_code == 303
+    t = text_of(broker.get(cons))  # five working days: opened Wednesday 11-25, ends Wednesday 12-02
+    assert "2026-12-02 23:59 截止" in t and "每轮5个工作日" in t
     r = post(firm_a, f"{cons}/items/{roof}/move", {"kind": "propose", "amount": "342000.00", "reason": ""})
     assert r.status_code == 422 and f'id="m-reason-{roof}-error">必填。' in r.text
     assert post(firm_a, f"{cons}/items/{roof}/move", {"kind": "propose", "amount": "342000.00",

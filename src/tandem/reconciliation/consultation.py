@@ -5,6 +5,7 @@ open goes to an umpire accepted by both sides. When nothing is open the MoU (谅
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from tandem.claim.workflow import ALL, adjuster_side, latest_report
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.money import round_cny
+from tandem.kit.workdays import add_working_days, on_working_day_before
 from tandem.notification.outbox import enqueue
 from tandem.party.models import Adjuster
 from tandem.reconciliation import align as engine
@@ -32,8 +34,10 @@ from tandem.reconciliation.models import (
     MemorandumAck,
 )
 from tandem.report.models import Report
+from tandem.sla import calendar
 
-ROUND_DAYS = 7  # 5 working days, counted as a calendar week until the 调休 calendar lands
+log = logging.getLogger(__name__)
+REMINDER_AT = dt.time(9, 0)  # Asia/Shanghai, on the working day before the round's last day
 PARTIES = ("adjuster_a", "adjuster_b", "broker", "insurer")
 
 
@@ -121,8 +125,10 @@ def _build_items(session: Session, cons: Consultation, ra: Report, rb: Report,
     session.flush()
 
 
-def open_consultation(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Consultation:
-    """The broker opens the consultation on the two submitted reports."""
+def open_consultation(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime,
+                      round_working_days: int) -> Consultation:
+    """The broker opens the consultation on the two submitted reports; each round will last
+    ``round_working_days`` working days (TANDEM_ROUND_WORKING_DAYS)."""
     claim = scope.get_claim(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor) or claim.status != ClaimStatus.DISPUTED:
         raise ActionNotAllowed() if claim.status == ClaimStatus.DISPUTED else Conflict(
@@ -137,8 +143,8 @@ def open_consultation(session: Session, actor: Actor, claim_id: object, *, now: 
     if ra is None or rb is None or firm_a is None or firm_b is None:
         raise Conflict("Both adjusters' reports are needed.")
     cons = Consultation(subject_kind="claim", claim_id=claim.id, report_a_id=ra.id, report_b_id=rb.id,
-                        firm_a_id=firm_a, firm_b_id=firm_b, state="aligning", round=0, max_rounds=3, notes=[],
-                        created_at=now)
+                        firm_a_id=firm_a, firm_b_id=firm_b, state="aligning", round=0, max_rounds=3,
+                        round_working_days=round_working_days, notes=[], created_at=now)
     session.add(cons)
     session.flush()
     _build_items(session, cons, ra, rb, None)
@@ -198,15 +204,33 @@ def _next_round(session: Session, actor: Actor | None, claim: Claim, cons: Consu
                {"open_items": [str(i.id) for i in items(session, cons) if i.state == "open"]})
         return
     cons.state, cons.round = "negotiating", cons.round + 1
-    cons.round_deadline = now + dt.timedelta(days=ROUND_DAYS)
+    deadline, reminder, missing = round_schedule(session, now, cons.round_working_days)
+    cons.round_deadline = deadline
     session.flush()
     enqueue(session, "consultation.round_due", {"consultation_id": str(cons.id), "round": cons.round}, now=now,
-            not_before=cons.round_deadline, dedupe_key=f"round:{cons.id}:{cons.round}")
+            not_before=deadline, dedupe_key=f"round:{cons.id}:{cons.round}")
     enqueue(session, "consultation.round_reminder", {"consultation_id": str(cons.id), "round": cons.round},
-            now=now, not_before=cons.round_deadline - dt.timedelta(days=1),
-            dedupe_key=f"round-remind:{cons.id}:{cons.round}")
-    _event(session, actor, claim, "round_started", now,
-           {"round": cons.round, "deadline": cons.round_deadline.isoformat()})
+            now=now, not_before=reminder, dedupe_key=f"round-remind:{cons.id}:{cons.round}")
+    after: dict[str, Any] = {"round": cons.round, "deadline": deadline.isoformat(),
+                             "working_days": cons.round_working_days}
+    if missing:
+        after["calendar_missing"] = missing  # counted Monday–Friday: no holiday schedule for these years
+    _event(session, actor, claim, "round_started", now, after)
+
+
+def round_schedule(session: Session, now: dt.datetime, working_days: int) -> tuple[dt.datetime, dt.datetime,
+                                                                                     list[int]]:
+    """A round started at ``now``: its deadline (end of the n-th working day after today, Asia/Shanghai),
+    its reminder (09:00 on the working day before the last day, never before now) and the years the count
+    had to assume Monday–Friday for."""
+    cal = calendar.load(session)
+    deadline = add_working_days(now, working_days, cal)
+    reminder = max(now, on_working_day_before(deadline, cal, REMINDER_AT))
+    missing = cal.missing_years(now, deadline)
+    if missing:
+        log.warning("consultation round deadline %s counted Monday to Friday in %s: no working-day calendar",
+                    deadline.isoformat(), ", ".join(map(str, missing)))
+    return deadline, reminder, missing
 
 
 def close_round(session: Session, actor: Actor | None, claim: Claim, cons: Consultation, now: dt.datetime) -> None:

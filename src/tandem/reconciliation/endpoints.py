@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.claim import workflow
 from tandem.claim.models import Claim
-from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import NotFound
 from tandem.kit.money import round_cny
 from tandem.reconciliation import consultation as svc
@@ -62,6 +62,7 @@ class ConsultationView(BaseModel):
     state: str
     round: int
     max_rounds: int
+    round_working_days: int
     round_deadline: str | None
     my_side: str | None
     report_a: dict[str, Any]
@@ -116,7 +117,7 @@ def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> Co
     total_b = sum((i.b_loss or Decimal(0) for i in rows), Decimal(0))
     agreed = sum((i.agreed_loss or Decimal(0) for i in rows if i.state == "agreed"), Decimal(0))
     return ConsultationView(
-        state=cons.state, round=cons.round, max_rounds=cons.max_rounds,
+        state=cons.state, round=cons.round, max_rounds=cons.max_rounds, round_working_days=cons.round_working_days,
         round_deadline=cons.round_deadline.isoformat() if cons.round_deadline else None, my_side=side,
         report_a={"number": ra.display_number, "sha256": ra.content_hash, "total": money(ra.total_loss)},
         report_b={"number": rb.display_number, "sha256": rb.content_hash, "total": money(rb.total_loss)},
@@ -165,8 +166,11 @@ def get_consultation(claim_id: str, actor: ActorDep, session: SessionDep) -> Con
 
 
 @router.post("/{claim_id}/consultation", response_model=ConsultationView, status_code=201, responses=ERR)
-def open_consultation(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ConsultationView:
-    svc.open_consultation(session, actor, claim_id, now=clock.now())
+def open_consultation(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep,
+                      settings: SettingsDep) -> ConsultationView:
+    """Each round lasts ``round_working_days`` working days (China's calendar with 调休); ``round_deadline``
+    is the end (23:59:59.999999 Asia/Shanghai, given in UTC) of the last of them."""
+    svc.open_consultation(session, actor, claim_id, now=clock.now(), round_working_days=settings.round_working_days)
     return _view(session, actor, claim_id)
 
 

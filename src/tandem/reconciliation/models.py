@@ -28,6 +28,8 @@ class Consultation(Base):
     state: Mapped[str] = mapped_column(String(20))  # aligning | negotiating | umpire | agreed
     round: Mapped[int] = mapped_column(Integer, default=0)
     max_rounds: Mapped[int] = mapped_column(Integer, default=3)
+    # Working days per round (TANDEM_ROUND_WORKING_DAYS when the consultation opened; tandem.kit.workdays).
+    round_working_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     round_deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     umpire_kind: Mapped[str | None] = mapped_column(String(16))  # adjuster | expert
     umpire_id: Mapped[uuid.UUID | None] = mapped_column()

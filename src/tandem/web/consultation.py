@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.claim.models import Claim, PartyRole
-from tandem.deps import ClockDep, SessionDep
+from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import Clock
 from tandem.kit.errors import Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
@@ -25,6 +25,7 @@ from tandem.reconciliation import consultation as svc
 from tandem.reconciliation.documents import mou_pdf
 from tandem.reconciliation.endpoints import view as consultation_view
 from tandem.reconciliation.models import Consultation
+from tandem.sla import calendar
 from tandem.web import cases, forms
 from tandem.web.claims import FormBag, FormDep, case_page
 from tandem.web.forms import FormState
@@ -93,6 +94,8 @@ def _page(request: Request, actor: Actor, session: SessionDep, clock: Clock, cla
         "evidence": evidence, "memo": memo, "acked": acked, "parties": svc.PARTIES, "mou_doc": mou_doc,
         "fs": FormBag(states or {}), "alert": alert, "notice": notice, "now": clock.now(),
         "section_names": {s.code: s.name for s in claim.policy.sections},
+        "calendar_missing": calendar.load(session).missing_years(clock.now(), cons.round_deadline)
+        if cons.state == "negotiating" and cons.round_deadline else [],
         "payable_gap": _gap(view.payable.get("at_a"), view.payable.get("at_b"))}, status=status)
 
 
@@ -128,9 +131,10 @@ def _failed(request: Request, actor: Actor, session: SessionDep, clock: Clock, c
 
 @router.post("/claims/{claim_id}/consultation/open")
 def open_consultation(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                      clock: ClockDep) -> Response:
+                      clock: ClockDep, settings: SettingsDep) -> Response:
     try:
-        svc.open_consultation(session, actor, claim_id, now=clock.now())
+        svc.open_consultation(session, actor, claim_id, now=clock.now(),
+                              round_working_days=settings.round_working_days)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return case_page(request, actor, session, clock, claim_id, alert=exc, status=exc.status)

@@ -278,7 +278,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consultation.realigned": N_("Item pairs corrected"),
         "consultation.round_started": N_("Consultation round started"),
         "consultation.round_closed": N_("Consultation round ended"),
-        "consultation.round_reminder": N_("Reminder: the round ends tomorrow"),
+        "consultation.round_reminder": N_("Reminder: the round ends on the next working day"),
         "consultation.to_umpire": N_("Open items go to the umpire"),
         "consultation.item_accept": N_("Item: the other side's figure accepted"),
         "consultation.item_propose": N_("Item: new figure proposed"),
