@@ -3,6 +3,7 @@ visible pools only, engagements (request, accept, decline), contact data only on
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -155,3 +156,20 @@ def test_engagement_decline_and_refusals(env) -> None:
     assert not [e for e in case["timeline"] if e["action"] == "claim.expert_engaged"]
     # declined: a new request is possible
     assert broker.post(f"/api/v1/claims/{cid}/engagements", json={"expert_id": ids["潘志远"]}).status_code == 201
+
+
+def test_profile_checks_name_the_field_and_never_cut_text() -> None:
+    from tandem.expert import service
+
+    def line(**kw) -> str:
+        base = {"id": "EXP-T1", "name": "测试专家", "organisation": "某公估公司", "owner_type": "adjuster_firm"}
+        return json.dumps({**base, **kw}, ensure_ascii=False)
+
+    rows, errors = service.read_profiles("\n".join([
+        line(email="not-an-email"), line(id="EXP-T2", phone="abc"), line(id="EXP-T3", bio="长" * 5001),
+        line(id="EXP-T4", specialties=["火" * 101]), line(id="EXP-T5", regions=[f"区{i}" for i in range(51)]),
+        '{"id": "EXP-T6", name}', line(id="EXP-T7", email="a@b.cn", phone="+86 571-8888 1234", bio="长" * 5000)]))
+    assert [(e.line, e.key) for e in errors] == [(1, "email"), (2, "phone"), (3, "bio"), (4, "specialties"),
+                                                 (5, "regions"), (6, None)]
+    assert "character 18" in errors[5].message
+    assert [r["external_id"] for r in rows] == ["EXP-T7"] and len(rows[0]["bio"]) == 5000

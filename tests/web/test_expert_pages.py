@@ -212,7 +212,7 @@ def test_import_reports_every_bad_line_and_writes_nothing(env):
     t = text_of(r)
     assert r.status_code == 422
     assert "未导入任何内容：6 行有误" in t
-    assert "第 2 行：不是 JSON" in t
+    assert "第 2 行：不是有效的 JSON" in t
     assert "第 3 行： name ：必填" in t
     assert "第 4 行： owner_type ：贵方专家库须为 adjuster_firm" in t
     assert "第 5 行： id ：EXP-90001 已在第 1 行出现" in t
@@ -354,6 +354,9 @@ def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     assert "专家已受聘参与本案" in t
     insurer = logged_in(env, "insurer1").get(f"/claims/{cid}")
     assert "沈国栋" in text_of(insurer) and PHONE not in insurer.text
+    # the note was between the two firms: the broker and the owner read it, the other parties do not
+    assert "请尽快到现场" in t and "请尽快到现场" not in text_of(insurer)
+    assert "请尽快到现场" not in text_of(logged_in(env, "insured1").get(f"/claims/{cid}"))
     # the suggestion now shows the engagement instead of a request form
     fragment = broker.get(f"/claims/{cid}/experts", headers={"HX-Request": "true"})
     assert f'value="{shen}"' not in fragment.text

@@ -236,14 +236,19 @@ def update_profile(session: Session, actor: Actor, expert_id: Any, profile: dict
 def engagement_out(eng: Engagement, actor: Actor) -> dict[str, Any]:
     e = eng.expert
     contact = shows_contact(eng, actor)
+    # The request's note and a decline's reason are between the two firms; the other parties of the case
+    # see that an expert was engaged, at what fee, not what the firms wrote to each other.
+    between = actor.org_id in (eng.requester_org_id, eng.owner_org_id)
     return {
         "id": str(eng.id), "claim_id": str(eng.claim_id), "status": eng.status.value,
         "expert": {"id": str(e.id), "external_id": e.external_id, "name": e.name, "title": e.title,
                    "employer": e.employer, "phone": e.phone if contact else None,
                    "email": e.email if contact else None},
         "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
-        "role": "owner" if actor.org_id == eng.owner_org_id else "requester",
-        "fee_basis": eng.fee_basis, "note": eng.note, "reason": eng.reason,
+        "role": ("owner" if actor.org_id == eng.owner_org_id
+                 else "requester" if actor.org_id == eng.requester_org_id else "party"),
+        "fee_basis": eng.fee_basis, "note": eng.note if between else None,
+        "reason": eng.reason if between else None,
         "created_at": eng.created_at.isoformat(),
         "decided_at": eng.decided_at.isoformat() if eng.decided_at else None,
     }

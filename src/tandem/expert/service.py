@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -50,7 +51,7 @@ LINES = (
 REQUIRED = N_("required")
 NOT_A_STRING = N_("must be a string")
 LONGER_THAN = N_("longer than {limit} characters")
-NOT_JSON = N_("not JSON ({detail})")
+NOT_JSON = N_("not JSON (at character {pos})")
 NOT_AN_OBJECT = N_("not a JSON object")
 BAD_OWNER_TYPE = N_("must be broker or adjuster_firm")
 NOT_A_LIST = N_("must be a list of strings")
@@ -60,6 +61,13 @@ PERIOD_ORDER = N_("a period ends before it starts")
 DUPLICATE_ID = N_("{id} already on line {first}")
 OTHER_POOL = N_("{id} belongs to another organisation's pool")
 WRONG_OWNER_TYPE = N_("must be {kind} for your pool")
+BAD_EMAIL = N_("not an e-mail address")
+BAD_PHONE = N_("not a phone number")
+ENTRY_TOO_LONG = N_("an entry is longer than {limit} characters")
+TOO_MANY_ENTRIES = N_("more than {limit} entries")
+LIST_LIMITS = (50, 100)  # entries per list, characters per entry
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,19}")
 
 
 class ProfileError(ValueError):
@@ -125,7 +133,13 @@ def _strings(value: Any, name: str) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ProfileError(name, NOT_A_LIST)
-    return [v.strip() for v in value if v.strip()]
+    items = [v.strip() for v in value if v.strip()]
+    most, longest = LIST_LIMITS
+    if len(items) > most:
+        raise ProfileError(name, TOO_MANY_ENTRIES, limit=most)
+    if any(len(v) > longest for v in items):
+        raise ProfileError(name, ENTRY_TOO_LONG, limit=longest)
+    return items
 
 
 def _periods(value: Any) -> list[dict[str, str]]:
@@ -164,9 +178,13 @@ def check_profile(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Profile
     out: dict[str, Any] = {}
     for key, column, required, limit in (("id", "external_id", True, 40), ("name", "name", True, 100),
                                          ("title", "title", False, 100), ("organisation", "employer", True, 180),
-                                         ("bio", "bio", False, None), ("phone", "phone", False, 20),
+                                         ("bio", "bio", False, 5000), ("phone", "phone", False, 20),
                                          ("email", "email", False, 200), ("fee_basis", "fee_basis", False, 200)):
         out[column] = _checked(_str, errors, data.get(key), key, required=required, limit=limit)
+    if out["email"] and not _EMAIL.fullmatch(out["email"]):
+        errors.append(ProfileError("email", BAD_EMAIL))
+    if out["phone"] and not _PHONE.fullmatch(out["phone"]):
+        errors.append(ProfileError("phone", BAD_PHONE))
     owner_type = data.get("owner_type")
     if owner_type not in OWNER_KINDS:
         errors.append(ProfileError("owner_type", BAD_OWNER_TYPE))
@@ -188,7 +206,7 @@ def parse_profile(raw: str) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ProfileError(None, NOT_JSON, detail=exc.msg) from None
+        raise ProfileError(None, NOT_JSON, pos=exc.pos + 1) from None
     if not isinstance(data, dict):
         raise ProfileError(None, NOT_AN_OBJECT)
     out, errors = check_profile(data)
