@@ -91,6 +91,16 @@ def test_search_ranks_and_explains(env):
     assert "Specialty: " in en and "Covers 浙江" in en
 
 
+def test_a_name_finds_the_person_first_within_the_visible_pools(env):
+    broker = logged_in(env, "broker")
+    page = broker.get("/experts", params={"q": "沈国栋"})
+    t = text_of(page)
+    assert page.status_code == 200 and "姓名：沈国栋" in t
+    assert t.index("沈国栋") < t.index("姓名：沈国栋")  # the first row
+    # a private expert of another pool stays hidden, name or not
+    assert "袁丽华" not in text_of(broker.get("/experts", params={"q": "袁丽华"}))
+
+
 # ---- the profile -------------------------------------------------------------------------------------
 
 def test_profile_masks_contact_data_until_an_engagement_is_accepted(env):
@@ -300,6 +310,7 @@ def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     t = text_of(fragment)
     assert fragment.status_code == 200 and "推荐专家" in t
     assert "沈国栋" in t and "专长：" in t and "服务区域：浙江" in t and "袁丽华" not in t
+    assert "在专家库中查看更多适合本案的专家" in t and fragment.text.count('class="rank"') <= 5
     assert PHONE not in fragment.text
     # without htmx: the case file with the suggestions inline
     plain = broker.get(f"/claims/{cid}/experts", follow_redirects=False)

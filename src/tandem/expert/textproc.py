@@ -56,6 +56,17 @@ def normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
+# What did *not* happen: "无人员伤亡", "未造成人员伤亡", "没有人员受伤" are in most loss notices and must not
+# bring in the injury and medical experts. Only a negation right before a harm word is dropped, so that
+# 无锡, 无人机 or 未来 are left alone.
+_NEGATED_RE = re.compile(r"(?:无|未造成|未发生|未有|未见|没有|并无|暂无|均无)(?:人员|人)?(?:伤亡|受伤|伤者|死亡|身亡)")
+
+
+def drop_negated(text: str) -> str:
+    """The query without the harm it says did not occur (a comma keeps the clauses apart)."""
+    return _NEGATED_RE.sub("，", text)
+
+
 def default_cache_dir() -> Path:
     """``<var_dir>/cache/jieba``: the settings' ``var_dir`` (``TANDEM_VAR_DIR``, default ``<repo>/var``)."""
     return Path(get_settings().var_dir) / "cache" / "jieba"
@@ -237,8 +248,9 @@ class Analyzer:
         return self._with_aliases(self.cut(text))
 
     def analyze(self, text: str) -> tuple[list[str], list[ConceptMatch]]:
-        """:meth:`tokenize` and :meth:`match_concepts` of a query with a single jieba pass."""
-        norm = normalize(text)
+        """:meth:`tokenize` and :meth:`match_concepts` of a query with a single jieba pass; harm the query
+        says did not occur is left out (:func:`drop_negated`)."""
+        norm = normalize(drop_negated(text))
         words = self._segment(norm)
         return self._with_aliases(self._search_mode(words)), self._match(norm, words)
 

@@ -797,6 +797,7 @@ MATCHED = {
     "title": N_("Title: {value}"),
     "organisation": N_("Organisation: {value}"),
     "bio": N_("Biography mentions {value}"),
+    "name": N_("Name: {value}"),
     "filter:line": N_("Covers the line {value}"),
     "filter:region": N_("Covers {value}"),
     "filter-miss:line": N_("Not for the line {value}"),
@@ -855,7 +856,8 @@ def suggests_experts(actor: Actor, claim: Claim, roles: set[PartyRole]) -> bool:
 @dataclass(frozen=True)
 class ExpertChoice:
     item: Suggestion
-    explain: list[Matched]
+    explain: list[Matched]  # what the card shows: fields and filters, then the first few synonyms
+    more: list[Matched]  # the other synonym chips, folded away
     fee_basis: str | None
     busy_until: dt.date | None  # busy today, per the expert's availability
     conflicts: list[str]  # parties of the claim the expert declared a conflict with
@@ -867,6 +869,10 @@ class ClaimExperts:
     line: str | None
     region: str | None
     choices: list[ExpertChoice]
+    query: str  # what was searched: the loss description and place, for "more in the pool"
+
+
+SHOWN_SYNONYMS = 3  # per suggestion card; the rest are one click away
 
 
 def _busy_until(extra: dict[str, Any], today: dt.date) -> dt.date | None:
@@ -878,7 +884,7 @@ def _busy_until(extra: dict[str, Any], today: dt.date) -> dt.date | None:
 
 
 def claim_experts(session: Session, settings: Settings, actor: Actor, claim: Claim, today: dt.date,
-                  top: int = 10) -> ClaimExperts:
+                  top: int = 5) -> ClaimExperts:
     """The suggestions of the API (``expert_suggestions``) with explanations, availability and conflicts."""
     found = expert_suggestions(str(claim.id), actor, session, settings, top=top)
     experts = {e.id: e for e in session.execute(select(Expert).where(
@@ -891,6 +897,9 @@ def claim_experts(session: Session, settings: Settings, actor: Actor, claim: Cla
         e = experts[item.expert_id]
         declared = (e.extra or {}).get("conflicts") or []
         conflicts = [p for p in parties if any(c and (c in p or p in c) for c in declared)]
-        choices.append(ExpertChoice(item, explain_match(item.matched), e.fee_basis, _busy_until(e.extra or {}, today),
-                                    conflicts, mine.get(e.id)))
-    return ClaimExperts(found.line, found.region, choices)
+        chips = explain_match(item.matched)
+        synonyms = [c for c in chips if c.message.msgid == MATCHED["synonym"]]
+        shown = [c for c in chips if c.message.msgid != MATCHED["synonym"]] + synonyms[:SHOWN_SYNONYMS]
+        choices.append(ExpertChoice(item, shown, synonyms[SHOWN_SYNONYMS:], e.fee_basis,
+                                    _busy_until(e.extra or {}, today), conflicts, mine.get(e.id)))
+    return ClaimExperts(found.line, found.region, choices, f"{claim.description} {claim.location}"[:500])

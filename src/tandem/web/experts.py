@@ -8,6 +8,7 @@ every engagement through ``engagement.owned_engagement``: a hidden object is the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -116,8 +117,12 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
         hits = service.search(session, settings, q, line=line or None, region=region or None, top=top,
                               allowed=allowed) if allowed else []
         found = service.experts_by_key(session, [h.id for h in hits]) if hits else {}
-        rows = [Row(found[h.id], rank, h.score, cases.explain_match(h.matched), h.meets_filters)
-                for rank, h in enumerate((h for h in hits if h.id in found), start=1)]
+        # Somebody looked up by name comes first (the ranking reads what experts know, not who they are).
+        named = _named(session, visible, q)
+        ranked = [Row(found[h.id], None, h.score, cases.explain_match(h.matched), h.meets_filters)
+                  for h in hits if h.id in found and found[h.id].id not in {e.id for e in named}]
+        rows = [dataclasses.replace(r, rank=rank) for rank, r in enumerate(
+            [Row(e, None, None, cases.explain_match([f"name:{e.name}"])) for e in named] + ranked, start=1)]
         if len(hits) == top and top < SEARCH_MAX:
             more = {"q": q, "line": line, "region": region, "top": min(top + SEARCH_STEP, SEARCH_MAX)}
     else:
@@ -136,6 +141,14 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
         "rows": rows, "q": q, "line": line, "region": region, "total": total, "page": page,
         "more": {k: v for k, v in more.items() if v} if more else None, "lines": service.LINES,
         "regions": PROVINCES, "manage": can_manage(actor), "owner_names": _owner_names(session, rows)})
+
+
+def _named(session: Session, visible: Any, q: str) -> list[Expert]:
+    """Visible experts whose name contains a short query (a person's name, not a loss description)."""
+    if len(q) > 20 or any(ch.isspace() for ch in q):
+        return []
+    return list(session.execute(visible.where(Expert.name.contains(q, autoescape=True))
+                                .order_by(Expert.name, Expert.id).limit(10)).unique().scalars())
 
 
 def _owner_names(session: Session, rows: list[Row]) -> dict[uuid.UUID, str]:
