@@ -169,6 +169,13 @@ def test_notice_form_errors_are_shown_beside_the_fields(env):
                                          "location": "浙江省杭州市上城区清泰街56号", "description": "室内漏水",
                                          "reporter_name": "杨慧敏", "reporter_phone": "13605718899"})
     assert r.status_code == 422 and 'id="loss_at-error">出险时间不在保险期间内。' in r.text
+    # a loss time in the future is named together with the other fields' errors, not after them
+    r = client.post("/claims/new", data={"csrf_token": csrf_of(form.text), "policy_id": policy_id(env, POLICY3),
+                                         "loss_at": "2099-01-01T10:00", "channel": "phone", "location": "x",
+                                         "description": "", "reporter_name": "杨慧敏",
+                                         "reporter_phone": "13605718899"})
+    assert r.status_code == 422 and 'id="description-error">必填。' in r.text
+    assert 'id="loss_at-error">出险时间晚于当前时间。' in r.text and "2099-01-01T10:00" in r.text
     assert one(env, select(func.count()).select_from(Claim)) == 0
 
 

@@ -5,6 +5,7 @@ fetched through ``tandem.access.scope``, so an outsider gets the same 404 page a
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,7 +23,7 @@ from tandem.access.models import Organisation, OrgKind, Role
 from tandem.claim import documents, inbound, service, workflow
 from tandem.claim.models import Channel, InboundMessage
 from tandem.deps import ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import Clock, today_local
+from tandem.kit.clock import SHANGHAI, Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.storage import store_for
@@ -39,6 +40,8 @@ PHONE = re.compile(r"^\+?[0-9\- ]{5,20}$")
 CHOOSE_POLICY = N_("Choose a policy from the list.")
 CHOOSE_CHANNEL = N_("Choose how the loss was reported.")
 TOO_SHORT = N_("At least two characters.")
+LOSS_IN_FUTURE = N_("The loss time is in the future.")  # the same msgids as the intake service's
+LOSS_OUTSIDE_PERIOD = N_("The loss is outside the policy period.")
 BAD_PHONE = N_("Enter a phone number (digits, spaces and dashes).")
 REPORTER_BOTH = N_("Give both the name and the phone number of the caller.")
 FORM_USED = N_("This form was already sent. Please check the claims list before reporting again.")
@@ -144,7 +147,7 @@ def notice_form(request: Request, actor: PageActor, session: SessionDep, clock: 
     return _notice_page(request, actor, session, clock, FormState(values))
 
 
-def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], state: FormState,
+def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], state: FormState, now: dt.datetime,
                  channel_fixed: str | None = None) -> service.NoticeInput | None:
     errors = state.errors
     state.values.update(_values(form, "policy_id", "loss_at", "location", "description", "channel",
@@ -154,6 +157,13 @@ def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], sta
     if policy_id is None or policy_id not in {p.id for p in policies}:
         errors["policy_id"] = CHOOSE_POLICY
     loss_at = forms.local_datetime(v["loss_at"], errors, "loss_at")
+    # Checked here as well as at intake, so that the field's error shows beside the others at once.
+    chosen = next((p for p in policies if p.id == policy_id), None)
+    if loss_at is not None and loss_at > now + dt.timedelta(minutes=5):
+        errors["loss_at"] = LOSS_IN_FUTURE
+    elif loss_at is not None and chosen is not None and not (
+            chosen.period_start <= loss_at.astimezone(SHANGHAI).date() <= chosen.period_end):
+        errors["loss_at"] = LOSS_OUTSIDE_PERIOD
     for name, limit in (("location", 300), ("description", 5000)):
         if not v[name]:
             errors[name] = forms.REQUIRED
@@ -189,7 +199,7 @@ def notice_submit(request: Request, actor: CheckedActor, session: SessionDep, se
     if not cases.can_report(actor):
         raise ActionNotAllowed()
     state = FormState()
-    notice = _read_notice(form, actor, cases.notice_policies(session, actor), state)
+    notice = _read_notice(form, actor, cases.notice_policies(session, actor), state, clock.now())
     if notice is None:
         return _notice_page(request, actor, session, clock, state, CHECK_FIELDS, 422)
     key = state.values["key"][:64] or None
@@ -251,7 +261,8 @@ def draft_confirm(draft_id: str, request: Request, actor: CheckedActor, session:
         return _drafts_page(request, actor, session, clock, alert=Conflict("This message was already handled."),
                             status=409)
     state = FormState()
-    notice = _read_notice(form, actor, cases.notice_policies(session, actor), state, channel_fixed=msg.channel.value)
+    notice = _read_notice(form, actor, cases.notice_policies(session, actor), state, clock.now(),
+                          channel_fixed=msg.channel.value)
     if notice is None:
         return _drafts_page(request, actor, session, clock, {key: state}, CHECK_FIELDS, status=422)
     if notice.reporter_phone is None and msg.sender_phone:
