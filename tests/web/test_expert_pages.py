@@ -91,6 +91,15 @@ def test_search_ranks_and_explains(env):
     assert "Specialty: " in en and "Covers 浙江" in en
 
 
+def test_browsing_pages_forward_and_back(env):
+    broker = logged_in(env, "broker")
+    assert "上一页" not in broker.get("/experts").text
+    # past the end (a stale link): the page says where it is and leads back
+    far = broker.get("/experts", params={"page": 3, "line": "企业财产保险"})
+    assert "第 3 页" in text_of(far) and "上一页" in text_of(far)
+    assert 'href="/experts?line=%E4%BC%81%E4%B8%9A%E8%B4%A2%E4%BA%A7%E4%BF%9D%E9%99%A9&amp;page=2"' in far.text
+
+
 def test_a_name_finds_the_person_first_within_the_visible_pools(env):
     broker = logged_in(env, "broker")
     page = broker.get("/experts", params={"q": "沈国栋"})

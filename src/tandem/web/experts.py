@@ -140,6 +140,7 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
     return render(request, "experts/list.html", {
         "rows": rows, "q": q, "line": line, "region": region, "total": total, "page": page,
         "more": {k: v for k, v in more.items() if v} if more else None, "lines": service.LINES,
+        "back": {k: v for k, v in {"line": line, "region": region, "page": page - 1}.items() if v and v != 1},
         "regions": PROVINCES, "manage": can_manage(actor), "owner_names": _owner_names(session, rows)})
 
 
