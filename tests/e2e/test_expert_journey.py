@@ -76,7 +76,7 @@ def test_broker_engages_a_partner_firms_expert_on_a_new_fire_claim(cast: Cast) -
     expect(request).to_contain_text("沈国栋")
     expect(request).to_contain_text("请明早到现场")
     cast.shot(owner, "x02-engagements-owner")
-    request.get_by_role("button", name="接受：沈国栋").click()
+    request.get_by_role("button", name="接受聘请：沈国栋").click()
     expect(owner.locator(".alert.ok")).to_contain_text("聘请已接受")
     expect(owner.locator("#incoming li", has_text=number)).to_contain_text("已接受")
 
