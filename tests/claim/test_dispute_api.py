@@ -43,6 +43,20 @@ def _draft_b():
             ]}
 
 
+def second_report(env, cid) -> None:
+    """The insurer appoints firm B's 张伟, who accepts, forms a team, surveys and submits report B."""
+    insurer, firm_b = env.client("insurer1"), env.client("adjuster3")
+    register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
+    _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment",
+                    json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}))
+    mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
+    _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+
+
 def test_dispute_to_mou_to_payment(env):
     broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
     firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
@@ -59,14 +73,7 @@ def test_dispute_to_mou_to_payment(env):
     assert r.status_code == 409 and "conflict_of_interest" in r.text
     r = insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["钱永刚"]["id"]})
     assert r.status_code == 409 and "certificate_lapsed" in r.text
-    _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment",
-                    json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}))
-    mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
-    _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+    second_report(env, cid)
 
     view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
     assert view["state"] == "aligning" and len(view["items"]) == 2

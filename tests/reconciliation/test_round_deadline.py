@@ -16,7 +16,7 @@ from tandem.reconciliation.consultation import round_schedule
 from tandem.reconciliation.models import Consultation
 from tandem.sla import calendar
 from tandem.worker import runner
-from tests.claim.test_dispute_api import _draft_b, _to_reported
+from tests.claim.test_dispute_api import _to_reported, second_report
 from tests.claim.test_journey_api import _ok
 from tests.web.test_claim_pages import text_of
 from tests.web.test_pages import logged_in
@@ -31,20 +31,11 @@ def at(text: str) -> dt.datetime:
 def _open(env, days: int = 5) -> str:
     """A disputed claim with both reports, the consultation opened (aligning) on 2026-11-25."""
     broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
-    firm_b = env.client("adjuster3")
     cid = _to_reported(env)
     _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
     _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
     _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
-    register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
-    _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment",
-                    json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}))
-    mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
-    _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+    second_report(env, cid)
     view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
     assert view["state"] == "aligning" and view["round_working_days"] == days
     return cid
