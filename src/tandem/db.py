@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -138,3 +138,19 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_T = TypeVar("_T")
+
+
+def per_transaction(session: Session, key: str, make: Callable[[], _T]) -> _T:
+    """A value kept in ``session.info`` for the current transaction only: made again after a commit or a
+    rollback, so it never outlives what it was read or locked in."""
+    txn = session.get_transaction()
+    held = session.info.get(key)
+    if held is not None and txn is not None and held[0] is txn:
+        kept: _T = held[1]
+        return kept
+    value = make()  # may itself begin the transaction
+    session.info[key] = (session.get_transaction(), value)
+    return value

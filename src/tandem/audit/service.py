@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tandem.audit.models import AuditEvent, ChainHead
+from tandem.db import per_transaction
 from tandem.kit.canonical import canonical_json, normalise, sha256_hex
 
 GENESIS = "0" * 64
@@ -57,12 +58,7 @@ _HEADS = "tandem.audit.held_heads"
 def _held_heads(session: Session) -> dict[str, tuple[int, str]]:
     """Chain heads this transaction has locked, with their (seq, hash): a second event on the same chain
     in the same transaction (intake writes two on its case) need not ask for the lock again."""
-    txn = session.get_transaction()
-    held = session.info.get(_HEADS)
-    if held is None or held[0] is not txn:
-        held = session.info[_HEADS] = (txn, {})
-    heads: dict[str, tuple[int, str]] = held[1]
-    return heads
+    return per_transaction(session, _HEADS, dict[str, tuple[int, str]])
 
 
 def _insert(session: Session) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem.db import per_transaction
 from tandem.kit.errors import InvalidInput
 from tandem.kit.workdays import WorkCalendar
 from tandem.sla.models import CalendarDay
@@ -23,15 +24,8 @@ WORKING_WORDS = {"1": True, "true": True, "working": True, "work": True, "上班
 def load(session: Session) -> WorkCalendar:
     """The calendar as of this transaction. Read once per transaction and kept in ``session.info``, so one
     call chain reads the table once, and the next transaction sees other processes' changes."""
-    cached = session.info.get(_CACHE)
-    txn = session.get_transaction()
-    if cached is not None and txn is not None and cached[0] is txn:
-        cal: WorkCalendar = cached[1]
-        return cal
-    cal = WorkCalendar.from_rows((day, working) for day, working in
-                                 session.execute(select(CalendarDay.day, CalendarDay.working)))
-    session.info[_CACHE] = (session.get_transaction(), cal)
-    return cal
+    return per_transaction(session, _CACHE, lambda: WorkCalendar.from_rows(
+        (day, working) for day, working in session.execute(select(CalendarDay.day, CalendarDay.working))))
 
 
 def parse_day(value: str) -> dt.date:
