@@ -71,7 +71,10 @@ def test_the_pool_never_shows_an_unshared_expert(env):
     assert names_on(broker.get("/experts", params={"line": "货物运输保险"})) == {"曹立新"}
     assert names_on(broker.get("/experts", params={"region": "江苏"})) == {"邓建华", "沈国栋"}
     # parties without a pool see none
-    assert names_on(logged_in(env, "insured1").get("/experts")) == set()
+    # organisations without a pool are refused the pool pages, as the navigation does not offer them
+    for user in ("insured1", "insurer1", "regulator"):
+        client = logged_in(env, user)
+        assert client.get("/experts").status_code == 403 and client.get("/experts/engagements").status_code == 403
     assert "/experts" in broker.get("/").text and 'href="/experts"' not in logged_in(env, "insurer1").get("/").text
 
 

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation
+from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.claim.models import Claim
@@ -84,6 +84,13 @@ def _require_manage(actor: Actor) -> None:
         raise ActionNotAllowed()
 
 
+def _require_pool_party(actor: Actor) -> None:
+    """The pool pages are for the organisations that have pools (and the platform): others are refused,
+    as the navigation does not offer them either."""
+    if actor.org_kind not in (*svc.POOL_KINDS, OrgKind.PLATFORM):
+        raise ActionNotAllowed()
+
+
 # ---- the pool --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
                 page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                 top: Annotated[int, Query(ge=1, le=SEARCH_MAX)] = SEARCH_STEP) -> Response:
     """The pools the user may see: browsed by name, or searched like a loss notice (ranked, explained)."""
+    _require_pool_party(actor)
     q, line, region = q.strip(), line.strip(), region.strip()
     visible = scope.visible_experts(actor)
     rows: list[Row] = []
@@ -255,6 +263,7 @@ def _engagements_page(request: Request, actor: Actor, session: Session, *, state
 @router.get("/experts/engagements")
 def engagements_page(request: Request, actor: PageActor, session: SessionDep,
                      done: Annotated[str, Query(max_length=20)] = "") -> Response:
+    _require_pool_party(actor)
     return _engagements_page(request, actor, session, notice=NOTICES.get(done))
 
 
