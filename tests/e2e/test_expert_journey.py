@@ -79,6 +79,14 @@ def test_broker_engages_a_partner_firms_expert_on_a_new_fire_claim(cast: Cast) -
     request.get_by_role("button", name="接受聘请：沈国栋").click()
     expect(owner.locator(".alert.ok")).to_contain_text("聘请已接受")
     expect(owner.locator("#incoming li", has_text=number)).to_contain_text("已接受")
+    # On its expert's profile the owner narrows the list of firms to share with by typing part of a name.
+    owner.goto(case_url.split("/claims/")[0] + "/experts?q=沈国栋")
+    owner.get_by_role("link", name="沈国栋", exact=True).first.click()
+    firms = owner.locator("#share-organisation_ids option")
+    total = firms.count()
+    owner.get_by_label("筛选机构").fill("华信")
+    expect(owner.locator("#share-organisation_ids option:not([hidden])")).to_have_count(1)
+    assert total > 1
 
     # The broker sees the expert on the case file: fee basis, contact data, the timeline entry.
     broker.goto(case_url)

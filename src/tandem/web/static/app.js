@@ -42,4 +42,17 @@
     var region = flash();
     show(null, region && region.dataset.offline);
   });
+
+  // A long list of choices (e.g. the firms to share an expert with) gets a filter box: options that do not
+  // contain the typed text are hidden, chosen ones always stay in view. Without script the list is whole.
+  document.addEventListener("input", function (evt) {
+    var box = evt.target;
+    if (!box.matches || !box.matches("input[data-filter-for]")) { return; }
+    var list = document.getElementById(box.dataset.filterFor);
+    if (!list) { return; }
+    var wanted = box.value.trim().toLowerCase();
+    Array.prototype.forEach.call(list.options, function (opt) {
+      opt.hidden = !!wanted && !opt.selected && opt.text.toLowerCase().indexOf(wanted) < 0;
+    });
+  });
 })();
