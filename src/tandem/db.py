@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -154,3 +156,10 @@ def per_transaction(session: Session, key: str, make: Callable[[], _T]) -> _T:
     value = make()  # may itself begin the transaction
     session.info[key] = (session.get_transaction(), value)
     return value
+
+
+def insert_or_skip(session: Session, entity: Any, *conflict: str) -> Any:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING`` in the session's dialect (PostgreSQL or SQLite);
+    add ``.values(…)`` and, where wanted, ``.returning(…)``."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return ins(entity).on_conflict_do_nothing(index_elements=list(conflict))

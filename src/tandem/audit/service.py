@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tandem.audit.models import AuditEvent, ChainHead
-from tandem.db import per_transaction
+from tandem.db import insert_or_skip, per_transaction
 from tandem.kit.canonical import canonical_json, normalise, sha256_hex
 
 GENESIS = "0" * 64
@@ -61,10 +59,6 @@ def _held_heads(session: Session) -> dict[str, tuple[int, str]]:
     return per_transaction(session, _HEADS, dict[str, tuple[int, str]])
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def record(session: Session, actor: ActorRef, *, action: str, entity_type: str, entity_id: Any,
            at: dt.datetime, chain_key: str | None = None, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None, reason: str | None = None,
@@ -89,8 +83,8 @@ def record(session: Session, actor: ActorRef, *, action: str, entity_type: str, 
     ev.hash = compute_hash(ev)
     started = False
     if known is None:
-        started = session.execute(_insert(session)(ChainHead).values(chain_key=key, seq=1, hash=ev.hash)
-                                  .on_conflict_do_nothing(index_elements=["chain_key"])
+        started = session.execute(insert_or_skip(session, ChainHead, "chain_key")
+                                  .values(chain_key=key, seq=1, hash=ev.hash)
                                   .returning(ChainHead.chain_key)).first() is not None
         if not started:
             seq, prev = session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain_key == key)

@@ -12,8 +12,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Request
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Select, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
@@ -21,6 +19,7 @@ from tandem.access.models import OrgKind, Role, User
 from tandem.claim import service
 from tandem.claim.endpoints import ClaimOut, NoticeIn, _aware, claim_out
 from tandem.claim.models import Channel, InboundMessage
+from tandem.db import insert_or_skip
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError
 from tandem.party.models import Insured
@@ -103,13 +102,11 @@ async def inbound_message(request: Request, settings: SettingsDep,
 
 def _store(session: Session, body: InboundIn) -> DraftOut:
     insured = _link(session, body.sender)
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(ins(InboundMessage).values(
+    session.execute(insert_or_skip(session, InboundMessage, "channel", "external_id").values(
         id=uuid.uuid4(), channel=Channel(body.channel), external_id=body.message_id,
         sender_account=body.sender.account, sender_phone=body.sender.phone, text=body.text,
         received_at=body.received_at, insured_id=insured.organisation_id if insured else None,
-        broker_id=insured.broker_id if insured else None, state="draft")
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
+        broker_id=insured.broker_id if insured else None, state="draft"))
     msg = session.execute(select(InboundMessage).where(InboundMessage.channel == Channel(body.channel),
                                                        InboundMessage.external_id == body.message_id)).scalar_one()
     return _out(msg)

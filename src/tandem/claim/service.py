@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Engine, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -29,6 +27,7 @@ from tandem.claim.models import (
     PartyRole,
 )
 from tandem.config import Settings
+from tandem.db import insert_or_skip
 from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
@@ -166,10 +165,9 @@ def _claim_key(session: Session, user_id: uuid.UUID, key: str, fingerprint: str,
     """Write the key row first, in one statement: it is the lock that stops a concurrent retry (which
     waits on the unique index until this transaction ends). False when the key exists; an error later
     in the notice rolls the row back with everything else."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (ins(IdempotencyKey).values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint,
-                                       claim_id=claim_id, created_at=now)
-            .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(IdempotencyKey.id))
+    stmt = (insert_or_skip(session, IdempotencyKey, "user_id", "key")
+            .values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint, claim_id=claim_id,
+                    created_at=now).returning(IdempotencyKey.id))
     return session.execute(stmt).first() is not None
 
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from tandem.db import insert_or_skip
 from tandem.kit.canonical import normalise
 from tandem.notification.models import OutboxJob
 
@@ -32,10 +31,8 @@ def enqueue(session: Session, topic: str, payload: dict[str, Any], *, now: dt.da
 
 def enqueue_all(session: Session, jobs: list[Job], *, now: dt.datetime) -> int:
     """Queue several jobs in one INSERT; returns how many were new (a known ``dedupe_key`` is skipped)."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(OutboxJob).values([
+    stmt = insert_or_skip(session, OutboxJob, "dedupe_key").values([
         {"topic": j.topic, "payload": normalise(j.payload), "dedupe_key": j.dedupe_key, "created_at": now,
          "not_before": j.not_before or now, "attempts": 0} for j in jobs])
-    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], session.execute(stmt))
     return int(result.rowcount)

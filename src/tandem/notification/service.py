@@ -6,11 +6,10 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tandem.access.models import User
+from tandem.db import insert_or_skip
 from tandem.notification.models import Notification
 from tandem.notification.outbox import enqueue
 
@@ -26,13 +25,10 @@ def _window_end(now: dt.datetime) -> dt.datetime:
 def notify(session: Session, users: list[User], *, subject: str, body: str, now: dt.datetime,
            link: str | None = None, key: str | None = None) -> None:
     """In-app notification for each user (idempotent by ``key``) and a digest e-mail job per window."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for u in users:
-        stmt = ins(Notification).values(user_id=u.id, subject=subject, body=body, link=link, created_at=now,
-                                        dedupe_key=f"{key}:{u.id}" if key else None)
-        if key:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        session.execute(stmt)
+    for u in users:  # without a key there is nothing to conflict on (NULLs are distinct)
+        session.execute(insert_or_skip(session, Notification, "dedupe_key").values(
+            user_id=u.id, subject=subject, body=body, link=link, created_at=now,
+            dedupe_key=f"{key}:{u.id}" if key else None))
         if u.email:
             end = _window_end(now)
             enqueue(session, "notification.digest", {"user_id": str(u.id), "until": end.isoformat()}, now=now,

@@ -347,25 +347,8 @@ def _invalid(request: Request, actor: Actor, session: SessionDep, clock: Clock, 
 @router.post("/claims/{claim_id}/adjuster")
 def choose_adjuster(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
                     form: FormDep) -> Response:
-    state = FormState(_values(form, "adjuster_id", "reason"))
-    adjuster_id = forms.uuid_or_none(state.values["adjuster_id"])
-    if adjuster_id is None:
-        state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-    if len(state.values["reason"]) > 2000:
-        state.errors["reason"] = forms.TOO_LONG
-    if state.errors:
-        return _invalid(request, actor, session, clock, claim_id, "choose", state)
-    try:
-        workflow.choose_adjuster(session, actor, claim_id, adjuster_id, now=clock.now(),
-                                 reason=state.values["reason"] or None)
-    except NotFound:
-        scope.get_claim(session, actor, claim_id)  # a hidden claim stays a 404
-        session.rollback()
-        state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-        return _invalid(request, actor, session, clock, claim_id, "choose", state)
-    except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, "choose", state, "adjuster_id")
-    return _done(claim_id, "adjuster")
+    return _with_adjuster(request, actor, session, clock, claim_id, form, "choose", workflow.choose_adjuster,
+                          "adjuster", with_reason=True)
 
 
 @router.post("/claims/{claim_id}/withdraw")
@@ -417,17 +400,22 @@ def answer_letter(claim_id: str, request: Request, actor: CheckedActor, session:
 
 
 def _with_adjuster(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str, form: Any,
-                   section: str, act: Callable[..., Any], done: str) -> Response:
-    """A form that names one adjuster: an unknown or invisible one is the field's error, not a 404."""
-    state = FormState(_values(form, "adjuster_id"))
+                   section: str, act: Callable[..., Any], done: str, *, with_reason: bool = False) -> Response:
+    """A form that names one adjuster (and, ``with_reason``, an optional reason): an unknown or invisible
+    adjuster is the field's error, not a 404."""
+    state = FormState(_values(form, "adjuster_id", *(("reason",) if with_reason else ())))
     adjuster_id = forms.uuid_or_none(state.values["adjuster_id"])
     if adjuster_id is None:
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
+    if with_reason and len(state.values["reason"]) > 2000:
+        state.errors["reason"] = forms.TOO_LONG
+    if state.errors:
         return _invalid(request, actor, session, clock, claim_id, section, state)
+    extra = {"reason": state.values["reason"] or None} if with_reason else {}
     try:
-        act(session, actor, claim_id, adjuster_id, now=clock.now())
+        act(session, actor, claim_id, adjuster_id, now=clock.now(), **extra)
     except NotFound:
-        scope.get_claim(session, actor, claim_id)
+        scope.get_claim(session, actor, claim_id)  # a hidden claim stays a 404
         session.rollback()
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
         return _invalid(request, actor, session, clock, claim_id, section, state)

@@ -154,13 +154,13 @@ def end_round(claim_id: str, request: Request, actor: CheckedActor, session: Ses
 
 
 def _plain(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str,
-           act: Callable[..., Any], done: str) -> Response:
+           act: Callable[..., Any], done: str, anchor: str = "") -> Response:
     """A button without fields: the refusal is shown on the page."""
     try:
         act(session, actor, claim_id, now=clock.now())
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc)
-    return _done(claim_id, done)
+    return _done(claim_id, done, anchor)
 
 
 @router.post("/claims/{claim_id}/consultation/items/{item_id}/move")
@@ -217,11 +217,7 @@ def propose_umpire(claim_id: str, request: Request, actor: CheckedActor, session
 @router.post("/claims/{claim_id}/consultation/umpire/accept")
 def accept_umpire(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
                   clock: ClockDep) -> Response:
-    try:
-        svc.accept_umpire(session, actor, claim_id, now=clock.now())
-    except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc)
-    return _done(claim_id, "umpire_accepted", "umpire")
+    return _plain(request, actor, session, clock, claim_id, svc.accept_umpire, "umpire_accepted", "umpire")
 
 
 @router.post("/claims/{claim_id}/consultation/items/{item_id}/decision")
@@ -249,11 +245,7 @@ def umpire_decision(claim_id: str, item_id: str, request: Request, actor: Checke
 @router.post("/claims/{claim_id}/consultation/memorandum/ack")
 def acknowledge(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
                 clock: ClockDep) -> Response:
-    try:
-        svc.acknowledge(session, actor, claim_id, now=clock.now())
-    except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc)
-    return _done(claim_id, "ack", "memorandum")
+    return _plain(request, actor, session, clock, claim_id, svc.acknowledge, "ack", "memorandum")
 
 
 @router.get("/claims/{claim_id}/consultation/memorandum.pdf")
