@@ -41,14 +41,19 @@ def log(msg: str) -> None:
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 
+
 def url_for(dbname: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
 
 
 def conninfo(url: str) -> dict[str, str]:
     u = urlsplit(url)
-    return {"host": u.hostname or "127.0.0.1", "port": str(u.port or 5432), "user": u.username or "postgres",
-            "dbname": u.path.lstrip("/")}
+    return {
+        "host": u.hostname or "127.0.0.1",
+        "port": str(u.port or 5432),
+        "user": u.username or "postgres",
+        "dbname": u.path.lstrip("/"),
+    }
 
 
 @contextlib.contextmanager
@@ -70,9 +75,14 @@ def scratch_database(prefix: str, keep: bool = False) -> Iterator[str]:
 
 def app_env(url: str, var_dir: Path, *, production: bool = True, **extra: str) -> dict[str, str]:
     env = os.environ.copy()
-    env.update({"TANDEM_DATABASE_URL": url, "TANDEM_VAR_DIR": str(var_dir),
-                "TANDEM_SECRET_KEY": "bench-" + secrets.token_hex(16),
-                "TANDEM_ENV": "production" if production else "development"})
+    env.update(
+        {
+            "TANDEM_DATABASE_URL": url,
+            "TANDEM_VAR_DIR": str(var_dir),
+            "TANDEM_SECRET_KEY": "bench-" + secrets.token_hex(16),
+            "TANDEM_ENV": "production" if production else "development",
+        }
+    )
     env.update(extra)
     return env
 
@@ -91,6 +101,7 @@ def pg_scalar(url: str, sql: str, params: Any = None) -> Any:
 
 
 # ---- processes -------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -137,8 +148,15 @@ class Managed:
 
     def start(self) -> None:
         logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=ROOT,
+        )
         logf.close()
         self.starts += 1
 
@@ -220,8 +238,7 @@ class Server(Managed):
 
 
 def login(base: str, username: str) -> str:
-    r = httpx.post(base + "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD},
-                   timeout=30)
+    r = httpx.post(base + "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}, timeout=30)
     r.raise_for_status()
     return str(r.json()["access_token"])
 
@@ -236,10 +253,8 @@ def reporters(base: str, url: str) -> list[dict[str, Any]]:
     insured2, and the broker on any of its clients' policies."""
     pol = demo_policies(url)
     return [
-        {"username": "insured1", "token": login(base, "insured1"), "policies": [pol["PQC2026330400001"]],
-         "weight": 4},
-        {"username": "insured2", "token": login(base, "insured2"), "policies": [pol["PCA2026441900002"]],
-         "weight": 3},
+        {"username": "insured1", "token": login(base, "insured1"), "policies": [pol["PQC2026330400001"]], "weight": 4},
+        {"username": "insured2", "token": login(base, "insured2"), "policies": [pol["PCA2026441900002"]], "weight": 3},
         {"username": "broker", "token": login(base, "broker"), "policies": sorted(pol.values()), "weight": 3},
     ]
 
@@ -255,8 +270,17 @@ AREAS = [
     ("浙江省宁波市北仑区", ["明州路", "新碶街道大港路"]),
 ]
 SITES = ["一号厂房", "原料仓库", "成品仓库", "办公楼一层", "注塑车间", "装配车间", "露天堆场"]
-OBJECTS = ["注塑机", "电子元器件存货", "成品纸箱", "生产线控制柜", "空压机", "原材料（ABS颗粒）", "办公设备",
-           "叉车及货架", "冷库制冷机组"]
+OBJECTS = [
+    "注塑机",
+    "电子元器件存货",
+    "成品纸箱",
+    "生产线控制柜",
+    "空压机",
+    "原材料（ABS颗粒）",
+    "办公设备",
+    "叉车及货架",
+    "冷库制冷机组",
+]
 TYPHOONS = ["梅花", "烟花", "杜苏芮", "海葵", "贝碧嘉", "康妮"]
 STORIES = [
     "受台风“{typhoon}”影响，{site}遭遇强降雨和大风，{obj}进水受损，初步估计损失约{amt}万元。现场已拍照留存，"
@@ -274,8 +298,13 @@ CHANNELS = ["app", "web", "phone", "wechat", "email", "api"]
 def notice_body(rng: random.Random, policy_id: str, now: dt.datetime, ref: str | None = None) -> dict[str, Any]:
     area, roads = rng.choice(AREAS)
     site = rng.choice(SITES)
-    story = rng.choice(STORIES).format(typhoon=rng.choice(TYPHOONS), site=site, obj=rng.choice(OBJECTS),
-                                       amt=rng.randint(5, 800), cm=rng.randint(20, 120))
+    story = rng.choice(STORIES).format(
+        typhoon=rng.choice(TYPHOONS),
+        site=site,
+        obj=rng.choice(OBJECTS),
+        amt=rng.randint(5, 800),
+        cm=rng.randint(20, 120),
+    )
     loss_at = now - dt.timedelta(minutes=rng.randint(30, 36 * 60))
     year_start = dt.datetime(now.astimezone(SHANGHAI).year, 1, 1, tzinfo=SHANGHAI)
     loss_at = max(loss_at, year_start + dt.timedelta(hours=1))
@@ -298,6 +327,7 @@ REF_RE = re.compile(r"客户报案参考号：([A-Za-z0-9-]+)）")
 
 # ---- statistics --------------------------------------------------------------------------------------
 
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks (q in 0..100)."""
     if not sorted_values:
@@ -312,12 +342,19 @@ def summarize(values_ms: list[float]) -> dict[str, float]:
     v = sorted(values_ms)
     if not v:
         return {"n": 0}
-    return {"n": len(v), "mean": round(sum(v) / len(v), 2), "p50": round(percentile(v, 50), 2),
-            "p90": round(percentile(v, 90), 2), "p95": round(percentile(v, 95), 2),
-            "p99": round(percentile(v, 99), 2), "max": round(v[-1], 2)}
+    return {
+        "n": len(v),
+        "mean": round(sum(v) / len(v), 2),
+        "p50": round(percentile(v, 50), 2),
+        "p90": round(percentile(v, 90), 2),
+        "p95": round(percentile(v, 95), 2),
+        "p99": round(percentile(v, 99), 2),
+        "max": round(v[-1], 2),
+    }
 
 
 # ---- load generator in its own process ---------------------------------------------------------------
+
 
 def start_loadgen(spec: dict[str, Any], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
     spec_path = workdir / f"loadgen-{secrets.token_hex(3)}.json"
@@ -337,8 +374,9 @@ def run_loadgen(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 # ---- pgbench baseline ---------------------------------------------------------------------------------
 
-PGBENCH_BODY = ("受台风影响，一号厂房遭遇强降雨和大风，注塑机进水受损，初步估计损失约120万元。现场已拍照留存，"
-                "请尽快安排查勘。")
+PGBENCH_BODY = (
+    "受台风影响，一号厂房遭遇强降雨和大风，注塑机进水受损，初步估计损失约120万元。现场已拍照留存，请尽快安排查勘。"
+)
 
 
 def pgbench_insert_tps(url: str, clients: int, seconds: int, workdir: Path) -> dict[str, Any]:
@@ -346,52 +384,99 @@ def pgbench_insert_tps(url: str, clients: int, seconds: int, workdir: Path) -> d
     table, one transaction per row, at ``clients`` connections over TCP like the app."""
     with psycopg.connect(url, autocommit=True) as c:
         c.execute("DROP TABLE IF EXISTS bench_pgbench_insert")
-        c.execute("CREATE TABLE bench_pgbench_insert (id bigserial PRIMARY KEY, k bigint NOT NULL, "
-                  "body text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        c.execute(
+            "CREATE TABLE bench_pgbench_insert (id bigserial PRIMARY KEY, k bigint NOT NULL, "
+            "body text NOT NULL, at timestamptz NOT NULL DEFAULT now())"
+        )
     script = workdir / "insert.sql"
-    script.write_text("\\set k random(1, 1000000000)\n"
-                      f"INSERT INTO bench_pgbench_insert (k, body) VALUES (:k, '{PGBENCH_BODY}');\n")
+    script.write_text(
+        f"\\set k random(1, 1000000000)\nINSERT INTO bench_pgbench_insert (k, body) VALUES (:k, '{PGBENCH_BODY}');\n"
+    )
     ci = conninfo(url)
-    argv = ["pgbench", "-n", "-h", ci["host"], "-p", ci["port"], "-U", ci["user"], "-c", str(clients),
-            "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(seconds), "-M", "prepared", "-f", str(script),
-            ci["dbname"]]
+    argv = [
+        "pgbench",
+        "-n",
+        "-h",
+        ci["host"],
+        "-p",
+        ci["port"],
+        "-U",
+        ci["user"],
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, os.cpu_count() or 1)),
+        "-T",
+        str(seconds),
+        "-M",
+        "prepared",
+        "-f",
+        str(script),
+        ci["dbname"],
+    ]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
     lat = re.search(r"latency average = ([0-9.]+) ms", out)
     rows = pg_scalar(url, "SELECT count(*) FROM bench_pgbench_insert")
     with psycopg.connect(url, autocommit=True) as c:
         c.execute("DROP TABLE bench_pgbench_insert")
-    return {"tps": float(m.group(1)) if m else float("nan"), "latency_avg_ms": float(lat.group(1)) if lat else None,
-            "rows": rows, "clients": clients, "seconds": seconds, "argv": " ".join([*argv[:-1], "<scratch db>"])}
+    return {
+        "tps": float(m.group(1)) if m else float("nan"),
+        "latency_avg_ms": float(lat.group(1)) if lat else None,
+        "rows": rows,
+        "clients": clients,
+        "seconds": seconds,
+        "argv": " ".join([*argv[:-1], "<scratch db>"]),
+    }
 
 
 # ---- machine and results ------------------------------------------------------------------------------
 
+
 def machine(url: str | None = None) -> dict[str, Any]:
-    mem = next((ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal")), "0")
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    info: dict[str, Any] = {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
-                            "mem_gib": round(int(mem) / 1024 / 1024, 1), "python": platform.python_version(),
-                            "kernel": platform.release(), "loadavg_at_end": os.getloadavg(), "git": git_state()}
+    mem = next(
+        (ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), "0"
+    )
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    info: dict[str, Any] = {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "mem_gib": round(int(mem) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "loadavg_at_end": os.getloadavg(),
+        "git": git_state(),
+    }
     if url:
         with psycopg.connect(url) as c:
             info["postgresql"] = c.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            info["pg_settings"] = dict(c.execute(
-                "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
-                "('shared_buffers','synchronous_commit','fsync','max_connections','work_mem','lc_collate',"
-                "'effective_cache_size','random_page_cost')").fetchall())
+            info["pg_settings"] = dict(
+                c.execute(
+                    "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
+                    "('shared_buffers','synchronous_commit','fsync','max_connections','work_mem','lc_collate',"
+                    "'effective_cache_size','random_page_cost')"
+                ).fetchall()
+            )
     return info
 
 
 def git_state() -> dict[str, Any]:
     """The tree measured: other engineers edit src/ while benchmarks run."""
+
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout
 
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-            "dirty_src": [ln[3:] for ln in git("status", "--porcelain", "--", "src", "migrations").splitlines()]}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD").strip(),
+        "dirty_src": [ln[3:] for ln in git("status", "--porcelain", "--", "src", "migrations").splitlines()],
+    }
 
 
 WORKER_ARGV = [TANDEM, "worker"]

@@ -60,30 +60,46 @@ def main() -> None:
         log(f"tandem serve --workers {args.workers} ready in {startup:.1f}s on {server.base}")
         try:
             reps = reporters(server.base, url)
-            spec: dict[str, Any] = {"base": server.base, "seed": 1, "key_prefix": f"fnol-{int(time.time())}",
-                                    "reporters": reps, "phases": [
-                {"name": "warmup", "mode": "closed", "concurrency": C, "seconds": max(3, min(10, S // 3))},
-                {"name": "idle", "mode": "probe", "seconds": max(3, min(10, S // 3)), "probe_rate": 20},
-                {"name": "max", "mode": "closed", "concurrency": C, "seconds": S, "probe_rate": args.probe_rate},
-                {"name": "half", "mode": "open", "rate_from": "max", "rate_factor": 0.5, "seconds": S,
-                 "probe_rate": args.probe_rate, "max_connections": 4 * C},
-            ]}
+            spec: dict[str, Any] = {
+                "base": server.base,
+                "seed": 1,
+                "key_prefix": f"fnol-{int(time.time())}",
+                "reporters": reps,
+                "phases": [
+                    {"name": "warmup", "mode": "closed", "concurrency": C, "seconds": max(3, min(10, S // 3))},
+                    {"name": "idle", "mode": "probe", "seconds": max(3, min(10, S // 3)), "probe_rate": 20},
+                    {"name": "max", "mode": "closed", "concurrency": C, "seconds": S, "probe_rate": args.probe_rate},
+                    {
+                        "name": "half",
+                        "mode": "open",
+                        "rate_from": "max",
+                        "rate_factor": 0.5,
+                        "seconds": S,
+                        "probe_rate": args.probe_rate,
+                        "max_connections": 4 * C,
+                    },
+                ],
+            }
             phases = run_loadgen(spec, wd)["phases"]
             profile = None
             if args.profile:
                 pids = server.worker_pids()
                 log(f"profiling workers {pids} for {S}s at max load")
-                pspec = dict(spec, key_prefix=spec["key_prefix"] + "-p", phases=[
-                    {"name": "profiled", "mode": "closed", "concurrency": C, "seconds": S}])
+                pspec = dict(
+                    spec,
+                    key_prefix=spec["key_prefix"] + "-p",
+                    phases=[{"name": "profiled", "mode": "closed", "concurrency": C, "seconds": S}],
+                )
                 lg, _ = start_loadgen(pspec, wd)
                 time.sleep(1)
                 spies = profiling.record(pids, S - 2, wd)
                 for p in spies:
                     p.wait()
                 lg.wait()
-                profile = {kind: profiling.summarize([wd / f"pyspy-{pid}-{kind}.txt" for pid in pids],
-                                                     app_only=kind == "wall")
-                           for kind in ("cpu", "wall")}
+                profile = {
+                    kind: profiling.summarize([wd / f"pyspy-{pid}-{kind}.txt" for pid in pids], app_only=kind == "wall")
+                    for kind in ("cpu", "wall")
+                }
         finally:
             server.stop()
         claims = pg_scalar(url, "SELECT count(*) FROM claim")
@@ -95,35 +111,70 @@ def main() -> None:
     mx, half, idle = phases["max"], phases["half"], phases["idle"]
     fnol_rps = mx["rps"]
     result: dict[str, Any] = {
-        "benchmark": "fnol", "seconds": S, "concurrency": C, "workers": args.workers,
+        "benchmark": "fnol",
+        "seconds": S,
+        "concurrency": C,
+        "workers": args.workers,
         "fnol_rps": fnol_rps,
-        "fnol_p50_ms": half["latency_ms"].get("p50"), "fnol_p99_ms": half["latency_ms"].get("p99"),
+        "fnol_p50_ms": half["latency_ms"].get("p50"),
+        "fnol_p99_ms": half["latency_ms"].get("p99"),
         "healthz_p99_ms": half["healthz_ms"].get("p99"),
-        "fnol_max_p50_ms": mx["latency_ms"].get("p50"), "fnol_max_p99_ms": mx["latency_ms"].get("p99"),
-        "healthz_max_p99_ms": mx["healthz_ms"].get("p99"), "healthz_idle_p99_ms": idle["healthz_ms"].get("p99"),
-        "half_load_rate": half.get("rate"), "half_load_rps": half["rps"],
+        "fnol_max_p50_ms": mx["latency_ms"].get("p50"),
+        "fnol_max_p99_ms": mx["latency_ms"].get("p99"),
+        "healthz_max_p99_ms": mx["healthz_ms"].get("p99"),
+        "healthz_idle_p99_ms": idle["healthz_ms"].get("p99"),
+        "half_load_rate": half.get("rate"),
+        "half_load_rps": half["rps"],
         "pgbench_insert_tps": pgb["tps"],
         "ratio": round(fnol_rps / pgb["tps"], 4) if pgb["tps"] else None,
-        "p99_vs_healthz": (round(half["latency_ms"]["p99"] / half["healthz_ms"]["p99"], 2)
-                           if half["latency_ms"].get("p99") and half["healthz_ms"].get("p99") else None),
-        "non_2xx": {ph: {k: v for k, v in phases[ph]["status"].items() if not k.startswith("2")}
-                    for ph in ("warmup", "max", "half")},
-        "claims_created": claims, "outbox_jobs": jobs, "server_startup_s": round(startup, 2),
-        "phases": phases, "pgbench": pgb, "profile": profile, "machine": mach,
+        "p99_vs_healthz": (
+            round(half["latency_ms"]["p99"] / half["healthz_ms"]["p99"], 2)
+            if half["latency_ms"].get("p99") and half["healthz_ms"].get("p99")
+            else None
+        ),
+        "non_2xx": {
+            ph: {k: v for k, v in phases[ph]["status"].items() if not k.startswith("2")}
+            for ph in ("warmup", "max", "half")
+        },
+        "claims_created": claims,
+        "outbox_jobs": jobs,
+        "server_startup_s": round(startup, 2),
+        "phases": phases,
+        "pgbench": pgb,
+        "profile": profile,
+        "machine": mach,
         "goals": {"ratio>=0.25": None, "fnol_p99<=5x_healthz_p99@half": None},
     }
-    result["goals"] = {"ratio>=0.25": bool(result["ratio"] and result["ratio"] >= 0.25),
-                       "fnol_p99<=5x_healthz_p99@half": bool(result["p99_vs_healthz"] is not None
-                                                             and result["p99_vs_healthz"] <= 5)}
+    result["goals"] = {
+        "ratio>=0.25": bool(result["ratio"] and result["ratio"] >= 0.25),
+        "fnol_p99<=5x_healthz_p99@half": bool(result["p99_vs_healthz"] is not None and result["p99_vs_healthz"] <= 5),
+    }
     path = write_result("fnol", result)
     log(f"result written to {path.relative_to(path.parents[2])}")
     if profile:
         for kind in ("cpu", "wall"):
-            log(f"profile {kind} (self time by library): "
-                + json.dumps(profile[kind]["self_pct_by_library"], ensure_ascii=False))
-    summary = {k: result[k] for k in ("fnol_rps", "fnol_p50_ms", "fnol_p99_ms", "healthz_p99_ms",
-                                      "pgbench_insert_tps", "ratio", "p99_vs_healthz", "fnol_max_p99_ms",
-                                      "healthz_idle_p99_ms", "concurrency", "workers", "seconds", "goals")}
+            log(
+                f"profile {kind} (self time by library): "
+                + json.dumps(profile[kind]["self_pct_by_library"], ensure_ascii=False)
+            )
+    summary = {
+        k: result[k]
+        for k in (
+            "fnol_rps",
+            "fnol_p50_ms",
+            "fnol_p99_ms",
+            "healthz_p99_ms",
+            "pgbench_insert_tps",
+            "ratio",
+            "p99_vs_healthz",
+            "fnol_max_p99_ms",
+            "healthz_idle_p99_ms",
+            "concurrency",
+            "workers",
+            "seconds",
+            "goals",
+        )
+    }
     summary["result_file"] = str(path.relative_to(path.parents[2]))
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=2, ensure_ascii=False))
 

@@ -60,21 +60,51 @@ from bench.common import (
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-PATH = ["route", "accept_appointment", "start_survey", "submit_report", "confirm_amount", "propose", "counter",
-        "accept", "record_final_payment", "close"]
-STEPS = {"notified": 0, "routed": 1, "adjuster_assigned": 2, "surveying": 3, "reported": 4,
-         "amount_confirmed": 5, "negotiating": 7, "agreed": 8, "paid": 9, "closed": 10}
+PATH = [
+    "route",
+    "accept_appointment",
+    "start_survey",
+    "submit_report",
+    "confirm_amount",
+    "propose",
+    "counter",
+    "accept",
+    "record_final_payment",
+    "close",
+]
+STEPS = {
+    "notified": 0,
+    "routed": 1,
+    "adjuster_assigned": 2,
+    "surveying": 3,
+    "reported": 4,
+    "amount_confirmed": 5,
+    "negotiating": 7,
+    "agreed": 8,
+    "paid": 9,
+    "closed": 10,
+}
 ALL = ["adjuster_firm", "broker", "insured", "insurer"]
+
 
 def status_for(rng: random.Random, age_days: float) -> str:
     r = rng.random()
     if age_days < 2:
-        table = [("notified", .5), ("routed", .2), ("adjuster_assigned", .15), ("surveying", .15)]
+        table = [("notified", 0.5), ("routed", 0.2), ("adjuster_assigned", 0.15), ("surveying", 0.15)]
     elif age_days < 60:
-        table = [("notified", .02), ("surveying", .25), ("reported", .2), ("amount_confirmed", .1),
-                 ("negotiating", .2), ("agreed", .1), ("disputed", .05), ("withdrawn", .05), ("paid", .03)]
+        table = [
+            ("notified", 0.02),
+            ("surveying", 0.25),
+            ("reported", 0.2),
+            ("amount_confirmed", 0.1),
+            ("negotiating", 0.2),
+            ("agreed", 0.1),
+            ("disputed", 0.05),
+            ("withdrawn", 0.05),
+            ("paid", 0.03),
+        ]
     else:
-        table = [("closed", .85), ("paid", .07), ("withdrawn", .04), ("refused", .02), ("disputed", .02)]
+        table = [("closed", 0.85), ("paid", 0.07), ("withdrawn", 0.04), ("refused", 0.02), ("disputed", 0.02)]
     acc = 0.0
     for s, p in table:
         acc += p
@@ -90,7 +120,7 @@ def actions_for(status: str, age_days: float) -> list[str]:
         return [*PATH[:7], "dispute"]
     if status == "refused":
         return [*PATH[:7], "refuse", "close"]
-    return PATH[:STEPS[status]]
+    return PATH[: STEPS[status]]
 
 
 class Market:
@@ -106,13 +136,17 @@ class Market:
                 kinds.setdefault(kind, []).append(oid)
             self.broker = c.execute("SELECT organisation_id FROM user_account WHERE username = 'broker'").fetchone()[0]
             self.insurer1 = c.execute(
-                "SELECT organisation_id FROM user_account WHERE username = 'insurer1'").fetchone()[0]
+                "SELECT organisation_id FROM user_account WHERE username = 'insurer1'"
+            ).fetchone()[0]
             now = utcnow()
             if not c.execute("SELECT 1 FROM organisation WHERE name LIKE '合成%' LIMIT 1").fetchone():
                 new_orgs = []
                 for kind, count in (("broker", 9), ("insurer", 6), ("insured", 997)):
-                    label = {"broker": "保险经纪有限公司", "insurer": "财产保险股份有限公司",
-                             "insured": "实业有限公司"}[kind]
+                    label = {
+                        "broker": "保险经纪有限公司",
+                        "insurer": "财产保险股份有限公司",
+                        "insured": "实业有限公司",
+                    }[kind]
                     for i in range(count):
                         new_orgs.append((uuid.uuid4(), kind, f"合成{kind}{i:04d}{label}", True, now))
                 with c.cursor().copy("COPY organisation (id, kind, name, active, created_at) FROM STDIN") as cp:
@@ -125,15 +159,31 @@ class Market:
                 demo_insureds = set(c.execute("SELECT insured_id FROM policy").fetchall())
                 pols = []
                 for i, ins in enumerate(o for o in kinds["insured"] if (o,) not in demo_insureds):
-                    pols.append((uuid.uuid4(), f"PSYN2025{i:08d}", ins, rng.choice(insurers), rng.choice(brokers),
-                                 "企业财产保险", "CNY", dt.date(2024, 1, 1), dt.date(2026, 12, 31), "in_force", now))
-                with c.cursor().copy("COPY policy (id, number, insured_id, insurer_id, broker_id, line, currency, "
-                                     "period_start, period_end, status, created_at) FROM STDIN") as cp:
+                    pols.append(
+                        (
+                            uuid.uuid4(),
+                            f"PSYN2025{i:08d}",
+                            ins,
+                            rng.choice(insurers),
+                            rng.choice(brokers),
+                            "企业财产保险",
+                            "CNY",
+                            dt.date(2024, 1, 1),
+                            dt.date(2026, 12, 31),
+                            "in_force",
+                            now,
+                        )
+                    )
+                with c.cursor().copy(
+                    "COPY policy (id, number, insured_id, insurer_id, broker_id, line, currency, "
+                    "period_start, period_end, status, created_at) FROM STDIN"
+                ) as cp:
                     for row in pols:
                         cp.write_row(row)
             self.policies = c.execute("SELECT id, insured_id, insurer_id, broker_id FROM policy").fetchall()
-            self.claim_columns = {r[0] for r in c.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'claim'")}
+            self.claim_columns = {
+                r[0] for r in c.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'claim'")
+            }
             self.years = dict(c.execute("SELECT name, value FROM counter").fetchall())
             c.commit()
 
@@ -183,9 +233,11 @@ def load_claims(url: str, market: Market, start: int, count: int, seed: int, now
     rng = random.Random(seed)
     span = (now - dt.timedelta(hours=1) - T0).total_seconds()
     broker_user = market.users["broker"]
-    base_cols = ("id, number, policy_id, insured_id, insurer_id, broker_id, status, channel, loss_at, notified_at, "
-                 "routing_deadline, location, description, estimated_loss, reporter_name, reporter_phone, "
-                 "adjuster_id, created_by")
+    base_cols = (
+        "id, number, policy_id, insured_id, insurer_id, broker_id, status, channel, loss_at, notified_at, "
+        "routing_deadline, location, description, estimated_loss, reporter_name, reporter_phone, "
+        "adjuster_id, created_by"
+    )
     extra = {"possible_duplicates": "'[]'::json"}
     extra_cols = [c for c in extra if c in market.claim_columns]
     claim_cols = base_cols + "".join(f", {c}" for c in extra_cols)
@@ -208,9 +260,12 @@ def load_claims(url: str, market: Market, start: int, count: int, seed: int, now
             n = min(batch, count - done)
             t1 = time.monotonic()
             times = sorted(T0 + dt.timedelta(seconds=rng.random() * span) for _ in range(n))
-            with conn.cursor() as cur, cur.copy(
-                    f"COPY bench_stage ({base_cols}, firm_id, routed_at, breached_at, actions, step_hours) "
-                    "FROM STDIN") as cp:
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    f"COPY bench_stage ({base_cols}, firm_id, routed_at, breached_at, actions, step_hours) FROM STDIN"
+                ) as cp,
+            ):
                 for notified in times:
                     year = notified.astimezone(SHANGHAI).year
                     counters[year] = counters.get(year, 0) + 1
@@ -226,45 +281,88 @@ def load_claims(url: str, market: Market, start: int, count: int, seed: int, now
                         routed = notified + dt.timedelta(hours=3)
                     breached = deadline if routed is None and deadline < now else None
                     body = notice_body(rng, "", notified)
-                    cp.write_row((uuid.uuid4(), f"LP-{year}-{counters[year]:06d}", pid, insured, insurer, broker,
-                                  status, rng.choice(CHANNELS), loss, notified, deadline, body["location"],
-                                  body["description"], rng.randint(500_000, 500_000_000), rng.choice(NAMES),
-                                  body["reporter"]["phone"], adj, broker_user, firm, routed, breached, acts,
-                                  rng.uniform(2, 72)))
+                    cp.write_row(
+                        (
+                            uuid.uuid4(),
+                            f"LP-{year}-{counters[year]:06d}",
+                            pid,
+                            insured,
+                            insurer,
+                            broker,
+                            status,
+                            rng.choice(CHANNELS),
+                            loss,
+                            notified,
+                            deadline,
+                            body["location"],
+                            body["description"],
+                            rng.randint(500_000, 500_000_000),
+                            rng.choice(NAMES),
+                            body["reporter"]["phone"],
+                            adj,
+                            broker_user,
+                            firm,
+                            routed,
+                            breached,
+                            acts,
+                            rng.uniform(2, 72),
+                        )
+                    )
                     events += len(acts)
             t2 = time.monotonic()
             for sql in FAN_OUT:
                 conn.execute(sql.format(claim_cols=claim_cols, stage_cols=stage_cols))  # type: ignore[arg-type]
             for year, value in counters.items():
                 for name in (f"claim:{year}", f"LP:{year}"):  # the counter's name before and after b0fff3a
-                    conn.execute("INSERT INTO counter (name, value) VALUES (%s, %s) ON CONFLICT (name) "
-                                 "DO UPDATE SET value = EXCLUDED.value", (name, value))
+                    conn.execute(
+                        "INSERT INTO counter (name, value) VALUES (%s, %s) ON CONFLICT (name) "
+                        "DO UPDATE SET value = EXCLUDED.value",
+                        (name, value),
+                    )
             conn.commit()
             timings["python_copy"] += t2 - t1
             timings["fan_out"] += time.monotonic() - t2
             done += n
             el = time.monotonic() - t_start
-            log(f"loaded {start + done:,} claims ({done / el:,.0f} claims/s, {events:,} audit events; "
-                f"copy {timings['python_copy']:.0f}s, fan-out {timings['fan_out']:.0f}s)")
+            log(
+                f"loaded {start + done:,} claims ({done / el:,.0f} claims/s, {events:,} audit events; "
+                f"copy {timings['python_copy']:.0f}s, fan-out {timings['fan_out']:.0f}s)"
+            )
         conn.execute("DROP TABLE bench_stage")
         conn.commit()
     market.years = {f"claim:{y}": v for y, v in counters.items()}
-    return {"claims_added": count, "audit_events_added": events, "seconds": round(time.monotonic() - t_start, 1),
-            **{f"{k}_seconds": round(v, 1) for k, v in timings.items()}}
+    return {
+        "claims_added": count,
+        "audit_events_added": events,
+        "seconds": round(time.monotonic() - t_start, 1),
+        **{f"{k}_seconds": round(v, 1) for k, v in timings.items()},
+    }
 
 
 def analyze(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as c:
-        for t in ("claim", "case_participation", "deadline", "audit_event", "audit_chain_head", "policy",
-                  "organisation", "counter"):
+        for t in (
+            "claim",
+            "case_participation",
+            "deadline",
+            "audit_event",
+            "audit_chain_head",
+            "policy",
+            "organisation",
+            "counter",
+        ):
             c.execute(f"VACUUM (ANALYZE) {t}")
 
 
 def table_sizes(url: str) -> dict[str, Any]:
     with psycopg.connect(url) as c:
-        return {t: {"rows": c.execute(f"SELECT count(*) FROM {t}").fetchone()[0],  # type: ignore[index]
-                    "size": c.execute("SELECT pg_size_pretty(pg_total_relation_size(%s))", (t,)).fetchone()[0]}  # type: ignore[index]
-                for t in ("claim", "case_participation", "audit_event", "deadline")}
+        return {
+            t: {
+                "rows": c.execute(f"SELECT count(*) FROM {t}").fetchone()[0],  # type: ignore[index]
+                "size": c.execute("SELECT pg_size_pretty(pg_total_relation_size(%s))", (t,)).fetchone()[0],
+            }  # type: ignore[index]
+            for t in ("claim", "case_participation", "audit_event", "deadline")
+        }
 
 
 def explain(url: str, market: Market, cursor_at: tuple[str, str] | None) -> dict[str, str]:
@@ -279,11 +377,14 @@ def explain(url: str, market: Market, cursor_at: tuple[str, str] | None) -> dict
 
     actor = Actor(uuid.uuid4(), market.broker, OrgKind.BROKER, "broker", "broker", "broker", frozenset())
     base = scope.visible_claims(actor).order_by(Claim.notified_at.desc(), Claim.id.desc())
-    stmts = {"list_broker": base.where(Claim.status == ClaimStatus.NOTIFIED).limit(51),
-             "list_all_broker": base.limit(51),
-             # the search as the app runs it: the escaped prefix rendered as a literal
-             "search": base.where(Claim.number.like(
-                 bindparam("number_prefix", "LP-2026-0001%", literal_execute=True), escape="/")).limit(51)}
+    stmts = {
+        "list_broker": base.where(Claim.status == ClaimStatus.NOTIFIED).limit(51),
+        "list_all_broker": base.limit(51),
+        # the search as the app runs it: the escaped prefix rendered as a literal
+        "search": base.where(
+            Claim.number.like(bindparam("number_prefix", "LP-2026-0001%", literal_execute=True), escape="/")
+        ).limit(51),
+    }
     if cursor_at:
         at, cid = dt.datetime.fromisoformat(cursor_at[0]), uuid.UUID(cursor_at[1])
         from sqlalchemy import tuple_
@@ -300,8 +401,16 @@ def explain(url: str, market: Market, cursor_at: tuple[str, str] | None) -> dict
     return out
 
 
-ENDPOINTS = ("list_broker", "list_insurer", "list_all_broker", "list_deep_broker", "case_page", "search", "intake",
-             "baseline_me")
+ENDPOINTS = (
+    "list_broker",
+    "list_insurer",
+    "list_all_broker",
+    "list_deep_broker",
+    "case_page",
+    "search",
+    "intake",
+    "baseline_me",
+)
 
 
 def measure(server: Server, url: str, market: Market, samples: int, seed: int) -> dict[str, Any]:
@@ -313,9 +422,13 @@ def measure(server: Server, url: str, market: Market, samples: int, seed: int) -
     rng = random.Random(seed)
     tokens = {u: login(server.base, u) for u in ("broker", "insurer1", "insured1")}
     with psycopg.connect(url) as c:
-        ids = [str(r[0]) for r in c.execute(
-            "SELECT claim_id FROM case_participation WHERE organisation_id = %s ORDER BY random() LIMIT %s",
-            (market.broker, samples + 20))]
+        ids = [
+            str(r[0])
+            for r in c.execute(
+                "SELECT claim_id FROM case_participation WHERE organisation_id = %s ORDER BY random() LIMIT %s",
+                (market.broker, samples + 20),
+            )
+        ]
         policy = c.execute("SELECT id FROM policy WHERE number = 'PQC2026330400001'").fetchone()[0]  # type: ignore[index]
     client = httpx.Client(base_url=server.base, timeout=120)
     auth = {u: {"Authorization": f"Bearer {t}"} for u, t in tokens.items()}
@@ -331,8 +444,12 @@ def measure(server: Server, url: str, market: Market, samples: int, seed: int) -
         "list_broker": lambda: ("GET", "/api/v1/claims?status=notified&limit=50", "broker", None),
         "list_insurer": lambda: ("GET", "/api/v1/claims?status=negotiating&limit=50", "insurer1", None),
         "list_all_broker": lambda: ("GET", "/api/v1/claims?limit=50", "broker", None),
-        "list_deep_broker": lambda: ("GET", "/api/v1/claims?limit=50" + (f"&cursor={cur}" if cur else ""),
-                                     "broker", None),
+        "list_deep_broker": lambda: (
+            "GET",
+            "/api/v1/claims?limit=50" + (f"&cursor={cur}" if cur else ""),
+            "broker",
+            None,
+        ),
         "case_page": lambda: ("GET", f"/api/v1/claims/{next(it)}/case", "broker", None),
         "search": lambda: ("GET", "/api/v1/claims?q=LP-2026-0001", "broker", None),
         "intake": lambda: ("POST", "/api/v1/claims", "insured1", notice_body(rng, str(policy), utcnow())),
@@ -407,14 +524,28 @@ def main() -> None:
     normalised = {ep: round(ratios[ep] / base, 2) for ep in ENDPOINTS}
     p95 = {ep: {size: results[size]["p95"][ep]["p95"] for size in results} for ep in ENDPOINTS}
     goal_eps = ("list_broker", "list_insurer", "case_page", "search")
-    result = {"benchmark": "growth", "sizes": sizes, "samples": args.samples, "workers": args.workers,
-              "p95_ms": p95, "ratio_p95_large_over_small": ratios,
-              "ratio_normalised_by_baseline_me": normalised, "runs": results, "machine": mach,
-              "goals": {f"{ep}<=2": ratios[ep] <= 2 for ep in goal_eps}}
+    result = {
+        "benchmark": "growth",
+        "sizes": sizes,
+        "samples": args.samples,
+        "workers": args.workers,
+        "p95_ms": p95,
+        "ratio_p95_large_over_small": ratios,
+        "ratio_normalised_by_baseline_me": normalised,
+        "runs": results,
+        "machine": mach,
+        "goals": {f"{ep}<=2": ratios[ep] <= 2 for ep in goal_eps},
+    }
     path = write_result("growth", result)
     log(f"result written to {path.relative_to(path.parents[2])}")
-    summary = {"sizes": sizes, "p95_ms": p95, "ratio": ratios, "ratio_normalised": normalised, "goals": result["goals"],
-               "result_file": str(path.relative_to(path.parents[2]))}
+    summary = {
+        "sizes": sizes,
+        "p95_ms": p95,
+        "ratio": ratios,
+        "ratio_normalised": normalised,
+        "goals": result["goals"],
+        "result_file": str(path.relative_to(path.parents[2])),
+    }
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=2, ensure_ascii=False))
 
 

@@ -43,8 +43,11 @@ class Notices:
     def next(self, ref: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
         rep = self.rng.choices(self.reporters, self.weights)[0]
         self.n += 1
-        headers = {"Authorization": f"Bearer {rep['token']}", "Idempotency-Key": f"{self.prefix}-{self.n:07d}",
-                   "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {rep['token']}",
+            "Idempotency-Key": f"{self.prefix}-{self.n:07d}",
+            "Content-Type": "application/json",
+        }
         return headers, notice_body(self.rng, self.rng.choice(rep["policies"]), utcnow(), ref)
 
 
@@ -67,8 +70,7 @@ class Recorder:
 async def _post(client: httpx.AsyncClient, notices: Notices) -> tuple[str, str]:
     headers, body = notices.next()
     try:
-        r = await client.post("/api/v1/claims", headers=headers,
-                              content=json.dumps(body, ensure_ascii=False).encode())
+        r = await client.post("/api/v1/claims", headers=headers, content=json.dumps(body, ensure_ascii=False).encode())
         return str(r.status_code), "" if r.status_code < 300 else r.text
     except Exception as exc:
         return type(exc).__name__, str(exc)
@@ -104,6 +106,7 @@ async def run_phase(base: str, phase: dict[str, Any], notices: Notices, done: di
         out["concurrency"] = conc
         limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
             async def worker() -> None:
                 while time.perf_counter() < end:
                     t = time.perf_counter()
@@ -118,6 +121,7 @@ async def run_phase(base: str, phase: dict[str, Any], notices: Notices, done: di
         limits = httpx.Limits(max_connections=max_conn, max_keepalive_connections=max_conn)
         rng = random.Random(int(phase.get("seed", 7)))
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
             async def one(intended: float) -> None:
                 status, detail = await _post(client, notices)
                 rec.add(intended, time.perf_counter(), status, detail)
@@ -138,13 +142,23 @@ async def run_phase(base: str, phase: dict[str, Any], notices: Notices, done: di
     stop.set()
     await probe_task
     ok_in_window = sum(1 for t in rec.ok_done if t <= end)
-    out.update({"completed": sum(rec.status.values()), "ok": len(rec.lat), "rps": round(ok_in_window / seconds, 2),
-                "status": dict(rec.status), "latency_ms": summarize(rec.lat), "errors": rec.errors,
-                "healthz_ms": summarize(probe.lat), "healthz_status": dict(probe.status)})
+    out.update(
+        {
+            "completed": sum(rec.status.values()),
+            "ok": len(rec.lat),
+            "rps": round(ok_in_window / seconds, 2),
+            "status": dict(rec.status),
+            "latency_ms": summarize(rec.lat),
+            "errors": rec.errors,
+            "healthz_ms": summarize(probe.lat),
+            "healthz_status": dict(probe.status),
+        }
+    )
     return out
 
 
 # ---- surge: front-loaded replay with retries ---------------------------------------------------------
+
 
 async def surge(spec: dict[str, Any]) -> dict[str, Any]:
     s = spec["surge"]
@@ -176,6 +190,7 @@ async def surge(spec: dict[str, Any]) -> dict[str, Any]:
     tmo = httpx.Timeout(timeout, connect=5.0)
 
     async with httpx.AsyncClient(base_url=spec["base"], limits=limits, timeout=tmo) as client:
+
         async def one(offset: float, headers: dict[str, str], body: bytes) -> None:
             nonlocal attempts_total
             await asyncio.sleep(max(0.0, t0 + offset - time.perf_counter()))
@@ -192,8 +207,12 @@ async def surge(spec: dict[str, Any]) -> dict[str, Any]:
                         errors[type(exc).__name__] += 1
                 if r is not None and 200 <= status < 300:
                     acks[headers["Idempotency-Key"]] = {
-                        "claim_id": r.json()["id"], "status": status, "attempts": attempt,
-                        "arrival": round(offset, 3), "ack": round(time.perf_counter() - t0, 3)}
+                        "claim_id": r.json()["id"],
+                        "status": status,
+                        "attempts": attempt,
+                        "arrival": round(offset, 3),
+                        "ack": round(time.perf_counter() - t0, 3),
+                    }
                     return
                 if r is not None:
                     errors[f"http_{status}"] += 1
@@ -206,21 +225,32 @@ async def surge(spec: dict[str, Any]) -> dict[str, Any]:
         async def progress() -> None:
             while True:
                 await asyncio.sleep(5)
-                print(f"[surge] t={time.perf_counter() - t0:6.1f}s acked {len(acks)}/{n} "
-                      f"attempts {attempts_total} errors {sum(errors.values())}", file=sys.stderr, flush=True)
+                print(
+                    f"[surge] t={time.perf_counter() - t0:6.1f}s acked {len(acks)}/{n} "
+                    f"attempts {attempts_total} errors {sum(errors.values())}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
         prog = asyncio.create_task(progress())
         await asyncio.gather(*(one(*it) for it in items))
         prog.cancel()
     last_ack = max((a["ack"] for a in acks.values()), default=0.0)
     lat = [(a["ack"] - a["arrival"]) * 1000 for a in acks.values()]
-    return {"notices": n, "acknowledged": len(acks), "acks": {k: v["claim_id"] for k, v in acks.items()},
-            "replays_200": sum(1 for a in acks.values() if a["status"] == 200),
-            "retried_notices": sum(1 for a in acks.values() if a["attempts"] > 1),
-            "attempts_total": attempts_total, "errors": dict(errors), "rejected": rejected[:20],
-            "rejected_count": len(rejected), "ingest_seconds": round(last_ack, 3),
-            "arrival_window_seconds": round(items[-1][0], 3) if items else 0.0,
-            "ack_latency_ms": summarize(lat)}
+    return {
+        "notices": n,
+        "acknowledged": len(acks),
+        "acks": {k: v["claim_id"] for k, v in acks.items()},
+        "replays_200": sum(1 for a in acks.values() if a["status"] == 200),
+        "retried_notices": sum(1 for a in acks.values() if a["attempts"] > 1),
+        "attempts_total": attempts_total,
+        "errors": dict(errors),
+        "rejected": rejected[:20],
+        "rejected_count": len(rejected),
+        "ingest_seconds": round(last_ack, 3),
+        "arrival_window_seconds": round(items[-1][0], 3) if items else 0.0,
+        "ack_latency_ms": summarize(lat),
+    }
 
 
 async def main(spec: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +259,7 @@ async def main(spec: dict[str, Any]) -> dict[str, Any]:
     notices = Notices(spec["reporters"], int(spec.get("seed", 1)), spec["key_prefix"])
     done: dict[str, Any] = {}
     for phase in spec["phases"]:
-        print(f"[loadgen] phase {phase['name']} ({phase['mode']}, {phase['seconds']}s)", file=sys.stderr,
-              flush=True)
+        print(f"[loadgen] phase {phase['name']} ({phase['mode']}, {phase['seconds']}s)", file=sys.stderr, flush=True)
         done[phase["name"]] = await run_phase(spec["base"], phase, notices, done)
     return {"phases": done}
 

@@ -37,8 +37,22 @@ def record(pids: list[int], seconds: int, out_dir: Path, rate: int = 100) -> lis
     procs = []
     for pid in pids:
         for kind, extra in (("cpu", []), ("wall", ["--idle"])):
-            argv = [exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", str(rate),
-                    "--format", "raw", "--nonblocking", *extra, "--output", str(out_dir / f"pyspy-{pid}-{kind}.txt")]
+            argv = [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--nonblocking",
+                *extra,
+                "--output",
+                str(out_dir / f"pyspy-{pid}-{kind}.txt"),
+            ]
             procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
 
@@ -85,6 +99,8 @@ def summarize(files: list[Path], top: int = 25, app_only: bool = False) -> dict[
                         seen.add(key)
                         incl[key] += count
     pct = (lambda c: round(100 * c / total, 1)) if total else (lambda c: 0.0)
-    return {"samples": total,
-            "self_pct_by_library": {k: pct(v) for k, v in self_by.most_common()},
-            "inclusive_pct_top": {k: pct(v) for k, v in incl.most_common(top)}}
+    return {
+        "samples": total,
+        "self_pct_by_library": {k: pct(v) for k, v in self_by.most_common()},
+        "inclusive_pct_top": {k: pct(v) for k, v in incl.most_common(top)},
+    }

@@ -111,30 +111,48 @@ def check(url: str, run: str, acks: dict[str, str], notices: int) -> dict[str, A
             ref = "S" + key.removeprefix("surge-")
             if cid not in by_ref.get(ref, []):
                 lost.append(key)
-        timers = {cid: n for cid, n in c.execute(
-            "SELECT payload->>'claim_id', count(*) FROM outbox_job WHERE topic = 'routing.escalate' "
-            "AND dedupe_key IN ('routing:' || (payload->>'claim_id') || ':half', "
-            "'routing:' || (payload->>'claim_id') || ':late', 'routing:' || (payload->>'claim_id') || ':missed') "
-            "GROUP BY 1").fetchall()}
+        timers = {
+            cid: n
+            for cid, n in c.execute(
+                "SELECT payload->>'claim_id', count(*) FROM outbox_job WHERE topic = 'routing.escalate' "
+                "AND dedupe_key IN ('routing:' || (payload->>'claim_id') || ':half', "
+                "'routing:' || (payload->>'claim_id') || ':late', 'routing:' || (payload->>'claim_id') || ':missed') "
+                "GROUP BY 1"
+            ).fetchall()
+        }
         deadlines = {cid for (cid,) in c.execute("SELECT claim_id::text FROM deadline WHERE kind = 'routing'")}
-        copies = {cid for (cid,) in c.execute(
-            "SELECT payload->>'claim_id' FROM outbox_job WHERE topic = 'claim.copied_to_insurer'")}
-        jobs = {f"{t}/{s}": n for t, s, n in c.execute(
-            "SELECT topic, CASE WHEN done_at IS NOT NULL THEN 'done' WHEN failed_at IS NOT NULL THEN 'failed' "
-            "WHEN not_before > now() AND last_error IS NULL THEN 'scheduled' "
-            "WHEN last_error IS NOT NULL THEN 'retrying' ELSE 'due_pending' END, count(*) "
-            "FROM outbox_job GROUP BY 1, 2 ORDER BY 1, 2").fetchall()}
+        copies = {
+            cid
+            for (cid,) in c.execute(
+                "SELECT payload->>'claim_id' FROM outbox_job WHERE topic = 'claim.copied_to_insurer'"
+            )
+        }
+        jobs = {
+            f"{t}/{s}": n
+            for t, s, n in c.execute(
+                "SELECT topic, CASE WHEN done_at IS NOT NULL THEN 'done' WHEN failed_at IS NOT NULL THEN 'failed' "
+                "WHEN not_before > now() AND last_error IS NULL THEN 'scheduled' "
+                "WHEN last_error IS NOT NULL THEN 'retrying' ELSE 'due_pending' END, count(*) "
+                "FROM outbox_job GROUP BY 1, 2 ORDER BY 1, 2"
+            ).fetchall()
+        }
         reruns = c.execute("SELECT count(*) FROM outbox_job WHERE done_at IS NOT NULL AND attempts > 1").fetchone()
     timers_missing = sum(1 for cid in ids if timers.get(cid, 0) != 3 or cid not in deadlines)
     states = Counter()
     for k, n in jobs.items():
         states[k.split("/")[1]] += n
     return {
-        "acknowledged": len(acks), "unacknowledged": notices - len(acks), "stored": len(by_ref),
-        "lost": len(lost), "lost_sample": lost[:10],
+        "acknowledged": len(acks),
+        "unacknowledged": notices - len(acks),
+        "stored": len(by_ref),
+        "lost": len(lost),
+        "lost_sample": lost[:10],
         "duplicated": sum(len(v) - 1 for v in by_ref.values()),
-        "timers_missing": timers_missing, "copies_missing": sum(1 for cid in ids if cid not in copies),
-        "jobs": jobs, "job_states": dict(states), "jobs_rerun_after_lease_or_error": reruns[0] if reruns else 0,
+        "timers_missing": timers_missing,
+        "copies_missing": sum(1 for cid in ids if cid not in copies),
+        "jobs": jobs,
+        "job_states": dict(states),
+        "jobs_rerun_after_lease_or_error": reruns[0] if reruns else 0,
         "stuck": states.get("due_pending", 0) + states.get("retrying", 0) + states.get("failed", 0),
     }
 
@@ -167,17 +185,26 @@ def main() -> None:
         server = Server(env, args.workers, wd / "server.log")
         server.start()
         server.wait_ready()
-        workers = [Managed(f"worker{i}", WORKER_ARGV, env, wd / f"worker{i}.log")
-                   for i in range(args.job_workers)]
+        workers = [Managed(f"worker{i}", WORKER_ARGV, env, wd / f"worker{i}.log") for i in range(args.job_workers)]
         for w in workers:
             w.start()
         kills: list[dict[str, Any]] = []
         stop = threading.Event()
         try:
-            spec = {"base": server.base, "reporters": reporters(server.base, url), "surge": {
-                "notices": n, "run": run, "seed": args.seed, "peak_hours": args.peak_hours,
-                "window_hours": args.window_hours, "speedup": speedup, "max_inflight": args.max_inflight,
-                "timeout": args.timeout}}
+            spec = {
+                "base": server.base,
+                "reporters": reporters(server.base, url),
+                "surge": {
+                    "notices": n,
+                    "run": run,
+                    "seed": args.seed,
+                    "peak_hours": args.peak_hours,
+                    "window_hours": args.window_hours,
+                    "speedup": speedup,
+                    "max_inflight": args.max_inflight,
+                    "timeout": args.timeout,
+                },
+            }
             log(f"surge {run}: {n} notices, speedup {speedup:.0f}, kill={args.kill}")
             t_start = time.monotonic()
             lg, out = start_loadgen(spec, wd)
@@ -237,32 +264,84 @@ def main() -> None:
         mails = smtp.count
 
     result: dict[str, Any] = {
-        "benchmark": "surge", "notices": n, "speedup": round(speedup, 1),
-        "kill": args.kill, "kill_every": args.kill_every, "kills": len(kills), "kill_log": kills,
+        "benchmark": "surge",
+        "notices": n,
+        "speedup": round(speedup, 1),
+        "kill": args.kill,
+        "kill_every": args.kill_every,
+        "kills": len(kills),
+        "kill_log": kills,
         "kills_api": sum(1 for k in kills if k["target"] == "api"),
-        **{k: result_db[k] for k in ("acknowledged", "unacknowledged", "stored", "lost", "duplicated",
-                                      "timers_missing", "copies_missing", "stuck", "job_states")},
-        "ingest_seconds": round(ingest, 2), "drain_seconds": round(drain, 2), "drained": drained,
+        **{
+            k: result_db[k]
+            for k in (
+                "acknowledged",
+                "unacknowledged",
+                "stored",
+                "lost",
+                "duplicated",
+                "timers_missing",
+                "copies_missing",
+                "stuck",
+                "job_states",
+            )
+        },
+        "ingest_seconds": round(ingest, 2),
+        "drain_seconds": round(drain, 2),
+        "drained": drained,
         "drain_ratio": round(drain / ingest, 3) if ingest else None,
-        "arrival_window_seconds": gen["arrival_window_seconds"], "replays_200": gen["replays_200"],
-        "retried_notices": gen["retried_notices"], "attempts_total": gen["attempts_total"],
-        "client_errors": gen["errors"], "rejected": gen["rejected"], "ack_latency_ms": gen["ack_latency_ms"],
-        "jobs": result_db["jobs"], "jobs_rerun": result_db["jobs_rerun_after_lease_or_error"],
-        "lost_sample": result_db["lost_sample"], "emails_received": mails,
-        "audit_verify": (audit.stdout + audit.stderr).strip()[-300:], "audit_ok": audit.returncode == 0,
-        "drain_samples": samples[:: max(1, len(samples) // 40)], "machine": mach,
+        "arrival_window_seconds": gen["arrival_window_seconds"],
+        "replays_200": gen["replays_200"],
+        "retried_notices": gen["retried_notices"],
+        "attempts_total": gen["attempts_total"],
+        "client_errors": gen["errors"],
+        "rejected": gen["rejected"],
+        "ack_latency_ms": gen["ack_latency_ms"],
+        "jobs": result_db["jobs"],
+        "jobs_rerun": result_db["jobs_rerun_after_lease_or_error"],
+        "lost_sample": result_db["lost_sample"],
+        "emails_received": mails,
+        "audit_verify": (audit.stdout + audit.stderr).strip()[-300:],
+        "audit_ok": audit.returncode == 0,
+        "drain_samples": samples[:: max(1, len(samples) // 40)],
+        "machine": mach,
     }
-    result["ok"] = (result["lost"] == 0 and result["duplicated"] == 0 and result["timers_missing"] == 0
-                    and result["unacknowledged"] == 0 and drained)
-    result["goals"] = {"lost==0": result["lost"] == 0, "duplicated==0": result["duplicated"] == 0,
-                       "timers_missing==0": result["timers_missing"] == 0,
-                       "drain<=1.5x_ingest": bool(drained and drain <= 1.5 * ingest)}
+    result["ok"] = (
+        result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["timers_missing"] == 0
+        and result["unacknowledged"] == 0
+        and drained
+    )
+    result["goals"] = {
+        "lost==0": result["lost"] == 0,
+        "duplicated==0": result["duplicated"] == 0,
+        "timers_missing==0": result["timers_missing"] == 0,
+        "drain<=1.5x_ingest": bool(drained and drain <= 1.5 * ingest),
+    }
     name = "surge-kill" if args.kill else "surge"
     path = write_result(name, result)
     log(f"result written to {path.relative_to(path.parents[2])}")
-    summary = {k: result[k] for k in ("acknowledged", "stored", "lost", "duplicated", "timers_missing",
-                                      "ingest_seconds", "drain_seconds", "kills", "drained", "stuck",
-                                      "unacknowledged", "replays_200", "notices", "kill", "goals")}
+    summary = {
+        k: result[k]
+        for k in (
+            "acknowledged",
+            "stored",
+            "lost",
+            "duplicated",
+            "timers_missing",
+            "ingest_seconds",
+            "drain_seconds",
+            "kills",
+            "drained",
+            "stuck",
+            "unacknowledged",
+            "replays_200",
+            "notices",
+            "kill",
+            "goals",
+        )
+    }
     summary["result_file"] = str(path.relative_to(path.parents[2]))
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=2, ensure_ascii=False))
 

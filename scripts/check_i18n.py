@@ -57,7 +57,8 @@ def extracted_ids(root: Path = ROOT) -> set[MsgId]:
         sys.path.insert(0, str(src.parent))
     found: set[MsgId] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(src), method_map, options_map, keywords=KEYWORDS):
+        str(src), method_map, options_map, keywords=KEYWORDS
+    ):
         if message:
             found.add(message if isinstance(message, str) else tuple(message))
     return found
@@ -121,11 +122,11 @@ def check_locale(locale: str, expected: set[MsgId], locale_dir: Path = LOCALE_DI
     else:
         with mo_path.open("rb") as f:
             compiled = {_key(m): m.string for m in read_mo(f) if m.id}
-        stale = [mid for mid, m in by_id.items()
-                 if not m.fuzzy and m.string and compiled.get(mid) != m.string]
+        stale = [mid for mid, m in by_id.items() if not m.fuzzy and m.string and compiled.get(mid) != m.string]
         if stale:
-            problems.append(f"{locale}: messages.mo is out of date for {len(stale)} msgid(s) "
-                            f"(run scripts/i18n.sh compile)")
+            problems.append(
+                f"{locale}: messages.mo is out of date for {len(stale)} msgid(s) (run scripts/i18n.sh compile)"
+            )
     return problems
 
 
@@ -139,8 +140,7 @@ def problems(*, extract: bool = True, locales: Iterable[str] = LOCALES) -> list[
     if extract:
         current = extracted_ids()
         for mid in sorted(current - expected, key=_first):
-            found.append(f"messages.pot: msgid {_first(mid)!r} is in the code but not extracted "
-                         f"(run scripts/i18n.sh)")
+            found.append(f"messages.pot: msgid {_first(mid)!r} is in the code but not extracted (run scripts/i18n.sh)")
         for mid in sorted(expected - current, key=_first):
             found.append(f"messages.pot: msgid {_first(mid)!r} is no longer in the code (run scripts/i18n.sh)")
     for locale in locales:

@@ -13,6 +13,7 @@ then
   export TANDEM_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test
 fi
 echo "== ruff"; $V/ruff check src tests bench migrations
+echo "== ruff format"; $V/ruff format --check src tests bench migrations scripts
 echo "== mypy"; $V/mypy
 echo "== alembic check (SQLite)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

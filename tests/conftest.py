@@ -34,8 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def test_settings(url: str, tmp: Path) -> Settings:
-    return Settings(env="test", database_url=url, var_dir=tmp, secret_key="test-secret",
-                    argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
+    return Settings(
+        env="test",
+        database_url=url,
+        var_dir=tmp,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_cost=8,
+        argon2_parallelism=1,
+    )
 
 
 def _admin_engine() -> Engine:

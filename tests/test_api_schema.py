@@ -32,9 +32,16 @@ def api_app(templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     db = tmp / "api.db"
     shutil.copy(templates["sqlite"].url, db)
     url = f"sqlite:///{db}"
-    settings_ = Settings(env="test", database_url=url, var_dir=tmp, secret_key="test-secret",
-                         argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1,
-                         login_max_attempts=10_000)
+    settings_ = Settings(
+        env="test",
+        database_url=url,
+        var_dir=tmp,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_cost=8,
+        argon2_parallelism=1,
+        login_max_attempts=10_000,
+    )
     engine = make_engine(url)
     app = create_app(settings_, clock=FrozenClock(), engine=engine)
     yield app
@@ -76,8 +83,14 @@ def test_api_conforms_to_its_schema(api_schema: Any, broker_headers: dict[str, s
     operation = api_schema[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=15, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
     def run(case: Any) -> None:
         case.call_and_validate(headers=broker_headers, checks=[not_a_server_error, response_schema_conformance])
 
@@ -93,5 +106,3 @@ def test_schema_documents_the_real_error_body(api_app: FastAPI) -> None:
         r = c.post("/api/v1/auth/token", json={})
     assert r.status_code == 422
     assert set(r.json()) == {"error"} and set(r.json()["error"]) == {"code", "message", "fields"}
-
-

@@ -33,19 +33,39 @@ class Cli:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-        env.update(TANDEM_DATABASE_URL=f"sqlite:///{self.db}", TANDEM_VAR_DIR=str(self.cwd),
-                   TANDEM_ARGON2_TIME_COST="1", TANDEM_ARGON2_MEMORY_COST="8", TANDEM_ARGON2_PARALLELISM="1",
-                   COLUMNS="200")
+        env.update(
+            TANDEM_DATABASE_URL=f"sqlite:///{self.db}",
+            TANDEM_VAR_DIR=str(self.cwd),
+            TANDEM_ARGON2_TIME_COST="1",
+            TANDEM_ARGON2_MEMORY_COST="8",
+            TANDEM_ARGON2_PARALLELISM="1",
+            COLUMNS="200",
+        )
         env.update(extra)
         return env
 
     def popen(self, *args: str, **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([str(TANDEM), *args], cwd=self.cwd, env=self.env(**extra), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [str(TANDEM), *args],
+            cwd=self.cwd,
+            env=self.env(**extra),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(TANDEM), *args], cwd=self.cwd, env=self.env(**extra), text=True,
-                              capture_output=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+        return subprocess.run(
+            [str(TANDEM), *args],
+            cwd=self.cwd,
+            env=self.env(**extra),
+            text=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
 
     def sql(self, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         con = sqlite3.connect(self.db)
@@ -57,8 +77,12 @@ class Cli:
             con.close()
 
     def counts(self) -> dict[str, int]:
-        tables = [r[0] for r in self.sql("SELECT name FROM sqlite_master WHERE type='table' "
-                                         "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in self.sql(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         return {t: int(self.sql(f'SELECT count(*) FROM "{t}"')[0][0]) for t in tables}  # type: ignore[call-overload]
 
 
@@ -95,6 +119,7 @@ def demo_cli(demo_db: Path, tmp_path: Path) -> Iterator[Cli]:
 
 # ---- validate -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("kind", "value"), [("id", "11010519491231002x"), ("uscc", "91620105MA73NBBLXE")])
 def test_validate_valid(cli: Cli, kind: str, value: str) -> None:
     r = cli.run("validate", kind, value)
@@ -103,13 +128,16 @@ def test_validate_valid(cli: Cli, kind: str, value: str) -> None:
     assert r.stderr == ""
 
 
-@pytest.mark.parametrize(("kind", "value", "reason"), [
-    ("id", "11010519491231002Y", "must be 17 digits followed by a digit or X"),
-    ("id", "110105194902310021", "birth date is not a valid date"),
-    ("id", "1101051949", "must be 18 characters"),
-    ("uscc", "91620105MA73NBBLXF", "check character does not match"),
-    ("uscc", "91620105MA73NBBLIE", "outside the code alphabet"),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "reason"),
+    [
+        ("id", "11010519491231002Y", "must be 17 digits followed by a digit or X"),
+        ("id", "110105194902310021", "birth date is not a valid date"),
+        ("id", "1101051949", "must be 18 characters"),
+        ("uscc", "91620105MA73NBBLXF", "check character does not match"),
+        ("uscc", "91620105MA73NBBLIE", "outside the code alphabet"),
+    ],
+)
 def test_validate_invalid_is_exit_1_and_one_line(cli: Cli, kind: str, value: str, reason: str) -> None:
     r = cli.run("validate", kind, value)
     assert r.returncode == 1
@@ -120,6 +148,7 @@ def test_validate_invalid_is_exit_1_and_one_line(cli: Cli, kind: str, value: str
 
 
 # ---- db upgrade and demo load ---------------------------------------------------------------------
+
 
 def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     r = cli.run("db", "upgrade")
@@ -157,24 +186,41 @@ def test_demo_load_is_refused_in_production(cli: Cli) -> None:
 
 # ---- users create ---------------------------------------------------------------------------------
 
+
 def test_users_create(demo_cli: Cli) -> None:
-    r = demo_cli.run("users", "create", "li.ming", "--organisation", "华信保险公估有限公司", "--role", "adjuster",
-                     "--display-name", "李明", "--password", "s3cret-pass")
+    r = demo_cli.run(
+        "users",
+        "create",
+        "li.ming",
+        "--organisation",
+        "华信保险公估有限公司",
+        "--role",
+        "adjuster",
+        "--display-name",
+        "李明",
+        "--password",
+        "s3cret-pass",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "user li.ming created"
-    rows = demo_cli.sql("SELECT u.display_name, r.role, o.name FROM user_account u "
-                        "JOIN user_role r ON r.user_id = u.id JOIN organisation o ON o.id = u.organisation_id "
-                        "WHERE u.username = 'li.ming'")
+    rows = demo_cli.sql(
+        "SELECT u.display_name, r.role, o.name FROM user_account u "
+        "JOIN user_role r ON r.user_id = u.id JOIN organisation o ON o.id = u.organisation_id "
+        "WHERE u.username = 'li.ming'"
+    )
     assert rows == [("李明", "adjuster", "华信保险公估有限公司")]
     assert demo_cli.run("audit", "verify").returncode == 0
 
 
-@pytest.mark.parametrize(("args", "code", "needle"), [
-    (["--organisation", "华信保险公估有限公司", "--role", "wizard"], 2, "--role"),
-    (["--organisation", "没有这个机构", "--role", "adjuster"], 2, "--organisation"),
-    (["--organisation", "华信保险公估有限公司", "--role", "insured_contact"], 2, "roles"),
-    (["--role", "adjuster"], 2, "organisation"),  # missing option: a usage error
-])
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--organisation", "华信保险公估有限公司", "--role", "wizard"], 2, "--role"),
+        (["--organisation", "没有这个机构", "--role", "adjuster"], 2, "--organisation"),
+        (["--organisation", "华信保险公估有限公司", "--role", "insured_contact"], 2, "roles"),
+        (["--role", "adjuster"], 2, "organisation"),  # missing option: a usage error
+    ],
+)
 def test_users_create_bad_input(demo_cli: Cli, args: list[str], code: int, needle: str) -> None:
     before = demo_cli.counts()
     r = demo_cli.run("users", "create", "newbie", *args, "--password", "s3cret-pass")
@@ -185,8 +231,17 @@ def test_users_create_bad_input(demo_cli: Cli, args: list[str], code: int, needl
 
 def test_users_create_taken_username_is_refused(demo_cli: Cli) -> None:
     before = demo_cli.counts()
-    r = demo_cli.run("users", "create", "broker", "--organisation", "恒信保险经纪有限公司",
-                     "--role", "broker_account_manager", "--password", "s3cret-pass")
+    r = demo_cli.run(
+        "users",
+        "create",
+        "broker",
+        "--organisation",
+        "恒信保险经纪有限公司",
+        "--role",
+        "broker_account_manager",
+        "--password",
+        "s3cret-pass",
+    )
     line = one_line_error(r, 1)
     assert "username" in line
     assert demo_cli.counts() == before
@@ -194,11 +249,16 @@ def test_users_create_taken_username_is_refused(demo_cli: Cli) -> None:
 
 # ---- audit verify ---------------------------------------------------------------------------------
 
+
 def _broker_chain(c: Cli) -> list[tuple[int, int]]:
     """(id, seq) of the broker organisation's chain, the longest demo chain with a blacklist event."""
     key = c.sql("SELECT chain_key FROM audit_event WHERE action = 'policy.created' LIMIT 1")[0][0]
-    return [(int(i), int(s)) for i, s in c.sql(  # type: ignore[call-overload]
-        "SELECT id, seq FROM audit_event WHERE chain_key = ? ORDER BY seq", (key,))]
+    return [
+        (int(i), int(s))
+        for i, s in c.sql(  # type: ignore[call-overload]
+            "SELECT id, seq FROM audit_event WHERE chain_key = ? ORDER BY seq", (key,)
+        )
+    ]
 
 
 def test_audit_verify_intact_on_fresh_demo(demo_cli: Cli) -> None:
@@ -213,10 +273,13 @@ def test_audit_table_refuses_update_and_delete_on_sqlite(demo_cli: Cli) -> None:
             demo_cli.sql(stmt)
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("reason", "harmless typo fix"),
-    ("after", '{"number": "PQC2026330400001", "status": "cancelled"}'),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("reason", "harmless typo fix"),
+        ("after", '{"number": "PQC2026330400001", "status": "cancelled"}'),
+    ],
+)
 def test_audit_verify_names_the_altered_event(demo_cli: Cli, column: str, value: str) -> None:
     chain = _broker_chain(demo_cli)
     victim = chain[len(chain) // 2][0]
@@ -269,6 +332,7 @@ def test_audit_verify_on_one_chain_only(demo_cli: Cli) -> None:
 
 # ---- help -----------------------------------------------------------------------------------------
 
+
 def _command_paths() -> list[list[str]]:
     from tandem.cli import app
 
@@ -291,9 +355,25 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
 
     paths = _command_paths()
     names = {" ".join(p) for p in paths}
-    assert {"db", "db upgrade", "demo", "demo load", "users", "users create", "validate", "validate id",
-            "validate uscc", "audit", "audit verify", "serve", "openapi", "calendar", "calendar list",
-            "calendar set", "calendar import"} <= names
+    assert {
+        "db",
+        "db upgrade",
+        "demo",
+        "demo load",
+        "users",
+        "users create",
+        "validate",
+        "validate id",
+        "validate uscc",
+        "audit",
+        "audit verify",
+        "serve",
+        "openapi",
+        "calendar",
+        "calendar list",
+        "calendar set",
+        "calendar import",
+    } <= names
     groups = [p for p in paths if len(p) <= 1]
     # The groups through the real entry point, in parallel (each start costs about a second) ...
     procs = [(p, cli.popen(*p, "--help")) for p in groups]
@@ -316,6 +396,7 @@ def test_unknown_command_is_a_one_line_usage_error(cli: Cli) -> None:
 
 # ---- calendar (工作日历, 调休) ---------------------------------------------------------------------
 
+
 def test_calendar_list_set_and_import(cli: Cli) -> None:
     assert cli.run("db", "upgrade").returncode == 0
     r = cli.run("calendar", "list", "--year", "2026")
@@ -337,33 +418,43 @@ def test_calendar_list_set_and_import(cli: Cli) -> None:
     assert cli.sql("SELECT working, note FROM calendar_day WHERE day = '2027-01-01'") == [(1, "元旦")]
 
     csv = cli.cwd / "2027.csv"
-    csv.write_text("date,working,note\n2027-01-01,holiday,元旦\n2027-02-06,上班,春节调休上班\n"
-                   "# comments and blank lines are skipped\n\n2027-02-11,0,春节\n", encoding="utf-8")
+    csv.write_text(
+        "date,working,note\n2027-01-01,holiday,元旦\n2027-02-06,上班,春节调休上班\n"
+        "# comments and blank lines are skipped\n\n2027-02-11,0,春节\n",
+        encoding="utf-8",
+    )
     r = cli.run("calendar", "import", str(csv))
     assert r.returncode == 0 and r.stdout == "3 calendar days imported\n", r.stderr
     r = cli.run("calendar", "list", "--year", "2027")
-    assert r.stdout.splitlines() == ["2027: 2 weekday holidays, 1 swapped working days",
-                                     "  2027-01-01  Fri  holiday  元旦", "  2027-02-06  Sat  working  春节调休上班",
-                                     "  2027-02-11  Thu  holiday  春节"]
+    assert r.stdout.splitlines() == [
+        "2027: 2 weekday holidays, 1 swapped working days",
+        "  2027-01-01  Fri  holiday  元旦",
+        "  2027-02-06  Sat  working  春节调休上班",
+        "  2027-02-11  Thu  holiday  春节",
+    ]
     r = cli.run("calendar", "list")  # every known year, and this year and next when they are missing
     assert r.returncode == 0 and "2025: 18 weekday holidays, 5 swapped working days" in r.stdout
     assert "2027: 2 weekday holidays" in r.stdout
 
 
-@pytest.mark.parametrize(("args", "csv", "needle"), [
-    (["set", "2026-13-01", "--holiday"], None, "Not a date (YYYY-MM-DD). (day: 2026-13-01)"),
-    (["set", "tomorrow", "--working"], None, "Not a date"),
-    (["set", "2027-01-01"], None, "say --working or --holiday"),
-    (["set", "2027-01-01", "--holiday", "--note", "x" * 201], None, "The note is too long."),
-    (["list", "--year", "next"], None, "Invalid value for '--year'"),
-    (["import", "missing.csv"], None, "missing.csv: cannot read"),
-    (["import", "bad.csv"], "2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n", "Line 2: not a date"),
-    (["import", "bad.csv"], "2027-01-01,maybe\n", "Line 1: working must be working or holiday."),
-    (["import", "bad.csv"], "2027-01-01,holiday\n2027-01-01,working\n", "Line 2: the day is listed twice."),
-    (["import", "bad.csv"], "date,working,note\n", "The file has no calendar lines."),
-])
-def test_calendar_bad_input_is_one_line_and_changes_nothing(cli: Cli, args: list[str], csv: str | None,
-                                                            needle: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "csv", "needle"),
+    [
+        (["set", "2026-13-01", "--holiday"], None, "Not a date (YYYY-MM-DD). (day: 2026-13-01)"),
+        (["set", "tomorrow", "--working"], None, "Not a date"),
+        (["set", "2027-01-01"], None, "say --working or --holiday"),
+        (["set", "2027-01-01", "--holiday", "--note", "x" * 201], None, "The note is too long."),
+        (["list", "--year", "next"], None, "Invalid value for '--year'"),
+        (["import", "missing.csv"], None, "missing.csv: cannot read"),
+        (["import", "bad.csv"], "2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n", "Line 2: not a date"),
+        (["import", "bad.csv"], "2027-01-01,maybe\n", "Line 1: working must be working or holiday."),
+        (["import", "bad.csv"], "2027-01-01,holiday\n2027-01-01,working\n", "Line 2: the day is listed twice."),
+        (["import", "bad.csv"], "date,working,note\n", "The file has no calendar lines."),
+    ],
+)
+def test_calendar_bad_input_is_one_line_and_changes_nothing(
+    cli: Cli, args: list[str], csv: str | None, needle: str
+) -> None:
     assert cli.run("db", "upgrade").returncode == 0
     before = cli.sql("SELECT count(*) FROM calendar_day")
     if csv is not None:

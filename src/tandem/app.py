@@ -36,11 +36,13 @@ def error_json(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": body}
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Tandem", version="0.1.0",
-                  description="Broker–adjuster co-processing platform (经纪–公估协处理平台)")
+    app = FastAPI(
+        title="Tandem", version="0.1.0", description="Broker–adjuster co-processing platform (经纪–公估协处理平台)"
+    )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = engine or make_engine(settings.database_url)
@@ -96,8 +98,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             page = render_error_page(request, exc.status_code, TandemError())
             page.headers.update(getattr(exc, "headers", None) or {})
             return page
-        return JSONResponse(error_json(f"http.{exc.status_code}", str(exc.detail)), exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_json(f"http.{exc.status_code}", str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -162,8 +167,9 @@ def _document_error_bodies(app: FastAPI) -> None:
                     response = operation.get("responses", {}).get("422")
                     if response is not None:
                         response["description"] = "Invalid input"
-                        response["content"] = {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+                        response["content"] = {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+                        }
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
             app.openapi_schema = schema

@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tandem.config import get_settings
 
-app = typer.Typer(help="Tandem — broker–adjuster co-processing platform.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Tandem — broker–adjuster co-processing platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -69,24 +73,34 @@ def demo_load() -> None:
 
 
 @app.command("serve")
-def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
-          port: Annotated[int | None, typer.Option(help="port (TANDEM_PORT)")] = None,
-          workers: Annotated[int, typer.Option(help="server processes")] = 1) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port (TANDEM_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
     """Serve the web app and API."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("tandem.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", proxy_headers=settings.forwarded_allow_ips is not None,
-                forwarded_allow_ips=settings.forwarded_allow_ips)
+    uvicorn.run(
+        "tandem.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @users_app.command("create")
-def users_create(username: str, organisation: Annotated[str, typer.Option(help="organisation name")],
-                 role: Annotated[list[str], typer.Option(help="role (repeatable)")],
-                 display_name: Annotated[str | None, typer.Option()] = None,
-                 password: Annotated[str | None, typer.Option(envvar="TANDEM_NEW_PASSWORD",
-                                                              help="or TANDEM_NEW_PASSWORD")] = None) -> None:
+def users_create(
+    username: str,
+    organisation: Annotated[str, typer.Option(help="organisation name")],
+    role: Annotated[list[str], typer.Option(help="role (repeatable)")],
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[str | None, typer.Option(envvar="TANDEM_NEW_PASSWORD", help="or TANDEM_NEW_PASSWORD")] = None,
+) -> None:
     """Create a user in an existing organisation."""
     from sqlalchemy import select
 
@@ -105,9 +119,16 @@ def users_create(username: str, organisation: Annotated[str, typer.Option(help="
         org = session.execute(select(Organisation).where(Organisation.name == organisation)).scalar_one_or_none()
         if org is None:
             raise CliError(f"--organisation: no organisation named {organisation!r}")
-        create_user(session, get_settings(), organisation=org, username=username,
-                    display_name=display_name or username, password=password, roles=roles,
-                    at=SystemClock().now())
+        create_user(
+            session,
+            get_settings(),
+            organisation=org,
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            roles=roles,
+            at=SystemClock().now(),
+        )
     typer.echo(f"user {username} created")
 
 
@@ -138,8 +159,7 @@ def validate_uscc(value: str) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only this chain key")] = None
-                 ) -> None:
+def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only this chain key")] = None) -> None:
     """Recompute the hash chains; exit 1 naming the first bad event of each broken chain."""
     from tandem.audit.service import verify
     from tandem.db import unit_of_work
@@ -231,6 +251,5 @@ def main() -> None:
             fields = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
             print(f"错误 / error: {exc}{' (' + fields + ')' if fields else ''}", file=sys.stderr)
             sys.exit(2 if exc.status == 422 else 1)
-        print(f"错误 / error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)
+        print(f"错误 / error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         sys.exit(1)

@@ -48,14 +48,31 @@ def id_no(body17: str) -> str:
     return body17 + id_check_char(body17)
 
 
-def _org(session: Session, kind: OrgKind, name: str, at: dt.datetime, *, uscc_body: str | None = None,
-         region: str | None = None, name_en: str | None = None) -> Organisation:
-    org = Organisation(kind=kind, name=name, name_en=name_en, region=region, created_at=at,
-                       uscc=uscc(uscc_body) if uscc_body else None)
+def _org(
+    session: Session,
+    kind: OrgKind,
+    name: str,
+    at: dt.datetime,
+    *,
+    uscc_body: str | None = None,
+    region: str | None = None,
+    name_en: str | None = None,
+) -> Organisation:
+    org = Organisation(
+        kind=kind, name=name, name_en=name_en, region=region, created_at=at, uscc=uscc(uscc_body) if uscc_body else None
+    )
     session.add(org)
     session.flush()
-    audit.record(session, audit.SYSTEM, action="organisation.created", entity_type="organisation",
-                 entity_id=org.id, at=at, chain_key=f"org:{org.id}", after={"kind": kind.value, "name": name})
+    audit.record(
+        session,
+        audit.SYSTEM,
+        action="organisation.created",
+        entity_type="organisation",
+        entity_id=org.id,
+        at=at,
+        chain_key=f"org:{org.id}",
+        after={"kind": kind.value, "name": name},
+    )
     return org
 
 
@@ -71,34 +88,86 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
         year_end = year_end.replace(year=today.year + 1)
 
     def user(org: Organisation, username: str, name: str, roles: list[Role], phone: str | None = None) -> None:
-        create_user(session, settings, organisation=org, username=username, display_name=name,
-                    password=DEMO_PASSWORD, roles=roles, at=now, email=f"{username}@demo.tandem.local",
-                    phone=phone)
+        create_user(
+            session,
+            settings,
+            organisation=org,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            roles=roles,
+            at=now,
+            email=f"{username}@demo.tandem.local",
+            phone=phone,
+        )
 
     platform = _org(session, OrgKind.PLATFORM, "Tandem 平台运营", now, name_en="Tandem platform")
-    broker = _org(session, OrgKind.BROKER, BROKER_NAME, now, uscc_body="91310000MA1K3B7X2",
-                  region="上海", name_en="Hengxin Insurance Brokers Co., Ltd.")
-    regulator = _org(session, OrgKind.SUPERVISION, "国家金融监督管理总局上海监管局", now, region="上海",
-                     name_en="NFRA Shanghai Office")
+    broker = _org(
+        session,
+        OrgKind.BROKER,
+        BROKER_NAME,
+        now,
+        uscc_body="91310000MA1K3B7X2",
+        region="上海",
+        name_en="Hengxin Insurance Brokers Co., Ltd.",
+    )
+    regulator = _org(
+        session,
+        OrgKind.SUPERVISION,
+        "国家金融监督管理总局上海监管局",
+        now,
+        region="上海",
+        name_en="NFRA Shanghai Office",
+    )
     user(platform, "admin", "平台管理员", [Role.PLATFORM_ADMIN])
     user(broker, "broker", "陈晓东", [Role.BROKER_ACCOUNT_MANAGER], "13816620318")
     user(broker, "risk", "刘静怡", [Role.BROKER_RISK_EVALUATOR], "13916628841")
     user(regulator, "regulator", "孙立军", [Role.REGULATOR_VIEWER])
 
     firms_spec = [
-        ("华信保险公估有限公司", "91310115MA1H8Q0L5", LegalForm.COMPANY, "公估备-310001", "5000000.00",
-         ["全国"], "上海", "Huaxin Loss Adjusters Co., Ltd."),
-        ("正衡保险公估合伙企业（普通合伙）", "91330106MA2CF7T1X", LegalForm.PARTNERSHIP, "公估备-330017",
-         "1000000.00", ["浙江", "上海", "江苏"], "浙江", "Zhengheng Loss Adjusters LLP"),
-        ("粤安保险公估有限公司", "91440101MA59K2R8J", LegalForm.COMPANY, "公估备-440023", "2000000.00",
-         ["广东"], "广东", "Yue'an Loss Adjusters Co., Ltd."),
+        (
+            "华信保险公估有限公司",
+            "91310115MA1H8Q0L5",
+            LegalForm.COMPANY,
+            "公估备-310001",
+            "5000000.00",
+            ["全国"],
+            "上海",
+            "Huaxin Loss Adjusters Co., Ltd.",
+        ),
+        (
+            "正衡保险公估合伙企业（普通合伙）",
+            "91330106MA2CF7T1X",
+            LegalForm.PARTNERSHIP,
+            "公估备-330017",
+            "1000000.00",
+            ["浙江", "上海", "江苏"],
+            "浙江",
+            "Zhengheng Loss Adjusters LLP",
+        ),
+        (
+            "粤安保险公估有限公司",
+            "91440101MA59K2R8J",
+            LegalForm.COMPANY,
+            "公估备-440023",
+            "2000000.00",
+            ["广东"],
+            "广东",
+            "Yue'an Loss Adjusters Co., Ltd.",
+        ),
     ]
     firms: list[AdjusterFirm] = []
     for name, ub, form, filing, capital, area, region, en in firms_spec:
         org = _org(session, OrgKind.ADJUSTER_FIRM, name, now, uscc_body=ub, region=region, name_en=en)
-        firm = AdjusterFirm(organisation_id=org.id, legal_form=form, filing_no=filing,
-                            filing_status=FilingStatus.FILED, capital=Decimal(capital), business_area=area,
-                            lines=["企业财产保险", "财产一切险", "货物运输保险", "建筑工程一切险"])
+        firm = AdjusterFirm(
+            organisation_id=org.id,
+            legal_form=form,
+            filing_no=filing,
+            filing_status=FilingStatus.FILED,
+            capital=Decimal(capital),
+            business_area=area,
+            lines=["企业财产保险", "财产一切险", "货物运输保险", "建筑工程一切险"],
+        )
         firm.organisation = org
         session.add(firm)
         firms.append(firm)
@@ -128,37 +197,81 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
     adjusters: list[Adjuster] = []
     for i, (name, fi, body, username, lapsed, lines, regions) in enumerate(adjusters_spec, start=1):
         firm = firms[fi]
-        adj = Adjuster(firm_id=firm.organisation_id, name=name, id_number=id_no(body),
-                       certificate_no=f"GGS{2010 + i % 10}{i:05d}", registration_no=f"ZY{fi + 1}{i:06d}",
-                       title="公估师", lines=lines, regions=regions, capacity=8, created_at=now,
-                       reverification_due=(dt.date(today.year - 1, 12, 31) if lapsed else year_end),
-                       user_id=users[username].id if username else None)
+        adj = Adjuster(
+            firm_id=firm.organisation_id,
+            name=name,
+            id_number=id_no(body),
+            certificate_no=f"GGS{2010 + i % 10}{i:05d}",
+            registration_no=f"ZY{fi + 1}{i:06d}",
+            title="公估师",
+            lines=lines,
+            regions=regions,
+            capacity=8,
+            created_at=now,
+            reverification_due=(dt.date(today.year - 1, 12, 31) if lapsed else year_end),
+            user_id=users[username].id if username else None,
+        )
         adj.firm = firm
         session.add(adj)
         adjusters.append(adj)
     session.flush()
     for adj in adjusters:
-        audit.record(session, audit.SYSTEM, action="adjuster.registered", entity_type="adjuster",
-                     entity_id=adj.id, at=now, chain_key=f"org:{adj.firm_id}",
-                     after={"name": adj.name, "certificate_no": adj.certificate_no})
+        audit.record(
+            session,
+            audit.SYSTEM,
+            action="adjuster.registered",
+            entity_type="adjuster",
+            entity_id=adj.id,
+            at=now,
+            chain_key=f"org:{adj.firm_id}",
+            after={"name": adj.name, "certificate_no": adj.certificate_no},
+        )
     sanctioned = adjusters[13]
-    session.add(Sanction(adjuster_id=sanctioned.id, kind="暂停执业", authority="广东监管局",
-                         starts_on=today - dt.timedelta(days=30), ends_on=today + dt.timedelta(days=335),
-                         note="出具报告存在重大遗漏"))
+    session.add(
+        Sanction(
+            adjuster_id=sanctioned.id,
+            kind="暂停执业",
+            authority="广东监管局",
+            starts_on=today - dt.timedelta(days=30),
+            ends_on=today + dt.timedelta(days=335),
+            note="出具报告存在重大遗漏",
+        )
+    )
 
     insurers = []
     for name, ub, region, en, catalogue in [
-        ("中安财产保险股份有限公司", "91110000710929482", "北京", "Zhong'an P&C Insurance Co., Ltd.",
-         [("ZA-QC-2024", "企业财产保险（2024版）", "企业财产保险", "传统保险", "火灾、爆炸、雷击、暴雨、洪水等"),
-          ("ZA-HY-2023", "国内水路、陆路货物运输保险", "货物运输保险", "传统保险", "基本险与综合险")]),
-        ("太和财产保险股份有限公司", "91310000132211476", "上海", "Taihe P&C Insurance Co., Ltd.",
-         [("TH-CA-2025", "财产一切险", "财产一切险", "投资型保险资金管理", "除外责任以外的一切自然灾害和意外事故"),
-          ("TH-JG-2025", "建筑工程一切险", "建筑工程一切险", "传统保险", "物质损失及第三者责任")]),
+        (
+            "中安财产保险股份有限公司",
+            "91110000710929482",
+            "北京",
+            "Zhong'an P&C Insurance Co., Ltd.",
+            [
+                ("ZA-QC-2024", "企业财产保险（2024版）", "企业财产保险", "传统保险", "火灾、爆炸、雷击、暴雨、洪水等"),
+                ("ZA-HY-2023", "国内水路、陆路货物运输保险", "货物运输保险", "传统保险", "基本险与综合险"),
+            ],
+        ),
+        (
+            "太和财产保险股份有限公司",
+            "91310000132211476",
+            "上海",
+            "Taihe P&C Insurance Co., Ltd.",
+            [
+                (
+                    "TH-CA-2025",
+                    "财产一切险",
+                    "财产一切险",
+                    "投资型保险资金管理",
+                    "除外责任以外的一切自然灾害和意外事故",
+                ),
+                ("TH-JG-2025", "建筑工程一切险", "建筑工程一切险", "传统保险", "物质损失及第三者责任"),
+            ],
+        ),
     ]:
         org = _org(session, OrgKind.INSURER, name, now, uscc_body=ub, region=region, name_en=en)
         for code, pname, line, mode, scope in catalogue:
-            session.add(InsurerProduct(insurer_id=org.id, code=code, name=pname, line=line, fund_mode=mode,
-                                       scope=scope))
+            session.add(
+                InsurerProduct(insurer_id=org.id, code=code, name=pname, line=line, fund_mode=mode, scope=scope)
+            )
         insurers.append(org)
     session.flush()
     user(insurers[0], "insurer1", "马俊", [Role.INSURER_CLAIMS_HANDLER])
@@ -167,19 +280,55 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
 
     insureds = []
     for name, kind, ident, contact, phone, addr, en_name in [
-        ("嘉兴鑫达电子科技有限公司", InsuredKind.COMPANY, uscc("91330402MA2BCT5R1"), "沈国平", "13957312345",
-         "浙江省嘉兴市南湖区亚中路88号", "Jiaxing Xinda Electronics Co., Ltd."),
-        ("东莞宏盛塑胶制品有限公司", InsuredKind.COMPANY, uscc("91441900MA4W2K8P3"), "梁志明", "13829276543",
-         "广东省东莞市长安镇振安中路128号", "Dongguan Hongsheng Plastics Co., Ltd."),
-        ("杨慧敏", InsuredKind.PERSON, id_no("33010619750823002"), "杨慧敏", "13605718899",
-         "浙江省杭州市上城区清泰街56号", None),
+        (
+            "嘉兴鑫达电子科技有限公司",
+            InsuredKind.COMPANY,
+            uscc("91330402MA2BCT5R1"),
+            "沈国平",
+            "13957312345",
+            "浙江省嘉兴市南湖区亚中路88号",
+            "Jiaxing Xinda Electronics Co., Ltd.",
+        ),
+        (
+            "东莞宏盛塑胶制品有限公司",
+            InsuredKind.COMPANY,
+            uscc("91441900MA4W2K8P3"),
+            "梁志明",
+            "13829276543",
+            "广东省东莞市长安镇振安中路128号",
+            "Dongguan Hongsheng Plastics Co., Ltd.",
+        ),
+        (
+            "杨慧敏",
+            InsuredKind.PERSON,
+            id_no("33010619750823002"),
+            "杨慧敏",
+            "13605718899",
+            "浙江省杭州市上城区清泰街56号",
+            None,
+        ),
     ]:
-        org = _org(session, OrgKind.INSURED, name, now, region=addr[:2], name_en=en_name,
-                   uscc_body=ident[:17] if kind == InsuredKind.COMPANY else None)
-        session.add(Insured(organisation_id=org.id, kind=kind,
-                            uscc=ident if kind == InsuredKind.COMPANY else None,
-                            id_number=ident if kind == InsuredKind.PERSON else None, contact_name=contact,
-                            contact_phone=phone, address=addr, broker_id=broker.id))
+        org = _org(
+            session,
+            OrgKind.INSURED,
+            name,
+            now,
+            region=addr[:2],
+            name_en=en_name,
+            uscc_body=ident[:17] if kind == InsuredKind.COMPANY else None,
+        )
+        session.add(
+            Insured(
+                organisation_id=org.id,
+                kind=kind,
+                uscc=ident if kind == InsuredKind.COMPANY else None,
+                id_number=ident if kind == InsuredKind.PERSON else None,
+                contact_name=contact,
+                contact_phone=phone,
+                address=addr,
+                broker_id=broker.id,
+            )
+        )
         insureds.append(org)
     session.flush()
     user(insureds[0], "insured1", "沈国平", [Role.INSURED_CONTACT], "13957312345")
@@ -188,70 +337,213 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
 
     by_code = {p.code: p for p in session.execute(select(InsurerProduct)).scalars()}
     start = dt.date(today.year, 1, 1)
-    policies: list[tuple[str, Organisation, Organisation, str, str, Adjuster | None,
-                         list[tuple[str, str, str | None, str | None, str | None, str | None, str | None,
-                                    str | None]]]] = [
-        ("PQC2026330400001", insureds[0], insurers[0], "ZA-QC-2024", "企业财产保险", adjusters[0], [
-            ("building", "建筑物", "30000000.00", "36000000.00", "10000.00", "0.10", None, "30000000.00"),
-            ("machinery", "机器设备", "20000000.00", "20000000.00", "5000.00", "0.05", "10000000.00", None),
-            ("stock", "存货", "8000000.00", None, "5000.00", None, None, "8000000.00"),
-        ]),
-        ("PCA2026441900002", insureds[1], insurers[1], "TH-CA-2025", "财产一切险", None, [
-            ("building", "厂房", "15000000.00", "15000000.00", "20000.00", "0.10", None, "15000000.00"),
-            ("stock", "原材料及产成品", "6000000.00", "7500000.00", "10000.00", None, "3000000.00", None),
-        ]),
-        ("PQC2026330100003", insureds[2], insurers[0], "ZA-QC-2024", "企业财产保险", None, [
-            ("contents", "室内财产", "500000.00", "500000.00", "1000.00", None, None, "500000.00"),
-        ]),
+    policies: list[
+        tuple[
+            str,
+            Organisation,
+            Organisation,
+            str,
+            str,
+            Adjuster | None,
+            list[tuple[str, str, str | None, str | None, str | None, str | None, str | None, str | None]],
+        ]
+    ] = [
+        (
+            "PQC2026330400001",
+            insureds[0],
+            insurers[0],
+            "ZA-QC-2024",
+            "企业财产保险",
+            adjusters[0],
+            [
+                ("building", "建筑物", "30000000.00", "36000000.00", "10000.00", "0.10", None, "30000000.00"),
+                ("machinery", "机器设备", "20000000.00", "20000000.00", "5000.00", "0.05", "10000000.00", None),
+                ("stock", "存货", "8000000.00", None, "5000.00", None, None, "8000000.00"),
+            ],
+        ),
+        (
+            "PCA2026441900002",
+            insureds[1],
+            insurers[1],
+            "TH-CA-2025",
+            "财产一切险",
+            None,
+            [
+                ("building", "厂房", "15000000.00", "15000000.00", "20000.00", "0.10", None, "15000000.00"),
+                ("stock", "原材料及产成品", "6000000.00", "7500000.00", "10000.00", None, "3000000.00", None),
+            ],
+        ),
+        (
+            "PQC2026330100003",
+            insureds[2],
+            insurers[0],
+            "ZA-QC-2024",
+            "企业财产保险",
+            None,
+            [
+                ("contents", "室内财产", "500000.00", "500000.00", "1000.00", None, None, "500000.00"),
+            ],
+        ),
     ]
     for number, insured, insurer, code, line, designated, sections in policies:
-        pol = Policy(number=number, insured_id=insured.id, insurer_id=insurer.id, broker_id=broker.id,
-                     product_id=by_code[code].id, line=line, currency="CNY", period_start=start,
-                     period_end=dt.date(today.year, 12, 31), status=PolicyStatus.IN_FORCE,
-                     designated_adjuster_id=designated.id if designated else None, created_at=now)
+        pol = Policy(
+            number=number,
+            insured_id=insured.id,
+            insurer_id=insurer.id,
+            broker_id=broker.id,
+            product_id=by_code[code].id,
+            line=line,
+            currency="CNY",
+            period_start=start,
+            period_end=dt.date(today.year, 12, 31),
+            status=PolicyStatus.IN_FORCE,
+            designated_adjuster_id=designated.id if designated else None,
+            created_at=now,
+        )
         pol.sections = [
-            PolicySection(position=i, code=c, name=n, sum_insured=_d(si), insured_value=_d(iv),
-                          deductible_amount=_d(da), deductible_rate=_d(dr), per_occurrence_limit=_d(pl),
-                          aggregate_limit=_d(al))
+            PolicySection(
+                position=i,
+                code=c,
+                name=n,
+                sum_insured=_d(si),
+                insured_value=_d(iv),
+                deductible_amount=_d(da),
+                deductible_rate=_d(dr),
+                per_occurrence_limit=_d(pl),
+                aggregate_limit=_d(al),
+            )
             for i, (c, n, si, iv, da, dr, pl, al) in enumerate(sections)
         ]
         session.add(pol)
         session.flush()
-        audit.record(session, audit.SYSTEM, action="policy.created", entity_type="policy", entity_id=pol.id,
-                     at=now, chain_key=f"org:{broker.id}", after={"number": number, "status": "in_force"})
+        audit.record(
+            session,
+            audit.SYSTEM,
+            action="policy.created",
+            entity_type="policy",
+            entity_id=pol.id,
+            at=now,
+            chain_key=f"org:{broker.id}",
+            after={"number": number, "status": "in_force"},
+        )
 
     broker_user = next(u for u in broker.users if u.username == "broker")
     blacklisted = adjusters[11]
-    entry = BlacklistEntry(broker_id=broker.id, adjuster_id=blacklisted.id,
-                           reason="两次被通报明显偏袒委托方，超过容时容差", valid_from=today - dt.timedelta(days=60),
-                           valid_until=None, state="active", created_at=now, created_by=broker_user.id)
+    entry = BlacklistEntry(
+        broker_id=broker.id,
+        adjuster_id=blacklisted.id,
+        reason="两次被通报明显偏袒委托方，超过容时容差",
+        valid_from=today - dt.timedelta(days=60),
+        valid_until=None,
+        state="active",
+        created_at=now,
+        created_by=broker_user.id,
+    )
     session.add(entry)
     session.flush()
-    audit.record(session, audit.ActorRef(broker_user.id, broker.id), action="blacklist.added",
-                 entity_type="blacklist_entry", entity_id=entry.id, at=now, reason=entry.reason,
-                 after={"adjuster_id": str(blacklisted.id), "state": "active"})
+    audit.record(
+        session,
+        audit.ActorRef(broker_user.id, broker.id),
+        action="blacklist.added",
+        entity_type="blacklist_entry",
+        entity_id=entry.id,
+        at=now,
+        reason=entry.reason,
+        after={"adjuster_id": str(blacklisted.id), "state": "active"},
+    )
 
     for owner, vis, name, title, employer, specs, lines, regions, certs, years in [
-        (broker, Visibility.PARTNERS, "邓建华", "高级工程师", "恒信保险经纪有限公司风险管理部",
-         ["火灾原因调查", "电气火灾鉴定"], ["企业财产保险", "财产一切险"], ["浙江", "上海", "江苏"],
-         ["注册消防工程师（一级）"], 18),
-        (broker, Visibility.PRIVATE, "韩晓光", "注册会计师", "恒信保险经纪有限公司",
-         ["营业中断损失核算"], ["营业中断保险"], ["上海"], ["中国注册会计师"], 12),
-        (firms[0].organisation, Visibility.PARTNERS, "曹立新", "高级工程师", "华信保险公估有限公司",
-         ["集装箱货损检验", "冷链货物鉴定"], ["货物运输保险"], ["上海", "浙江"], ["验船师"], 15),
-        (firms[1].organisation, Visibility.PARTNERS, "潘志远", "教授级高工", "浙江大学建筑工程学院",
-         ["钢结构厂房损坏评估", "台风损失评估"], ["建筑工程一切险", "财产一切险"], ["浙江"],
-         ["一级注册结构工程师"], 22),
-        (firms[1].organisation, Visibility.PARTNERS, "沈国栋", "高级工程师", "正衡保险公估合伙企业（普通合伙）",
-         ["厂房火灾原因调查", "火灾损失评估"], ["企业财产保险", "财产一切险"], ["浙江", "江苏"],
-         ["注册消防工程师（一级）"], 16),
-        (firms[2].organisation, Visibility.PRIVATE, "袁丽华", "工程师", "粤安保险公估有限公司",
-         ["注塑设备机损鉴定"], ["机器损坏保险"], ["广东"], ["机械工程师"], 9),
+        (
+            broker,
+            Visibility.PARTNERS,
+            "邓建华",
+            "高级工程师",
+            "恒信保险经纪有限公司风险管理部",
+            ["火灾原因调查", "电气火灾鉴定"],
+            ["企业财产保险", "财产一切险"],
+            ["浙江", "上海", "江苏"],
+            ["注册消防工程师（一级）"],
+            18,
+        ),
+        (
+            broker,
+            Visibility.PRIVATE,
+            "韩晓光",
+            "注册会计师",
+            "恒信保险经纪有限公司",
+            ["营业中断损失核算"],
+            ["营业中断保险"],
+            ["上海"],
+            ["中国注册会计师"],
+            12,
+        ),
+        (
+            firms[0].organisation,
+            Visibility.PARTNERS,
+            "曹立新",
+            "高级工程师",
+            "华信保险公估有限公司",
+            ["集装箱货损检验", "冷链货物鉴定"],
+            ["货物运输保险"],
+            ["上海", "浙江"],
+            ["验船师"],
+            15,
+        ),
+        (
+            firms[1].organisation,
+            Visibility.PARTNERS,
+            "潘志远",
+            "教授级高工",
+            "浙江大学建筑工程学院",
+            ["钢结构厂房损坏评估", "台风损失评估"],
+            ["建筑工程一切险", "财产一切险"],
+            ["浙江"],
+            ["一级注册结构工程师"],
+            22,
+        ),
+        (
+            firms[1].organisation,
+            Visibility.PARTNERS,
+            "沈国栋",
+            "高级工程师",
+            "正衡保险公估合伙企业（普通合伙）",
+            ["厂房火灾原因调查", "火灾损失评估"],
+            ["企业财产保险", "财产一切险"],
+            ["浙江", "江苏"],
+            ["注册消防工程师（一级）"],
+            16,
+        ),
+        (
+            firms[2].organisation,
+            Visibility.PRIVATE,
+            "袁丽华",
+            "工程师",
+            "粤安保险公估有限公司",
+            ["注塑设备机损鉴定"],
+            ["机器损坏保险"],
+            ["广东"],
+            ["机械工程师"],
+            9,
+        ),
     ]:
-        session.add(Expert(owner_id=owner.id, visibility=vis, name=name, title=title, employer=employer,
-                           specialties=specs, lines=lines, regions=regions, certificates=certs, years=years,
-                           bio=f"{name}，{title}，从业{years}年。", phone="13700000000",
-                           fee_basis="按日计费", extra={}))
+        session.add(
+            Expert(
+                owner_id=owner.id,
+                visibility=vis,
+                name=name,
+                title=title,
+                employer=employer,
+                specialties=specs,
+                lines=lines,
+                regions=regions,
+                certificates=certs,
+                years=years,
+                bio=f"{name}，{title}，从业{years}年。",
+                phone="13700000000",
+                fee_basis="按日计费",
+                extra={},
+            )
+        )
     session.flush()
     return True
 

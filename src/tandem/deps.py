@@ -75,8 +75,11 @@ def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Ac
         found = access_service.resolve_token(session, cookie, now=clock.now(), kind="web")
         if found:
             request.state.csrf_token = found[1].csrf_token
-            if (request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
-                    and request.headers.get("x-csrf-token") != found[1].csrf_token):
+            if (
+                request.method not in SAFE_METHODS
+                and request.url.path.startswith("/api/")
+                and request.headers.get("x-csrf-token") != found[1].csrf_token
+            ):
                 raise CsrfFailed()
             return Actor.from_user(found[0], request_id)
     return None

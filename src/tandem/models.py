@@ -13,6 +13,17 @@ from tandem.report import models as report_models
 from tandem.settlement import models as settlement_models
 from tandem.sla import models as sla_models
 
-__all__ = ["Base", "access_models", "audit_models", "claim_models", "expert_models", "notification_models",
-           "party_models", "policy_models", "reconciliation_models", "report_models", "settlement_models",
-           "sla_models"]
+__all__ = [
+    "Base",
+    "access_models",
+    "audit_models",
+    "claim_models",
+    "expert_models",
+    "notification_models",
+    "party_models",
+    "policy_models",
+    "reconciliation_models",
+    "report_models",
+    "settlement_models",
+    "sla_models",
+]

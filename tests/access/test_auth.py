@@ -160,18 +160,25 @@ def test_cookie_session_api_write_needs_the_csrf_header(env) -> None:
 
 P1, P2, P3 = "PQC2026330400001", "PCA2026441900002", "PQC2026330100003"
 VISIBLE_POLICIES = {
-    "admin": [P2, P3, P1], "broker": [P2, P3, P1], "risk": [P2, P3, P1],
-    "insurer1": [P3, P1], "underwriter1": [P3, P1], "insurer2": [P2],
-    "insured1": [P1], "insured2": [P2], "insured3": [P3],
-    "adjuster1": [P1], "adjuster2": [P1],  # designated adjuster 王建国 is in firm A
-    "adjuster3": [], "regulator": [],
+    "admin": [P2, P3, P1],
+    "broker": [P2, P3, P1],
+    "risk": [P2, P3, P1],
+    "insurer1": [P3, P1],
+    "underwriter1": [P3, P1],
+    "insurer2": [P2],
+    "insured1": [P1],
+    "insured2": [P2],
+    "insured3": [P3],
+    "adjuster1": [P1],
+    "adjuster2": [P1],  # designated adjuster 王建国 is in firm A
+    "adjuster3": [],
+    "regulator": [],
 }
 
 
 def test_each_user_sees_only_their_own_organisations_policies(env) -> None:
     with env.session() as s:
-        orgs = {u.username: (u.organisation_id, u.organisation.kind.value)
-                for u in s.execute(select(User)).scalars()}
+        orgs = {u.username: (u.organisation_id, u.organisation.kind.value) for u in s.execute(select(User)).scalars()}
         all_numbers = sorted(s.execute(select(Policy.number)).scalars())
     assert sorted(VISIBLE_POLICIES) == sorted(orgs)
     for username, expected in VISIBLE_POLICIES.items():
@@ -204,8 +211,11 @@ def _identifiers(env) -> dict[str, tuple[str, str]]:
     from tandem.party.models import Insured
 
     with env.session() as s:
-        rows = s.execute(select(Organisation.name, Insured.uscc, Insured.id_number, Insured.contact_phone)
-                         .join(Insured, Insured.organisation_id == Organisation.id)).all()
+        rows = s.execute(
+            select(Organisation.name, Insured.uscc, Insured.id_number, Insured.contact_phone).join(
+                Insured, Insured.organisation_id == Organisation.id
+            )
+        ).all()
     return {name: ((uscc or idn), phone) for name, uscc, idn, phone in rows}
 
 
@@ -242,26 +252,36 @@ def test_the_insured_view_masks_for_viewers_without_the_permission() -> None:
     from tandem.party.models import Insured, InsuredKind
 
     org = Organisation(id=uuid.uuid4(), kind=OrgKind.INSURED, name=COMPANY1)
-    company = Insured(organisation_id=org.id, kind=InsuredKind.COMPANY, uscc="91330402MA2BCT5R1X",
-                      contact_phone="13957312345")
+    company = Insured(
+        organisation_id=org.id, kind=InsuredKind.COMPANY, uscc="91330402MA2BCT5R1X", contact_phone="13957312345"
+    )
     company.organisation = org
     person_org = Organisation(id=uuid.uuid4(), kind=OrgKind.INSURED, name=PERSON)
-    person = Insured(organisation_id=person_org.id, kind=InsuredKind.PERSON, id_number="11010519491231002X",
-                     contact_phone="13605718899")
+    person = Insured(
+        organisation_id=person_org.id,
+        kind=InsuredKind.PERSON,
+        id_number="11010519491231002X",
+        contact_phone="13605718899",
+    )
     person.organisation = person_org
 
     def actor(kind: OrgKind, role: Role, org_id: uuid.UUID | None = None) -> Actor:
         return Actor(uuid.uuid4(), org_id or uuid.uuid4(), kind, "x", "x", "x", frozenset({role}))
 
-    for viewer in (actor(OrgKind.ADJUSTER_FIRM, Role.ADJUSTER), actor(OrgKind.ADJUSTER_FIRM, Role.ADJUSTER_FIRM_ADMIN),
-                   actor(OrgKind.SUPERVISION, Role.REGULATOR_VIEWER)):
+    for viewer in (
+        actor(OrgKind.ADJUSTER_FIRM, Role.ADJUSTER),
+        actor(OrgKind.ADJUSTER_FIRM, Role.ADJUSTER_FIRM_ADMIN),
+        actor(OrgKind.SUPERVISION, Role.REGULATOR_VIEWER),
+    ):
         out = views.insured_out(viewer, company)
         assert (out.identifier, out.contact_phone) == ("9133**********5R1X", "139****2345")
         out = views.insured_out(viewer, person)
         assert (out.identifier, out.contact_phone) == ("110105********002X", "136****8899")
-    for viewer in (actor(OrgKind.BROKER, Role.BROKER_ACCOUNT_MANAGER),
-                   actor(OrgKind.INSURED, Role.INSURED_CONTACT, org.id),
-                   actor(OrgKind.PLATFORM, Role.PLATFORM_ADMIN)):
+    for viewer in (
+        actor(OrgKind.BROKER, Role.BROKER_ACCOUNT_MANAGER),
+        actor(OrgKind.INSURED, Role.INSURED_CONTACT, org.id),
+        actor(OrgKind.PLATFORM, Role.PLATFORM_ADMIN),
+    ):
         assert views.insured_out(viewer, company).identifier == "91330402MA2BCT5R1X"
     # another insured is not the owner: masked
     assert views.insured_out(actor(OrgKind.INSURED, Role.INSURED_CONTACT), company).identifier == "9133**********5R1X"

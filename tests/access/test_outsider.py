@@ -34,6 +34,7 @@ ID_PARAM = re.compile(r"{(\w+_id)(?::\w+)?}")
 
 # ---- the real demo objects ------------------------------------------------------------------------
 
+
 def _policy(env, s: Session) -> str:
     return str(s.execute(select(Policy.id).where(Policy.number == "PQC2026330400001")).scalar_one())
 
@@ -51,8 +52,13 @@ def _entry(env, s: Session) -> str:
 
 
 def _insured(env, s: Session) -> str:
-    return str(s.execute(select(Insured.organisation_id).join(Organisation, Organisation.id == Insured.organisation_id)
-                         .where(Organisation.name == INSURED1_ORG)).scalar_one())
+    return str(
+        s.execute(
+            select(Insured.organisation_id)
+            .join(Organisation, Organisation.id == Insured.organisation_id)
+            .where(Organisation.name == INSURED1_ORG)
+        ).scalar_one()
+    )
 
 
 def _expert(env, s: Session) -> str:
@@ -69,25 +75,60 @@ def _claim_with_report_and_document(env) -> dict[str, str]:
     insured, firm, second = env.client("insured1"), env.client("adjuster1"), env.client("adjuster2")
     with env.session() as s:
         policy_id = _policy(env, s)
-    claim = _ok(insured.post("/api/v1/claims", headers={"Idempotency-Key": "census-1"}, json={
-        "policy_id": policy_id, "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火", "channel": "app"}), 201)
+    claim = _ok(
+        insured.post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "census-1"},
+            json={
+                "policy_id": policy_id,
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "2号车间夜间起火",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
     cid = claim["id"]
-    _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
-                  json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
-    _ok(second.post(f"/api/v1/claims/{cid}/surveys", json={
-        "scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T16:00:00+08:00",
-        "participants": ["王建国", "李娜"], "notes": "屋面坍塌", "photo_hashes": []}))
-    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json={"cause": "电气线路短路", "sections": [
-        {"code": "building", "name": "建筑物", "items": [
-            {"ref": "1", "description": "彩钢瓦屋面", "loss": "378000.00"}]}]}))
+    _ok(
+        second.post(
+            f"/api/v1/claims/{cid}/surveys",
+            json={
+                "scheduled_at": "2026-11-25T14:00:00+08:00",
+                "surveyed_at": "2026-11-25T16:00:00+08:00",
+                "participants": ["王建国", "李娜"],
+                "notes": "屋面坍塌",
+                "photo_hashes": [],
+            },
+        )
+    )
+    _ok(
+        firm.put(
+            f"/api/v1/claims/{cid}/report-draft",
+            json={
+                "cause": "电气线路短路",
+                "sections": [
+                    {
+                        "code": "building",
+                        "name": "建筑物",
+                        "items": [{"ref": "1", "description": "彩钢瓦屋面", "loss": "378000.00"}],
+                    }
+                ],
+            },
+        )
+    )
     case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
     report_id = case["reports"][0]["id"]
     photo = {"file": ("现场.jpg", b"\xff\xd8photo", "image/jpeg")}
-    case = _ok(insured.post(f"/api/v1/claims/{cid}/documents", files=photo,
-                            data={"audience": "all"}), 201)
+    case = _ok(insured.post(f"/api/v1/claims/{cid}/documents", files=photo, data={"audience": "all"}), 201)
     document_id = next(d["id"] for d in case["documents"] if d["filename"] == "现场.jpg")
     return {"claim_id": cid, "report_id": report_id, "document_id": document_id}
 
@@ -98,12 +139,24 @@ def _draft(env) -> dict[str, str]:
     import hmac
     import json
 
-    raw = json.dumps({"channel": "wechat", "message_id": "census-1", "sender": {"phone": "13957312345"},
-                      "text": "仓库进水了", "received_at": "2026-11-25T08:00:00+08:00"}).encode()
+    raw = json.dumps(
+        {
+            "channel": "wechat",
+            "message_id": "census-1",
+            "sender": {"phone": "13957312345"},
+            "text": "仓库进水了",
+            "received_at": "2026-11-25T08:00:00+08:00",
+        }
+    ).encode()
     sig = hmac.new(env.settings.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
-    draft = _ok(env.client().post("/api/v1/intake/messages", content=raw,
-                                  headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"}),
-                202)
+    draft = _ok(
+        env.client().post(
+            "/api/v1/intake/messages",
+            content=raw,
+            headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"},
+        ),
+        202,
+    )
     assert draft["insured_id"] is not None
     return {"draft_id": draft["id"]}
 
@@ -113,11 +166,23 @@ def _engagement(env) -> dict[str, str]:
     with env.session() as s:
         policy_id = _policy(env, s)
         expert_id = str(s.execute(select(Expert.id).where(Expert.name == "曹立新")).scalar_one())
-    claim = _ok(env.client("insured1").post("/api/v1/claims", headers={"Idempotency-Key": "census-eng"}, json={
-        "policy_id": policy_id, "loss_at": "2026-11-24T21:00:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "冷库制冷机组故障，冻品受损", "channel": "app"}), 201)
-    eng = _ok(env.client("broker").post(f"/api/v1/claims/{claim['id']}/engagements",
-                                        json={"expert_id": expert_id}), 201)
+    claim = _ok(
+        env.client("insured1").post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "census-eng"},
+            json={
+                "policy_id": policy_id,
+                "loss_at": "2026-11-24T21:00:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "冷库制冷机组故障，冻品受损",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
+    eng = _ok(
+        env.client("broker").post(f"/api/v1/claims/{claim['id']}/engagements", json={"expert_id": expert_id}), 201
+    )
     return {"engagement_id": eng["id"]}
 
 
@@ -172,8 +237,15 @@ SOME_ID = str(uuid.UUID(int=7))
 
 
 def _notice(real: dict[str, str]) -> dict[str, Any]:
-    return {"json": {"policy_id": real["policy_id"], "loss_at": "2026-11-25T07:00:00+08:00", "location": "仓库",
-                     "description": "仓库进水", "channel": "wechat"}}
+    return {
+        "json": {
+            "policy_id": real["policy_id"],
+            "loss_at": "2026-11-25T07:00:00+08:00",
+            "location": "仓库",
+            "description": "仓库进水",
+            "channel": "wechat",
+        }
+    }
 
 
 WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]]] = {
@@ -183,8 +255,9 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CLAIM}/appointment"): {"json": {"accept": False, "reason": "outsider"}},
     ("POST", f"{CLAIM}/team"): {"json": {"adjuster_id": str(uuid.UUID(int=7))}},
     ("POST", f"{CLAIM}/surveys"): {"json": {"scheduled_at": "2026-11-25T14:00:00+08:00"}},
-    ("PUT", f"{CLAIM}/report-draft"): {"json": {"sections": [
-        {"code": "building", "items": [{"ref": "1", "description": "x", "loss": "1.00"}]}]}},
+    ("PUT", f"{CLAIM}/report-draft"): {
+        "json": {"sections": [{"code": "building", "items": [{"ref": "1", "description": "x", "loss": "1.00"}]}]}
+    },
     ("POST", f"{CLAIM}/reports"): {"json": {"signer_ids": [str(uuid.UUID(int=7))]}},
     ("PUT", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
     ("PATCH", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
@@ -197,8 +270,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CLAIM}/messages"): {"json": {"audience": "all", "body": "outsider"}},
     ("POST", f"{CLAIM}/documents-request"): {"json": {"items": ["outsider"]}},
     ("POST", f"{CLAIM}/documents-complete"): {},
-    ("POST", f"{CLAIM}/documents"): {"files": {"file": ("x.txt", b"outsider", "text/plain")},
-                                     "data": {"audience": "all"}},
+    ("POST", f"{CLAIM}/documents"): {
+        "files": {"file": ("x.txt", b"outsider", "text/plain")},
+        "data": {"audience": "all"},
+    },
     ("POST", f"{CLAIM}/insurer-adjuster"): {"json": {"adjuster_id": SOME_ID}},
     ("POST", f"{CLAIM}/insurer-adjuster/refuse"): {"json": {"reason": "outsider"}},
     ("POST", CONSULT): {},
@@ -223,29 +298,39 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/claims/{claim_id}/letter"): {"data": {"answer": "decline", "reason": "outsider"}},
     ("POST", "/claims/{claim_id}/team"): {"data": {"adjuster_id": SOME_ID}},
     ("POST", "/claims/{claim_id}/surveys"): {"data": {"scheduled_at": "2026-11-25T14:00"}},
-    ("POST", "/claims/{claim_id}/draft"): {"data": {"building.rows": "1", "building.0.description": "x",
-                                                   "building.0.loss": "1.00", "op": "save"}},
+    ("POST", "/claims/{claim_id}/draft"): {
+        "data": {"building.rows": "1", "building.0.description": "x", "building.0.loss": "1.00", "op": "save"}
+    },
     ("POST", "/claims/{claim_id}/reports"): {"data": {"signers": [SOME_ID, str(uuid.UUID(int=8))]}},
     ("POST", "/claims/{claim_id}/amount"): {},
     ("POST", "/claims/{claim_id}/negotiation"): {"data": {"move": "propose", "amount": "1.00"}},
     ("POST", "/claims/{claim_id}/payments"): {"data": {"kind": "advance", "amount": "1.00", "reference": "outsider"}},
     ("POST", "/claims/{claim_id}/close"): {},
     ("POST", "/claims/{claim_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
-    ("POST", "/claims/{claim_id}/documents"): {"files": {"file": ("x.txt", b"outsider", "text/plain")},
-                                               "data": {"audience": "all"}},
+    ("POST", "/claims/{claim_id}/documents"): {
+        "files": {"file": ("x.txt", b"outsider", "text/plain")},
+        "data": {"audience": "all"},
+    },
     ("POST", "/claims/{claim_id}/insurer-adjuster"): {"data": {"adjuster_id": SOME_ID}},
     ("POST", "/claims/{claim_id}/insurer-adjuster/refuse"): {"data": {"reason": "outsider"}},
     ("POST", "/claims/{claim_id}/consultation/open"): {},
     ("POST", "/claims/{claim_id}/consultation/start"): {},
     ("POST", "/claims/{claim_id}/consultation/end-round"): {},
-    ("POST", "/claims/{claim_id}/consultation/items/{item_id}/move"): {"data": {"kind": "propose", "amount": "1.00",
-                                                                                  "reason": "x"}},
+    ("POST", "/claims/{claim_id}/consultation/items/{item_id}/move"): {
+        "data": {"kind": "propose", "amount": "1.00", "reason": "x"}
+    },
     ("POST", "/claims/{claim_id}/consultation/umpire"): {"data": {"umpire": f"expert:{SOME_ID}"}},
     ("POST", "/claims/{claim_id}/consultation/umpire/accept"): {},
     ("POST", "/claims/{claim_id}/consultation/items/{item_id}/decision"): {"data": {"amount": "1.00", "reason": "x"}},
     ("POST", "/claims/{claim_id}/consultation/memorandum/ack"): {},
-    ("POST", "/intake/drafts/{draft_id}/confirm"): lambda real: {"data": {
-        "policy_id": real["policy_id"], "loss_at": "2026-11-25T07:00", "location": "仓库", "description": "仓库进水"}},
+    ("POST", "/intake/drafts/{draft_id}/confirm"): lambda real: {
+        "data": {
+            "policy_id": real["policy_id"],
+            "loss_at": "2026-11-25T07:00",
+            "location": "仓库",
+            "description": "仓库进水",
+        }
+    },
     ("POST", "/intake/drafts/{draft_id}/dismiss"): {},
     ("POST", "/claims/{claim_id}/experts"): {"data": {"expert_id": SOME_ID, "fee_basis": "按日", "note": "x"}},
     ("POST", "/experts/{expert_id}/sharing"): {"data": {"visibility": "partners"}},
@@ -256,12 +341,18 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).
 KNOWN = {
-    ("GET", "/api/v1/policies/{policy_id}"), ("POST", "/api/v1/policies/{policy_id}/actions"),
-    ("GET", "/api/v1/organisations/{org_id}"), ("GET", "/api/v1/organisations/{org_id}/users"),
-    ("GET", "/api/v1/adjusters/{adjuster_id}"), ("GET", "/api/v1/adjuster-firms/{firm_id}"),
-    ("GET", "/api/v1/blacklist/{entry_id}"), ("POST", "/api/v1/blacklist/{entry_id}/lift"),
-    ("GET", "/api/v1/insureds/{insured_id}"), ("GET", "/api/v1/experts/{expert_id}"),
-    ("GET", "/experts/{expert_id}"), ("GET", "/claims/{claim_id}/experts"),
+    ("GET", "/api/v1/policies/{policy_id}"),
+    ("POST", "/api/v1/policies/{policy_id}/actions"),
+    ("GET", "/api/v1/organisations/{org_id}"),
+    ("GET", "/api/v1/organisations/{org_id}/users"),
+    ("GET", "/api/v1/adjusters/{adjuster_id}"),
+    ("GET", "/api/v1/adjuster-firms/{firm_id}"),
+    ("GET", "/api/v1/blacklist/{entry_id}"),
+    ("POST", "/api/v1/blacklist/{entry_id}/lift"),
+    ("GET", "/api/v1/insureds/{insured_id}"),
+    ("GET", "/api/v1/experts/{expert_id}"),
+    ("GET", "/experts/{expert_id}"),
+    ("GET", "/claims/{claim_id}/experts"),
     ("POST", "/experts/engagements/{engagement_id}/accept"),
 }
 
@@ -313,18 +404,21 @@ class Callers:
         if username not in self.pages:
             with unit_of_work(self.env.factory) as s:
                 user = s.execute(select(User).where(User.username == username)).scalar_one()
-                token, row = access_service.issue_token(s, self.env.settings, user, now=self.env.clock.now(),
-                                                        kind="web")
+                token, row = access_service.issue_token(
+                    s, self.env.settings, user, now=self.env.clock.now(), kind="web"
+                )
                 csrf = row.csrf_token
-            c = TestClient(self.env.app, base_url="https://testserver", raise_server_exceptions=False,
-                           follow_redirects=False)
+            c = TestClient(
+                self.env.app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+            )
             c.cookies.set("tandem_session", token)
             c.headers["X-CSRF-Token"] = csrf or ""
             self.pages[username] = c
         return self.pages[username]
 
-    def call(self, user: str, method: str, path: str, values: dict[str, str],
-             real: dict[str, str]) -> tuple[int, bytes]:
+    def call(
+        self, user: str, method: str, path: str, values: dict[str, str], real: dict[str, str]
+    ) -> tuple[int, bytes]:
         url = path
         for name, value in values.items():
             url = re.sub(r"{" + name + r"(?::\w+)?}", value, url)

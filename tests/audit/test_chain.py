@@ -19,11 +19,21 @@ from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.party.models import BlacklistEntry
 
 AT = dt.datetime(2026, 11, 25, 3, 4, 5, 123456, tzinfo=dt.UTC)
-ACTOR = audit.ActorRef(uuid.UUID("11111111-2222-3333-4444-555555555555"),
-                       uuid.UUID("66666666-7777-8888-9999-000000000000"))
-FIXED = dict(action="test.fixed", entity_type="policy", entity_id="ab12", at=AT, chain_key="test:fixed",
-             before={"status": "draft"}, after={"sum": Decimal("1234.50"), "名称": "厂房", "at": AT},
-             reason="同一内容 same content", request_id="req-1", audience=["insurer", "broker"])
+ACTOR = audit.ActorRef(
+    uuid.UUID("11111111-2222-3333-4444-555555555555"), uuid.UUID("66666666-7777-8888-9999-000000000000")
+)
+FIXED = dict(
+    action="test.fixed",
+    entity_type="policy",
+    entity_id="ab12",
+    at=AT,
+    chain_key="test:fixed",
+    before={"status": "draft"},
+    after={"sum": Decimal("1234.50"), "名称": "厂房", "at": AT},
+    reason="同一内容 same content",
+    request_id="req-1",
+    audience=["insurer", "broker"],
+)
 # hash of the first event on chain "test:fixed" with the content above; the same on every backend.
 FIXED_HASH = "5365501d6820e750044e4d1bef27518a93e9a2411aaac66b4f97584db1ce4579"
 
@@ -44,15 +54,17 @@ def test_a_rolled_back_transaction_leaves_no_event_and_no_head_change(env) -> No
     assert head_before is not None
 
     with pytest.raises(RuntimeError), unit_of_work(env.factory) as s:
-        ev = audit.record(s, ACTOR, action="test.rolled_back", entity_type="policy", entity_id="x", at=AT,
-                          chain_key=key)
+        ev = audit.record(
+            s, ACTOR, action="test.rolled_back", entity_type="policy", entity_id="x", at=AT, chain_key=key
+        )
         assert ev.seq == head_before[0] + 1
         assert head(s, key) == (ev.seq, ev.hash)  # visible inside the transaction
         raise RuntimeError("the change failed after the event was written")
     # a brand-new chain in a rolled-back transaction leaves no head row either
     with pytest.raises(RuntimeError), unit_of_work(env.factory) as s:
-        audit.record(s, ACTOR, action="test.rolled_back", entity_type="policy", entity_id="x", at=AT,
-                     chain_key="test:new-chain")
+        audit.record(
+            s, ACTOR, action="test.rolled_back", entity_type="policy", entity_id="x", at=AT, chain_key="test:new-chain"
+        )
         raise RuntimeError
 
     with env.session() as s:
@@ -97,9 +109,9 @@ def test_demo_chains_are_intact_and_appends_continue_a_chain(env) -> None:
         assert audit.verify(s, "test:c") == []
 
 
-
 def test_savepoints_and_later_transactions_continue_the_chain(env) -> None:
     """A head remembered within one transaction is never trusted across a savepoint or a commit."""
+
     def rec(s: Session, n: int) -> AuditEvent:
         return audit.record(s, ACTOR, action=f"test.{n}", entity_type="x", entity_id=n, at=AT, chain_key="test:sp")
 
@@ -119,9 +131,12 @@ def test_savepoints_and_later_transactions_continue_the_chain(env) -> None:
         nxt = rec(s, 5)
     assert (nxt.seq, nxt.prev_hash) == (4, last.hash)
     with env.session() as s:
-        assert [e.action for e in s.execute(select(AuditEvent).where(AuditEvent.chain_key == "test:sp")
-                                            .order_by(AuditEvent.seq)).scalars()] == \
-            ["test.1", "test.3", "test.4", "test.5"]
+        assert [
+            e.action
+            for e in s.execute(
+                select(AuditEvent).where(AuditEvent.chain_key == "test:sp").order_by(AuditEvent.seq)
+            ).scalars()
+        ] == ["test.1", "test.3", "test.4", "test.5"]
         assert head(s, "test:sp") == (4, nxt.hash)
         assert audit.verify(s, "test:sp") == []
 
@@ -158,6 +173,7 @@ def test_the_database_refuses_update_and_delete(env) -> None:
 
 # ---- tampering is detected --------------------------------------------------------------------------
 
+
 def _tamper(env, statement: str, **params: object) -> None:
     """Bypass the append-only trigger the way an attacker with DDL rights would."""
     with env.engine.begin() as conn:
@@ -173,18 +189,25 @@ def _tamper(env, statement: str, **params: object) -> None:
 
 def _middle_of_longest_chain(env) -> AuditEvent:
     with env.session() as s:
-        key, _n = s.execute(select(AuditEvent.chain_key, func.count()).group_by(AuditEvent.chain_key)
-                            .order_by(func.count().desc(), AuditEvent.chain_key)).first()
-        chain = s.execute(select(AuditEvent).where(AuditEvent.chain_key == key)
-                          .order_by(AuditEvent.seq)).scalars().all()
+        key, _n = s.execute(
+            select(AuditEvent.chain_key, func.count())
+            .group_by(AuditEvent.chain_key)
+            .order_by(func.count().desc(), AuditEvent.chain_key)
+        ).first()
+        chain = (
+            s.execute(select(AuditEvent).where(AuditEvent.chain_key == key).order_by(AuditEvent.seq)).scalars().all()
+        )
         return chain[len(chain) // 2]
 
 
 def test_an_altered_event_is_named_by_verify(env) -> None:
     victim = _middle_of_longest_chain(env)
     with env.engine.connect() as conn:
-        original = conn.execute(text("SELECT reason, occurred_at, action FROM audit_event WHERE id = :id"),
-                                {"id": victim.id}).one()._asdict()
+        original = (
+            conn.execute(text("SELECT reason, occurred_at, action FROM audit_event WHERE id = :id"), {"id": victim.id})
+            .one()
+            ._asdict()
+        )
     forged_time: object = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     if env.backend == "sqlite":
         forged_time = "2020-01-01 00:00:00.000000"
@@ -192,8 +215,9 @@ def test_an_altered_event_is_named_by_verify(env) -> None:
         _tamper(env, f"UPDATE audit_event SET {column} = :v WHERE id = :id", v=value, id=victim.id)
         with env.session() as s:
             breaks = audit.verify(s)
-            assert [(b.event_id, b.chain_key, b.seq) for b in breaks] == [
-                (victim.id, victim.chain_key, victim.seq)], column
+            assert [(b.event_id, b.chain_key, b.seq) for b in breaks] == [(victim.id, victim.chain_key, victim.seq)], (
+                column
+            )
             assert "altered" in breaks[0].problem
             assert f"event {victim.id} " in breaks[0].describe()
             assert audit.verify(s, victim.chain_key) == breaks
@@ -205,10 +229,17 @@ def test_an_altered_event_is_named_by_verify(env) -> None:
 
 def test_an_altered_json_value_is_detected(env) -> None:
     with env.session() as s:
-        victim = s.execute(select(AuditEvent).where(AuditEvent.action == "policy.created")
-                           .order_by(AuditEvent.seq)).scalars().first()
-    _tamper(env, "UPDATE audit_event SET after = :v WHERE id = :id",
-            v='{"number": "PQC2026330400001", "status": "cancelled"}', id=victim.id)
+        victim = (
+            s.execute(select(AuditEvent).where(AuditEvent.action == "policy.created").order_by(AuditEvent.seq))
+            .scalars()
+            .first()
+        )
+    _tamper(
+        env,
+        "UPDATE audit_event SET after = :v WHERE id = :id",
+        v='{"number": "PQC2026330400001", "status": "cancelled"}',
+        id=victim.id,
+    )
     with env.session() as s:
         assert [b.event_id for b in audit.verify(s)] == [victim.id]
 
@@ -216,8 +247,11 @@ def test_an_altered_json_value_is_detected(env) -> None:
 def test_a_deleted_middle_event_and_a_deleted_last_event_are_detected(env) -> None:
     victim = _middle_of_longest_chain(env)
     with env.session() as s:
-        chain = s.execute(select(AuditEvent).where(AuditEvent.chain_key == victim.chain_key)
-                          .order_by(AuditEvent.seq)).scalars().all()
+        chain = (
+            s.execute(select(AuditEvent).where(AuditEvent.chain_key == victim.chain_key).order_by(AuditEvent.seq))
+            .scalars()
+            .all()
+        )
     follower, last = chain[[e.id for e in chain].index(victim.id) + 1], chain[-1]
     _tamper(env, "DELETE FROM audit_event WHERE id = :id", id=victim.id)
     with env.session() as s:
@@ -233,8 +267,13 @@ def test_a_deleted_middle_event_and_a_deleted_last_event_are_detected(env) -> No
 def test_a_deleted_last_event_is_detected_through_the_chain_head(env) -> None:
     victim = _middle_of_longest_chain(env)
     with env.session() as s:
-        last = s.execute(select(AuditEvent).where(AuditEvent.chain_key == victim.chain_key)
-                         .order_by(AuditEvent.seq.desc())).scalars().first()
+        last = (
+            s.execute(
+                select(AuditEvent).where(AuditEvent.chain_key == victim.chain_key).order_by(AuditEvent.seq.desc())
+            )
+            .scalars()
+            .first()
+        )
     _tamper(env, "DELETE FROM audit_event WHERE id = :id", id=last.id)
     with env.session() as s:
         (b,) = audit.verify(s)
@@ -259,6 +298,7 @@ def test_a_rewritten_chain_with_recomputed_hashes_still_breaks_at_the_head(env) 
 
 # ---- the same content hashes the same on every backend ------------------------------------------------
 
+
 def test_hashes_do_not_depend_on_the_backend(env) -> None:
     with unit_of_work(env.factory) as s:
         written = audit.record(s, ACTOR, **FIXED)  # type: ignore[arg-type]
@@ -269,16 +309,42 @@ def test_hashes_do_not_depend_on_the_backend(env) -> None:
         # recomputed from what the backend gives back
         assert audit.compute_hash(stored) == stored.hash
         # an equal event built by hand, without any database
-        equal = AuditEvent(chain_key="test:fixed", seq=1, prev_hash=audit.GENESIS, occurred_at=AT,
-                           actor_user_id=ACTOR.user_id, actor_org_id=ACTOR.org_id, action="test.fixed",
-                           entity_type="policy", entity_id="ab12", before={"status": "draft"},
-                           after={"at": "2026-11-25T03:04:05.123456Z", "sum": "1234.50", "名称": "厂房"},
-                           reason="同一内容 same content", request_id="req-1", audience=["broker", "insurer"])
+        equal = AuditEvent(
+            chain_key="test:fixed",
+            seq=1,
+            prev_hash=audit.GENESIS,
+            occurred_at=AT,
+            actor_user_id=ACTOR.user_id,
+            actor_org_id=ACTOR.org_id,
+            action="test.fixed",
+            entity_type="policy",
+            entity_id="ab12",
+            before={"status": "draft"},
+            after={"at": "2026-11-25T03:04:05.123456Z", "sum": "1234.50", "名称": "厂房"},
+            reason="同一内容 same content",
+            request_id="req-1",
+            audience=["broker", "insurer"],
+        )
         assert audit.compute_hash(equal) == stored.hash
-    expected = sha256_hex(audit.GENESIS.encode() + canonical_json({
-        "action": "test.fixed", "actor_org_id": str(ACTOR.org_id), "actor_user_id": str(ACTOR.user_id),
-        "after": {"at": "2026-11-25T03:04:05.123456Z", "sum": "1234.50", "名称": "厂房"},
-        "audience": ["broker", "insurer"], "before": {"status": "draft"}, "chain_key": "test:fixed",
-        "entity_id": "ab12", "entity_type": "policy", "occurred_at": "2026-11-25T03:04:05.123456Z",
-        "prev_hash": audit.GENESIS, "reason": "同一内容 same content", "request_id": "req-1", "seq": 1}))
+    expected = sha256_hex(
+        audit.GENESIS.encode()
+        + canonical_json(
+            {
+                "action": "test.fixed",
+                "actor_org_id": str(ACTOR.org_id),
+                "actor_user_id": str(ACTOR.user_id),
+                "after": {"at": "2026-11-25T03:04:05.123456Z", "sum": "1234.50", "名称": "厂房"},
+                "audience": ["broker", "insurer"],
+                "before": {"status": "draft"},
+                "chain_key": "test:fixed",
+                "entity_id": "ab12",
+                "entity_type": "policy",
+                "occurred_at": "2026-11-25T03:04:05.123456Z",
+                "prev_hash": audit.GENESIS,
+                "reason": "同一内容 same content",
+                "request_id": "req-1",
+                "seq": 1,
+            }
+        )
+    )
     assert stored.hash == expected == FIXED_HASH

@@ -18,11 +18,25 @@ from tests.claim.test_journey_api import _draft, _ok
 def _to_reported(env):
     insured, firm = env.client("insured1"), env.client("adjuster1")
     policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
-    cid = _ok(insured.post("/api/v1/claims", json={
-        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火", "channel": "web"}), 201)["id"]
-    _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
-                  json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    cid = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "2号车间夜间起火",
+                "channel": "web",
+            },
+        ),
+        201,
+    )["id"]
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
     _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-25T14:00:00+08:00"}))
@@ -32,15 +46,41 @@ def _to_reported(env):
 
 
 def _draft_b():
-    return {"cause": "电气短路。", "liability": "属保险责任。", "conclusion": "损失核定如下。",
-            "sections": [
-                {"code": "building", "items": [
-                    {"ref": "B1", "description": "二号车间屋顶彩钢板", "quantity": "1200", "unit": "㎡",
-                     "unit_value": "300.00", "depreciation_rate": "0.10", "loss": "324000.00", "salvage": "8000.00"}]},
-                {"code": "machinery", "items": [
-                    {"ref": "B2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
-                     "unit_value": "180000.00", "loss": "360000.00"}]},
-            ]}
+    return {
+        "cause": "电气短路。",
+        "liability": "属保险责任。",
+        "conclusion": "损失核定如下。",
+        "sections": [
+            {
+                "code": "building",
+                "items": [
+                    {
+                        "ref": "B1",
+                        "description": "二号车间屋顶彩钢板",
+                        "quantity": "1200",
+                        "unit": "㎡",
+                        "unit_value": "300.00",
+                        "depreciation_rate": "0.10",
+                        "loss": "324000.00",
+                        "salvage": "8000.00",
+                    }
+                ],
+            },
+            {
+                "code": "machinery",
+                "items": [
+                    {
+                        "ref": "B2",
+                        "description": "注塑机 HX-650",
+                        "quantity": "2",
+                        "unit": "台",
+                        "unit_value": "180000.00",
+                        "loss": "360000.00",
+                    }
+                ],
+            },
+        ],
+    }
 
 
 def second_report(env, cid) -> None:
@@ -48,8 +88,11 @@ def second_report(env, cid) -> None:
     insurer, firm_b = env.client("insurer1"), env.client("adjuster3")
     register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
     _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment",
-                    json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}))
+    _ok(
+        firm_b.post(
+            f"/api/v1/claims/{cid}/appointment", json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}
+        )
+    )
     mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
     _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
     _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
@@ -63,8 +106,7 @@ def test_dispute_to_mou_to_payment(env):
     cid = _to_reported(env)
     _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
     _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation",
-                            json={"move": "dispute", "reason": "屋面单价偏高"}))
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
     assert case["claim"]["status"] == "disputed"
 
     register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
@@ -86,11 +128,16 @@ def test_dispute_to_mou_to_payment(env):
 
     view = _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
     assert view["state"] == "negotiating" and view["round"] == 1 and view["round_deadline"]
-    r = firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
-                    json={"kind": "propose", "amount": "360000.00"})
+    r = firm_a.post(
+        f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "propose", "amount": "360000.00"}
+    )
     assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
-    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
-                    json={"kind": "propose", "amount": "360000.00", "reason": "按市场询价单价330元"}))
+    _ok(
+        firm_a.post(
+            f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
+            json={"kind": "propose", "amount": "360000.00", "reason": "按市场询价单价330元"},
+        )
+    )
     _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "hold"}))
     # Round deadlines are timers at the end (Asia/Shanghai) of the 5th working day after the round starts:
     # a minute before, the round is still open; just after, it closes and the next one starts.
@@ -108,8 +155,11 @@ def test_dispute_to_mou_to_payment(env):
         env.clock.current = cons.round_deadline + dt.timedelta(microseconds=1)
         runner.run_once(env.factory, env.settings, env.clock)
     # Round 2 starts at 00:00 on Thursday 12-03 (the start day is not counted), round 3 on Friday 12-11.
-    assert deadlines == ["2026-12-02T23:59:59.999999+08:00", "2026-12-10T23:59:59.999999+08:00",
-                         "2026-12-18T23:59:59.999999+08:00"]
+    assert deadlines == [
+        "2026-12-02T23:59:59.999999+08:00",
+        "2026-12-10T23:59:59.999999+08:00",
+        "2026-12-18T23:59:59.999999+08:00",
+    ]
     env._clients.clear()  # the tokens expired with the moved clock: log in again
     broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
     firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
@@ -120,8 +170,12 @@ def test_dispute_to_mou_to_payment(env):
     _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "expert", "umpire_id": expert["id"]}))
     assert firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire/accept").status_code == 409
     _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/umpire/accept"))
-    view = _ok(risk.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/umpire-decision",
-                         json={"amount": "342000.00", "reason": "取两份报告单价的中间值"}))
+    view = _ok(
+        risk.post(
+            f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/umpire-decision",
+            json={"amount": "342000.00", "reason": "取两份报告单价的中间值"},
+        )
+    )
     assert view["state"] == "agreed" and view["memorandum"]["number"].startswith("MOU-")
     assert view["memorandum"]["content"]["total_agreed"] == "702000.00"
 
@@ -145,13 +199,20 @@ def test_dispute_to_mou_to_payment(env):
     assert building["payable"] == "250500.00"
     _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
     _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
-    case = _ok(insurer.post(f"/api/v1/claims/{cid}/payments",
-                            json={"kind": "final", "amount": case["confirmation"]["result"]["due"],
-                                  "reference": "PAY-9"}))
+    case = _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments",
+            json={"kind": "final", "amount": case["confirmation"]["result"]["due"], "reference": "PAY-9"},
+        )
+    )
     assert case["claim"]["status"] == "paid"
     actions = [e["action"] for e in case["timeline"]]
-    for a in ("claim.dispute", "consultation.opened", "consultation.umpire_decided",
-              "consultation.memorandum_acknowledged"):
+    for a in (
+        "claim.dispute",
+        "consultation.opened",
+        "consultation.umpire_decided",
+        "consultation.memorandum_acknowledged",
+    ):
         assert a in actions
     # The other insurer and insured never see the dispute.
     assert env.client("insurer2").get(f"/api/v1/claims/{cid}/consultation").status_code == 404

@@ -12,12 +12,20 @@ from tests.claim.test_intake import _body, _policy
 def _post(env, payload, secret=None):
     raw = json.dumps(payload, ensure_ascii=False).encode()
     sig = hmac.new((secret or env.settings.webhook_secret).encode(), raw, hashlib.sha256).hexdigest()
-    return env.client().post("/api/v1/intake/messages", content=raw,
-                             headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"})
+    return env.client().post(
+        "/api/v1/intake/messages",
+        content=raw,
+        headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"},
+    )
 
 
-MSG = {"channel": "wechat", "message_id": "wx-001", "sender": {"phone": "+86 139 5731 2345"},
-       "text": "你好，我们厂2号车间昨晚着火了，烧了两台注塑机", "received_at": "2026-11-25T08:05:00+08:00"}
+MSG = {
+    "channel": "wechat",
+    "message_id": "wx-001",
+    "sender": {"phone": "+86 139 5731 2345"},
+    "text": "你好，我们厂2号车间昨晚着火了，烧了两台注塑机",
+    "received_at": "2026-11-25T08:05:00+08:00",
+}
 
 
 def test_wechat_message_becomes_a_draft_linked_by_phone_and_is_confirmed_once(env):
@@ -44,10 +52,18 @@ def test_possible_duplicates_are_flagged_not_merged(env):
     pol = _policy(env, "insured1", "PQC2026330400001")
     c = env.client("insured1")
     first = c.post("/api/v1/claims", json=_body(pol["id"])).json()
-    again = c.post("/api/v1/claims", json=_body(pol["id"], loss_at="2026-11-24T23:10:00+08:00",
-                                                 description="2号车间起火，注塑机烧毁", channel="phone")).json()
-    other = c.post("/api/v1/claims", json=_body(pol["id"], loss_at="2026-11-20T10:00:00+08:00",
-                                                location="浙江省嘉兴市秀洲区仓库", description="仓库漏雨")).json()
+    again = c.post(
+        "/api/v1/claims",
+        json=_body(
+            pol["id"], loss_at="2026-11-24T23:10:00+08:00", description="2号车间起火，注塑机烧毁", channel="phone"
+        ),
+    ).json()
+    other = c.post(
+        "/api/v1/claims",
+        json=_body(
+            pol["id"], loss_at="2026-11-20T10:00:00+08:00", location="浙江省嘉兴市秀洲区仓库", description="仓库漏雨"
+        ),
+    ).json()
     assert again["possible_duplicates"] == [first["number"]]
     assert other["possible_duplicates"] == []
     assert len(c.get("/api/v1/claims").json()["items"]) == 3

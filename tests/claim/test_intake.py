@@ -18,9 +18,15 @@ def _policy(env, user, number):
 
 
 def _body(policy_id, **kw):
-    body = {"policy_id": policy_id, "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-            "description": "2号车间夜间起火，烧毁注塑机两台及部分原材料", "channel": "web",
-            "estimated_loss": "850000.00", "reporter": {"name": "沈国平", "phone": "13957312345"}}
+    body = {
+        "policy_id": policy_id,
+        "loss_at": "2026-11-24T22:30:00+08:00",
+        "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火，烧毁注塑机两台及部分原材料",
+        "channel": "web",
+        "estimated_loss": "850000.00",
+        "reporter": {"name": "沈国平", "phone": "13957312345"},
+    }
     body.update(kw)
     return body
 
@@ -87,8 +93,11 @@ def test_designated_adjuster_gets_the_case_and_timers_are_queued(env):
 
 def test_escalations_fire_when_nobody_routes_in_time(env):
     pol = _policy(env, "insured2", "PCA2026441900002")
-    claim = env.client("insured2").post(
-        "/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇振安中路128号")).json()
+    claim = (
+        env.client("insured2")
+        .post("/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇振安中路128号"))
+        .json()
+    )
     assert claim["status"] == "notified"
     env.settings.smtp_port = 1  # e-mails stay queued; the escalation itself is what we check
     runner.run_once(env.factory, env.settings, env.clock)
@@ -100,18 +109,19 @@ def test_escalations_fire_when_nobody_routes_in_time(env):
 
     with env.session() as s:
         actions = set(s.execute(select(AuditEvent.action).where(AuditEvent.entity_id == claim["id"])).scalars())
-        notes = s.execute(select(func.count()).select_from(Notification)
-                          .where(Notification.subject.contains(claim["number"]))).scalar_one()
-        digests = s.execute(select(func.count()).select_from(OutboxJob)
-                            .where(OutboxJob.topic == "notification.digest")).scalar_one()
+        notes = s.execute(
+            select(func.count()).select_from(Notification).where(Notification.subject.contains(claim["number"]))
+        ).scalar_one()
+        digests = s.execute(
+            select(func.count()).select_from(OutboxJob).where(OutboxJob.topic == "notification.digest")
+        ).scalar_one()
     assert {"routing.escalated_half", "routing.escalated_late", "routing.escalated_missed"} <= actions
     assert notes >= 3 and digests >= 1
 
 
 def test_recommendations_exclude_blacklisted_and_lapsed(env):
     pol = _policy(env, "insured2", "PCA2026441900002")
-    claim = env.client("insured2").post(
-        "/api/v1/claims", json=_body(pol["id"], location="浙江省杭州市")).json()
+    claim = env.client("insured2").post("/api/v1/claims", json=_body(pol["id"], location="浙江省杭州市")).json()
     r = env.client("broker").get(f"/api/v1/claims/{claim['id']}/adjuster-recommendations")
     assert r.status_code == 200, r.text
     data = r.json()
@@ -142,8 +152,7 @@ def test_routing_timers_survive_a_restart(env):
     from tandem.db import make_engine, make_session_factory
 
     pol = _policy(env, "insured2", "PCA2026441900002")
-    claim = env.client("insured2").post(
-        "/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇")).json()
+    claim = env.client("insured2").post("/api/v1/claims", json=_body(pol["id"], location="广东省东莞市长安镇")).json()
     env.app.state.engine.dispose()  # the API process goes away
     engine = make_engine(env.url)
     try:

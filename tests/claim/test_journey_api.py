@@ -19,25 +19,64 @@ def _ok(r, status=200):
 
 
 def _draft():
-    return {"cause": "2号车间电气线路短路引燃可燃物。", "liability": "属于企业财产保险责任范围。",
-            "conclusion": "建议按保单约定理算。",
-            "sections": [
-                {"code": "building", "name": "建筑物", "replacement_value": "36000000.00", "items": [
-                    {"ref": "1", "description": "2#车间彩钢瓦屋面", "quantity": "1200", "unit": "平方米",
-                     "unit_value": "350.00", "depreciation_rate": "0.10", "loss": "378000.00", "salvage": "8000.00"}]},
-                {"code": "machinery", "name": "机器设备", "items": [
-                    {"ref": "2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
-                     "unit_value": "180000.00", "loss": "360000.00"}]},
-            ]}
+    return {
+        "cause": "2号车间电气线路短路引燃可燃物。",
+        "liability": "属于企业财产保险责任范围。",
+        "conclusion": "建议按保单约定理算。",
+        "sections": [
+            {
+                "code": "building",
+                "name": "建筑物",
+                "replacement_value": "36000000.00",
+                "items": [
+                    {
+                        "ref": "1",
+                        "description": "2#车间彩钢瓦屋面",
+                        "quantity": "1200",
+                        "unit": "平方米",
+                        "unit_value": "350.00",
+                        "depreciation_rate": "0.10",
+                        "loss": "378000.00",
+                        "salvage": "8000.00",
+                    }
+                ],
+            },
+            {
+                "code": "machinery",
+                "name": "机器设备",
+                "items": [
+                    {
+                        "ref": "2",
+                        "description": "注塑机 HX-650",
+                        "quantity": "2",
+                        "unit": "台",
+                        "unit_value": "180000.00",
+                        "loss": "360000.00",
+                    }
+                ],
+            },
+        ],
+    }
 
 
 def test_notice_to_payment_through_the_api(env):
     insured, broker, risk = env.client("insured1"), env.client("broker"), env.client("risk")
     firm, second, insurer = env.client("adjuster1"), env.client("adjuster2"), env.client("insurer1")
     policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
-    claim = _ok(insured.post("/api/v1/claims", headers={"Idempotency-Key": "j-1"}, json={
-        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火", "channel": "app"}), 201)
+    claim = _ok(
+        insured.post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "j-1"},
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "2号车间夜间起火",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
     cid = claim["id"]
     assert claim["status"] == "routed"  # the policy's designated adjuster is eligible
 
@@ -46,13 +85,22 @@ def test_notice_to_payment_through_the_api(env):
     assert case["appointment"]["state"] == "issued"
     r = firm.post(f"/api/v1/claims/{cid}/appointment", json={"accept": True})
     assert r.status_code == 422 and "fee_basis" in r.json()["error"]["fields"]
-    case = _ok(firm.post(f"/api/v1/claims/{cid}/appointment",
-                         json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}))
+    case = _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
     assert case["claim"]["status"] == "adjuster_assigned"
 
     # Survey needs two adjusters on the case.
-    survey = {"scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T16:00:00+08:00",
-              "participants": ["王建国", "李娜", "沈国平"], "notes": "屋面整体坍塌", "photo_hashes": []}
+    survey = {
+        "scheduled_at": "2026-11-25T14:00:00+08:00",
+        "surveyed_at": "2026-11-25T16:00:00+08:00",
+        "participants": ["王建国", "李娜", "沈国平"],
+        "notes": "屋面整体坍塌",
+        "photo_hashes": [],
+    }
     assert firm.post(f"/api/v1/claims/{cid}/surveys", json=survey).status_code == 409
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
@@ -81,8 +129,12 @@ def test_notice_to_payment_through_the_api(env):
     data = store_for(env.settings.var_dir).get(pdfs["report_pdf"]["sha256"])
     assert data.startswith(b"%PDF")
     pdf = PdfReader(io.BytesIO(data))
-    fonts = {str(f["/BaseFont"]) for page in pdf.pages
-             for f in (page["/Resources"].get_object().get("/Font") or {}).values() if "/BaseFont" in f.get_object()}
+    fonts = {
+        str(f["/BaseFont"])
+        for page in pdf.pages
+        for f in (page["/Resources"].get_object().get("/Font") or {}).values()
+        if "/BaseFont" in f.get_object()
+    }
     assert any("CJK" in f for f in fonts), fonts
     text_ = "".join(page.extract_text() for page in pdf.pages)
     assert "公估报告" in text_ and "2#车间彩钢瓦屋面" in text_
@@ -103,23 +155,39 @@ def test_notice_to_payment_through_the_api(env):
     assert case["claim"]["status"] == "negotiating"
     r = insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "counter", "amount": "600000.00"})
     assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
-    _ok(insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "advance", "amount": "100000.00",
-                                                              "reference": "ADV-001"}))
+    _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments", json={"kind": "advance", "amount": "100000.00", "reference": "ADV-001"}
+        )
+    )
     case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
     assert case["claim"]["status"] == "agreed"
     assert any(d["kind"] == "payment_10d" and d["stopped_at"] is None for d in case["deadlines"])
-    r = insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "619500.00",
-                                                             "reference": "PAY-001"})
+    r = insurer.post(
+        f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "619500.00", "reference": "PAY-001"}
+    )
     assert r.status_code == 422 and "519500.00" in r.json()["error"]["fields"]["amount"]
-    case = _ok(insurer.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "519500.00",
-                                                                    "reference": "PAY-001"}))
+    case = _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "519500.00", "reference": "PAY-001"}
+        )
+    )
     assert case["claim"]["status"] == "paid"
     case = _ok(broker.post(f"/api/v1/claims/{cid}/close"))
     assert case["claim"]["status"] == "closed"
     actions = [e["action"] for e in case["timeline"]]
-    for a in ("claim.notified", "claim.route", "claim.accept_appointment", "claim.start_survey",
-              "claim.submit_report", "claim.confirm_amount", "claim.propose", "claim.accept",
-              "claim.record_final_payment", "claim.close"):
+    for a in (
+        "claim.notified",
+        "claim.route",
+        "claim.accept_appointment",
+        "claim.start_survey",
+        "claim.submit_report",
+        "claim.confirm_amount",
+        "claim.propose",
+        "claim.accept",
+        "claim.record_final_payment",
+        "claim.close",
+    ):
         assert a in actions, a
     assert sum(Decimal(p["amount"]) for p in case["payments"]) == Decimal("619500.00")
 
@@ -146,11 +214,26 @@ def test_submitted_reports_refuse_update_in_the_database(env):
 def test_missing_documents_are_requested_once_in_full(env):
     insured, insurer = env.client("insured1"), env.client("insurer1")
     policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
-    cid = _ok(insured.post("/api/v1/claims", json={
-        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "浙江省嘉兴市",
-        "description": "仓库进水", "channel": "web"}), 201)["id"]
-    case = _ok(insurer.post(f"/api/v1/claims/{cid}/documents-request",
-                            json={"items": ["消防部门火灾事故认定书", "受损财产清单"], "due_days": 10}), 201)
+    cid = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市",
+                "description": "仓库进水",
+                "channel": "web",
+            },
+        ),
+        201,
+    )["id"]
+    case = _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/documents-request",
+            json={"items": ["消防部门火灾事故认定书", "受损财产清单"], "due_days": 10},
+        ),
+        201,
+    )
     assert any(d["kind"] == "documents" and d["holder"] == "insured" for d in case["deadlines"])
     assert "火灾事故认定书" in case["messages"][-1]["body"]
     r = insurer.post(f"/api/v1/claims/{cid}/documents-request", json={"items": ["另一份材料"]})
@@ -164,9 +247,19 @@ def test_two_users_racing_one_transition_one_wins(env):
 
     insured = env.client("insured2")
     policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PCA2026441900002")
-    cid = _ok(insured.post("/api/v1/claims", json={
-        "policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": "广东省东莞市",
-        "description": "车间起火", "channel": "web"}), 201)["id"]
+    cid = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "广东省东莞市",
+                "description": "车间起火",
+                "channel": "web",
+            },
+        ),
+        201,
+    )["id"]
     # The insured and the broker both withdraw the notice at the same moment.
     clients = [env.client("insured2"), env.client("broker")]
     codes: list[int] = []

@@ -19,9 +19,16 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path(os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -58,22 +65,45 @@ def running_app(tmp: Path, db_name: str, **extra_env: str) -> Iterator[tuple[str
     """``tandem db upgrade`` and ``tandem demo load`` into a fresh SQLite file under ``tmp``, then uvicorn
     on a free loopback port; yields (base URL, environment, server log) and stops the server after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-    env.update({
-        "TANDEM_ENV": "test", "TANDEM_DATABASE_URL": f"sqlite:///{tmp / db_name}",
-        "TANDEM_VAR_DIR": str(tmp), "TANDEM_SECRET_KEY": "e2e-secret",
-        "TANDEM_ARGON2_TIME_COST": "1", "TANDEM_ARGON2_MEMORY_COST": "8", "TANDEM_ARGON2_PARALLELISM": "1",
-        # Plain http on loopback: the session cookie cannot be Secure here.
-        "TANDEM_COOKIE_SECURE": "false", "PYTHONUNBUFFERED": "1", **extra_env,
-    })
+    env.update(
+        {
+            "TANDEM_ENV": "test",
+            "TANDEM_DATABASE_URL": f"sqlite:///{tmp / db_name}",
+            "TANDEM_VAR_DIR": str(tmp),
+            "TANDEM_SECRET_KEY": "e2e-secret",
+            "TANDEM_ARGON2_TIME_COST": "1",
+            "TANDEM_ARGON2_MEMORY_COST": "8",
+            "TANDEM_ARGON2_PARALLELISM": "1",
+            # Plain http on loopback: the session cookie cannot be Secure here.
+            "TANDEM_COOKIE_SECURE": "false",
+            "PYTHONUNBUFFERED": "1",
+            **extra_env,
+        }
+    )
     _cli(["db", "upgrade"], env)
     _cli(["demo", "load"], env)
     port = _free_port()
     log = tmp / "uvicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tandem.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "tandem.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -69,8 +69,9 @@ class Cast:
     def __call__(self, username: str) -> Page:
         """The page of ``username``, logged in through the form the first time."""
         if username not in self.parties:
-            context = self.browser.new_context(base_url=self.server.base_url, locale="zh-CN", viewport=DESKTOP,
-                                               accept_downloads=True)
+            context = self.browser.new_context(
+                base_url=self.server.base_url, locale="zh-CN", viewport=DESKTOP, accept_downloads=True
+            )
             page = context.new_page()
             party = Party(username, context, page)
             _watch(page, party.problems)
@@ -102,8 +103,10 @@ class Cast:
 
 def _watch(page: Page, problems: list[str]) -> None:
     """Script errors and CSP violations are problems; the 404/409/422 answers provoked on purpose are not."""
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
-                         "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))"
+    )
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not re.search(r"status of (404|409|422)\b", message.text):
@@ -142,6 +145,7 @@ def _pick(page: Page, select: str, text: str) -> None:
 
 
 # ---- 1. notice to payment ----------------------------------------------------------------------------
+
 
 def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     # The insured reports the loss (the form also on a phone).
@@ -294,6 +298,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
 
 # ---- 2. the dispute ------------------------------------------------------------------------------------
 
+
 def _api(server: ClaimServer, username: str) -> httpx.Client:
     client = httpx.Client(base_url=server.base_url, timeout=30)
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
@@ -307,23 +312,63 @@ def _proposed_claim(server: ClaimServer) -> str:
     insured, firm, risk, broker = (_api(server, u) for u in ("insured1", "adjuster1", "risk", "broker"))
     policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == POLICY)
     loss = _loss_time().astimezone(SHANGHAI).isoformat(timespec="minutes")
-    cid = insured.post("/api/v1/claims", json={
-        "policy_id": policy["id"], "loss_at": loss, "location": "浙江省嘉兴市南湖区亚中路88号3号仓库",
-        "description": "3号仓库暴雨进水，屋面及注塑机受损", "channel": "app"}).json()["id"]
-    firm.post(f"/api/v1/claims/{cid}/appointment",
-              json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}).raise_for_status()
+    cid = insured.post(
+        "/api/v1/claims",
+        json={
+            "policy_id": policy["id"],
+            "loss_at": loss,
+            "location": "浙江省嘉兴市南湖区亚中路88号3号仓库",
+            "description": "3号仓库暴雨进水，屋面及注塑机受损",
+            "channel": "app",
+        },
+    ).json()["id"]
+    firm.post(
+        f"/api/v1/claims/{cid}/appointment",
+        json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+    ).raise_for_status()
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}).raise_for_status()
     firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": loss}).raise_for_status()
-    firm.put(f"/api/v1/claims/{cid}/report-draft", json={
-        "cause": "暴雨致屋面破损进水。", "liability": "属于保险责任。", "conclusion": "建议按保单约定理算。",
-        "sections": [
-            {"code": "building", "name": "建筑物", "items": [
-                {"ref": "1", "description": "3#仓库彩钢瓦屋面", "quantity": "1200", "unit": "平方米",
-                 "unit_value": "350.00", "depreciation_rate": "0.10", "loss": "378000.00", "salvage": "8000.00"}]},
-            {"code": "machinery", "name": "机器设备", "items": [
-                {"ref": "2", "description": "注塑机 HX-650", "quantity": "2", "unit": "台",
-                 "unit_value": "180000.00", "loss": "360000.00"}]}]}).raise_for_status()
+    firm.put(
+        f"/api/v1/claims/{cid}/report-draft",
+        json={
+            "cause": "暴雨致屋面破损进水。",
+            "liability": "属于保险责任。",
+            "conclusion": "建议按保单约定理算。",
+            "sections": [
+                {
+                    "code": "building",
+                    "name": "建筑物",
+                    "items": [
+                        {
+                            "ref": "1",
+                            "description": "3#仓库彩钢瓦屋面",
+                            "quantity": "1200",
+                            "unit": "平方米",
+                            "unit_value": "350.00",
+                            "depreciation_rate": "0.10",
+                            "loss": "378000.00",
+                            "salvage": "8000.00",
+                        }
+                    ],
+                },
+                {
+                    "code": "machinery",
+                    "name": "机器设备",
+                    "items": [
+                        {
+                            "ref": "2",
+                            "description": "注塑机 HX-650",
+                            "quantity": "2",
+                            "unit": "台",
+                            "unit_value": "180000.00",
+                            "loss": "360000.00",
+                        }
+                    ],
+                },
+            ],
+        },
+    ).raise_for_status()
     firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}).raise_for_status()
     risk.post(f"/api/v1/claims/{cid}/amount-confirmation").raise_for_status()
     broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}).raise_for_status()
@@ -366,13 +411,25 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     firm_b.get_by_role("button", name="记录查勘").click()
     _done(firm_b, "查勘已记录")
     editor = firm_b.locator("#draft-editor")
-    for name, value in (("ref", "B1"), ("description", "三号仓库屋顶彩钢板"), ("quantity", "1200"), ("unit", "㎡"),
-                        ("unit_value", "300"), ("depreciation", "10"), ("salvage", "8000")):
+    for name, value in (
+        ("ref", "B1"),
+        ("description", "三号仓库屋顶彩钢板"),
+        ("quantity", "1200"),
+        ("unit", "㎡"),
+        ("unit_value", "300"),
+        ("depreciation", "10"),
+        ("salvage", "8000"),
+    ):
         editor.locator(f"[id='d-building.0.{name}']").fill(value)
     editor.get_by_role("button", name="在“机器设备”中增加一项").click()
     editor = firm_b.locator("#draft-editor")
-    for name, value in (("ref", "B2"), ("description", "注塑机 HX-650"), ("quantity", "2"), ("unit", "台"),
-                        ("unit_value", "170000")):
+    for name, value in (
+        ("ref", "B2"),
+        ("description", "注塑机 HX-650"),
+        ("quantity", "2"),
+        ("unit", "台"),
+        ("unit_value", "170000"),
+    ):
         editor.locator(f"[id='d-machinery.0.{name}']").fill(value)
     editor.get_by_role("button", name="保存草稿").click()
     _done(firm_b, "报告草稿已保存")

@@ -25,8 +25,10 @@ def _watch(page: Page) -> list[str]:
     """Collect script errors and Content-Security-Policy violations; the 404 and 422 answers the
     journey provokes on purpose are not problems."""
     problems: list[str] = []
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
-                         "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))"
+    )
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not re.search(r"status of (404|422)\b", message.text):
@@ -49,10 +51,8 @@ def _nav(page: Page, label: str) -> None:
     page.wait_for_load_state("domcontentloaded")
 
 
-def test_broker_journey_zh_then_en_and_outsider_404(server: Server, browser: Browser,
-                                                    artifacts: Path) -> None:
-    context = browser.new_context(base_url=server.base_url, locale="zh-CN",
-                                  viewport={"width": 1280, "height": 900})
+def test_broker_journey_zh_then_en_and_outsider_404(server: Server, browser: Browser, artifacts: Path) -> None:
+    context = browser.new_context(base_url=server.base_url, locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = _watch(page)
 

@@ -51,8 +51,15 @@ class Db:
             engine.dispose()
 
     def settings(self) -> Settings:
-        return Settings(env="test", database_url=self.url, var_dir=self.var, secret_key="test-secret",
-                        argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
+        return Settings(
+            env="test",
+            database_url=self.url,
+            var_dir=self.var,
+            secret_key="test-secret",
+            argon2_time_cost=1,
+            argon2_memory_cost=8,
+            argon2_parallelism=1,
+        )
 
 
 def _queries() -> list[dict[str, Any]]:
@@ -89,18 +96,21 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 def test_import_is_idempotent(db: Db) -> None:
     assert db.count() == 3000
     r = db.run("experts", "import", str(DATA / "experts.jsonl"))
-    assert r.stdout.strip() == ("imported 3000 experts: 0 new, 0 updated, 3000 unchanged; "
-                                "0 organisations created")
+    assert r.stdout.strip() == ("imported 3000 experts: 0 new, 0 updated, 3000 unchanged; 0 organisations created")
     assert db.count() == 3000
 
 
 def test_bad_file_is_refused_whole_with_line_numbers(db: Db, tmp_path: Path) -> None:
     good = [json.loads(line) for line in (DATA / "experts.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
     fresh = [{**g, "id": f"EXP-9{i:04d}"} for i, g in enumerate(good)]
-    lines = [json.dumps(fresh[0], ensure_ascii=False), "{not json", json.dumps(fresh[1], ensure_ascii=False),
-             json.dumps({**fresh[2], "owner_type": "insurer"}, ensure_ascii=False),
-             json.dumps({**fresh[2], "lines": "企业财产保险"}, ensure_ascii=False),
-             json.dumps(fresh[1], ensure_ascii=False)]
+    lines = [
+        json.dumps(fresh[0], ensure_ascii=False),
+        "{not json",
+        json.dumps(fresh[1], ensure_ascii=False),
+        json.dumps({**fresh[2], "owner_type": "insurer"}, ensure_ascii=False),
+        json.dumps({**fresh[2], "lines": "企业财产保险"}, ensure_ascii=False),
+        json.dumps(fresh[1], ensure_ascii=False),
+    ]
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     r = db.run("experts", "import", str(bad), check=False)
@@ -135,8 +145,10 @@ def test_search_through_the_cli_matches_the_engine(db: Db) -> None:
             assert isinstance(h["matched"], list) and all(isinstance(m, str) for m in h["matched"])
         assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
         ids = [h["id"] for h in hits]
-        own = [h.id for h in engine.search(q["text"], line=q["filters"].get("line"),
-                                           region=q["filters"].get("region"), top=10)]
+        own = [
+            h.id
+            for h in engine.search(q["text"], line=q["filters"].get("line"), region=q["filters"].get("region"), top=10)
+        ]
         assert len(set(ids) & set(own)) >= 8, (q["id"], ids, own)
         cli_scores.append(ndcg_at_k(ids, q["relevant"]))
         own_scores.append(ndcg_at_k(own, q["relevant"]))
@@ -183,8 +195,11 @@ def test_an_edit_updates_the_saved_index_incrementally(db: Db) -> None:
         index, stats = service.sync_index(s, settings)
         assert stats.mode == "loaded" and len(index) == total
     with unit_of_work(factory) as s:
-        s.execute(update(Expert).where(Expert.external_id == "EXP-00007").values(
-            specialties=["量子陀螺仪失效分析"], updated_at=SystemClock().now() + dt.timedelta(seconds=1)))
+        s.execute(
+            update(Expert)
+            .where(Expert.external_id == "EXP-00007")
+            .values(specialties=["量子陀螺仪失效分析"], updated_at=SystemClock().now() + dt.timedelta(seconds=1))
+        )
     service.forget_cached(settings)
     with unit_of_work(factory) as s:
         index, stats = service.sync_index(s, settings)

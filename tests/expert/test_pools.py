@@ -38,9 +38,22 @@ def _claim(env, key: str, description: str = "冷库制冷机组故障，冻品�
 
     with env.session() as s:
         policy_id = _policy(env, s)
-    return str(_ok(env.client("insured1").post("/api/v1/claims", headers={"Idempotency-Key": key}, json={
-        "policy_id": policy_id, "loss_at": "2026-11-24T21:00:00+08:00", "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": description, "channel": "app"}), 201)["id"])
+    return str(
+        _ok(
+            env.client("insured1").post(
+                "/api/v1/claims",
+                headers={"Idempotency-Key": key},
+                json={
+                    "policy_id": policy_id,
+                    "loss_at": "2026-11-24T21:00:00+08:00",
+                    "location": "浙江省嘉兴市南湖区亚中路88号",
+                    "description": description,
+                    "channel": "app",
+                },
+            ),
+            201,
+        )["id"]
+    )
 
 
 def test_visibility_private_partners_named(env) -> None:
@@ -52,8 +65,11 @@ def test_visibility_private_partners_named(env) -> None:
     assert _visible(env, "insured1") == set()
     han = ids["韩晓光"]
     # named: firm A only
-    out = _ok(env.client("broker").put(f"/api/v1/experts/{han}/sharing",
-                                       json={"visibility": "named", "organisation_ids": [ids[FIRM_A]]}))
+    out = _ok(
+        env.client("broker").put(
+            f"/api/v1/experts/{han}/sharing", json={"visibility": "named", "organisation_ids": [ids[FIRM_A]]}
+        )
+    )
     assert out["visibility"] == "named" and out["organisation_ids"] == [ids[FIRM_A]]
     assert "韩晓光" in _visible(env, "adjuster1") and "韩晓光" not in _visible(env, "adjuster3")
     # partners, then private again
@@ -63,16 +79,22 @@ def test_visibility_private_partners_named(env) -> None:
     assert "韩晓光" not in _visible(env, "adjuster1") | _visible(env, "adjuster3")
     # named needs organisations; insureds are not pools
     assert env.client("broker").put(f"/api/v1/experts/{han}/sharing", json={"visibility": "named"}).status_code == 422
-    bad = env.client("broker").put(f"/api/v1/experts/{han}/sharing",
-                                   json={"visibility": "named", "organisation_ids": [ids["嘉兴鑫达电子科技有限公司"]]})
+    bad = env.client("broker").put(
+        f"/api/v1/experts/{han}/sharing",
+        json={"visibility": "named", "organisation_ids": [ids["嘉兴鑫达电子科技有限公司"]]},
+    )
     assert bad.status_code == 422
     # only the owner changes sharing: a partner who sees the expert gets the same 404 as for a missing one
     seen = env.client("adjuster1").put(f"/api/v1/experts/{ids['邓建华']}/sharing", json={"visibility": "private"})
     missing = env.client("adjuster1").put(f"/api/v1/experts/{uuid.uuid4()}/sharing", json={"visibility": "private"})
     assert (seen.status_code, seen.content) == (missing.status_code, missing.content) == (404, NOT_FOUND)
     # in the owner organisation, only MANAGE_EXPERTS roles
-    assert env.client("adjuster2").put(f"/api/v1/experts/{ids['曹立新']}/sharing",
-                                       json={"visibility": "private"}).status_code == 403
+    assert (
+        env.client("adjuster2")
+        .put(f"/api/v1/experts/{ids['曹立新']}/sharing", json={"visibility": "private"})
+        .status_code
+        == 403
+    )
 
 
 def test_suggestions_come_from_visible_pools_only(env) -> None:
@@ -96,8 +118,13 @@ def test_engagement_request_accept_with_contact_on_the_case(env) -> None:
     ids = _ids(env)
     cid = _claim(env, "pools-2")
     broker, firm_a = env.client("broker"), env.client("adjuster1")
-    eng = _ok(broker.post(f"/api/v1/claims/{cid}/engagements",
-                          json={"expert_id": ids["曹立新"], "fee_basis": "按日 3000 元", "note": "冷链货损"}), 201)
+    eng = _ok(
+        broker.post(
+            f"/api/v1/claims/{cid}/engagements",
+            json={"expert_id": ids["曹立新"], "fee_basis": "按日 3000 元", "note": "冷链货损"},
+        ),
+        201,
+    )
     assert eng["status"] == "requested" and eng["expert"]["phone"] is None and eng["role"] == "requester"
     # a second open request for the same expert is refused
     assert broker.post(f"/api/v1/claims/{cid}/engagements", json={"expert_id": ids["曹立新"]}).status_code == 409
@@ -142,8 +169,7 @@ def test_engagement_decline_and_refusals(env) -> None:
     assert r.status_code == 422
     # a non-participant gets the claim's 404
     out = env.client("adjuster3").post(f"/api/v1/claims/{cid}/engagements", json={"expert_id": ids["潘志远"]})
-    miss = env.client("adjuster3").post(f"/api/v1/claims/{uuid.uuid4()}/engagements",
-                                        json={"expert_id": ids["潘志远"]})
+    miss = env.client("adjuster3").post(f"/api/v1/claims/{uuid.uuid4()}/engagements", json={"expert_id": ids["潘志远"]})
     assert (out.status_code, out.content) == (miss.status_code, miss.content) == (404, NOT_FOUND)
     eng = _ok(broker.post(f"/api/v1/claims/{cid}/engagements", json={"expert_id": ids["潘志远"]}), 201)
     firm_b = env.client("adjuster3")
@@ -165,11 +191,26 @@ def test_profile_checks_name_the_field_and_never_cut_text() -> None:
         base = {"id": "EXP-T1", "name": "测试专家", "organisation": "某公估公司", "owner_type": "adjuster_firm"}
         return json.dumps({**base, **kw}, ensure_ascii=False)
 
-    rows, errors = service.read_profiles("\n".join([
-        line(email="not-an-email"), line(id="EXP-T2", phone="abc"), line(id="EXP-T3", bio="长" * 5001),
-        line(id="EXP-T4", specialties=["火" * 101]), line(id="EXP-T5", regions=[f"区{i}" for i in range(51)]),
-        '{"id": "EXP-T6", name}', line(id="EXP-T7", email="a@b.cn", phone="+86 571-8888 1234", bio="长" * 5000)]))
-    assert [(e.line, e.key) for e in errors] == [(1, "email"), (2, "phone"), (3, "bio"), (4, "specialties"),
-                                                 (5, "regions"), (6, None)]
+    rows, errors = service.read_profiles(
+        "\n".join(
+            [
+                line(email="not-an-email"),
+                line(id="EXP-T2", phone="abc"),
+                line(id="EXP-T3", bio="长" * 5001),
+                line(id="EXP-T4", specialties=["火" * 101]),
+                line(id="EXP-T5", regions=[f"区{i}" for i in range(51)]),
+                '{"id": "EXP-T6", name}',
+                line(id="EXP-T7", email="a@b.cn", phone="+86 571-8888 1234", bio="长" * 5000),
+            ]
+        )
+    )
+    assert [(e.line, e.key) for e in errors] == [
+        (1, "email"),
+        (2, "phone"),
+        (3, "bio"),
+        (4, "specialties"),
+        (5, "regions"),
+        (6, None),
+    ]
     assert "character 18" in errors[5].message
     assert [r["external_id"] for r in rows] == ["EXP-T7"] and len(rows[0]["bio"]) == 5000

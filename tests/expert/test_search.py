@@ -99,8 +99,11 @@ def test_more_trigger_words_mean_more_weight(analyzer: Analyzer) -> None:
 
 def test_harm_that_did_not_happen_brings_no_experts(analyzer: Analyzer) -> None:
     fire = analyzer.analyze("厂房起火，烧毁注塑机")
-    for text in ("厂房起火，无人员伤亡，烧毁注塑机", "厂房起火，未造成人员伤亡，烧毁注塑机",
-                 "厂房起火，没有人受伤，烧毁注塑机"):
+    for text in (
+        "厂房起火，无人员伤亡，烧毁注塑机",
+        "厂房起火，未造成人员伤亡，烧毁注塑机",
+        "厂房起火，没有人受伤，烧毁注塑机",
+    ):
         toks, concepts = analyzer.analyze(text)
         assert set(toks) == set(fire[0]) and [c.name for c in concepts] == [c.name for c in fire[1]], text
     hurt = analyzer.analyze("厂房起火，两名工人受伤")

@@ -44,22 +44,30 @@ def test_key_order_does_not_matter() -> None:
     assert canonical_json(reordered) == canonical_json(SAMPLE)
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Decimal("1234.50"), '"1234.50"'),
-    (Decimal("0.10"), '"0.10"'),
-    (Decimal("1E+3"), '"1000"'),
-    (Decimal("-0.05"), '"-0.05"'),
-    (Decimal("0.0001"), '"0.0001"'),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1234.50"), '"1234.50"'),
+        (Decimal("0.10"), '"0.10"'),
+        (Decimal("1E+3"), '"1000"'),
+        (Decimal("-0.05"), '"-0.05"'),
+        (Decimal("0.0001"), '"0.0001"'),
+    ],
+)
 def test_decimal_is_plain_text_never_exponent_or_float(value: Decimal, text: str) -> None:
     assert canonical_json(value) == text.encode()
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (dt.datetime(2026, 11, 25, 3, 4, 5, tzinfo=dt.UTC), "2026-11-25T03:04:05.000000Z"),
-    (dt.datetime(2026, 1, 1, 7, 59, 59, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
-     "2025-12-31T23:59:59.000001Z"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.datetime(2026, 11, 25, 3, 4, 5, tzinfo=dt.UTC), "2026-11-25T03:04:05.000000Z"),
+        (
+            dt.datetime(2026, 1, 1, 7, 59, 59, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            "2025-12-31T23:59:59.000001Z",
+        ),
+    ],
+)
 def test_times_are_utc_with_microseconds_and_z(value: dt.datetime, text: str) -> None:
     assert canonical_json(value) == f'"{text}"'.encode()
 
@@ -81,7 +89,10 @@ def test_normalise_is_what_a_json_column_holds() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.text(max_size=10)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=10)
     | st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,

@@ -35,13 +35,14 @@ DOC_USCCS = ["91110000600037341L", "9144030071526726XG", "91310000631696382C", "
 
 # ---- independent reference implementations (from the standards, not from tandem.kit.ids) ---------
 
+
 def ref_id_check(body17: str) -> str:
     total = sum(int(c) * (2 ** (17 - i) % 11) for i, c in enumerate(body17))
     return "10X98765432"[total % 11]
 
 
 def ref_uscc_check(body17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * (3 ** i % 31) for i, c in enumerate(body17))
+    total = sum(USCC_ALPHABET.index(c) * (3**i % 31) for i, c in enumerate(body17))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -80,6 +81,7 @@ def expected_uscc_reason(value: str) -> str | None:
 
 # ---- strategies -----------------------------------------------------------------------------------
 
+
 @st.composite
 def id_numbers(draw: st.DrawFn) -> str:
     address = draw(st.integers(100000, 999999))
@@ -101,10 +103,11 @@ def usccs(draw: st.DrawFn) -> str:
 def substituted(value: str, pos: int, char: str) -> str | None:
     if char.upper() == value[pos].upper():
         return None  # not a substitution (x and X are the same check character)
-    return value[:pos] + char + value[pos + 1:]
+    return value[:pos] + char + value[pos + 1 :]
 
 
 # ---- resident ID numbers --------------------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(id_numbers())
@@ -149,13 +152,16 @@ def test_lowercase_x_is_accepted_and_upper_cased() -> None:
     assert normalise_id_number("  11010519491231002x ") == "11010519491231002X"
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("110105" + "19490231" + "002", R_DATE),   # 31 February
-    ("110105" + "19491301" + "002", R_DATE),   # month 13
-    ("110105" + "19490100" + "002", R_DATE),   # day 0
-    ("110105" + "17991231" + "002", R_DATE),   # before 1800
-    ("110105" + "20261126" + "002", R_DATE),   # tomorrow
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("110105" + "19490231" + "002", R_DATE),  # 31 February
+        ("110105" + "19491301" + "002", R_DATE),  # month 13
+        ("110105" + "19490100" + "002", R_DATE),  # day 0
+        ("110105" + "17991231" + "002", R_DATE),  # before 1800
+        ("110105" + "20261126" + "002", R_DATE),  # tomorrow
+    ],
+)
 def test_bad_birth_dates_are_rejected_even_with_a_correct_check_digit(value: str, reason: str) -> None:
     full = value + ref_id_check(value)
     with pytest.raises(IdentifierError) as exc:
@@ -168,21 +174,24 @@ def test_birth_date_today_is_accepted() -> None:
     assert normalise_id_number(body + ref_id_check(body), today=TODAY)
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("", R_LENGTH),
-    ("11010519491231002", R_LENGTH),
-    ("11010519491231002X1", R_LENGTH),
-    ("110105194912310", "legacy 15-digit number; use the 18-digit number"),
-    ("1101051949123100XX", R_ID_FORMAT),
-    ("11010519491231002Y", R_ID_FORMAT),
-    ("A10105194912310021", R_ID_FORMAT),
-    ("1101051949123 002X", R_ID_FORMAT),
-    ("１１０１０５１９４９１２３１００２Ｘ", R_ID_FORMAT),  # full-width digits
-    ("010105194912310023", R_ADDRESS),
-    ("11010519491231002Ｘ", R_ID_FORMAT),
-    ("１１０１０５１９４９１２３１００２X", R_ID_FORMAT),  # full-width digits, ASCII X: check digit "fits"
-    ("36042619910101²071", R_ID_FORMAT),  # superscript two: isdigit() but not int()-able
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", R_LENGTH),
+        ("11010519491231002", R_LENGTH),
+        ("11010519491231002X1", R_LENGTH),
+        ("110105194912310", "legacy 15-digit number; use the 18-digit number"),
+        ("1101051949123100XX", R_ID_FORMAT),
+        ("11010519491231002Y", R_ID_FORMAT),
+        ("A10105194912310021", R_ID_FORMAT),
+        ("1101051949123 002X", R_ID_FORMAT),
+        ("１１０１０５１９４９１２３１００２Ｘ", R_ID_FORMAT),  # full-width digits
+        ("010105194912310023", R_ADDRESS),
+        ("11010519491231002Ｘ", R_ID_FORMAT),
+        ("１１０１０５１９４９１２３１００２X", R_ID_FORMAT),  # full-width digits, ASCII X: check digit "fits"
+        ("36042619910101²071", R_ID_FORMAT),  # superscript two: isdigit() but not int()-able
+    ],
+)
 def test_malformed_id_numbers_are_rejected_with_a_reason(value: str, reason: str) -> None:
     with pytest.raises(IdentifierError) as exc:
         normalise_id_number(value, today=TODAY)
@@ -197,6 +206,7 @@ def test_masking_keeps_region_and_last_four() -> None:
 
 
 # ---- unified social credit codes ------------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(usccs())
@@ -225,19 +235,22 @@ def test_documented_usccs_are_valid(value: str) -> None:
     assert normalise_uscc(value.lower()) == value
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("", R_LENGTH),
-    ("91310000631696382", R_LENGTH),
-    ("91310000631696382CC", R_LENGTH),
-    ("91310000631696382I", R_ALPHABET),
-    ("9131000063169638OC", R_ALPHABET),
-    ("91310000631S96382C", R_ALPHABET),
-    ("91310000631696V82C", R_ALPHABET),
-    ("9131000063169Z382C", R_ALPHABET),
-    ("91310000-31696382C", R_ALPHABET),
-    ("913A0000631696382C", R_DIVISION),
-    ("91310000631696382D", R_USCC_CHECK),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", R_LENGTH),
+        ("91310000631696382", R_LENGTH),
+        ("91310000631696382CC", R_LENGTH),
+        ("91310000631696382I", R_ALPHABET),
+        ("9131000063169638OC", R_ALPHABET),
+        ("91310000631S96382C", R_ALPHABET),
+        ("91310000631696V82C", R_ALPHABET),
+        ("9131000063169Z382C", R_ALPHABET),
+        ("91310000-31696382C", R_ALPHABET),
+        ("913A0000631696382C", R_DIVISION),
+        ("91310000631696382D", R_USCC_CHECK),
+    ],
+)
 def test_malformed_usccs_are_rejected_with_a_reason(value: str, reason: str) -> None:
     with pytest.raises(IdentifierError) as exc:
         normalise_uscc(value)

@@ -21,13 +21,16 @@ def test_cny_refuses_float_and_bool(value: object) -> None:
         cny(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (Decimal("1234.5"), Decimal("1234.5")),
-    (1234, Decimal("1234")),
-    ("1234.50", Decimal("1234.50")),
-    (" 7.25 ", Decimal("7.25")),
-    ("-3", Decimal("-3")),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1234.5"), Decimal("1234.5")),
+        (1234, Decimal("1234")),
+        ("1234.50", Decimal("1234.50")),
+        (" 7.25 ", Decimal("7.25")),
+        ("-3", Decimal("-3")),
+    ],
+)
 def test_cny_accepts_decimal_int_and_str(value: Decimal | int | str, expected: Decimal) -> None:
     result = cny(value)
     assert isinstance(result, Decimal)
@@ -40,16 +43,19 @@ def test_cny_refuses_non_amounts(value: Decimal | str) -> None:
         cny(value)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0.005", "0.01"),
-    ("0.004999", "0.00"),
-    ("2.675", "2.68"),      # float 2.675 would round to 2.67
-    ("1.125", "1.13"),      # banker's rounding would give 1.12
-    ("-0.005", "-0.01"),    # half up = away from zero
-    ("-1.125", "-1.13"),
-    ("10", "10.00"),
-    ("99999999999.995", "100000000000.00"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.005", "0.01"),
+        ("0.004999", "0.00"),
+        ("2.675", "2.68"),  # float 2.675 would round to 2.67
+        ("1.125", "1.13"),  # banker's rounding would give 1.12
+        ("-0.005", "-0.01"),  # half up = away from zero
+        ("-1.125", "-1.13"),
+        ("10", "10.00"),
+        ("99999999999.995", "100000000000.00"),
+    ],
+)
 def test_round_cny_is_half_up(value: str, expected: str) -> None:
     result = round_cny(Decimal(value))
     assert str(result) == expected
@@ -74,14 +80,18 @@ def test_fen_round_trip_is_exact_for_two_decimals(value: Decimal) -> None:
 
 # ---- the column types, on the test's own database (SQLite and PostgreSQL) -----------------------
 
+
 def _scratch_table(env: object) -> tuple[sa.Engine, sa.Table]:
     engine: sa.Engine = env.engine  # type: ignore[attr-defined]
     md = sa.MetaData()
-    table = sa.Table("money_scratch", md,
-                     sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("amount", Money),
-                     sa.Column("rate", DecimalText),
-                     sa.Column("at", UTCDateTime))
+    table = sa.Table(
+        "money_scratch",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("amount", Money),
+        sa.Column("rate", DecimalText),
+        sa.Column("at", UTCDateTime),
+    )
     md.create_all(engine)
     return engine, table
 
@@ -93,9 +103,10 @@ def test_money_column_round_trips_and_stores_integer_fen(env) -> None:
     engine, table = _scratch_table(env)
     with engine.begin() as c:
         c.execute(table.insert(), [{"id": i, "amount": Decimal(a)} for i, a in enumerate(AMOUNTS)])
-        c.execute(table.insert(), [{"id": 100, "amount": Decimal("1.005")},
-                                   {"id": 101, "amount": 7},
-                                   {"id": 102, "amount": None}])
+        c.execute(
+            table.insert(),
+            [{"id": 100, "amount": Decimal("1.005")}, {"id": 101, "amount": 7}, {"id": 102, "amount": None}],
+        )
     with engine.connect() as c:
         back = dict(c.execute(sa.select(table.c.id, table.c.amount)).all())
         raw = dict(c.execute(sa.text("SELECT id, amount FROM money_scratch")).all())
@@ -141,8 +152,11 @@ def test_policy_sums_round_trip_through_the_model(env) -> None:
     from tandem.policy.models import PolicySection
 
     with env.session() as s:
-        rows = s.execute(select(PolicySection).where(PolicySection.code == "building")
-                         .order_by(PolicySection.sum_insured)).scalars().all()
+        rows = (
+            s.execute(select(PolicySection).where(PolicySection.code == "building").order_by(PolicySection.sum_insured))
+            .scalars()
+            .all()
+        )
         sums = [str(r.sum_insured) for r in rows]
         rates = [r.deductible_rate for r in rows]
     assert sums == ["15000000.00", "30000000.00"]

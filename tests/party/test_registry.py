@@ -40,19 +40,29 @@ def adjuster(env, name: str) -> Adjuster:
 
 def counts(env) -> tuple[int, int, int]:
     with env.session() as s:
-        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
-                     for m in (Adjuster, BlacklistEntry, AuditEvent))
+        return tuple(
+            s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
+            for m in (Adjuster, BlacklistEntry, AuditEvent)
+        )
 
 
 def new_adjuster(**over: Any) -> dict[str, Any]:
-    body = {"name": "孙晓明", "certificate_no": "GGS2026999", "registration_no": "ZY9000001",
-            "id_number": id_number(GOOD_ID_BODY), "title": "公估师", "lines": ["企业财产保险"],
-            "regions": ["上海"], "capacity": 6}
+    body = {
+        "name": "孙晓明",
+        "certificate_no": "GGS2026999",
+        "registration_no": "ZY9000001",
+        "id_number": id_number(GOOD_ID_BODY),
+        "title": "公估师",
+        "lines": ["企业财产保险"],
+        "regions": ["上海"],
+        "capacity": 6,
+    }
     body.update(over)
     return body
 
 
 # ---- registration ---------------------------------------------------------------------------------
+
 
 def test_firm_admin_registers_an_adjuster(env) -> None:
     before = counts(env)
@@ -78,8 +88,11 @@ def test_firm_admin_registers_an_adjuster(env) -> None:
 def test_duplicate_registration_is_409_naming_the_field(env) -> None:
     before = counts(env)
     wang = adjuster(env, "王建国")
-    for field, value in (("registration_no", wang.registration_no), ("certificate_no", wang.certificate_no),
-                         ("id_number", wang.id_number)):
+    for field, value in (
+        ("registration_no", wang.registration_no),
+        ("certificate_no", wang.certificate_no),
+        ("id_number", wang.id_number),
+    ):
         r = env.client("adjuster1").post("/api/v1/adjusters", json=new_adjuster(**{field: value}))
         assert r.status_code == 409, (field, r.text)  # id_number: a UNIQUE violation, not a 500
         assert list(r.json()["error"]["fields"]) == [field]
@@ -114,6 +127,7 @@ def test_only_a_firm_admin_registers_and_only_into_its_own_firm(env) -> None:
 
 # ---- qualification and assignability --------------------------------------------------------------
 
+
 def view(env, user: str, name: str) -> dict[str, Any]:
     r = env.client(user).get(f"/api/v1/adjusters/{adjuster(env, name).id}")
     assert r.status_code == 200, r.text
@@ -124,14 +138,23 @@ def test_lapsed_sanctioned_and_blacklisted_adjusters_are_not_assignable(env) -> 
     a = view(env, "broker", "钱永刚")
     assert a["reverification_due"] == "2025-12-31"
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
-        "lapsed", False, ["certificate_lapsed"])
+        "lapsed",
+        False,
+        ["certificate_lapsed"],
+    )
     a = view(env, "broker", "罗振华")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
-        "sanctioned", False, ["certificate_lapsed"])
+        "sanctioned",
+        False,
+        ["certificate_lapsed"],
+    )
     assert [s["kind"] for s in a["sanctions"]] == ["暂停执业"]
     a = view(env, "broker", "何雪梅")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
-        "valid", False, ["blacklisted"])
+        "valid",
+        False,
+        ["blacklisted"],
+    )
     a = view(env, "broker", "张伟")  # same firm, not blacklisted
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == ("valid", True, [])
 
@@ -142,13 +165,16 @@ def test_valid_adjusters_lapse_after_31_december(env) -> None:
     env.clock.current = dt.datetime(2026, 12, 31, 16, 0, 0, tzinfo=dt.UTC)  # 1 January in Shanghai
     a = view(env, "broker", "王建国")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
-        "lapsed", False, ["certificate_lapsed"])
+        "lapsed",
+        False,
+        ["certificate_lapsed"],
+    )
     items = env.client("broker").get("/api/v1/adjusters?limit=200").json()["items"]
     assert {i["qualification_status"] for i in items} == {"lapsed", "sanctioned"}
-    warnings = {f["name"]: [w["code"] for w in f["warnings"]]
-                for f in env.client("broker").get("/api/v1/adjuster-firms").json()}
-    assert warnings == {FIRM_A: ["too_few_adjusters"], FIRM_B: ["too_few_adjusters"],
-                        FIRM_C: ["too_few_adjusters"]}
+    warnings = {
+        f["name"]: [w["code"] for w in f["warnings"]] for f in env.client("broker").get("/api/v1/adjuster-firms").json()
+    }
+    assert warnings == {FIRM_A: ["too_few_adjusters"], FIRM_B: ["too_few_adjusters"], FIRM_C: ["too_few_adjusters"]}
 
 
 def test_new_registrations_after_the_deadline_are_due_next_year(env) -> None:
@@ -160,6 +186,7 @@ def test_new_registrations_after_the_deadline_are_due_next_year(env) -> None:
 
 
 # ---- firm warnings --------------------------------------------------------------------------------
+
 
 def test_firm_staffing_warnings(env) -> None:
     firms = {f["name"]: f for f in env.client("broker").get("/api/v1/adjuster-firms").json()}
@@ -192,9 +219,13 @@ def test_a_partnership_falls_below_two_when_one_lapses(env) -> None:
 
 # ---- blacklist: add -------------------------------------------------------------------------------
 
+
 def entry_body(env, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"adjuster_id": str(adjuster(env, "林志伟").id), "reason": "一年内两次被通报",
-                            "valid_from": "2026-11-25"}
+    body: dict[str, Any] = {
+        "adjuster_id": str(adjuster(env, "林志伟").id),
+        "reason": "一年内两次被通报",
+        "valid_from": "2026-11-25",
+    }
     body.update(over)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -214,8 +245,9 @@ def test_broker_adds_an_adjuster_to_the_blacklist(env) -> None:
 
 
 def test_a_whole_firm_can_be_blacklisted(env) -> None:
-    r = env.client("risk").post("/api/v1/blacklist", json=entry_body(env, adjuster_id=None,
-                                                                     firm_id=org_id(env, FIRM_C)))
+    r = env.client("risk").post(
+        "/api/v1/blacklist", json=entry_body(env, adjuster_id=None, firm_id=org_id(env, FIRM_C))
+    )
     assert r.status_code == 201, r.text
     assert r.json()["firm"]["name"] == FIRM_C
     assert "blacklisted" in view(env, "broker", "林志伟")["not_assignable_reasons"]
@@ -238,9 +270,9 @@ BAD_ENTRIES: list[tuple[dict[str, Any], str | None]] = [
     ({"reason": None}, "reason"),
     ({"reason": ""}, "reason"),
     ({"reason": "   "}, "reason"),
-    ({"adjuster_id": None}, None),                    # neither target
-    ({"firm_id": FIRM_C}, None),                       # both targets
-    ({"valid_until": "2026-01-01"}, None),             # ends before it starts
+    ({"adjuster_id": None}, None),  # neither target
+    ({"firm_id": FIRM_C}, None),  # both targets
+    ({"valid_until": "2026-01-01"}, None),  # ends before it starts
     ({"valid_from": "2026-13-01"}, "valid_from"),
     ({"adjuster_id": "not-a-uuid"}, "adjuster_id"),
 ]
@@ -258,13 +290,15 @@ def test_bad_blacklist_input_is_422_and_only_the_broker_blacklists(env) -> None:
     for user in ("insurer1", "adjuster1", "insured1", "regulator"):
         r = env.client(user).post("/api/v1/blacklist", json=entry_body(env))
         assert r.status_code == 403, (user, r.text)
-    r = env.client("broker").post("/api/v1/blacklist",
-                                  json=entry_body(env, adjuster_id="00000000-0000-4000-8000-000000000000"))
+    r = env.client("broker").post(
+        "/api/v1/blacklist", json=entry_body(env, adjuster_id="00000000-0000-4000-8000-000000000000")
+    )
     assert r.status_code == 404
     assert counts(env) == before
 
 
 # ---- blacklist: lift ------------------------------------------------------------------------------
+
 
 def entry_id(env) -> str:
     with env.session() as s:
@@ -281,7 +315,11 @@ def test_lift_with_reason_then_lifting_again_is_409(env) -> None:
     with env.session() as s:
         ev = audit.events_for_entity(s, "blacklist_entry", eid)[-1]
         assert (ev.action, ev.reason, ev.before, ev.after) == (
-            "blacklist.lifted", "申诉成立，撤销", {"state": "active"}, {"state": "lifted"})
+            "blacklist.lifted",
+            "申诉成立，撤销",
+            {"state": "active"},
+            {"state": "lifted"},
+        )
         assert ev.actor_user_id == s.execute(select(User.id).where(User.username == "broker")).scalar_one()
     assert view(env, "broker", "何雪梅")["assignable"] is True
 

@@ -20,8 +20,10 @@ INSURED1, INSURER1, INSURER2 = "嘉兴鑫达电子科技有限公司", "中安�
 
 def counts(env) -> tuple[int, int, int]:
     with env.session() as s:
-        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
-                     for m in (Policy, PolicySection, AuditEvent))
+        return tuple(
+            s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
+            for m in (Policy, PolicySection, AuditEvent)
+        )
 
 
 def org(env, name: str) -> str:
@@ -30,6 +32,7 @@ def org(env, name: str) -> str:
 
 
 # ---- reading --------------------------------------------------------------------------------------
+
 
 def test_list_and_detail_shape(env) -> None:
     c = env.client("insured1")
@@ -48,9 +51,15 @@ def test_list_and_detail_shape(env) -> None:
     assert p["designated_adjuster"]["firm"]["name"] == "华信保险公估有限公司"
     assert [s["code"] for s in p["sections"]] == ["building", "machinery", "stock"]
     assert p["sections"][0] == {
-        "code": "building", "name": "建筑物", "sum_insured": "30000000.00", "insured_value": "36000000.00",
-        "deductible_amount": "10000.00", "deductible_rate": "0.10", "per_occurrence_limit": None,
-        "aggregate_limit": "30000000.00"}
+        "code": "building",
+        "name": "建筑物",
+        "sum_insured": "30000000.00",
+        "insured_value": "36000000.00",
+        "deductible_amount": "10000.00",
+        "deductible_rate": "0.10",
+        "per_occurrence_limit": None,
+        "aggregate_limit": "30000000.00",
+    }
     assert p["sections"][1]["per_occurrence_limit"] == "10000000.00"
     assert p["sections"][2]["insured_value"] is None
     detail = c.get(f"/api/v1/policies/{p['id']}")
@@ -111,19 +120,32 @@ def test_filters_and_bad_cursor(env) -> None:
 
 # ---- creating -------------------------------------------------------------------------------------
 
+
 def policy_body(env, **over: Any) -> dict[str, Any]:
     with env.session() as s:
         product = s.execute(select(InsurerProduct.id).where(InsurerProduct.code == "ZA-QC-2024")).scalar_one()
         adj = s.execute(select(Adjuster.id).where(Adjuster.name == "李娜")).scalar_one()
     body: dict[str, Any] = {
-        "number": "PQC2027330400009", "insured_id": org(env, INSURED1), "insurer_id": org(env, INSURER1),
-        "product_id": str(product), "line": "企业财产保险", "period_start": "2027-01-01", "period_end": "2027-12-31",
+        "number": "PQC2027330400009",
+        "insured_id": org(env, INSURED1),
+        "insurer_id": org(env, INSURER1),
+        "product_id": str(product),
+        "line": "企业财产保险",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
         "designated_adjuster_id": str(adj),
         "sections": [
-            {"code": "building", "name": "建筑物", "sum_insured": "30000000.00", "insured_value": "36000000",
-             "deductible_amount": "10000.5", "deductible_rate": "0.1"},
+            {
+                "code": "building",
+                "name": "建筑物",
+                "sum_insured": "30000000.00",
+                "insured_value": "36000000",
+                "deductible_amount": "10000.5",
+                "deductible_rate": "0.1",
+            },
             {"code": "stock", "name": "存货", "sum_insured": 8000000, "aggregate_limit": "8000000.00"},
-        ]}
+        ],
+    }
     body.update(over)
     return body
 
@@ -161,22 +183,34 @@ BAD_INPUTS: dict[str, tuple[Any, str]] = {
     "rate above 1": (lambda env: _with_section(env, deductible_rate="1.01"), "sections[0].deductible_rate"),
     "negative rate": (lambda env: _with_section(env, deductible_rate="-0.01"), "sections[0].deductible_rate"),
     "three decimals": (lambda env: _with_section(env, sum_insured="100.005"), "sections[0].sum_insured"),
-    "float three decimals": (lambda env: _with_section(env, deductible_amount=1.005),
-                             "sections[0].deductible_amount"),
+    "float three decimals": (lambda env: _with_section(env, deductible_amount=1.005), "sections[0].deductible_amount"),
     "not a number": (lambda env: _with_section(env, insured_value="lots"), "sections[0].insured_value"),
     "NaN": (lambda env: _with_section(env, sum_insured="NaN"), "sections[0].sum_insured"),
     "bad code": (lambda env: _with_section(env, code="Building!"), "sections[0].code"),
-    "second section": (lambda env: {**policy_body(env), "sections": [
-        policy_body(env)["sections"][0], {"code": "stock", "name": "存货", "aggregate_limit": "-5"}]},
-        "sections[1].aggregate_limit"),
+    "second section": (
+        lambda env: {
+            **policy_body(env),
+            "sections": [policy_body(env)["sections"][0], {"code": "stock", "name": "存货", "aggregate_limit": "-5"}],
+        },
+        "sections[1].aggregate_limit",
+    ),
     "no sections": (lambda env: policy_body(env, sections=[]), "sections"),
     "unknown field": (lambda env: policy_body(env, premium="100.00"), "premium"),
-    "end before start": (lambda env: policy_body(env, period_start="2027-06-01", period_end="2027-05-31"),
-                         "period_end"),
-    "end equals start": (lambda env: policy_body(env, period_start="2027-06-01", period_end="2027-06-01"),
-                         "period_end"),
-    "duplicate codes": (lambda env: {**policy_body(env), "sections": [
-        policy_body(env)["sections"][0], policy_body(env)["sections"][0]]}, "sections"),
+    "end before start": (
+        lambda env: policy_body(env, period_start="2027-06-01", period_end="2027-05-31"),
+        "period_end",
+    ),
+    "end equals start": (
+        lambda env: policy_body(env, period_start="2027-06-01", period_end="2027-06-01"),
+        "period_end",
+    ),
+    "duplicate codes": (
+        lambda env: {
+            **policy_body(env),
+            "sections": [policy_body(env)["sections"][0], policy_body(env)["sections"][0]],
+        },
+        "sections",
+    ),
     "unknown insurer": (lambda env: policy_body(env, insurer_id=str(uuid.uuid4())), "insurer_id"),
     "insurer is an insured": (lambda env: policy_body(env, insurer_id=org(env, INSURED1)), "insurer_id"),
     "product of another insurer": (lambda env: policy_body(env, insurer_id=org(env, INSURER2)), "product_id"),
@@ -208,6 +242,7 @@ def test_only_account_managers_create_policies(env) -> None:
 
 # ---- status changes -------------------------------------------------------------------------------
 
+
 def _act(env, user: str, pid: str, action: str) -> Any:
     return env.client(user).post(f"/api/v1/policies/{pid}/actions", json={"action": action, "reason": "test"})
 
@@ -219,17 +254,21 @@ def test_bind_then_cancel_and_illegal_moves_are_409(env) -> None:
     assert r.status_code == 200 and r.json()["status"] == "in_force"
     r = _act(env, "broker", pid, "bind")
     assert r.status_code == 409
-    assert r.json()["error"] == {"code": "state.illegal_transition",
-                                 "message": "Action bind is not possible in state in_force."}
+    assert r.json()["error"] == {
+        "code": "state.illegal_transition",
+        "message": "Action bind is not possible in state in_force.",
+    }
     r = _act(env, "broker", pid, "cancel")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     for action in ("bind", "cancel", "expire"):
         assert _act(env, "broker", pid, action).status_code == 409
     with env.session() as s:
         events = [(e.action, e.before, e.after) for e in audit.events_for_entity(s, "policy", pid)]
-    assert events == [("policy.created", None, {"number": "PQC2027330400009", "status": "draft"}),
-                      ("policy.bind", {"status": "draft"}, {"status": "in_force"}),
-                      ("policy.cancel", {"status": "in_force"}, {"status": "cancelled"})]
+    assert events == [
+        ("policy.created", None, {"number": "PQC2027330400009", "status": "draft"}),
+        ("policy.bind", {"status": "draft"}, {"status": "in_force"}),
+        ("policy.cancel", {"status": "in_force"}, {"status": "cancelled"}),
+    ]
     # an in-force policy expires, and an expired one cannot be cancelled
     with env.session() as s:
         p1 = str(s.execute(select(Policy.id).where(Policy.number == P1)).scalar_one())

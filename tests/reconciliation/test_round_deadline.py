@@ -65,10 +65,14 @@ def test_a_round_over_new_year_2027_once_the_operator_entered_the_holiday(env):
     assert "第 1 轮" in page and "2027-01-08 23:59 截止" in page and "每轮5个工作日" in page
     assert "尚未录入" not in page
     with env.session() as s:
-        jobs = {j.topic: j.not_before for j in s.execute(select(OutboxJob).where(
-            OutboxJob.topic.like("consultation.round_%"))).scalars()}
-    assert jobs == {"consultation.round_due": at("2027-01-08T23:59:59.999999"),
-                    "consultation.round_reminder": at("2027-01-07T09:00")}  # one working day before
+        jobs = {
+            j.topic: j.not_before
+            for j in s.execute(select(OutboxJob).where(OutboxJob.topic.like("consultation.round_%"))).scalars()
+        }
+    assert jobs == {
+        "consultation.round_due": at("2027-01-08T23:59:59.999999"),
+        "consultation.round_reminder": at("2027-01-07T09:00"),
+    }  # one working day before
 
     # The reminder fires on the 7th; the round stays open until the end of the 8th.
     _move_clock(env, at("2027-01-08T23:59"))
@@ -98,20 +102,23 @@ def test_without_the_next_years_schedule_the_round_counts_monday_to_friday_and_s
     en = text_of(logged_in(env, "broker", **{"Accept-Language": "en"}).get(f"/claims/{cid}/consultation"))
     assert "no holiday calendar for 2027" in en and "5 working days per round" in en
     with env.session() as s:
-        started = s.execute(select(AuditEvent.after).where(AuditEvent.action == "consultation.round_started")
-                            ).scalar_one()
-    assert started == {"round": 1, "deadline": view["round_deadline"], "working_days": 5,
-                       "calendar_missing": [2027]}
+        started = s.execute(
+            select(AuditEvent.after).where(AuditEvent.action == "consultation.round_started")
+        ).scalar_one()
+    assert started == {"round": 1, "deadline": view["round_deadline"], "working_days": 5, "calendar_missing": [2027]}
 
 
-@pytest.mark.parametrize(("start", "days", "deadline", "reminder"), [
-    # Spring Festival 2026: Sat 2-14 works (调休), 2-15 … 2-23 are off.
-    ("2026-02-13T10:00", 5, "2026-02-27T23:59:59.999999", "2026-02-26T09:00"),
-    # The working day before Tuesday 2-24 is the swapped Saturday 2-14: the reminder goes out then.
-    ("2026-02-13T10:00", 2, "2026-02-24T23:59:59.999999", "2026-02-14T09:00"),
-    # One working day, opened after 09:00 on the day before: the reminder is due at once.
-    ("2026-11-25T10:00", 1, "2026-11-26T23:59:59.999999", "2026-11-25T10:00"),
-])
+@pytest.mark.parametrize(
+    ("start", "days", "deadline", "reminder"),
+    [
+        # Spring Festival 2026: Sat 2-14 works (调休), 2-15 … 2-23 are off.
+        ("2026-02-13T10:00", 5, "2026-02-27T23:59:59.999999", "2026-02-26T09:00"),
+        # The working day before Tuesday 2-24 is the swapped Saturday 2-14: the reminder goes out then.
+        ("2026-02-13T10:00", 2, "2026-02-24T23:59:59.999999", "2026-02-14T09:00"),
+        # One working day, opened after 09:00 on the day before: the reminder is due at once.
+        ("2026-11-25T10:00", 1, "2026-11-26T23:59:59.999999", "2026-11-25T10:00"),
+    ],
+)
 def test_round_schedule_on_the_table(env, start: str, days: int, deadline: str, reminder: str) -> None:
     with env.session() as s:
         assert round_schedule(s, at(start), days) == (at(deadline), at(reminder), [])

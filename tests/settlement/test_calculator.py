@@ -192,9 +192,7 @@ def test_contract_example() -> None:
                     "per_occurrence_limit": None,
                     "aggregate_limit": "5000000.00",
                     "paid_to_date": "0.00",
-                    "items": [
-                        {"ref": "1", "description": "厂房屋顶", "loss": "120000.00", "salvage": "2000.00"}
-                    ],
+                    "items": [{"ref": "1", "description": "厂房屋顶", "loss": "120000.00", "salvage": "2000.00"}],
                 }
             ],
         }
@@ -253,9 +251,7 @@ def test_limit_equal_to_after_deductible_does_not_win() -> None:
 
 
 def test_tie_between_bounds_names_the_first() -> None:
-    s = first(
-        doc(section(loss="1000", per_occurrence_limit="600", aggregate_limit="700", paid_to_date="100"))
-    )
+    s = first(doc(section(loss="1000", per_occurrence_limit="600", aggregate_limit="700", paid_to_date="100")))
     assert (s["payable"], s["limited_by"]) == ("600.00", "per_occurrence")
     s = first(
         doc(
@@ -278,9 +274,7 @@ def test_overdrawn_aggregate_pays_nothing() -> None:
 
 
 def test_exhausted_aggregate_with_nothing_to_pay_is_not_binding() -> None:
-    s = first(
-        doc(section(loss="100", deductible={"amount": "200"}, aggregate_limit="500", paid_to_date="500"))
-    )
+    s = first(doc(section(loss="100", deductible={"amount": "200"}, aggregate_limit="500", paid_to_date="500")))
     assert (s["payable"], s["limited_by"]) == ("0.00", "none")
 
 
@@ -341,9 +335,7 @@ def test_sum_insured_reduces() -> None:
 def test_liability_ratio_applies_before_the_deductible() -> None:
     s = first(doc(section(loss="1000", deductible={"amount": "100"}, options={"liability_ratio": "0.6"})))
     assert (s["after_average"], s["after_liability"], s["payable"]) == ("1000.00", "600.00", "500.00")
-    s = first(
-        doc(section(loss="1000", deductible={"rate": "0.1"}, options={"liability_ratio": Decimal("0.5")}))
-    )
+    s = first(doc(section(loss="1000", deductible={"rate": "0.1"}, options={"liability_ratio": Decimal("0.5")})))
     assert (s["deductible"], s["payable"]) == ("50.00", "450.00")
 
 
@@ -397,9 +389,7 @@ def test_absent_and_null_optional_fields_are_zero_or_unbounded() -> None:
 
 
 def test_big_amounts_stay_exact() -> None:
-    s = first(
-        doc(section(loss="123456789012.345", sum_insured="999999999999.99", insured_value="999999999999.99"))
-    )
+    s = first(doc(section(loss="123456789012.345", sum_insured="999999999999.99", insured_value="999999999999.99")))
     assert s["payable"] == "123456789012.35"
 
 
@@ -443,16 +433,10 @@ def test_big_amounts_stay_exact() -> None:
             "sections[0].deductible.amount",
             id="negative-deductible",
         ),
-        pytest.param(
-            doc(section(deductible={"rate": "-0.1"})), "sections[0].deductible.rate", id="negative-rate"
-        ),
-        pytest.param(
-            doc(section(deductible={"rate": "1.01"})), "sections[0].deductible.rate", id="rate-above-1"
-        ),
+        pytest.param(doc(section(deductible={"rate": "-0.1"})), "sections[0].deductible.rate", id="negative-rate"),
+        pytest.param(doc(section(deductible={"rate": "1.01"})), "sections[0].deductible.rate", id="rate-above-1"),
         pytest.param(doc(section(deductible={"amout": "1"})), "sections[0].deductible.amout", id="typo"),
-        pytest.param(
-            doc(section(deductible={"kind": "relative"})), "sections[0].deductible.kind", id="unknown-kind"
-        ),
+        pytest.param(doc(section(deductible={"kind": "relative"})), "sections[0].deductible.kind", id="unknown-kind"),
         pytest.param(
             doc(section(deductible={"amount": "1", "kind": "franchise", "rate_base": "loss"})),
             "sections[0].deductible.rate_base",
@@ -498,9 +482,7 @@ def test_big_amounts_stay_exact() -> None:
             "sections[0].options.liability_ratio",
             id="ratio-negative",
         ),
-        pytest.param(
-            doc(section(options={"salvage": "later"})), "sections[0].options.salvage", id="bad-salvage"
-        ),
+        pytest.param(doc(section(options={"salvage": "later"})), "sections[0].options.salvage", id="bad-salvage"),
         pytest.param(doc(section(options="first_loss")), "sections[0].options", id="options-not-object"),
         pytest.param(
             doc(section("a"), {"code": "b", "items": [{"loss": "5", "salvage": "6"}]}),
@@ -532,8 +514,7 @@ def test_not_an_object() -> None:
             "sections[0].items[0].loss",
         ),
         (
-            '{"currency": "CNY", "sections": [{"code": "a", "items": [{"loss": "1"}]}],'
-            ' "advance_paid": -Infinity}',
+            '{"currency": "CNY", "sections": [{"code": "a", "items": [{"loss": "1"}]}], "advance_paid": -Infinity}',
             "advance_paid",
         ),
         ('{"currency": "CNY", "currency": "USD", "sections": []}', "currency"),
@@ -668,9 +649,7 @@ def sections(draw: st.DrawFn, code: str) -> dict[str, Any]:
         kind = draw(st.sampled_from([None, "absolute", "franchise"]))
         if kind is not None:
             ded["kind"] = kind
-        base = draw(
-            st.sampled_from([None, "loss", "sum_insured"] if kind != "franchise" else [None, "sum_insured"])
-        )
+        base = draw(st.sampled_from([None, "loss", "sum_insured"] if kind != "franchise" else [None, "sum_insured"]))
         if base is not None:
             ded["rate_base"] = base
         on_si = kind == "franchise" or base == "sum_insured"
@@ -810,9 +789,7 @@ JSON_LEAVES = st.one_of(
 )
 JSON_VALUES = st.recursive(
     JSON_LEAVES,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=8,
 )
 
@@ -824,9 +801,7 @@ def _mutations(document: dict[str, Any]) -> list[tuple[Callable[[Any], None], st
     def walk(node: Any, path: str) -> None:
         keys = range(len(node)) if isinstance(node, list) else list(node)
         for key in keys:
-            child_path = (
-                f"{path}[{key}]" if isinstance(node, list) else (f"{path}.{key}" if path else str(key))
-            )
+            child_path = f"{path}[{key}]" if isinstance(node, list) else (f"{path}.{key}" if path else str(key))
 
             def setter(value: Any, node: Any = node, key: Any = key) -> None:
                 node[key] = value

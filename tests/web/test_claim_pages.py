@@ -42,8 +42,14 @@ def policy_id(env, number: str) -> str:
 
 
 def notice(env, user: str, number: str, **kw) -> str:
-    body = {"policy_id": policy_id(env, number), "loss_at": "2026-11-24T22:30:00+08:00",
-            "location": "浙江省嘉兴市南湖区亚中路88号", "description": "2号车间夜间起火", "channel": "web", **kw}
+    body = {
+        "policy_id": policy_id(env, number),
+        "loss_at": "2026-11-24T22:30:00+08:00",
+        "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火",
+        "channel": "web",
+        **kw,
+    }
     return _ok(env.client(user).post("/api/v1/claims", json=body), 201)["id"]
 
 
@@ -76,9 +82,19 @@ def draft_form(rows: list[dict[str, str]], section: str = "building", **extra: s
 
 # ---- the work queue ------------------------------------------------------------------------------
 
+
 def test_queue_per_role_with_tabs_search_and_more(env, monkeypatch):
-    cids = [notice(env, "insured1", POLICY1, loss_at=f"2026-11-2{d}T10:00:00+08:00",
-                   location=f"浙江省嘉兴市南湖区{d}号仓库", description=f"第{d}次测试") for d in (1, 2, 3)]
+    cids = [
+        notice(
+            env,
+            "insured1",
+            POLICY1,
+            loss_at=f"2026-11-2{d}T10:00:00+08:00",
+            location=f"浙江省嘉兴市南湖区{d}号仓库",
+            description=f"第{d}次测试",
+        )
+        for d in (1, 2, 3)
+    ]
     numbers = [one(env, select(Claim.number).where(Claim.id == uuid.UUID(c))) for c in cids]
     broker = logged_in(env, "broker")
     page = broker.get("/claims")
@@ -121,6 +137,7 @@ def test_home_pages_summarise_the_claim_queue(env):
 
 # ---- report a loss ---------------------------------------------------------------------------------
 
+
 def test_insured_reports_a_loss_through_the_form(env):
     client = logged_in(env, "insured1")
     pid = policy_id(env, POLICY1)
@@ -131,10 +148,18 @@ def test_insured_reports_a_loss_through_the_form(env):
     assert POLICY1 in form.text and "PCA2026441900002" not in form.text and POLICY3 not in form.text
     assert 'value="phone"' not in form.text  # phone calls are logged by the broker
     key = re.search(r'name="key" value="([^"]+)"', form.text).group(1)
-    data = {"csrf_token": csrf_of(form.text), "key": key, "policy_id": policy_id(env, POLICY1),
-            "loss_at": "2026-11-24T22:30", "channel": "web", "location": "浙江省嘉兴市南湖区亚中路88号",
-            "description": "2号车间夜间起火", "estimated_loss": "850,000", "reporter_name": "沈国平",
-            "reporter_phone": "13957312345"}
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "key": key,
+        "policy_id": policy_id(env, POLICY1),
+        "loss_at": "2026-11-24T22:30",
+        "channel": "web",
+        "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火",
+        "estimated_loss": "850,000",
+        "reporter_name": "沈国平",
+        "reporter_phone": "13957312345",
+    }
     r = client.post("/claims/new", data=data)
     assert r.status_code == 303, r.text
     assert r.headers["location"].endswith("?done=notified")
@@ -152,9 +177,19 @@ def test_notice_form_errors_are_shown_beside_the_fields(env):
     client = logged_in(env, "broker")
     form = client.get("/claims/new")
     assert 'value="phone" selected' in form.text and POLICY3 in form.text
-    r = client.post("/claims/new", data={"csrf_token": csrf_of(form.text), "policy_id": "", "loss_at": "soon",
-                                         "channel": "phone", "location": "x", "description": "",
-                                         "estimated_loss": "-5", "reporter_phone": "abc"})
+    r = client.post(
+        "/claims/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "policy_id": "",
+            "loss_at": "soon",
+            "channel": "phone",
+            "location": "x",
+            "description": "",
+            "estimated_loss": "-5",
+            "reporter_phone": "abc",
+        },
+    )
     assert r.status_code == 422
     assert 'id="policy_id-error">请从列表中选择保单。' in r.text
     assert 'id="loss_at-error">请填写日期和时间。' in r.text
@@ -164,16 +199,34 @@ def test_notice_form_errors_are_shown_beside_the_fields(env):
     assert 'id="reporter_name-error">请同时填写来电人的姓名和电话。' in r.text
     assert 'id="reporter_phone-error">请填写电话号码（数字、空格或短横线）。' in r.text
     # The service's own checks land beside their fields too (a loss outside the policy period).
-    r = client.post("/claims/new", data={"csrf_token": csrf_of(form.text), "policy_id": policy_id(env, POLICY3),
-                                         "loss_at": "2025-06-01T10:00", "channel": "phone",
-                                         "location": "浙江省杭州市上城区清泰街56号", "description": "室内漏水",
-                                         "reporter_name": "杨慧敏", "reporter_phone": "13605718899"})
+    r = client.post(
+        "/claims/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "policy_id": policy_id(env, POLICY3),
+            "loss_at": "2025-06-01T10:00",
+            "channel": "phone",
+            "location": "浙江省杭州市上城区清泰街56号",
+            "description": "室内漏水",
+            "reporter_name": "杨慧敏",
+            "reporter_phone": "13605718899",
+        },
+    )
     assert r.status_code == 422 and 'id="loss_at-error">出险时间不在保险期间内。' in r.text
     # a loss time in the future is named together with the other fields' errors, not after them
-    r = client.post("/claims/new", data={"csrf_token": csrf_of(form.text), "policy_id": policy_id(env, POLICY3),
-                                         "loss_at": "2099-01-01T10:00", "channel": "phone", "location": "x",
-                                         "description": "", "reporter_name": "杨慧敏",
-                                         "reporter_phone": "13605718899"})
+    r = client.post(
+        "/claims/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "policy_id": policy_id(env, POLICY3),
+            "loss_at": "2099-01-01T10:00",
+            "channel": "phone",
+            "location": "x",
+            "description": "",
+            "reporter_name": "杨慧敏",
+            "reporter_phone": "13605718899",
+        },
+    )
     assert r.status_code == 422 and 'id="description-error">必填。' in r.text
     assert 'id="loss_at-error">出险时间晚于当前时间。' in r.text and "2099-01-01T10:00" in r.text
     assert one(env, select(func.count()).select_from(Claim)) == 0
@@ -181,14 +234,22 @@ def test_notice_form_errors_are_shown_beside_the_fields(env):
 
 def test_possible_duplicate_is_flagged_on_the_claim(env):
     first = notice(env, "insured1", POLICY1)
-    second = notice(env, "broker", POLICY1, loss_at="2026-11-24T23:10:00+08:00", channel="phone",
-                    description="2号车间起火，注塑机烧毁", reporter={"name": "沈国平", "phone": "13957312345"})
+    second = notice(
+        env,
+        "broker",
+        POLICY1,
+        loss_at="2026-11-24T23:10:00+08:00",
+        channel="phone",
+        description="2号车间起火，注塑机烧毁",
+        reporter={"name": "沈国平", "phone": "13957312345"},
+    )
     number = one(env, select(Claim.number).where(Claim.id == uuid.UUID(first)))
     t = text_of(logged_in(env, "broker").get(f"/claims/{second}"))
     assert "可能与同一保单上较早的报案重复" in t and number in t
 
 
 # ---- the case file: every party's page, outsiders get the 404 page ------------------------------
+
 
 @pytest.mark.parametrize("user", ["insured1", "broker", "risk", "insurer1", "adjuster1", "adjuster2", "admin"])
 def test_case_page_renders_for_participants(env, user):
@@ -212,16 +273,19 @@ def test_outsiders_get_the_same_404_as_for_a_random_id(env, user):
         assert "该页面不存在，或未向贵机构开放。" in hidden.text
     token = csrf_of(client.get("/").text)
     hidden = client.post(f"/claims/{cid}/messages", data={"csrf_token": token, "audience": "all", "body": "x"})
-    missing = client.post(f"/claims/{uuid.uuid4()}/messages", data={"csrf_token": token, "audience": "all",
-                                                                     "body": "x"})
+    missing = client.post(
+        f"/claims/{uuid.uuid4()}/messages", data={"csrf_token": token, "audience": "all", "body": "x"}
+    )
     assert hidden.status_code == missing.status_code == 404 and hidden.text == missing.text
 
 
 def test_case_forms_need_the_csrf_token(env):
     cid = notice(env, "insured1", POLICY1)
     firm = logged_in(env, "adjuster1")
-    for path, data in ((f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日", "fee_payment_days": "30"}),
-                       (f"/claims/{cid}/messages", {"audience": "all", "body": "你好"})):
+    for path, data in (
+        (f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日", "fee_payment_days": "30"}),
+        (f"/claims/{cid}/messages", {"audience": "all", "body": "你好"}),
+    ):
         assert firm.post(path, data=data).status_code == 403
         assert firm.post(path, data={**data, "csrf_token": "forged"}).status_code == 403
     assert claim_status(env, cid) == "routed"
@@ -232,8 +296,11 @@ def test_a_form_error_is_a_swappable_422_beside_the_field(env):
     cid = notice(env, "insured1", POLICY1)
     firm = logged_in(env, "adjuster1")
     token = csrf_of(firm.get(f"/claims/{cid}").text)
-    r = firm.post(f"/claims/{cid}/letter", headers={"HX-Request": "true", "X-CSRF-Token": token},
-                  data={"answer": "accept", "fee_basis": "", "fee_payment_days": "400"})
+    r = firm.post(
+        f"/claims/{cid}/letter",
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        data={"answer": "accept", "fee_basis": "", "fee_payment_days": "400"},
+    )
     assert r.status_code == 422
     assert 'id="case"' in r.text
     assert '<span class="error" id="letter-fee_basis-error">必填。</span>' in r.text
@@ -243,14 +310,19 @@ def test_a_form_error_is_a_swappable_422_beside_the_field(env):
     # Declining needs a reason; a conflict (the letter is answered) comes back as a 409 alert on the case.
     r = post(firm, f"/claims/{cid}/letter", {"answer": "decline", "reason": ""})
     assert r.status_code == 422 and 'id="decline-reason-error">必填。' in r.text
-    assert post(firm, f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日计费",
-                                                 "fee_payment_days": "30"}).status_code == 303
+    assert (
+        post(
+            firm, f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日计费", "fee_payment_days": "30"}
+        ).status_code
+        == 303
+    )
     stale = firm.post(f"/claims/{cid}/letter", data={"csrf_token": token, "answer": "decline", "reason": "人手不足"})
     assert stale.status_code == 409 and 'id="case"' in stale.text
     assert "没有发给贵机构且待处理的确认函。" in text_of(stale)
 
 
 # ---- one claim from notice to payment, every party through its pages -------------------------------
+
 
 def test_notice_to_payment_through_the_pages(env):
     insured, broker, risk = logged_in(env, "insured1"), logged_in(env, "broker"), logged_in(env, "risk")
@@ -271,29 +343,61 @@ def test_notice_to_payment_through_the_pages(env):
     assert r.status_code == 422 and "查勘前请增加第二名公估师" in text_of(r)
     assert post(firm, f"{case}/team", {"adjuster_id": me["李娜"]}).status_code == 303
     assert "李娜 · 第二公估师" in text_of(firm.get(case))
-    r = post(second, f"{case}/surveys", {"scheduled_at": "2026-11-25T14:00", "surveyed_at": "2026-11-25T16:00",
-                                         "participants": "王建国、李娜、沈国平", "notes": "屋面整体坍塌"})
+    r = post(
+        second,
+        f"{case}/surveys",
+        {
+            "scheduled_at": "2026-11-25T14:00",
+            "surveyed_at": "2026-11-25T16:00",
+            "participants": "王建国、李娜、沈国平",
+            "notes": "屋面整体坍塌",
+        },
+    )
     assert r.status_code == 303, r.text
     assert claim_status(env, cid) == "surveying"
 
     # The draft editor: add a row on the server, then save; errors stay beside the cells.
     sections = firm.get(case).text
     assert "报告草稿" in sections and 'name="building.rows" value="1"' in sections
-    added = post(firm, f"{case}/draft", {"building.rows": "1", "building.0.description": "2#车间彩钢瓦屋面",
-                                         "op": "add:machinery"})
+    added = post(
+        firm,
+        f"{case}/draft",
+        {"building.rows": "1", "building.0.description": "2#车间彩钢瓦屋面", "op": "add:machinery"},
+    )
     assert added.status_code == 200 and 'name="machinery.rows" value="1"' in added.text
     assert 'value="2#车间彩钢瓦屋面"' in added.text
     bad = post(firm, f"{case}/draft", draft_form([{"description": "", "loss": "12x"}]))
     assert bad.status_code == 422
     assert 'id="d-building.0.description-error">必填。' in bad.text
     assert 'id="d-building.0.loss-error">请输入金额，例如 12500.00。' in bad.text
-    data = draft_form([{"ref": "1", "description": "2#车间彩钢瓦屋面", "quantity": "1200", "unit": "平方米",
-                        "unit_value": "350.00", "depreciation": "10", "salvage": "8000.00", "loss": ""}],
-                      cause="2号车间电气线路短路引燃可燃物。", liability="属于企业财产保险责任范围。",
-                      conclusion="建议按保单约定理算。")
-    data.update({"machinery.rows": "1", "machinery.0.ref": "2", "machinery.0.description": "注塑机 HX-650",
-                 "machinery.0.quantity": "2", "machinery.0.unit": "台", "machinery.0.unit_value": "180,000",
-                 "machinery.0.loss": "360000"})
+    data = draft_form(
+        [
+            {
+                "ref": "1",
+                "description": "2#车间彩钢瓦屋面",
+                "quantity": "1200",
+                "unit": "平方米",
+                "unit_value": "350.00",
+                "depreciation": "10",
+                "salvage": "8000.00",
+                "loss": "",
+            }
+        ],
+        cause="2号车间电气线路短路引燃可燃物。",
+        liability="属于企业财产保险责任范围。",
+        conclusion="建议按保单约定理算。",
+    )
+    data.update(
+        {
+            "machinery.rows": "1",
+            "machinery.0.ref": "2",
+            "machinery.0.description": "注塑机 HX-650",
+            "machinery.0.quantity": "2",
+            "machinery.0.unit": "台",
+            "machinery.0.unit_value": "180,000",
+            "machinery.0.loss": "360000",
+        }
+    )
     r = post(firm, f"{case}/draft", data)
     assert r.status_code == 303, text_of(r)[:3000]
     saved = firm.get(case).text
@@ -327,37 +431,66 @@ def test_notice_to_payment_through_the_pages(env):
     r = post(risk, f"{case}/amount")
     assert r.status_code == 303
     t = text_of(risk.get(case))
-    for figure in ("¥277,500.00", "¥342,000.00", "¥619,500.00", "0.833333", "¥308,333.33", "¥30,833.33",
-                   "370,000.00 × 30,000,000.00 ÷ 36,000,000.00", "max(10,000.00, 10% × 308,333.33)"):
+    for figure in (
+        "¥277,500.00",
+        "¥342,000.00",
+        "¥619,500.00",
+        "0.833333",
+        "¥308,333.33",
+        "¥30,833.33",
+        "370,000.00 × 30,000,000.00 ÷ 36,000,000.00",
+        "max(10,000.00, 10% × 308,333.33)",
+    ):
         assert figure in t, figure
-    for step in ("损失合计", "扣除残值后损失", "比例分摊系数", "比例赔付后", "免赔额", "扣除免赔后", "应赔金额",
-                 "受限于"):
+    for step in (
+        "损失合计",
+        "扣除残值后损失",
+        "比例分摊系数",
+        "比例赔付后",
+        "免赔额",
+        "扣除免赔后",
+        "应赔金额",
+        "受限于",
+    ):
         assert step in t, step
 
     # Broker proposes, the insurer pays an advance, accepts, and pays the rest.
     assert post(broker, f"{case}/negotiation", {"move": "propose", "amount": "619500.00"}).status_code == 303
     r = post(insurer, f"{case}/negotiation", {"move": "counter", "amount": "600000", "reason": ""})
     assert r.status_code == 422 and 'id="counter-reason-error">必填。' in r.text
-    assert post(insurer, f"{case}/payments", {"kind": "advance", "amount": "100000", "reference": "ADV-001"}
-                ).status_code == 303
+    assert (
+        post(insurer, f"{case}/payments", {"kind": "advance", "amount": "100000", "reference": "ADV-001"}).status_code
+        == 303
+    )
     assert post(insurer, f"{case}/negotiation", {"move": "accept"}).status_code == 303
     page = insurer.get(case)
     assert 'value="519500.00"' in page.text  # agreed less the advance
     r = post(insurer, f"{case}/payments", {"kind": "final", "amount": "619500.00", "reference": "PAY-001"})
     assert r.status_code == 422 and "最终赔款须为约定金额减去预付赔款（519500.00）。" in text_of(r)
-    assert post(insurer, f"{case}/payments", {"kind": "final", "amount": "519500.00", "reference": "PAY-001"}
-                ).status_code == 303
+    assert (
+        post(insurer, f"{case}/payments", {"kind": "final", "amount": "519500.00", "reference": "PAY-001"}).status_code
+        == 303
+    )
     assert post(broker, f"{case}/close").status_code == 303
     t = text_of(insured.get(case))
     assert "已结案" in t and "PAY-001" in t and "已赔付合计：¥619,500.00" in t
-    for event in ("报案", "公估机构接受委托", "提交公估报告", "确认理算金额", "经纪人提出赔付金额", "保险公司接受",
-                  "赔款已支付", "结案"):
+    for event in (
+        "报案",
+        "公估机构接受委托",
+        "提交公估报告",
+        "确认理算金额",
+        "经纪人提出赔付金额",
+        "保险公司接受",
+        "赔款已支付",
+        "结案",
+    ):
         assert event in t, event
     # The adjuster firm never sees the negotiation with the insurer.
     assert "与保险公司的协商" not in firm.get(case).text
 
 
 # ---- the dispute, the consultation, the MoU ----------------------------------------------------------
+
 
 def _draft_b_two_items():
     draft = _draft_b()
@@ -388,8 +521,12 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
 
     # Firm B accepts, adds its second, surveys, and submits its report with two differing items.
     mine = adjuster_ids(env, "adjuster3")
-    assert post(firm_b, f"{case}/letter", {"answer": "accept", "fee_basis": "按日计费", "fee_payment_days": "30"}
-                ).status_code == 303
+    assert (
+        post(
+            firm_b, f"{case}/letter", {"answer": "accept", "fee_basis": "按日计费", "fee_payment_days": "30"}
+        ).status_code
+        == 303
+    )
     with env.session() as s:  # the insurer's letter is answered: its clock stops too
         assert s.execute(select(Deadline.stopped_at).where(Deadline.kind == "appointment_answer")).scalar_one()
     assert post(firm_b, f"{case}/team", {"adjuster_id": mine["陈亮"]}).status_code == 303
@@ -415,8 +552,14 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     assert "2026-12-02 23:59 截止" in t and "每轮5个工作日" in t
     r = post(firm_a, f"{cons}/items/{roof}/move", {"kind": "propose", "amount": "342000.00", "reason": ""})
     assert r.status_code == 422 and f'id="m-reason-{roof}-error">必填。' in r.text
-    assert post(firm_a, f"{cons}/items/{roof}/move", {"kind": "propose", "amount": "342000.00",
-                                                      "reason": "取两份报告单价的中间值"}).status_code == 303
+    assert (
+        post(
+            firm_a,
+            f"{cons}/items/{roof}/move",
+            {"kind": "propose", "amount": "342000.00", "reason": "取两份报告单价的中间值"},
+        ).status_code
+        == 303
+    )
     assert post(firm_b, f"{cons}/items/{roof}/move", {"kind": "accept"}).status_code == 303
     assert post(firm_b, f"{cons}/items/{machine}/move", {"kind": "hold"}).status_code == 303
     t = text_of(broker.get(cons))
@@ -434,8 +577,10 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     assert post(firm_b, f"{cons}/umpire/accept").status_code == 303
     r = post(risk, f"{cons}/items/{machine}/decision", {"amount": "350000.00", "reason": ""})
     assert r.status_code == 422 and f'id="u-reason-{machine}-error">必填。' in r.text
-    assert post(risk, f"{cons}/items/{machine}/decision", {"amount": "350000.00", "reason": "按重置价核定"}
-                ).status_code == 303
+    assert (
+        post(risk, f"{cons}/items/{machine}/decision", {"amount": "350000.00", "reason": "按重置价核定"}).status_code
+        == 303
+    )
 
     page = broker.get(cons)
     t = text_of(page)
@@ -457,10 +602,10 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     assert "依据 MOU-2026-" in t
     assert post(broker, f"{case}/negotiation", {"move": "propose"}).status_code == 303
     assert post(insurer, f"{case}/negotiation", {"move": "accept"}).status_code == 303
-    due = re.search(r'id="final-amount" name="amount" inputmode="decimal" value="([0-9.]+)"',
-                    insurer.get(case).text).group(1)
-    assert post(insurer, f"{case}/payments", {"kind": "final", "amount": due, "reference": "PAY-9"}
-                ).status_code == 303
+    due = re.search(
+        r'id="final-amount" name="amount" inputmode="decimal" value="([0-9.]+)"', insurer.get(case).text
+    ).group(1)
+    assert post(insurer, f"{case}/payments", {"kind": "final", "amount": due, "reference": "PAY-9"}).status_code == 303
     assert claim_status(env, cid) == "paid"
     # Every party of the case may follow the consultation; the other insurer never sees it.
     for user in ("insured1", "regulator", "adjuster2"):
@@ -489,6 +634,7 @@ def test_broker_refuses_a_blacklisted_insurer_adjuster_with_a_reason(env):
 
 
 # ---- routing by the broker ----------------------------------------------------------------------------
+
 
 def test_broker_chooses_from_ranked_explained_recommendations(env):
     cid = notice(env, "insured3", POLICY3, location="浙江省杭州市上城区清泰街56号", description="室内水管爆裂")
@@ -522,6 +668,7 @@ def test_insured_withdraws_and_broker_closes(env):
 
 # ---- messages and documents ---------------------------------------------------------------------------
 
+
 def test_messages_by_audience_and_evidence_upload(env):
     cid = notice(env, "insured1", POLICY1)
     case = f"/claims/{cid}"
@@ -537,8 +684,11 @@ def test_messages_by_audience_and_evidence_upload(env):
 
     token = csrf_of(firm.get(case).text)
     photo = b"\x89PNG\r\n\x1a\n" + b"roof" * 100
-    r = firm.post(f"{case}/documents", data={"csrf_token": token, "audience": "broker_adjuster"},
-                  files={"file": ("屋面.png", photo, "image/png")})
+    r = firm.post(
+        f"{case}/documents",
+        data={"csrf_token": token, "audience": "broker_adjuster"},
+        files={"file": ("屋面.png", photo, "image/png")},
+    )
     assert r.status_code == 303
     digest = hashlib.sha256(photo).hexdigest()
     page = broker.get(case)
@@ -552,13 +702,22 @@ def test_messages_by_audience_and_evidence_upload(env):
 
 # ---- inbound drafts ----------------------------------------------------------------------------------
 
+
 def _inbound(env, message_id: str, text: str) -> None:
-    payload = {"channel": "wechat", "message_id": message_id, "sender": {"phone": "+86 139 5731 2345"},
-               "text": text, "received_at": "2026-11-25T08:05:00+08:00"}
+    payload = {
+        "channel": "wechat",
+        "message_id": message_id,
+        "sender": {"phone": "+86 139 5731 2345"},
+        "text": text,
+        "received_at": "2026-11-25T08:05:00+08:00",
+    }
     raw = json.dumps(payload, ensure_ascii=False).encode()
     sig = hmac.new(env.settings.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
-    r = env.client().post("/api/v1/intake/messages", content=raw,
-                          headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"})
+    r = env.client().post(
+        "/api/v1/intake/messages",
+        content=raw,
+        headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 202, r.text
 
 
@@ -572,13 +731,27 @@ def test_broker_turns_inbound_messages_into_notices_or_dismisses_them(env):
     with env.session() as s:
         drafts = {m.external_id: str(m.id) for m in s.execute(select(InboundMessage)).scalars()}
     token = csrf_of(page.text)
-    r = broker.post(f"/intake/drafts/{drafts['wx-1']}/confirm",
-                    data={"csrf_token": token, "policy_id": policy_id(env, POLICY1), "loss_at": "2026-11-24T22:30",
-                          "location": "", "description": "2号车间起火"})
+    r = broker.post(
+        f"/intake/drafts/{drafts['wx-1']}/confirm",
+        data={
+            "csrf_token": token,
+            "policy_id": policy_id(env, POLICY1),
+            "loss_at": "2026-11-24T22:30",
+            "location": "",
+            "description": "2号车间起火",
+        },
+    )
     assert r.status_code == 422 and 'id="l-' in r.text and "必填。" in r.text
-    r = broker.post(f"/intake/drafts/{drafts['wx-1']}/confirm",
-                    data={"csrf_token": token, "policy_id": policy_id(env, POLICY1), "loss_at": "2026-11-24T22:30",
-                          "location": "浙江省嘉兴市南湖区亚中路88号", "description": "2号车间起火"})
+    r = broker.post(
+        f"/intake/drafts/{drafts['wx-1']}/confirm",
+        data={
+            "csrf_token": token,
+            "policy_id": policy_id(env, POLICY1),
+            "loss_at": "2026-11-24T22:30",
+            "location": "浙江省嘉兴市南湖区亚中路88号",
+            "description": "2号车间起火",
+        },
+    )
     assert r.status_code == 303
     t = text_of(broker.get(r.headers["location"]))
     assert "微信" in t and "+86 139 5731 2345" in t
@@ -591,6 +764,7 @@ def test_broker_turns_inbound_messages_into_notices_or_dismisses_them(env):
 
 
 # ---- the inbox -----------------------------------------------------------------------------------------
+
 
 def test_inbox_and_unread_count_in_the_top_bar(env):
     cid = notice(env, "insured1", POLICY1)
@@ -608,6 +782,7 @@ def test_inbox_and_unread_count_in_the_top_bar(env):
 
 # ---- English ---------------------------------------------------------------------------------------------
 
+
 def test_case_page_in_english(env):
     cid = notice(env, "insured1", POLICY1)
     client = logged_in(env, "adjuster1")
@@ -615,4 +790,3 @@ def test_case_page_in_english(env):
     t = text_of(client.get(f"/claims/{cid}"))
     assert "Letter issued" in t and "Your next steps" in t and "Accept the letter" in t
     assert "Answer the confirmation letter (24 h)" in t and "Timeline" in t
-

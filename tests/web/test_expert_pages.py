@@ -50,14 +50,24 @@ def upload(client: TestClient, lines: list[str] | bytes, name: str = "experts.js
 
 
 def profile(ext_id: str, **kw) -> str:
-    base = {"id": ext_id, "name": "宋明远", "title": "高级工程师", "organisation": "宁波市消防技术研究所",
-            "owner_type": "adjuster_firm", "specialties": ["仓储物流火灾调查"], "lines": ["企业财产保险"],
-            "regions": ["浙江"], "certificates": ["注册消防工程师（一级）"], "years": 11,
-            "bio": "参与宁波多起冷库和仓库火灾的原因调查。"}
+    base = {
+        "id": ext_id,
+        "name": "宋明远",
+        "title": "高级工程师",
+        "organisation": "宁波市消防技术研究所",
+        "owner_type": "adjuster_firm",
+        "specialties": ["仓储物流火灾调查"],
+        "lines": ["企业财产保险"],
+        "regions": ["浙江"],
+        "certificates": ["注册消防工程师（一级）"],
+        "years": 11,
+        "bio": "参与宁波多起冷库和仓库火灾的原因调查。",
+    }
     return json.dumps({**base, **kw}, ensure_ascii=False)
 
 
 # ---- the pool ----------------------------------------------------------------------------------------
+
 
 def test_the_pool_never_shows_an_unshared_expert(env):
     broker, firm_a = logged_in(env, "broker"), logged_in(env, "adjuster1")
@@ -115,6 +125,7 @@ def test_a_name_finds_the_person_first_within_the_visible_pools(env):
 
 # ---- the profile -------------------------------------------------------------------------------------
 
+
 def test_profile_masks_contact_data_until_an_engagement_is_accepted(env):
     cao = expert_id(env, "曹立新")
     broker, owner = logged_in(env, "broker"), logged_in(env, "adjuster1")
@@ -152,8 +163,9 @@ def test_owner_shares_an_expert_through_the_form(env):
     r = post(broker, f"/experts/{han}/sharing", {"visibility": "named"})
     assert r.status_code == 422 and "请至少选择一家机构。" in text_of(r)
     assert experts_table(env) == before
-    r = post(broker, f"/experts/{han}/sharing", {"visibility": "named", "organisation_ids": [firm_a]},
-             follow_redirects=False)
+    r = post(
+        broker, f"/experts/{han}/sharing", {"visibility": "named", "organisation_ids": [firm_a]}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"].startswith(f"/experts/{han}?done=shared")
     assert "韩晓光" in names_on(logged_in(env, "adjuster1").get("/experts"))
     assert "韩晓光" not in names_on(logged_in(env, "adjuster3").get("/experts"))
@@ -172,11 +184,22 @@ def _edit_form(env, client: TestClient, eid: str, **changes) -> dict:
     """The edit form as the page fills it, with changes."""
     with env.session() as s:
         e = s.get(Expert, uuid.UUID(eid))
-        data = {"name": e.name, "title": e.title or "", "organisation": e.employer or "",
-                "specialties": "\n".join(e.specialties), "lines": list(e.lines), "regions": list(e.regions),
-                "certificates": "\n".join(e.certificates), "years": str(e.years or ""), "bio": e.bio or "",
-                "phone": e.phone or "", "email": e.email or "", "fee_basis": e.fee_basis or "",
-                "availability": "", "conflicts": ""}
+        data = {
+            "name": e.name,
+            "title": e.title or "",
+            "organisation": e.employer or "",
+            "specialties": "\n".join(e.specialties),
+            "lines": list(e.lines),
+            "regions": list(e.regions),
+            "certificates": "\n".join(e.certificates),
+            "years": str(e.years or ""),
+            "bio": e.bio or "",
+            "phone": e.phone or "",
+            "email": e.email or "",
+            "fee_basis": e.fee_basis or "",
+            "availability": "",
+            "conflicts": "",
+        }
     data.update(changes)
     return data
 
@@ -187,8 +210,9 @@ def test_owner_edits_the_profile_and_search_follows(env):
     assert "曹立新" not in names_on(broker.get("/experts", params={"q": "锂电池储能电站起火"}))
     # bad input: each message beside its field, nothing written
     before = experts_table(env)
-    bad = post(owner, f"/experts/{cao}/profile", _edit_form(env, owner, cao, name="", years="两年",
-                                                             availability="下个月"))
+    bad = post(
+        owner, f"/experts/{cao}/profile", _edit_form(env, owner, cao, name="", years="两年", availability="下个月")
+    )
     t = text_of(bad)
     assert bad.status_code == 422
     assert "必填" in t and "请填写 0 至 80 之间的整数。" in t and "每行一个时段" in t
@@ -198,10 +222,21 @@ def test_owner_edits_the_profile_and_search_follows(env):
     assert experts_table(env) == before
     # a real edit: new specialty, busy period, conflict; the index follows without a rebuild
     env.clock.advance(minutes=1)
-    ok = post(owner, f"/experts/{cao}/profile", _edit_form(
-        env, owner, cao, specialties="集装箱货损检验\n锂电池储能电站火灾鉴定", regions=["上海", "浙江", "江苏"],
-        availability="2026-11-20 2026-11-30", conflicts="众安财产保险股份有限公司", fee_basis="按日 3500 元"),
-        follow_redirects=False)
+    ok = post(
+        owner,
+        f"/experts/{cao}/profile",
+        _edit_form(
+            env,
+            owner,
+            cao,
+            specialties="集装箱货损检验\n锂电池储能电站火灾鉴定",
+            regions=["上海", "浙江", "江苏"],
+            availability="2026-11-20 2026-11-30",
+            conflicts="众安财产保险股份有限公司",
+            fee_basis="按日 3500 元",
+        ),
+        follow_redirects=False,
+    )
     assert ok.status_code == 303, ok.text
     page = text_of(owner.get(ok.headers["location"]))
     assert "资料已保存。" in page and "锂电池储能电站火灾鉴定" in page and "2026-11-20 – 2026-11-30" in page
@@ -209,14 +244,21 @@ def test_owner_edits_the_profile_and_search_follows(env):
     assert "曹立新" in names_on(found) and "专长：锂电池储能电站火灾鉴定" in text_of(found)
     with env.session() as s:
         e = s.get(Expert, uuid.UUID(cao))
-        assert e.extra == {"availability": [{"from": "2026-11-20", "until": "2026-11-30"}],
-                           "conflicts": ["众安财产保险股份有限公司"]}
+        assert e.extra == {
+            "availability": [{"from": "2026-11-20", "until": "2026-11-30"}],
+            "conflicts": ["众安财产保险股份有限公司"],
+        }
         assert e.regions == ["上海", "浙江", "江苏"] and e.fee_basis == "按日 3500 元"
-        assert s.execute(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "expert.updated")).scalar_one() == 1
+        assert (
+            s.execute(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "expert.updated")
+            ).scalar_one()
+            == 1
+        )
 
 
 # ---- import and export -------------------------------------------------------------------------------
+
 
 def test_import_reports_every_bad_line_and_writes_nothing(env):
     firm_a = logged_in(env, "adjuster1")
@@ -254,15 +296,30 @@ def test_import_reports_every_bad_line_and_writes_nothing(env):
 
 def test_import_into_the_own_pool_then_export_round_trip(env):
     firm_a = logged_in(env, "adjuster1")
-    r = upload(firm_a, [profile("EXP-90001"), profile("EXP-90002", name="陆慧敏", specialties=["冷链货物鉴定"],
-                                                      phone="13812345678", fee_basis="按件计费",
-                                                      availability=[{"from": "2026-12-01", "until": "2026-12-05"}],
-                                                      conflicts=["某某保险股份有限公司"])])
+    r = upload(
+        firm_a,
+        [
+            profile("EXP-90001"),
+            profile(
+                "EXP-90002",
+                name="陆慧敏",
+                specialties=["冷链货物鉴定"],
+                phone="13812345678",
+                fee_basis="按件计费",
+                availability=[{"from": "2026-12-01", "until": "2026-12-05"}],
+                conflicts=["某某保险股份有限公司"],
+            ),
+        ],
+    )
     assert r.status_code == 200, text_of(r)
     assert "2 位专家已导入贵方专家库：新增 2 位，更新 0 位，未变 0 位。" in text_of(r)
     with env.session() as s:
-        owners = {e.name: e.owner.name for e in s.execute(select(Expert).where(
-            Expert.external_id.in_(["EXP-90001", "EXP-90002"]))).unique().scalars()}
+        owners = {
+            e.name: e.owner.name
+            for e in s.execute(select(Expert).where(Expert.external_id.in_(["EXP-90001", "EXP-90002"])))
+            .unique()
+            .scalars()
+        }
     assert owners == {"宋明远": FIRM_A, "陆慧敏": FIRM_A}  # the importer's pool, whatever the employer
     assert {"宋明远", "陆慧敏"} <= names_on(logged_in(env, "broker").get("/experts"))  # shared with partners
     # export: exactly firm A's pool, in the import schema
@@ -286,12 +343,16 @@ def test_import_into_the_own_pool_then_export_round_trip(env):
 
 def test_cli_export_is_the_import_schema(env, tmp_path: Path):
     tandem = str(Path(sys.executable).with_name("tandem"))
-    run_env = {**{k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")},
-               "TANDEM_DATABASE_URL": env.url, "TANDEM_VAR_DIR": str(tmp_path)}
+    run_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")},
+        "TANDEM_DATABASE_URL": env.url,
+        "TANDEM_VAR_DIR": str(tmp_path),
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([tandem, "experts", *args], capture_output=True, text=True, env=run_env, timeout=120,
-                              check=False)
+        return subprocess.run(
+            [tandem, "experts", *args], capture_output=True, text=True, env=run_env, timeout=120, check=False
+        )
 
     everyone = run("export")
     assert everyone.returncode == 0, everyone.stderr
@@ -303,8 +364,14 @@ def test_cli_export_is_the_import_schema(env, tmp_path: Path):
     assert service.parse_profile(line)["name"] == "曹立新"
     # the CLI import of the export: nothing changes
     before = experts_table(env)
-    back = subprocess.run([tandem, "experts", "import", str(target)], capture_output=True, text=True, env=run_env,
-                          timeout=120, check=False)
+    back = subprocess.run(
+        [tandem, "experts", "import", str(target)],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=120,
+        check=False,
+    )
     assert back.returncode == 0 and "0 new, 0 updated, 1 unchanged" in back.stdout, back.stderr
     assert experts_table(env) == before
     missing = run("export", "--owner", "没有这个机构")
@@ -312,6 +379,7 @@ def test_cli_export_is_the_import_schema(env, tmp_path: Path):
 
 
 # ---- on the case file --------------------------------------------------------------------------------
+
 
 def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     cid = notice(env, "insured1", POLICY1, description="2号车间夜间起火，屋面坍塌，需要查明起火原因")
@@ -342,8 +410,12 @@ def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     with env.session() as s:
         assert s.execute(select(func.count(Engagement.id))).scalar_one() == 0
     # the request
-    r = post(broker, f"/claims/{cid}/experts", {"expert_id": shen, "fee_basis": "按日 3000 元",
-                                               "note": "请尽快到现场"}, follow_redirects=False)
+    r = post(
+        broker,
+        f"/claims/{cid}/experts",
+        {"expert_id": shen, "fee_basis": "按日 3000 元", "note": "请尽快到现场"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = text_of(broker.get(r.headers["location"]))
     assert "请求已发给专家所属机构" in page and "等待所属机构决定" in page and "按日 3000 元" in page
@@ -389,8 +461,9 @@ def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     assert post(broker, f"/claims/{cid}/experts", {"expert_id": pan}, follow_redirects=False).status_code == 303
     with env.session() as s:
         pan_eng = str(s.execute(select(Engagement.id).where(Engagement.expert_id == uuid.UUID(pan))).scalar_one())
-    declined = post(owner, f"/experts/engagements/{pan_eng}/decline", {"reason": "台风季人手不足"},
-                    follow_redirects=False)
+    declined = post(
+        owner, f"/experts/engagements/{pan_eng}/decline", {"reason": "台风季人手不足"}, follow_redirects=False
+    )
     assert declined.status_code == 303 and "聘请已拒绝" in text_of(owner.get(declined.headers["location"]))
     t = text_of(broker.get(f"/claims/{cid}"))
     assert "潘志远" in t and "已拒绝" in t and "台风季人手不足" in t
@@ -401,8 +474,10 @@ def test_suggestions_flag_busy_experts_and_conflicts_of_interest(env):
     cid = notice(env, "insured1", POLICY1, description="仓库夜间起火，需要查明起火原因")
     with env.session() as s:
         deng = s.execute(select(Expert).where(Expert.name == "邓建华")).unique().scalar_one()
-        deng.extra = {"availability": [{"from": "2026-11-20", "until": "2026-11-30"}],
-                      "conflicts": ["中安财产保险股份有限公司"]}
+        deng.extra = {
+            "availability": [{"from": "2026-11-20", "until": "2026-11-30"}],
+            "conflicts": ["中安财产保险股份有限公司"],
+        }
         s.commit()
     fragment = logged_in(env, "broker").get(f"/claims/{cid}/experts", headers={"HX-Request": "true"})
     row = text_of(fragment).split("邓建华", 1)[1]

@@ -32,10 +32,13 @@ def test_checker_reports_untranslated_and_fuzzy(tmp_path):
     checker = load_checker()
     po = tmp_path / "zh_CN" / "LC_MESSAGES" / "messages.po"
     po.parent.mkdir(parents=True)
-    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
-                  'msgid "Not found."\nmsgstr ""\n\n'
-                  '#, fuzzy\nmsgid "Log in"\nmsgstr "登录"\n\n'
-                  'msgid "Hello {name}"\nmsgstr "你好 {who}"\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Not found."\nmsgstr ""\n\n'
+        '#, fuzzy\nmsgid "Log in"\nmsgstr "登录"\n\n'
+        'msgid "Hello {name}"\nmsgstr "你好 {who}"\n',
+        encoding="utf-8",
+    )
     found = checker.check_locale("zh_CN", {"Not found.", "Log in", "Hello {name}", "Log out"}, tmp_path)
     assert "zh_CN: untranslated 'Not found.'" in found
     assert "zh_CN: fuzzy 'Log in'" in found
@@ -43,18 +46,21 @@ def test_checker_reports_untranslated_and_fuzzy(tmp_path):
     assert any("placeholders of 'Hello {name}'" in line for line in found)
 
 
-@pytest.mark.parametrize(("preference", "cookie", "accept", "expected"), [
-    (None, None, None, "zh_CN"),
-    (None, None, "en-US,en;q=0.9", "en"),
-    (None, None, "fr-FR,de;q=0.9", "zh_CN"),
-    (None, None, "fr;q=1, en;q=0.5, zh-CN;q=0.8", "zh_CN"),
-    (None, None, "zh-TW", "zh_CN"),
-    (None, None, "en;q=0, zh;q=0.1", "zh_CN"),
-    (None, "en", "zh-CN", "en"),
-    (None, "xx", "en", "en"),
-    ("zh_CN", "en", "en", "zh_CN"),
-    ("en", "zh_CN", "zh-CN", "en"),
-])
+@pytest.mark.parametrize(
+    ("preference", "cookie", "accept", "expected"),
+    [
+        (None, None, None, "zh_CN"),
+        (None, None, "en-US,en;q=0.9", "en"),
+        (None, None, "fr-FR,de;q=0.9", "zh_CN"),
+        (None, None, "fr;q=1, en;q=0.5, zh-CN;q=0.8", "zh_CN"),
+        (None, None, "zh-TW", "zh_CN"),
+        (None, None, "en;q=0, zh;q=0.1", "zh_CN"),
+        (None, "en", "zh-CN", "en"),
+        (None, "xx", "en", "en"),
+        ("zh_CN", "en", "en", "zh_CN"),
+        ("en", "zh_CN", "zh-CN", "en"),
+    ],
+)
 def test_locale_order_is_preference_cookie_accept_language_default(preference, cookie, accept, expected):
     assert i18n.resolve_locale(preference, cookie, accept) == expected
 
@@ -70,9 +76,12 @@ def test_gettext_and_lazy_gettext_follow_the_current_locale():
 
 
 def test_error_messages_translate_with_parameters():
-    assert i18n.translate_message("Action {action} is not possible in state {state}.",
-                                  {"action": "lift", "state": "lifted"}, "zh_CN") == \
-        "当前状态（lifted）下不能执行操作 lift。"
+    assert (
+        i18n.translate_message(
+            "Action {action} is not possible in state {state}.", {"action": "lift", "state": "lifted"}, "zh_CN"
+        )
+        == "当前状态（lifted）下不能执行操作 lift。"
+    )
     # A translation whose placeholders do not fit falls back to the English msgid, never a crash.
     assert i18n.translate_message("Unknown {x}", {"y": 1}, "zh_CN") == "Unknown {x}"
 
@@ -94,7 +103,7 @@ def test_local_filter_shows_utc_in_shanghai_time():
 
 
 def test_error_msgids_are_extracted_from_error_classes_and_raises():
-    source = '''
+    source = """
 from tandem.kit.errors import Conflict, TandemError
 from tandem.case.errors import CaseLocked
 
@@ -109,6 +118,9 @@ def f():
     raise Conflict("Already there.", fields={"x": "y"})
     raise ValueError("not a msgid")
     raise ReportLocked()
-'''
+"""
     assert [m for _line, m in i18n.error_msgids(source)] == [
-        "The report is locked.", "The case is locked.", "Already there."]
+        "The report is locked.",
+        "The case is locked.",
+        "Already there.",
+    ]

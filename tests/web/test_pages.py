@@ -26,14 +26,14 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def browser(env) -> Iterator[TestClient]:
     """A cookie-keeping client that does not follow redirects, like a browser tab we inspect."""
-    with TestClient(env.app, base_url="https://testserver", follow_redirects=False,
-                    raise_server_exceptions=False) as client:
+    with TestClient(
+        env.app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False
+    ) as client:
         yield client
 
 
 def new_browser(env, **headers: str) -> TestClient:
-    client = TestClient(env.app, base_url="https://testserver", follow_redirects=False,
-                        raise_server_exceptions=False)
+    client = TestClient(env.app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False)
     client.headers.update(headers)
     return client
 
@@ -47,8 +47,9 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, username: str, password: str = DEMO_PASSWORD, next_url: str = "/"):
     form = client.get(f"/login?next={next_url}")
     assert form.status_code == 200, form.text
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_of(form.text), "next": next_url})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": next_url}
+    )
 
 
 def logged_in(env, username: str, **headers: str) -> TestClient:
@@ -80,6 +81,7 @@ def count(env, model) -> int:
 
 
 # ---- login, logout, redirects --------------------------------------------------------------------
+
 
 def test_pages_redirect_to_login_when_signed_out(browser):
     r = browser.get("/policies")
@@ -132,8 +134,7 @@ def test_wrong_password_shows_the_form_again_with_401(env, browser):
     assert 'value="broker"' in r.text
     assert "tandem_session" not in r.headers.get("set-cookie", "")
     with env.session() as s:
-        failures = s.execute(select(LoginThrottle.failures)
-                             .where(LoginThrottle.key == "user:broker")).scalar_one()
+        failures = s.execute(select(LoginThrottle.failures).where(LoginThrottle.key == "user:broker")).scalar_one()
     assert failures == 1
 
 
@@ -174,6 +175,7 @@ def test_logout_revokes_the_session(env):
 
 # ---- CSRF ----------------------------------------------------------------------------------------
 
+
 def test_unsafe_page_requests_without_csrf_are_refused_and_change_nothing(env):
     client = logged_in(env, "broker")
     target = one(env, select(Adjuster.id).where(Adjuster.name == "林志伟"))
@@ -192,12 +194,16 @@ def test_unsafe_page_requests_without_csrf_are_refused_and_change_nothing(env):
 def test_csrf_header_is_accepted(env):
     client = logged_in(env, "broker")
     target = one(env, select(Adjuster.id).where(Adjuster.name == "林志伟"))
-    r = client.post("/blacklist", headers={"X-CSRF-Token": page_csrf(client)},
-                    data={"adjuster_id": str(target), "reason": "测试", "valid_from": "2026-11-25"})
+    r = client.post(
+        "/blacklist",
+        headers={"X-CSRF-Token": page_csrf(client)},
+        data={"adjuster_id": str(target), "reason": "测试", "valid_from": "2026-11-25"},
+    )
     assert r.status_code == 303
 
 
 # ---- language ------------------------------------------------------------------------------------
+
 
 def test_english_switch_sets_the_cookie_and_goes_back(env):
     client = logged_in(env, "broker")
@@ -209,8 +215,10 @@ def test_english_switch_sets_the_cookie_and_goes_back(env):
     en = client.get("/policies")
     assert '<html lang="en">' in en.text
     assert "Policy number" in en.text and "CN¥58,000,000.00" in en.text and "In force" in en.text
-    assert client.get("/lang/zh_CN", headers={"Referer": "https://testserver/adjusters"}
-                      ).headers["location"] == "/adjusters"
+    assert (
+        client.get("/lang/zh_CN", headers={"Referer": "https://testserver/adjusters"}).headers["location"]
+        == "/adjusters"
+    )
     assert "公估师名录" in client.get("/adjusters").text
 
 
@@ -232,16 +240,20 @@ def test_user_preference_outranks_the_cookie_and_follows_the_switch(env):
 
 # ---- pages per role ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("username", "expected"), [
-    ("broker", ["保单", "生效中的黑名单", "公估机构"]),
-    ("risk", ["保单", "生效中的黑名单"]),
-    ("adjuster1", ["本机构公估师", "钱永刚"]),
-    ("adjuster3", ["本机构公估师", "张伟"]),
-    ("insurer1", ["PQC2026330400001", "PQC2026330100003"]),
-    ("insured1", ["PQC2026330400001"]),
-    ("regulator", ["公估机构", "粤安保险公估有限公司"]),
-    ("admin", ["机构", "生效中的黑名单", "公估机构"]),
-])
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("broker", ["保单", "生效中的黑名单", "公估机构"]),
+        ("risk", ["保单", "生效中的黑名单"]),
+        ("adjuster1", ["本机构公估师", "钱永刚"]),
+        ("adjuster3", ["本机构公估师", "张伟"]),
+        ("insurer1", ["PQC2026330400001", "PQC2026330100003"]),
+        ("insured1", ["PQC2026330400001"]),
+        ("regulator", ["公估机构", "粤安保险公估有限公司"]),
+        ("admin", ["机构", "生效中的黑名单", "公估机构"]),
+    ],
+)
 def test_home_page_of_each_party(env, username, expected):
     r = logged_in(env, username).get("/")
     assert r.status_code == 200, r.text
@@ -258,8 +270,18 @@ def test_insured_sees_only_its_policies(env):
 def test_policy_page_shows_money_sections_and_designated_adjuster(env):
     r = logged_in(env, "broker").get(f"/policies/{policy_id(env, INSURED1_POLICY)}")
     assert r.status_code == 200
-    for text in ["¥30,000,000.00", "¥36,000,000.00", "¥58,000,000.00", "建筑物", "机器设备", "存货",
-                 "¥10,000.00 或损失金额的 10%，以高者为准", "指定公估师", "王建国", "华信保险公估有限公司"]:
+    for text in [
+        "¥30,000,000.00",
+        "¥36,000,000.00",
+        "¥58,000,000.00",
+        "建筑物",
+        "机器设备",
+        "存货",
+        "¥10,000.00 或损失金额的 10%，以高者为准",
+        "指定公估师",
+        "王建国",
+        "华信保险公估有限公司",
+    ]:
         assert text in r.text, text
 
 
@@ -300,18 +322,25 @@ def test_organisation_page_lists_own_people(env):
 
 # ---- outsiders: the same 404 page as for a missing id --------------------------------------------
 
-@pytest.mark.parametrize(("username", "path"), [
-    ("insured2", "/policies/{policy}"),
-    ("insured2", "/organisations/{insured1}"),
-    ("insured2", "/adjuster-firms/{firm}"),
-    ("adjuster3", "/policies/{policy}"),
-    ("adjuster3", "/organisations/{insured1}"),
-    ("adjuster3", "/adjuster-firms/{firm}"),
-    ("insurer2", "/policies/{policy}"),
-])
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        ("insured2", "/policies/{policy}"),
+        ("insured2", "/organisations/{insured1}"),
+        ("insured2", "/adjuster-firms/{firm}"),
+        ("adjuster3", "/policies/{policy}"),
+        ("adjuster3", "/organisations/{insured1}"),
+        ("adjuster3", "/adjuster-firms/{firm}"),
+        ("insurer2", "/policies/{policy}"),
+    ],
+)
 def test_outsider_gets_the_same_404_as_for_a_random_id(env, username, path):
-    ids = {"policy": policy_id(env, INSURED1_POLICY), "insured1": org_id(env, "嘉兴鑫达电子科技有限公司"),
-           "firm": org_id(env, "华信保险公估有限公司")}
+    ids = {
+        "policy": policy_id(env, INSURED1_POLICY),
+        "insured1": org_id(env, "嘉兴鑫达电子科技有限公司"),
+        "firm": org_id(env, "华信保险公估有限公司"),
+    }
     client = logged_in(env, username)
     hidden = client.get(path.format(**ids))
     missing = client.get(path.format(**dict.fromkeys(ids, uuid.uuid4())))
@@ -330,6 +359,7 @@ def test_404_page_in_english(env):
 
 # ---- blacklist form ------------------------------------------------------------------------------
 
+
 def blacklist_post(client: TestClient, **fields: str):
     data = {"adjuster_id": "", "reason": "", "valid_from": "", "valid_until": "", **fields}
     return client.post("/blacklist", data={**data, "csrf_token": page_csrf(client)})
@@ -344,8 +374,9 @@ def test_blacklist_form_errors_are_shown_next_to_the_fields(env):
     assert '<span class="error" id="reason-error">请填写原因。</span>' in r.text
     assert 'aria-describedby="reason-error"' in r.text
     target = one(env, select(Adjuster.id).where(Adjuster.name == "林志伟"))
-    r = blacklist_post(client, adjuster_id=str(target), reason="多次超时", valid_from="2026-11-25",
-                       valid_until="2026-01-01")
+    r = blacklist_post(
+        client, adjuster_id=str(target), reason="多次超时", valid_from="2026-11-25", valid_until="2026-01-01"
+    )
     assert r.status_code == 422
     assert '<span class="error" id="valid_until-error">截止日期早于起始日期。</span>' in r.text
     assert "多次超时" in r.text  # the form keeps what was typed
@@ -357,8 +388,9 @@ def test_blacklist_form_errors_are_shown_next_to_the_fields(env):
 
 def test_blacklist_htmx_error_is_a_swappable_422(env):
     client = logged_in(env, "broker")
-    r = client.post("/blacklist", headers={"HX-Request": "true", "X-CSRF-Token": page_csrf(client)},
-                    data={"reason": ""})
+    r = client.post(
+        "/blacklist", headers={"HX-Request": "true", "X-CSRF-Token": page_csrf(client)}, data={"reason": ""}
+    )
     assert r.status_code == 422
     assert 'id="blacklist-main"' in r.text
 
@@ -397,13 +429,13 @@ def test_blacklist_is_read_only_for_a_firm_and_hidden_from_outsiders(env):
     assert r.status_code == 403
     other = logged_in(env, "adjuster1")
     hidden = other.post(f"/blacklist/{entry}/lift", data={"reason": "x", "csrf_token": page_csrf(other)})
-    missing = other.post(f"/blacklist/{uuid.uuid4()}/lift",
-                         data={"reason": "x", "csrf_token": page_csrf(other)})
+    missing = other.post(f"/blacklist/{uuid.uuid4()}/lift", data={"reason": "x", "csrf_token": page_csrf(other)})
     assert hidden.status_code == missing.status_code == 404 and hidden.text == missing.text
     assert one(env, select(BlacklistEntry.state).where(BlacklistEntry.id == entry)) == "active"
 
 
 # ---- static files and headers --------------------------------------------------------------------
+
 
 def test_htmx_is_served_locally_with_the_swap_config(env):
     client = logged_in(env, "broker")
@@ -426,8 +458,16 @@ def test_internal_error_page_names_the_request_and_hides_the_traceback(env):
 
     from tandem.web.errors import render_internal_error
 
-    request = Request({"type": "http", "app": env.app, "method": "GET", "path": "/policies",
-                       "query_string": b"", "headers": [(b"accept-language", b"en")]})
+    request = Request(
+        {
+            "type": "http",
+            "app": env.app,
+            "method": "GET",
+            "path": "/policies",
+            "query_string": b"",
+            "headers": [(b"accept-language", b"en")],
+        }
+    )
     request.state.request_id = "req-4711"
     r = render_internal_error(request)
     assert r.status_code == 500

@@ -45,9 +45,13 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 
 def _email(env: Any, key: str) -> None:
     with env.factory.begin() as s:
-        enqueue(s, "notification.email", {"to": "broker@demo.tandem.local", "subject": "案件提醒",
-                                          "body": "请在48小时内完成公估指派。", "key": key},
-                now=env.clock.now(), dedupe_key=key)
+        enqueue(
+            s,
+            "notification.email",
+            {"to": "broker@demo.tandem.local", "subject": "案件提醒", "body": "请在48小时内完成公估指派。", "key": key},
+            now=env.clock.now(),
+            dedupe_key=key,
+        )
 
 
 def test_email_is_sent_through_a_real_smtp_server(env, smtp):
@@ -126,8 +130,13 @@ def test_job_of_a_killed_worker_is_claimed_again_after_its_lease(env):
 
 def test_not_before_delays_a_job(env):
     with env.factory.begin() as s:
-        enqueue(s, "notification.email", {"to": "a@b", "subject": "s", "body": "b"}, now=env.clock.now(),
-                not_before=env.clock.now() + dt.timedelta(hours=24))
+        enqueue(
+            s,
+            "notification.email",
+            {"to": "a@b", "subject": "s", "body": "b"},
+            now=env.clock.now(),
+            not_before=env.clock.now() + dt.timedelta(hours=24),
+        )
         ids = runner.claim(s, env.clock.now(), 10)
     assert ids == []
 

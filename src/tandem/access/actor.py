@@ -24,8 +24,17 @@ class Actor:
 
     @classmethod
     def from_user(cls, user: User, request_id: str | None = None) -> Actor:
-        return cls(user.id, user.organisation_id, user.organisation.kind, user.organisation.name,
-                   user.username, user.display_name, user.roles, user.locale, request_id)
+        return cls(
+            user.id,
+            user.organisation_id,
+            user.organisation.kind,
+            user.organisation.name,
+            user.username,
+            user.display_name,
+            user.roles,
+            user.locale,
+            request_id,
+        )
 
     def has_any(self, roles: frozenset[Role] | frozenset[str]) -> bool:
         return bool(self.roles & roles)

@@ -58,31 +58,45 @@ class UserCreate(Strict):
 
 
 def user_out(u: User) -> UserOut:
-    return UserOut(id=u.id, username=u.username, display_name=u.display_name,
-                   organisation_id=u.organisation_id, roles=sorted(u.roles), email=u.email, active=u.active)
+    return UserOut(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        organisation_id=u.organisation_id,
+        roles=sorted(u.roles),
+        email=u.email,
+        active=u.active,
+    )
 
 
 def org_out(o: Organisation) -> OrganisationOut:
-    return OrganisationOut(id=o.id, kind=o.kind, name=o.name, name_en=o.name_en, region=o.region,
-                           active=o.active)
+    return OrganisationOut(id=o.id, kind=o.kind, name=o.name, name_en=o.name_en, region=o.region, active=o.active)
 
 
-@router.post("/auth/token", response_model=TokenResponse,
-             responses={401: {"description": "Wrong username or password"}, 429: {"description": "Throttled"}})
-def issue_token(body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep,
-                clock: ClockDep) -> TokenResponse | JSONResponse:
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Throttled"}},
+)
+def issue_token(
+    body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> TokenResponse | JSONResponse:
     """Exchange username and password for a bearer token (failed attempts are rate-limited)."""
     client = request.client.host if request.client else None
-    result = access_service.authenticate(session, settings, body.username, body.password,
-                                         client=client, now=clock.now())
+    result = access_service.authenticate(
+        session, settings, body.username, body.password, client=client, now=clock.now()
+    )
     if result.throttled:
-        return JSONResponse({"error": {"code": "auth.rate_limited",
-                                       "message": "Too many attempts; try again later."}}, 429,
-                            headers={"Retry-After": str(settings.login_window_seconds)})
+        return JSONResponse(
+            {"error": {"code": "auth.rate_limited", "message": "Too many attempts; try again later."}},
+            429,
+            headers={"Retry-After": str(settings.login_window_seconds)},
+        )
     if result.user is None:
         # Return (not raise) so the failure counter commits.
-        return JSONResponse({"error": {"code": "auth.invalid_credentials",
-                                       "message": "Wrong username or password."}}, 401)
+        return JSONResponse(
+            {"error": {"code": "auth.invalid_credentials", "message": "Wrong username or password."}}, 401
+        )
     token, row = access_service.issue_token(session, settings, result.user, now=clock.now())
     return TokenResponse(access_token=token, expires_at=row.expires_at)
 
@@ -91,14 +105,17 @@ def issue_token(body: TokenRequest, request: Request, session: SessionDep, setti
 def me(actor: ActorDep, session: SessionDep) -> MeOut:
     user = session.get(User, actor.user_id)
     assert user is not None
-    return MeOut(**user_out(user).model_dump(), organisation_name=actor.org_name,
-                 organisation_kind=actor.org_kind)
+    return MeOut(**user_out(user).model_dump(), organisation_name=actor.org_name, organisation_kind=actor.org_kind)
 
 
 @router.get("/organisations", response_model=OrganisationPage)
-def list_organisations(actor: ActorDep, session: SessionDep,
-                       kind: OrgKind | None = None, cursor: str | None = None,
-                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> OrganisationPage:
+def list_organisations(
+    actor: ActorDep,
+    session: SessionDep,
+    kind: OrgKind | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrganisationPage:
     stmt = scope.visible_organisations(actor).order_by(Organisation.name, Organisation.id)
     if kind is not None:
         stmt = stmt.where(Organisation.kind == kind)
@@ -110,27 +127,38 @@ def list_organisations(actor: ActorDep, session: SessionDep,
     return OrganisationPage(items=[org_out(o) for o in rows[:limit]], next=nxt)
 
 
-@router.get("/organisations/{org_id}", response_model=OrganisationOut,
-            responses={404: {"description": "Not found"}})
+@router.get("/organisations/{org_id}", response_model=OrganisationOut, responses={404: {"description": "Not found"}})
 def get_organisation(org_id: str, actor: ActorDep, session: SessionDep) -> OrganisationOut:
     return org_out(scope.get_organisation(session, actor, org_id))
 
 
-@router.get("/organisations/{org_id}/users", response_model=list[UserOut],
-            responses={404: {"description": "Not found"}})
+@router.get(
+    "/organisations/{org_id}/users", response_model=list[UserOut], responses={404: {"description": "Not found"}}
+)
 def list_people(org_id: str, actor: ActorDep, session: SessionDep) -> list[UserOut]:
     org = scope.get_organisation(session, actor, org_id)
     return [user_out(u) for u in access_service.users_of(session, actor, org.id)]
 
 
-@router.post("/users", response_model=UserOut, status_code=201,
-             responses={403: {"description": "Not allowed"}, 409: {"description": "Taken"}})
-def create_user(body: UserCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                clock: ClockDep) -> UserOut:
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses={403: {"description": "Not allowed"}, 409: {"description": "Taken"}},
+)
+def create_user(
+    body: UserCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserOut:
     user = access_service.create_user_as(
-        session, settings, actor, organisation_id=body.organisation_id or actor.org_id,
-        username=body.username, display_name=body.display_name, password=body.password,
-        roles=body.roles, at=clock.now(), email=body.email)
+        session,
+        settings,
+        actor,
+        organisation_id=body.organisation_id or actor.org_id,
+        username=body.username,
+        display_name=body.display_name,
+        password=body.password,
+        roles=body.roles,
+        at=clock.now(),
+        email=body.email,
+    )
     return user_out(user)
-
-

@@ -45,8 +45,7 @@ ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Organisation(Base):
@@ -70,8 +69,7 @@ class User(Base):
     __tablename__ = "user_account"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    organisation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -83,7 +81,8 @@ class User(Base):
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role")
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -93,8 +92,7 @@ class User(Base):
 class UserRole(Base):
     __tablename__ = "user_role"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
 
 
@@ -104,8 +102,7 @@ class ApiToken(Base):
     __tablename__ = "api_token"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"),
-                                               index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="api")  # api | web
     csrf_token: Mapped[str | None] = mapped_column(String(64))

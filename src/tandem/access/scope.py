@@ -53,8 +53,7 @@ def visible_policies(actor: Actor) -> Select[Policy]:
         case K.INSURED:
             cond = Policy.insured_id == actor.org_id
         case K.ADJUSTER_FIRM:
-            cond = Policy.designated_adjuster_id.in_(
-                select(Adjuster.id).where(Adjuster.firm_id == actor.org_id))
+            cond = Policy.designated_adjuster_id.in_(select(Adjuster.id).where(Adjuster.firm_id == actor.org_id))
         case _:
             cond = false()
     return stmt.where(cond)
@@ -65,8 +64,7 @@ def visible_organisations(actor: Actor) -> Select[Organisation]:
         return select(Organisation)
     if actor.org_kind == K.INSURER:
         # Insurers appoint their own adjusters, so they see the filed firms too.
-        return select(Organisation).where(or_(Organisation.id == actor.org_id,
-                                              Organisation.kind == K.ADJUSTER_FIRM))
+        return select(Organisation).where(or_(Organisation.id == actor.org_id, Organisation.kind == K.ADJUSTER_FIRM))
     return select(Organisation).where(Organisation.id == actor.org_id)
 
 
@@ -95,9 +93,12 @@ def visible_blacklist(actor: Actor) -> Select[BlacklistEntry]:
     if actor.org_kind == K.BROKER:
         return stmt.where(BlacklistEntry.broker_id == actor.org_id)
     if actor.org_kind == K.ADJUSTER_FIRM:
-        return stmt.where(or_(BlacklistEntry.firm_id == actor.org_id,
-                              BlacklistEntry.adjuster_id.in_(
-                                  select(Adjuster.id).where(Adjuster.firm_id == actor.org_id))))
+        return stmt.where(
+            or_(
+                BlacklistEntry.firm_id == actor.org_id,
+                BlacklistEntry.adjuster_id.in_(select(Adjuster.id).where(Adjuster.firm_id == actor.org_id)),
+            )
+        )
     return stmt.where(false())
 
 
@@ -111,8 +112,9 @@ def visible_insureds(actor: Actor) -> Select[Insured]:
         case K.INSURED:
             return stmt.where(Insured.organisation_id == actor.org_id)
         case K.INSURER:
-            return stmt.where(Insured.organisation_id.in_(
-                select(Policy.insured_id).where(Policy.insurer_id == actor.org_id)))
+            return stmt.where(
+                Insured.organisation_id.in_(select(Policy.insured_id).where(Policy.insurer_id == actor.org_id))
+            )
         case _:
             return stmt.where(false())
 
@@ -124,12 +126,14 @@ def visible_experts(actor: Actor) -> Select[Expert]:
         return stmt
     if actor.org_kind not in (K.BROKER, K.ADJUSTER_FIRM):
         return stmt.where(false())
-    return stmt.where(or_(
-        Expert.owner_id == actor.org_id,
-        Expert.visibility == Visibility.PARTNERS,
-        (Expert.visibility == Visibility.NAMED) & Expert.id.in_(
-            select(ExpertShare.expert_id).where(ExpertShare.organisation_id == actor.org_id)),
-    ))
+    return stmt.where(
+        or_(
+            Expert.owner_id == actor.org_id,
+            Expert.visibility == Visibility.PARTNERS,
+            (Expert.visibility == Visibility.NAMED)
+            & Expert.id.in_(select(ExpertShare.expert_id).where(ExpertShare.organisation_id == actor.org_id)),
+        )
+    )
 
 
 def _get(session: Session, stmt: Select[Any], pk: Any, ident: Any) -> Any:
@@ -182,9 +186,13 @@ def visible_claims(actor: Actor) -> Select[Claim]:
     """Claims of cases the actor's organisation takes part in (参与方)."""
     if actor.org_kind == K.PLATFORM:
         return select(Claim)
-    return select(Claim).where(Claim.id.in_(
-        select(Participation.claim_id).where(Participation.organisation_id == actor.org_id,
-                                            Participation.until.is_(None))))
+    return select(Claim).where(
+        Claim.id.in_(
+            select(Participation.claim_id).where(
+                Participation.organisation_id == actor.org_id, Participation.until.is_(None)
+            )
+        )
+    )
 
 
 def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:

@@ -22,8 +22,11 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 
 
 def hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost,
-                          parallelism=settings.argon2_parallelism)
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
@@ -36,10 +39,20 @@ def _dummy_hash(ph: PasswordHasher) -> str:
     return _DUMMY[key]
 
 
-def create_user(session: Session, settings: Settings, *, organisation: Organisation, username: str,
-                display_name: str, password: str, roles: list[Role], at: dt.datetime,
-                actor: audit.ActorRef = audit.SYSTEM, email: str | None = None,
-                phone: str | None = None) -> User:
+def create_user(
+    session: Session,
+    settings: Settings,
+    *,
+    organisation: Organisation,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[Role],
+    at: dt.datetime,
+    actor: audit.ActorRef = audit.SYSTEM,
+    email: str | None = None,
+    phone: str | None = None,
+) -> User:
     """Create a user of one organisation with roles that organisation's kind may hold."""
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("Invalid username.", fields={"username": "letters, digits, . and _ only"})
@@ -50,19 +63,35 @@ def create_user(session: Session, settings: Settings, *, organisation: Organisat
     allowed = ROLES_BY_KIND[organisation.kind]
     bad = [r.value for r in roles if r not in allowed]
     if bad:
-        raise InvalidInput("Role not allowed for this organisation.",
-                           fields={"roles": f"not allowed for {organisation.kind.value}: {', '.join(bad)}"})
+        raise InvalidInput(
+            "Role not allowed for this organisation.",
+            fields={"roles": f"not allowed for {organisation.kind.value}: {', '.join(bad)}"},
+        )
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("Username already taken.", fields={"username": "already taken"})
-    user = User(organisation_id=organisation.id, username=username, display_name=display_name,
-                password_hash=hasher(settings).hash(password), created_at=at, email=email, phone=phone)
+    user = User(
+        organisation_id=organisation.id,
+        username=username,
+        display_name=display_name,
+        password_hash=hasher(settings).hash(password),
+        created_at=at,
+        email=email,
+        phone=phone,
+    )
     user.organisation = organisation
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     session.add(user)
     session.flush()
-    audit.record(session, actor, action="user.created", entity_type="user", entity_id=user.id, at=at,
-                 chain_key=f"org:{organisation.id}",
-                 after={"username": username, "roles": sorted(r.value for r in roles)})
+    audit.record(
+        session,
+        actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        at=at,
+        chain_key=f"org:{organisation.id}",
+        after={"username": username, "roles": sorted(r.value for r in roles)},
+    )
     return user
 
 
@@ -98,8 +127,9 @@ def _note_failure(session: Session, settings: Settings, keys: list[str], now: dt
     session.flush()
 
 
-def authenticate(session: Session, settings: Settings, username: str, password: str, *,
-                 client: str | None, now: dt.datetime) -> LoginResult:
+def authenticate(
+    session: Session, settings: Settings, username: str, password: str, *, client: str | None, now: dt.datetime
+) -> LoginResult:
     """Check a password; failures count against the username and the client address."""
     keys = _throttle_keys(username, client)
     if _throttled(session, settings, keys, now):
@@ -130,23 +160,37 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, settings: Settings, user: User, *, now: dt.datetime,
-                kind: str = "api") -> tuple[str, ApiToken]:
+def issue_token(
+    session: Session, settings: Settings, user: User, *, now: dt.datetime, kind: str = "api"
+) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
     ttl = settings.token_ttl_hours if kind == "api" else settings.session_ttl_hours
-    row = ApiToken(user_id=user.id, token_hash=_hash_token(token), kind=kind, created_at=now,
-                   expires_at=now + dt.timedelta(hours=ttl),
-                   csrf_token=secrets.token_urlsafe(24) if kind == "web" else None)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_hash_token(token),
+        kind=kind,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=ttl),
+        csrf_token=secrets.token_urlsafe(24) if kind == "web" else None,
+    )
     session.add(row)
     session.flush()
     return token, row
 
 
-def resolve_token(session: Session, token: str, *, now: dt.datetime,
-                  kind: str | None = None) -> tuple[User, ApiToken] | None:
-    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                            .options(joinedload(User.role_rows))  # one round trip per request
-                            .where(ApiToken.token_hash == _hash_token(token))).unique().first()
+def resolve_token(
+    session: Session, token: str, *, now: dt.datetime, kind: str | None = None
+) -> tuple[User, ApiToken] | None:
+    found = (
+        session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .options(joinedload(User.role_rows))  # one round trip per request
+            .where(ApiToken.token_hash == _hash_token(token))
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         return None
     row, user = found
@@ -158,21 +202,34 @@ def resolve_token(session: Session, token: str, *, now: dt.datetime,
 
 
 def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:
-    session.execute(update(ApiToken).where(ApiToken.token_hash == _hash_token(token),
-                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def users_of(session: Session, actor: Actor, org_id: uuid.UUID) -> list[User]:
     """People of an organisation: own organisation, or any for the platform admin."""
     if org_id != actor.org_id and not actor.is_admin:
         raise NotFound()
-    return list(session.execute(select(User).where(User.organisation_id == org_id)
-                                .order_by(User.username)).scalars())
+    return list(session.execute(select(User).where(User.organisation_id == org_id).order_by(User.username)).scalars())
 
 
-def create_user_as(session: Session, settings: Settings, actor: Actor, *, organisation_id: uuid.UUID,
-                   username: str, display_name: str, password: str, roles: list[Role],
-                   at: dt.datetime, email: str | None = None, phone: str | None = None) -> User:
+def create_user_as(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    organisation_id: uuid.UUID,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[Role],
+    at: dt.datetime,
+    email: str | None = None,
+    phone: str | None = None,
+) -> User:
     if not actor.can(Perm.MANAGE_USERS):
         raise ActionNotAllowed()
     if organisation_id != actor.org_id and not actor.is_admin:
@@ -180,8 +237,19 @@ def create_user_as(session: Session, settings: Settings, actor: Actor, *, organi
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise NotFound()
-    return create_user(session, settings, organisation=org, username=username, display_name=display_name,
-                       password=password, roles=roles, at=at, actor=actor.ref, email=email, phone=phone)
+    return create_user(
+        session,
+        settings,
+        organisation=org,
+        username=username,
+        display_name=display_name,
+        password=password,
+        roles=roles,
+        at=at,
+        actor=actor.ref,
+        email=email,
+        phone=phone,
+    )
 
 
 def set_locale(session: Session, actor: Actor, locale: str | None) -> None:

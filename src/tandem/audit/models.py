@@ -16,8 +16,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("chain_key", "seq"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     chain_key: Mapped[str] = mapped_column(String(80), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -36,13 +36,20 @@ SYSTEM = ActorRef(None, None)
 
 def _payload(ev: AuditEvent) -> dict[str, Any]:
     return {
-        "chain_key": ev.chain_key, "seq": ev.seq, "prev_hash": ev.prev_hash,
+        "chain_key": ev.chain_key,
+        "seq": ev.seq,
+        "prev_hash": ev.prev_hash,
         "occurred_at": ev.occurred_at,
         "actor_user_id": str(ev.actor_user_id) if ev.actor_user_id else None,
         "actor_org_id": str(ev.actor_org_id) if ev.actor_org_id else None,
-        "action": ev.action, "entity_type": ev.entity_type, "entity_id": ev.entity_id,
-        "before": ev.before, "after": ev.after, "reason": ev.reason,
-        "request_id": ev.request_id, "audience": ev.audience,
+        "action": ev.action,
+        "entity_type": ev.entity_type,
+        "entity_id": ev.entity_id,
+        "before": ev.before,
+        "after": ev.after,
+        "reason": ev.reason,
+        "request_id": ev.request_id,
+        "audience": ev.audience,
     }
 
 
@@ -59,10 +66,21 @@ def _held_heads(session: Session) -> dict[str, tuple[int, str]]:
     return per_transaction(session, _HEADS, dict[str, tuple[int, str]])
 
 
-def record(session: Session, actor: ActorRef, *, action: str, entity_type: str, entity_id: Any,
-           at: dt.datetime, chain_key: str | None = None, before: dict[str, Any] | None = None,
-           after: dict[str, Any] | None = None, reason: str | None = None,
-           request_id: str | None = None, audience: list[str] | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    actor: ActorRef,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    at: dt.datetime,
+    chain_key: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    request_id: str | None = None,
+    audience: list[str] | None = None,
+) -> AuditEvent:
     """Append one event to its chain in the caller's transaction.
 
     The chain head row is the lock that serialises appends: a new chain is started by inserting its head
@@ -73,22 +91,36 @@ def record(session: Session, actor: ActorRef, *, action: str, entity_type: str, 
     held = _held_heads(session)
     known = None if nested else held.get(key)
     ev = AuditEvent(
-        chain_key=key, seq=known[0] + 1 if known else 1, prev_hash=known[1] if known else GENESIS,
-        occurred_at=at.astimezone(dt.UTC), actor_user_id=actor.user_id, actor_org_id=actor.org_id,
-        action=action, entity_type=entity_type, entity_id=str(entity_id),
+        chain_key=key,
+        seq=known[0] + 1 if known else 1,
+        prev_hash=known[1] if known else GENESIS,
+        occurred_at=at.astimezone(dt.UTC),
+        actor_user_id=actor.user_id,
+        actor_org_id=actor.org_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
         before=normalise(before) if before is not None else None,
         after=normalise(after) if after is not None else None,
-        reason=reason, request_id=request_id, audience=sorted(audience or []),
+        reason=reason,
+        request_id=request_id,
+        audience=sorted(audience or []),
     )
     ev.hash = compute_hash(ev)
     started = False
     if known is None:
-        started = session.execute(insert_or_skip(session, ChainHead, "chain_key")
-                                  .values(chain_key=key, seq=1, hash=ev.hash)
-                                  .returning(ChainHead.chain_key)).first() is not None
+        started = (
+            session.execute(
+                insert_or_skip(session, ChainHead, "chain_key")
+                .values(chain_key=key, seq=1, hash=ev.hash)
+                .returning(ChainHead.chain_key)
+            ).first()
+            is not None
+        )
         if not started:
-            seq, prev = session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain_key == key)
-                                        .with_for_update()).one()
+            seq, prev = session.execute(
+                select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain_key == key).with_for_update()
+            ).one()
             ev.seq, ev.prev_hash = seq + 1, prev
             ev.hash = compute_hash(ev)
     session.add(ev)
@@ -143,15 +175,16 @@ def verify(session: Session, chain_key: str | None = None) -> list[Break]:
             if head is None:
                 found = Break(key, None, expected_seq - 1, "chain head missing")
             elif head.seq != expected_seq - 1 or head.hash != prev:
-                found = Break(key, None, head.seq,
-                              f"events after seq {expected_seq - 1} were removed")
+                found = Break(key, None, head.seq, f"events after seq {expected_seq - 1} were removed")
         if found:
             breaks.append(found)
     return breaks
 
 
 def events_for_entity(session: Session, entity_type: str, entity_id: Any) -> list[AuditEvent]:
-    stmt = (select(AuditEvent).where(AuditEvent.entity_type == entity_type,
-                                     AuditEvent.entity_id == str(entity_id))
-            .order_by(AuditEvent.occurred_at, AuditEvent.id))
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
     return list(session.execute(stmt).scalars())

@@ -26,8 +26,7 @@ from tandem.schemas import MoneyIn, Strict
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
-ERR: dict[int | str, dict[str, Any]] = {403: {"description": "Not allowed"}, 409: {"description": "Conflict"},
-                                        **NF}
+ERR: dict[int | str, dict[str, Any]] = {403: {"description": "Not allowed"}, 409: {"description": "Conflict"}, **NF}
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -146,52 +145,138 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
 
     kind = actor.org_kind.value
     appt = workflow.current_appointment(session, claim)
-    draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
-                                                      ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
+    draft = session.execute(
+        select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
+    ).scalar_one_or_none()
     conf = workflow.latest_confirmation(session, claim)
     reports = workflow.reports(session, claim)
     superseded = {r.supersedes_id for r in reports if r.supersedes_id}
-    docs = session.execute(select(Document).where(Document.claim_id == claim.id)
-                           .order_by(Document.created_at)).scalars()
+    docs = session.execute(
+        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at)
+    ).scalars()
     return CaseFile(
-        claim=claim_out(claim), next_actions=next_actions(actor, claim),
-        team=[{"adjuster_id": str(m.adjuster_id), "name": m.adjuster.name, "role": m.role.value,
-               "certificate_no": m.adjuster.certificate_no} for m in workflow.team(session, claim)],
-        appointment=None if appt is None else {
-            "letter_no": appt.letter_no, "state": appt.state, "firm_id": str(appt.firm_id),
-            "issued_at": _iso(appt.issued_at), "fee_basis": appt.fee_basis, "fee_payment_days": appt.fee_payment_days,
-            "decline_reason": appt.decline_reason, "letter_sha256": appt.letter_sha256},
-        surveys=[{"scheduled_at": _iso(s.scheduled_at), "surveyed_at": _iso(s.surveyed_at),
-                  "participants": s.participants, "notes": s.notes, "photo_hashes": s.photo_hashes}
-                 for s in session.execute(select(Survey).where(Survey.claim_id == claim.id)
-                                          .order_by(Survey.scheduled_at)).scalars()],
+        claim=claim_out(claim),
+        next_actions=next_actions(actor, claim),
+        team=[
+            {
+                "adjuster_id": str(m.adjuster_id),
+                "name": m.adjuster.name,
+                "role": m.role.value,
+                "certificate_no": m.adjuster.certificate_no,
+            }
+            for m in workflow.team(session, claim)
+        ],
+        appointment=None
+        if appt is None
+        else {
+            "letter_no": appt.letter_no,
+            "state": appt.state,
+            "firm_id": str(appt.firm_id),
+            "issued_at": _iso(appt.issued_at),
+            "fee_basis": appt.fee_basis,
+            "fee_payment_days": appt.fee_payment_days,
+            "decline_reason": appt.decline_reason,
+            "letter_sha256": appt.letter_sha256,
+        },
+        surveys=[
+            {
+                "scheduled_at": _iso(s.scheduled_at),
+                "surveyed_at": _iso(s.surveyed_at),
+                "participants": s.participants,
+                "notes": s.notes,
+                "photo_hashes": s.photo_hashes,
+            }
+            for s in session.execute(
+                select(Survey).where(Survey.claim_id == claim.id).order_by(Survey.scheduled_at)
+            ).scalars()
+        ],
         draft=draft.content if draft else None,
-        reports=[{"id": str(r.id), "number": r.display_number, "version": r.version, "firm_id": str(r.firm_id),
-                  "content_hash": r.content_hash, "total_loss": f"{r.total_loss:.2f}",
-                  "submitted_at": _iso(r.submitted_at), "superseded": r.id in superseded,
-                  "supersedes_id": str(r.supersedes_id) if r.supersedes_id else None,
-                  "signatures": [str(s.adjuster_id) for s in workflow.signatures(session, r)],
-                  "content": r.content} for r in reports],
-        confirmation=None if conf is None else {
-            "basis_kind": conf.basis_kind, "basis_id": str(conf.basis_id), "result": conf.calc_result,
-            "input": conf.calc_input, "confirmed_at": _iso(conf.confirmed_at)},
-        negotiation=[{"move": s.move, "amount": f"{s.amount:.2f}" if s.amount is not None else None,
-                      "reason": s.reason, "by_org_id": str(s.by_org_id), "at": _iso(s.at)}
-                     for s in workflow.negotiation(session, claim)] if kind != "adjuster_firm" else [],
-        payments=[{"kind": p.kind, "amount": f"{p.amount:.2f}", "paid_at": _iso(p.paid_at),
-                   "reference": p.reference} for p in workflow.payments(session, claim)],
-        deadlines=[{"kind": d.kind, "holder": d.holder, "started_at": _iso(d.started_at), "due_at": _iso(d.due_at),
-                    "stopped_at": _iso(d.stopped_at), "breached_at": _iso(d.breached_at),
-                    "held_hours": round(((d.stopped_at or now) - d.started_at).total_seconds() / 3600, 1)}
-                   for d in workflow.deadlines(session, claim)],
-        documents=[{"id": str(d.id), "kind": d.kind, "filename": d.filename, "sha256": d.sha256, "size": d.size,
-                    "created_at": _iso(d.created_at)}
-                   for d in docs if actor.is_admin or kind in d.audience],
-        messages=[{"audience": m.audience, "body": m.body, "author_org_id": str(m.author_org_id),
-                   "created_at": _iso(m.created_at)} for m in workflow.visible_messages(session, actor, claim)],
-        timeline=[{"seq": e.seq, "action": e.action, "at": _iso(e.occurred_at), "after": e.after,
-                   "reason": e.reason, "actor_org_id": str(e.actor_org_id) if e.actor_org_id else None}
-                  for e in workflow.timeline(session, actor, claim)])
+        reports=[
+            {
+                "id": str(r.id),
+                "number": r.display_number,
+                "version": r.version,
+                "firm_id": str(r.firm_id),
+                "content_hash": r.content_hash,
+                "total_loss": f"{r.total_loss:.2f}",
+                "submitted_at": _iso(r.submitted_at),
+                "superseded": r.id in superseded,
+                "supersedes_id": str(r.supersedes_id) if r.supersedes_id else None,
+                "signatures": [str(s.adjuster_id) for s in workflow.signatures(session, r)],
+                "content": r.content,
+            }
+            for r in reports
+        ],
+        confirmation=None
+        if conf is None
+        else {
+            "basis_kind": conf.basis_kind,
+            "basis_id": str(conf.basis_id),
+            "result": conf.calc_result,
+            "input": conf.calc_input,
+            "confirmed_at": _iso(conf.confirmed_at),
+        },
+        negotiation=[
+            {
+                "move": s.move,
+                "amount": f"{s.amount:.2f}" if s.amount is not None else None,
+                "reason": s.reason,
+                "by_org_id": str(s.by_org_id),
+                "at": _iso(s.at),
+            }
+            for s in workflow.negotiation(session, claim)
+        ]
+        if kind != "adjuster_firm"
+        else [],
+        payments=[
+            {"kind": p.kind, "amount": f"{p.amount:.2f}", "paid_at": _iso(p.paid_at), "reference": p.reference}
+            for p in workflow.payments(session, claim)
+        ],
+        deadlines=[
+            {
+                "kind": d.kind,
+                "holder": d.holder,
+                "started_at": _iso(d.started_at),
+                "due_at": _iso(d.due_at),
+                "stopped_at": _iso(d.stopped_at),
+                "breached_at": _iso(d.breached_at),
+                "held_hours": round(((d.stopped_at or now) - d.started_at).total_seconds() / 3600, 1),
+            }
+            for d in workflow.deadlines(session, claim)
+        ],
+        documents=[
+            {
+                "id": str(d.id),
+                "kind": d.kind,
+                "filename": d.filename,
+                "sha256": d.sha256,
+                "size": d.size,
+                "created_at": _iso(d.created_at),
+            }
+            for d in docs
+            if actor.is_admin or kind in d.audience
+        ],
+        messages=[
+            {
+                "audience": m.audience,
+                "body": m.body,
+                "author_org_id": str(m.author_org_id),
+                "created_at": _iso(m.created_at),
+            }
+            for m in workflow.visible_messages(session, actor, claim)
+        ],
+        timeline=[
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "at": _iso(e.occurred_at),
+                "after": e.after,
+                "reason": e.reason,
+                "actor_org_id": str(e.actor_org_id) if e.actor_org_id else None,
+            }
+            for e in workflow.timeline(session, actor, claim)
+        ],
+    )
 
 
 @router.get("/{claim_id}/case", response_model=CaseFile, responses=NF)
@@ -207,18 +292,27 @@ def _file(session: Any, actor: Actor, claim: Claim, clock: Any) -> CaseFile:
 
 
 @router.post("/{claim_id}/adjuster", response_model=CaseFile, responses=ERR)
-def choose_adjuster(claim_id: str, body: ChooseAdjuster, actor: ActorDep, session: SessionDep,
-                    clock: ClockDep) -> CaseFile:
+def choose_adjuster(
+    claim_id: str, body: ChooseAdjuster, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
     claim = workflow.choose_adjuster(session, actor, claim_id, body.adjuster_id, now=clock.now(), reason=body.reason)
     return _file(session, actor, claim, clock)
 
 
 @router.post("/{claim_id}/appointment", response_model=CaseFile, responses=ERR)
-def answer_appointment(claim_id: str, body: AppointmentAnswer, actor: ActorDep, session: SessionDep,
-                       clock: ClockDep) -> CaseFile:
-    claim = workflow.answer_appointment(session, actor, claim_id, accept=body.accept, now=clock.now(),
-                                        fee_basis=body.fee_basis, fee_payment_days=body.fee_payment_days,
-                                        reason=body.reason)
+def answer_appointment(
+    claim_id: str, body: AppointmentAnswer, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
+    claim = workflow.answer_appointment(
+        session,
+        actor,
+        claim_id,
+        accept=body.accept,
+        now=clock.now(),
+        fee_basis=body.fee_basis,
+        fee_payment_days=body.fee_payment_days,
+        reason=body.reason,
+    )
     return _file(session, actor, claim, clock)
 
 
@@ -230,9 +324,17 @@ def add_team_member(claim_id: str, body: TeamIn, actor: ActorDep, session: Sessi
 
 @router.post("/{claim_id}/surveys", response_model=CaseFile, responses=ERR)
 def record_survey(claim_id: str, body: SurveyIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
-    workflow.record_survey(session, actor, claim_id, now=clock.now(), scheduled_at=body.scheduled_at,
-                           surveyed_at=body.surveyed_at, participants=body.participants, notes=body.notes,
-                           photo_hashes=body.photo_hashes)
+    workflow.record_survey(
+        session,
+        actor,
+        claim_id,
+        now=clock.now(),
+        scheduled_at=body.scheduled_at,
+        surveyed_at=body.surveyed_at,
+        participants=body.participants,
+        notes=body.notes,
+        photo_hashes=body.photo_hashes,
+    )
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
@@ -247,8 +349,15 @@ def save_draft(claim_id: str, body: DraftIn, actor: ActorDep, session: SessionDe
 
 @router.post("/{claim_id}/reports", response_model=CaseFile, status_code=201, responses=ERR)
 def submit_report(claim_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
-    workflow.submit_report(session, actor, claim_id, signer_ids=body.signer_ids, now=clock.now(),
-                           correction_of=body.correction_of, reason=body.reason)
+    workflow.submit_report(
+        session,
+        actor,
+        claim_id,
+        signer_ids=body.signer_ids,
+        now=clock.now(),
+        correction_of=body.correction_of,
+        reason=body.reason,
+    )
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
@@ -296,10 +405,10 @@ def negotiate(claim_id: str, body: NegotiationIn, actor: ActorDep, session: Sess
 
 
 @router.post("/{claim_id}/payments", response_model=CaseFile, responses=ERR)
-def record_payment(claim_id: str, body: PaymentIn, actor: ActorDep, session: SessionDep,
-                   clock: ClockDep) -> CaseFile:
-    workflow.record_payment(session, actor, claim_id, kind=body.kind, amount=body.amount, reference=body.reference,
-                            now=clock.now())
+def record_payment(claim_id: str, body: PaymentIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    workflow.record_payment(
+        session, actor, claim_id, kind=body.kind, amount=body.amount, reference=body.reference, now=clock.now()
+    )
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
@@ -316,8 +425,9 @@ def withdraw(claim_id: str, body: ReasonIn, actor: ActorDep, session: SessionDep
 
 
 @router.post("/{claim_id}/documents-request", response_model=CaseFile, status_code=201, responses=ERR)
-def request_documents(claim_id: str, body: DocumentsRequestIn, actor: ActorDep, session: SessionDep,
-                      clock: ClockDep) -> CaseFile:
+def request_documents(
+    claim_id: str, body: DocumentsRequestIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
     """One consolidated request for every missing document (保险法 Art. 22)."""
     workflow.request_documents(session, actor, claim_id, items=body.items, due_days=body.due_days, now=clock.now())
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
@@ -336,10 +446,15 @@ def post_message(claim_id: str, body: MessageIn, actor: ActorDep, session: Sessi
 
 
 @router.post("/{claim_id}/documents", response_model=CaseFile, status_code=201, responses=ERR)
-def upload_document(claim_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-                    file: Annotated[UploadFile, File()],
-                    audience: Annotated[Literal["all", "broker_adjuster", "broker_insurer"], Form()] = "all"
-                    ) -> CaseFile:
+def upload_document(
+    claim_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    file: Annotated[UploadFile, File()],
+    audience: Annotated[Literal["all", "broker_adjuster", "broker_insurer"], Form()] = "all",
+) -> CaseFile:
     """Upload evidence (photos, PDFs); stored content-addressed by SHA-256."""
     claim = scope.get_claim(session, actor, claim_id)
     data = file.file.read(MAX_UPLOAD + 1)
@@ -347,17 +462,25 @@ def upload_document(claim_id: str, actor: ActorDep, session: SessionDep, setting
         raise InvalidInput("The file is empty.", fields={"file": "empty"})
     if len(data) > MAX_UPLOAD:
         raise InvalidInput("The file is too large.", fields={"file": "at most 20 MB"})
-    documents.store_document(session, settings, claim_id=claim.id, kind="evidence",
-                             filename=(file.filename or "upload")[:200],
-                             data=data, content_type=(file.content_type or "application/octet-stream")[:100],
-                             audience=workflow.AUDIENCES[audience] + ["supervision"], now=clock.now(),
-                             uploaded_by=actor.user_id)
+    documents.store_document(
+        session,
+        settings,
+        claim_id=claim.id,
+        kind="evidence",
+        filename=(file.filename or "upload")[:200],
+        data=data,
+        content_type=(file.content_type or "application/octet-stream")[:100],
+        audience=workflow.AUDIENCES[audience] + ["supervision"],
+        now=clock.now(),
+        uploaded_by=actor.user_id,
+    )
     return _file(session, actor, claim, clock)
 
 
 @router.get("/{claim_id}/documents/{document_id}", responses=NF, response_class=Response)
-def download_document(claim_id: str, document_id: str, actor: ActorDep, session: SessionDep,
-                      settings: SettingsDep) -> Response:
+def download_document(
+    claim_id: str, document_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     claim = scope.get_claim(session, actor, claim_id)
     try:
         doc_id = uuid.UUID(document_id)
@@ -367,8 +490,14 @@ def download_document(claim_id: str, document_id: str, actor: ActorDep, session:
     if doc is None or doc.claim_id != claim.id or not (actor.is_admin or actor.org_kind.value in doc.audience):
         raise NotFound()
     data = store_for(settings.var_dir).get(doc.sha256)
-    return Response(data, media_type=doc.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}", "X-Content-SHA256": doc.sha256})
+    return Response(
+        data,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}",
+            "X-Content-SHA256": doc.sha256,
+        },
+    )
 
 
 def _quote(name: str) -> str:

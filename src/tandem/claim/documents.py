@@ -18,8 +18,11 @@ from tandem.kit.storage import store_for
 from tandem.party.models import Adjuster
 from tandem.report.models import Report, ReportPdf, ReportSignature
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                          autoescape=True, undefined=jinja2.StrictUndefined)
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 def _fmt(t: dt.datetime) -> str:
@@ -42,9 +45,16 @@ def letter_html(session: Session, letter: Appointment) -> str:
     assert claim and adj and firm
     broker = session.get(Organisation, claim.broker_id) if claim.broker_id else None
     return _ENV.get_template("letter.html").render(
-        title="公估委托确认函", letter=letter, claim=claim, adjuster=adj, firm=firm.name,
-        broker=broker.name if broker else "", issued=_fmt(letter.issued_at), loss_at=_fmt(claim.loss_at),
-        notified_at=_fmt(claim.notified_at))
+        title="公估委托确认函",
+        letter=letter,
+        claim=claim,
+        adjuster=adj,
+        firm=firm.name,
+        broker=broker.name if broker else "",
+        issued=_fmt(letter.issued_at),
+        loss_at=_fmt(claim.loss_at),
+        notified_at=_fmt(claim.notified_at),
+    )
 
 
 def report_html(session: Session, report: Report) -> str:
@@ -52,21 +62,47 @@ def report_html(session: Session, report: Report) -> str:
     sigs = session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars()
     signers = [session.get(Adjuster, s.adjuster_id) for s in sigs]
     return _ENV.get_template("report.html").render(
-        title=report.display_number, report=report, c=report.content, firm=firm.name if firm else "",
-        submitted=_fmt(report.submitted_at), total=f"{report.total_loss:,.2f}", signers=signers)
+        title=report.display_number,
+        report=report,
+        c=report.content,
+        firm=firm.name if firm else "",
+        submitted=_fmt(report.submitted_at),
+        total=f"{report.total_loss:,.2f}",
+        signers=signers,
+    )
 
 
-def store_document(session: Session, settings: Settings, *, claim_id: uuid.UUID, kind: str, filename: str,
-                   data: bytes, content_type: str, audience: list[str], now: dt.datetime,
-                   uploaded_by: uuid.UUID | None = None) -> Document:
+def store_document(
+    session: Session,
+    settings: Settings,
+    *,
+    claim_id: uuid.UUID,
+    kind: str,
+    filename: str,
+    data: bytes,
+    content_type: str,
+    audience: list[str],
+    now: dt.datetime,
+    uploaded_by: uuid.UUID | None = None,
+) -> Document:
     """Store bytes content-addressed and register them on the case (idempotent per hash and kind)."""
     digest = store_for(settings.var_dir).put(data)
-    existing = session.execute(select(Document).where(Document.claim_id == claim_id, Document.sha256 == digest,
-                                                      Document.kind == kind)).scalar_one_or_none()
+    existing = session.execute(
+        select(Document).where(Document.claim_id == claim_id, Document.sha256 == digest, Document.kind == kind)
+    ).scalar_one_or_none()
     if existing:
         return existing
-    doc = Document(claim_id=claim_id, kind=kind, filename=filename, content_type=content_type, size=len(data),
-                   sha256=digest, audience=audience, uploaded_by=uploaded_by, created_at=now)
+    doc = Document(
+        claim_id=claim_id,
+        kind=kind,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        audience=audience,
+        uploaded_by=uploaded_by,
+        created_at=now,
+    )
     session.add(doc)
     session.flush()
     return doc
@@ -77,9 +113,17 @@ def render_letter(session: Session, settings: Settings, appointment_id: uuid.UUI
     if letter is None or letter.letter_sha256:
         return
     pdf = html_to_pdf(letter_html(session, letter))
-    doc = store_document(session, settings, claim_id=letter.claim_id, kind="confirmation_letter",
-                         filename=f"{letter.letter_no}.pdf", data=pdf, content_type="application/pdf",
-                         audience=["broker", "adjuster_firm", "insured"], now=now)
+    doc = store_document(
+        session,
+        settings,
+        claim_id=letter.claim_id,
+        kind="confirmation_letter",
+        filename=f"{letter.letter_no}.pdf",
+        data=pdf,
+        content_type="application/pdf",
+        audience=["broker", "adjuster_firm", "insured"],
+        now=now,
+    )
     letter.letter_sha256 = doc.sha256
 
 
@@ -88,9 +132,15 @@ def render_report(session: Session, settings: Settings, report_id: uuid.UUID, no
     if report is None or session.get(ReportPdf, report.id) is not None:
         return
     pdf = html_to_pdf(report_html(session, report))
-    doc = store_document(session, settings, claim_id=report.claim_id, kind="report_pdf",
-                         filename=f"{report.display_number}.pdf", data=pdf, content_type="application/pdf",
-                         audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"], now=now)
+    doc = store_document(
+        session,
+        settings,
+        claim_id=report.claim_id,
+        kind="report_pdf",
+        filename=f"{report.display_number}.pdf",
+        data=pdf,
+        content_type="application/pdf",
+        audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"],
+        now=now,
+    )
     session.add(ReportPdf(report_id=report.id, sha256=doc.sha256, size=doc.size, created_at=now))
-
-

@@ -96,37 +96,72 @@ class RecommendationsOut(BaseModel):
 def claim_out(c: Claim) -> ClaimOut:
     adj = c.adjuster
     return ClaimOut(
-        id=c.id, number=c.number, status=c.status, policy_id=c.policy_id, policy_number=c.policy.number,
-        insured=Ref(id=c.insured_id, name=c.policy.insured.name), insurer=Ref(id=c.insurer.id, name=c.insurer.name),
+        id=c.id,
+        number=c.number,
+        status=c.status,
+        policy_id=c.policy_id,
+        policy_number=c.policy.number,
+        insured=Ref(id=c.insured_id, name=c.policy.insured.name),
+        insurer=Ref(id=c.insurer.id, name=c.insurer.name),
         adjuster=AdjusterRef(id=adj.id, name=adj.name, firm=adj.firm.organisation.name) if adj else None,
-        channel=c.channel, loss_at=c.loss_at, notified_at=c.notified_at, routing_deadline=c.routing_deadline,
-        location=c.location, description=c.description, estimated_loss=c.estimated_loss,
-        possible_duplicates=c.possible_duplicates or [])
+        channel=c.channel,
+        loss_at=c.loss_at,
+        notified_at=c.notified_at,
+        routing_deadline=c.routing_deadline,
+        location=c.location,
+        description=c.description,
+        estimated_loss=c.estimated_loss,
+        possible_duplicates=c.possible_duplicates or [],
+    )
 
 
-@router.post("/claims", response_model=ClaimOut, status_code=201,
-             responses={200: {"model": ClaimOut, "description": "Replay of an earlier request with this key"},
-                        403: {"description": "Not allowed"}, **NF})
-def notify_loss(body: NoticeIn, response: Response, actor: ActorDep, session: SessionDep,
-                settings: SettingsDep, clock: ClockDep,
-                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ClaimOut:
+@router.post(
+    "/claims",
+    response_model=ClaimOut,
+    status_code=201,
+    responses={
+        200: {"model": ClaimOut, "description": "Replay of an earlier request with this key"},
+        403: {"description": "Not allowed"},
+        **NF,
+    },
+)
+def notify_loss(
+    body: NoticeIn,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ClaimOut:
     """Report a loss (报案). The same Idempotency-Key with the same body returns the same claim."""
     notice = service.NoticeInput(
-        policy_id=body.policy_id, loss_at=body.loss_at, location=body.location.strip(),
-        description=body.description.strip(), channel=body.channel, estimated_loss=body.estimated_loss,
+        policy_id=body.policy_id,
+        loss_at=body.loss_at,
+        location=body.location.strip(),
+        description=body.description.strip(),
+        channel=body.channel,
+        estimated_loss=body.estimated_loss,
         reporter_name=body.reporter.name if body.reporter else None,
-        reporter_phone=body.reporter.phone if body.reporter else None)
-    claim, created = service.notify_loss(session, settings, actor, notice, now=clock.now(),
-                                         idempotency_key=idempotency_key)
+        reporter_phone=body.reporter.phone if body.reporter else None,
+    )
+    claim, created = service.notify_loss(
+        session, settings, actor, notice, now=clock.now(), idempotency_key=idempotency_key
+    )
     if not created:
         response.status_code = 200
     return claim_out(claim)
 
 
 @router.get("/claims", response_model=ClaimPage)
-def list_claims(actor: ActorDep, session: SessionDep, status: ClaimStatus | None = None,
-                q: Annotated[str | None, Query(max_length=40)] = None, cursor: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ClaimPage:
+def list_claims(
+    actor: ActorDep,
+    session: SessionDep,
+    status: ClaimStatus | None = None,
+    q: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ClaimPage:
     """The caller's work queue, newest first, keyset-paginated."""
     stmt = scope.visible_claims(actor).order_by(Claim.notified_at.desc(), Claim.id.desc())
     if status is not None:
@@ -157,8 +192,9 @@ def get_claim(claim_id: str, actor: ActorDep, session: SessionDep) -> ClaimOut:
 
 
 @router.get("/claims/{claim_id}/adjuster-recommendations", response_model=RecommendationsOut, responses=NF)
-def adjuster_recommendations(claim_id: str, actor: ActorDep, session: SessionDep,
-                             clock: ClockDep) -> RecommendationsOut:
+def adjuster_recommendations(
+    claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> RecommendationsOut:
     """Ranked, explained adjuster choices; ineligible adjusters are listed with their reason codes."""
     claim = scope.get_claim(session, actor, claim_id)
     if actor.org_kind.value == "supervision":
@@ -171,4 +207,5 @@ def adjuster_recommendations(claim_id: str, actor: ActorDep, session: SessionDep
     ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
     return RecommendationsOut(
         recommended=[Recommended(adjuster=ref(r), score=r.score, reasons=r.explain) for r in ok],
-        excluded=[Excluded(adjuster=ref(r), reasons=r.reasons) for r in recs if r.reasons])
+        excluded=[Excluded(adjuster=ref(r), reasons=r.reasons) for r in recs if r.reasons],
+    )

@@ -84,10 +84,10 @@ def _link(session: Session, sender: Sender) -> Insured | None:
     return None
 
 
-@router.post("/messages", status_code=202, response_model=DraftOut,
-             responses={401: {"description": "Bad signature"}})
-async def inbound_message(request: Request, settings: SettingsDep,
-                          x_tandem_signature: Annotated[str, Header()] = "") -> DraftOut:
+@router.post("/messages", status_code=202, response_model=DraftOut, responses={401: {"description": "Bad signature"}})
+async def inbound_message(
+    request: Request, settings: SettingsDep, x_tandem_signature: Annotated[str, Header()] = ""
+) -> DraftOut:
     """Gateway webhook. Header ``X-Tandem-Signature: sha256=<hex HMAC of the body>``. Idempotent by
     (channel, message_id)."""
     raw = await request.body()
@@ -102,20 +102,40 @@ async def inbound_message(request: Request, settings: SettingsDep,
 
 def _store(session: Session, body: InboundIn) -> DraftOut:
     insured = _link(session, body.sender)
-    session.execute(insert_or_skip(session, InboundMessage, "channel", "external_id").values(
-        id=uuid.uuid4(), channel=Channel(body.channel), external_id=body.message_id,
-        sender_account=body.sender.account, sender_phone=body.sender.phone, text=body.text,
-        received_at=body.received_at, insured_id=insured.organisation_id if insured else None,
-        broker_id=insured.broker_id if insured else None, state="draft"))
-    msg = session.execute(select(InboundMessage).where(InboundMessage.channel == Channel(body.channel),
-                                                       InboundMessage.external_id == body.message_id)).scalar_one()
+    session.execute(
+        insert_or_skip(session, InboundMessage, "channel", "external_id").values(
+            id=uuid.uuid4(),
+            channel=Channel(body.channel),
+            external_id=body.message_id,
+            sender_account=body.sender.account,
+            sender_phone=body.sender.phone,
+            text=body.text,
+            received_at=body.received_at,
+            insured_id=insured.organisation_id if insured else None,
+            broker_id=insured.broker_id if insured else None,
+            state="draft",
+        )
+    )
+    msg = session.execute(
+        select(InboundMessage).where(
+            InboundMessage.channel == Channel(body.channel), InboundMessage.external_id == body.message_id
+        )
+    ).scalar_one()
     return _out(msg)
 
 
 def _out(m: InboundMessage) -> DraftOut:
-    return DraftOut(id=m.id, channel=m.channel.value, text=m.text, sender_account=m.sender_account,
-                    sender_phone=m.sender_phone, received_at=m.received_at, insured_id=m.insured_id, state=m.state,
-                    claim_id=m.claim_id)
+    return DraftOut(
+        id=m.id,
+        channel=m.channel.value,
+        text=m.text,
+        sender_account=m.sender_account,
+        sender_phone=m.sender_phone,
+        received_at=m.received_at,
+        insured_id=m.insured_id,
+        state=m.state,
+        claim_id=m.claim_id,
+    )
 
 
 def _visible(actor: Actor) -> Select[InboundMessage]:
@@ -147,22 +167,33 @@ def list_drafts(actor: ActorDep, session: SessionDep) -> list[DraftOut]:
     return [_out(m) for m in session.execute(stmt).scalars()]
 
 
-@router.post("/drafts/{draft_id}/confirm", response_model=ClaimOut, status_code=201,
-             responses={404: {"description": "Not found"}, 409: {"description": "Already handled"}})
-def confirm_draft(draft_id: str, body: ConfirmIn, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                  clock: ClockDep) -> ClaimOut:
+@router.post(
+    "/drafts/{draft_id}/confirm",
+    response_model=ClaimOut,
+    status_code=201,
+    responses={404: {"description": "Not found"}, 409: {"description": "Already handled"}},
+)
+def confirm_draft(
+    draft_id: str, body: ConfirmIn, actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ClaimOut:
     msg = _get(session, actor, draft_id)
     if not actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER, Role.INSURED_CONTACT, Role.PLATFORM_ADMIN})):
         raise ActionNotAllowed()
     if msg.state != "draft":
         raise Conflict("This message was already handled.")
-    notice = service.NoticeInput(policy_id=body.policy_id, loss_at=body.loss_at, location=body.location.strip(),
-                                 description=body.description.strip(), channel=msg.channel,
-                                 estimated_loss=body.estimated_loss,
-                                 reporter_name=body.reporter.name if body.reporter else None,
-                                 reporter_phone=(body.reporter.phone if body.reporter else msg.sender_phone))
-    claim, _ = service.notify_loss(session, settings, actor, notice, now=clock.now(),
-                                   idempotency_key=f"inbound:{msg.id}")
+    notice = service.NoticeInput(
+        policy_id=body.policy_id,
+        loss_at=body.loss_at,
+        location=body.location.strip(),
+        description=body.description.strip(),
+        channel=msg.channel,
+        estimated_loss=body.estimated_loss,
+        reporter_name=body.reporter.name if body.reporter else None,
+        reporter_phone=(body.reporter.phone if body.reporter else msg.sender_phone),
+    )
+    claim, _ = service.notify_loss(
+        session, settings, actor, notice, now=clock.now(), idempotency_key=f"inbound:{msg.id}"
+    )
     msg.state, msg.claim_id = "confirmed", claim.id
     return claim_out(claim)
 

@@ -80,8 +80,7 @@ class Claim(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"))
-    insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                  index=True)
+    insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"))
@@ -111,14 +110,18 @@ class Participation(Base):
     __table_args__ = (
         UniqueConstraint("claim_id", "organisation_id", "party_role"),
         # visible_claims(): "is this claim one of my organisation's current cases", index-only.
-        Index("ix_case_participation_org_claim", "organisation_id", "claim_id",
-              postgresql_where=text("until IS NULL"), sqlite_where=text("until IS NULL")),
+        Index(
+            "ix_case_participation_org_claim",
+            "organisation_id",
+            "claim_id",
+            postgresql_where=text("until IS NULL"),
+            sqlite_where=text("until IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
-    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                       index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     party_role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "party_role"))
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -270,9 +273,7 @@ class InboundMessage(Base):
     sender_phone: Mapped[str | None] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    insured_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                         index=True)
-    broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                        index=True)
+    insured_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(16))  # draft | confirmed | dismissed
     claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))

@@ -38,11 +38,49 @@ from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicyStatus
 
 INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})
-OPEN_STATES = frozenset({ClaimStatus.NOTIFIED, ClaimStatus.ROUTED, ClaimStatus.ADJUSTER_ASSIGNED,
-                         ClaimStatus.SURVEYING, ClaimStatus.REPORTED, ClaimStatus.DISPUTED})
-PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
-             "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
-             "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆")
+OPEN_STATES = frozenset(
+    {
+        ClaimStatus.NOTIFIED,
+        ClaimStatus.ROUTED,
+        ClaimStatus.ADJUSTER_ASSIGNED,
+        ClaimStatus.SURVEYING,
+        ClaimStatus.REPORTED,
+        ClaimStatus.DISPUTED,
+    }
+)
+PROVINCES = (
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+)
 # Escalation points as fractions of the routing window (50 %, 80 %, then the deadline itself).
 ESCALATIONS = (("half", Decimal("0.5")), ("late", Decimal("0.8")), ("missed", Decimal("1")))
 
@@ -96,11 +134,20 @@ class NoticeInput:
     reporter_phone: str | None = None
 
     def fingerprint(self) -> str:
-        return sha256_hex(canonical_json({
-            "policy_id": str(self.policy_id), "loss_at": self.loss_at, "location": self.location,
-            "description": self.description, "channel": self.channel.value,
-            "estimated_loss": self.estimated_loss, "reporter_name": self.reporter_name,
-            "reporter_phone": self.reporter_phone}))
+        return sha256_hex(
+            canonical_json(
+                {
+                    "policy_id": str(self.policy_id),
+                    "loss_at": self.loss_at,
+                    "location": self.location,
+                    "description": self.description,
+                    "channel": self.channel.value,
+                    "estimated_loss": self.estimated_loss,
+                    "reporter_name": self.reporter_name,
+                    "reporter_phone": self.reporter_phone,
+                }
+            )
+        )
 
 
 def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.datetime) -> dt.datetime:
@@ -144,8 +191,9 @@ def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
     if session.get_bind().dialect.name == "postgresql":
         value = session.execute(text(f"SELECT nextval('{_sequence(session, name)}')")).scalar_one()
         return f"{prefix}-{year}-{int(value):06d}"
-    row = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-                          .returning(Counter.value)).first()
+    row = session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    ).first()
     if row is None:
         session.add(Counter(name=name, value=1))
         session.flush()
@@ -156,18 +204,22 @@ def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
 
 
 def _existing(session: Session, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
-    return session.execute(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
-                                                        IdempotencyKey.key == key)).scalar_one_or_none()
+    return session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    ).scalar_one_or_none()
 
 
-def _claim_key(session: Session, user_id: uuid.UUID, key: str, fingerprint: str, claim_id: uuid.UUID,
-               now: dt.datetime) -> bool:
+def _claim_key(
+    session: Session, user_id: uuid.UUID, key: str, fingerprint: str, claim_id: uuid.UUID, now: dt.datetime
+) -> bool:
     """Write the key row first, in one statement: it is the lock that stops a concurrent retry (which
     waits on the unique index until this transaction ends). False when the key exists; an error later
     in the notice rolls the row back with everything else."""
-    stmt = (insert_or_skip(session, IdempotencyKey, "user_id", "key")
-            .values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint, claim_id=claim_id,
-                    created_at=now).returning(IdempotencyKey.id))
+    stmt = (
+        insert_or_skip(session, IdempotencyKey, "user_id", "key")
+        .values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint, claim_id=claim_id, created_at=now)
+        .returning(IdempotencyKey.id)
+    )
     return session.execute(stmt).first() is not None
 
 
@@ -179,8 +231,15 @@ def _replay(session: Session, row: IdempotencyKey, fingerprint: str) -> Claim:
     return claim
 
 
-def notify_loss(session: Session, settings: Settings, actor: Actor, notice: NoticeInput, *,
-                now: dt.datetime, idempotency_key: str | None) -> tuple[Claim, bool]:
+def notify_loss(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    notice: NoticeInput,
+    *,
+    now: dt.datetime,
+    idempotency_key: str | None,
+) -> tuple[Claim, bool]:
     """Take a loss notice from any channel; returns (claim, created). Retries with the same key return
     the same claim; the same key with another body is refused."""
     if not actor.has_any(INTAKE_ROLES):
@@ -197,17 +256,28 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
     loss_day = notice.loss_at.astimezone(SHANGHAI).date()
     if not (policy.period_start <= loss_day <= policy.period_end):
-        raise InvalidInput("The loss is outside the policy period.",
-                           fields={"loss_at": "outside the policy period"})
+        raise InvalidInput("The loss is outside the policy period.", fields={"loss_at": "outside the policy period"})
     if notice.loss_at > now + dt.timedelta(minutes=5):
         raise InvalidInput("The loss time is in the future.", fields={"loss_at": "in the future"})
     claim = Claim(
-        id=claim_id, number=next_number(session, now), policy_id=policy.id, insured_id=policy.insured_id,
-        insurer_id=policy.insurer_id, broker_id=policy.broker_id, status=ClaimStatus.NOTIFIED,
-        channel=notice.channel, loss_at=notice.loss_at, notified_at=now,
-        routing_deadline=routing_deadline(settings, notice.loss_at, now), location=notice.location,
-        description=notice.description, estimated_loss=notice.estimated_loss,
-        reporter_name=notice.reporter_name, reporter_phone=notice.reporter_phone, created_by=actor.user_id)
+        id=claim_id,
+        number=next_number(session, now),
+        policy_id=policy.id,
+        insured_id=policy.insured_id,
+        insurer_id=policy.insurer_id,
+        broker_id=policy.broker_id,
+        status=ClaimStatus.NOTIFIED,
+        channel=notice.channel,
+        loss_at=notice.loss_at,
+        notified_at=now,
+        routing_deadline=routing_deadline(settings, notice.loss_at, now),
+        location=notice.location,
+        description=notice.description,
+        estimated_loss=notice.estimated_loss,
+        reporter_name=notice.reporter_name,
+        reporter_phone=notice.reporter_phone,
+        created_by=actor.user_id,
+    )
     claim.possible_duplicates = possible_duplicates(session, claim)
     session.add(claim)
     session.flush()
@@ -217,18 +287,38 @@ def notify_loss(session: Session, settings: Settings, actor: Actor, notice: Noti
     for org_id, role in parties:
         session.add(Participation(claim_id=claim.id, organisation_id=org_id, party_role=role, since=now))
     chain = f"case:{claim.id}"
-    audit.record(session, actor.ref, action="claim.notified", entity_type="claim", entity_id=claim.id, at=now,
-                 chain_key=chain, after={"number": claim.number, "status": claim.status.value,
-                                         "channel": claim.channel.value},
-                 request_id=actor.request_id, audience=["broker", "insured", "insurer"])
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.notified",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=chain,
+        after={"number": claim.number, "status": claim.status.value, "channel": claim.channel.value},
+        request_id=actor.request_id,
+        audience=["broker", "insured", "insurer"],
+    )
     # Copied to the insurer at once (its claims handlers see it through the participation row), and the
     # routing escalation timers, in one INSERT.
     cid = str(claim.id)
-    enqueue_all(session, [Job("claim.copied_to_insurer", {"claim_id": cid}, f"copied:{cid}")] + [
-        Job("routing.escalate", {"claim_id": cid, "stage": label}, f"routing:{cid}:{label}",
-            now + (claim.routing_deadline - now) * float(frac)) for label, frac in ESCALATIONS], now=now)
-    session.add(Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now,
-                         due_at=claim.routing_deadline))
+    enqueue_all(
+        session,
+        [Job("claim.copied_to_insurer", {"claim_id": cid}, f"copied:{cid}")]
+        + [
+            Job(
+                "routing.escalate",
+                {"claim_id": cid, "stage": label},
+                f"routing:{cid}:{label}",
+                now + (claim.routing_deadline - now) * float(frac),
+            )
+            for label, frac in ESCALATIONS
+        ],
+        now=now,
+    )
+    session.add(
+        Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now, due_at=claim.routing_deadline)
+    )
     from tandem.claim.workflow import route_designated
 
     route_designated(session, claim, now)
@@ -242,7 +332,7 @@ DUPLICATE_WINDOW = dt.timedelta(hours=24)
 
 def _bigrams(text: str) -> set[str]:
     t = "".join(ch for ch in text if not ch.isspace())
-    return {t[i:i + 2] for i in range(len(t) - 1)} or {t}
+    return {t[i : i + 2] for i in range(len(t) - 1)} or {t}
 
 
 def _jaccard(x: set[str], y: set[str]) -> float:
@@ -250,24 +340,34 @@ def _jaccard(x: set[str], y: set[str]) -> float:
     return len(x & y) / union if union else 0.0
 
 
-
 def possible_duplicates(session: Session, claim: Claim) -> list[str]:
     """Earlier notices on the same policy with a close loss time and a similar place or description.
 
     Reads three columns of at most 50 candidates through ``claim (policy_id, loss_at)``: during a surge a
     busy policy has many notices within the window, and loading them as entities cost a quarter of intake."""
-    rows = session.execute(select(Claim.number, Claim.location, Claim.description).where(
-        Claim.policy_id == claim.policy_id, Claim.loss_at >= claim.loss_at - DUPLICATE_WINDOW,
-        Claim.loss_at <= claim.loss_at + DUPLICATE_WINDOW, Claim.status != ClaimStatus.WITHDRAWN)
-        .order_by(Claim.notified_at).limit(50)).all()
+    rows = session.execute(
+        select(Claim.number, Claim.location, Claim.description)
+        .where(
+            Claim.policy_id == claim.policy_id,
+            Claim.loss_at >= claim.loss_at - DUPLICATE_WINDOW,
+            Claim.loss_at <= claim.loss_at + DUPLICATE_WINDOW,
+            Claim.status != ClaimStatus.WITHDRAWN,
+        )
+        .order_by(Claim.notified_at)
+        .limit(50)
+    ).all()
     if not rows:
         return []
     place, story = _bigrams(claim.location), _bigrams(claim.description)
-    return [number for number, location, description in rows
-            if _jaccard(place, _bigrams(location)) >= 0.5 or _jaccard(story, _bigrams(description)) >= 0.3]
+    return [
+        number
+        for number, location, description in rows
+        if _jaccard(place, _bigrams(location)) >= 0.5 or _jaccard(story, _bigrams(description)) >= 0.3
+    ]
 
 
 # ---- recommendations -----------------------------------------------------------------------------
+
 
 @dataclass
 class Recommendation:
@@ -285,8 +385,11 @@ def province_of(location: str) -> str | None:
 
 
 def open_workload(session: Session, adjuster_id: uuid.UUID) -> int:
-    stmt = select(func.count()).select_from(Claim).where(Claim.adjuster_id == adjuster_id,
-                                                         Claim.status.in_(list(OPEN_STATES)))
+    stmt = (
+        select(func.count())
+        .select_from(Claim)
+        .where(Claim.adjuster_id == adjuster_id, Claim.status.in_(list(OPEN_STATES)))
+    )
     return int(session.execute(stmt).scalar_one())
 
 
@@ -294,11 +397,17 @@ def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
     today = now.astimezone(SHANGHAI).date()
     rec = Recommendation(adj)
     rec.reasons = party_service.ineligibility(session, adj, today, claim.broker_id)
-    if adj.firm_id in (claim.insurer_id, claim.insured_id) or session.execute(
-            select(Participation.id).where(Participation.claim_id == claim.id,
-                                           Participation.organisation_id == adj.firm_id,
-                                           Participation.until.is_(None),
-                                           Participation.party_role != PartyRole.ADJUSTER)).first():
+    if (
+        adj.firm_id in (claim.insurer_id, claim.insured_id)
+        or session.execute(
+            select(Participation.id).where(
+                Participation.claim_id == claim.id,
+                Participation.organisation_id == adj.firm_id,
+                Participation.until.is_(None),
+                Participation.party_role != PartyRole.ADJUSTER,
+            )
+        ).first()
+    ):
         rec.reasons.append("conflict_of_interest")
     load = open_workload(session, adj.id)
     if claim.adjuster_id != adj.id and load >= adj.capacity:
@@ -333,8 +442,11 @@ def recommendations(session: Session, claim: Claim, now: dt.datetime) -> list[Re
 
 
 def broker_managers(session: Session, broker_id: uuid.UUID) -> list[User]:
-    stmt = (select(User).join(UserRole).where(User.organisation_id == broker_id, User.active.is_(True),
-                                              UserRole.role == Role.BROKER_ACCOUNT_MANAGER))
+    stmt = (
+        select(User)
+        .join(UserRole)
+        .where(User.organisation_id == broker_id, User.active.is_(True), UserRole.role == Role.BROKER_ACCOUNT_MANAGER)
+    )
     return list(session.execute(stmt).unique().scalars())
 
 

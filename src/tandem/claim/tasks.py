@@ -25,10 +25,10 @@ SUBJECTS = {
 }
 
 
-def _mail(session: Session, users: list[User], subject: str, body: str, key: str, now: dt.datetime,
-          claim: Claim | None = None) -> None:
-    notify(session, users, subject=subject, body=body, now=now, key=key,
-           link=f"/claims/{claim.id}" if claim else None)
+def _mail(
+    session: Session, users: list[User], subject: str, body: str, key: str, now: dt.datetime, claim: Claim | None = None
+) -> None:
+    notify(session, users, subject=subject, body=body, now=now, key=key, link=f"/claims/{claim.id}" if claim else None)
 
 
 @task("claim.copied_to_insurer")
@@ -36,11 +36,24 @@ def copied_to_insurer(session: Session, payload: dict[str, Any], now: dt.datetim
     claim = session.get(Claim, uuid.UUID(payload["claim_id"]))
     if claim is None:
         return
-    handlers = list(session.execute(
-        select(User).join(UserRole).where(User.organisation_id == claim.insurer_id,
-                                          UserRole.role == Role.INSURER_CLAIMS_HANDLER)).unique().scalars())
-    _mail(session, handlers, f"【新报案】{claim.number}", f"保单{claim.policy.number}报案：{claim.description}",
-          f"copied:{claim.id}", now, claim)
+    handlers = list(
+        session.execute(
+            select(User)
+            .join(UserRole)
+            .where(User.organisation_id == claim.insurer_id, UserRole.role == Role.INSURER_CLAIMS_HANDLER)
+        )
+        .unique()
+        .scalars()
+    )
+    _mail(
+        session,
+        handlers,
+        f"【新报案】{claim.number}",
+        f"保单{claim.policy.number}报案：{claim.description}",
+        f"copied:{claim.id}",
+        now,
+        claim,
+    )
 
 
 @task("routing.escalate")
@@ -50,12 +63,26 @@ def escalate(session: Session, payload: dict[str, Any], now: dt.datetime, settin
     if claim is None or claim.status != ClaimStatus.NOTIFIED or claim.broker_id is None:
         return
     stage = payload["stage"]
-    audit.record(session, audit.SYSTEM, action=f"routing.escalated_{stage}", entity_type="claim",
-                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
-                 after={"deadline": claim.routing_deadline.isoformat()}, audience=["broker"])
-    _mail(session, broker_managers(session, claim.broker_id), SUBJECTS[stage].format(number=claim.number),
-          f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
-          f"escalate:{claim.id}:{stage}", now, claim)
+    audit.record(
+        session,
+        audit.SYSTEM,
+        action=f"routing.escalated_{stage}",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"deadline": claim.routing_deadline.isoformat()},
+        audience=["broker"],
+    )
+    _mail(
+        session,
+        broker_managers(session, claim.broker_id),
+        SUBJECTS[stage].format(number=claim.number),
+        f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
+        f"escalate:{claim.id}:{stage}",
+        now,
+        claim,
+    )
 
 
 @task("claim.render_letter")
@@ -71,16 +98,32 @@ def render_report(session: Session, payload: dict[str, Any], now: dt.datetime, s
 @task("sla.check")
 def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
     """A deadline fell due: if it still runs, mark it breached, put it on the timeline and alert."""
-    dl = session.execute(select(Deadline).where(Deadline.claim_id == uuid.UUID(payload["claim_id"]),
-                                                Deadline.kind == payload["kind"])).scalar_one_or_none()
+    dl = session.execute(
+        select(Deadline).where(Deadline.claim_id == uuid.UUID(payload["claim_id"]), Deadline.kind == payload["kind"])
+    ).scalar_one_or_none()
     if dl is None or dl.stopped_at is not None or dl.breached_at is not None or dl.due_at > now:
         return
     dl.breached_at = now
     claim = session.get(Claim, dl.claim_id)
     assert claim is not None
-    audit.record(session, audit.SYSTEM, action="sla.breached", entity_type="claim", entity_id=claim.id, at=now,
-                 chain_key=f"case:{claim.id}", after={"deadline": dl.kind, "holder": dl.holder},
-                 audience=["broker", dl.holder])
+    audit.record(
+        session,
+        audit.SYSTEM,
+        action="sla.breached",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"deadline": dl.kind, "holder": dl.holder},
+        audience=["broker", dl.holder],
+    )
     if claim.broker_id:
-        _mail(session, broker_managers(session, claim.broker_id), f"【时限超期】{claim.number} {dl.kind}",
-              f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。", f"sla:{dl.id}", now, claim)
+        _mail(
+            session,
+            broker_managers(session, claim.broker_id),
+            f"【时限超期】{claim.number} {dl.kind}",
+            f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。",
+            f"sla:{dl.id}",
+            now,
+            claim,
+        )

@@ -44,8 +44,12 @@ from tandem.settlement.models import AmountConfirmation, NegotiationStep
 
 # Audiences of timeline events and messages.
 ALL = ["broker", "insured", "insurer", "adjuster_firm"]
-AUDIENCES = {"all": ALL, "broker_adjuster": ["broker", "adjuster_firm"], "broker_insurer": ["broker", "insurer"],
-             "internal": []}
+AUDIENCES = {
+    "all": ALL,
+    "broker_adjuster": ["broker", "adjuster_firm"],
+    "broker_insurer": ["broker", "insurer"],
+    "internal": [],
+}
 
 
 def _roles(actor: Actor) -> frozenset[str]:
@@ -65,30 +69,59 @@ def _loaded(session: Session, claim: Claim, row: Any, changes: dict[str, Any]) -
         session.expire(claim, stale)
 
 
-def move(session: Session, actor: Actor | None, claim: Claim, action: str, *, now: dt.datetime,
-         reason: str | None = None, after: dict[str, Any] | None = None, audience: list[str] | None = None,
-         values: dict[str, Any] | None = None) -> Claim:
+def move(
+    session: Session,
+    actor: Actor | None,
+    claim: Claim,
+    action: str,
+    *,
+    now: dt.datetime,
+    reason: str | None = None,
+    after: dict[str, Any] | None = None,
+    audience: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Claim:
     """Apply one transition: table lookup, role check, conditional UPDATE (one winner), audit event."""
     roles = _roles(actor) if actor else frozenset({"system"})
     rule = transition.resolve(CLAIM_RULES, claim.status.value, action, roles)
     before = claim.status.value
     changes = {"status": ClaimStatus(rule.to), **(values or {})}
-    moved = session.execute(update(Claim).where(Claim.id == claim.id, Claim.status == claim.status)
-                            .values(**changes).returning(*_CLAIM_COLUMNS)).first()
+    moved = session.execute(
+        update(Claim)
+        .where(Claim.id == claim.id, Claim.status == claim.status)
+        .values(**changes)
+        .returning(*_CLAIM_COLUMNS)
+    ).first()
     if moved is None:
         raise StateChanged()
     _loaded(session, claim, moved, changes)
-    audit.record(session, actor.ref if actor else audit.SYSTEM, action=f"claim.{action}", entity_type="claim",
-                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", before={"status": before},
-                 after={"status": rule.to, **(after or {})}, reason=reason,
-                 request_id=actor.request_id if actor else None, audience=audience if audience is not None else ALL)
+    audit.record(
+        session,
+        actor.ref if actor else audit.SYSTEM,
+        action=f"claim.{action}",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        before={"status": before},
+        after={"status": rule.to, **(after or {})},
+        reason=reason,
+        request_id=actor.request_id if actor else None,
+        audience=audience if audience is not None else ALL,
+    )
     return claim
 
 
 def _participant_role(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
-    return set(session.execute(select(Participation.party_role).where(
-        Participation.claim_id == claim.id, Participation.organisation_id == org_id,
-        Participation.until.is_(None))).scalars())
+    return set(
+        session.execute(
+            select(Participation.party_role).where(
+                Participation.claim_id == claim.id,
+                Participation.organisation_id == org_id,
+                Participation.until.is_(None),
+            )
+        ).scalars()
+    )
 
 
 def _require_party(session: Session, actor: Actor, claim: Claim, role: PartyRole) -> None:
@@ -108,43 +141,75 @@ def adjuster_side(session: Session, actor: Actor, claim: Claim) -> str:
 
 # ---- deadlines (SLA clocks) ------------------------------------------------------------------------
 
-def start_deadline(session: Session, claim: Claim, kind: str, holder: str, *, now: dt.datetime,
-                   due: dt.datetime) -> None:
-    existing = session.execute(select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == kind)
-                               ).scalar_one_or_none()
+
+def start_deadline(
+    session: Session, claim: Claim, kind: str, holder: str, *, now: dt.datetime, due: dt.datetime
+) -> None:
+    existing = session.execute(
+        select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == kind)
+    ).scalar_one_or_none()
     if existing is None:
         session.add(Deadline(claim_id=claim.id, kind=kind, holder=holder, started_at=now, due_at=due))
     else:
         existing.started_at, existing.due_at, existing.stopped_at, existing.holder = now, due, None, holder
     session.flush()
-    enqueue(session, "sla.check", {"claim_id": str(claim.id), "kind": kind, "due": due.isoformat()}, now=now,
-            not_before=due, dedupe_key=f"sla:{claim.id}:{kind}:{due.isoformat()}")
+    enqueue(
+        session,
+        "sla.check",
+        {"claim_id": str(claim.id), "kind": kind, "due": due.isoformat()},
+        now=now,
+        not_before=due,
+        dedupe_key=f"sla:{claim.id}:{kind}:{due.isoformat()}",
+    )
 
 
 def stop_deadline(session: Session, claim: Claim, kind: str, *, now: dt.datetime) -> None:
-    session.execute(update(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == kind,
-                                           Deadline.stopped_at.is_(None)).values(stopped_at=now))
+    session.execute(
+        update(Deadline)
+        .where(Deadline.claim_id == claim.id, Deadline.kind == kind, Deadline.stopped_at.is_(None))
+        .values(stopped_at=now)
+    )
 
 
 def deadlines(session: Session, claim: Claim) -> list[Deadline]:
-    return list(session.execute(select(Deadline).where(Deadline.claim_id == claim.id)
-                                .order_by(Deadline.due_at)).scalars())
+    return list(
+        session.execute(select(Deadline).where(Deadline.claim_id == claim.id).order_by(Deadline.due_at)).scalars()
+    )
 
 
 # ---- routing: choose an adjuster, the confirmation letter, the firm's answer ------------------------
 
-def choose_adjuster(session: Session, actor: Actor, claim_id: object, adjuster_id: object, *,
-                    now: dt.datetime, reason: str | None = None) -> Claim:
+
+def choose_adjuster(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    adjuster_id: object,
+    *,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> Claim:
     """The broker (with the insured) picks an eligible adjuster; the confirmation letter is issued."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
     adj = scope.get_adjuster(session, actor, adjuster_id)
     rec = evaluate(session, claim, adj, now)
     if rec.reasons:
-        raise Conflict("This adjuster cannot take the case: {reasons}.", reasons=", ".join(rec.reasons),
-                       fields={"adjuster_id": ", ".join(rec.reasons)})
-    move(session, actor, claim, "route", now=now, reason=reason, values={"adjuster_id": adj.id},
-         after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)})
+        raise Conflict(
+            "This adjuster cannot take the case: {reasons}.",
+            reasons=", ".join(rec.reasons),
+            fields={"adjuster_id": ", ".join(rec.reasons)},
+        )
+    move(
+        session,
+        actor,
+        claim,
+        "route",
+        now=now,
+        reason=reason,
+        values={"adjuster_id": adj.id},
+        after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)},
+    )
     _appoint(session, claim, adj, now)
     return claim
 
@@ -156,43 +221,76 @@ def route_designated(session: Session, claim: Claim, now: dt.datetime) -> None:
         return
     rec = evaluate(session, claim, adj, now)
     if rec.reasons:
-        audit.record(session, audit.SYSTEM, action="routing.designated_not_eligible", entity_type="claim",
-                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
-                     after={"adjuster_id": str(adj.id), "reasons": rec.reasons}, audience=["broker"])
+        audit.record(
+            session,
+            audit.SYSTEM,
+            action="routing.designated_not_eligible",
+            entity_type="claim",
+            entity_id=claim.id,
+            at=now,
+            chain_key=f"case:{claim.id}",
+            after={"adjuster_id": str(adj.id), "reasons": rec.reasons},
+            audience=["broker"],
+        )
         return
-    move(session, None, claim, "route", now=now, reason="designated by the policy", values={"adjuster_id": adj.id},
-         after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)})
+    move(
+        session,
+        None,
+        claim,
+        "route",
+        now=now,
+        reason="designated by the policy",
+        values={"adjuster_id": adj.id},
+        after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)},
+    )
     _appoint(session, claim, adj, now)
 
 
 def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime, side: str = "broker") -> Appointment:
     role = PartyRole.ADJUSTER if side == "broker" else PartyRole.INSURER_ADJUSTER
-    ended = session.execute(select(Participation).where(
-        Participation.claim_id == claim.id, Participation.organisation_id == adj.firm_id,
-        Participation.party_role == role)).scalar_one_or_none()
+    ended = session.execute(
+        select(Participation).where(
+            Participation.claim_id == claim.id,
+            Participation.organisation_id == adj.firm_id,
+            Participation.party_role == role,
+        )
+    ).scalar_one_or_none()
     if ended is not None:  # the firm comes back (another of its adjusters): reopen its participation
         ended.since, ended.until = now, None
     else:
         session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=role, since=now))
     if side == "broker":
         stop_deadline(session, claim, "routing", now=now)
-    letter = Appointment(claim_id=claim.id, firm_id=adj.firm_id, adjuster_id=adj.id, state="issued", side=side,
-                         letter_no=next_number(session, now, "QRH"), issued_at=now)
+    letter = Appointment(
+        claim_id=claim.id,
+        firm_id=adj.firm_id,
+        adjuster_id=adj.id,
+        state="issued",
+        side=side,
+        letter_no=next_number(session, now, "QRH"),
+        issued_at=now,
+    )
     session.add(letter)
     session.flush()
-    enqueue(session, "claim.render_letter", {"appointment_id": str(letter.id)}, now=now,
-            dedupe_key=f"letter:{letter.id}")
+    enqueue(
+        session, "claim.render_letter", {"appointment_id": str(letter.id)}, now=now, dedupe_key=f"letter:{letter.id}"
+    )
     start_deadline(session, claim, "appointment_answer", "adjuster_firm", now=now, due=now + dt.timedelta(hours=24))
     return letter
 
 
 def current_appointment(session: Session, claim: Claim, side: str = "broker") -> Appointment | None:
-    return session.execute(select(Appointment).where(Appointment.claim_id == claim.id, Appointment.side == side)
-                           .order_by(Appointment.issued_at.desc()).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(Appointment)
+        .where(Appointment.claim_id == claim.id, Appointment.side == side)
+        .order_by(Appointment.issued_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
-def appoint_insurer_adjuster(session: Session, actor: Actor, claim_id: object, adjuster_id: object, *,
-                             now: dt.datetime) -> Appointment:
+def appoint_insurer_adjuster(
+    session: Session, actor: Actor, claim_id: object, adjuster_id: object, *, now: dt.datetime
+) -> Appointment:
     """The insurer, disputing the report, appoints its own adjuster at its own cost (R-C5). The routing
     checks apply; a firm never acts for both sides; a blacklisted firm is allowed but flagged for the broker."""
     claim = scope.get_claim(session, actor, claim_id)
@@ -209,18 +307,29 @@ def appoint_insurer_adjuster(session: Session, actor: Actor, claim_id: object, a
     if broker_side is not None and broker_side.firm_id == adj.firm_id and "conflict_of_interest" not in reasons:
         reasons.append("conflict_of_interest")
     if reasons:
-        raise Conflict("This adjuster cannot take the case: {reasons}.", reasons=", ".join(reasons),
-                       fields={"adjuster_id": ", ".join(reasons)})
+        raise Conflict(
+            "This adjuster cannot take the case: {reasons}.",
+            reasons=", ".join(reasons),
+            fields={"adjuster_id": ", ".join(reasons)},
+        )
     letter = _appoint(session, claim, adj, now, side="insurer")
-    audit.record(session, actor.ref, action="claim.insurer_adjuster_appointed", entity_type="claim",
-                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
-                 after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id),
-                        "blacklisted": "blacklisted" in rec.reasons}, audience=ALL)
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.insurer_adjuster_appointed",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id), "blacklisted": "blacklisted" in rec.reasons},
+        audience=ALL,
+    )
     return letter
 
 
-def require_other_insurer_adjuster(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime,
-                                   reason: str) -> None:
+def require_other_insurer_adjuster(
+    session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, reason: str
+) -> None:
     """The broker refuses the insurer's adjuster because it is on the broker's blacklist (R-U7)."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
@@ -236,18 +345,41 @@ def require_other_insurer_adjuster(session: Session, actor: Actor, claim_id: obj
     if not reason:
         raise InvalidInput("Give the reason.", fields={"reason": "required"})
     letter.state, letter.decline_reason, letter.answered_at = "refused_by_broker", reason, now
-    session.execute(update(Participation).where(Participation.claim_id == claim.id,
-                                                Participation.organisation_id == letter.firm_id,
-                                                Participation.party_role == PartyRole.INSURER_ADJUSTER,
-                                                Participation.until.is_(None)).values(until=now))
-    audit.record(session, actor.ref, action="claim.insurer_adjuster_refused", entity_type="claim",
-                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", reason=reason,
-                 after={"firm_id": str(letter.firm_id)}, audience=ALL)
+    session.execute(
+        update(Participation)
+        .where(
+            Participation.claim_id == claim.id,
+            Participation.organisation_id == letter.firm_id,
+            Participation.party_role == PartyRole.INSURER_ADJUSTER,
+            Participation.until.is_(None),
+        )
+        .values(until=now)
+    )
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.insurer_adjuster_refused",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        reason=reason,
+        after={"firm_id": str(letter.firm_id)},
+        audience=ALL,
+    )
 
 
-def answer_appointment(session: Session, actor: Actor, claim_id: object, *, accept: bool, now: dt.datetime,
-                       fee_basis: str | None = None, fee_payment_days: int | None = None,
-                       reason: str | None = None) -> Claim:
+def answer_appointment(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    *,
+    accept: bool,
+    now: dt.datetime,
+    fee_basis: str | None = None,
+    fee_payment_days: int | None = None,
+    reason: str | None = None,
+) -> Claim:
     """The firm accepts (fee basis and payment deadline agreed, 资产评估法 Art. 23) or declines with a reason."""
     claim = scope.get_claim(session, actor, claim_id)
     side = "broker" if adjuster_side(session, actor, claim) == "a" else "insurer"
@@ -256,38 +388,68 @@ def answer_appointment(session: Session, actor: Actor, claim_id: object, *, acce
         raise Conflict("There is no open confirmation letter for your firm.")
     if accept:
         if not fee_basis or not fee_payment_days:
-            raise InvalidInput("Agree the fee basis and the payment deadline.",
-                               fields={"fee_basis": "required", "fee_payment_days": "required"})
+            raise InvalidInput(
+                "Agree the fee basis and the payment deadline.",
+                fields={"fee_basis": "required", "fee_payment_days": "required"},
+            )
         letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
-            "accepted", fee_basis, fee_payment_days, now)
+            "accepted",
+            fee_basis,
+            fee_payment_days,
+            now,
+        )
         terms = {"fee_basis": fee_basis, "fee_payment_days": fee_payment_days}
         stop_deadline(session, claim, "appointment_answer", now=now)  # either side's letter is answered
         if side == "broker":
             move(session, actor, claim, "accept_appointment", now=now, after=terms)
         else:
-            audit.record(session, actor.ref, action="claim.insurer_adjuster_accepted", entity_type="claim",
-                         entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", after=terms, audience=ALL)
+            audit.record(
+                session,
+                actor.ref,
+                action="claim.insurer_adjuster_accepted",
+                entity_type="claim",
+                entity_id=claim.id,
+                at=now,
+                chain_key=f"case:{claim.id}",
+                after=terms,
+                audience=ALL,
+            )
         session.add(TeamMember(claim_id=claim.id, adjuster_id=letter.adjuster_id, role=TeamRole.LEAD, since=now))
         return claim
     if not reason:
         raise InvalidInput("Give the reason for declining.", fields={"reason": "required"})
     letter.state, letter.decline_reason, letter.answered_at = "declined", reason, now
-    session.execute(update(Participation).where(Participation.claim_id == claim.id,
-                                                Participation.organisation_id == actor.org_id,
-                                                Participation.party_role.in_([PartyRole.ADJUSTER,
-                                                                              PartyRole.INSURER_ADJUSTER]),
-                                                Participation.until.is_(None)).values(until=now))
+    session.execute(
+        update(Participation)
+        .where(
+            Participation.claim_id == claim.id,
+            Participation.organisation_id == actor.org_id,
+            Participation.party_role.in_([PartyRole.ADJUSTER, PartyRole.INSURER_ADJUSTER]),
+            Participation.until.is_(None),
+        )
+        .values(until=now)
+    )
     stop_deadline(session, claim, "appointment_answer", now=now)
     if side == "broker":
         move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
     else:
-        audit.record(session, actor.ref, action="claim.insurer_adjuster_declined", entity_type="claim",
-                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", reason=reason, audience=ALL)
+        audit.record(
+            session,
+            actor.ref,
+            action="claim.insurer_adjuster_declined",
+            entity_type="claim",
+            entity_id=claim.id,
+            at=now,
+            chain_key=f"case:{claim.id}",
+            reason=reason,
+            audience=ALL,
+        )
     return claim
 
 
-def add_team_member(session: Session, actor: Actor, claim_id: object, adjuster_id: object, *,
-                    now: dt.datetime) -> TeamMember:
+def add_team_member(
+    session: Session, actor: Actor, claim_id: object, adjuster_id: object, *, now: dt.datetime
+) -> TeamMember:
     claim = scope.get_claim(session, actor, claim_id)
     adjuster_side(session, actor, claim)
     adj = scope.get_adjuster(session, actor, adjuster_id)
@@ -295,19 +457,31 @@ def add_team_member(session: Session, actor: Actor, claim_id: object, adjuster_i
         raise NotFound()
     rec = evaluate(session, claim, adj, now)
     # The firm itself was screened when appointed; a second may be a junior outside its line or area.
-    blocking = [r for r in rec.reasons
-                if r not in ("over_capacity", "not_qualified_for_line", "outside_area", "conflict_of_interest")]
+    blocking = [
+        r
+        for r in rec.reasons
+        if r not in ("over_capacity", "not_qualified_for_line", "outside_area", "conflict_of_interest")
+    ]
     if blocking:
         raise Conflict("This adjuster cannot work the case: {reasons}.", reasons=", ".join(blocking))
-    if session.execute(select(TeamMember.id).where(TeamMember.claim_id == claim.id,
-                                                   TeamMember.adjuster_id == adj.id)).first():
+    if session.execute(
+        select(TeamMember.id).where(TeamMember.claim_id == claim.id, TeamMember.adjuster_id == adj.id)
+    ).first():
         raise Conflict("Already on the case.", fields={"adjuster_id": "already on the case"})
     member = TeamMember(claim_id=claim.id, adjuster_id=adj.id, role=TeamRole.SECOND, since=now)
     session.add(member)
     session.flush()
-    audit.record(session, actor.ref, action="claim.team_member_added", entity_type="claim", entity_id=claim.id,
-                 at=now, chain_key=f"case:{claim.id}", after={"adjuster_id": str(adj.id), "name": adj.name},
-                 audience=["broker", "adjuster_firm"])
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.team_member_added",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"adjuster_id": str(adj.id), "name": adj.name},
+        audience=["broker", "adjuster_firm"],
+    )
     return member
 
 
@@ -320,9 +494,19 @@ def team(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> li
 
 # ---- survey -----------------------------------------------------------------------------------------
 
-def record_survey(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime,
-                  scheduled_at: dt.datetime, surveyed_at: dt.datetime | None, participants: list[str],
-                  notes: str | None, photo_hashes: list[str]) -> Survey:
+
+def record_survey(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    *,
+    now: dt.datetime,
+    scheduled_at: dt.datetime,
+    surveyed_at: dt.datetime | None,
+    participants: list[str],
+    notes: str | None,
+    photo_hashes: list[str],
+) -> Survey:
     """Schedule or record a site survey (现场查勘); the first record starts the survey stage."""
     claim = scope.get_claim(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
@@ -331,33 +515,55 @@ def record_survey(session: Session, actor: Actor, claim_id: object, *, now: dt.d
             raise Conflict("Surveys are recorded while the case is being surveyed.")
     elif claim.status == ClaimStatus.ADJUSTER_ASSIGNED:
         if len(team(session, claim, actor.org_id)) < 2:
-            raise Conflict("At least two adjusters must work the case (lead and second).",
-                           fields={"team": "add a second adjuster"})
+            raise Conflict(
+                "At least two adjusters must work the case (lead and second).", fields={"team": "add a second adjuster"}
+            )
         move(session, actor, claim, "start_survey", now=now)
     elif claim.status != ClaimStatus.SURVEYING:
         raise Conflict("Surveys are recorded while the case is being surveyed.")
-    survey = Survey(claim_id=claim.id, scheduled_at=scheduled_at, surveyed_at=surveyed_at,
-                    participants=participants, notes=notes, photo_hashes=photo_hashes, created_by=actor.user_id)
+    survey = Survey(
+        claim_id=claim.id,
+        scheduled_at=scheduled_at,
+        surveyed_at=surveyed_at,
+        participants=participants,
+        notes=notes,
+        photo_hashes=photo_hashes,
+        created_by=actor.user_id,
+    )
     session.add(survey)
     session.flush()
-    audit.record(session, actor.ref, action="claim.survey_recorded", entity_type="claim", entity_id=claim.id,
-                 at=now, chain_key=f"case:{claim.id}",
-                 after={"scheduled_at": scheduled_at.isoformat(),
-                        "surveyed_at": surveyed_at.isoformat() if surveyed_at else None}, audience=ALL)
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.survey_recorded",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={
+            "scheduled_at": scheduled_at.isoformat(),
+            "surveyed_at": surveyed_at.isoformat() if surveyed_at else None,
+        },
+        audience=ALL,
+    )
     return survey
 
 
 # ---- reports ----------------------------------------------------------------------------------------
 
-def save_draft(session: Session, actor: Actor, claim_id: object, content: dict[str, Any], *,
-               now: dt.datetime) -> ReportDraft:
+
+def save_draft(
+    session: Session, actor: Actor, claim_id: object, content: dict[str, Any], *, now: dt.datetime
+) -> ReportDraft:
     claim = scope.get_claim(session, actor, claim_id)
     adjuster_side(session, actor, claim)
-    draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
-                                                      ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
+    draft = session.execute(
+        select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
+    ).scalar_one_or_none()
     if draft is None:
-        draft = ReportDraft(claim_id=claim.id, firm_id=actor.org_id, content=content, updated_at=now,
-                            updated_by=actor.user_id)
+        draft = ReportDraft(
+            claim_id=claim.id, firm_id=actor.org_id, content=content, updated_at=now, updated_by=actor.user_id
+        )
         session.add(draft)
     else:
         draft.content, draft.updated_at, draft.updated_by = content, now, actor.user_id
@@ -369,25 +575,35 @@ def report_total(content: dict[str, Any]) -> Decimal:
     return sum((Decimal(str(i["loss"])) for s in content["sections"] for i in s["items"]), Decimal(0))
 
 
-def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_ids: list[uuid.UUID],
-                  now: dt.datetime, correction_of: uuid.UUID | None = None,
-                  reason: str | None = None) -> Report:
+def submit_report(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    *,
+    signer_ids: list[uuid.UUID],
+    now: dt.datetime,
+    correction_of: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> Report:
     """Freeze the draft into an immutable, hashed report signed by ≥ 2 adjusters who worked the case."""
     claim = scope.get_claim(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
-    draft = session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
-                                                      ReportDraft.firm_id == actor.org_id)).scalar_one_or_none()
+    draft = session.execute(
+        select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
+    ).scalar_one_or_none()
     if draft is None or not draft.content.get("sections"):
         raise InvalidInput("The report has no loss items yet.", fields={"sections": "add the itemised loss"})
     members = {m.adjuster_id: m for m in team(session, claim, actor.org_id)}
     signers = list(dict.fromkeys(signer_ids))
     if len(signers) < 2:
-        raise InvalidInput("At least two adjusters who worked the case must sign.",
-                           fields={"signer_ids": "at least two"})
+        raise InvalidInput(
+            "At least two adjusters who worked the case must sign.", fields={"signer_ids": "at least two"}
+        )
     strangers = [s for s in signers if s not in members]
     if strangers:
-        raise InvalidInput("Only adjusters who worked the case may sign.",
-                           fields={"signer_ids": "not on the case team"})
+        raise InvalidInput(
+            "Only adjusters who worked the case may sign.", fields={"signer_ids": "not on the case team"}
+        )
     me = session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).scalar_one_or_none()
     if me is None or me.id not in signers:
         raise ActionNotAllowed("You must be one of the signing adjusters.")
@@ -407,46 +623,85 @@ def submit_report(session: Session, actor: Actor, claim_id: object, *, signer_id
         raise Conflict("A report is submitted after the survey.")
     number = previous.number if previous else next_number(session, now).replace("LP-", "GR-")
     version = (previous.version + 1) if previous else 0
-    content = {**draft.content, "claim_number": claim.number, "policy_number": claim.policy.number,
-               "report_number": number if version == 0 else f"{number}-R{version}",
-               "signers": [str(s) for s in signers]}
+    content = {
+        **draft.content,
+        "claim_number": claim.number,
+        "policy_number": claim.policy.number,
+        "report_number": number if version == 0 else f"{number}-R{version}",
+        "signers": [str(s) for s in signers],
+    }
     digest = sha256_hex(canonical_json(content))
-    report = Report(claim_id=claim.id, firm_id=actor.org_id, number=number, version=version,
-                    display_number=content["report_number"], supersedes_id=previous.id if previous else None,
-                    content=content, content_hash=digest, total_loss=round_cny(report_total(content)),
-                    submitted_at=now, submitted_by=actor.user_id)
+    report = Report(
+        claim_id=claim.id,
+        firm_id=actor.org_id,
+        number=number,
+        version=version,
+        display_number=content["report_number"],
+        supersedes_id=previous.id if previous else None,
+        content=content,
+        content_hash=digest,
+        total_loss=round_cny(report_total(content)),
+        submitted_at=now,
+        submitted_by=actor.user_id,
+    )
     session.add(report)
     session.flush()
     for s in signers:
         session.add(ReportSignature(report_id=report.id, adjuster_id=s, content_hash=digest, signed_at=now))
     if previous is None and side == "b":
-        audit.record(session, actor.ref, action="report.second_submitted", entity_type="claim",
-                     entity_id=claim.id, at=now, chain_key=f"case:{claim.id}",
-                     after={"report": report.display_number, "content_hash": digest}, audience=ALL)
+        audit.record(
+            session,
+            actor.ref,
+            action="report.second_submitted",
+            entity_type="claim",
+            entity_id=claim.id,
+            at=now,
+            chain_key=f"case:{claim.id}",
+            after={"report": report.display_number, "content_hash": digest},
+            audience=ALL,
+        )
     elif previous is None:
-        move(session, actor, claim, "submit_report", now=now,
-             after={"report": report.display_number, "content_hash": digest})
+        move(
+            session,
+            actor,
+            claim,
+            "submit_report",
+            now=now,
+            after={"report": report.display_number, "content_hash": digest},
+        )
         # 保险法 Art. 23 / 25 clocks run from complete documents (the submitted report).
         start_deadline(session, claim, "decision_30d", "insurer", now=now, due=now + dt.timedelta(days=30))
         start_deadline(session, claim, "advance_60d", "insurer", now=now, due=now + dt.timedelta(days=60))
         for org in session.execute(select(Organisation).where(Organisation.kind == OrgKind.SUPERVISION)).scalars():
-            session.add(Participation(claim_id=claim.id, organisation_id=org.id,
-                                      party_role=PartyRole.SUPERVISION, since=now))
+            session.add(
+                Participation(claim_id=claim.id, organisation_id=org.id, party_role=PartyRole.SUPERVISION, since=now)
+            )
     else:
         from tandem.reconciliation.consultation import note_report_reissued
 
         note_report_reissued(session, actor, claim, previous, report, now=now)
-        audit.record(session, actor.ref, action="report.corrected", entity_type="claim", entity_id=claim.id,
-                     at=now, chain_key=f"case:{claim.id}", reason=reason,
-                     after={"report": report.display_number, "supersedes": previous.display_number,
-                            "content_hash": digest}, audience=ALL)
+        audit.record(
+            session,
+            actor.ref,
+            action="report.corrected",
+            entity_type="claim",
+            entity_id=claim.id,
+            at=now,
+            chain_key=f"case:{claim.id}",
+            reason=reason,
+            after={"report": report.display_number, "supersedes": previous.display_number, "content_hash": digest},
+            audience=ALL,
+        )
     enqueue(session, "report.render_pdf", {"report_id": str(report.id)}, now=now, dedupe_key=f"pdf:{report.id}")
     return report
 
 
 def reports(session: Session, claim: Claim) -> list[Report]:
-    return list(session.execute(select(Report).where(Report.claim_id == claim.id)
-                                .order_by(Report.submitted_at, Report.version)).scalars())
+    return list(
+        session.execute(
+            select(Report).where(Report.claim_id == claim.id).order_by(Report.submitted_at, Report.version)
+        ).scalars()
+    )
 
 
 def latest_report(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> Report | None:
@@ -469,6 +724,7 @@ def signatures(session: Session, report: Report) -> list[ReportSignature]:
 
 # ---- amount confirmation, negotiation, payment ------------------------------------------------------
 
+
 def build_calc_input(session: Session, claim: Claim, content: dict[str, Any]) -> dict[str, Any]:
     """The engine's input: the policy's sections with the report's (or the MoU's) items."""
     paid_advance = advances(session, claim)
@@ -483,17 +739,26 @@ def build_calc_input(session: Session, claim: Claim, content: dict[str, Any]) ->
             ded["amount"] = str(ps.deductible_amount)
         if ps.deductible_rate is not None:
             ded["rate"] = format(ps.deductible_rate, "f")
-        sections.append({
-            "code": ps.code,
-            "sum_insured": str(ps.sum_insured) if ps.sum_insured is not None else None,
-            "insured_value": str(ps.insured_value) if ps.insured_value is not None else None,
-            "deductible": ded or None,
-            "per_occurrence_limit": str(ps.per_occurrence_limit) if ps.per_occurrence_limit is not None else None,
-            "aggregate_limit": str(ps.aggregate_limit) if ps.aggregate_limit is not None else None,
-            "paid_to_date": "0.00",
-            "items": [{"ref": str(i["ref"]), "description": i["description"], "loss": str(i["loss"]),
-                       "salvage": str(i.get("salvage") or "0")} for i in sec["items"]],
-        })
+        sections.append(
+            {
+                "code": ps.code,
+                "sum_insured": str(ps.sum_insured) if ps.sum_insured is not None else None,
+                "insured_value": str(ps.insured_value) if ps.insured_value is not None else None,
+                "deductible": ded or None,
+                "per_occurrence_limit": str(ps.per_occurrence_limit) if ps.per_occurrence_limit is not None else None,
+                "aggregate_limit": str(ps.aggregate_limit) if ps.aggregate_limit is not None else None,
+                "paid_to_date": "0.00",
+                "items": [
+                    {
+                        "ref": str(i["ref"]),
+                        "description": i["description"],
+                        "loss": str(i["loss"]),
+                        "salvage": str(i.get("salvage") or "0"),
+                    }
+                    for i in sec["items"]
+                ],
+            }
+        )
     return {"currency": claim.policy.currency, "advance_paid": str(paid_advance), "sections": sections}
 
 
@@ -519,23 +784,49 @@ def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.
     except calculator.CalcInputError as exc:
         raise Conflict("The report cannot be calculated: {err}.", err=str(exc)) from None
     out = calculator.result_to_json(result)
-    conf = AmountConfirmation(claim_id=claim.id, basis_kind=basis_kind, basis_id=basis_id, calc_input=doc,
-                              calc_result=out, total_payable=Decimal(out["total_payable"]), due=Decimal(out["due"]),
-                              confirmed_at=now, confirmed_by=actor.user_id)
+    conf = AmountConfirmation(
+        claim_id=claim.id,
+        basis_kind=basis_kind,
+        basis_id=basis_id,
+        calc_input=doc,
+        calc_result=out,
+        total_payable=Decimal(out["total_payable"]),
+        due=Decimal(out["due"]),
+        confirmed_at=now,
+        confirmed_by=actor.user_id,
+    )
     session.add(conf)
     session.flush()
-    move(session, actor, claim, "confirm_amount", now=now,
-         after={"total_payable": out["total_payable"], "due": out["due"], "basis": basis_no})
+    move(
+        session,
+        actor,
+        claim,
+        "confirm_amount",
+        now=now,
+        after={"total_payable": out["total_payable"], "due": out["due"], "basis": basis_no},
+    )
     return conf
 
 
 def latest_confirmation(session: Session, claim: Claim) -> AmountConfirmation | None:
-    return session.execute(select(AmountConfirmation).where(AmountConfirmation.claim_id == claim.id)
-                           .order_by(AmountConfirmation.confirmed_at.desc()).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(AmountConfirmation)
+        .where(AmountConfirmation.claim_id == claim.id)
+        .order_by(AmountConfirmation.confirmed_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
-def negotiate(session: Session, actor: Actor, claim_id: object, move_name: str, *, now: dt.datetime,
-              amount: Decimal | None = None, reason: str | None = None) -> NegotiationStep:
+def negotiate(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    move_name: str,
+    *,
+    now: dt.datetime,
+    amount: Decimal | None = None,
+    reason: str | None = None,
+) -> NegotiationStep:
     """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons)."""
     claim = scope.get_claim(session, actor, claim_id)
     if move_name == "propose":
@@ -550,12 +841,24 @@ def negotiate(session: Session, actor: Actor, claim_id: object, move_name: str, 
         raise InvalidInput("Give your reasons.", fields={"reason": "required"})
     if move_name == "counter" and (amount is None or amount < 0):
         raise InvalidInput("Give the amount you offer.", fields={"amount": "required"})
-    step = NegotiationStep(claim_id=claim.id, move=move_name, amount=amount, reason=reason,
-                           by_org_id=actor.org_id, by_user_id=actor.user_id, at=now)
+    step = NegotiationStep(
+        claim_id=claim.id,
+        move=move_name,
+        amount=amount,
+        reason=reason,
+        by_org_id=actor.org_id,
+        by_user_id=actor.user_id,
+        at=now,
+    )
     session.add(step)
     session.flush()
-    action = {"propose": "propose", "accept": "accept", "counter": "counter", "dispute": "dispute",
-              "refuse": "refuse"}.get(move_name)
+    action = {
+        "propose": "propose",
+        "accept": "accept",
+        "counter": "counter",
+        "dispute": "dispute",
+        "refuse": "refuse",
+    }.get(move_name)
     if action is None:
         raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute or refuse"})
     if move_name == "accept":
@@ -569,32 +872,47 @@ def negotiate(session: Session, actor: Actor, claim_id: object, move_name: str, 
         stop_deadline(session, claim, "decision_30d", now=now)
         stop_deadline(session, claim, "advance_60d", now=now)
     else:
-        move(session, actor, claim, action, now=now, reason=reason,
-             after={"amount": str(amount) if amount is not None else None},
-             audience=["broker", "insurer", "insured"])
+        move(
+            session,
+            actor,
+            claim,
+            action,
+            now=now,
+            reason=reason,
+            after={"amount": str(amount) if amount is not None else None},
+            audience=["broker", "insurer", "insured"],
+        )
     return step
 
 
 def last_offer(session: Session, claim: Claim) -> Decimal | None:
-    step = session.execute(select(NegotiationStep).where(NegotiationStep.claim_id == claim.id,
-                                                         NegotiationStep.move.in_(["propose", "counter"]))
-                           .order_by(NegotiationStep.at.desc(), NegotiationStep.id).limit(1)).scalar_one_or_none()
+    step = session.execute(
+        select(NegotiationStep)
+        .where(NegotiationStep.claim_id == claim.id, NegotiationStep.move.in_(["propose", "counter"]))
+        .order_by(NegotiationStep.at.desc(), NegotiationStep.id)
+        .limit(1)
+    ).scalar_one_or_none()
     return step.amount if step else None
 
 
 def negotiation(session: Session, claim: Claim) -> list[NegotiationStep]:
-    return list(session.execute(select(NegotiationStep).where(NegotiationStep.claim_id == claim.id)
-                                .order_by(NegotiationStep.at)).scalars())
+    return list(
+        session.execute(
+            select(NegotiationStep).where(NegotiationStep.claim_id == claim.id).order_by(NegotiationStep.at)
+        ).scalars()
+    )
 
 
 def advances(session: Session, claim: Claim) -> Decimal:
-    rows = session.execute(select(Payment.amount).where(Payment.claim_id == claim.id,
-                                                        Payment.kind == "advance")).scalars()
+    rows = session.execute(
+        select(Payment.amount).where(Payment.claim_id == claim.id, Payment.kind == "advance")
+    ).scalars()
     return round_cny(sum(rows, Decimal("0")))
 
 
-def record_payment(session: Session, actor: Actor, claim_id: object, *, kind: str, amount: Decimal,
-                   reference: str, now: dt.datetime) -> Payment:
+def record_payment(
+    session: Session, actor: Actor, claim_id: object, *, kind: str, amount: Decimal, reference: str, now: dt.datetime
+) -> Payment:
     """The insurer records an advance (预付赔款) or the final payment (= agreed − advances)."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.INSURER)
@@ -603,14 +921,23 @@ def record_payment(session: Session, actor: Actor, claim_id: object, *, kind: st
     if kind == "advance":
         if claim.status in (ClaimStatus.PAID, ClaimStatus.CLOSED, ClaimStatus.REFUSED, ClaimStatus.WITHDRAWN):
             raise Conflict("No advance can be paid on this case now.")
-        pay = Payment(claim_id=claim.id, kind=kind, amount=amount, paid_at=now, reference=reference,
-                      recorded_by=actor.user_id)
+        pay = Payment(
+            claim_id=claim.id, kind=kind, amount=amount, paid_at=now, reference=reference, recorded_by=actor.user_id
+        )
         session.add(pay)
         session.flush()
         stop_deadline(session, claim, "advance_60d", now=now)
-        audit.record(session, actor.ref, action="claim.advance_paid", entity_type="claim", entity_id=claim.id,
-                     at=now, chain_key=f"case:{claim.id}", after={"amount": str(amount), "reference": reference},
-                     audience=ALL)
+        audit.record(
+            session,
+            actor.ref,
+            action="claim.advance_paid",
+            entity_type="claim",
+            entity_id=claim.id,
+            at=now,
+            chain_key=f"case:{claim.id}",
+            after={"amount": str(amount), "reference": reference},
+            audience=ALL,
+        )
         return pay
     if kind != "final":
         raise InvalidInput("Unknown payment kind.", fields={"kind": "advance or final"})
@@ -619,21 +946,25 @@ def record_payment(session: Session, actor: Actor, claim_id: object, *, kind: st
         raise Conflict("The final payment follows the agreement.")
     expected = round_cny(agreed - advances(session, claim)) if agreed is not None else None
     if expected is not None and round_cny(amount) != expected:
-        raise InvalidInput("The final payment must be the agreed amount less advances ({expected}).",
-                           fields={"amount": f"must be {expected}"}, expected=str(expected))
-    pay = Payment(claim_id=claim.id, kind=kind, amount=amount, paid_at=now, reference=reference,
-                  recorded_by=actor.user_id)
+        raise InvalidInput(
+            "The final payment must be the agreed amount less advances ({expected}).",
+            fields={"amount": f"must be {expected}"},
+            expected=str(expected),
+        )
+    pay = Payment(
+        claim_id=claim.id, kind=kind, amount=amount, paid_at=now, reference=reference, recorded_by=actor.user_id
+    )
     session.add(pay)
     session.flush()
-    move(session, actor, claim, "record_final_payment", now=now, after={"amount": str(amount),
-                                                                        "reference": reference})
+    move(session, actor, claim, "record_final_payment", now=now, after={"amount": str(amount), "reference": reference})
     stop_deadline(session, claim, "payment_10d", now=now)
     return pay
 
 
 def payments(session: Session, claim: Claim) -> list[Payment]:
-    return list(session.execute(select(Payment).where(Payment.claim_id == claim.id)
-                                .order_by(Payment.paid_at)).scalars())
+    return list(
+        session.execute(select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.paid_at)).scalars()
+    )
 
 
 def close(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Claim:
@@ -653,8 +984,10 @@ def withdraw(session: Session, actor: Actor, claim_id: object, *, now: dt.dateti
 
 # ---- missing documents (保险法 Art. 22: one consolidated request) ----------------------------------
 
-def request_documents(session: Session, actor: Actor, claim_id: object, *, items: list[str], due_days: int,
-                      now: dt.datetime) -> Message:
+
+def request_documents(
+    session: Session, actor: Actor, claim_id: object, *, items: list[str], due_days: int, now: dt.datetime
+) -> Message:
     """The insurer (or the broker for it) asks for every missing document at once; a second request is
     refused because the law allows only one consolidated notice."""
     claim = scope.get_claim(session, actor, claim_id)
@@ -664,16 +997,30 @@ def request_documents(session: Session, actor: Actor, claim_id: object, *, items
     wanted = [i.strip() for i in items if i.strip()]
     if not wanted:
         raise InvalidInput("List the missing documents.", fields={"items": "at least one document"})
-    if session.execute(select(Deadline.id).where(Deadline.claim_id == claim.id,
-                                                 Deadline.kind == "documents")).first():
+    if session.execute(select(Deadline.id).where(Deadline.claim_id == claim.id, Deadline.kind == "documents")).first():
         raise Conflict("Missing documents were already requested; the request is made once, in full.")
     body = "请补充以下材料：\n" + "\n".join(f"{n}. {d}" for n, d in enumerate(wanted, start=1))
-    msg = Message(claim_id=claim.id, audience="all", author_id=actor.user_id, author_org_id=actor.org_id,
-                  body=body, created_at=now)
+    msg = Message(
+        claim_id=claim.id,
+        audience="all",
+        author_id=actor.user_id,
+        author_org_id=actor.org_id,
+        body=body,
+        created_at=now,
+    )
     session.add(msg)
     start_deadline(session, claim, "documents", "insured", now=now, due=now + dt.timedelta(days=due_days))
-    audit.record(session, actor.ref, action="claim.documents_requested", entity_type="claim", entity_id=claim.id,
-                 at=now, chain_key=f"case:{claim.id}", after={"items": wanted, "due_days": due_days}, audience=ALL)
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.documents_requested",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"items": wanted, "due_days": due_days},
+        audience=ALL,
+    )
     return msg
 
 
@@ -682,24 +1029,35 @@ def documents_complete(session: Session, actor: Actor, claim_id: object, *, now:
     claim = scope.get_claim(session, actor, claim_id)
     if not _participant_role(session, claim, actor.org_id) & {PartyRole.INSURED, PartyRole.BROKER}:
         raise ActionNotAllowed()
-    dl = session.execute(select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == "documents")
-                         ).scalar_one_or_none()
+    dl = session.execute(
+        select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == "documents")
+    ).scalar_one_or_none()
     if dl is None or dl.stopped_at is not None:
         raise Conflict("No documents are outstanding.")
     stop_deadline(session, claim, "documents", now=now)
-    audit.record(session, actor.ref, action="claim.documents_completed", entity_type="claim", entity_id=claim.id,
-                 at=now, chain_key=f"case:{claim.id}", audience=ALL)
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.documents_completed",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        audience=ALL,
+    )
     return claim
 
 
 # ---- messages and timeline --------------------------------------------------------------------------
 
+
 def _party_kind(actor: Actor) -> str:
     return actor.org_kind.value
 
 
-def post_message(session: Session, actor: Actor, claim_id: object, *, audience: str, body: str,
-                 now: dt.datetime) -> Message:
+def post_message(
+    session: Session, actor: Actor, claim_id: object, *, audience: str, body: str, now: dt.datetime
+) -> Message:
     claim = scope.get_claim(session, actor, claim_id)
     if audience not in AUDIENCES:
         raise InvalidInput("Unknown audience.", fields={"audience": ", ".join(AUDIENCES)})
@@ -710,8 +1068,14 @@ def post_message(session: Session, actor: Actor, claim_id: object, *, audience: 
         raise ActionNotAllowed()
     if not body.strip():
         raise InvalidInput("The message is empty.", fields={"body": "required"})
-    msg = Message(claim_id=claim.id, audience=audience, author_id=actor.user_id, author_org_id=actor.org_id,
-                  body=body.strip(), created_at=now)
+    msg = Message(
+        claim_id=claim.id,
+        audience=audience,
+        author_id=actor.user_id,
+        author_org_id=actor.org_id,
+        body=body.strip(),
+        created_at=now,
+    )
     session.add(msg)
     session.flush()
     return msg
@@ -720,14 +1084,20 @@ def post_message(session: Session, actor: Actor, claim_id: object, *, audience: 
 def visible_messages(session: Session, actor: Actor, claim: Claim) -> list[Message]:
     rows = session.execute(select(Message).where(Message.claim_id == claim.id).order_by(Message.created_at)).scalars()
     kind = _party_kind(actor)
-    return [m for m in rows if actor.is_admin or (m.audience == "internal" and m.author_org_id == actor.org_id)
-            or (m.audience != "internal" and kind in AUDIENCES[m.audience])]
+    return [
+        m
+        for m in rows
+        if actor.is_admin
+        or (m.audience == "internal" and m.author_org_id == actor.org_id)
+        or (m.audience != "internal" and kind in AUDIENCES[m.audience])
+    ]
 
 
 def timeline(session: Session, actor: Actor, claim: Claim) -> list[AuditEvent]:
     """The case timeline: the case's audit events the actor's party kind may see."""
-    rows = session.execute(select(AuditEvent).where(AuditEvent.chain_key == f"case:{claim.id}")
-                           .order_by(AuditEvent.seq)).scalars()
+    rows = session.execute(
+        select(AuditEvent).where(AuditEvent.chain_key == f"case:{claim.id}").order_by(AuditEvent.seq)
+    ).scalars()
     kind = _party_kind(actor)
     if actor.is_admin or kind == "supervision":
         return list(rows)

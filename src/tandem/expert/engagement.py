@@ -46,20 +46,35 @@ def owned_expert(session: Session, actor: Actor, expert_id: Any) -> Expert:
     key = _uuid(expert_id)
     if key is None:
         raise NotFound()
-    e = session.execute(select(Expert).where(Expert.id == key, Expert.owner_id == actor.org_id)
-                        ).unique().scalar_one_or_none()
+    e = (
+        session.execute(select(Expert).where(Expert.id == key, Expert.owner_id == actor.org_id))
+        .unique()
+        .scalar_one_or_none()
+    )
     if e is None:
         raise NotFound()
     return e
 
 
 def shared_with(session: Session, expert: Expert) -> list[uuid.UUID]:
-    return list(session.execute(select(ExpertShare.organisation_id).where(ExpertShare.expert_id == expert.id)
-                                .order_by(ExpertShare.organisation_id)).scalars())
+    return list(
+        session.execute(
+            select(ExpertShare.organisation_id)
+            .where(ExpertShare.expert_id == expert.id)
+            .order_by(ExpertShare.organisation_id)
+        ).scalars()
+    )
 
 
-def set_sharing(session: Session, actor: Actor, expert_id: Any, *, visibility: Visibility,
-                organisation_ids: list[uuid.UUID], now: dt.datetime) -> Expert:
+def set_sharing(
+    session: Session,
+    actor: Actor,
+    expert_id: Any,
+    *,
+    visibility: Visibility,
+    organisation_ids: list[uuid.UUID],
+    now: dt.datetime,
+) -> Expert:
     expert = owned_expert(session, actor, expert_id)
     if not actor.can(Perm.MANAGE_EXPERTS):
         raise ActionNotAllowed()
@@ -67,8 +82,11 @@ def set_sharing(session: Session, actor: Actor, expert_id: Any, *, visibility: V
     if visibility is Visibility.NAMED:
         if not targets:
             raise InvalidInput(fields={"organisation_ids": "required for named sharing"})
-        found = set(session.execute(select(Organisation.id).where(
-            Organisation.id.in_(targets), Organisation.kind.in_(POOL_KINDS))).scalars())
+        found = set(
+            session.execute(
+                select(Organisation.id).where(Organisation.id.in_(targets), Organisation.kind.in_(POOL_KINDS))
+            ).scalars()
+        )
         if found != set(targets):
             raise InvalidInput(fields={"organisation_ids": "brokers or adjuster firms only"})
     elif targets:
@@ -79,49 +97,112 @@ def set_sharing(session: Session, actor: Actor, expert_id: Any, *, visibility: V
         session.add(ExpertShare(expert_id=expert.id, organisation_id=org_id))
     expert.visibility = visibility
     expert.updated_at = now
-    audit.record(session, actor.ref, action="expert.sharing_set", entity_type="expert", entity_id=expert.id,
-                 at=now, before=before, request_id=actor.request_id,
-                 after={"visibility": visibility.value, "organisation_ids": [str(o) for o in targets]})
+    audit.record(
+        session,
+        actor.ref,
+        action="expert.sharing_set",
+        entity_type="expert",
+        entity_id=expert.id,
+        at=now,
+        before=before,
+        request_id=actor.request_id,
+        after={"visibility": visibility.value, "organisation_ids": [str(o) for o in targets]},
+    )
     session.flush()
     return expert
 
 
 def _participates(session: Session, claim: Claim, org_id: uuid.UUID) -> bool:
-    return session.execute(select(Participation.id).where(
-        Participation.claim_id == claim.id, Participation.organisation_id == org_id,
-        Participation.until.is_(None)).limit(1)).first() is not None
+    return (
+        session.execute(
+            select(Participation.id)
+            .where(
+                Participation.claim_id == claim.id,
+                Participation.organisation_id == org_id,
+                Participation.until.is_(None),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
-def request(session: Session, actor: Actor, claim_id: Any, *, expert_id: Any, fee_basis: str | None,
-            note: str | None, now: dt.datetime) -> Engagement:
+def request(
+    session: Session,
+    actor: Actor,
+    claim_id: Any,
+    *,
+    expert_id: Any,
+    fee_basis: str | None,
+    note: str | None,
+    now: dt.datetime,
+) -> Engagement:
     claim = scope.get_claim(session, actor, claim_id)
     if actor.org_kind not in POOL_KINDS or not _participates(session, claim, actor.org_id):
         raise ActionNotAllowed()
     key = _uuid(expert_id)
-    expert = None if key is None else session.execute(
-        scope.visible_experts(actor).where(Expert.id == key)).unique().scalar_one_or_none()
+    expert = (
+        None
+        if key is None
+        else session.execute(scope.visible_experts(actor).where(Expert.id == key)).unique().scalar_one_or_none()
+    )
     if expert is None:
         raise InvalidInput(fields={"expert_id": "not an expert your organisation may see"})
-    open_one = session.execute(select(Engagement.id).where(
-        Engagement.claim_id == claim.id, Engagement.expert_id == expert.id,
-        Engagement.requester_org_id == actor.org_id,
-        Engagement.status.in_([EngagementStatus.REQUESTED, EngagementStatus.ACCEPTED]))).first()
+    open_one = session.execute(
+        select(Engagement.id).where(
+            Engagement.claim_id == claim.id,
+            Engagement.expert_id == expert.id,
+            Engagement.requester_org_id == actor.org_id,
+            Engagement.status.in_([EngagementStatus.REQUESTED, EngagementStatus.ACCEPTED]),
+        )
+    ).first()
     if open_one is not None:
         raise Conflict()
-    eng = Engagement(claim_id=claim.id, expert_id=expert.id, requester_org_id=actor.org_id,
-                     owner_org_id=expert.owner_id, requested_by=actor.user_id, status=EngagementStatus.REQUESTED,
-                     fee_basis=fee_basis or expert.fee_basis, note=note, created_at=now)
+    eng = Engagement(
+        claim_id=claim.id,
+        expert_id=expert.id,
+        requester_org_id=actor.org_id,
+        owner_org_id=expert.owner_id,
+        requested_by=actor.user_id,
+        status=EngagementStatus.REQUESTED,
+        fee_basis=fee_basis or expert.fee_basis,
+        note=note,
+        created_at=now,
+    )
     session.add(eng)
     session.flush()
-    audit.record(session, actor.ref, action="engagement.requested", entity_type="expert_engagement",
-                 entity_id=eng.id, at=now, request_id=actor.request_id,
-                 after={"claim_id": str(claim.id), "expert_id": str(expert.id), "owner_org_id": str(expert.owner_id)})
-    deciders = list(session.execute(select(User).join(UserRole).where(
-        User.organisation_id == expert.owner_id, User.active.is_(True),
-        UserRole.role.in_(sorted(MATRIX[Perm.MANAGE_EXPERTS])))).unique().scalars())
-    notify(session, deciders, subject=f"【专家委托】{claim.number}：{expert.name}",
-           body=f"{actor.org_name}请求委托专家{expert.name}（{eng.fee_basis or '费用另议'}）。{note or ''}".strip(),
-           now=now, link="/experts/engagements", key=f"engagement:{eng.id}:requested")
+    audit.record(
+        session,
+        actor.ref,
+        action="engagement.requested",
+        entity_type="expert_engagement",
+        entity_id=eng.id,
+        at=now,
+        request_id=actor.request_id,
+        after={"claim_id": str(claim.id), "expert_id": str(expert.id), "owner_org_id": str(expert.owner_id)},
+    )
+    deciders = list(
+        session.execute(
+            select(User)
+            .join(UserRole)
+            .where(
+                User.organisation_id == expert.owner_id,
+                User.active.is_(True),
+                UserRole.role.in_(sorted(MATRIX[Perm.MANAGE_EXPERTS])),
+            )
+        )
+        .unique()
+        .scalars()
+    )
+    notify(
+        session,
+        deciders,
+        subject=f"【专家委托】{claim.number}：{expert.name}",
+        body=f"{actor.org_name}请求委托专家{expert.name}（{eng.fee_basis or '费用另议'}）。{note or ''}".strip(),
+        now=now,
+        link="/experts/engagements",
+        key=f"engagement:{eng.id}:requested",
+    )
     return eng
 
 
@@ -129,58 +210,110 @@ def owned_engagement(session: Session, actor: Actor, engagement_id: Any) -> Enga
     key = _uuid(engagement_id)
     if key is None:
         raise NotFound()
-    eng = session.execute(select(Engagement).where(Engagement.id == key, Engagement.owner_org_id == actor.org_id)
-                          .with_for_update(of=Engagement)).unique().scalar_one_or_none()
+    eng = (
+        session.execute(
+            select(Engagement)
+            .where(Engagement.id == key, Engagement.owner_org_id == actor.org_id)
+            .with_for_update(of=Engagement)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if eng is None:
         raise NotFound()
     return eng
 
 
-def decide(session: Session, actor: Actor, engagement_id: Any, *, accept: bool, reason: str | None,
-           now: dt.datetime) -> Engagement:
+def decide(
+    session: Session, actor: Actor, engagement_id: Any, *, accept: bool, reason: str | None, now: dt.datetime
+) -> Engagement:
     eng = owned_engagement(session, actor, engagement_id)
     if not actor.can(Perm.MANAGE_EXPERTS):
         raise ActionNotAllowed()
     rule = transition.resolve(ENGAGEMENT_RULES, eng.status.value, "accept" if accept else "decline", frozenset())
     if not accept and not (reason or "").strip():
         raise InvalidInput("A reason is required.", fields={"reason": "required"})
-    decided = session.execute(update(Engagement).where(
-        Engagement.id == eng.id, Engagement.status == eng.status).values(
-        status=EngagementStatus(rule.to), reason=reason, decided_at=now, decided_by=actor.user_id)
-        .returning(Engagement.id)).first()
+    decided = session.execute(
+        update(Engagement)
+        .where(Engagement.id == eng.id, Engagement.status == eng.status)
+        .values(status=EngagementStatus(rule.to), reason=reason, decided_at=now, decided_by=actor.user_id)
+        .returning(Engagement.id)
+    ).first()
     if decided is None:  # decided concurrently by another user of the owner
         raise StateChanged()
     session.refresh(eng)
-    after = {"engagement_id": str(eng.id), "expert_id": str(eng.expert_id), "expert": eng.expert.name,
-             "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
-             "status": eng.status.value, "fee_basis": eng.fee_basis}
+    after = {
+        "engagement_id": str(eng.id),
+        "expert_id": str(eng.expert_id),
+        "expert": eng.expert.name,
+        "requester_org_id": str(eng.requester_org_id),
+        "owner_org_id": str(eng.owner_org_id),
+        "status": eng.status.value,
+        "fee_basis": eng.fee_basis,
+    }
     if accept:
         # On the case: the case chain, seen by the parties on the timeline of the case file.
-        audit.record(session, actor.ref, action="claim.expert_engaged", entity_type="claim", entity_id=eng.claim_id,
-                     at=now, chain_key=f"case:{eng.claim_id}", after=after, request_id=actor.request_id,
-                     audience=["broker", "insurer", "adjuster_firm"])
+        audit.record(
+            session,
+            actor.ref,
+            action="claim.expert_engaged",
+            entity_type="claim",
+            entity_id=eng.claim_id,
+            at=now,
+            chain_key=f"case:{eng.claim_id}",
+            after=after,
+            request_id=actor.request_id,
+            audience=["broker", "insurer", "adjuster_firm"],
+        )
     else:
-        audit.record(session, actor.ref, action="engagement.declined", entity_type="expert_engagement",
-                     entity_id=eng.id, at=now, after=after, reason=reason, request_id=actor.request_id)
+        audit.record(
+            session,
+            actor.ref,
+            action="engagement.declined",
+            entity_type="expert_engagement",
+            entity_id=eng.id,
+            at=now,
+            after=after,
+            reason=reason,
+            request_id=actor.request_id,
+        )
     requester = session.get(User, eng.requested_by)
     verdict = "已接受" if accept else f"已拒绝：{reason}"
-    notify(session, [requester] if requester else [], subject=f"【专家委托】{eng.expert.name}{verdict}",
-           body=f"{eng.expert.name}（{eng.fee_basis or '费用另议'}）{verdict}", now=now,
-           link=f"/claims/{eng.claim_id}", key=f"engagement:{eng.id}:{rule.to}")
+    notify(
+        session,
+        [requester] if requester else [],
+        subject=f"【专家委托】{eng.expert.name}{verdict}",
+        body=f"{eng.expert.name}（{eng.fee_basis or '费用另议'}）{verdict}",
+        now=now,
+        link=f"/claims/{eng.claim_id}",
+        key=f"engagement:{eng.id}:{rule.to}",
+    )
     session.flush()
     return eng
 
 
 def mine(session: Session, actor: Actor) -> list[Engagement]:
-    return list(session.execute(select(Engagement).where(or_(
-        Engagement.requester_org_id == actor.org_id, Engagement.owner_org_id == actor.org_id))
-        .order_by(Engagement.created_at.desc(), Engagement.id)).unique().scalars())
+    return list(
+        session.execute(
+            select(Engagement)
+            .where(or_(Engagement.requester_org_id == actor.org_id, Engagement.owner_org_id == actor.org_id))
+            .order_by(Engagement.created_at.desc(), Engagement.id)
+        )
+        .unique()
+        .scalars()
+    )
 
 
 def accepted_on_claim(session: Session, claim_id: uuid.UUID) -> list[Engagement]:
-    return list(session.execute(select(Engagement).where(
-        Engagement.claim_id == claim_id, Engagement.status == EngagementStatus.ACCEPTED)
-        .order_by(Engagement.decided_at)).unique().scalars())
+    return list(
+        session.execute(
+            select(Engagement)
+            .where(Engagement.claim_id == claim_id, Engagement.status == EngagementStatus.ACCEPTED)
+            .order_by(Engagement.decided_at)
+        )
+        .unique()
+        .scalars()
+    )
 
 
 def shows_contact(eng: Engagement, actor: Actor) -> bool:
@@ -194,30 +327,50 @@ def sees_contact(session: Session, actor: Actor, expert: Expert) -> bool:
     """:func:`shows_contact` for a profile: the owner, or an organisation with an accepted engagement."""
     if actor.org_id == expert.owner_id:
         return True
-    return session.execute(select(Engagement.id).where(
-        Engagement.expert_id == expert.id, Engagement.requester_org_id == actor.org_id,
-        Engagement.status == EngagementStatus.ACCEPTED).limit(1)).first() is not None
+    return (
+        session.execute(
+            select(Engagement.id)
+            .where(
+                Engagement.expert_id == expert.id,
+                Engagement.requester_org_id == actor.org_id,
+                Engagement.status == EngagementStatus.ACCEPTED,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def on_claim(session: Session, actor: Actor, claim: Claim) -> list[Engagement]:
     """The claim's engagements the actor may see: all of its own organisation's (as requester or owner),
     and the accepted ones, which are on the case for every party."""
-    return list(session.execute(select(Engagement).where(
-        Engagement.claim_id == claim.id,
-        or_(Engagement.status == EngagementStatus.ACCEPTED, Engagement.requester_org_id == actor.org_id,
-            Engagement.owner_org_id == actor.org_id))
-        .order_by(Engagement.created_at, Engagement.id)).unique().scalars())
+    return list(
+        session.execute(
+            select(Engagement)
+            .where(
+                Engagement.claim_id == claim.id,
+                or_(
+                    Engagement.status == EngagementStatus.ACCEPTED,
+                    Engagement.requester_org_id == actor.org_id,
+                    Engagement.owner_org_id == actor.org_id,
+                ),
+            )
+            .order_by(Engagement.created_at, Engagement.id)
+        )
+        .unique()
+        .scalars()
+    )
 
 
-def update_profile(session: Session, actor: Actor, expert_id: Any, profile: dict[str, Any],
-                   now: dt.datetime) -> Expert:
+def update_profile(session: Session, actor: Actor, expert_id: Any, profile: dict[str, Any], now: dt.datetime) -> Expert:
     """Owner only: replace the profile's values (checked by ``service.check_profile``, which raises the
     first :class:`service.ProfileError`); the search index picks the change up by ``updated_at``."""
     expert = owned_expert(session, actor, expert_id)
     if not actor.can(Perm.MANAGE_EXPERTS):
         raise ActionNotAllowed()
-    values, errors = service.check_profile({**profile, "id": expert.external_id or str(expert.id),
-                                            "owner_type": expert.owner.kind.value})
+    values, errors = service.check_profile(
+        {**profile, "id": expert.external_id or str(expert.id), "owner_type": expert.owner.kind.value}
+    )
     if errors:
         raise errors[0]
     fields = ("name", "title", "employer", "bio", "phone", "email", "fee_basis", "years", "extra", *service.LIST_KEYS)
@@ -227,8 +380,17 @@ def update_profile(session: Session, actor: Actor, expert_id: Any, profile: dict
     for f in before:
         setattr(expert, f, values[f])
     service.touch(expert, now)
-    audit.record(session, actor.ref, action="expert.updated", entity_type="expert", entity_id=expert.id, at=now,
-                 before=before, after={f: values[f] for f in before}, request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action="expert.updated",
+        entity_type="expert",
+        entity_id=expert.id,
+        at=now,
+        before=before,
+        after={f: values[f] for f in before},
+        request_id=actor.request_id,
+    )
     session.flush()
     return expert
 
@@ -240,14 +402,29 @@ def engagement_out(eng: Engagement, actor: Actor) -> dict[str, Any]:
     # see that an expert was engaged, at what fee, not what the firms wrote to each other.
     between = actor.org_id in (eng.requester_org_id, eng.owner_org_id)
     return {
-        "id": str(eng.id), "claim_id": str(eng.claim_id), "status": eng.status.value,
-        "expert": {"id": str(e.id), "external_id": e.external_id, "name": e.name, "title": e.title,
-                   "employer": e.employer, "phone": e.phone if contact else None,
-                   "email": e.email if contact else None},
-        "requester_org_id": str(eng.requester_org_id), "owner_org_id": str(eng.owner_org_id),
-        "role": ("owner" if actor.org_id == eng.owner_org_id
-                 else "requester" if actor.org_id == eng.requester_org_id else "party"),
-        "fee_basis": eng.fee_basis, "note": eng.note if between else None,
+        "id": str(eng.id),
+        "claim_id": str(eng.claim_id),
+        "status": eng.status.value,
+        "expert": {
+            "id": str(e.id),
+            "external_id": e.external_id,
+            "name": e.name,
+            "title": e.title,
+            "employer": e.employer,
+            "phone": e.phone if contact else None,
+            "email": e.email if contact else None,
+        },
+        "requester_org_id": str(eng.requester_org_id),
+        "owner_org_id": str(eng.owner_org_id),
+        "role": (
+            "owner"
+            if actor.org_id == eng.owner_org_id
+            else "requester"
+            if actor.org_id == eng.requester_org_id
+            else "party"
+        ),
+        "fee_basis": eng.fee_basis,
+        "note": eng.note if between else None,
         "reason": eng.reason if between else None,
         "created_at": eng.created_at.isoformat(),
         "decided_at": eng.decided_at.isoformat() if eng.decided_at else None,

@@ -28,10 +28,8 @@ class Engagement(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="RESTRICT"), index=True)
-    requester_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                        index=True)
-    owner_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                    index=True)
+    requester_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    owner_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     status: Mapped[EngagementStatus] = mapped_column(_enum(EngagementStatus, "engagement_status"))
     fee_basis: Mapped[str | None] = mapped_column(String(200))

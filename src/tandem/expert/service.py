@@ -40,11 +40,34 @@ _STATE_FORMAT = 1
 
 # Lines of insurance: the closed list of the pool schema (``shared/data/experts/README.md``).
 LINES = (
-    "企业财产保险", "财产一切险", "营业中断保险", "机器损坏保险", "建筑工程一切险", "安装工程一切险",
-    "工程质量潜在缺陷保险", "货物运输保险", "船舶保险", "船东责任保险", "机动车辆保险", "产品责任保险",
-    "产品召回保险", "公众责任保险", "雇主责任保险", "安全生产责任保险", "环境污染责任保险", "种植业保险",
-    "养殖业保险", "森林保险", "航空保险", "能源保险", "家庭财产保险", "巨灾保险", "艺术品保险",
-    "珠宝商综合保险", "意外伤害保险", "职业责任保险",
+    "企业财产保险",
+    "财产一切险",
+    "营业中断保险",
+    "机器损坏保险",
+    "建筑工程一切险",
+    "安装工程一切险",
+    "工程质量潜在缺陷保险",
+    "货物运输保险",
+    "船舶保险",
+    "船东责任保险",
+    "机动车辆保险",
+    "产品责任保险",
+    "产品召回保险",
+    "公众责任保险",
+    "雇主责任保险",
+    "安全生产责任保险",
+    "环境污染责任保险",
+    "种植业保险",
+    "养殖业保险",
+    "森林保险",
+    "航空保险",
+    "能源保险",
+    "家庭财产保险",
+    "巨灾保险",
+    "艺术品保险",
+    "珠宝商综合保险",
+    "意外伤害保险",
+    "职业责任保险",
 )
 
 # What can be wrong with a profile value (translated on the pages; the CLI prints the English).
@@ -109,8 +132,10 @@ class ImportResult:
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
-        return (f"imported {self.total} experts: {self.created} new, "
-                f"{self.updated} updated, {self.unchanged} unchanged; {self.organisations} organisations created")
+        return (
+            f"imported {self.total} experts: {self.created} new, "
+            f"{self.updated} updated, {self.unchanged} unchanged; {self.organisations} organisations created"
+        )
 
 
 def _str(value: Any, name: str, *, required: bool, limit: int | None) -> str | None:
@@ -176,10 +201,16 @@ def check_profile(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Profile
     a key left out means "none", so a file always carries whole profiles."""
     errors: list[ProfileError] = []
     out: dict[str, Any] = {}
-    for key, column, required, limit in (("id", "external_id", True, 40), ("name", "name", True, 100),
-                                         ("title", "title", False, 100), ("organisation", "employer", True, 180),
-                                         ("bio", "bio", False, 5000), ("phone", "phone", False, 20),
-                                         ("email", "email", False, 200), ("fee_basis", "fee_basis", False, 200)):
+    for key, column, required, limit in (
+        ("id", "external_id", True, 40),
+        ("name", "name", True, 100),
+        ("title", "title", False, 100),
+        ("organisation", "employer", True, 180),
+        ("bio", "bio", False, 5000),
+        ("phone", "phone", False, 20),
+        ("email", "email", False, 200),
+        ("fee_basis", "fee_basis", False, 200),
+    ):
         out[column] = _checked(_str, errors, data.get(key), key, required=required, limit=limit)
     if out["email"] and not _EMAIL.fullmatch(out["email"]):
         errors.append(ProfileError("email", BAD_EMAIL))
@@ -195,8 +226,10 @@ def check_profile(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Profile
     if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 0):
         errors.append(ProfileError("years", BAD_YEARS))
     out["years"] = years
-    extra = {"availability": _checked(_periods, errors, data.get("availability")),
-             "conflicts": _checked(_strings, errors, data.get("conflicts"), "conflicts")}
+    extra = {
+        "availability": _checked(_periods, errors, data.get("availability")),
+        "conflicts": _checked(_strings, errors, data.get("conflicts"), "conflicts"),
+    }
     out["extra"] = {k: v for k, v in extra.items() if v}
     return out, errors
 
@@ -254,12 +287,23 @@ def pool_errors(session: Session, rows: list[dict[str, Any]], owner: Organisatio
     ext_ids = [r["external_id"] for r in rows]
     taken: set[str] = set()
     for chunk in _chunks(ext_ids, 500):
-        taken.update(x for x, in session.execute(select(Expert.external_id).where(
-            Expert.external_id.in_(chunk), Expert.owner_id != owner.id)) if x is not None)
+        taken.update(
+            x
+            for (x,) in session.execute(
+                select(Expert.external_id).where(Expert.external_id.in_(chunk), Expert.owner_id != owner.id)
+            )
+            if x is not None
+        )
         pks = [u for u in (_as_uuid(x) for x in chunk) if u is not None]
         if pks:
-            taken.update(str(pk) for pk, in session.execute(select(Expert.id).where(
-                Expert.id.in_(pks), Expert.external_id.is_(None), Expert.owner_id != owner.id)))
+            taken.update(
+                str(pk)
+                for (pk,) in session.execute(
+                    select(Expert.id).where(
+                        Expert.id.in_(pks), Expert.external_id.is_(None), Expert.owner_id != owner.id
+                    )
+                )
+            )
     for r in rows:
         if r["external_id"] in taken:
             errors.append(LineError.of(r["line"], ProfileError("id", OTHER_POOL, id=r["external_id"])))
@@ -271,22 +315,38 @@ def _alias(name: str, kind: OrgKind) -> str:
 
 
 def _chunks(values: list[Any], size: int) -> list[list[Any]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-_COMPARED = ("name", "title", "employer", "specialties", "lines", "regions", "certificates", "years", "bio",
-             "phone", "email", "fee_basis", "extra", "owner_id")
+_COMPARED = (
+    "name",
+    "title",
+    "employer",
+    "specialties",
+    "lines",
+    "regions",
+    "certificates",
+    "years",
+    "bio",
+    "phone",
+    "email",
+    "fee_basis",
+    "extra",
+    "owner_id",
+)
 
 
-def _owners(session: Session, rows: list[dict[str, Any]], at: dt.datetime,
-            result: ImportResult) -> dict[tuple[str, OrgKind], Organisation]:
+def _owners(
+    session: Session, rows: list[dict[str, Any]], at: dt.datetime, result: ImportResult
+) -> dict[tuple[str, OrgKind], Organisation]:
     """The pool of each (employer, owner_type), creating the organisations missing."""
     pairs = {(r["employer"], OWNER_KINDS[r["owner_type"]]) for r in rows}
     names = {n for n, _ in pairs} | {_alias(n, k) for n, k in pairs}
     by_name: dict[str, Organisation] = {}
     for chunk in _chunks(sorted(names), 500):
-        by_name.update({o.name: o for o in session.execute(
-            select(Organisation).where(Organisation.name.in_(chunk))).scalars()})
+        by_name.update(
+            {o.name: o for o in session.execute(select(Organisation).where(Organisation.name.in_(chunk))).scalars()}
+        )
     owners: dict[tuple[str, OrgKind], Organisation] = {}
     for name, kind in sorted(pairs):
         # An outside institution (testing centre, CPA firm) can appear in both kinds of pool: the pool of
@@ -303,10 +363,17 @@ def _owners(session: Session, rows: list[dict[str, Any]], at: dt.datetime,
             org = Organisation(id=uuid.uuid4(), kind=kind, name=new_name, active=True, created_at=at)
             session.add(org)
             if kind is OrgKind.ADJUSTER_FIRM:
-                session.add(AdjusterFirm(
-                    organisation_id=org.id, legal_form=LegalForm.COMPANY,
-                    filing_no=f"PENDING-{hashlib.sha256(new_name.encode()).hexdigest()[:16]}",
-                    filing_status=FilingStatus.PENDING, capital=Decimal(0), business_area=[], lines=[]))
+                session.add(
+                    AdjusterFirm(
+                        organisation_id=org.id,
+                        legal_form=LegalForm.COMPANY,
+                        filing_no=f"PENDING-{hashlib.sha256(new_name.encode()).hexdigest()[:16]}",
+                        filing_status=FilingStatus.PENDING,
+                        capital=Decimal(0),
+                        business_area=[],
+                        lines=[],
+                    )
+                )
             by_name[new_name] = org
             result.organisations += 1
         owners[(name, kind)] = org
@@ -321,8 +388,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetime, *,
-                    owner: Organisation | None = None) -> ImportResult:
+def import_profiles(
+    session: Session, rows: list[dict[str, Any]], at: dt.datetime, *, owner: Organisation | None = None
+) -> ImportResult:
     """Upsert validated profiles by external id with bulk statements. The pool is the organisation named by
     each profile's ``organisation``/``owner_type`` (created when missing), or ``owner`` for every row (an
     import through the pages; check :func:`pool_errors` first). An exported expert that has no external id
@@ -344,10 +412,23 @@ def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetim
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for r in rows:
-        values = {k: r[k] for k in ("external_id", "name", "title", "employer", "bio", "years", "phone", "email",
-                                    "fee_basis", "extra", *LIST_KEYS)}
-        values["owner_id"] = owner.id if owner is not None else owners[
-            (r["employer"], OWNER_KINDS[r["owner_type"]])].id
+        values = {
+            k: r[k]
+            for k in (
+                "external_id",
+                "name",
+                "title",
+                "employer",
+                "bio",
+                "years",
+                "phone",
+                "email",
+                "fee_basis",
+                "extra",
+                *LIST_KEYS,
+            )
+        }
+        values["owner_id"] = owner.id if owner is not None else owners[(r["employer"], OWNER_KINDS[r["owner_type"]])].id
         old = existing.get(r["external_id"])
         if old is None:
             new.append({**values, "id": uuid.uuid4(), "visibility": Visibility.PARTNERS, "updated_at": at})
@@ -368,14 +449,26 @@ def import_profiles(session: Session, rows: list[dict[str, Any]], at: dt.datetim
 def profile_of(e: Expert) -> dict[str, Any]:
     """An expert in the JSONL schema :func:`check_profile` reads (optional keys only when set)."""
     out: dict[str, Any] = {
-        "id": _key(e.external_id, e.id), "name": e.name, "title": e.title,
-        "organisation": e.employer or e.owner.name, "owner_type": e.owner.kind.value,
-        "specialties": list(e.specialties or []), "lines": list(e.lines or []), "regions": list(e.regions or []),
-        "certificates": list(e.certificates or []), "years": e.years, "bio": e.bio,
+        "id": _key(e.external_id, e.id),
+        "name": e.name,
+        "title": e.title,
+        "organisation": e.employer or e.owner.name,
+        "owner_type": e.owner.kind.value,
+        "specialties": list(e.specialties or []),
+        "lines": list(e.lines or []),
+        "regions": list(e.regions or []),
+        "certificates": list(e.certificates or []),
+        "years": e.years,
+        "bio": e.bio,
     }
     extra = e.extra or {}
-    for key, value in (("phone", e.phone), ("email", e.email), ("fee_basis", e.fee_basis),
-                       ("availability", extra.get("availability")), ("conflicts", extra.get("conflicts"))):
+    for key, value in (
+        ("phone", e.phone),
+        ("email", e.email),
+        ("fee_basis", e.fee_basis),
+        ("availability", extra.get("availability")),
+        ("conflicts", extra.get("conflicts")),
+    ):
         if value:
             out[key] = value
     return out
@@ -424,10 +517,18 @@ def _key(external_id: str | None, pk: uuid.UUID) -> str:
 
 def _doc(e: Expert) -> ExpertDoc:
     return ExpertDoc(
-        id=_key(e.external_id, e.id), name=e.name, title=e.title or "", organisation=e.employer or "",
-        owner_type=e.owner.kind.value, specialties=tuple(e.specialties or ()), lines=tuple(e.lines or ()),
-        regions=tuple(e.regions or ()), certificates=tuple(e.certificates or ()), years=e.years or 0,
-        bio=e.bio or "")
+        id=_key(e.external_id, e.id),
+        name=e.name,
+        title=e.title or "",
+        organisation=e.employer or "",
+        owner_type=e.owner.kind.value,
+        specialties=tuple(e.specialties or ()),
+        lines=tuple(e.lines or ()),
+        regions=tuple(e.regions or ()),
+        certificates=tuple(e.certificates or ()),
+        years=e.years or 0,
+        bio=e.bio or "",
+    )
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -501,8 +602,11 @@ def sync_index(session: Session, settings: Settings, *, persist: bool = True) ->
             since = dt.datetime.fromisoformat(since_iso) if since_iso else None
             rows = session.execute(select(Expert.id, Expert.external_id, Expert.updated_at)).all()
             db_keys = {_key(x, pk) for pk, x, _ in rows}
-            stale = {_key(x, pk) for pk, x, upd in rows
-                     if _key(x, pk) not in index or (upd is not None and (since is None or upd > since))}
+            stale = {
+                _key(x, pk)
+                for pk, x, upd in rows
+                if _key(x, pk) not in index or (upd is not None and (since is None or upd > since))
+            }
             gone = [d.id for d in index.docs() if d.id not in db_keys]
             for k in gone:
                 index.remove(k)
@@ -524,8 +628,16 @@ def forget_cached(settings: Settings) -> None:
         _CACHE.pop(settings.database_url, None)
 
 
-def search(session: Session, settings: Settings, text: str, *, line: str | None = None,
-           region: str | None = None, top: int = 10, allowed: set[str] | None = None) -> list[Hit]:
+def search(
+    session: Session,
+    settings: Settings,
+    text: str,
+    *,
+    line: str | None = None,
+    region: str | None = None,
+    top: int = 10,
+    allowed: set[str] | None = None,
+) -> list[Hit]:
     index, _ = sync_index(session, settings)
     return index.search(text, line=line, region=region, top=top, allowed_ids=allowed)
 

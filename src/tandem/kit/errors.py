@@ -12,8 +12,7 @@ class TandemError(Exception):
     code: str = "tandem.error"
     message: str = "Request failed."
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None,
-                 **params: Any) -> None:
+    def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None, **params: Any) -> None:
         if message is not None:
             self.message = message
         self.params = params

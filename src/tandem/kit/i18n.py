@@ -45,6 +45,7 @@ _current: contextvars.ContextVar[str] = contextvars.ContextVar("tandem_locale", 
 
 # ---- locale choice -------------------------------------------------------------------------------
 
+
 def normalise_locale(value: str | None) -> str | None:
     """Map a tag such as ``zh-CN``, ``zh_Hans_CN``, ``zh`` or ``en-GB`` to a supported locale."""
     if not value:
@@ -85,14 +86,24 @@ def parse_accept_language(header: str | None) -> str | None:
     return None
 
 
-def resolve_locale(preference: str | None = None, cookie: str | None = None,
-                   accept_language: str | None = None, default: str = DEFAULT_LOCALE) -> str:
+def resolve_locale(
+    preference: str | None = None,
+    cookie: str | None = None,
+    accept_language: str | None = None,
+    default: str = DEFAULT_LOCALE,
+) -> str:
     """User preference, then the language cookie, then ``Accept-Language``, then the default."""
-    return (normalise_locale(preference) or normalise_locale(cookie)
-            or parse_accept_language(accept_language) or normalise_locale(default) or DEFAULT_LOCALE)
+    return (
+        normalise_locale(preference)
+        or normalise_locale(cookie)
+        or parse_accept_language(accept_language)
+        or normalise_locale(default)
+        or DEFAULT_LOCALE
+    )
 
 
 # ---- catalogues ----------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=8)
 def translations(locale: str) -> NullTranslations:
@@ -142,8 +153,7 @@ def N_(message: str) -> str:
     return message
 
 
-def translate_message(message: str, params: Mapping[str, Any] | None = None,
-                      locale: str | None = None) -> str:
+def translate_message(message: str, params: Mapping[str, Any] | None = None, locale: str | None = None) -> str:
     """Translate an msgid with ``{name}`` parameters (the shape of ``TandemError`` messages).
 
     A translation whose placeholders do not match the parameters falls back to the msgid, so a bad
@@ -162,6 +172,7 @@ def translate_message(message: str, params: Mapping[str, Any] | None = None,
 
 
 # ---- formatting ----------------------------------------------------------------------------------
+
 
 def _loc(locale: str | None) -> Locale:
     return Locale.parse(normalise_locale(locale or _current.get()) or DEFAULT_LOCALE)
@@ -193,8 +204,7 @@ def format_date(value: dt.date | None, locale: str | None = None, fmt: str = "me
     return _babel_format_date(value, fmt, locale=_loc(locale))
 
 
-def format_local(value: dt.datetime | None, locale: str | None = None,
-                 fmt: str = "yyyy-MM-dd HH:mm") -> str:
+def format_local(value: dt.datetime | None, locale: str | None = None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A stored UTC time as Asia/Shanghai wall time (the ``local`` template filter)."""
     shown = clock.local(value)
     if shown is None:
@@ -205,8 +215,19 @@ def format_local(value: dt.datetime | None, locale: str | None = None,
 # ---- extraction ----------------------------------------------------------------------------------
 
 # Error classes of tandem.kit.errors; raising one with a literal message makes that literal an msgid.
-_KIT_ERRORS = frozenset({"TandemError", "NotFound", "ActionNotAllowed", "NotAuthenticated", "Conflict",
-                         "IllegalTransition", "StateChanged", "InvalidInput", "RateLimited"})
+_KIT_ERRORS = frozenset(
+    {
+        "TandemError",
+        "NotFound",
+        "ActionNotAllowed",
+        "NotAuthenticated",
+        "Conflict",
+        "IllegalTransition",
+        "StateChanged",
+        "InvalidInput",
+        "RateLimited",
+    }
+)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -215,8 +236,11 @@ def _error_names(tree: ast.Module) -> set[str]:
     module, and classes defined here that derive from one of those."""
     names = set(_KIT_ERRORS)
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and (
-                node.module == "errors" or node.module.endswith(".errors")):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and (node.module == "errors" or node.module.endswith(".errors"))
+        ):
             names.update(a.asname or a.name for a in node.names)
     changed = True
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
@@ -252,9 +276,13 @@ def error_msgids(source: str) -> list[tuple[int, str]]:
                 elif isinstance(stmt, ast.AnnAssign):
                     target = stmt.target
                 value = getattr(stmt, "value", None)
-                if (isinstance(target, ast.Name) and target.id == "message"
-                        and isinstance(value, ast.Constant) and isinstance(value.value, str)
-                        and value.value):
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == "message"
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and value.value
+                ):
                     found.append((stmt.lineno, value.value))
         elif isinstance(node, ast.Call) and _callee(node.func) in names and node.args:
             first = node.args[0]
@@ -263,8 +291,9 @@ def error_msgids(source: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def extract_python(fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str],
-                   options: Any) -> Iterator[tuple[Any, ...]]:
+def extract_python(
+    fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str], options: Any
+) -> Iterator[tuple[Any, ...]]:
     """Babel extractor for ``src/tandem/**.py``: the standard ``_()``/``N_()`` calls plus the
     messages of domain errors (see :func:`error_msgids`), which are msgids without a call.
     Yields ``(lineno, funcname, message, comments)`` like Babel's own extractors."""

@@ -52,8 +52,11 @@ class WorkCalendar:
             return found
         if day.year not in self.years and day.year not in self._warned:
             self._warned.add(day.year)
-            log.warning("no working-day calendar for %s: counting Monday to Friday "
-                        "(add the State Council schedule with `tandem calendar set`)", day.year)
+            log.warning(
+                "no working-day calendar for %s: counting Monday to Friday "
+                "(add the State Council schedule with `tandem calendar set`)",
+                day.year,
+            )
         return day.weekday() < 5
 
     def missing_years(self, first: dt.date, last: dt.date) -> list[int]:

@@ -24,8 +24,12 @@ class NotificationOut(BaseModel):
 
 @router.get("", response_model=list[NotificationOut])
 def my_notifications(actor: ActorDep, session: SessionDep) -> list[NotificationOut]:
-    return [NotificationOut(id=n.id, subject=n.subject, body=n.body, link=n.link, created_at=n.created_at,
-                            read=n.read_at is not None) for n in inbox(session, actor.user_id)]
+    return [
+        NotificationOut(
+            id=n.id, subject=n.subject, body=n.body, link=n.link, created_at=n.created_at, read=n.read_at is not None
+        )
+        for n in inbox(session, actor.user_id)
+    ]
 
 
 @router.post("/read", response_model=dict[str, int])

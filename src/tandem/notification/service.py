@@ -22,26 +22,53 @@ def _window_end(now: dt.datetime) -> dt.datetime:
     return epoch + (n + 1) * DIGEST_WINDOW
 
 
-def notify(session: Session, users: list[User], *, subject: str, body: str, now: dt.datetime,
-           link: str | None = None, key: str | None = None) -> None:
+def notify(
+    session: Session,
+    users: list[User],
+    *,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    link: str | None = None,
+    key: str | None = None,
+) -> None:
     """In-app notification for each user (idempotent by ``key``) and a digest e-mail job per window."""
     for u in users:  # without a key there is nothing to conflict on (NULLs are distinct)
-        session.execute(insert_or_skip(session, Notification, "dedupe_key").values(
-            user_id=u.id, subject=subject, body=body, link=link, created_at=now,
-            dedupe_key=f"{key}:{u.id}" if key else None))
+        session.execute(
+            insert_or_skip(session, Notification, "dedupe_key").values(
+                user_id=u.id,
+                subject=subject,
+                body=body,
+                link=link,
+                created_at=now,
+                dedupe_key=f"{key}:{u.id}" if key else None,
+            )
+        )
         if u.email:
             end = _window_end(now)
-            enqueue(session, "notification.digest", {"user_id": str(u.id), "until": end.isoformat()}, now=now,
-                    not_before=end, dedupe_key=f"digest:{u.id}:{end.isoformat()}")
+            enqueue(
+                session,
+                "notification.digest",
+                {"user_id": str(u.id), "until": end.isoformat()},
+                now=now,
+                not_before=end,
+                dedupe_key=f"digest:{u.id}:{end.isoformat()}",
+            )
 
 
 def inbox(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Notification]:
-    return list(session.execute(select(Notification).where(Notification.user_id == user_id)
-                                .order_by(Notification.created_at.desc(), Notification.id.desc())
-                                .limit(limit)).scalars())
+    return list(
+        session.execute(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def mark_read(session: Session, user_id: uuid.UUID, now: dt.datetime) -> int:
-    result = session.execute(update(Notification).where(Notification.user_id == user_id,
-                                                        Notification.read_at.is_(None)).values(read_at=now))
+    result = session.execute(
+        update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

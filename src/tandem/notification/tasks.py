@@ -38,14 +38,22 @@ def send_digest(session: Session, payload: dict[str, Any], now: dt.datetime, set
     until = dt.datetime.fromisoformat(payload["until"])
     if user is None or not user.email:
         return
-    rows = list(session.execute(select(Notification).where(
-        Notification.user_id == user.id, Notification.emailed_at.is_(None), Notification.created_at < until)
-        .order_by(Notification.created_at)).scalars())
+    rows = list(
+        session.execute(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.emailed_at.is_(None), Notification.created_at < until)
+            .order_by(Notification.created_at)
+        ).scalars()
+    )
     if not rows:
         return
     body = "\n\n".join(f"· {n.subject}\n  {n.body}" for n in rows)
     subject = rows[0].subject if len(rows) == 1 else f"Tandem：{len(rows)} 条新通知"
-    send_email(session, {"to": user.email, "subject": subject, "body": body,
-                         "key": f"digest-{user.id}-{until.isoformat()}"}, now, settings)
+    send_email(
+        session,
+        {"to": user.email, "subject": subject, "body": body, "key": f"digest-{user.id}-{until.isoformat()}"},
+        now,
+        settings,
+    )
     for n in rows:
         n.emailed_at = now

@@ -83,9 +83,14 @@ def get_firm(firm_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep
 
 
 @router.get("/adjusters", response_model=AdjusterPage)
-def list_adjusters(actor: ActorDep, session: SessionDep, clock: ClockDep,
-                   firm_id: uuid.UUID | None = None, cursor: str | None = None,
-                   limit: Limit = 100) -> AdjusterPage:
+def list_adjusters(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    firm_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> AdjusterPage:
     """The adjuster register (公估师名录) with qualification status and assignability."""
     today = today_local(clock)
     stmt = scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
@@ -100,21 +105,35 @@ def list_adjusters(actor: ActorDep, session: SessionDep, clock: ClockDep,
 
 
 @router.get("/adjusters/{adjuster_id}", response_model=views.AdjusterOut, responses=NF)
-def get_adjuster(adjuster_id: str, actor: ActorDep, session: SessionDep,
-                 clock: ClockDep) -> views.AdjusterOut:
-    return views.adjuster_out(session, actor, scope.get_adjuster(session, actor, adjuster_id),
-                              today_local(clock))
+def get_adjuster(adjuster_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.AdjusterOut:
+    return views.adjuster_out(session, actor, scope.get_adjuster(session, actor, adjuster_id), today_local(clock))
 
 
-@router.post("/adjusters", response_model=views.AdjusterOut, status_code=201,
-             responses={403: {"description": "Not allowed"}, 409: {"description": "Already registered"}})
-def register_adjuster(body: AdjusterCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                      clock: ClockDep) -> views.AdjusterOut:
+@router.post(
+    "/adjusters",
+    response_model=views.AdjusterOut,
+    status_code=201,
+    responses={403: {"description": "Not allowed"}, 409: {"description": "Already registered"}},
+)
+def register_adjuster(
+    body: AdjusterCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> views.AdjusterOut:
     adj = service.register_adjuster(
-        session, settings, actor, firm_id=body.firm_id or actor.org_id, name=body.name,
-        certificate_no=body.certificate_no, registration_no=body.registration_no, id_number=body.id_number,
-        title=body.title, reverification_due=body.reverification_due, lines=body.lines,
-        regions=body.regions, capacity=body.capacity, at=clock.now())
+        session,
+        settings,
+        actor,
+        firm_id=body.firm_id or actor.org_id,
+        name=body.name,
+        certificate_no=body.certificate_no,
+        registration_no=body.registration_no,
+        id_number=body.id_number,
+        title=body.title,
+        reverification_due=body.reverification_due,
+        lines=body.lines,
+        regions=body.regions,
+        capacity=body.capacity,
+        at=clock.now(),
+    )
     session.refresh(adj)
     return views.adjuster_out(session, actor, adj, today_local(clock))
 
@@ -138,13 +157,13 @@ def get_insured(insured_id: str, actor: ActorDep, session: SessionDep) -> views.
 
 
 @router.get("/experts", response_model=ExpertPage)
-def list_experts(actor: ActorDep, session: SessionDep, cursor: str | None = None,
-                 limit: Limit = 50) -> ExpertPage:
+def list_experts(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 50) -> ExpertPage:
     stmt = scope.visible_experts(actor).order_by(Expert.name, Expert.id)
     after = decode_cursor(cursor)
     if after and len(after) == 2:
-        stmt = stmt.where((Expert.name > str(after[0])) |
-                          ((Expert.name == str(after[0])) & (Expert.id > _uuid_or_nil(after[1]))))
+        stmt = stmt.where(
+            (Expert.name > str(after[0])) | ((Expert.name == str(after[0])) & (Expert.id > _uuid_or_nil(after[1])))
+        )
     rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
     nxt = encode_cursor([rows[limit - 1].name, str(rows[limit - 1].id)]) if len(rows) > limit else None
     return ExpertPage(items=[views.expert_out(e) for e in rows[:limit]], next=nxt)
@@ -169,28 +188,39 @@ def list_blacklist(actor: ActorDep, session: SessionDep, clock: ClockDep) -> lis
     return [views.blacklist_out(e, today) for e in session.execute(stmt).unique().scalars()]
 
 
-@router.post("/blacklist", response_model=views.BlacklistOut, status_code=201,
-             responses={403: {"description": "Not allowed"}, **NF})
-def add_blacklist(body: BlacklistCreate, actor: ActorDep, session: SessionDep,
-                  clock: ClockDep) -> views.BlacklistOut:
-    entry = service.add_to_blacklist(session, actor, at=clock.now(), reason=body.reason,
-                                     valid_from=body.valid_from, valid_until=body.valid_until,
-                                     adjuster_id=body.adjuster_id, firm_id=body.firm_id)
+@router.post(
+    "/blacklist",
+    response_model=views.BlacklistOut,
+    status_code=201,
+    responses={403: {"description": "Not allowed"}, **NF},
+)
+def add_blacklist(body: BlacklistCreate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.BlacklistOut:
+    entry = service.add_to_blacklist(
+        session,
+        actor,
+        at=clock.now(),
+        reason=body.reason,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        adjuster_id=body.adjuster_id,
+        firm_id=body.firm_id,
+    )
     session.refresh(entry)
     return views.blacklist_out(entry, today_local(clock))
 
 
 @router.get("/blacklist/{entry_id}", response_model=views.BlacklistOut, responses=NF)
-def get_blacklist(entry_id: str, actor: ActorDep, session: SessionDep,
-                  clock: ClockDep) -> views.BlacklistOut:
+def get_blacklist(entry_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.BlacklistOut:
     return views.blacklist_out(scope.get_blacklist_entry(session, actor, entry_id), today_local(clock))
 
 
-@router.post("/blacklist/{entry_id}/lift", response_model=views.BlacklistOut,
-             responses={403: {"description": "Not allowed"}, 409: {"description": "Not active"}, **NF})
-def lift_blacklist(entry_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep,
-                   clock: ClockDep) -> views.BlacklistOut:
+@router.post(
+    "/blacklist/{entry_id}/lift",
+    response_model=views.BlacklistOut,
+    responses={403: {"description": "Not allowed"}, 409: {"description": "Not active"}, **NF},
+)
+def lift_blacklist(
+    entry_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.BlacklistOut:
     entry = service.lift_blacklist_entry(session, actor, entry_id, at=clock.now(), reason=body.reason)
     return views.blacklist_out(entry, today_local(clock))
-
-

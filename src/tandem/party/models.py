@@ -35,7 +35,8 @@ class AdjusterFirm(Base):
     __tablename__ = "adjuster_firm"
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True)
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True
+    )
     legal_form: Mapped[LegalForm] = mapped_column(_enum(LegalForm, "legal_form"))
     filing_no: Mapped[str] = mapped_column(String(40), unique=True)
     filing_status: Mapped[FilingStatus] = mapped_column(_enum(FilingStatus, "filing_status"))
@@ -54,9 +55,9 @@ class Adjuster(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     firm_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="RESTRICT"), unique=True)
+        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     certificate_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -80,8 +81,7 @@ class Sanction(Base):
     __tablename__ = "sanction"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"),
-                                                   index=True)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     authority: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[dt.date] = mapped_column(Date)
@@ -95,8 +95,7 @@ class InsurerProduct(Base):
     __tablename__ = "insurer_product"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                  index=True)
+    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     line: Mapped[str] = mapped_column(String(60))
@@ -116,12 +115,14 @@ class Insured(Base):
 
     __tablename__ = "insured"
     __table_args__ = (
-        CheckConstraint("(kind = 'company' AND uscc IS NOT NULL) OR "
-                        "(kind = 'person' AND id_number IS NOT NULL)", name="identifier"),
+        CheckConstraint(
+            "(kind = 'company' AND uscc IS NOT NULL) OR (kind = 'person' AND id_number IS NOT NULL)", name="identifier"
+        ),
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True)
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True
+    )
     kind: Mapped[InsuredKind] = mapped_column(_enum(InsuredKind, "insured_kind"))
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
@@ -146,8 +147,7 @@ class Expert(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     external_id: Mapped[str | None] = mapped_column(String(40), unique=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(String(100))
     employer: Mapped[str | None] = mapped_column(String(200))
@@ -160,8 +160,7 @@ class Expert(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(200))
     fee_basis: Mapped[str | None] = mapped_column(String(200))
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
-                                                  default=Visibility.PARTNERS)
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"), default=Visibility.PARTNERS)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Bumped on every write: the search index reconciles with the database by (count, max updated_at).
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -174,27 +173,24 @@ class ExpertShare(Base):
 
     __tablename__ = "expert_share"
 
-    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True, index=True)
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
 
 
 class BlacklistEntry(Base):
     """The broker's blacklist (黑名单) entry against an adjuster or a whole adjuster firm."""
 
     __tablename__ = "blacklist_entry"
-    __table_args__ = (
-        CheckConstraint("adjuster_id IS NOT NULL OR firm_id IS NOT NULL", name="target"),
-    )
+    __table_args__ = (CheckConstraint("adjuster_id IS NOT NULL OR firm_id IS NOT NULL", name="target"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    broker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                 index=True)
-    adjuster_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    broker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
     firm_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True)
+        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True
+    )
     reason: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)

@@ -45,8 +45,9 @@ def qualification_status(adj: Adjuster, today: dt.date) -> str:
     return "valid"
 
 
-def blacklist_hits(session: Session, adj: Adjuster, today: dt.date,
-                   broker_id: uuid.UUID | None = None) -> list[BlacklistEntry]:
+def blacklist_hits(
+    session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None
+) -> list[BlacklistEntry]:
     stmt = select(BlacklistEntry).where(
         BlacklistEntry.state == "active",
         (BlacklistEntry.adjuster_id == adj.id) | (BlacklistEntry.firm_id == adj.firm_id),
@@ -58,8 +59,7 @@ def blacklist_hits(session: Session, adj: Adjuster, today: dt.date,
     return list(session.execute(stmt).scalars())
 
 
-def ineligibility(session: Session, adj: Adjuster, today: dt.date,
-                  broker_id: uuid.UUID | None = None) -> list[str]:
+def ineligibility(session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None) -> list[str]:
     """Reason codes why this adjuster may not be assigned work now (empty = assignable)."""
     reasons: list[str] = []
     if qualification_status(adj, today) != "valid":
@@ -71,8 +71,7 @@ def ineligibility(session: Session, adj: Adjuster, today: dt.date,
     return reasons
 
 
-def require_assignable(session: Session, adj: Adjuster, today: dt.date,
-                       broker_id: uuid.UUID | None = None) -> None:
+def require_assignable(session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None) -> None:
     reasons = ineligibility(session, adj, today, broker_id)
     if reasons:
         raise Conflict("This adjuster cannot be assigned work: {reasons}.", reasons=", ".join(reasons))
@@ -89,9 +88,12 @@ def firm_warnings(session: Session, firm: AdjusterFirm, today: dt.date) -> list[
     minimum = MIN_ADJUSTERS[firm.legal_form]
     warnings = []
     if qualified < minimum:
-        warnings.append(FirmWarning("too_few_adjusters",
-                                    f"{qualified} qualified adjusters; a {firm.legal_form.value} "
-                                    f"needs at least {minimum}"))
+        warnings.append(
+            FirmWarning(
+                "too_few_adjusters",
+                f"{qualified} qualified adjusters; a {firm.legal_form.value} needs at least {minimum}",
+            )
+        )
     if firm.filing_status != FilingStatus.FILED:
         warnings.append(FirmWarning("not_filed", f"filing status is {firm.filing_status.value}"))
     return warnings
@@ -100,22 +102,32 @@ def firm_warnings(session: Session, firm: AdjusterFirm, today: dt.date) -> list[
 # ---- blacklist lifecycle -------------------------------------------------------------------------
 
 BLACKLIST_RULES: transition.Table = {
-    ("active", "lift"): transition.Rule(
-        to="lifted", by=frozenset(r.value for r in roles_with(Perm.MANAGE_BLACKLIST))),
+    ("active", "lift"): transition.Rule(to="lifted", by=frozenset(r.value for r in roles_with(Perm.MANAGE_BLACKLIST))),
 }
 
 
 def _entry_json(e: BlacklistEntry) -> dict[str, object]:
-    return {"adjuster_id": str(e.adjuster_id) if e.adjuster_id else None,
-            "firm_id": str(e.firm_id) if e.firm_id else None, "reason": e.reason,
-            "valid_from": e.valid_from.isoformat(),
-            "valid_until": e.valid_until.isoformat() if e.valid_until else None, "state": e.state}
+    return {
+        "adjuster_id": str(e.adjuster_id) if e.adjuster_id else None,
+        "firm_id": str(e.firm_id) if e.firm_id else None,
+        "reason": e.reason,
+        "valid_from": e.valid_from.isoformat(),
+        "valid_until": e.valid_until.isoformat() if e.valid_until else None,
+        "state": e.state,
+    }
 
 
-def add_to_blacklist(session: Session, actor: Actor, *, at: dt.datetime, reason: str,
-                     valid_from: dt.date, valid_until: dt.date | None,
-                     adjuster_id: uuid.UUID | None = None, firm_id: uuid.UUID | None = None
-                     ) -> BlacklistEntry:
+def add_to_blacklist(
+    session: Session,
+    actor: Actor,
+    *,
+    at: dt.datetime,
+    reason: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    adjuster_id: uuid.UUID | None = None,
+    firm_id: uuid.UUID | None = None,
+) -> BlacklistEntry:
     """Put an adjuster (or a whole firm) on the broker's blacklist, with reason and period."""
     if actor.org_kind != OrgKind.BROKER or not actor.can(Perm.MANAGE_BLACKLIST):
         raise ActionNotAllowed()
@@ -130,19 +142,36 @@ def add_to_blacklist(session: Session, actor: Actor, *, at: dt.datetime, reason:
         adjuster_id = adj.id
     if firm_id is not None:
         firm_id = scope.get_firm(session, actor, firm_id).organisation_id
-    entry = BlacklistEntry(broker_id=actor.org_id, adjuster_id=adjuster_id, firm_id=firm_id,
-                           reason=reason.strip(), valid_from=valid_from, valid_until=valid_until,
-                           state="active", created_at=at, created_by=actor.user_id)
+    entry = BlacklistEntry(
+        broker_id=actor.org_id,
+        adjuster_id=adjuster_id,
+        firm_id=firm_id,
+        reason=reason.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        state="active",
+        created_at=at,
+        created_by=actor.user_id,
+    )
     session.add(entry)
     session.flush()
-    audit.record(session, actor.ref, action="blacklist.added", entity_type="blacklist_entry",
-                 entity_id=entry.id, at=at, after=_entry_json(entry), reason=entry.reason,
-                 request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action="blacklist.added",
+        entity_type="blacklist_entry",
+        entity_id=entry.id,
+        at=at,
+        after=_entry_json(entry),
+        reason=entry.reason,
+        request_id=actor.request_id,
+    )
     return entry
 
 
-def lift_blacklist_entry(session: Session, actor: Actor, entry_id: object, *, at: dt.datetime,
-                         reason: str) -> BlacklistEntry:
+def lift_blacklist_entry(
+    session: Session, actor: Actor, entry_id: object, *, at: dt.datetime, reason: str
+) -> BlacklistEntry:
     entry = scope.get_blacklist_entry(session, actor, entry_id)
     if actor.org_kind != OrgKind.BROKER:
         raise ActionNotAllowed()
@@ -151,24 +180,49 @@ def lift_blacklist_entry(session: Session, actor: Actor, entry_id: object, *, at
         raise InvalidInput("A reason is required.", fields={"reason": "required"})
     before = entry.state  # read before the UPDATE: it synchronises the loaded entry to the new state
     moved = session.execute(
-        update(BlacklistEntry).where(BlacklistEntry.id == entry.id, BlacklistEntry.state == before)
-        .values(state=rule.to).returning(BlacklistEntry.id)).first()
+        update(BlacklistEntry)
+        .where(BlacklistEntry.id == entry.id, BlacklistEntry.state == before)
+        .values(state=rule.to)
+        .returning(BlacklistEntry.id)
+    ).first()
     if moved is None:
         raise StateChanged()
     session.refresh(entry)
-    audit.record(session, actor.ref, action="blacklist.lifted", entity_type="blacklist_entry",
-                 entity_id=entry.id, at=at, before={"state": before}, after={"state": rule.to},
-                 reason=reason.strip(), request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action="blacklist.lifted",
+        entity_type="blacklist_entry",
+        entity_id=entry.id,
+        at=at,
+        before={"state": before},
+        after={"state": rule.to},
+        reason=reason.strip(),
+        request_id=actor.request_id,
+    )
     return entry
 
 
 # ---- adjusters -----------------------------------------------------------------------------------
 
-def register_adjuster(session: Session, settings: Settings, actor: Actor, *, firm_id: uuid.UUID,
-                      name: str, certificate_no: str, registration_no: str, at: dt.datetime,
-                      id_number: str | None = None, title: str | None = None,
-                      reverification_due: dt.date | None = None, lines: list[str] | None = None,
-                      regions: list[str] | None = None, capacity: int = 10) -> Adjuster:
+
+def register_adjuster(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    firm_id: uuid.UUID,
+    name: str,
+    certificate_no: str,
+    registration_no: str,
+    at: dt.datetime,
+    id_number: str | None = None,
+    title: str | None = None,
+    reverification_due: dt.date | None = None,
+    lines: list[str] | None = None,
+    regions: list[str] | None = None,
+    capacity: int = 10,
+) -> Adjuster:
     """Register a 公估师 with a firm. The 执业登记 is with one firm only (unique across firms)."""
     if not actor.can(Perm.MANAGE_ADJUSTERS):
         raise ActionNotAllowed()
@@ -177,31 +231,55 @@ def register_adjuster(session: Session, settings: Settings, actor: Actor, *, fir
     firm = session.get(AdjusterFirm, firm_id)
     if firm is None:
         raise NotFound()
-    for field, value in (("certificate_no", certificate_no), ("registration_no", registration_no),
-                         ("id_number", id_number)):
+    for field, value in (
+        ("certificate_no", certificate_no),
+        ("registration_no", registration_no),
+        ("id_number", id_number),
+    ):
         if value is None:
             continue
         col = getattr(Adjuster, field)
         if session.execute(select(Adjuster.id).where(col == value)).first():
-            msg = ("already registered with a firm (one firm only)" if field == "registration_no"
-                   else "already registered")
+            msg = (
+                "already registered with a firm (one firm only)" if field == "registration_no" else "already registered"
+            )
             raise Conflict("Already registered.", fields={field: msg})
     today = at.astimezone(SHANGHAI).date()
-    adj = Adjuster(firm_id=firm.organisation_id, name=name, certificate_no=certificate_no,
-                   registration_no=registration_no, id_number=id_number, title=title,
-                   reverification_due=reverification_due or next_reverification_due(settings, today),
-                   lines=lines or [], regions=regions or [], capacity=capacity, created_at=at)
+    adj = Adjuster(
+        firm_id=firm.organisation_id,
+        name=name,
+        certificate_no=certificate_no,
+        registration_no=registration_no,
+        id_number=id_number,
+        title=title,
+        reverification_due=reverification_due or next_reverification_due(settings, today),
+        lines=lines or [],
+        regions=regions or [],
+        capacity=capacity,
+        created_at=at,
+    )
     session.add(adj)
     session.flush()
-    audit.record(session, actor.ref, action="adjuster.registered", entity_type="adjuster",
-                 entity_id=adj.id, at=at, chain_key=f"org:{firm.organisation_id}",
-                 after={"name": name, "certificate_no": certificate_no,
-                        "registration_no": registration_no,
-                        "reverification_due": adj.reverification_due.isoformat()},
-                 request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action="adjuster.registered",
+        entity_type="adjuster",
+        entity_id=adj.id,
+        at=at,
+        chain_key=f"org:{firm.organisation_id}",
+        after={
+            "name": name,
+            "certificate_no": certificate_no,
+            "registration_no": registration_no,
+            "reverification_due": adj.reverification_due.isoformat(),
+        },
+        request_id=actor.request_id,
+    )
     return adj
 
 
 def count_adjusters(session: Session, firm_id: uuid.UUID) -> int:
-    return int(session.execute(select(func.count()).select_from(Adjuster)
-                               .where(Adjuster.firm_id == firm_id)).scalar_one())
+    return int(
+        session.execute(select(func.count()).select_from(Adjuster).where(Adjuster.firm_id == firm_id)).scalar_one()
+    )

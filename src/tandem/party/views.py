@@ -109,39 +109,71 @@ class BlacklistOut(BaseModel):
 
 
 def _sees_personal(actor: Actor, owner_org: uuid.UUID | None = None) -> bool:
-    return actor.is_admin or actor.org_id == owner_org or (
-        actor.org_kind in (OrgKind.BROKER, OrgKind.INSURER) and actor.can(Perm.SEE_PERSONAL_IDS))
+    return (
+        actor.is_admin
+        or actor.org_id == owner_org
+        or (actor.org_kind in (OrgKind.BROKER, OrgKind.INSURER) and actor.can(Perm.SEE_PERSONAL_IDS))
+    )
 
 
 def adjuster_out(session: Session, actor: Actor, a: Adjuster, today: dt.date) -> AdjusterOut:
-    reasons = service.ineligibility(session, a, today,
-                                    actor.org_id if actor.org_kind == OrgKind.BROKER else None)
+    reasons = service.ineligibility(session, a, today, actor.org_id if actor.org_kind == OrgKind.BROKER else None)
     id_number = None
     if a.id_number:
         own_firm = actor.org_id == a.firm_id and actor.org_kind == OrgKind.ADJUSTER_FIRM
         id_number = a.id_number if (actor.is_admin or own_firm) else ids.mask_id_number(a.id_number)
     return AdjusterOut(
-        id=a.id, name=a.name, firm=FirmRef(id=a.firm_id, name=a.firm.organisation.name),
-        certificate_no=a.certificate_no, registration_no=a.registration_no, title=a.title,
-        id_number=id_number, reverification_due=a.reverification_due,
-        qualification_status=service.qualification_status(a, today), lines=a.lines, regions=a.regions,
+        id=a.id,
+        name=a.name,
+        firm=FirmRef(id=a.firm_id, name=a.firm.organisation.name),
+        certificate_no=a.certificate_no,
+        registration_no=a.registration_no,
+        title=a.title,
+        id_number=id_number,
+        reverification_due=a.reverification_due,
+        qualification_status=service.qualification_status(a, today),
+        lines=a.lines,
+        regions=a.regions,
         capacity=a.capacity,
-        sanctions=[{"kind": s.kind, "authority": s.authority, "starts_on": s.starts_on.isoformat(),
-                    "ends_on": s.ends_on.isoformat() if s.ends_on else None} for s in a.sanctions],
-        assignable=not reasons, not_assignable_reasons=reasons)
+        sanctions=[
+            {
+                "kind": s.kind,
+                "authority": s.authority,
+                "starts_on": s.starts_on.isoformat(),
+                "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+            }
+            for s in a.sanctions
+        ],
+        assignable=not reasons,
+        not_assignable_reasons=reasons,
+    )
 
 
 def firm_out(session: Session, f: AdjusterFirm, today: dt.date) -> FirmOut:
-    return FirmOut(id=f.organisation_id, name=f.organisation.name, legal_form=f.legal_form.value,
-                   filing_no=f.filing_no, filing_status=f.filing_status.value, capital=f.capital,
-                   business_area=f.business_area, lines=f.lines, adjuster_count=len(f.adjusters),
-                   warnings=[FirmWarningOut(code=w.code, message=w.message)
-                             for w in service.firm_warnings(session, f, today)])
+    return FirmOut(
+        id=f.organisation_id,
+        name=f.organisation.name,
+        legal_form=f.legal_form.value,
+        filing_no=f.filing_no,
+        filing_status=f.filing_status.value,
+        capital=f.capital,
+        business_area=f.business_area,
+        lines=f.lines,
+        adjuster_count=len(f.adjusters),
+        warnings=[FirmWarningOut(code=w.code, message=w.message) for w in service.firm_warnings(session, f, today)],
+    )
 
 
 def product_out(p: InsurerProduct) -> ProductOut:
-    return ProductOut(id=p.id, insurer=Ref(id=p.insurer_id, name=p.insurer.name), code=p.code, name=p.name,
-                      line=p.line, fund_mode=p.fund_mode, scope=p.scope)
+    return ProductOut(
+        id=p.id,
+        insurer=Ref(id=p.insurer_id, name=p.insurer.name),
+        code=p.code,
+        name=p.name,
+        line=p.line,
+        fund_mode=p.fund_mode,
+        scope=p.scope,
+    )
 
 
 def insured_out(actor: Actor, i: Insured) -> InsuredOut:
@@ -154,25 +186,44 @@ def insured_out(actor: Actor, i: Insured) -> InsuredOut:
     phone = i.contact_phone
     if phone and not full:
         phone = ids.mask_phone(phone)
-    return InsuredOut(id=i.organisation_id, name=i.organisation.name, kind=i.kind.value, identifier=ident,
-                      identifier_type=kind, contact_name=i.contact_name, contact_phone=phone,
-                      address=i.address)
+    return InsuredOut(
+        id=i.organisation_id,
+        name=i.organisation.name,
+        kind=i.kind.value,
+        identifier=ident,
+        identifier_type=kind,
+        contact_name=i.contact_name,
+        contact_phone=phone,
+        address=i.address,
+    )
 
 
 def expert_out(e: Expert) -> ExpertOut:
-    return ExpertOut(id=e.id, external_id=e.external_id, name=e.name, title=e.title, employer=e.employer,
-                     owner=Ref(id=e.owner_id, name=e.owner.name), specialties=e.specialties,
-                     lines=e.lines, regions=e.regions, certificates=e.certificates, years=e.years,
-                     visibility=e.visibility.value)
+    return ExpertOut(
+        id=e.id,
+        external_id=e.external_id,
+        name=e.name,
+        title=e.title,
+        employer=e.employer,
+        owner=Ref(id=e.owner_id, name=e.owner.name),
+        specialties=e.specialties,
+        lines=e.lines,
+        regions=e.regions,
+        certificates=e.certificates,
+        years=e.years,
+        visibility=e.visibility.value,
+    )
 
 
 def blacklist_out(e: BlacklistEntry, today: dt.date) -> BlacklistOut:
-    in_force = (e.state == "active" and e.valid_from <= today
-                and (e.valid_until is None or e.valid_until >= today))
+    in_force = e.state == "active" and e.valid_from <= today and (e.valid_until is None or e.valid_until >= today)
     return BlacklistOut(
-        id=e.id, adjuster=Ref(id=e.adjuster.id, name=e.adjuster.name) if e.adjuster else None,
+        id=e.id,
+        adjuster=Ref(id=e.adjuster.id, name=e.adjuster.name) if e.adjuster else None,
         firm=Ref(id=e.firm.organisation_id, name=e.firm.organisation.name) if e.firm else None,
-        reason=e.reason, valid_from=e.valid_from, valid_until=e.valid_until, state=e.state,
-        in_force=in_force)
-
-
+        reason=e.reason,
+        valid_from=e.valid_from,
+        valid_until=e.valid_until,
+        state=e.state,
+        in_force=in_force,
+    )

@@ -88,24 +88,47 @@ class PolicyAction(Strict):
 def policy_out(p: Policy) -> PolicyOut:
     adj = p.designated_adjuster
     return PolicyOut(
-        id=p.id, number=p.number, status=p.status, line=p.line, currency=p.currency,
-        period_start=p.period_start, period_end=p.period_end,
-        insured=Ref(id=p.insured.id, name=p.insured.name), insurer=Ref(id=p.insurer.id, name=p.insurer.name),
+        id=p.id,
+        number=p.number,
+        status=p.status,
+        line=p.line,
+        currency=p.currency,
+        period_start=p.period_start,
+        period_end=p.period_end,
+        insured=Ref(id=p.insured.id, name=p.insured.name),
+        insurer=Ref(id=p.insurer.id, name=p.insurer.name),
         broker=Ref(id=p.broker.id, name=p.broker.name) if p.broker else None,
         product=Ref(id=p.product.id, name=p.product.name) if p.product else None,
-        designated_adjuster=AdjusterRef(id=adj.id, name=adj.name,
-                                        firm=Ref(id=adj.firm_id, name=adj.firm.organisation.name))
-        if adj else None,
-        sections=[SectionOut(code=s.code, name=s.name, sum_insured=s.sum_insured,
-                             insured_value=s.insured_value, deductible_amount=s.deductible_amount,
-                             deductible_rate=s.deductible_rate, per_occurrence_limit=s.per_occurrence_limit,
-                             aggregate_limit=s.aggregate_limit) for s in p.sections])
+        designated_adjuster=AdjusterRef(
+            id=adj.id, name=adj.name, firm=Ref(id=adj.firm_id, name=adj.firm.organisation.name)
+        )
+        if adj
+        else None,
+        sections=[
+            SectionOut(
+                code=s.code,
+                name=s.name,
+                sum_insured=s.sum_insured,
+                insured_value=s.insured_value,
+                deductible_amount=s.deductible_amount,
+                deductible_rate=s.deductible_rate,
+                per_occurrence_limit=s.per_occurrence_limit,
+                aggregate_limit=s.aggregate_limit,
+            )
+            for s in p.sections
+        ],
+    )
 
 
 @router.get("/policies", response_model=PolicyPage)
-def list_policies(actor: ActorDep, session: SessionDep, status: PolicyStatus | None = None,
-                  q: Annotated[str | None, Query(max_length=60)] = None, cursor: str | None = None,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> PolicyPage:
+def list_policies(
+    actor: ActorDep,
+    session: SessionDep,
+    status: PolicyStatus | None = None,
+    q: Annotated[str | None, Query(max_length=60)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PolicyPage:
     stmt = scope.visible_policies(actor).order_by(Policy.number)
     if status is not None:
         stmt = stmt.where(Policy.status == status)
@@ -124,22 +147,40 @@ def get_policy(policy_id: str, actor: ActorDep, session: SessionDep) -> PolicyOu
     return policy_out(scope.get_policy(session, actor, policy_id))
 
 
-@router.post("/policies", response_model=PolicyOut, status_code=201,
-             responses={403: {"description": "Not allowed"}, 409: {"description": "Number taken"}})
+@router.post(
+    "/policies",
+    response_model=PolicyOut,
+    status_code=201,
+    responses={403: {"description": "Not allowed"}, 409: {"description": "Number taken"}},
+)
 def create_policy(body: PolicyIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> PolicyOut:
     sections = [service.SectionInput(**s.model_dump()) for s in body.sections]
     policy = service.create_policy(
-        session, actor, number=body.number, insured_id=body.insured_id, insurer_id=body.insurer_id,
-        product_id=body.product_id, line=body.line, currency=body.currency,
-        period_start=body.period_start, period_end=body.period_end,
-        designated_adjuster_id=body.designated_adjuster_id, sections=sections, at=clock.now())
+        session,
+        actor,
+        number=body.number,
+        insured_id=body.insured_id,
+        insurer_id=body.insurer_id,
+        product_id=body.product_id,
+        line=body.line,
+        currency=body.currency,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        designated_adjuster_id=body.designated_adjuster_id,
+        sections=sections,
+        at=clock.now(),
+    )
     session.refresh(policy)
     return policy_out(policy)
 
 
-@router.post("/policies/{policy_id}/actions", response_model=PolicyOut,
-             responses={403: {"description": "Not allowed"}, 409: {"description": "Illegal"}, **NF})
-def act_on_policy(policy_id: str, body: PolicyAction, actor: ActorDep, session: SessionDep,
-                  clock: ClockDep) -> PolicyOut:
+@router.post(
+    "/policies/{policy_id}/actions",
+    response_model=PolicyOut,
+    responses={403: {"description": "Not allowed"}, 409: {"description": "Illegal"}, **NF},
+)
+def act_on_policy(
+    policy_id: str, body: PolicyAction, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> PolicyOut:
     policy = service.change_status(session, actor, policy_id, body.action, at=clock.now(), reason=body.reason)
     return policy_out(policy)

@@ -27,21 +27,16 @@ class Policy(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(60), unique=True)
-    insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                  index=True)
-    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"),
-                                                  index=True)
-    broker_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
-    product_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("insurer_product.id", ondelete="RESTRICT"))
+    insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("insurer_product.id", ondelete="RESTRICT"))
     line: Mapped[str] = mapped_column(String(60))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"), index=True)
-    designated_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    designated_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     insured: Mapped[Organisation] = relationship(foreign_keys=[insured_id], lazy="joined")
@@ -50,8 +45,8 @@ class Policy(Base):
     product: Mapped[InsurerProduct | None] = relationship(lazy="joined")
     designated_adjuster: Mapped[Adjuster | None] = relationship(lazy="joined")
     sections: Mapped[list[PolicySection]] = relationship(
-        back_populates="policy", lazy="selectin", order_by="PolicySection.position",
-        cascade="all, delete-orphan")
+        back_populates="policy", lazy="selectin", order_by="PolicySection.position", cascade="all, delete-orphan"
+    )
 
 
 class PolicySection(Base):

@@ -42,10 +42,22 @@ POLICY_RULES: transition.Table = {
 }
 
 
-def create_policy(session: Session, actor: Actor, *, number: str, insured_id: uuid.UUID,
-                  insurer_id: uuid.UUID, line: str, period_start: dt.date, period_end: dt.date,
-                  sections: list[SectionInput], at: dt.datetime, product_id: uuid.UUID | None = None,
-                  designated_adjuster_id: uuid.UUID | None = None, currency: str = "CNY") -> Policy:
+def create_policy(
+    session: Session,
+    actor: Actor,
+    *,
+    number: str,
+    insured_id: uuid.UUID,
+    insurer_id: uuid.UUID,
+    line: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    sections: list[SectionInput],
+    at: dt.datetime,
+    product_id: uuid.UUID | None = None,
+    designated_adjuster_id: uuid.UUID | None = None,
+    currency: str = "CNY",
+) -> Policy:
     """Record a policy placed by the broker (status draft until bound)."""
     if not actor.can(Perm.MANAGE_POLICIES) or actor.org_kind not in (OrgKind.BROKER, OrgKind.PLATFORM):
         raise ActionNotAllowed()
@@ -71,33 +83,61 @@ def create_policy(session: Session, actor: Actor, *, number: str, insured_id: uu
         scope.get_adjuster(session, actor, designated_adjuster_id)
     if session.execute(select(Policy.id).where(Policy.number == number)).first():
         raise Conflict("Policy number already exists.", fields={"number": "already exists"})
-    policy = Policy(number=number, insured_id=insured_org.id, insurer_id=insurer.id,
-                    broker_id=actor.org_id if actor.org_kind == OrgKind.BROKER else None,
-                    product_id=product_id, line=line, currency=currency, period_start=period_start,
-                    period_end=period_end, status=PolicyStatus.DRAFT,
-                    designated_adjuster_id=designated_adjuster_id, created_at=at)
+    policy = Policy(
+        number=number,
+        insured_id=insured_org.id,
+        insurer_id=insurer.id,
+        broker_id=actor.org_id if actor.org_kind == OrgKind.BROKER else None,
+        product_id=product_id,
+        line=line,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        status=PolicyStatus.DRAFT,
+        designated_adjuster_id=designated_adjuster_id,
+        created_at=at,
+    )
     policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
     session.add(policy)
     session.flush()
-    audit.record(session, actor.ref, action="policy.created", entity_type="policy", entity_id=policy.id,
-                 at=at, after={"number": number, "status": policy.status.value}, request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action="policy.created",
+        entity_type="policy",
+        entity_id=policy.id,
+        at=at,
+        after={"number": number, "status": policy.status.value},
+        request_id=actor.request_id,
+    )
     return policy
 
 
-def change_status(session: Session, actor: Actor, policy_id: object, action: str, *, at: dt.datetime,
-                  reason: str | None = None) -> Policy:
+def change_status(
+    session: Session, actor: Actor, policy_id: object, action: str, *, at: dt.datetime, reason: str | None = None
+) -> Policy:
     policy = scope.get_policy(session, actor, policy_id)
-    rule = transition.resolve(POLICY_RULES, policy.status.value, action,
-                              frozenset(r.value for r in actor.roles))
+    rule = transition.resolve(POLICY_RULES, policy.status.value, action, frozenset(r.value for r in actor.roles))
     before = policy.status.value
-    moved = session.execute(update(Policy).where(Policy.id == policy.id, Policy.status == policy.status)
-                            .values(status=PolicyStatus(rule.to)).returning(Policy.id)).first()
+    moved = session.execute(
+        update(Policy)
+        .where(Policy.id == policy.id, Policy.status == policy.status)
+        .values(status=PolicyStatus(rule.to))
+        .returning(Policy.id)
+    ).first()
     if moved is None:
         raise StateChanged()
     session.refresh(policy)
-    audit.record(session, actor.ref, action=f"policy.{action}", entity_type="policy", entity_id=policy.id,
-                 at=at, before={"status": before}, after={"status": rule.to}, reason=reason,
-                 request_id=actor.request_id)
+    audit.record(
+        session,
+        actor.ref,
+        action=f"policy.{action}",
+        entity_type="policy",
+        entity_id=policy.id,
+        at=at,
+        before={"status": before},
+        after={"status": rule.to},
+        reason=reason,
+        request_id=actor.request_id,
+    )
     return policy
-
-

@@ -45,15 +45,31 @@ def _items_of(report: Report) -> list[dict[str, Any]]:
     out = []
     for sec in report.content["sections"]:
         for it in sec["items"]:
-            out.append({k: v for k, v in {**it, "section": sec["code"]}.items()
-                        if k in ("ref", "section", "category", "description", "quantity", "unit", "unit_value",
-                                 "depreciation_rate", "loss")})
+            out.append(
+                {
+                    k: v
+                    for k, v in {**it, "section": sec["code"]}.items()
+                    if k
+                    in (
+                        "ref",
+                        "section",
+                        "category",
+                        "description",
+                        "quantity",
+                        "unit",
+                        "unit_value",
+                        "depreciation_rate",
+                        "loss",
+                    )
+                }
+            )
     return out
 
 
 def to_engine(report: Report) -> engine.Report:
-    return engine.parse_report({"report_no": report.display_number, "items": _items_of(report)},
-                               source=report.display_number)
+    return engine.parse_report(
+        {"report_no": report.display_number, "items": _items_of(report)}, source=report.display_number
+    )
 
 
 def get_consultation(session: Session, actor: Actor, claim_id: object) -> tuple[Claim, Consultation]:
@@ -65,26 +81,49 @@ def get_consultation(session: Session, actor: Actor, claim_id: object) -> tuple[
 
 
 def items(session: Session, cons: Consultation) -> list[ConsultationItem]:
-    return list(session.execute(select(ConsultationItem).where(ConsultationItem.consultation_id == cons.id)
-                                .order_by(ConsultationItem.position)).scalars())
+    return list(
+        session.execute(
+            select(ConsultationItem)
+            .where(ConsultationItem.consultation_id == cons.id)
+            .order_by(ConsultationItem.position)
+        ).scalars()
+    )
 
 
-def _event(session: Session, actor: Actor | None, claim: Claim, action: str, now: dt.datetime,
-           after: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    audit.record(session, actor.ref if actor else audit.SYSTEM, action=f"consultation.{action}", entity_type="claim",
-                 entity_id=claim.id, at=now, chain_key=f"case:{claim.id}", after=after, reason=reason,
-                 audience=[*ALL, "supervision"])
+def _event(
+    session: Session,
+    actor: Actor | None,
+    claim: Claim,
+    action: str,
+    now: dt.datetime,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor.ref if actor else audit.SYSTEM,
+        action=f"consultation.{action}",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after=after,
+        reason=reason,
+        audience=[*ALL, "supervision"],
+    )
 
 
-def _build_items(session: Session, cons: Consultation, ra: Report, rb: Report,
-                 pairs: list[tuple[str, str]] | None) -> None:
+def _build_items(
+    session: Session, cons: Consultation, ra: Report, rb: Report, pairs: list[tuple[str, str]] | None
+) -> None:
     ea, eb = to_engine(ra), to_engine(rb)
     by_a = {i.ref: i for i in ea.items}
     by_b = {i.ref: i for i in eb.items}
     if pairs is None:
         al = engine.align(ea, eb)
         chosen: list[tuple[engine.Item, engine.Item, float | None, list[str]]] = [
-            (p.a, p.b, p.confidence, list(p.fields_differ)) for p in al.pairs]
+            (p.a, p.b, p.confidence, list(p.fields_differ)) for p in al.pairs
+        ]
     else:
         chosen = []
         for a_ref, b_ref in pairs:
@@ -103,36 +142,62 @@ def _build_items(session: Session, cons: Consultation, ra: Report, rb: Report,
     pos = 0
     for a, b, conf, differ in chosen:
         same = a.loss == b.loss
-        session.add(ConsultationItem(
-            consultation_id=cons.id, position=pos, section=a.section, a_ref=a.ref, b_ref=b.ref,
-            description=a.description if a.description == b.description else f"{a.description} / {b.description}",
-            a_loss=a.loss, b_loss=b.loss, a_position=a.loss, b_position=b.loss, confidence=conf,
-            fields_differ=differ, state="agreed" if same else "open", agreed_loss=a.loss if same else None,
-            how="identical" if same else None))
+        session.add(
+            ConsultationItem(
+                consultation_id=cons.id,
+                position=pos,
+                section=a.section,
+                a_ref=a.ref,
+                b_ref=b.ref,
+                description=a.description if a.description == b.description else f"{a.description} / {b.description}",
+                a_loss=a.loss,
+                b_loss=b.loss,
+                a_position=a.loss,
+                b_position=b.loss,
+                confidence=conf,
+                fields_differ=differ,
+                state="agreed" if same else "open",
+                agreed_loss=a.loss if same else None,
+                how="identical" if same else None,
+            )
+        )
         pos += 1
     for side, report, taken in (("a", ea, paired_a), ("b", eb, paired_b)):
         for it in report.items:
             if it.ref in taken:
                 continue
-            session.add(ConsultationItem(
-                consultation_id=cons.id, position=pos, section=it.section, description=it.description,
-                a_ref=it.ref if side == "a" else None, b_ref=it.ref if side == "b" else None,
-                a_loss=it.loss if side == "a" else None, b_loss=it.loss if side == "b" else None,
-                a_position=it.loss if side == "a" else Decimal("0"),
-                b_position=it.loss if side == "b" else Decimal("0"),
-                fields_differ=[], state="open"))
+            session.add(
+                ConsultationItem(
+                    consultation_id=cons.id,
+                    position=pos,
+                    section=it.section,
+                    description=it.description,
+                    a_ref=it.ref if side == "a" else None,
+                    b_ref=it.ref if side == "b" else None,
+                    a_loss=it.loss if side == "a" else None,
+                    b_loss=it.loss if side == "b" else None,
+                    a_position=it.loss if side == "a" else Decimal("0"),
+                    b_position=it.loss if side == "b" else Decimal("0"),
+                    fields_differ=[],
+                    state="open",
+                )
+            )
             pos += 1
     session.flush()
 
 
-def open_consultation(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime,
-                      round_working_days: int) -> Consultation:
+def open_consultation(
+    session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, round_working_days: int
+) -> Consultation:
     """The broker opens the consultation on the two submitted reports; each round will last
     ``round_working_days`` working days (TANDEM_ROUND_WORKING_DAYS)."""
     claim = scope.get_claim(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor) or claim.status != ClaimStatus.DISPUTED:
-        raise ActionNotAllowed() if claim.status == ClaimStatus.DISPUTED else Conflict(
-            "A consultation is opened on a disputed claim.")
+        raise (
+            ActionNotAllowed()
+            if claim.status == ClaimStatus.DISPUTED
+            else Conflict("A consultation is opened on a disputed claim.")
+        )
     if session.execute(select(Consultation.id).where(Consultation.claim_id == claim.id)).first():
         raise Conflict("The consultation is already open.")
     firms = {r.org: r.role for r in _participants(session, claim)}
@@ -142,15 +207,36 @@ def open_consultation(session: Session, actor: Actor, claim_id: object, *, now: 
     rb = latest_report(session, claim, firm_b) if firm_b else None
     if ra is None or rb is None or firm_a is None or firm_b is None:
         raise Conflict("Both adjusters' reports are needed.")
-    cons = Consultation(subject_kind="claim", claim_id=claim.id, report_a_id=ra.id, report_b_id=rb.id,
-                        firm_a_id=firm_a, firm_b_id=firm_b, state="aligning", round=0, max_rounds=3,
-                        round_working_days=round_working_days, notes=[], created_at=now)
+    cons = Consultation(
+        subject_kind="claim",
+        claim_id=claim.id,
+        report_a_id=ra.id,
+        report_b_id=rb.id,
+        firm_a_id=firm_a,
+        firm_b_id=firm_b,
+        state="aligning",
+        round=0,
+        max_rounds=3,
+        round_working_days=round_working_days,
+        notes=[],
+        created_at=now,
+    )
     session.add(cons)
     session.flush()
     _build_items(session, cons, ra, rb, None)
-    _event(session, actor, claim, "opened", now,
-           {"report_a": ra.display_number, "report_b": rb.display_number,
-            "hash_a": ra.content_hash, "hash_b": rb.content_hash})
+    _event(
+        session,
+        actor,
+        claim,
+        "opened",
+        now,
+        {
+            "report_a": ra.display_number,
+            "report_b": rb.display_number,
+            "hash_a": ra.content_hash,
+            "hash_b": rb.content_hash,
+        },
+    )
     _maybe_finish(session, claim, cons, now)
     return cons
 
@@ -161,8 +247,9 @@ class _P:
 
 
 def _participants(session: Session, claim: Claim) -> list[_P]:
-    rows = session.execute(select(Participation).where(Participation.claim_id == claim.id,
-                                                       Participation.until.is_(None))).scalars()
+    rows = session.execute(
+        select(Participation).where(Participation.claim_id == claim.id, Participation.until.is_(None))
+    ).scalars()
     return [_P(p.organisation_id, p.party_role) for p in rows]
 
 
@@ -170,8 +257,9 @@ def _roles(session: Session, claim: Claim, actor: Actor) -> set[PartyRole]:
     return {p.role for p in _participants(session, claim) if p.org == actor.org_id}
 
 
-def realign(session: Session, actor: Actor, claim_id: object, pairs: list[tuple[str, str]], *,
-            now: dt.datetime) -> Consultation:
+def realign(
+    session: Session, actor: Actor, claim_id: object, pairs: list[tuple[str, str]], *, now: dt.datetime
+) -> Consultation:
     """Either adjuster corrects the proposed pairs before the rounds start; then the alignment is frozen."""
     claim, cons = get_consultation(session, actor, claim_id)
     adjuster_side(session, actor, claim)
@@ -200,26 +288,46 @@ def _next_round(session: Session, actor: Actor | None, claim: Claim, cons: Consu
         return
     if cons.round >= cons.max_rounds:
         cons.state, cons.round_deadline = "umpire", None
-        _event(session, actor, claim, "to_umpire", now,
-               {"open_items": [str(i.id) for i in items(session, cons) if i.state == "open"]})
+        _event(
+            session,
+            actor,
+            claim,
+            "to_umpire",
+            now,
+            {"open_items": [str(i.id) for i in items(session, cons) if i.state == "open"]},
+        )
         return
     cons.state, cons.round = "negotiating", cons.round + 1
     deadline, reminder, missing = round_schedule(session, now, cons.round_working_days)
     cons.round_deadline = deadline
     session.flush()
-    enqueue(session, "consultation.round_due", {"consultation_id": str(cons.id), "round": cons.round}, now=now,
-            not_before=deadline, dedupe_key=f"round:{cons.id}:{cons.round}")
-    enqueue(session, "consultation.round_reminder", {"consultation_id": str(cons.id), "round": cons.round},
-            now=now, not_before=reminder, dedupe_key=f"round-remind:{cons.id}:{cons.round}")
-    after: dict[str, Any] = {"round": cons.round, "deadline": deadline.isoformat(),
-                             "working_days": cons.round_working_days}
+    enqueue(
+        session,
+        "consultation.round_due",
+        {"consultation_id": str(cons.id), "round": cons.round},
+        now=now,
+        not_before=deadline,
+        dedupe_key=f"round:{cons.id}:{cons.round}",
+    )
+    enqueue(
+        session,
+        "consultation.round_reminder",
+        {"consultation_id": str(cons.id), "round": cons.round},
+        now=now,
+        not_before=reminder,
+        dedupe_key=f"round-remind:{cons.id}:{cons.round}",
+    )
+    after: dict[str, Any] = {
+        "round": cons.round,
+        "deadline": deadline.isoformat(),
+        "working_days": cons.round_working_days,
+    }
     if missing:
         after["calendar_missing"] = missing  # counted Monday–Friday: no holiday schedule for these years
     _event(session, actor, claim, "round_started", now, after)
 
 
-def round_schedule(session: Session, now: dt.datetime, working_days: int) -> tuple[dt.datetime, dt.datetime,
-                                                                                     list[int]]:
+def round_schedule(session: Session, now: dt.datetime, working_days: int) -> tuple[dt.datetime, dt.datetime, list[int]]:
     """A round started at ``now``: its deadline (end of the n-th working day after today, Asia/Shanghai),
     its reminder (09:00 on the working day before the last day, never before now) and the years the count
     had to assume Monday–Friday for."""
@@ -228,8 +336,11 @@ def round_schedule(session: Session, now: dt.datetime, working_days: int) -> tup
     reminder = max(now, on_working_day_before(deadline, cal, REMINDER_AT))
     missing = cal.missing_years(now, deadline)
     if missing:
-        log.warning("consultation round deadline %s counted Monday to Friday in %s: no working-day calendar",
-                    deadline.isoformat(), ", ".join(map(str, missing)))
+        log.warning(
+            "consultation round deadline %s counted Monday to Friday in %s: no working-day calendar",
+            deadline.isoformat(),
+            ", ".join(map(str, missing)),
+        )
     return deadline, reminder, missing
 
 
@@ -249,9 +360,18 @@ def end_round(session: Session, actor: Actor, claim_id: object, *, now: dt.datet
     return cons
 
 
-def item_move(session: Session, actor: Actor, claim_id: object, item_id: object, *, kind: str,
-              now: dt.datetime, amount: Decimal | None = None, reason: str | None = None,
-              evidence_sha256: str | None = None) -> ConsultationItem:
+def item_move(
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    item_id: object,
+    *,
+    kind: str,
+    now: dt.datetime,
+    amount: Decimal | None = None,
+    reason: str | None = None,
+    evidence_sha256: str | None = None,
+) -> ConsultationItem:
     """Per item: accept the other side's figure, propose a new one (reason required) or hold."""
     claim, cons = get_consultation(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
@@ -275,14 +395,37 @@ def item_move(session: Session, actor: Actor, claim_id: object, item_id: object,
             item.a_position = amount
         else:
             item.b_position = amount
-    session.add(ConsultationMove(item_id=item.id, round=cons.round, side=side, kind=kind, amount=amount,
-                                 reason=reason, evidence_sha256=evidence_sha256, by_user_id=actor.user_id, at=now))
+    session.add(
+        ConsultationMove(
+            item_id=item.id,
+            round=cons.round,
+            side=side,
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            evidence_sha256=evidence_sha256,
+            by_user_id=actor.user_id,
+            at=now,
+        )
+    )
     if item.a_position is not None and item.a_position == item.b_position:
         item.state, item.agreed_loss, item.how = "agreed", item.a_position, f"round {cons.round}"
     session.flush()
-    _event(session, actor, claim, f"item_{kind}", now,
-           {"item": str(item.id), "side": side, "round": cons.round,
-            "amount": str(amount) if amount is not None else None, "agreed": item.state == "agreed"}, reason)
+    _event(
+        session,
+        actor,
+        claim,
+        f"item_{kind}",
+        now,
+        {
+            "item": str(item.id),
+            "side": side,
+            "round": cons.round,
+            "amount": str(amount) if amount is not None else None,
+            "agreed": item.state == "agreed",
+        },
+        reason,
+    )
     if not any(i.state == "open" for i in items(session, cons)):
         cons.round_deadline = None
         _maybe_finish(session, claim, cons, now)
@@ -300,8 +443,9 @@ def _item(session: Session, cons: Consultation, item_id: object) -> Consultation
     return item
 
 
-def propose_umpire(session: Session, actor: Actor, claim_id: object, *, kind: str, umpire_id: uuid.UUID,
-                   now: dt.datetime) -> Consultation:
+def propose_umpire(
+    session: Session, actor: Actor, claim_id: object, *, kind: str, umpire_id: uuid.UUID, now: dt.datetime
+) -> Consultation:
     """One side proposes an umpire (an expert or a third adjuster), screened for conflicts."""
     claim, cons = get_consultation(session, actor, claim_id)
     adjuster_side(session, actor, claim)
@@ -309,8 +453,11 @@ def propose_umpire(session: Session, actor: Actor, claim_id: object, *, kind: st
         raise Conflict("An umpire decides what stays open after the last round.")
     involved = {p.org for p in _participants(session, claim)}
     if kind == "adjuster":
-        adj = scope.get_adjuster(session, actor, umpire_id) if actor.org_kind.value != "adjuster_firm" else \
-            session.get(Adjuster, umpire_id)
+        adj = (
+            scope.get_adjuster(session, actor, umpire_id)
+            if actor.org_kind.value != "adjuster_firm"
+            else session.get(Adjuster, umpire_id)
+        )
         if adj is None:
             raise NotFound()
         rec = evaluate(session, claim, adj, now)
@@ -318,14 +465,20 @@ def propose_umpire(session: Session, actor: Actor, claim_id: object, *, kind: st
         if adj.firm_id in involved and "conflict_of_interest" not in bad:
             bad.append("conflict_of_interest")
         if bad:
-            raise Conflict("This umpire is not acceptable: {reasons}.", reasons=", ".join(bad),
-                           fields={"umpire_id": ", ".join(bad)})
+            raise Conflict(
+                "This umpire is not acceptable: {reasons}.",
+                reasons=", ".join(bad),
+                fields={"umpire_id": ", ".join(bad)},
+            )
         name = adj.name
     elif kind == "expert":
         expert = scope.get_expert(session, actor, umpire_id)
         if expert.owner_id in (cons.firm_a_id, cons.firm_b_id):
-            raise Conflict("This umpire is not acceptable: {reasons}.", reasons="conflict_of_interest",
-                           fields={"umpire_id": "conflict_of_interest"})
+            raise Conflict(
+                "This umpire is not acceptable: {reasons}.",
+                reasons="conflict_of_interest",
+                fields={"umpire_id": "conflict_of_interest"},
+            )
         name = expert.name
     else:
         raise InvalidInput("Unknown umpire kind.", fields={"kind": "expert or adjuster"})
@@ -347,12 +500,12 @@ def accept_umpire(session: Session, actor: Actor, claim_id: object, *, now: dt.d
     return cons
 
 
-def umpire_decision(session: Session, actor: Actor, claim_id: object, item_id: object, *, amount: Decimal,
-                    reason: str, now: dt.datetime) -> ConsultationItem:
+def umpire_decision(
+    session: Session, actor: Actor, claim_id: object, item_id: object, *, amount: Decimal, reason: str, now: dt.datetime
+) -> ConsultationItem:
     """Record the accepted umpire's final figure (entered by the broker's risk evaluation department)."""
     claim, cons = get_consultation(session, actor, claim_id)
-    if PartyRole.BROKER not in _roles(session, claim, actor) or not actor.has_any(
-            frozenset({"broker_risk_evaluator"})):
+    if PartyRole.BROKER not in _roles(session, claim, actor) or not actor.has_any(frozenset({"broker_risk_evaluator"})):
         raise ActionNotAllowed()
     if cons.state != "umpire" or not cons.umpire_accepted:
         raise Conflict("Both sides must accept the umpire first.")
@@ -362,11 +515,28 @@ def umpire_decision(session: Session, actor: Actor, claim_id: object, item_id: o
     if not reason:
         raise InvalidInput("Give the umpire's reasons.", fields={"reason": "required"})
     item.state, item.agreed_loss, item.how = "agreed", amount, "umpire"
-    session.add(ConsultationMove(item_id=item.id, round=cons.round, side="umpire", kind="decide", amount=amount,
-                                 reason=reason, by_user_id=actor.user_id, at=now))
+    session.add(
+        ConsultationMove(
+            item_id=item.id,
+            round=cons.round,
+            side="umpire",
+            kind="decide",
+            amount=amount,
+            reason=reason,
+            by_user_id=actor.user_id,
+            at=now,
+        )
+    )
     session.flush()
-    _event(session, actor, claim, "umpire_decided", now,
-           {"item": str(item.id), "amount": str(amount), "umpire": cons.umpire_name}, reason)
+    _event(
+        session,
+        actor,
+        claim,
+        "umpire_decided",
+        now,
+        {"item": str(item.id), "amount": str(amount), "umpire": cons.umpire_name},
+        reason,
+    )
     _maybe_finish(session, claim, cons, now)
     return item
 
@@ -385,27 +555,48 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
     for i in rows:
         sv = salvages[i.id]
         agreed = round_cny(i.agreed_loss or Decimal(0))
-        sections.setdefault(i.section, []).append({
-            "ref": i.a_ref or f"B{i.b_ref}", "a_ref": i.a_ref, "b_ref": i.b_ref, "description": i.description,
-            "a_loss": f"{i.a_loss:.2f}" if i.a_loss is not None else None,
-            "b_loss": f"{i.b_loss:.2f}" if i.b_loss is not None else None,
-            "loss": f"{agreed:.2f}", "salvage": str(min(sv, agreed)), "how": i.how})
+        sections.setdefault(i.section, []).append(
+            {
+                "ref": i.a_ref or f"B{i.b_ref}",
+                "a_ref": i.a_ref,
+                "b_ref": i.b_ref,
+                "description": i.description,
+                "a_loss": f"{i.a_loss:.2f}" if i.a_loss is not None else None,
+                "b_loss": f"{i.b_loss:.2f}" if i.b_loss is not None else None,
+                "loss": f"{agreed:.2f}",
+                "salvage": str(min(sv, agreed)),
+                "how": i.how,
+            }
+        )
     content = {
-        "claim_number": claim.number, "policy_number": claim.policy.number,
+        "claim_number": claim.number,
+        "policy_number": claim.policy.number,
         "report_a": {"number": ra.display_number, "sha256": ra.content_hash, "total": f"{ra.total_loss:.2f}"},
         "report_b": {"number": rb.display_number, "sha256": rb.content_hash, "total": f"{rb.total_loss:.2f}"},
         "umpire": cons.umpire_name,
         "sections": [{"code": code, "items": its} for code, its in sections.items()],
         "total_agreed": f"{sum((round_cny(i.agreed_loss or Decimal(0)) for i in rows), Decimal(0)):.2f}",
     }
-    memo = Memorandum(consultation_id=cons.id, number=next_number(session, now, "MOU"),
-                      content=content, content_hash=sha256_hex(canonical_json(content)), created_at=now)
+    memo = Memorandum(
+        consultation_id=cons.id,
+        number=next_number(session, now, "MOU"),
+        content=content,
+        content_hash=sha256_hex(canonical_json(content)),
+        created_at=now,
+    )
     session.add(memo)
     session.flush()
-    enqueue(session, "consultation.render_mou", {"memorandum_id": str(memo.id)}, now=now,
-            dedupe_key=f"mou-pdf:{memo.id}")
-    _event(session, None, claim, "memorandum_generated", now,
-           {"number": memo.number, "content_hash": memo.content_hash, "total_agreed": content["total_agreed"]})
+    enqueue(
+        session, "consultation.render_mou", {"memorandum_id": str(memo.id)}, now=now, dedupe_key=f"mou-pdf:{memo.id}"
+    )
+    _event(
+        session,
+        None,
+        claim,
+        "memorandum_generated",
+        now,
+        {"number": memo.number, "content_hash": memo.content_hash, "total_agreed": content["total_agreed"]},
+    )
 
 
 def item_salvage(session: Session, cons: Consultation) -> dict[uuid.UUID, Decimal]:
@@ -414,13 +605,17 @@ def item_salvage(session: Session, cons: Consultation) -> dict[uuid.UUID, Decima
     assert ra is not None and rb is not None
 
     def table(r: Report) -> dict[tuple[str, str], Decimal]:
-        return {(s["code"], str(i["ref"])): Decimal(str(i.get("salvage") or 0))
-                for s in r.content["sections"] for i in s["items"]}
+        return {
+            (s["code"], str(i["ref"])): Decimal(str(i.get("salvage") or 0))
+            for s in r.content["sections"]
+            for i in s["items"]
+        }
 
     sa, sb = table(ra), table(rb)
-    return {i.id: sa.get((i.section, i.a_ref), Decimal(0)) if i.a_ref else sb.get((i.section, i.b_ref or ""),
-                                                                                   Decimal(0))
-            for i in items(session, cons)}
+    return {
+        i.id: sa.get((i.section, i.a_ref), Decimal(0)) if i.a_ref else sb.get((i.section, i.b_ref or ""), Decimal(0))
+        for i in items(session, cons)
+    }
 
 
 def memorandum(session: Session, cons: Consultation) -> Memorandum | None:
@@ -428,8 +623,11 @@ def memorandum(session: Session, cons: Consultation) -> Memorandum | None:
 
 
 def acks(session: Session, memo: Memorandum) -> list[MemorandumAck]:
-    return list(session.execute(select(MemorandumAck).where(MemorandumAck.memorandum_id == memo.id)
-                                .order_by(MemorandumAck.at)).scalars())
+    return list(
+        session.execute(
+            select(MemorandumAck).where(MemorandumAck.memorandum_id == memo.id).order_by(MemorandumAck.at)
+        ).scalars()
+    )
 
 
 def acknowledge(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> MemorandumAck:
@@ -451,8 +649,14 @@ def acknowledge(session: Session, actor: Actor, claim_id: object, *, now: dt.dat
         raise ActionNotAllowed()
     if any(a.party == party for a in acks(session, memo)):
         raise Conflict("Already acknowledged.")
-    ack = MemorandumAck(memorandum_id=memo.id, party=party, organisation_id=actor.org_id, user_id=actor.user_id,
-                        content_hash=memo.content_hash, at=now)
+    ack = MemorandumAck(
+        memorandum_id=memo.id,
+        party=party,
+        organisation_id=actor.org_id,
+        user_id=actor.user_id,
+        content_hash=memo.content_hash,
+        at=now,
+    )
     session.add(ack)
     session.flush()
     _event(session, actor, claim, "memorandum_acknowledged", now, {"party": party, "content_hash": memo.content_hash})
@@ -467,18 +671,30 @@ def acknowledged_memorandum(session: Session, claim: Claim) -> Memorandum | None
     return memo
 
 
-def note_report_reissued(session: Session, actor: Actor, claim: Claim, previous: Report, new: Report, *,
-                         now: dt.datetime) -> None:
+def note_report_reissued(
+    session: Session, actor: Actor, claim: Claim, previous: Report, new: Report, *, now: dt.datetime
+) -> None:
     """A report in an open consultation may be corrected, but the consultation notes it."""
     cons = session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
     if cons is None or previous.id not in (cons.report_a_id, cons.report_b_id):
         return
     if cons.state == "agreed":
         raise Conflict("The consultation on this report is concluded; the MoU stands.")
-    cons.notes = [*cons.notes, {"at": now.isoformat(), "kind": "report_reissued",
-                                "previous": previous.display_number, "new": new.display_number,
-                                "new_hash": new.content_hash}]
-    _event(session, actor, claim, "report_reissued", now,
-           {"previous": previous.display_number, "new": new.display_number, "new_hash": new.content_hash})
-
-
+    cons.notes = [
+        *cons.notes,
+        {
+            "at": now.isoformat(),
+            "kind": "report_reissued",
+            "previous": previous.display_number,
+            "new": new.display_number,
+            "new_hash": new.content_hash,
+        },
+    ]
+    _event(
+        session,
+        actor,
+        claim,
+        "report_reissued",
+        now,
+        {"previous": previous.display_number, "new": new.display_number, "new_hash": new.content_hash},
+    )

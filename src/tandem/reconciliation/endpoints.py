@@ -25,8 +25,11 @@ from tandem.schemas import MoneyIn, Strict
 from tandem.settlement import calculator
 
 router = APIRouter(prefix="/api/v1/claims", tags=["consultation"])
-ERR: dict[int | str, dict[str, Any]] = {403: {"description": "Not allowed"}, 404: {"description": "Not found"},
-                                        409: {"description": "Conflict"}}
+ERR: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflict"},
+}
 
 
 class AdjusterIn(Strict):
@@ -81,10 +84,17 @@ def _payable(session: Session, claim: Claim, cons: Consultation, pick: str) -> s
     salvage = svc.item_salvage(session, cons)
     sections: dict[str, list[dict[str, Any]]] = {}
     for i in rows:
-        value = round_cny((i.agreed_loss if i.state == "agreed" else
-                           (i.a_position if pick == "a" else i.b_position)) or Decimal(0))
-        sections.setdefault(i.section, []).append({"ref": str(i.id)[:8], "description": i.description,
-                                                   "loss": str(value), "salvage": str(min(salvage[i.id], value))})
+        value = round_cny(
+            (i.agreed_loss if i.state == "agreed" else (i.a_position if pick == "a" else i.b_position)) or Decimal(0)
+        )
+        sections.setdefault(i.section, []).append(
+            {
+                "ref": str(i.id)[:8],
+                "description": i.description,
+                "loss": str(value),
+                "salvage": str(min(salvage[i.id], value)),
+            }
+        )
     content = {"sections": [{"code": c, "items": its} for c, its in sections.items()]}
     try:
         doc = workflow.build_calc_input(session, claim, content)
@@ -100,13 +110,22 @@ def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> Co
     ra, rb = session.get(Report, cons.report_a_id), session.get(Report, cons.report_b_id)
     assert ra is not None and rb is not None
     rows = svc.items(session, cons)
-    moves = session.execute(select(ConsultationMove).where(ConsultationMove.item_id.in_([i.id for i in rows]))
-                            .order_by(ConsultationMove.at)).scalars()
+    moves = session.execute(
+        select(ConsultationMove).where(ConsultationMove.item_id.in_([i.id for i in rows])).order_by(ConsultationMove.at)
+    ).scalars()
     by_item: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for m in moves:
-        by_item.setdefault(m.item_id, []).append({
-            "round": m.round, "side": m.side, "kind": m.kind, "reason": m.reason, "at": m.at.isoformat(),
-            "amount": f"{m.amount:.2f}" if m.amount is not None else None, "evidence_sha256": m.evidence_sha256})
+        by_item.setdefault(m.item_id, []).append(
+            {
+                "round": m.round,
+                "side": m.side,
+                "kind": m.kind,
+                "reason": m.reason,
+                "at": m.at.isoformat(),
+                "amount": f"{m.amount:.2f}" if m.amount is not None else None,
+                "evidence_sha256": m.evidence_sha256,
+            }
+        )
     side = "a" if actor.org_id == cons.firm_a_id else "b" if actor.org_id == cons.firm_b_id else None
 
     def money(v: Decimal | None) -> str | None:
@@ -117,25 +136,55 @@ def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> Co
     total_b = sum((i.b_loss or Decimal(0) for i in rows), Decimal(0))
     agreed = sum((i.agreed_loss or Decimal(0) for i in rows if i.state == "agreed"), Decimal(0))
     return ConsultationView(
-        state=cons.state, round=cons.round, max_rounds=cons.max_rounds, round_working_days=cons.round_working_days,
-        round_deadline=cons.round_deadline.isoformat() if cons.round_deadline else None, my_side=side,
+        state=cons.state,
+        round=cons.round,
+        max_rounds=cons.max_rounds,
+        round_working_days=cons.round_working_days,
+        round_deadline=cons.round_deadline.isoformat() if cons.round_deadline else None,
+        my_side=side,
         report_a={"number": ra.display_number, "sha256": ra.content_hash, "total": money(ra.total_loss)},
         report_b={"number": rb.display_number, "sha256": rb.content_hash, "total": money(rb.total_loss)},
-        items=[{"id": str(i.id), "section": i.section, "a_ref": i.a_ref, "b_ref": i.b_ref,
-                "description": i.description, "a_loss": money(i.a_loss), "b_loss": money(i.b_loss),
-                "a_position": money(i.a_position), "b_position": money(i.b_position), "state": i.state,
-                "agreed_loss": money(i.agreed_loss), "how": i.how, "confidence": i.confidence,
-                "fields_differ": i.fields_differ, "moves": by_item.get(i.id, [])} for i in rows],
-        totals={"a": f"{total_a:.2f}", "b": f"{total_b:.2f}", "agreed": f"{agreed:.2f}",
-                "open_items": str(sum(1 for i in rows if i.state == "open"))},
+        items=[
+            {
+                "id": str(i.id),
+                "section": i.section,
+                "a_ref": i.a_ref,
+                "b_ref": i.b_ref,
+                "description": i.description,
+                "a_loss": money(i.a_loss),
+                "b_loss": money(i.b_loss),
+                "a_position": money(i.a_position),
+                "b_position": money(i.b_position),
+                "state": i.state,
+                "agreed_loss": money(i.agreed_loss),
+                "how": i.how,
+                "confidence": i.confidence,
+                "fields_differ": i.fields_differ,
+                "moves": by_item.get(i.id, []),
+            }
+            for i in rows
+        ],
+        totals={
+            "a": f"{total_a:.2f}",
+            "b": f"{total_b:.2f}",
+            "agreed": f"{agreed:.2f}",
+            "open_items": str(sum(1 for i in rows if i.state == "open")),
+        },
         payable={"at_a": _payable(session, claim, cons, "a"), "at_b": _payable(session, claim, cons, "b")},
-        umpire=None if cons.umpire_id is None else {"kind": cons.umpire_kind, "name": cons.umpire_name,
-                                                    "accepted": cons.umpire_accepted},
+        umpire=None
+        if cons.umpire_id is None
+        else {"kind": cons.umpire_kind, "name": cons.umpire_name, "accepted": cons.umpire_accepted},
         notes=cons.notes,
-        memorandum=None if memo is None else {
-            "number": memo.number, "content_hash": memo.content_hash, "content": memo.content,
+        memorandum=None
+        if memo is None
+        else {
+            "number": memo.number,
+            "content_hash": memo.content_hash,
+            "content": memo.content,
             "acknowledged_by": [a.party for a in svc.acks(session, memo)],
-            "final": svc.acknowledged_memorandum(session, claim) is not None})
+            "final": svc.acknowledged_memorandum(session, claim) is not None,
+        },
+    )
 
 
 def _view(session: Session, actor: Actor, claim_id: str) -> ConsultationView:
@@ -146,16 +195,18 @@ def _view(session: Session, actor: Actor, claim_id: str) -> ConsultationView:
 
 
 @router.post("/{claim_id}/insurer-adjuster", responses=ERR, status_code=201)
-def appoint_insurer_adjuster(claim_id: str, body: AdjusterIn, actor: ActorDep, session: SessionDep,
-                             clock: ClockDep) -> dict[str, str]:
+def appoint_insurer_adjuster(
+    claim_id: str, body: AdjusterIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> dict[str, str]:
     """The insurer appoints its own adjuster for a disputed report (at its own cost)."""
     letter = workflow.appoint_insurer_adjuster(session, actor, claim_id, body.adjuster_id, now=clock.now())
     return {"letter_no": letter.letter_no, "state": letter.state}
 
 
 @router.post("/{claim_id}/insurer-adjuster/refuse", responses=ERR)
-def refuse_insurer_adjuster(claim_id: str, body: ReasonIn, actor: ActorDep, session: SessionDep,
-                            clock: ClockDep) -> dict[str, str]:
+def refuse_insurer_adjuster(
+    claim_id: str, body: ReasonIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> dict[str, str]:
     workflow.require_other_insurer_adjuster(session, actor, claim_id, now=clock.now(), reason=body.reason)
     return {"state": "refused_by_broker"}
 
@@ -166,8 +217,9 @@ def get_consultation(claim_id: str, actor: ActorDep, session: SessionDep) -> Con
 
 
 @router.post("/{claim_id}/consultation", response_model=ConsultationView, status_code=201, responses=ERR)
-def open_consultation(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep,
-                      settings: SettingsDep) -> ConsultationView:
+def open_consultation(
+    claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> ConsultationView:
     """Each round lasts ``round_working_days`` working days (China's calendar with 调休); ``round_deadline``
     is the end (23:59:59.999999 Asia/Shanghai, given in UTC) of the last of them."""
     svc.open_consultation(session, actor, claim_id, now=clock.now(), round_working_days=settings.round_working_days)
@@ -175,8 +227,9 @@ def open_consultation(claim_id: str, actor: ActorDep, session: SessionDep, clock
 
 
 @router.put("/{claim_id}/consultation/alignment", response_model=ConsultationView, responses=ERR)
-def realign(claim_id: str, body: AlignmentIn, actor: ActorDep, session: SessionDep,
-            clock: ClockDep) -> ConsultationView:
+def realign(
+    claim_id: str, body: AlignmentIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ConsultationView:
     svc.realign(session, actor, claim_id, [(a, b) for a, b in body.pairs], now=clock.now())
     return _view(session, actor, claim_id)
 
@@ -194,16 +247,27 @@ def end_round(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockD
 
 
 @router.post("/{claim_id}/consultation/items/{item_id}/moves", response_model=ConsultationView, responses=ERR)
-def item_move(claim_id: str, item_id: str, body: MoveIn, actor: ActorDep, session: SessionDep,
-              clock: ClockDep) -> ConsultationView:
-    svc.item_move(session, actor, claim_id, item_id, kind=body.kind, now=clock.now(), amount=body.amount,
-                  reason=body.reason, evidence_sha256=body.evidence_sha256)
+def item_move(
+    claim_id: str, item_id: str, body: MoveIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ConsultationView:
+    svc.item_move(
+        session,
+        actor,
+        claim_id,
+        item_id,
+        kind=body.kind,
+        now=clock.now(),
+        amount=body.amount,
+        reason=body.reason,
+        evidence_sha256=body.evidence_sha256,
+    )
     return _view(session, actor, claim_id)
 
 
 @router.post("/{claim_id}/consultation/umpire", response_model=ConsultationView, responses=ERR)
-def propose_umpire(claim_id: str, body: UmpireIn, actor: ActorDep, session: SessionDep,
-                   clock: ClockDep) -> ConsultationView:
+def propose_umpire(
+    claim_id: str, body: UmpireIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ConsultationView:
     svc.propose_umpire(session, actor, claim_id, kind=body.kind, umpire_id=body.umpire_id, now=clock.now())
     return _view(session, actor, claim_id)
 
@@ -214,10 +278,10 @@ def accept_umpire(claim_id: str, actor: ActorDep, session: SessionDep, clock: Cl
     return _view(session, actor, claim_id)
 
 
-@router.post("/{claim_id}/consultation/items/{item_id}/umpire-decision", response_model=ConsultationView,
-             responses=ERR)
-def umpire_decision(claim_id: str, item_id: str, body: DecisionIn, actor: ActorDep, session: SessionDep,
-                    clock: ClockDep) -> ConsultationView:
+@router.post("/{claim_id}/consultation/items/{item_id}/umpire-decision", response_model=ConsultationView, responses=ERR)
+def umpire_decision(
+    claim_id: str, item_id: str, body: DecisionIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ConsultationView:
     svc.umpire_decision(session, actor, claim_id, item_id, amount=body.amount, reason=body.reason, now=clock.now())
     return _view(session, actor, claim_id)
 
@@ -229,13 +293,19 @@ def acknowledge(claim_id: str, actor: ActorDep, session: SessionDep, clock: Cloc
 
 
 @router.get("/{claim_id}/consultation/memorandum.pdf", responses=ERR, response_class=Response)
-def memorandum_pdf(claim_id: str, actor: ActorDep, session: SessionDep,
-                   lang: Annotated[Literal["zh_CN", "en"], Query()] = "zh_CN") -> Response:
+def memorandum_pdf(
+    claim_id: str, actor: ActorDep, session: SessionDep, lang: Annotated[Literal["zh_CN", "en"], Query()] = "zh_CN"
+) -> Response:
     """The MoU as a PDF: Chinese by default, English with ``?lang=en``."""
     _, cons = svc.get_consultation(session, actor, claim_id)
     memo = svc.memorandum(session, cons)
     if memo is None:
         raise NotFound()
-    return Response(mou_pdf(session, memo, lang), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"',
-                             "X-Content-SHA256": memo.content_hash})
+    return Response(
+        mou_pdf(session, memo, lang),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{memo.number}.pdf"',
+            "X-Content-SHA256": memo.content_hash,
+        },
+    )

@@ -46,8 +46,7 @@ class ConsultationItem(Base):
     __tablename__ = "consultation_item"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"),
-                                                       index=True)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     section: Mapped[str] = mapped_column(String(40))
     a_ref: Mapped[str | None] = mapped_column(String(20))
@@ -87,8 +86,7 @@ class Memorandum(Base):
     __tablename__ = "memorandum"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"),
-                                                       unique=True)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultation.id", ondelete="RESTRICT"), unique=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -35,8 +35,14 @@ def round_reminder(session: Session, payload: dict[str, Any], now: dt.datetime, 
         return
     claim = session.get(Claim, cons.claim_id)
     assert claim is not None
-    svc._event(session, None, claim, "round_reminder", now,
-               {"round": cons.round, "deadline": cons.round_deadline.isoformat() if cons.round_deadline else None})
+    svc._event(
+        session,
+        None,
+        claim,
+        "round_reminder",
+        now,
+        {"round": cons.round, "deadline": cons.round_deadline.isoformat() if cons.round_deadline else None},
+    )
 
 
 @task("consultation.render_mou")
@@ -46,6 +52,14 @@ def render_mou(session: Session, payload: dict[str, Any], now: dt.datetime, sett
         return
     cons = session.get(Consultation, memo.consultation_id)
     assert cons is not None
-    store_document(session, settings, claim_id=cons.claim_id, kind="mou_pdf", filename=f"{memo.number}.pdf",
-                   data=mou_pdf(session, memo), content_type="application/pdf",
-                   audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"], now=now)
+    store_document(
+        session,
+        settings,
+        claim_id=cons.claim_id,
+        kind="mou_pdf",
+        filename=f"{memo.number}.pdf",
+        data=mou_pdf(session, memo),
+        content_type="application/pdf",
+        audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"],
+        now=now,
+    )

@@ -808,9 +808,7 @@ def _explain_section(s: SectionResult) -> SectionSteps:
         ded_formula = f"min({threshold}, after liability)"
     steps.append(Step("deductible", "Deductible", ded_formula, f(s.deductible)))
 
-    steps.append(
-        Step("after_deductible", "After deductible", "after liability − deductible", f(s.after_deductible))
-    )
+    steps.append(Step("after_deductible", "After deductible", "after liability − deductible", f(s.after_deductible)))
 
     parts = ["after deductible"]
     if s.per_occurrence_limit is not None:
@@ -823,9 +821,7 @@ def _explain_section(s: SectionResult) -> SectionSteps:
         parts.append(f"aggregate remaining {remaining}")
     pay_formula = f"max(0, min({', '.join(parts)})), rounded half up"
     steps.append(Step("payable", "Payable", pay_formula, f(s.payable)))
-    steps.append(
-        Step("limited_by", "Limited by", "the bound strictly below after deductible", s.limited_by.value)
-    )
+    steps.append(Step("limited_by", "Limited by", "the bound strictly below after deductible", s.limited_by.value))
     return SectionSteps(code=s.code, steps=tuple(steps))
 
 

@@ -17,15 +17,32 @@ from tandem.sla.models import CalendarDay
 
 _CACHE = "tandem.workcalendar"
 NOTE_MAX = 200
-WORKING_WORDS = {"1": True, "true": True, "working": True, "work": True, "上班": True, "班": True,
-                 "0": False, "false": False, "holiday": False, "off": False, "休": False, "放假": False}
+WORKING_WORDS = {
+    "1": True,
+    "true": True,
+    "working": True,
+    "work": True,
+    "上班": True,
+    "班": True,
+    "0": False,
+    "false": False,
+    "holiday": False,
+    "off": False,
+    "休": False,
+    "放假": False,
+}
 
 
 def load(session: Session) -> WorkCalendar:
     """The calendar as of this transaction. Read once per transaction and kept in ``session.info``, so one
     call chain reads the table once, and the next transaction sees other processes' changes."""
-    return per_transaction(session, _CACHE, lambda: WorkCalendar.from_rows(
-        (day, working) for day, working in session.execute(select(CalendarDay.day, CalendarDay.working))))
+    return per_transaction(
+        session,
+        _CACHE,
+        lambda: WorkCalendar.from_rows(
+            (day, working) for day, working in session.execute(select(CalendarDay.day, CalendarDay.working))
+        ),
+    )
 
 
 def parse_day(value: str) -> dt.date:
@@ -84,12 +101,10 @@ def parse_csv(text: str) -> list[Entry]:
         try:
             day = dt.date.fromisoformat(rec[0].strip())
         except ValueError:
-            raise InvalidInput("Line {line}: not a date (YYYY-MM-DD).", line=n,
-                               fields={"line": str(n)}) from None
+            raise InvalidInput("Line {line}: not a date (YYYY-MM-DD).", line=n, fields={"line": str(n)}) from None
         working = WORKING_WORDS.get(rec[1].strip().lower())
         if working is None:
-            raise InvalidInput("Line {line}: working must be working or holiday.", line=n,
-                               fields={"line": str(n)})
+            raise InvalidInput("Line {line}: working must be working or holiday.", line=n, fields={"line": str(n)})
         if day in seen:
             raise InvalidInput("Line {line}: the day is listed twice.", line=n, fields={"line": str(n)})
         note = ",".join(rec[2:]).strip()

@@ -23,8 +23,7 @@ def _line(day: dt.date, working: bool, note: str) -> str:
 
 
 @calendar_app.command("list")
-def list_days(year: Annotated[int | None, typer.Option(min=1900, max=2999, help="only this year")] = None
-              ) -> None:
+def list_days(year: Annotated[int | None, typer.Option(min=1900, max=2999, help="only this year")] = None) -> None:
     """The holidays and swapped working days; years without a schedule are named (Mon–Fri is assumed)."""
     from tandem.cli import _factory
     from tandem.db import unit_of_work
@@ -38,8 +37,10 @@ def list_days(year: Annotated[int | None, typer.Option(min=1900, max=2999, help=
     for y in wanted:
         mine = [e for e in entries if e.day.year == y]
         if not mine:
-            typer.echo(f"{y}: warning: no calendar data; Monday to Friday are counted as working days "
-                       f"(add the schedule with: tandem calendar set {y}-MM-DD --holiday|--working)")
+            typer.echo(
+                f"{y}: warning: no calendar data; Monday to Friday are counted as working days "
+                f"(add the schedule with: tandem calendar set {y}-MM-DD --holiday|--working)"
+            )
             continue
         off = sum(1 for e in mine if not e.working and e.day.weekday() < 5)
         swapped = sum(1 for e in mine if e.working and e.day.weekday() >= 5)
@@ -49,10 +50,13 @@ def list_days(year: Annotated[int | None, typer.Option(min=1900, max=2999, help=
 
 
 @calendar_app.command("set")
-def set_day(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
-            working: Annotated[bool | None, typer.Option("--working/--holiday",
-                                                         help="a working day (调休上班) or a holiday")] = None,
-            note: Annotated[str, typer.Option(help="e.g. 春节 or 春节调休上班")] = "") -> None:
+def set_day(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    working: Annotated[
+        bool | None, typer.Option("--working/--holiday", help="a working day (调休上班) or a holiday")
+    ] = None,
+    note: Annotated[str, typer.Option(help="e.g. 春节 or 春节调休上班")] = "",
+) -> None:
     """Record one day as a holiday or as a (swapped) working day; replaces what the day had."""
     from tandem.cli import CliError, _factory
     from tandem.db import unit_of_work

@@ -77,9 +77,21 @@ PROGRESS: list[tuple[str, str]] = [
     ("paid", N_("Paid")),
     ("closed", N_("Closed")),
 ]
-_STEP_OF = {S.NOTIFIED: 0, S.ROUTED: 1, S.ADJUSTER_ASSIGNED: 1, S.SURVEYING: 2, S.REPORTED: 3,
-            S.AMOUNT_CONFIRMED: 4, S.NEGOTIATING: 5, S.DISPUTED: 5, S.AGREED: 5, S.REFUSED: 5, S.PAID: 6,
-            S.CLOSED: 7, S.WITHDRAWN: 0}
+_STEP_OF = {
+    S.NOTIFIED: 0,
+    S.ROUTED: 1,
+    S.ADJUSTER_ASSIGNED: 1,
+    S.SURVEYING: 2,
+    S.REPORTED: 3,
+    S.AMOUNT_CONFIRMED: 4,
+    S.NEGOTIATING: 5,
+    S.DISPUTED: 5,
+    S.AGREED: 5,
+    S.REFUSED: 5,
+    S.PAID: 6,
+    S.CLOSED: 7,
+    S.WITHDRAWN: 0,
+}
 
 INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER})
 BAM, BRE = Role.BROKER_ACCOUNT_MANAGER, Role.BROKER_RISK_EVALUATOR
@@ -94,6 +106,7 @@ EXPLAIN = {
 
 
 # ---- the work queue ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QueueRow:
@@ -122,8 +135,16 @@ def status_counts(session: Session, actor: Actor) -> dict[str, int]:
     return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in TABS.items()}
 
 
-def queue(session: Session, actor: Actor, now: dt.datetime, *, tab: str, q: str = "",
-          cursor: str | None = None, limit: int | None = None) -> Queue:
+def queue(
+    session: Session,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    tab: str,
+    q: str = "",
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Queue:
     """The actor's claims, newest notice first, keyset-paginated like the API's claim list."""
     limit = limit or PAGE_SIZE
     statuses = TABS.get(tab, TABS[DEFAULT_TAB])
@@ -151,22 +172,27 @@ def queue(session: Session, actor: Actor, now: dt.datetime, *, tab: str, q: str 
 def queue_rows(session: Session, claims: list[Claim], now: dt.datetime) -> list[QueueRow]:
     open_deadlines: dict[uuid.UUID, Deadline] = {}
     if claims:
-        for d in session.execute(select(Deadline).where(Deadline.claim_id.in_([c.id for c in claims]),
-                                                        Deadline.stopped_at.is_(None))
-                                 .order_by(Deadline.due_at)).scalars():
+        for d in session.execute(
+            select(Deadline)
+            .where(Deadline.claim_id.in_([c.id for c in claims]), Deadline.stopped_at.is_(None))
+            .order_by(Deadline.due_at)
+        ).scalars():
             open_deadlines.setdefault(d.claim_id, d)
     rows = []
     for c in claims:
         found = open_deadlines.get(c.id)
-        rows.append(QueueRow(c, holder(session, c), found,
-                             bool(found and (found.breached_at or found.due_at < now))))
+        rows.append(QueueRow(c, holder(session, c), found, bool(found and (found.breached_at or found.due_at < now))))
     return rows
 
 
 def my_turn(session: Session, actor: Actor, now: dt.datetime, limit: int = 5) -> tuple[list[QueueRow], int]:
     """Open claims whose ball is with the actor's kind of party (for the start page)."""
-    stmt = (scope.visible_claims(actor).where(Claim.status != S.CLOSED)
-            .order_by(Claim.notified_at.desc(), Claim.id.desc()).limit(200))
+    stmt = (
+        scope.visible_claims(actor)
+        .where(Claim.status != S.CLOSED)
+        .order_by(Claim.notified_at.desc(), Claim.id.desc())
+        .limit(200)
+    )
     claims = list(session.execute(stmt).unique().scalars())
     mine = [c for c in claims if _is_my_turn(session, c, actor)]
     return queue_rows(session, mine[:limit], now), len(mine)
@@ -188,6 +214,7 @@ def _is_my_turn(session: Session, claim: Claim, actor: Actor) -> bool:
 
 # ---- who holds the ball --------------------------------------------------------------------------
 
+
 def consultation_of(session: Session, claim: Claim) -> Consultation | None:
     return session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
 
@@ -202,8 +229,12 @@ def holder(session: Session, claim: Claim) -> str | None:
     if st == S.AGREED:
         return "insurer"
     if st == S.NEGOTIATING:
-        last = session.execute(select(NegotiationStep).where(NegotiationStep.claim_id == claim.id)
-                               .order_by(NegotiationStep.at.desc()).limit(1)).scalar_one_or_none()
+        last = session.execute(
+            select(NegotiationStep)
+            .where(NegotiationStep.claim_id == claim.id)
+            .order_by(NegotiationStep.at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
         return "broker" if last is not None and last.move == "counter" else "insurer"
     if st == S.DISPUTED:
         cons = consultation_of(session, claim)
@@ -221,6 +252,7 @@ def holder(session: Session, claim: Claim) -> str | None:
 
 
 # ---- the case file -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DeadlineRow:
@@ -331,11 +363,26 @@ class Actions:
 
     @property
     def any(self) -> bool:
-        return any((self.choose is not None, self.withdraw, self.letter is not None,
-                    self.team_candidates is not None, self.survey, self.draft, self.submit is not None,
-                    self.confirm_amount, self.propose is not None, self.insurer_answer is not None,
-                    self.pay_advance, self.pay_final is not None, self.close, self.appoint is not None,
-                    self.refuse_adjuster is not None, self.open_consultation))
+        return any(
+            (
+                self.choose is not None,
+                self.withdraw,
+                self.letter is not None,
+                self.team_candidates is not None,
+                self.survey,
+                self.draft,
+                self.submit is not None,
+                self.confirm_amount,
+                self.propose is not None,
+                self.insurer_answer is not None,
+                self.pay_advance,
+                self.pay_final is not None,
+                self.close,
+                self.appoint is not None,
+                self.refuse_adjuster is not None,
+                self.open_consultation,
+            )
+        )
 
 
 @dataclass
@@ -377,9 +424,15 @@ class Case:
 
 
 def party_roles(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
-    return set(session.execute(select(Participation.party_role).where(
-        Participation.claim_id == claim.id, Participation.organisation_id == org_id,
-        Participation.until.is_(None))).scalars())
+    return set(
+        session.execute(
+            select(Participation.party_role).where(
+                Participation.claim_id == claim.id,
+                Participation.organisation_id == org_id,
+                Participation.until.is_(None),
+            )
+        ).scalars()
+    )
 
 
 def org_names(session: Session, org_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -410,8 +463,9 @@ def deadline_rows(session: Session, claim: Claim, now: dt.datetime) -> list[Dead
 
 
 def visible_documents(session: Session, actor: Actor, claim: Claim) -> list[Document]:
-    docs = session.execute(select(Document).where(Document.claim_id == claim.id)
-                           .order_by(Document.created_at, Document.filename)).scalars()
+    docs = session.execute(
+        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at, Document.filename)
+    ).scalars()
     return [d for d in docs if actor.is_admin or actor.org_kind.value in d.audience]
 
 
@@ -453,16 +507,23 @@ def settlement_sections(result: calculator.CalcResult, names: dict[str, str], lo
         def pct(rate: Decimal) -> str:
             return format((rate * 100).normalize(), "f") + "%"
 
-        plain = (opts.basis is calculator.Basis.AVERAGE and opts.salvage is calculator.SalvageOrder.BEFORE_AVERAGE
-                 and ded.kind is calculator.DeductibleKind.ABSOLUTE and ded.rate_base is calculator.RateBase.LOSS
-                 and not opts.sum_insured_reduces)
+        plain = (
+            opts.basis is calculator.Basis.AVERAGE
+            and opts.salvage is calculator.SalvageOrder.BEFORE_AVERAGE
+            and ded.kind is calculator.DeductibleKind.ABSOLUTE
+            and ded.rate_base is calculator.RateBase.LOSS
+            and not opts.sum_insured_reduces
+        )
         engine = {st.key: st for st in explained[s.code].steps}
         formulas: dict[str, str] = {k: st.formula for k, st in engine.items()}
         if plain:
             losses = [m(it.loss) for it in sec.items]
             formulas["gross_loss"] = " + ".join(losses[:8]) + (" + …" if len(losses) > 8 else "")
-            formulas["net_loss"] = (f"{m(s.gross_loss)} − {m(s.salvage_total)}"
-                                    if s.net_loss == s.gross_loss - s.salvage_total else formulas["net_loss"])
+            formulas["net_loss"] = (
+                f"{m(s.gross_loss)} − {m(s.salvage_total)}"
+                if s.net_loss == s.gross_loss - s.salvage_total
+                else formulas["net_loss"]
+            )
             if s.average_applied and sec.insured_value is not None and s.effective_sum_insured is not None:
                 formulas["average_ratio"] = f"{m(s.effective_sum_insured)} ÷ {m(sec.insured_value)}"
                 formulas["after_average"] = f"{m(s.net_loss)} × {m(s.effective_sum_insured)} ÷ {m(sec.insured_value)}"
@@ -478,14 +539,19 @@ def settlement_sections(result: calculator.CalcResult, names: dict[str, str], lo
                 formulas["deductible"] = m(ded.amount)
             formulas["after_deductible"] = f"{m(s.after_liability)} − {m(s.deductible)}"
             parts = [m(s.after_deductible)]
-            for label, bound in ((LIMIT_PER_OCCURRENCE, s.per_occurrence_limit), (SUM_INSURED, s.sum_insured_bound),
-                                 (AGGREGATE_REMAINING, s.aggregate_remaining)):
+            for label, bound in (
+                (LIMIT_PER_OCCURRENCE, s.per_occurrence_limit),
+                (SUM_INSURED, s.sum_insured_bound),
+                (AGGREGATE_REMAINING, s.aggregate_remaining),
+            ):
                 if bound is not None:
                     parts.append(t(label) + " " + m(bound))
             formulas["payable"] = f"min({', '.join(parts)})" if len(parts) > 1 else parts[0]
             formulas["limited_by"] = ""
-        rows = [StepRow(st.key, st.value, formulas.get(st.key, st.formula),
-                        st.key not in ("average_ratio", "limited_by")) for st in engine.values()]
+        rows = [
+            StepRow(st.key, st.value, formulas.get(st.key, st.formula), st.key not in ("average_ratio", "limited_by"))
+            for st in engine.values()
+        ]
         out.append(SectionSteps(s.code, names.get(s.code, s.code), rows, s.payable))
     return out
 
@@ -502,8 +568,15 @@ def confirmation_view(session: Session, claim: Claim, conf: AmountConfirmation, 
         report = session.get(Report, conf.basis_id)
         number = report.display_number if report else ""
     by = _users(session, [conf.confirmed_by]).get(conf.confirmed_by, "")
-    return ConfirmationView(conf, number, settlement_sections(result, names, locale), result.total_payable,
-                            result.advance_paid, result.due, by)
+    return ConfirmationView(
+        conf,
+        number,
+        settlement_sections(result, names, locale),
+        result.total_payable,
+        result.advance_paid,
+        result.due,
+        by,
+    )
 
 
 # Reasons the system itself writes on the timeline.
@@ -514,10 +587,20 @@ MONEY_KEYS = frozenset({"total_payable", "amount", "agreed", "total_agreed"})
 def _details(event: AuditEvent, names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal]]:
     after = event.after or {}
     out: list[tuple[str, str | Decimal]] = []
-    pick = [("number", N_("Claim no.")), ("report", N_("Report")), ("basis", N_("Basis")),
-            ("total_payable", N_("Payable")), ("amount", N_("Amount")), ("agreed", N_("Agreed amount")),
-            ("reference", N_("Reference")), ("fee_basis", N_("Fee basis")), ("name", N_("Name")),
-            ("round", N_("Round")), ("total_agreed", N_("Total agreed loss")), ("expert", N_("Expert"))]
+    pick = [
+        ("number", N_("Claim no.")),
+        ("report", N_("Report")),
+        ("basis", N_("Basis")),
+        ("total_payable", N_("Payable")),
+        ("amount", N_("Amount")),
+        ("agreed", N_("Agreed amount")),
+        ("reference", N_("Reference")),
+        ("fee_basis", N_("Fee basis")),
+        ("name", N_("Name")),
+        ("round", N_("Round")),
+        ("total_agreed", N_("Total agreed loss")),
+        ("expert", N_("Expert")),
+    ]
     for key, label in pick:
         value = after.get(key)
         if value in (None, ""):
@@ -554,8 +637,9 @@ def recommendation_choices(session: Session, claim: Claim, now: dt.datetime) -> 
     return ok, excluded
 
 
-def insurer_choices(session: Session, actor: Actor, claim: Claim,
-                    now: dt.datetime) -> tuple[list[Choice], list[Choice]]:
+def insurer_choices(
+    session: Session, actor: Actor, claim: Claim, now: dt.datetime
+) -> tuple[list[Choice], list[Choice]]:
     """The register as the insurer picks its own adjuster: the routing checks, a blacklist is only flagged."""
     broker_side = workflow.current_appointment(session, claim, "broker")
     ok: list[Choice] = []
@@ -579,9 +663,16 @@ def my_adjuster(session: Session, actor: Actor) -> Adjuster | None:
     return session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).unique().scalar_one_or_none()
 
 
-def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRole], now: dt.datetime,
-                reports: list[Report], letters: dict[str, Appointment | None],
-                confirmation: AmountConfirmation | None) -> Actions:
+def actions_for(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    roles: set[PartyRole],
+    now: dt.datetime,
+    reports: list[Report],
+    letters: dict[str, Appointment | None],
+    confirmation: AmountConfirmation | None,
+) -> Actions:
     a = Actions()
     st = claim.status
     broker = PartyRole.BROKER in roles
@@ -590,13 +681,18 @@ def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRo
     has = actor.has_any
     if broker and has(frozenset({BAM})) and st == S.NOTIFIED:
         a.choose, a.excluded = recommendation_choices(session, claim, now)
-    if st == S.NOTIFIED and ((broker and has(frozenset({BAM}))) or
-                             (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))):
+    if st == S.NOTIFIED and (
+        (broker and has(frozenset({BAM}))) or (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))
+    ):
         a.withdraw = True
     if side is not None:
         letter = letters["broker" if side == "a" else "insurer"]
-        if (letter is not None and letter.state == "issued" and letter.firm_id == actor.org_id
-                and has(frozenset({FADM}))):
+        if (
+            letter is not None
+            and letter.state == "issued"
+            and letter.firm_id == actor.org_id
+            and has(frozenset({FADM}))
+        ):
             a.letter = letter
         accepted = letter is not None and letter.state == "accepted" and letter.firm_id == actor.org_id
         own_report = any(r.firm_id == actor.org_id for r in reports)
@@ -606,12 +702,21 @@ def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRo
             working = accepted and st == S.DISPUTED and not own_report
         if working and has(frozenset({ADJ, FADM})):
             team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
-            a.team_candidates = [adj for adj in session.execute(
-                select(Adjuster).where(Adjuster.firm_id == actor.org_id, Adjuster.active.is_(True))
-                .order_by(Adjuster.registration_no)).unique().scalars() if adj.id not in team_ids]
+            a.team_candidates = [
+                adj
+                for adj in session.execute(
+                    select(Adjuster)
+                    .where(Adjuster.firm_id == actor.org_id, Adjuster.active.is_(True))
+                    .order_by(Adjuster.registration_no)
+                )
+                .unique()
+                .scalars()
+                if adj.id not in team_ids
+            ]
             a.survey = True
-            a.survey_needs_second = side == "a" and st == S.ADJUSTER_ASSIGNED and len(
-                workflow.team(session, claim, actor.org_id)) < 2
+            a.survey_needs_second = (
+                side == "a" and st == S.ADJUSTER_ASSIGNED and len(workflow.team(session, claim, actor.org_id)) < 2
+            )
             a.draft = True
             if (side == "b" or st == S.SURVEYING) and has(frozenset({ADJ})):
                 a.submit = workflow.team(session, claim, actor.org_id)
@@ -624,8 +729,9 @@ def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRo
         elif st == S.DISPUTED and memo is not None:
             a.confirm_amount, a.confirm_basis, a.confirm_from_mou = True, memo.number, True
     if broker and has(frozenset({BAM})):
-        if confirmation is not None and (st == S.AMOUNT_CONFIRMED or (
-                st == S.NEGOTIATING and holder(session, claim) == "broker")):
+        if confirmation is not None and (
+            st == S.AMOUNT_CONFIRMED or (st == S.NEGOTIATING and holder(session, claim) == "broker")
+        ):
             a.propose = confirmation.due
         if st in (S.PAID, S.REFUSED, S.WITHDRAWN):
             a.close = True
@@ -657,15 +763,19 @@ def actions_for(session: Session, actor: Actor, claim: Claim, roles: set[PartyRo
         a.open_consultation = has_a and has_b and any(r.firm_id == firm_b for r in reports)
     if actor.org_kind != K.SUPERVISION:
         kind = actor.org_kind.value
-        a.message_audiences = [k for k, kinds in workflow.AUDIENCES.items()
-                               if k == "internal" or kind in kinds or actor.is_admin]
+        a.message_audiences = [
+            k for k, kinds in workflow.AUDIENCES.items() if k == "internal" or kind in kinds or actor.is_admin
+        ]
         a.upload_audiences = [k for k in a.message_audiences if k != "internal"]
     return a
 
 
 def _current_parties(session: Session, claim: Claim) -> list[tuple[uuid.UUID, PartyRole]]:
-    rows = session.execute(select(Participation.organisation_id, Participation.party_role).where(
-        Participation.claim_id == claim.id, Participation.until.is_(None)))
+    rows = session.execute(
+        select(Participation.organisation_id, Participation.party_role).where(
+            Participation.claim_id == claim.id, Participation.until.is_(None)
+        )
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -673,8 +783,11 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
     roles = party_roles(session, claim, actor.org_id)
     kind = actor.org_kind.value
     side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
-    letters_all = list(session.execute(select(Appointment).where(Appointment.claim_id == claim.id)
-                                       .order_by(Appointment.issued_at)).scalars())
+    letters_all = list(
+        session.execute(
+            select(Appointment).where(Appointment.claim_id == claim.id).order_by(Appointment.issued_at)
+        ).scalars()
+    )
     reports = workflow.reports(session, claim)
     docs = visible_documents(session, actor, claim)
     by_hash_kind = {(d.kind, d.sha256): d for d in docs}
@@ -700,32 +813,54 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         adj = session.get(Adjuster, lt.adjuster_id)
         pdf = by_hash_kind.get(("confirmation_letter", lt.letter_sha256 or ""))
         letter_rows.append(LetterRow(lt, names.get(lt.firm_id, ""), adj.name if adj else "", pdf))
-    current = {"broker": workflow.current_appointment(session, claim, "broker"),
-               "insurer": workflow.current_appointment(session, claim, "insurer")}
+    current = {
+        "broker": workflow.current_appointment(session, claim, "broker"),
+        "insurer": workflow.current_appointment(session, claim, "insurer"),
+    }
     firm_a = current["broker"].firm_id if current["broker"] else None
     superseded = {r.supersedes_id for r in reports if r.supersedes_id}
     signer_ids = {uuid.UUID(str(s)) for r in reports for s in r.content.get("signers", [])}
-    adjusters = {a.id: a.name for a in session.execute(select(Adjuster).where(Adjuster.id.in_(signer_ids)))
-                 .unique().scalars()} if signer_ids else {}
-    report_rows = [ReportRow(r, names.get(r.firm_id, ""), "a" if firm_a is None or r.firm_id == firm_a else "b",
-                             [adjusters.get(uuid.UUID(str(s)), str(s)) for s in r.content.get("signers", [])],
-                             by_name.get(("report_pdf", f"{r.display_number}.pdf")), r.id in superseded)
-                   for r in reports]
+    adjusters = (
+        {a.id: a.name for a in session.execute(select(Adjuster).where(Adjuster.id.in_(signer_ids))).unique().scalars()}
+        if signer_ids
+        else {}
+    )
+    report_rows = [
+        ReportRow(
+            r,
+            names.get(r.firm_id, ""),
+            "a" if firm_a is None or r.firm_id == firm_a else "b",
+            [adjusters.get(uuid.UUID(str(s)), str(s)) for s in r.content.get("signers", [])],
+            by_name.get(("report_pdf", f"{r.display_number}.pdf")),
+            r.id in superseded,
+        )
+        for r in reports
+    ]
     team = workflow.team(session, claim)
     team_a = [m for m in team if firm_a is not None and m.adjuster.firm_id == firm_a]
     team_b = [m for m in team if m not in team_a]
-    draft_row = (session.execute(select(ReportDraft).where(ReportDraft.claim_id == claim.id,
-                                                           ReportDraft.firm_id == actor.org_id))
-                 .scalar_one_or_none() if side else None)
+    draft_row = (
+        session.execute(
+            select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
+        ).scalar_one_or_none()
+        if side
+        else None
+    )
     conf = workflow.latest_confirmation(session, claim)
     duplicates: list[tuple[str, uuid.UUID | None]] = []
     if claim.possible_duplicates:
-        visible = {c.number: c.id for c in session.execute(
-            scope.visible_claims(actor).where(Claim.number.in_(claim.possible_duplicates))).unique().scalars()}
+        visible = {
+            c.number: c.id
+            for c in session.execute(scope.visible_claims(actor).where(Claim.number.in_(claim.possible_duplicates)))
+            .unique()
+            .scalars()
+        }
         duplicates = [(n, visible.get(n)) for n in claim.possible_duplicates]
     pays = workflow.payments(session, claim)
-    msg_rows = [MessageRow(m, users.get(m.author_id, ""), names.get(m.author_org_id, ""),
-                           m.author_org_id == actor.org_id) for m in messages]
+    msg_rows = [
+        MessageRow(m, users.get(m.author_id, ""), names.get(m.author_org_id, ""), m.author_org_id == actor.org_id)
+        for m in messages
+    ]
     timeline = []
     for e in reversed(events):
         who = users.get(e.actor_user_id, "") if e.actor_user_id else ""
@@ -734,25 +869,43 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), _details(e, names), reason))
     routing_left = claim.routing_deadline - now if claim.status == S.NOTIFIED else None
     return Case(
-        claim=claim, kind=kind, roles=roles, side=side, holder=holder(session, claim),
-        step=_STEP_OF.get(claim.status, 0), broker=names.get(claim.broker_id, "") if claim.broker_id else "",
-        insured=names.get(claim.insured_id, ""), firm_a=names.get(firm_a) if firm_a else None,
+        claim=claim,
+        kind=kind,
+        roles=roles,
+        side=side,
+        holder=holder(session, claim),
+        step=_STEP_OF.get(claim.status, 0),
+        broker=names.get(claim.broker_id, "") if claim.broker_id else "",
+        insured=names.get(claim.insured_id, ""),
+        firm_a=names.get(firm_a) if firm_a else None,
         firm_b=names.get(current["insurer"].firm_id) if current["insurer"] else None,
-        duplicates=duplicates, deadlines=deadline_rows(session, claim, now), routing_left=routing_left,
-        team_a=team_a, team_b=team_b, letters=letter_rows,
-        surveys=list(session.execute(select(Survey).where(Survey.claim_id == claim.id)
-                                     .order_by(Survey.scheduled_at)).scalars()),
-        draft=draft_row.content if draft_row else None, draft_at=draft_row.updated_at if draft_row else None,
+        duplicates=duplicates,
+        deadlines=deadline_rows(session, claim, now),
+        routing_left=routing_left,
+        team_a=team_a,
+        team_b=team_b,
+        letters=letter_rows,
+        surveys=list(
+            session.execute(select(Survey).where(Survey.claim_id == claim.id).order_by(Survey.scheduled_at)).scalars()
+        ),
+        draft=draft_row.content if draft_row else None,
+        draft_at=draft_row.updated_at if draft_row else None,
         reports=report_rows,
         confirmation=confirmation_view(session, claim, conf, locale) if conf else None,
         negotiation=[(s, names.get(s.by_org_id, "")) for s in negotiation] if negotiation is not None else None,
-        last_offer=workflow.last_offer(session, claim), payments=pays,
-        paid_total=sum((p.amount for p in pays), Decimal(0)), documents=docs,
-        evidence=[d for d in docs if d.kind == "evidence"], messages=msg_rows, timeline=timeline,
+        last_offer=workflow.last_offer(session, claim),
+        payments=pays,
+        paid_total=sum((p.amount for p in pays), Decimal(0)),
+        documents=docs,
+        evidence=[d for d in docs if d.kind == "evidence"],
+        messages=msg_rows,
+        timeline=timeline,
         consultation=consultation_of(session, claim),
         actions=actions_for(session, actor, claim, roles, now, reports, current, conf),
         policy_sections=[(s.code, s.name) for s in claim.policy.sections],
-        engagements=engagement_rows(session, actor, claim), suggest_experts=suggests_experts(actor, claim, roles))
+        engagements=engagement_rows(session, actor, claim),
+        suggest_experts=suggests_experts(actor, claim, roles),
+    )
 
 
 def inbound_count(session: Session, actor: Actor) -> int:
@@ -766,23 +919,33 @@ def inbound_count(session: Session, actor: Actor) -> int:
 
 # ---- loss notice form ----------------------------------------------------------------------------
 
+
 def notice_policies(session: Session, actor: Actor) -> list[Policy]:
     """Policies the actor may report a loss on: in force, the insured's own or the broker's clients'."""
-    stmt = (scope.visible_policies(actor).where(Policy.status == PolicyStatus.IN_FORCE)
-            .order_by(Policy.number))
+    stmt = scope.visible_policies(actor).where(Policy.status == PolicyStatus.IN_FORCE).order_by(Policy.number)
     return list(session.execute(stmt).unique().scalars())
 
 
 # ---- consultation --------------------------------------------------------------------------------
 
-def umpire_candidates(session: Session, actor: Actor, claim: Claim, cons: Consultation
-                      ) -> tuple[list[Expert], list[Adjuster]]:
+
+def umpire_candidates(
+    session: Session, actor: Actor, claim: Claim, cons: Consultation
+) -> tuple[list[Expert], list[Adjuster]]:
     """Experts and third adjusters the actor may propose as umpire (both firms' own excluded)."""
-    experts = [e for e in session.execute(scope.visible_experts(actor).order_by(Expert.name).limit(200))
-               .unique().scalars() if e.owner_id not in (cons.firm_a_id, cons.firm_b_id)]
+    experts = [
+        e
+        for e in session.execute(scope.visible_experts(actor).order_by(Expert.name).limit(200)).unique().scalars()
+        if e.owner_id not in (cons.firm_a_id, cons.firm_b_id)
+    ]
     involved = {o for o, _ in _current_parties(session, claim)}
-    adjusters = [a for a in session.execute(scope.visible_adjusters(actor).order_by(Adjuster.certificate_no)
-                                            .limit(500)).unique().scalars() if a.firm_id not in involved]
+    adjusters = [
+        a
+        for a in session.execute(scope.visible_adjusters(actor).order_by(Adjuster.certificate_no).limit(500))
+        .unique()
+        .scalars()
+        if a.firm_id not in involved
+    ]
     return experts, adjusters
 
 
@@ -839,13 +1002,22 @@ class EngagementRow:
     contact: bool  # the rule said yes
 
 
-def engagement_rows(session: Session, actor: Actor, claim: Claim | None = None,
-                    engaged: list[Engagement] | None = None) -> list[EngagementRow]:
+def engagement_rows(
+    session: Session, actor: Actor, claim: Claim | None = None, engaged: list[Engagement] | None = None
+) -> list[EngagementRow]:
     """Engagements as the actor may see them: a claim's (:func:`engagements.on_claim`) or the given ones."""
     found = engaged if engaged is not None else engagements.on_claim(session, actor, claim) if claim else []
     names = org_names(session, [o for e in found for o in (e.requester_org_id, e.owner_org_id)])
-    return [EngagementRow(e, engagements.engagement_out(e, actor), names.get(e.requester_org_id, ""),
-                          names.get(e.owner_org_id, ""), engagements.shows_contact(e, actor)) for e in found]
+    return [
+        EngagementRow(
+            e,
+            engagements.engagement_out(e, actor),
+            names.get(e.requester_org_id, ""),
+            names.get(e.owner_org_id, ""),
+            engagements.shows_contact(e, actor),
+        )
+        for e in found
+    ]
 
 
 def suggests_experts(actor: Actor, claim: Claim, roles: set[PartyRole]) -> bool:
@@ -883,15 +1055,27 @@ def _busy_until(extra: dict[str, Any], today: dt.date) -> dt.date | None:
     return None
 
 
-def claim_experts(session: Session, settings: Settings, actor: Actor, claim: Claim, today: dt.date,
-                  top: int = 5) -> ClaimExperts:
+def claim_experts(
+    session: Session, settings: Settings, actor: Actor, claim: Claim, today: dt.date, top: int = 5
+) -> ClaimExperts:
     """The suggestions of the API (``expert_suggestions``) with explanations, availability and conflicts."""
     found = expert_suggestions(str(claim.id), actor, session, settings, top=top)
-    experts = {e.id: e for e in session.execute(select(Expert).where(
-        Expert.id.in_([i.expert_id for i in found.items]))).unique().scalars()} if found.items else {}
+    experts = (
+        {
+            e.id: e
+            for e in session.execute(select(Expert).where(Expert.id.in_([i.expert_id for i in found.items])))
+            .unique()
+            .scalars()
+        }
+        if found.items
+        else {}
+    )
     parties = [n for n in org_names(session, [claim.insured_id, claim.insurer_id, claim.broker_id]).values() if n]
-    mine = {e.expert_id: e.status.value for e in engagements.on_claim(session, actor, claim)
-            if e.requester_org_id == actor.org_id and e.status.value != "declined"}
+    mine = {
+        e.expert_id: e.status.value
+        for e in engagements.on_claim(session, actor, claim)
+        if e.requester_org_id == actor.org_id and e.status.value != "declined"
+    }
     choices = []
     for item in found.items:
         e = experts[item.expert_id]
@@ -900,6 +1084,15 @@ def claim_experts(session: Session, settings: Settings, actor: Actor, claim: Cla
         chips = explain_match(item.matched)
         synonyms = [c for c in chips if c.message.msgid == MATCHED["synonym"]]
         shown = [c for c in chips if c.message.msgid != MATCHED["synonym"]] + synonyms[:SHOWN_SYNONYMS]
-        choices.append(ExpertChoice(item, shown, synonyms[SHOWN_SYNONYMS:], e.fee_basis,
-                                    _busy_until(e.extra or {}, today), conflicts, mine.get(e.id)))
+        choices.append(
+            ExpertChoice(
+                item,
+                shown,
+                synonyms[SHOWN_SYNONYMS:],
+                e.fee_basis,
+                _busy_until(e.extra or {}, today),
+                conflicts,
+                mine.get(e.id),
+            )
+        )
     return ClaimExperts(found.line, found.region, choices, f"{claim.description} {claim.location}"[:500])

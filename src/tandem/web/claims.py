@@ -103,43 +103,80 @@ def _values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
 
 # ---- the work queue ------------------------------------------------------------------------------
 
+
 @router.get("/claims")
-def claim_queue(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                status: Annotated[str, Query(max_length=20)] = cases.DEFAULT_TAB,
-                q: Annotated[str, Query(max_length=40)] = "",
-                cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+def claim_queue(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    status: Annotated[str, Query(max_length=20)] = cases.DEFAULT_TAB,
+    q: Annotated[str, Query(max_length=40)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     tab = status if status in cases.TABS else cases.DEFAULT_TAB
     view = cases.queue(session, actor, clock.now(), tab=tab, q=q, cursor=cursor)
     more = None
     if view.next_cursor:
         params = {"status": tab, **({"q": view.q} if view.q else {}), "cursor": view.next_cursor}
         more = "/claims?" + urlencode(params)
-    return render(request, "claims/list.html", {
-        "view": view, "tabs": list(cases.TABS), "more": more, "can_report": cases.can_report(actor),
-        "now": clock.now(), "paged": bool(cursor)})
+    return render(
+        request,
+        "claims/list.html",
+        {
+            "view": view,
+            "tabs": list(cases.TABS),
+            "more": more,
+            "can_report": cases.can_report(actor),
+            "now": clock.now(),
+            "paged": bool(cursor),
+        },
+    )
 
 
 # ---- report a loss -------------------------------------------------------------------------------
+
 
 def _channels(actor: Actor) -> tuple[str, ...]:
     return BROKER_CHANNELS if actor.org_kind == K.BROKER else INSURED_CHANNELS
 
 
-def _notice_page(request: Request, actor: Actor, session: SessionDep, clock: Clock, state: FormState,
-                 alert: object = None, status: int = 200) -> Response:
+def _notice_page(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    state: FormState,
+    alert: object = None,
+    status: int = 200,
+) -> Response:
     if not cases.can_report(actor):
         raise ActionNotAllowed()
     policies = cases.notice_policies(session, actor)
     if "key" not in state.values:
         state.values["key"] = uuid.uuid4().hex
-    return render(request, "claims/new.html", {
-        "policies": policies, "channels": _channels(actor), "f": state, "alert": alert,
-        "max_loss_at": forms.local_input(clock.now())}, status=status)
+    return render(
+        request,
+        "claims/new.html",
+        {
+            "policies": policies,
+            "channels": _channels(actor),
+            "f": state,
+            "alert": alert,
+            "max_loss_at": forms.local_input(clock.now()),
+        },
+        status=status,
+    )
 
 
 @router.get("/claims/new")
-def notice_form(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                policy: Annotated[str, Query(max_length=40)] = "") -> Response:
+def notice_form(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
     channel = _channels(actor)[0]
     values: dict[str, Any] = {"policy_id": policy, "channel": channel}
     if actor.org_kind == K.INSURED:
@@ -147,11 +184,29 @@ def notice_form(request: Request, actor: PageActor, session: SessionDep, clock: 
     return _notice_page(request, actor, session, clock, FormState(values))
 
 
-def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], state: FormState, now: dt.datetime,
-                 channel_fixed: str | None = None) -> service.NoticeInput | None:
+def _read_notice(
+    form: Mapping[str, Any],
+    actor: Actor,
+    policies: list[Any],
+    state: FormState,
+    now: dt.datetime,
+    channel_fixed: str | None = None,
+) -> service.NoticeInput | None:
     errors = state.errors
-    state.values.update(_values(form, "policy_id", "loss_at", "location", "description", "channel",
-                                "estimated_loss", "reporter_name", "reporter_phone", "key"))
+    state.values.update(
+        _values(
+            form,
+            "policy_id",
+            "loss_at",
+            "location",
+            "description",
+            "channel",
+            "estimated_loss",
+            "reporter_name",
+            "reporter_phone",
+            "key",
+        )
+    )
     v = state.values
     policy_id = forms.uuid_or_none(v["policy_id"])
     if policy_id is None or policy_id not in {p.id for p in policies}:
@@ -161,8 +216,11 @@ def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], sta
     chosen = next((p for p in policies if p.id == policy_id), None)
     if loss_at is not None and loss_at > now + dt.timedelta(minutes=5):
         errors["loss_at"] = LOSS_IN_FUTURE
-    elif loss_at is not None and chosen is not None and not (
-            chosen.period_start <= loss_at.astimezone(SHANGHAI).date() <= chosen.period_end):
+    elif (
+        loss_at is not None
+        and chosen is not None
+        and not (chosen.period_start <= loss_at.astimezone(SHANGHAI).date() <= chosen.period_end)
+    ):
         errors["loss_at"] = LOSS_OUTSIDE_PERIOD
     for name, limit in (("location", 300), ("description", 5000)):
         if not v[name]:
@@ -187,14 +245,22 @@ def _read_notice(form: Mapping[str, Any], actor: Actor, policies: list[Any], sta
             errors["reporter_phone"] = REPORTER_BOTH
     if errors or policy_id is None or loss_at is None:
         return None
-    return service.NoticeInput(policy_id=policy_id, loss_at=loss_at, location=v["location"],
-                               description=v["description"], channel=Channel(channel), estimated_loss=estimated,
-                               reporter_name=name or None, reporter_phone=phone or None)
+    return service.NoticeInput(
+        policy_id=policy_id,
+        loss_at=loss_at,
+        location=v["location"],
+        description=v["description"],
+        channel=Channel(channel),
+        estimated_loss=estimated,
+        reporter_name=name or None,
+        reporter_phone=phone or None,
+    )
 
 
 @router.post("/claims/new")
-def notice_submit(request: Request, actor: CheckedActor, session: SessionDep, settings: SettingsDep,
-                  clock: ClockDep, form: FormDep) -> Response:
+def notice_submit(
+    request: Request, actor: CheckedActor, session: SessionDep, settings: SettingsDep, clock: ClockDep, form: FormDep
+) -> Response:
     """Report a loss (报案): field errors come back beside the fields (422); a resent form is the same claim."""
     if not cases.can_report(actor):
         raise ActionNotAllowed()
@@ -204,8 +270,9 @@ def notice_submit(request: Request, actor: CheckedActor, session: SessionDep, se
         return _notice_page(request, actor, session, clock, state, CHECK_FIELDS, 422)
     key = state.values["key"][:64] or None
     try:
-        claim, _created = service.notify_loss(session, settings, actor, notice, now=clock.now(),
-                                              idempotency_key=f"web:{key}" if key else None)
+        claim, _created = service.notify_loss(
+            session, settings, actor, notice, now=clock.now(), idempotency_key=f"web:{key}" if key else None
+        )
     except InvalidInput as exc:
         session.rollback()
         if exc.code == service.IdempotencyMismatch.code:
@@ -218,9 +285,17 @@ def notice_submit(request: Request, actor: CheckedActor, session: SessionDep, se
 
 # ---- inbound drafts (WeChat, Weibo, e-mail) ------------------------------------------------------
 
-def _drafts_page(request: Request, actor: Actor, session: SessionDep, clock: Clock,
-                 states: dict[str, FormState] | None = None, alert: object = None, notice: object = None,
-                 status: int = 200) -> Response:
+
+def _drafts_page(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    states: dict[str, FormState] | None = None,
+    alert: object = None,
+    notice: object = None,
+    status: int = 200,
+) -> Response:
     if actor.org_kind != K.BROKER and not actor.is_admin:
         raise ActionNotAllowed()
     stmt = inbound._visible(actor).where(InboundMessage.state == "draft").order_by(InboundMessage.received_at)
@@ -231,45 +306,88 @@ def _drafts_page(request: Request, actor: Actor, session: SessionDep, clock: Clo
         key = str(d.id)
         if key not in bag:
             own = [p for p in policies if p.insured_id == d.insured_id]
-            bag[key] = FormState({"policy_id": str(own[0].id) if len(own) == 1 else "",
-                                  "loss_at": forms.local_input(d.received_at), "description": d.text[:5000],
-                                  "location": "", "estimated_loss": "", "reporter_name": "",
-                                  "reporter_phone": d.sender_phone or ""})
-    insureds = {o.id: o.name for o in session.execute(
-        scope.visible_organisations(actor).where(Organisation.id.in_(
-            [d.insured_id for d in drafts if d.insured_id]))).scalars()} if drafts else {}
-    return render(request, "claims/drafts.html", {
-        "drafts": drafts, "policies": policies, "fs": bag, "insureds": insureds, "alert": alert,
-        "notice": notice, "max_loss_at": forms.local_input(clock.now())}, status=status)
+            bag[key] = FormState(
+                {
+                    "policy_id": str(own[0].id) if len(own) == 1 else "",
+                    "loss_at": forms.local_input(d.received_at),
+                    "description": d.text[:5000],
+                    "location": "",
+                    "estimated_loss": "",
+                    "reporter_name": "",
+                    "reporter_phone": d.sender_phone or "",
+                }
+            )
+    insureds = (
+        {
+            o.id: o.name
+            for o in session.execute(
+                scope.visible_organisations(actor).where(
+                    Organisation.id.in_([d.insured_id for d in drafts if d.insured_id])
+                )
+            ).scalars()
+        }
+        if drafts
+        else {}
+    )
+    return render(
+        request,
+        "claims/drafts.html",
+        {
+            "drafts": drafts,
+            "policies": policies,
+            "fs": bag,
+            "insureds": insureds,
+            "alert": alert,
+            "notice": notice,
+            "max_loss_at": forms.local_input(clock.now()),
+        },
+        status=status,
+    )
 
 
 @router.get("/intake/drafts")
-def drafts_page(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                done: Annotated[str, Query(max_length=20)] = "") -> Response:
-    return _drafts_page(request, actor, session, clock, notice=NOTICES.get(done) if done in (
-        "confirmed", "dismissed") else None)
+def drafts_page(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    return _drafts_page(
+        request, actor, session, clock, notice=NOTICES.get(done) if done in ("confirmed", "dismissed") else None
+    )
 
 
 @router.post("/intake/drafts/{draft_id}/confirm")
-def draft_confirm(draft_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                  settings: SettingsDep, clock: ClockDep, form: FormDep) -> Response:
+def draft_confirm(
+    draft_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
     msg = inbound._get(session, actor, draft_id)
     if not actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})):
         raise ActionNotAllowed()
     key = str(msg.id)
     if msg.state != "draft":
-        return _drafts_page(request, actor, session, clock, alert=Conflict("This message was already handled."),
-                            status=409)
+        return _drafts_page(
+            request, actor, session, clock, alert=Conflict("This message was already handled."), status=409
+        )
     state = FormState()
-    notice = _read_notice(form, actor, cases.notice_policies(session, actor), state, clock.now(),
-                          channel_fixed=msg.channel.value)
+    notice = _read_notice(
+        form, actor, cases.notice_policies(session, actor), state, clock.now(), channel_fixed=msg.channel.value
+    )
     if notice is None:
         return _drafts_page(request, actor, session, clock, {key: state}, CHECK_FIELDS, status=422)
     if notice.reporter_phone is None and msg.sender_phone:
         notice = dataclasses.replace(notice, reporter_phone=msg.sender_phone)
     try:
-        claim, _ = service.notify_loss(session, settings, actor, notice, now=clock.now(),
-                                       idempotency_key=f"inbound:{msg.id}")
+        claim, _ = service.notify_loss(
+            session, settings, actor, notice, now=clock.now(), idempotency_key=f"inbound:{msg.id}"
+        )
     except InvalidInput as exc:
         session.rollback()
         forms.service_errors(exc, state.errors, "description")
@@ -279,24 +397,38 @@ def draft_confirm(draft_id: str, request: Request, actor: CheckedActor, session:
 
 
 @router.post("/intake/drafts/{draft_id}/dismiss")
-def draft_dismiss(draft_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                  clock: ClockDep) -> Response:
+def draft_dismiss(
+    draft_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
     msg = inbound._get(session, actor, draft_id)
     if actor.org_kind != K.BROKER and not actor.is_admin:
         raise ActionNotAllowed()
     if msg.state != "draft":
-        return _drafts_page(request, actor, session, clock, alert=Conflict("This message was already handled."),
-                            status=409)
+        return _drafts_page(
+            request, actor, session, clock, alert=Conflict("This message was already handled."), status=409
+        )
     msg.state = "dismissed"
     return RedirectResponse("/intake/drafts?done=dismissed", 303)
 
 
 # ---- the case file -------------------------------------------------------------------------------
 
-def case_page(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, *,
-              states: dict[str, FormState] | None = None, alert: object = None, notice: object = None,
-              draft: draft_form.DraftForm | None = None, status: int = 200, experts: bool = False,
-              experts_alert: object = None) -> Response:
+
+def case_page(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    claim_id: str,
+    *,
+    states: dict[str, FormState] | None = None,
+    alert: object = None,
+    notice: object = None,
+    draft: draft_form.DraftForm | None = None,
+    status: int = 200,
+    experts: bool = False,
+    experts_alert: object = None,
+) -> Response:
     """The case file. ``experts``: the suggested experts inline (else the page loads them with htmx)."""
     claim = scope.get_claim(session, actor, claim_id)
     session.refresh(claim)
@@ -304,20 +436,42 @@ def case_page(request: Request, actor: Actor, session: SessionDep, clock: Clock,
     case = cases.case_view(session, actor, claim, clock.now(), locale)
     if draft is None and case.actions.draft:
         draft = draft_form.from_content(case.draft, case.policy_sections)
-    suggested = (cases.claim_experts(session, request.app.state.settings, actor, claim, today_local(clock))
-                 if experts and case.suggest_experts else None)
-    return render(request, "claims/case.html", {
-        "case": case, "claim": claim, "fs": FormBag(states or {}), "alert": alert, "notice": notice,
-        "progress": cases.PROGRESS, "experts": suggested, "experts_alert": experts_alert,
-        "draft": draft, "now": clock.now(), "local_input": forms.local_input,
-        "default_survey_at": forms.local_input(clock.now().replace(minute=0, second=0, microsecond=0)),
-    }, status=status)
+    suggested = (
+        cases.claim_experts(session, request.app.state.settings, actor, claim, today_local(clock))
+        if experts and case.suggest_experts
+        else None
+    )
+    return render(
+        request,
+        "claims/case.html",
+        {
+            "case": case,
+            "claim": claim,
+            "fs": FormBag(states or {}),
+            "alert": alert,
+            "notice": notice,
+            "progress": cases.PROGRESS,
+            "experts": suggested,
+            "experts_alert": experts_alert,
+            "draft": draft,
+            "now": clock.now(),
+            "local_input": forms.local_input,
+            "default_survey_at": forms.local_input(clock.now().replace(minute=0, second=0, microsecond=0)),
+        },
+        status=status,
+    )
 
 
 @router.get("/claims/{claim_id}")
-def case_file(claim_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-              done: Annotated[str, Query(max_length=20)] = "",
-              experts: Annotated[str, Query(max_length=1)] = "") -> Response:
+def case_file(
+    claim_id: str,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    done: Annotated[str, Query(max_length=20)] = "",
+    experts: Annotated[str, Query(max_length=1)] = "",
+) -> Response:
     return case_page(request, actor, session, clock, claim_id, notice=NOTICES.get(done), experts=experts == "1")
 
 
@@ -325,9 +479,19 @@ def _done(claim_id: str, what: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/claims/{claim_id}?done={what}" + (f"#{anchor}" if anchor else ""), 303)
 
 
-def _failed(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, exc: TandemError,
-            name: str, state: FormState, default_field: str, rename: Mapping[str, str] | None = None,
-            **kw: Any) -> Response:
+def _failed(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    claim_id: str,
+    exc: TandemError,
+    name: str,
+    state: FormState,
+    default_field: str,
+    rename: Mapping[str, str] | None = None,
+    **kw: Any,
+) -> Response:
     """A service refused: roll back, then show the case again with the message beside the form."""
     session.rollback()
     alert: object = None
@@ -335,25 +499,37 @@ def _failed(request: Request, actor: Actor, session: SessionDep, clock: Clock, c
         forms.service_errors(exc, state.errors, default_field, rename)
     else:
         alert = exc
-    return case_page(request, actor, session, clock, claim_id, states={name: state}, alert=alert,
-                     status=exc.status, **kw)
+    return case_page(
+        request, actor, session, clock, claim_id, states={name: state}, alert=alert, status=exc.status, **kw
+    )
 
 
-def _invalid(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, name: str,
-             state: FormState, **kw: Any) -> Response:
+def _invalid(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    claim_id: str,
+    name: str,
+    state: FormState,
+    **kw: Any,
+) -> Response:
     return case_page(request, actor, session, clock, claim_id, states={name: state}, status=422, **kw)
 
 
 @router.post("/claims/{claim_id}/adjuster")
-def choose_adjuster(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                    form: FormDep) -> Response:
-    return _with_adjuster(request, actor, session, clock, claim_id, form, "choose", workflow.choose_adjuster,
-                          "adjuster", with_reason=True)
+def choose_adjuster(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    return _with_adjuster(
+        request, actor, session, clock, claim_id, form, "choose", workflow.choose_adjuster, "adjuster", with_reason=True
+    )
 
 
 @router.post("/claims/{claim_id}/withdraw")
-def withdraw(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-             form: FormDep) -> Response:
+def withdraw(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState(_values(form, "reason"))
     if not state.values["reason"]:
         state.errors["reason"] = forms.REQUIRED
@@ -369,8 +545,9 @@ def withdraw(claim_id: str, request: Request, actor: CheckedActor, session: Sess
 
 
 @router.post("/claims/{claim_id}/letter")
-def answer_letter(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                  form: FormDep) -> Response:
+def answer_letter(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """The firm accepts the confirmation letter (fee basis, payment days) or declines with a reason."""
     state = FormState(_values(form, "answer", "fee_basis", "fee_payment_days", "reason"))
     v = state.values
@@ -390,17 +567,34 @@ def answer_letter(claim_id: str, request: Request, actor: CheckedActor, session:
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, name, state)
     try:
-        workflow.answer_appointment(session, actor, claim_id, accept=accept, now=clock.now(),
-                                    fee_basis=v["fee_basis"] or None, fee_payment_days=days,
-                                    reason=v["reason"] or None)
+        workflow.answer_appointment(
+            session,
+            actor,
+            claim_id,
+            accept=accept,
+            now=clock.now(),
+            fee_basis=v["fee_basis"] or None,
+            fee_payment_days=days,
+            reason=v["reason"] or None,
+        )
     except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, name, state,
-                       "fee_basis" if accept else "reason")
+        return _failed(request, actor, session, clock, claim_id, exc, name, state, "fee_basis" if accept else "reason")
     return _done(claim_id, "accepted" if accept else "declined")
 
 
-def _with_adjuster(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str, form: Any,
-                   section: str, act: Callable[..., Any], done: str, *, with_reason: bool = False) -> Response:
+def _with_adjuster(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    clock: Clock,
+    claim_id: str,
+    form: Any,
+    section: str,
+    act: Callable[..., Any],
+    done: str,
+    *,
+    with_reason: bool = False,
+) -> Response:
     """A form that names one adjuster (and, ``with_reason``, an optional reason): an unknown or invisible
     adjuster is the field's error, not a 404."""
     state = FormState(_values(form, "adjuster_id", *(("reason",) if with_reason else ())))
@@ -425,8 +619,9 @@ def _with_adjuster(request: Request, actor: Actor, session: Session, clock: Cloc
 
 
 @router.post("/claims/{claim_id}/team")
-def add_team_member(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                    form: FormDep) -> Response:
+def add_team_member(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     return _with_adjuster(request, actor, session, clock, claim_id, form, "team", workflow.add_team_member, "team")
 
 
@@ -435,8 +630,9 @@ def _split_names(value: str) -> list[str]:
 
 
 @router.post("/claims/{claim_id}/surveys")
-def record_survey(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                  form: FormDep) -> Response:
+def record_survey(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState(_values(form, "scheduled_at", "surveyed_at", "participants", "notes"))
     v = state.values
     photos = [p for p in form.getlist("photos") if isinstance(p, str) and re.fullmatch(r"[0-9a-f]{64}", p)]
@@ -451,9 +647,17 @@ def record_survey(claim_id: str, request: Request, actor: CheckedActor, session:
     if state.errors or scheduled is None:
         return _invalid(request, actor, session, clock, claim_id, "survey", state)
     try:
-        workflow.record_survey(session, actor, claim_id, now=clock.now(), scheduled_at=scheduled,
-                               surveyed_at=surveyed, participants=participants, notes=v["notes"] or None,
-                               photo_hashes=photos)
+        workflow.record_survey(
+            session,
+            actor,
+            claim_id,
+            now=clock.now(),
+            scheduled_at=scheduled,
+            surveyed_at=surveyed,
+            participants=participants,
+            notes=v["notes"] or None,
+            photo_hashes=photos,
+        )
     except (Conflict, InvalidInput) as exc:
         if exc.fields and "team" in exc.fields:
             session.rollback()
@@ -464,8 +668,9 @@ def record_survey(claim_id: str, request: Request, actor: CheckedActor, session:
 
 
 @router.post("/claims/{claim_id}/draft")
-def save_draft(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-               form: FormDep) -> Response:
+def save_draft(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """The draft editor: ``op=add:<section>`` / ``remove:<section>:<row>`` edit the rows, ``save`` saves."""
     claim = scope.get_claim(session, actor, claim_id)
     sections = [(s.code, s.name) for s in claim.policy.sections]
@@ -486,8 +691,9 @@ def save_draft(claim_id: str, request: Request, actor: CheckedActor, session: Se
 
 
 @router.post("/claims/{claim_id}/reports")
-def submit_report(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                  form: FormDep) -> Response:
+def submit_report(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     signers = [forms.uuid_or_none(s) for s in form.getlist("signers") if isinstance(s, str)]
     state = FormState({"signers": [str(s) for s in signers if s]})
     chosen = [s for s in signers if s is not None]
@@ -503,14 +709,25 @@ def submit_report(claim_id: str, request: Request, actor: CheckedActor, session:
         state.errors["signers"] = exc
         return _invalid(request, actor, session, clock, claim_id, "submit", state)
     except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, "submit", state, "signers",
-                       rename={"signer_ids": "signers", "sections": "signers"})
+        return _failed(
+            request,
+            actor,
+            session,
+            clock,
+            claim_id,
+            exc,
+            "submit",
+            state,
+            "signers",
+            rename={"signer_ids": "signers", "sections": "signers"},
+        )
     return _done(claim_id, "report")
 
 
 @router.post("/claims/{claim_id}/amount")
-def confirm_amount(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                   clock: ClockDep) -> Response:
+def confirm_amount(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
     try:
         workflow.confirm_amount(session, actor, claim_id, now=clock.now())
     except (Conflict, InvalidInput) as exc:
@@ -519,8 +736,9 @@ def confirm_amount(claim_id: str, request: Request, actor: CheckedActor, session
 
 
 @router.post("/claims/{claim_id}/negotiation")
-def negotiate(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-              form: FormDep) -> Response:
+def negotiate(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """Broker proposes; the insurer accepts, counters, disputes the report or refuses, with reasons."""
     state = FormState(_values(form, "move", "amount", "reason"))
     v = state.values
@@ -538,16 +756,16 @@ def negotiate(claim_id: str, request: Request, actor: CheckedActor, session: Ses
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, name, state)
     try:
-        workflow.negotiate(session, actor, claim_id, move, now=clock.now(), amount=amount,
-                           reason=v["reason"] or None)
+        workflow.negotiate(session, actor, claim_id, move, now=clock.now(), amount=amount, reason=v["reason"] or None)
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "reason")
     return _done(claim_id, "proposed" if move == "propose" else "answered", "negotiation")
 
 
 @router.post("/claims/{claim_id}/payments")
-def record_payment(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                   form: FormDep) -> Response:
+def record_payment(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState(_values(form, "kind", "amount", "reference"))
     v = state.values
     kind = v["kind"] if v["kind"] in ("advance", "final") else "final"
@@ -560,8 +778,9 @@ def record_payment(claim_id: str, request: Request, actor: CheckedActor, session
     if state.errors or amount is None:
         return _invalid(request, actor, session, clock, claim_id, name, state)
     try:
-        workflow.record_payment(session, actor, claim_id, kind=kind, amount=amount, reference=v["reference"],
-                                now=clock.now())
+        workflow.record_payment(
+            session, actor, claim_id, kind=kind, amount=amount, reference=v["reference"], now=clock.now()
+        )
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "amount")
     return _done(claim_id, "paid", "payments")
@@ -577,8 +796,9 @@ def close(claim_id: str, request: Request, actor: CheckedActor, session: Session
 
 
 @router.post("/claims/{claim_id}/messages")
-def post_message(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                 form: FormDep) -> Response:
+def post_message(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState(_values(form, "audience", "body"))
     v = state.values
     if v["audience"] not in workflow.AUDIENCES:
@@ -597,8 +817,15 @@ def post_message(claim_id: str, request: Request, actor: CheckedActor, session: 
 
 
 @router.post("/claims/{claim_id}/documents")
-def upload_document(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                    settings: SettingsDep, clock: ClockDep, form: FormDep) -> Response:
+def upload_document(
+    claim_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
     """Upload evidence (photos, PDFs); stored content-addressed by SHA-256, shown to the chosen audience."""
     claim = scope.get_claim(session, actor, claim_id)
     if actor.org_kind == K.SUPERVISION:
@@ -607,7 +834,8 @@ def upload_document(claim_id: str, request: Request, actor: CheckedActor, sessio
     audience = state.values["audience"]
     upload = form.get("file")
     if audience not in ("all", "broker_adjuster", "broker_insurer") or (
-            audience != "all" and actor.org_kind.value not in workflow.AUDIENCES[audience] and not actor.is_admin):
+        audience != "all" and actor.org_kind.value not in workflow.AUDIENCES[audience] and not actor.is_admin
+    ):
         state.errors["audience"] = CHOOSE_AUDIENCE
     data = b""
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -620,39 +848,57 @@ def upload_document(claim_id: str, request: Request, actor: CheckedActor, sessio
             state.errors["file"] = FILE_TOO_LARGE
     if state.errors or not isinstance(upload, UploadFile):
         return _invalid(request, actor, session, clock, claim_id, "upload", state)
-    documents.store_document(session, settings, claim_id=claim.id, kind="evidence",
-                             filename=(upload.filename or "upload")[:200], data=data,
-                             content_type=(upload.content_type or "application/octet-stream")[:100],
-                             audience=workflow.AUDIENCES[audience] + ["supervision"], now=clock.now(),
-                             uploaded_by=actor.user_id)
+    documents.store_document(
+        session,
+        settings,
+        claim_id=claim.id,
+        kind="evidence",
+        filename=(upload.filename or "upload")[:200],
+        data=data,
+        content_type=(upload.content_type or "application/octet-stream")[:100],
+        audience=workflow.AUDIENCES[audience] + ["supervision"],
+        now=clock.now(),
+        uploaded_by=actor.user_id,
+    )
     return _done(claim_id, "uploaded", "documents")
 
 
 @router.get("/claims/{claim_id}/documents/{document_id}")
-def download_document(claim_id: str, document_id: str, actor: PageActor, session: SessionDep,
-                      settings: SettingsDep) -> Response:
+def download_document(
+    claim_id: str, document_id: str, actor: PageActor, session: SessionDep, settings: SettingsDep
+) -> Response:
     claim = scope.get_claim(session, actor, claim_id)
     doc = cases.visible_document(session, actor, claim, document_id)
     if doc is None:
         raise NotFound()
     data = store_for(settings.var_dir).get(doc.sha256)
-    return Response(data, media_type=doc.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
-        "X-Content-SHA256": doc.sha256, "Cache-Control": "private, no-store"})
+    return Response(
+        data,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+            "X-Content-SHA256": doc.sha256,
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # ---- the dispute: the insurer's own adjuster -------------------------------------------------------
 
+
 @router.post("/claims/{claim_id}/insurer-adjuster")
-def appoint_insurer_adjuster(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                             clock: ClockDep, form: FormDep) -> Response:
-    return _with_adjuster(request, actor, session, clock, claim_id, form, "appoint",
-                          workflow.appoint_insurer_adjuster, "appointed")
+def appoint_insurer_adjuster(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    return _with_adjuster(
+        request, actor, session, clock, claim_id, form, "appoint", workflow.appoint_insurer_adjuster, "appointed"
+    )
 
 
 @router.post("/claims/{claim_id}/insurer-adjuster/refuse")
-def refuse_insurer_adjuster(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                            clock: ClockDep, form: FormDep) -> Response:
+def refuse_insurer_adjuster(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState(_values(form, "reason"))
     if not state.values["reason"]:
         state.errors["reason"] = forms.REQUIRED
@@ -661,9 +907,9 @@ def refuse_insurer_adjuster(claim_id: str, request: Request, actor: CheckedActor
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, "refuse", state)
     try:
-        workflow.require_other_insurer_adjuster(session, actor, claim_id, now=clock.now(),
-                                                reason=state.values["reason"])
+        workflow.require_other_insurer_adjuster(
+            session, actor, claim_id, now=clock.now(), reason=state.values["reason"]
+        )
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, "refuse", state, "reason")
     return _done(claim_id, "refused")
-

@@ -66,15 +66,34 @@ def _roles(session: Any, actor: Actor, claim: Claim, cons: Consultation) -> Role
     if side is not None and not (PartyRole.ADJUSTER in party or PartyRole.INSURER_ADJUSTER in party):
         side = None
     insurer = PartyRole.INSURER in party
-    ack_as = ("broker" if risk else "insurer" if insurer else
-              "adjuster_a" if side == "a" else "adjuster_b" if side == "b" else None)
-    return Roles(side, broker, risk, broker and actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER})),
-                 insurer, ack_as)
+    ack_as = (
+        "broker"
+        if risk
+        else "insurer"
+        if insurer
+        else "adjuster_a"
+        if side == "a"
+        else "adjuster_b"
+        if side == "b"
+        else None
+    )
+    return Roles(
+        side, broker, risk, broker and actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER})), insurer, ack_as
+    )
 
 
-def _page(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, *,
-          states: dict[str, FormState] | None = None, alert: object = None, notice: object = None,
-          status: int = 200) -> Response:
+def _page(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    claim_id: str,
+    *,
+    states: dict[str, FormState] | None = None,
+    alert: object = None,
+    notice: object = None,
+    status: int = 200,
+) -> Response:
     claim, cons = svc.get_consultation(session, actor, claim_id)
     session.refresh(cons)
     view = consultation_view(session, actor, claim, cons)
@@ -88,15 +107,35 @@ def _page(request: Request, actor: Actor, session: SessionDep, clock: Clock, cla
     memo = svc.memorandum(session, cons)
     acked = {a.party: a for a in svc.acks(session, memo)} if memo else {}
     mou_doc = next((d for d in cases.visible_documents(session, actor, claim) if d.kind == "mou_pdf"), None)
-    return render(request, "claims/consultation.html", {
-        "claim": claim, "cons": cons, "view": view, "roles": roles, "firm_a": firms.get(cons.firm_a_id, ""),
-        "firm_b": firms.get(cons.firm_b_id, ""), "experts": experts, "umpire_adjusters": umpire_adjusters,
-        "evidence": evidence, "memo": memo, "acked": acked, "parties": svc.PARTIES, "mou_doc": mou_doc,
-        "fs": FormBag(states or {}), "alert": alert, "notice": notice, "now": clock.now(),
-        "section_names": {s.code: s.name for s in claim.policy.sections},
-        "calendar_missing": calendar.load(session).missing_years(clock.now(), cons.round_deadline)
-        if cons.state == "negotiating" and cons.round_deadline else [],
-        "payable_gap": _gap(view.payable.get("at_a"), view.payable.get("at_b"))}, status=status)
+    return render(
+        request,
+        "claims/consultation.html",
+        {
+            "claim": claim,
+            "cons": cons,
+            "view": view,
+            "roles": roles,
+            "firm_a": firms.get(cons.firm_a_id, ""),
+            "firm_b": firms.get(cons.firm_b_id, ""),
+            "experts": experts,
+            "umpire_adjusters": umpire_adjusters,
+            "evidence": evidence,
+            "memo": memo,
+            "acked": acked,
+            "parties": svc.PARTIES,
+            "mou_doc": mou_doc,
+            "fs": FormBag(states or {}),
+            "alert": alert,
+            "notice": notice,
+            "now": clock.now(),
+            "section_names": {s.code: s.name for s in claim.policy.sections},
+            "calendar_missing": calendar.load(session).missing_years(clock.now(), cons.round_deadline)
+            if cons.state == "negotiating" and cons.round_deadline
+            else [],
+            "payable_gap": _gap(view.payable.get("at_a"), view.payable.get("at_b")),
+        },
+        status=status,
+    )
 
 
 def _gap(a: str | None, b: str | None) -> Decimal | None:
@@ -106,8 +145,14 @@ def _gap(a: str | None, b: str | None) -> Decimal | None:
 
 
 @router.get("/claims/{claim_id}/consultation")
-def consultation_page(claim_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                      done: Annotated[str, Query(max_length=20)] = "") -> Response:
+def consultation_page(
+    claim_id: str,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
     return _page(request, actor, session, clock, claim_id, notice=NOTICES.get(done))
 
 
@@ -115,9 +160,18 @@ def _done(claim_id: str, what: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/claims/{claim_id}/consultation?done={what}" + (f"#{anchor}" if anchor else ""), 303)
 
 
-def _failed(request: Request, actor: Actor, session: SessionDep, clock: Clock, claim_id: str, exc: TandemError,
-            name: str = "", state: FormState | None = None, default_field: str = "",
-            rename: Mapping[str, str] | None = None) -> Response:
+def _failed(
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    clock: Clock,
+    claim_id: str,
+    exc: TandemError,
+    name: str = "",
+    state: FormState | None = None,
+    default_field: str = "",
+    rename: Mapping[str, str] | None = None,
+) -> Response:
     session.rollback()
     state = state or FormState()
     alert: object = None
@@ -125,16 +179,17 @@ def _failed(request: Request, actor: Actor, session: SessionDep, clock: Clock, c
         forms.service_errors(exc, state.errors, default_field, rename)
     else:
         alert = exc
-    return _page(request, actor, session, clock, claim_id, states={name: state} if name else None, alert=alert,
-                 status=exc.status)
+    return _page(
+        request, actor, session, clock, claim_id, states={name: state} if name else None, alert=alert, status=exc.status
+    )
 
 
 @router.post("/claims/{claim_id}/consultation/open")
-def open_consultation(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                      clock: ClockDep, settings: SettingsDep) -> Response:
+def open_consultation(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     try:
-        svc.open_consultation(session, actor, claim_id, now=clock.now(),
-                              round_working_days=settings.round_working_days)
+        svc.open_consultation(session, actor, claim_id, now=clock.now(), round_working_days=settings.round_working_days)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return case_page(request, actor, session, clock, claim_id, alert=exc, status=exc.status)
@@ -142,19 +197,27 @@ def open_consultation(claim_id: str, request: Request, actor: CheckedActor, sess
 
 
 @router.post("/claims/{claim_id}/consultation/start")
-def start_rounds(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                 clock: ClockDep) -> Response:
+def start_rounds(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
     return _plain(request, actor, session, clock, claim_id, svc.start_rounds, "started")
 
 
 @router.post("/claims/{claim_id}/consultation/end-round")
-def end_round(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-              clock: ClockDep) -> Response:
+def end_round(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
     return _plain(request, actor, session, clock, claim_id, svc.end_round, "round")
 
 
-def _plain(request: Request, actor: Actor, session: Session, clock: Clock, claim_id: str,
-           act: Callable[..., Any], done: str, anchor: str = "") -> Response:
+def _plain(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    clock: Clock,
+    claim_id: str,
+    act: Callable[..., Any],
+    done: str,
+    anchor: str = "",
+) -> Response:
     """A button without fields: the refusal is shown on the page."""
     try:
         act(session, actor, claim_id, now=clock.now())
@@ -164,8 +227,15 @@ def _plain(request: Request, actor: Actor, session: Session, clock: Clock, claim
 
 
 @router.post("/claims/{claim_id}/consultation/items/{item_id}/move")
-def item_move(claim_id: str, item_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-              clock: ClockDep, form: FormDep) -> Response:
+def item_move(
+    claim_id: str,
+    item_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
     """Per item: accept the other side's figure, propose a new one (reason required) or hold."""
     name = f"item-{item_id}"[:60]
     state = FormState({k: forms.text(form, k) for k in ("kind", "amount", "reason", "evidence")})
@@ -184,16 +254,26 @@ def item_move(claim_id: str, item_id: str, request: Request, actor: CheckedActor
         svc.get_consultation(session, actor, claim_id)
         return _page(request, actor, session, clock, claim_id, states={name: state}, status=422)
     try:
-        svc.item_move(session, actor, claim_id, item_id, kind=v["kind"], now=clock.now(), amount=amount,
-                      reason=v["reason"] or None, evidence_sha256=evidence)
+        svc.item_move(
+            session,
+            actor,
+            claim_id,
+            item_id,
+            kind=v["kind"],
+            now=clock.now(),
+            amount=amount,
+            reason=v["reason"] or None,
+            evidence_sha256=evidence,
+        )
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "reason")
     return _done(claim_id, "moved", f"item-{item_id}")
 
 
 @router.post("/claims/{claim_id}/consultation/umpire")
-def propose_umpire(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                   form: FormDep) -> Response:
+def propose_umpire(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     state = FormState({"umpire": forms.text(form, "umpire", 80)})
     kind, _, ident = state.values["umpire"].partition(":")
     umpire_id = forms.uuid_or_none(ident)
@@ -209,20 +289,38 @@ def propose_umpire(claim_id: str, request: Request, actor: CheckedActor, session
         state.errors["umpire"] = CHOOSE_UMPIRE
         return _page(request, actor, session, clock, claim_id, states={"umpire": state}, status=422)
     except (Conflict, InvalidInput) as exc:
-        return _failed(request, actor, session, clock, claim_id, exc, "umpire", state, "umpire",
-                       rename={"umpire_id": "umpire", "kind": "umpire"})
+        return _failed(
+            request,
+            actor,
+            session,
+            clock,
+            claim_id,
+            exc,
+            "umpire",
+            state,
+            "umpire",
+            rename={"umpire_id": "umpire", "kind": "umpire"},
+        )
     return _done(claim_id, "umpire", "umpire")
 
 
 @router.post("/claims/{claim_id}/consultation/umpire/accept")
-def accept_umpire(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                  clock: ClockDep) -> Response:
+def accept_umpire(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
     return _plain(request, actor, session, clock, claim_id, svc.accept_umpire, "umpire_accepted", "umpire")
 
 
 @router.post("/claims/{claim_id}/consultation/items/{item_id}/decision")
-def umpire_decision(claim_id: str, item_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                    clock: ClockDep, form: FormDep) -> Response:
+def umpire_decision(
+    claim_id: str,
+    item_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
     """The broker's risk evaluation department records the accepted umpire's figure for an open item."""
     name = f"decide-{item_id}"[:60]
     state = FormState({k: forms.text(form, k) for k in ("amount", "reason")})
@@ -235,29 +333,35 @@ def umpire_decision(claim_id: str, item_id: str, request: Request, actor: Checke
         svc.get_consultation(session, actor, claim_id)
         return _page(request, actor, session, clock, claim_id, states={name: state}, status=422)
     try:
-        svc.umpire_decision(session, actor, claim_id, item_id, amount=amount, reason=state.values["reason"],
-                            now=clock.now())
+        svc.umpire_decision(
+            session, actor, claim_id, item_id, amount=amount, reason=state.values["reason"], now=clock.now()
+        )
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "reason")
     return _done(claim_id, "decided", f"item-{item_id}")
 
 
 @router.post("/claims/{claim_id}/consultation/memorandum/ack")
-def acknowledge(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                clock: ClockDep) -> Response:
+def acknowledge(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
     return _plain(request, actor, session, clock, claim_id, svc.acknowledge, "ack", "memorandum")
 
 
 @router.get("/claims/{claim_id}/consultation/memorandum.pdf")
-def memorandum_pdf(claim_id: str, actor: PageActor, session: SessionDep,
-                   lang: Annotated[str, Query(max_length=10)] = "zh_CN") -> Response:
+def memorandum_pdf(
+    claim_id: str, actor: PageActor, session: SessionDep, lang: Annotated[str, Query(max_length=10)] = "zh_CN"
+) -> Response:
     """The MoU as a PDF: Chinese by default, English with ``?lang=en``."""
     _claim, cons = svc.get_consultation(session, actor, claim_id)
     memo = svc.memorandum(session, cons)
     if memo is None or lang not in ("zh_CN", "en"):
         raise NotFound()
     name = f"{memo.number}{'-EN' if lang == 'en' else ''}.pdf"
-    return Response(mou_pdf(session, memo, lang), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": memo.content_hash,
-        "Cache-Control": "private, no-store"})
-
+    return Response(
+        mou_pdf(session, memo, lang),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-SHA256": memo.content_hash,
+            "Cache-Control": "private, no-store",
+        },
+    )

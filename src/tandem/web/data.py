@@ -55,16 +55,15 @@ class AdjusterSummary:
 
 
 def _count(session: Session, stmt: Select[Any]) -> int:
-    return int(session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-               .scalar_one())
+    return int(session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
 
 
-def policies(session: Session, actor: Actor, *, org_id: uuid.UUID | None = None,
-             limit: int | None = None) -> list[Policy]:
+def policies(
+    session: Session, actor: Actor, *, org_id: uuid.UUID | None = None, limit: int | None = None
+) -> list[Policy]:
     stmt = scope.visible_policies(actor)
     if org_id is not None:
-        stmt = stmt.where(or_(Policy.insured_id == org_id, Policy.insurer_id == org_id,
-                              Policy.broker_id == org_id))
+        stmt = stmt.where(or_(Policy.insured_id == org_id, Policy.insurer_id == org_id, Policy.broker_id == org_id))
     stmt = stmt.order_by(Policy.number)
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -85,10 +84,13 @@ def firm_warnings(firm: AdjusterFirm, out: views.FirmOut, today: dt.date) -> lis
     messages: list[Message] = []
     for w in out.warnings:
         if w.code == "too_few_adjusters":
-            qualified = sum(1 for a in firm.adjusters
-                            if party_service.qualification_status(a, today) == "valid")
-            messages.append(Message(TOO_FEW[firm.legal_form], {
-                "qualified": qualified, "minimum": party_service.MIN_ADJUSTERS[firm.legal_form]}))
+            qualified = sum(1 for a in firm.adjusters if party_service.qualification_status(a, today) == "valid")
+            messages.append(
+                Message(
+                    TOO_FEW[firm.legal_form],
+                    {"qualified": qualified, "minimum": party_service.MIN_ADJUSTERS[firm.legal_form]},
+                )
+            )
         elif w.code == "not_filed":
             messages.append(Message(NOT_FILED, {"status": ("filing_status", firm.filing_status.value)}))
         else:
@@ -102,18 +104,23 @@ def firm_row(session: Session, firm: AdjusterFirm, today: dt.date) -> FirmRow:
 
 
 def firms(session: Session, actor: Actor, today: dt.date) -> list[FirmRow]:
-    stmt = (scope.visible_firms(actor)
-            .join(Organisation, AdjusterFirm.organisation_id == Organisation.id)
-            .order_by(Organisation.name))
+    stmt = (
+        scope.visible_firms(actor)
+        .join(Organisation, AdjusterFirm.organisation_id == Organisation.id)
+        .order_by(Organisation.name)
+    )
     return [firm_row(session, f, today) for f in session.execute(stmt).unique().scalars()]
 
 
-def adjusters(session: Session, actor: Actor, today: dt.date, *, firm_id: uuid.UUID | None = None,
-              limit: int = REGISTER_LIMIT) -> list[views.AdjusterOut]:
+def adjusters(
+    session: Session, actor: Actor, today: dt.date, *, firm_id: uuid.UUID | None = None, limit: int = REGISTER_LIMIT
+) -> list[views.AdjusterOut]:
     """The register as the actor may see it, by firm, then in the order of registration."""
-    stmt = (scope.visible_adjusters(actor)
-            .join(Organisation, Adjuster.firm_id == Organisation.id)
-            .order_by(Organisation.name, Adjuster.registration_no, Adjuster.id))
+    stmt = (
+        scope.visible_adjusters(actor)
+        .join(Organisation, Adjuster.firm_id == Organisation.id)
+        .order_by(Organisation.name, Adjuster.registration_no, Adjuster.id)
+    )
     if firm_id is not None:
         stmt = stmt.where(Adjuster.firm_id == firm_id)
     rows = session.execute(stmt.limit(limit)).unique().scalars()
@@ -122,15 +129,19 @@ def adjusters(session: Session, actor: Actor, today: dt.date, *, firm_id: uuid.U
 
 def staff(session: Session, actor: Actor, firm: AdjusterFirm, today: dt.date) -> list[views.AdjusterOut]:
     """A firm's roster (the firm was fetched through the scope), in the order of registration."""
-    return [views.adjuster_out(session, actor, a, today)
-            for a in sorted(firm.adjusters, key=lambda a: (a.registration_no, str(a.id)))]
+    return [
+        views.adjuster_out(session, actor, a, today)
+        for a in sorted(firm.adjusters, key=lambda a: (a.registration_no, str(a.id)))
+    ]
 
 
 def summarise(rows: list[views.AdjusterOut]) -> AdjusterSummary:
     by_status = Counter(r.qualification_status for r in rows)
-    return AdjusterSummary(total=len(rows),
-                           by_status={k: by_status.get(k, 0) for k in ("valid", "lapsed", "sanctioned")},
-                           assignable=sum(1 for r in rows if r.assignable))
+    return AdjusterSummary(
+        total=len(rows),
+        by_status={k: by_status.get(k, 0) for k in ("valid", "lapsed", "sanctioned")},
+        assignable=sum(1 for r in rows if r.assignable),
+    )
 
 
 def blacklist_state(out: views.BlacklistOut, today: dt.date) -> str:

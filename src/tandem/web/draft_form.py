@@ -65,12 +65,20 @@ def from_content(content: dict[str, Any] | None, sections: list[tuple[str, str]]
         rows = []
         for item in (sec or {}).get("items", []):
             rate = item.get("depreciation_rate")
-            rows.append({"ref": _plain(item.get("ref")), "description": _plain(item.get("description")),
-                         "quantity": _plain(item.get("quantity")), "unit": _plain(item.get("unit")),
-                         "unit_value": _plain(item.get("unit_value")),
-                         "depreciation": format((Decimal(str(rate)) * 100).normalize(), "f")
-                         if rate not in (None, "") else "",
-                         "salvage": _plain(item.get("salvage")), "loss": _plain(item.get("loss"))})
+            rows.append(
+                {
+                    "ref": _plain(item.get("ref")),
+                    "description": _plain(item.get("description")),
+                    "quantity": _plain(item.get("quantity")),
+                    "unit": _plain(item.get("unit")),
+                    "unit_value": _plain(item.get("unit_value")),
+                    "depreciation": format((Decimal(str(rate)) * 100).normalize(), "f")
+                    if rate not in (None, "")
+                    else "",
+                    "salvage": _plain(item.get("salvage")),
+                    "loss": _plain(item.get("loss")),
+                }
+            )
         if not rows and content is None and i == 0:
             rows.append(dict.fromkeys(ITEM_FIELDS, ""))
         out.append(SectionForm(code, name, rows, _plain((sec or {}).get("replacement_value"))))
@@ -88,8 +96,12 @@ def from_post(form: Mapping[str, Any], sections: list[tuple[str, str]]) -> Draft
             count = 0
         rows = [{f: forms.text(form, f"{code}.{i}.{f}", 300) for f in ITEM_FIELDS} for i in range(count)]
         out.append(SectionForm(code, name, rows, forms.text(form, f"{code}.replacement_value", 40)))
-    return DraftForm(out, forms.text(form, "cause", 20000), forms.text(form, "liability", 20000),
-                     forms.text(form, "conclusion", 20000))
+    return DraftForm(
+        out,
+        forms.text(form, "cause", 20000),
+        forms.text(form, "liability", 20000),
+        forms.text(form, "conclusion", 20000),
+    )
 
 
 def apply_op(draft: DraftForm, op: str) -> bool:

@@ -42,8 +42,7 @@ def render_error_page(request: Request, status: int, exc: TandemError) -> Respon
     try:
         # No echo of the requested URL (the language switch goes back by Referer), so the page for
         # a hidden object is byte for byte the page for a missing one.
-        return render(request, template, {"status": status, "error": exc, "current_url": ""},
-                      status=status)
+        return render(request, template, {"status": status, "error": exc, "current_url": ""}, status=status)
     except Exception:  # never fail while reporting a failure
         log.exception("error page failed to render")
         return HTMLResponse(f"<h1>{int(status)}</h1>", status)

@@ -93,6 +93,7 @@ def _require_pool_party(actor: Actor) -> None:
 
 # ---- the pool --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Row:
     expert: Expert
@@ -108,11 +109,17 @@ def _contains(column: Any, value: str) -> Any:
 
 
 @router.get("/experts")
-def expert_list(request: Request, actor: PageActor, session: SessionDep, settings: SettingsDep,
-                q: Annotated[str, Query(max_length=500)] = "", line: Annotated[str, Query(max_length=40)] = "",
-                region: Annotated[str, Query(max_length=10)] = "",
-                page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-                top: Annotated[int, Query(ge=1, le=SEARCH_MAX)] = SEARCH_STEP) -> Response:
+def expert_list(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    line: Annotated[str, Query(max_length=40)] = "",
+    region: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    top: Annotated[int, Query(ge=1, le=SEARCH_MAX)] = SEARCH_STEP,
+) -> Response:
     """The pools the user may see: browsed by name, or searched like a loss notice (ranked, explained)."""
     _require_pool_party(actor)
     q, line, region = q.strip(), line.strip(), region.strip()
@@ -122,15 +129,25 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
     more: dict[str, Any] | None = None
     if q:
         allowed = service.keys_of(session, visible)
-        hits = service.search(session, settings, q, line=line or None, region=region or None, top=top,
-                              allowed=allowed) if allowed else []
+        hits = (
+            service.search(session, settings, q, line=line or None, region=region or None, top=top, allowed=allowed)
+            if allowed
+            else []
+        )
         found = service.experts_by_key(session, [h.id for h in hits]) if hits else {}
         # Somebody looked up by name comes first (the ranking reads what experts know, not who they are).
         named = _named(session, visible, q)
-        ranked = [Row(found[h.id], None, h.score, cases.explain_match(h.matched), h.meets_filters)
-                  for h in hits if h.id in found and found[h.id].id not in {e.id for e in named}]
-        rows = [dataclasses.replace(r, rank=rank) for rank, r in enumerate(
-            [Row(e, None, None, cases.explain_match([f"name:{e.name}"])) for e in named] + ranked, start=1)]
+        ranked = [
+            Row(found[h.id], None, h.score, cases.explain_match(h.matched), h.meets_filters)
+            for h in hits
+            if h.id in found and found[h.id].id not in {e.id for e in named}
+        ]
+        rows = [
+            dataclasses.replace(r, rank=rank)
+            for rank, r in enumerate(
+                [Row(e, None, None, cases.explain_match([f"name:{e.name}"])) for e in named] + ranked, start=1
+            )
+        ]
         if len(hits) == top and top < SEARCH_MAX:
             more = {"q": q, "line": line, "region": region, "top": min(top + SEARCH_STEP, SEARCH_MAX)}
     else:
@@ -140,24 +157,47 @@ def expert_list(request: Request, actor: PageActor, session: SessionDep, setting
         if region:
             stmt = stmt.where(_contains(Expert.regions, region))
         total = int(session.execute(stmt.with_only_columns(func.count(Expert.id)).order_by(None)).scalar_one())
-        found_rows = list(session.execute(stmt.order_by(Expert.name, Expert.id).offset((page - 1) * BROWSE_LIMIT)
-                                          .limit(BROWSE_LIMIT + 1)).unique().scalars())
+        found_rows = list(
+            session.execute(
+                stmt.order_by(Expert.name, Expert.id).offset((page - 1) * BROWSE_LIMIT).limit(BROWSE_LIMIT + 1)
+            )
+            .unique()
+            .scalars()
+        )
         rows = [Row(e) for e in found_rows[:BROWSE_LIMIT]]
         if len(found_rows) > BROWSE_LIMIT:
             more = {"line": line, "region": region, "page": page + 1}
-    return render(request, "experts/list.html", {
-        "rows": rows, "q": q, "line": line, "region": region, "total": total, "page": page,
-        "more": {k: v for k, v in more.items() if v} if more else None, "lines": service.LINES,
-        "back": {k: v for k, v in {"line": line, "region": region, "page": page - 1}.items() if v and v != 1},
-        "regions": PROVINCES, "manage": can_manage(actor), "owner_names": _owner_names(session, rows)})
+    return render(
+        request,
+        "experts/list.html",
+        {
+            "rows": rows,
+            "q": q,
+            "line": line,
+            "region": region,
+            "total": total,
+            "page": page,
+            "more": {k: v for k, v in more.items() if v} if more else None,
+            "lines": service.LINES,
+            "back": {k: v for k, v in {"line": line, "region": region, "page": page - 1}.items() if v and v != 1},
+            "regions": PROVINCES,
+            "manage": can_manage(actor),
+            "owner_names": _owner_names(session, rows),
+        },
+    )
 
 
 def _named(session: Session, visible: Any, q: str) -> list[Expert]:
     """Visible experts whose name contains a short query (a person's name, not a loss description)."""
     if len(q) > 20 or any(ch.isspace() for ch in q):
         return []
-    return list(session.execute(visible.where(Expert.name.contains(q, autoescape=True))
-                                .order_by(Expert.name, Expert.id).limit(10)).unique().scalars())
+    return list(
+        session.execute(
+            visible.where(Expert.name.contains(q, autoescape=True)).order_by(Expert.name, Expert.id).limit(10)
+        )
+        .unique()
+        .scalars()
+    )
 
 
 def _owner_names(session: Session, rows: list[Row]) -> dict[uuid.UUID, str]:
@@ -165,6 +205,7 @@ def _owner_names(session: Session, rows: list[Row]) -> dict[uuid.UUID, str]:
 
 
 # ---- import and export -----------------------------------------------------------------------------
+
 
 @dataclass
 class ImportView:
@@ -193,8 +234,9 @@ def line_message(err: service.LineError) -> object:
 
 
 @router.post("/experts/import")
-def import_upload(request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                  form: FormDep) -> Response:
+def import_upload(
+    request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """Import a JSONL file into the user's own pool: the whole file is checked first; any error, and nothing
     is written (422 with the line numbers)."""
     _require_manage(actor)
@@ -225,11 +267,20 @@ def import_upload(request: Request, actor: CheckedActor, session: SessionDep, cl
         return _import_page(request, actor, view, 422)
     now = clock.now()
     result = service.import_profiles(session, rows, now, owner=owner)
-    audit.record(session, actor.ref, action="expert.imported", entity_type="organisation", entity_id=owner.id,
-                 at=now, request_id=actor.request_id,
-                 after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged})
-    view.notice = Message(IMPORTED, {"total": result.total, "created": result.created, "updated": result.updated,
-                                     "unchanged": result.unchanged})
+    audit.record(
+        session,
+        actor.ref,
+        action="expert.imported",
+        entity_type="organisation",
+        entity_id=owner.id,
+        at=now,
+        request_id=actor.request_id,
+        after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+    )
+    view.notice = Message(
+        IMPORTED,
+        {"total": result.total, "created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+    )
     return _import_page(request, actor, view)
 
 
@@ -238,37 +289,74 @@ def export_pool(actor: PageActor, session: SessionDep) -> Response:
     """``experts.jsonl``: the user's own pool in the import schema (import it again: nothing changes)."""
     _require_manage(actor)
     body = "".join(service.export_profiles(session, actor.org_id))
-    return Response(body.encode("utf-8"), media_type="application/jsonl; charset=utf-8", headers={
-        "Content-Disposition": 'attachment; filename="experts.jsonl"', "Cache-Control": "private, no-store"})
+    return Response(
+        body.encode("utf-8"),
+        media_type="application/jsonl; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="experts.jsonl"', "Cache-Control": "private, no-store"},
+    )
 
 
 # ---- engagements -----------------------------------------------------------------------------------
 
-def _engagements_page(request: Request, actor: Actor, session: Session, *, states: dict[str, FormState] | None = None,
-                      alert: object = None, notice: object = None, status: int = 200) -> Response:
+
+def _engagements_page(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    *,
+    states: dict[str, FormState] | None = None,
+    alert: object = None,
+    notice: object = None,
+    status: int = 200,
+) -> Response:
     rows = cases.engagement_rows(session, actor, engaged=svc.mine(session, actor))
     claim_ids = {r.engagement.claim_id for r in rows}
-    numbers = {cid: number for cid, number in session.execute(
-        select(Claim.id, Claim.number).where(Claim.id.in_(claim_ids)))} if claim_ids else {}
-    visible = set(session.execute(scope.visible_claims(actor).where(Claim.id.in_(claim_ids))
-                                  .with_only_columns(Claim.id)).scalars()) if claim_ids else set()
-    return render(request, "experts/engagements.html", {
-        "incoming": [r for r in rows if r.engagement.owner_org_id == actor.org_id],
-        "outgoing": [r for r in rows if r.engagement.requester_org_id == actor.org_id
-                     and r.engagement.owner_org_id != actor.org_id],
-        "numbers": numbers, "visible_claims": visible, "decide": can_manage(actor), "fs": FormBag(states or {}),
-        "alert": alert, "notice": notice}, status=status)
+    numbers = (
+        {cid: number for cid, number in session.execute(select(Claim.id, Claim.number).where(Claim.id.in_(claim_ids)))}
+        if claim_ids
+        else {}
+    )
+    visible = (
+        set(
+            session.execute(
+                scope.visible_claims(actor).where(Claim.id.in_(claim_ids)).with_only_columns(Claim.id)
+            ).scalars()
+        )
+        if claim_ids
+        else set()
+    )
+    return render(
+        request,
+        "experts/engagements.html",
+        {
+            "incoming": [r for r in rows if r.engagement.owner_org_id == actor.org_id],
+            "outgoing": [
+                r
+                for r in rows
+                if r.engagement.requester_org_id == actor.org_id and r.engagement.owner_org_id != actor.org_id
+            ],
+            "numbers": numbers,
+            "visible_claims": visible,
+            "decide": can_manage(actor),
+            "fs": FormBag(states or {}),
+            "alert": alert,
+            "notice": notice,
+        },
+        status=status,
+    )
 
 
 @router.get("/experts/engagements")
-def engagements_page(request: Request, actor: PageActor, session: SessionDep,
-                     done: Annotated[str, Query(max_length=20)] = "") -> Response:
+def engagements_page(
+    request: Request, actor: PageActor, session: SessionDep, done: Annotated[str, Query(max_length=20)] = ""
+) -> Response:
     _require_pool_party(actor)
     return _engagements_page(request, actor, session, notice=NOTICES.get(done))
 
 
-def _decide(request: Request, actor: Actor, session: Session, clock: ClockDep, engagement_id: str, *,
-            accept: bool, reason: str) -> Response:
+def _decide(
+    request: Request, actor: Actor, session: Session, clock: ClockDep, engagement_id: str, *, accept: bool, reason: str
+) -> Response:
     eng = svc.owned_engagement(session, actor, engagement_id)  # others: 404 before anything else
     key = str(eng.id)
     state = FormState({"reason": reason})
@@ -288,72 +376,117 @@ def _decide(request: Request, actor: Actor, session: Session, clock: ClockDep, e
 
 
 @router.post("/experts/engagements/{engagement_id}/accept")
-def accept_engagement(engagement_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                      clock: ClockDep) -> Response:
+def accept_engagement(
+    engagement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
     return _decide(request, actor, session, clock, engagement_id, accept=True, reason="")
 
 
 @router.post("/experts/engagements/{engagement_id}/decline")
-def decline_engagement(engagement_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                       clock: ClockDep, form: FormDep) -> Response:
-    return _decide(request, actor, session, clock, engagement_id, accept=False,
-                   reason=forms.text(form, "reason", 2000))
+def decline_engagement(
+    engagement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    return _decide(request, actor, session, clock, engagement_id, accept=False, reason=forms.text(form, "reason", 2000))
 
 
 # ---- one expert ------------------------------------------------------------------------------------
+
 
 def _profile_values(e: Expert) -> dict[str, Any]:
     """The edit form's values for a stored expert."""
     extra = e.extra or {}
     return {
-        "name": e.name, "title": e.title or "", "organisation": e.employer or "", "bio": e.bio or "",
-        "phone": e.phone or "", "email": e.email or "", "fee_basis": e.fee_basis or "",
-        "years": "" if e.years is None else str(e.years), "lines": list(e.lines or []),
-        "regions": list(e.regions or []), "specialties": "\n".join(e.specialties or []),
-        "certificates": "\n".join(e.certificates or []), "conflicts": "\n".join(extra.get("conflicts") or []),
+        "name": e.name,
+        "title": e.title or "",
+        "organisation": e.employer or "",
+        "bio": e.bio or "",
+        "phone": e.phone or "",
+        "email": e.email or "",
+        "fee_basis": e.fee_basis or "",
+        "years": "" if e.years is None else str(e.years),
+        "lines": list(e.lines or []),
+        "regions": list(e.regions or []),
+        "specialties": "\n".join(e.specialties or []),
+        "certificates": "\n".join(e.certificates or []),
+        "conflicts": "\n".join(extra.get("conflicts") or []),
         "availability": "\n".join(f"{p['from']} {p['until']}" for p in extra.get("availability") or []),
     }
 
 
 def _pool_firms(session: Session, actor: Actor) -> list[Organisation]:
     """Who an expert can be shared with by name: the other brokers and adjuster firms."""
-    return list(session.execute(select(Organisation).where(
-        Organisation.kind.in_(svc.POOL_KINDS), Organisation.id != actor.org_id, Organisation.active.is_(True))
-        .order_by(Organisation.kind, Organisation.name)).scalars())
+    return list(
+        session.execute(
+            select(Organisation)
+            .where(
+                Organisation.kind.in_(svc.POOL_KINDS), Organisation.id != actor.org_id, Organisation.active.is_(True)
+            )
+            .order_by(Organisation.kind, Organisation.name)
+        ).scalars()
+    )
 
 
-def _expert_page(request: Request, actor: Actor, session: Session, expert: Expert, *,
-                 states: dict[str, FormState] | None = None, notice: object = None, status: int = 200) -> Response:
+def _expert_page(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    expert: Expert,
+    *,
+    states: dict[str, FormState] | None = None,
+    notice: object = None,
+    status: int = 200,
+) -> Response:
     owner = expert.owner_id == actor.org_id
     manage = owner and can_manage(actor)
     bag = FormBag(states or {})
     shared = svc.shared_with(session, expert) if owner else []
     if manage:
         if "share" not in bag:
-            bag["share"] = FormState({"visibility": expert.visibility.value,
-                                      "organisation_ids": [str(o) for o in shared]})
+            bag["share"] = FormState(
+                {"visibility": expert.visibility.value, "organisation_ids": [str(o) for o in shared]}
+            )
         if "edit" not in bag:
             bag["edit"] = FormState(_profile_values(expert))
     extra = expert.extra or {}
     lines = [*service.LINES, *(v for v in expert.lines or [] if v not in service.LINES)]
     regions = [*PROVINCES, *(v for v in expert.regions or [] if v not in PROVINCES)]
-    return render(request, "experts/detail.html", {
-        "e": expert, "owner": owner, "manage": manage, "contact": svc.sees_contact(session, actor, expert),
-        "availability": extra.get("availability") or [], "conflicts": extra.get("conflicts") or [],
-        "shared_names": cases.org_names(session, shared), "firms": _pool_firms(session, actor) if manage else [],
-        "fs": bag, "notice": notice, "lines": lines, "regions": regions}, status=status)
+    return render(
+        request,
+        "experts/detail.html",
+        {
+            "e": expert,
+            "owner": owner,
+            "manage": manage,
+            "contact": svc.sees_contact(session, actor, expert),
+            "availability": extra.get("availability") or [],
+            "conflicts": extra.get("conflicts") or [],
+            "shared_names": cases.org_names(session, shared),
+            "firms": _pool_firms(session, actor) if manage else [],
+            "fs": bag,
+            "notice": notice,
+            "lines": lines,
+            "regions": regions,
+        },
+        status=status,
+    )
 
 
 @router.get("/experts/{expert_id}")
-def expert_page(expert_id: str, request: Request, actor: PageActor, session: SessionDep,
-                done: Annotated[str, Query(max_length=20)] = "") -> Response:
+def expert_page(
+    expert_id: str,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
     expert = scope.get_expert(session, actor, expert_id)
     return _expert_page(request, actor, session, expert, notice=NOTICES.get(done))
 
 
 @router.post("/experts/{expert_id}/sharing")
-def set_sharing(expert_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                form: FormDep) -> Response:
+def set_sharing(
+    expert_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """Private, every partner, or named firms (owner only)."""
     expert = svc.owned_expert(session, actor, expert_id)
     _require_manage(actor)
@@ -373,8 +506,7 @@ def set_sharing(expert_id: str, request: Request, actor: CheckedActor, session: 
         state.errors["organisation_ids"] = CHOOSE_FIRMS
     if not state.errors:
         try:
-            svc.set_sharing(session, actor, expert.id, visibility=visibility, organisation_ids=org_ids,
-                            now=clock.now())
+            svc.set_sharing(session, actor, expert.id, visibility=visibility, organisation_ids=org_ids, now=clock.now())
         except InvalidInput as exc:
             session.rollback()
             forms.service_errors(exc, state.errors, "organisation_ids")
@@ -412,8 +544,9 @@ def read_profile_form(form: Any, state: FormState) -> dict[str, Any]:
 
 
 @router.post("/experts/{expert_id}/profile")
-def edit_profile(expert_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                 form: FormDep) -> Response:
+def edit_profile(
+    expert_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """The owner edits the profile; the search index follows by ``updated_at`` (as after an import)."""
     expert = svc.owned_expert(session, actor, expert_id)
     _require_manage(actor)
@@ -430,9 +563,11 @@ def edit_profile(expert_id: str, request: Request, actor: CheckedActor, session:
 
 # ---- on the case file ------------------------------------------------------------------------------
 
+
 @router.get("/claims/{claim_id}/experts")
-def claim_experts(claim_id: str, request: Request, actor: PageActor, session: SessionDep, settings: SettingsDep,
-                  clock: ClockDep) -> Response:
+def claim_experts(
+    claim_id: str, request: Request, actor: PageActor, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> Response:
     """The suggested experts of a case file (loaded by htmx after the page; without it, the page inline)."""
     claim = scope.get_claim(session, actor, claim_id)
     if not is_htmx(request):
@@ -441,13 +576,15 @@ def claim_experts(claim_id: str, request: Request, actor: PageActor, session: Se
     if not cases.suggests_experts(actor, claim, roles):
         return Response(status_code=204)
     view = cases.claim_experts(session, settings, actor, claim, today_local(clock))
-    return render(request, "claims/_experts.html", {"claim": claim, "experts": view, "fs": FormBag(),
-                                                     "experts_alert": None})
+    return render(
+        request, "claims/_experts.html", {"claim": claim, "experts": view, "fs": FormBag(), "experts_alert": None}
+    )
 
 
 @router.post("/claims/{claim_id}/experts")
-def request_expert(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                   form: FormDep) -> Response:
+def request_expert(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
     """Ask the owner of a suggested (visible) expert to engage the expert on this claim."""
     claim = scope.get_claim(session, actor, claim_id)
     state = FormState({n: forms.text(form, n, 2000) for n in ("expert_id", "fee_basis", "note")})
@@ -461,8 +598,15 @@ def request_expert(claim_id: str, request: Request, actor: CheckedActor, session
     alert: object = None
     if not state.errors:
         try:
-            svc.request(session, actor, claim.id, expert_id=expert_id, fee_basis=state.values["fee_basis"] or None,
-                        note=state.values["note"] or None, now=clock.now())
+            svc.request(
+                session,
+                actor,
+                claim.id,
+                expert_id=expert_id,
+                fee_basis=state.values["fee_basis"] or None,
+                note=state.values["note"] or None,
+                now=clock.now(),
+            )
         except InvalidInput:
             session.rollback()
             state.errors["expert_id"] = CHOOSE_EXPERT
@@ -471,6 +615,14 @@ def request_expert(claim_id: str, request: Request, actor: CheckedActor, session
             alert = Conflict(ALREADY_REQUESTED)
         else:
             return RedirectResponse(f"/claims/{claim.id}?done=expert#case-experts", 303)
-    return case_page(request, actor, session, clock, str(claim.id), states={"expert": state}, experts=True,
-                     experts_alert=alert, status=409 if alert else 422)
-
+    return case_page(
+        request,
+        actor,
+        session,
+        clock,
+        str(claim.id),
+        states={"expert": state},
+        experts=True,
+        experts_alert=alert,
+        status=409 if alert else 422,
+    )

@@ -57,8 +57,9 @@ def decimal(value: str) -> Decimal | None:
         return None
 
 
-def money(value: str, errors: dict[str, object], name: str, *, required: bool = True,
-          positive: bool = False) -> Decimal | None:
+def money(
+    value: str, errors: dict[str, object], name: str, *, required: bool = True, positive: bool = False
+) -> Decimal | None:
     """An amount in yuan with at most two decimals (``12,500.00``, ``¥12500`` are fine)."""
     if not value.strip():
         if required:
@@ -104,8 +105,9 @@ def percent(value: str, errors: dict[str, object], name: str) -> Decimal | None:
     return (found / 100).normalize()
 
 
-def whole(value: str, errors: dict[str, object], name: str, low: int, high: int,
-          *, required: bool = True) -> int | None:
+def whole(
+    value: str, errors: dict[str, object], name: str, low: int, high: int, *, required: bool = True
+) -> int | None:
     if not value.strip():
         if required:
             errors[name] = REQUIRED
@@ -122,8 +124,7 @@ def whole(value: str, errors: dict[str, object], name: str, low: int, high: int,
     return found
 
 
-def local_datetime(value: str, errors: dict[str, object], name: str, *,
-                   required: bool = True) -> dt.datetime | None:
+def local_datetime(value: str, errors: dict[str, object], name: str, *, required: bool = True) -> dt.datetime | None:
     """``2026-11-24T22:30`` (an ``<input type=datetime-local>``) read as Beijing time, returned in UTC."""
     if not value.strip():
         if required:
@@ -164,8 +165,9 @@ def readable(exc: TandemError) -> object:
     return exc
 
 
-def service_errors(exc: TandemError, errors: dict[str, object], default: str,
-                   rename: Mapping[str, str] | None = None) -> None:
+def service_errors(
+    exc: TandemError, errors: dict[str, object], default: str, rename: Mapping[str, str] | None = None
+) -> None:
     """Put a service's 422/409 message beside the fields it names (or ``default``)."""
     names = list(exc.fields or {}) or [default]
     for name in names:

@@ -25,8 +25,7 @@ def page_actor(request: Request, actor: OptionalActorDep, session: SessionDep) -
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
-def checked_actor(request: Request, actor: PageActor,
-                  csrf_token: Annotated[str, Form()] = "") -> Actor:
+def checked_actor(request: Request, actor: PageActor, csrf_token: Annotated[str, Form()] = "") -> Actor:
     """The actor of an unsafe page request, after the CSRF token matched the session's."""
     csrf.verify_session(request, csrf_token)
     return actor

@@ -18,8 +18,11 @@ LIMIT = 100
 
 
 def unread_count(session: Session, user_id: object) -> int:
-    stmt = select(func.count()).select_from(Notification).where(Notification.user_id == user_id,
-                                                                Notification.read_at.is_(None))
+    stmt = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
     return int(session.execute(stmt).scalar_one())
 
 

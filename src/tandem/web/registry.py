@@ -64,14 +64,23 @@ def sees_register(actor: Actor) -> bool:
 
 # ---- home ----------------------------------------------------------------------------------------
 
+
 @router.get("/")
 def home(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
     """The start page of each party: what it works on, at a glance."""
     today = today_local(clock)
     kind = actor.org_kind
-    ctx: dict[str, Any] = {"today": today, "policies": None, "summary": None, "firm_rows": None,
-                           "blacklist_rows": None, "own_firm": None, "staff": None, "org_count": None,
-                           "policy_count": None}
+    ctx: dict[str, Any] = {
+        "today": today,
+        "policies": None,
+        "summary": None,
+        "firm_rows": None,
+        "blacklist_rows": None,
+        "own_firm": None,
+        "staff": None,
+        "org_count": None,
+        "policy_count": None,
+    }
     if kind in (K.BROKER, K.INSURER, K.INSURED, K.ADJUSTER_FIRM, K.PLATFORM):
         ctx["policies"] = data.policies(session, actor, limit=10)
         ctx["policy_count"] = data.count_policies(session, actor)
@@ -79,8 +88,7 @@ def home(request: Request, actor: PageActor, session: SessionDep, clock: ClockDe
         ctx["summary"] = data.summarise(data.adjusters(session, actor, today))
         ctx["firm_rows"] = data.firms(session, actor, today)
     if kind in (K.BROKER, K.PLATFORM):
-        ctx["blacklist_rows"] = [r for r in data.blacklist(session, actor, today)
-                                 if r.display_state == "in_force"]
+        ctx["blacklist_rows"] = [r for r in data.blacklist(session, actor, today) if r.display_state == "in_force"]
     if kind == K.ADJUSTER_FIRM:
         firm = scope.get_firm(session, actor, actor.org_id)
         ctx["own_firm"] = data.firm_row(session, firm, today)
@@ -97,15 +105,16 @@ def home(request: Request, actor: PageActor, session: SessionDep, clock: ClockDe
 
 # ---- organisations -------------------------------------------------------------------------------
 
+
 @router.get("/organisations")
 def organisation_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    return render(request, "organisations/list.html",
-                  {"organisations": data.organisations(session, actor)})
+    return render(request, "organisations/list.html", {"organisations": data.organisations(session, actor)})
 
 
 @router.get("/organisations/{org_id}")
-def organisation_page(org_id: str, request: Request, actor: PageActor, session: SessionDep,
-                      clock: ClockDep) -> Response:
+def organisation_page(
+    org_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep
+) -> Response:
     org = scope.get_organisation(session, actor, org_id)
     try:
         people = access_service.users_of(session, actor, org.id)
@@ -123,35 +132,53 @@ def organisation_page(org_id: str, request: Request, actor: PageActor, session: 
             insured = views.insured_out(actor, scope.get_insured(session, actor, org.id))
         except NotFound:
             insured = None
-    policies = (data.policies(session, actor, org_id=org.id)
-                if org.kind in (K.BROKER, K.INSURER, K.INSURED) else [])
-    return render(request, "organisations/detail.html",
-                  {"org": org, "people": people, "firm": firm, "insured": insured, "policies": policies})
+    policies = data.policies(session, actor, org_id=org.id) if org.kind in (K.BROKER, K.INSURER, K.INSURED) else []
+    return render(
+        request,
+        "organisations/detail.html",
+        {"org": org, "people": people, "firm": firm, "insured": insured, "policies": policies},
+    )
 
 
 # ---- policies ------------------------------------------------------------------------------------
 
+
 @router.get("/policies")
 def policy_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    return render(request, "policies/list.html",
-                  {"policies": data.policies(session, actor), "total_sum_insured": data.total_sum_insured})
+    return render(
+        request,
+        "policies/list.html",
+        {"policies": data.policies(session, actor), "total_sum_insured": data.total_sum_insured},
+    )
 
 
 @router.get("/policies/{policy_id}")
 def policy_page(policy_id: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
     policy = scope.get_policy(session, actor, policy_id)
-    return render(request, "policies/detail.html",
-                  {"policy": policy, "total": data.total_sum_insured(policy),
-                   "sees_register": sees_register(actor),
-                   "can_report": cases.can_report(actor) and policy.status == "in_force"})
+    return render(
+        request,
+        "policies/detail.html",
+        {
+            "policy": policy,
+            "total": data.total_sum_insured(policy),
+            "sees_register": sees_register(actor),
+            "can_report": cases.can_report(actor) and policy.status == "in_force",
+        },
+    )
 
 
 # ---- adjusters -----------------------------------------------------------------------------------
 
+
 @router.get("/adjusters")
-def adjuster_register(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                      status: Annotated[str | None, Query()] = None,
-                      firm_id: Annotated[str | None, Query()] = None) -> Response:
+def adjuster_register(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    status: Annotated[str | None, Query()] = None,
+    firm_id: Annotated[str | None, Query()] = None,
+) -> Response:
     """The adjuster register (公估师名录) with qualification status and assignability."""
     today = today_local(clock)
     firm: AdjusterFirm | None = scope.get_firm(session, actor, firm_id) if firm_id else None
@@ -161,24 +188,35 @@ def adjuster_register(request: Request, actor: PageActor, session: SessionDep, c
         rows = [r for r in rows if r.qualification_status == status]
     else:
         status = None
-    return render(request, "adjusters/register.html", {
-        "rows": rows, "summary": summary, "status": status, "firm": firm,
-        "firm_rows": data.firms(session, actor, today) if firm is None else [],
-        "limit": data.REGISTER_LIMIT, "today": today})
+    return render(
+        request,
+        "adjusters/register.html",
+        {
+            "rows": rows,
+            "summary": summary,
+            "status": status,
+            "firm": firm,
+            "firm_rows": data.firms(session, actor, today) if firm is None else [],
+            "limit": data.REGISTER_LIMIT,
+            "today": today,
+        },
+    )
 
 
 @router.get("/adjuster-firms/{firm_id}")
-def firm_page(firm_id: str, request: Request, actor: PageActor, session: SessionDep,
-              clock: ClockDep) -> Response:
+def firm_page(firm_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
     today = today_local(clock)
     firm = scope.get_firm(session, actor, firm_id)
     staff = data.staff(session, actor, firm, today)
-    return render(request, "adjusters/firm.html",
-                  {"row": data.firm_row(session, firm, today), "staff": staff,
-                   "summary": data.summarise(staff), "today": today})
+    return render(
+        request,
+        "adjusters/firm.html",
+        {"row": data.firm_row(session, firm, today), "staff": staff, "summary": data.summarise(staff), "today": today},
+    )
 
 
 # ---- blacklist -----------------------------------------------------------------------------------
+
 
 @dataclass
 class BlacklistForm:
@@ -202,8 +240,9 @@ def can_manage_blacklist(actor: Actor) -> bool:
     return actor.org_kind == K.BROKER and actor.can(Perm.MANAGE_BLACKLIST)
 
 
-def _blacklist_page(request: Request, actor: Actor, session: SessionDep, today: dt.date,
-                    view: BlacklistView, status: int = 200) -> Response:
+def _blacklist_page(
+    request: Request, actor: Actor, session: SessionDep, today: dt.date, view: BlacklistView, status: int = 200
+) -> Response:
     manage = can_manage_blacklist(actor)
     groups: list[tuple[str, list[views.AdjusterOut]]] = []
     if manage:
@@ -211,14 +250,28 @@ def _blacklist_page(request: Request, actor: Actor, session: SessionDep, today: 
             if not groups or groups[-1][0] != a.firm.name:
                 groups.append((a.firm.name, []))
             groups[-1][1].append(a)
-    return render(request, "blacklist/list.html", {
-        "rows": data.blacklist(session, actor, today), "manage": manage, "adjuster_groups": groups,
-        "view": view, "today": today}, status=status)
+    return render(
+        request,
+        "blacklist/list.html",
+        {
+            "rows": data.blacklist(session, actor, today),
+            "manage": manage,
+            "adjuster_groups": groups,
+            "view": view,
+            "today": today,
+        },
+        status=status,
+    )
 
 
 @router.get("/blacklist")
-def blacklist_page(request: Request, actor: PageActor, session: SessionDep, clock: ClockDep,
-                   done: Annotated[str | None, Query()] = None) -> Response:
+def blacklist_page(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    clock: ClockDep,
+    done: Annotated[str | None, Query()] = None,
+) -> Response:
     today = today_local(clock)
     notice = {"added": ADDED, "lifted": LIFTED}.get(done or "")
     view = BlacklistView(BlacklistForm(valid_from=today.isoformat()), notice=notice)
@@ -226,10 +279,16 @@ def blacklist_page(request: Request, actor: PageActor, session: SessionDep, cloc
 
 
 @router.post("/blacklist")
-def blacklist_add(request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep,
-                  adjuster_id: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                  valid_from: Annotated[str, Form()] = "",
-                  valid_until: Annotated[str, Form()] = "") -> Response:
+def blacklist_add(
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    adjuster_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    valid_from: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+) -> Response:
     """Put an adjuster on this broker's blacklist; field errors come back next to the fields (422)."""
     if not can_manage_blacklist(actor):
         raise ActionNotAllowed()
@@ -256,8 +315,9 @@ def blacklist_add(request: Request, actor: CheckedActor, session: SessionDep, cl
     if view.errors or target is None or start is None:
         return _blacklist_page(request, actor, session, today, view, 422)
     try:
-        party_service.add_to_blacklist(session, actor, at=clock.now(), reason=form.reason,
-                                       valid_from=start, valid_until=end, adjuster_id=target)
+        party_service.add_to_blacklist(
+            session, actor, at=clock.now(), reason=form.reason, valid_from=start, valid_until=end, adjuster_id=target
+        )
     except InvalidInput as exc:
         session.rollback()
         for name in exc.fields or {"reason": ""}:
@@ -271,8 +331,14 @@ def blacklist_add(request: Request, actor: CheckedActor, session: SessionDep, cl
 
 
 @router.post("/blacklist/{entry_id}/lift")
-def blacklist_lift(entry_id: str, request: Request, actor: CheckedActor, session: SessionDep,
-                   clock: ClockDep, reason: Annotated[str, Form()] = "") -> Response:
+def blacklist_lift(
+    entry_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     """Lift an entry, with a reason. A second lift is a conflict (409), shown above the list."""
     today = today_local(clock)
     entry = scope.get_blacklist_entry(session, actor, entry_id)

@@ -30,8 +30,10 @@ from tandem.web.data import total_sum_insured
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # Content Security Policy: everything from our own origin, no inline scripts or styles.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 # htmx 2 swaps only 2xx by default; form errors (422) and conflicts (409) come back as fragments to
 # swap in. No eval, no inline styles (CSP), no page snapshots in localStorage.
@@ -65,10 +67,12 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/", N_("Home"), frozenset(K)),
     ("/claims", N_("Claims"), frozenset(K)),
     ("/intake/drafts", N_("Inbound messages"), frozenset({K.BROKER, K.PLATFORM})),
-    ("/policies", N_("Policies"),
-     frozenset({K.BROKER, K.INSURER, K.INSURED, K.ADJUSTER_FIRM, K.PLATFORM})),
-    ("/adjusters", N_("Adjuster register"),
-     frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.ADJUSTER_FIRM, K.PLATFORM})),
+    ("/policies", N_("Policies"), frozenset({K.BROKER, K.INSURER, K.INSURED, K.ADJUSTER_FIRM, K.PLATFORM})),
+    (
+        "/adjusters",
+        N_("Adjuster register"),
+        frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.ADJUSTER_FIRM, K.PLATFORM}),
+    ),
     ("/experts", N_("Experts"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
@@ -82,8 +86,11 @@ def nav_for(actor: Actor | None, path: str) -> list[NavItem]:
     own = f"/organisations/{actor.org_id}"
     for href, label, kinds in _NAV:
         if actor.org_kind in kinds:
-            active = path == "/" if href == "/" else (
-                path == href or path.startswith(href + "/")) and not path.startswith(own)
+            active = (
+                path == "/"
+                if href == "/"
+                else (path == href or path.startswith(href + "/")) and not path.startswith(own)
+            )
             items.append(NavItem(href, label, active))
     items.append(NavItem(own, N_("My organisation"), path.startswith(own)))
     return items
@@ -128,14 +135,25 @@ def _label(locale: str, code: object, group: str) -> str:
 @lru_cache(maxsize=len(i18n.LOCALES) + 1)
 def environment(locale: str) -> Environment:
     """The template environment of one locale (created once, then shared by every request)."""
-    env = Environment(loader=PackageLoader("tandem.web", "templates"), autoescape=True,
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
-                      lstrip_blocks=True, auto_reload=False)
+    env = Environment(
+        loader=PackageLoader("tandem.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     env.policies["ext.i18n.trimmed"] = True
     trans = i18n.translations(locale)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=trans.gettext, ngettext=trans.ngettext, newstyle=True,
-        pgettext=trans.pgettext, npgettext=trans.npgettext)
+        gettext=trans.gettext,
+        ngettext=trans.ngettext,
+        newstyle=True,
+        pgettext=trans.pgettext,
+        npgettext=trans.npgettext,
+    )
+
     def money(value: Any, currency: str = "CNY") -> str:
         return i18n.format_money(value, currency, locale)
 
@@ -160,14 +178,25 @@ def environment(locale: str) -> Environment:
 
     env.filters.update(
         duration=duration,
-        money=money, date=date, local=local, number=partial(i18n.format_number, locale=locale),
-        rate=partial(i18n.format_rate, locale=locale), msg=partial(message_text, locale),
-        label=partial(_label, locale), tone=lambda code, group: labels.tone(group, code),
+        money=money,
+        date=date,
+        local=local,
+        number=partial(i18n.format_number, locale=locale),
+        rate=partial(i18n.format_rate, locale=locale),
+        msg=partial(message_text, locale),
+        label=partial(_label, locale),
+        tone=lambda code, group: labels.tone(group, code),
     )
     zh = locale == "zh_CN"
     env.globals.update(colon="：" if zh else ": ", semicolon="；" if zh else "; ", listsep="、" if zh else ", ")
-    env.globals.update(static_url=static_url, htmx_config=HTMX_CONFIG, locales=i18n.LOCALES,
-                       html_lang=i18n.HTML_LANG[locale], locale=locale, total_of=total_sum_insured)
+    env.globals.update(
+        static_url=static_url,
+        htmx_config=HTMX_CONFIG,
+        locales=i18n.LOCALES,
+        html_lang=i18n.HTML_LANG[locale],
+        locale=locale,
+        total_of=total_sum_insured,
+    )
     return env
 
 
@@ -177,9 +206,12 @@ def request_locale(request: Request, actor: Actor | None = None) -> str:
     if cached and actor is None:
         return cached
     settings = getattr(request.app.state, "settings", None)
-    locale = i18n.resolve_locale(actor.locale if actor else None, request.cookies.get(i18n.LANG_COOKIE),
-                                 request.headers.get("accept-language"),
-                                 getattr(settings, "default_locale", i18n.DEFAULT_LOCALE))
+    locale = i18n.resolve_locale(
+        actor.locale if actor else None,
+        request.cookies.get(i18n.LANG_COOKIE),
+        request.headers.get("accept-language"),
+        getattr(settings, "default_locale", i18n.DEFAULT_LOCALE),
+    )
     request.state.locale = locale
     return locale
 
@@ -204,18 +236,23 @@ def unread(request: Request, actor: Actor | None) -> int | None:
         return None
 
 
-def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200,
-           headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request, template: str, ctx: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
     """Render ``template`` for this request's actor and locale."""
     actor: Actor | None = ctx.get("actor") or getattr(request.state, "actor", None)
     locale = request_locale(request, actor)
     i18n.set_locale(locale)  # for _() in code that runs later in this request
     path = request.url.path
     full: dict[str, Any] = {
-        "request": request, "actor": actor, "csrf_token": getattr(request.state, "csrf_token", None),
-        "nav": nav_for(actor, path), "current_path": path,
+        "request": request,
+        "actor": actor,
+        "csrf_token": getattr(request.state, "csrf_token", None),
+        "nav": nav_for(actor, path),
+        "current_path": path,
         "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
-        "is_htmx": is_htmx(request), "unread": unread(request, actor),
+        "is_htmx": is_htmx(request),
+        "unread": unread(request, actor),
     }
     full.update(ctx)
     full["actor"] = actor

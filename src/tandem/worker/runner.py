@@ -33,16 +33,26 @@ class RunStats:
 
 def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
     """Lease up to ``limit`` due jobs (PostgreSQL: SKIP LOCKED, so several workers never collide)."""
-    due = (select(OutboxJob.id)
-           .where(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None), OutboxJob.not_before <= now,
-                  (OutboxJob.claimed_until.is_(None)) | (OutboxJob.claimed_until < now))
-           .order_by(OutboxJob.not_before, OutboxJob.id).limit(limit))
+    due = (
+        select(OutboxJob.id)
+        .where(
+            OutboxJob.done_at.is_(None),
+            OutboxJob.failed_at.is_(None),
+            OutboxJob.not_before <= now,
+            (OutboxJob.claimed_until.is_(None)) | (OutboxJob.claimed_until < now),
+        )
+        .order_by(OutboxJob.not_before, OutboxJob.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(session.execute(due).scalars())
     if ids:
-        session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids))
-                        .values(claimed_until=now + LEASE, attempts=OutboxJob.attempts + 1))
+        session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id.in_(ids))
+            .values(claimed_until=now + LEASE, attempts=OutboxJob.attempts + 1)
+        )
     return ids
 
 
@@ -103,8 +113,9 @@ def run_once(factory: sessionmaker[Session], settings: Settings, clock: Clock, b
     return stats
 
 
-def run_forever(factory: sessionmaker[Session], settings: Settings, clock: Clock,
-                idle_sleep: float = 1.0) -> None:  # pragma: no cover - exercised by the CLI
+def run_forever(
+    factory: sessionmaker[Session], settings: Settings, clock: Clock, idle_sleep: float = 1.0
+) -> None:  # pragma: no cover - exercised by the CLI
     while True:
         stats = run_once(factory, settings, clock)
         if stats.done + stats.retried + stats.failed == 0:
@@ -112,5 +123,8 @@ def run_forever(factory: sessionmaker[Session], settings: Settings, clock: Clock
 
 
 def pending_count(session: Session) -> int:
-    return int(session.execute(text("SELECT count(*) FROM outbox_job WHERE done_at IS NULL "
-                                    "AND failed_at IS NULL")).scalar_one())
+    return int(
+        session.execute(
+            text("SELECT count(*) FROM outbox_job WHERE done_at IS NULL AND failed_at IS NULL")
+        ).scalar_one()
+    )
