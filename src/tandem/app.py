@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -19,6 +20,14 @@ from tandem.kit.clock import Clock, SystemClock
 from tandem.kit.errors import ConcurrentChange, TandemError
 
 log = logging.getLogger("tandem")
+
+# A client's X-Request-Id is kept only when it is a short token; anything else (too long for the audit
+# column, spaces, non-ASCII, markup) is replaced by a generated one.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_for(sent: str | None) -> str:
+    return sent if sent is not None and _REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -50,7 +59,7 @@ def create_app(
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or secrets.token_hex(8)
+        request.state.request_id = request_id_for(request.headers.get("x-request-id"))
         response: Response = await call_next(request)
         response.headers["X-Request-Id"] = request.state.request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
