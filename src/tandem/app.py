@@ -25,6 +25,8 @@ log = logging.getLogger("tandem")
 # column, spaces, non-ASCII, markup) is replaced by a generated one.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 def request_id_for(sent: str | None) -> str:
     return sent if sent is not None and _REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
@@ -65,6 +67,12 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if settings.cookie_secure:  # served over HTTPS: browsers must not fall back to plain HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.url.path.startswith("/api/") or "content-disposition" in response.headers:
+            # API answers and downloads carry case data: no shared or browser cache keeps them.
+            if "no-store" not in response.headers.get("cache-control", ""):
+                response.headers["Cache-Control"] = "no-store"
         return response
 
     from tandem.web.errors import render_error_page, wants_html
