@@ -296,3 +296,24 @@ def test_unknown_actions_are_422(env) -> None:
         r = env.client("broker").post(f"/api/v1/policies/{pid}/actions", json=body)
         assert r.status_code == 422, body
     assert counts(env) == before
+
+
+def test_designating_an_adjuster_who_may_not_take_work_is_refused(env) -> None:
+    """The routing checks apply to a policy's designated adjuster: a lapsed, sanctioned or blacklisted
+    practitioner (or one without the line) is refused beside the field, by name and in words."""
+    before = counts(env)
+    with env.session() as s:
+        ids = {a.name: str(a.id) for a in s.execute(select(Adjuster)).unique().scalars()}
+    for name, words in (
+        ("钱永刚", "certificate lapsed"),
+        ("罗振华", "sanctioned"),
+        ("何雪梅", "blacklist"),
+        ("赵海涛", "not qualified for 企业财产保险"),
+    ):
+        r = env.client("broker").post("/api/v1/policies", json=policy_body(env, designated_adjuster_id=ids[name]))
+        assert r.status_code == 422, (name, r.text)
+        field = r.json()["error"]["fields"]["designated_adjuster_id"]
+        assert name in field and words in field, field
+        assert counts(env) == before, name
+    r = env.client("broker").post("/api/v1/policies", json=policy_body(env, designated_adjuster_id=ids["周敏"]))
+    assert r.status_code == 201, r.text

@@ -71,6 +71,31 @@ def ineligibility(session: Session, adj: Adjuster, today: dt.date, broker_id: uu
     return reasons
 
 
+QUALIFICATION_WORDS = {
+    "lapsed": "certificate lapsed (annual review not passed)",
+    "sanctioned": "sanctioned (practice suspended)",
+    "inactive": "no longer practising",
+}
+
+
+def ineligibility_words(
+    session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None, line: str | None = None
+) -> str | None:
+    """Why this practitioner may not be given work, in words and by name (``钱永刚: certificate lapsed …``);
+    None when nothing stands in the way. ``line``: the insurance line the work is in."""
+    words = []
+    status = qualification_status(adj, today)
+    if status != "valid":
+        words.append(QUALIFICATION_WORDS[status])
+    if adj.firm.filing_status != FilingStatus.FILED or not adj.firm.organisation.active:
+        words.append("the firm's filing (备案) is not in force")
+    if blacklist_hits(session, adj, today, broker_id):
+        words.append("on the broker's blacklist")
+    if line and adj.lines and line not in adj.lines:
+        words.append(f"not qualified for {line}")
+    return f"{adj.name}: {'; '.join(words)}" if words else None
+
+
 def require_assignable(session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None) -> None:
     reasons = ineligibility(session, adj, today, broker_id)
     if reasons:

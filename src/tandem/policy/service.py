@@ -16,8 +16,10 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.kit import transition
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
 from tandem.party.models import InsurerProduct
+from tandem.party.service import ineligibility_words
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 
 
@@ -80,7 +82,14 @@ def create_policy(
         if product is None or product.insurer_id != insurer.id:
             raise InvalidInput("Unknown product.", fields={"product_id": "not a product of this insurer"})
     if designated_adjuster_id is not None:
-        scope.get_adjuster(session, actor, designated_adjuster_id)
+        adj = scope.get_adjuster(session, actor, designated_adjuster_id)
+        # The routing checks: a designated adjuster gets the case at once, so it must be able to take it.
+        broker_id = actor.org_id if actor.org_kind == OrgKind.BROKER else None
+        why = ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
+        if why:
+            raise InvalidInput(
+                "This adjuster cannot be designated: {why}.", why=why, fields={"designated_adjuster_id": why}
+            )
     if session.execute(select(Policy.id).where(Policy.number == number)).first():
         raise Conflict("Policy number already exists.", fields={"number": "already exists"})
     policy = Policy(
