@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages Tandem needs: Chromium for the browser tests, Noto CJK fonts for Chinese PDFs,
-# Pango for WeasyPrint, pg client tools for the benchmarks. Installs only what is missing.
+# Pango and HarfBuzz-Subset for WeasyPrint (without it WeasyPrint warns, and the suite runs with -W error), pg client tools for the benchmarks. Installs only what is missing.
 set -euo pipefail
 need=()
-for pkg in chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql-client; do
+for pkg in chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
