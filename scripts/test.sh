@@ -15,6 +15,7 @@ fi
 echo "== ruff"; $V/ruff check src tests bench migrations
 echo "== ruff format"; $V/ruff format --check src tests bench migrations scripts
 echo "== mypy"; $V/mypy
+echo "== import cycles"; $V/python scripts/check_import_cycles.py src/tandem
 echo "== alembic check (SQLite)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 TANDEM_DATABASE_URL="sqlite:///$tmp/check.db" $V/tandem db upgrade >/dev/null

@@ -8,8 +8,8 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
+from tandem.cli_support import CliError, session_factory
 from tandem.config import get_settings
 
 app = typer.Typer(
@@ -28,18 +28,6 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(validate_app, name="validate")
 app.add_typer(audit_app, name="audit")
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _factory() -> sessionmaker[Session]:
-    from tandem.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(get_settings().database_url))
 
 
 @db_app.command("upgrade")
@@ -67,7 +55,7 @@ def demo_load() -> None:
     from tandem.db import unit_of_work
     from tandem.kit.clock import SystemClock
 
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         loaded = demo.load(session, get_settings(), SystemClock().now())
     typer.echo("demo data loaded" if loaded else "demo data already present; nothing changed")
 
@@ -115,7 +103,7 @@ def users_create(
         raise CliError(f"--role: unknown role; choose from {', '.join(r.value for r in Role)}") from None
     if not password:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         org = session.execute(select(Organisation).where(Organisation.name == organisation)).scalar_one_or_none()
         if org is None:
             raise CliError(f"--organisation: no organisation named {organisation!r}")
@@ -164,7 +152,7 @@ def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only thi
     from tandem.audit.service import verify
     from tandem.db import unit_of_work
 
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         breaks = verify(session, chain)
     if breaks:
         for b in breaks:
@@ -181,10 +169,10 @@ def worker(once: Annotated[bool, typer.Option(help="run one batch and exit")] = 
 
     settings, clock = get_settings(), SystemClock()
     if once:
-        stats = runner.run_once(_factory(), settings, clock)
+        stats = runner.run_once(session_factory(), settings, clock)
         typer.echo(f"done {stats.done}, retried {stats.retried}, failed {stats.failed}")
         return
-    runner.run_forever(_factory(), settings, clock)
+    runner.run_forever(session_factory(), settings, clock)
 
 
 @app.command("openapi")

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role, User, UserRole
 from tandem.audit import service as audit
+from tandem.case.numbering import next_number as next_number
+from tandem.claim.lifecycle import CLAIM_RULES as CLAIM_RULES
 from tandem.claim.models import (
     Channel,
     Claim,
     ClaimStatus,
-    Counter,
     Deadline,
     IdempotencyKey,
     Participation,
@@ -28,92 +27,22 @@ from tandem.claim.models import (
 )
 from tandem.config import Settings
 from tandem.db import insert_or_skip
-from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.notification.outbox import Job, enqueue_all
-from tandem.party import service as party_service
-from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicyStatus
+from tandem.routing.service import OPEN_STATES as OPEN_STATES
+from tandem.routing.service import PROVINCES as PROVINCES
+from tandem.routing.service import Recommendation as Recommendation
+from tandem.routing.service import evaluate as evaluate
+from tandem.routing.service import open_workload as open_workload
+from tandem.routing.service import province_of as province_of
+from tandem.routing.service import recommendations as recommendations
 
 INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})
-OPEN_STATES = frozenset(
-    {
-        ClaimStatus.NOTIFIED,
-        ClaimStatus.ROUTED,
-        ClaimStatus.ADJUSTER_ASSIGNED,
-        ClaimStatus.SURVEYING,
-        ClaimStatus.REPORTED,
-        ClaimStatus.DISPUTED,
-    }
-)
-PROVINCES = (
-    "北京",
-    "天津",
-    "河北",
-    "山西",
-    "内蒙古",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "上海",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "广西",
-    "海南",
-    "重庆",
-    "四川",
-    "贵州",
-    "云南",
-    "西藏",
-    "陕西",
-    "甘肃",
-    "青海",
-    "宁夏",
-    "新疆",
-)
 # Escalation points as fractions of the routing window (50 %, 80 %, then the deadline itself).
 ESCALATIONS = (("half", Decimal("0.5")), ("late", Decimal("0.8")), ("missed", Decimal("1")))
-
-BAM, BRE, ADJ, FADM = "broker_account_manager", "broker_risk_evaluator", "adjuster", "adjuster_firm_admin"
-ICH, INS = "insurer_claims_handler", "insured_contact"
-
-
-def _r(to: str, *roles: str) -> transition.Rule:
-    return transition.Rule(to, frozenset(roles))
-
-
-# The claim lifecycle (理赔案件状态表): (state, action) -> rule. No other code assigns Claim.status.
-CLAIM_RULES: transition.Table = {
-    ("notified", "route"): _r("routed", BAM, "system"),
-    ("notified", "withdraw"): _r("withdrawn", INS, BAM),
-    ("routed", "accept_appointment"): _r("adjuster_assigned", FADM),
-    ("routed", "decline_appointment"): _r("notified", FADM),
-    ("adjuster_assigned", "start_survey"): _r("surveying", ADJ, FADM),
-    ("surveying", "submit_report"): _r("reported", ADJ),
-    ("reported", "confirm_amount"): _r("amount_confirmed", BRE),
-    ("amount_confirmed", "confirm_amount"): _r("amount_confirmed", BRE),
-    ("amount_confirmed", "propose"): _r("negotiating", BAM),
-    ("negotiating", "propose"): _r("negotiating", BAM),
-    ("negotiating", "counter"): _r("negotiating", ICH),
-    ("negotiating", "accept"): _r("agreed", ICH),
-    ("negotiating", "dispute"): _r("disputed", ICH),
-    ("negotiating", "refuse"): _r("refused", ICH),
-    ("disputed", "confirm_amount"): _r("amount_confirmed", BRE),
-    ("agreed", "record_final_payment"): _r("paid", ICH),
-    ("paid", "close"): _r("closed", BAM),
-    ("refused", "close"): _r("closed", BAM),
-    ("withdrawn", "close"): _r("closed", BAM),
-}
 
 
 class IdempotencyMismatch(TandemError):
@@ -155,52 +84,6 @@ def routing_deadline(settings: Settings, loss_at: dt.datetime, notified_at: dt.d
     deadline = loss_at + dt.timedelta(hours=settings.routing_window_hours)
     floor = notified_at + dt.timedelta(hours=settings.routing_min_hours_after_notice)
     return max(deadline, floor)
-
-
-_SEQUENCES: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
-
-
-def _sequence(session: Session, name: str) -> str:
-    """The PostgreSQL sequence behind a counter, created on first use by any process; it starts after the
-    counter row of the same name, if one was ever written (numbers continue across the switch)."""
-    seq = "number_" + name.replace(":", "_").lower()
-    engine = session.get_bind().engine
-    known = _SEQUENCES.setdefault(engine, set())
-    if seq not in known:
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            start = conn.execute(select(Counter.value).where(Counter.name == name)).scalar_one_or_none() or 0
-            try:
-                conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {seq} START {int(start) + 1}"))
-            except IntegrityError:  # created concurrently by another process: it exists now
-                pass
-        known.add(seq)
-    return seq
-
-
-def next_number(session: Session, now: dt.datetime, prefix: str = "LP") -> str:
-    """The next human-readable number of a kind for this year: LP (claim), QRH (confirmation letter),
-    GR (report), MOU.
-
-    On PostgreSQL each kind and year is a sequence: ``nextval`` never waits for another transaction and
-    needs no commit of its own, so intake runs in parallel and the first number of a year cannot race.
-    A caller that rolls back leaves a gap; two callers never get the same number. On SQLite, which
-    serialises writers anyway, it is a row of the ``counter`` table."""
-    year = now.astimezone(SHANGHAI).year
-    name = f"{prefix}:{year}"
-    if session.get_bind().dialect.name == "postgresql":
-        value = session.execute(text(f"SELECT nextval('{_sequence(session, name)}')")).scalar_one()
-        return f"{prefix}-{year}-{int(value):06d}"
-    row = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-    ).first()
-    if row is None:
-        session.add(Counter(name=name, value=1))
-        session.flush()
-        value = 1
-    else:
-        value = int(row[0])
-    return f"{prefix}-{year}-{value:06d}"
 
 
 def _existing(session: Session, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
@@ -367,78 +250,6 @@ def possible_duplicates(session: Session, claim: Claim) -> list[str]:
 
 
 # ---- recommendations -----------------------------------------------------------------------------
-
-
-@dataclass
-class Recommendation:
-    adjuster: Adjuster
-    score: float = 0.0
-    reasons: list[str] = field(default_factory=list)  # exclusion codes when not eligible
-    explain: list[str] = field(default_factory=list)  # why it ranks where it does
-
-
-def province_of(location: str) -> str | None:
-    for p in PROVINCES:
-        if location.startswith(p) or location[:6].find(p) >= 0:
-            return p
-    return None
-
-
-def open_workload(session: Session, adjuster_id: uuid.UUID) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Claim)
-        .where(Claim.adjuster_id == adjuster_id, Claim.status.in_(list(OPEN_STATES)))
-    )
-    return int(session.execute(stmt).scalar_one())
-
-
-def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) -> Recommendation:
-    today = now.astimezone(SHANGHAI).date()
-    rec = Recommendation(adj)
-    rec.reasons = party_service.ineligibility(session, adj, today, claim.broker_id)
-    if (
-        adj.firm_id in (claim.insurer_id, claim.insured_id)
-        or session.execute(
-            select(Participation.id).where(
-                Participation.claim_id == claim.id,
-                Participation.organisation_id == adj.firm_id,
-                Participation.until.is_(None),
-                Participation.party_role != PartyRole.ADJUSTER,
-            )
-        ).first()
-    ):
-        rec.reasons.append("conflict_of_interest")
-    load = open_workload(session, adj.id)
-    if claim.adjuster_id != adj.id and load >= adj.capacity:
-        rec.reasons.append("over_capacity")
-    line = claim.policy.line
-    if adj.lines and line not in adj.lines:
-        rec.reasons.append("not_qualified_for_line")
-    province = province_of(claim.location)
-    area = set(adj.regions) | set(adj.firm.business_area)
-    if province and "全国" not in area and province not in area:
-        rec.reasons.append("outside_area")
-    if rec.reasons:
-        return rec
-    score = 50.0
-    rec.explain.append(f"line:{line}")
-    if province:
-        score += 20 if province in adj.regions else 10
-        rec.explain.append(f"region:{province}")
-    free = 1 - load / max(1, adj.capacity)
-    score += 20 * free
-    rec.explain.append(f"workload:{load}/{adj.capacity}")
-    if claim.policy.designated_adjuster_id == adj.id:
-        score += 10
-        rec.explain.append("designated_by_policy")
-    rec.score = round(score, 2)
-    return rec
-
-
-def recommendations(session: Session, claim: Claim, now: dt.datetime) -> list[Recommendation]:
-    adjusters = session.execute(select(Adjuster).order_by(Adjuster.certificate_no)).unique().scalars()
-    return [evaluate(session, claim, a, now) for a in adjusters]
 
 
 def broker_managers(session: Session, broker_id: uuid.UUID) -> list[User]:

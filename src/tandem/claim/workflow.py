@@ -18,6 +18,13 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
+from tandem.case.numbering import next_number
+from tandem.case.service import ALL as ALL
+from tandem.case.service import AUDIENCES as AUDIENCES
+from tandem.case.service import adjuster_side as adjuster_side
+from tandem.case.service import participant_roles as _participant_role
+from tandem.case.service import require_party as _require_party
+from tandem.claim.lifecycle import CLAIM_RULES
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -31,7 +38,6 @@ from tandem.claim.models import (
     TeamMember,
     TeamRole,
 )
-from tandem.claim.service import CLAIM_RULES, evaluate, next_number
 from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
@@ -39,17 +45,12 @@ from tandem.kit.money import round_cny
 from tandem.notification.outbox import enqueue
 from tandem.party.models import Adjuster
 from tandem.report.models import Report, ReportDraft, ReportSignature
+from tandem.report.service import latest_report as latest_report
+from tandem.report.service import reports as reports
+from tandem.report.service import signatures as signatures
+from tandem.routing.service import evaluate
 from tandem.settlement import calculator
 from tandem.settlement.models import AmountConfirmation, NegotiationStep
-
-# Audiences of timeline events and messages.
-ALL = ["broker", "insured", "insurer", "adjuster_firm"]
-AUDIENCES = {
-    "all": ALL,
-    "broker_adjuster": ["broker", "adjuster_firm"],
-    "broker_insurer": ["broker", "insurer"],
-    "internal": [],
-}
 
 
 def _roles(actor: Actor) -> frozenset[str]:
@@ -110,33 +111,6 @@ def move(
         audience=audience if audience is not None else ALL,
     )
     return claim
-
-
-def _participant_role(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
-    return set(
-        session.execute(
-            select(Participation.party_role).where(
-                Participation.claim_id == claim.id,
-                Participation.organisation_id == org_id,
-                Participation.until.is_(None),
-            )
-        ).scalars()
-    )
-
-
-def _require_party(session: Session, actor: Actor, claim: Claim, role: PartyRole) -> None:
-    if role not in _participant_role(session, claim, actor.org_id):
-        raise ActionNotAllowed()
-
-
-def adjuster_side(session: Session, actor: Actor, claim: Claim) -> str:
-    """'a' for the broker's adjuster firm, 'b' for the insurer's own; 403 for anybody else."""
-    roles = _participant_role(session, claim, actor.org_id)
-    if PartyRole.ADJUSTER in roles:
-        return "a"
-    if PartyRole.INSURER_ADJUSTER in roles:
-        return "b"
-    raise ActionNotAllowed()
 
 
 # ---- deadlines (SLA clocks) ------------------------------------------------------------------------
@@ -694,32 +668,6 @@ def submit_report(
         )
     enqueue(session, "report.render_pdf", {"report_id": str(report.id)}, now=now, dedupe_key=f"pdf:{report.id}")
     return report
-
-
-def reports(session: Session, claim: Claim) -> list[Report]:
-    return list(
-        session.execute(
-            select(Report).where(Report.claim_id == claim.id).order_by(Report.submitted_at, Report.version)
-        ).scalars()
-    )
-
-
-def latest_report(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> Report | None:
-    """The newest version of a firm's report chain (a correction supersedes its original); by default
-    the broker's adjuster's report, the first one submitted on the case."""
-    rows = reports(session, claim)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
-    current = [r for r in rows if r.id not in superseded]
-    if firm_id is not None:
-        current = [r for r in current if r.firm_id == firm_id]
-    elif current:
-        first_firm = rows[0].firm_id
-        current = [r for r in current if r.firm_id == first_firm]
-    return current[0] if current else None
-
-
-def signatures(session: Session, report: Report) -> list[ReportSignature]:
-    return list(session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars())
 
 
 # ---- amount confirmation, negotiation, payment ------------------------------------------------------

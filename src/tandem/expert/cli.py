@@ -15,7 +15,7 @@ experts_app = typer.Typer(help="Expert pools (专家库): import and export prof
 @experts_app.command("import")
 def import_command(file: Annotated[Path, typer.Argument(help="JSONL file of expert profiles")]) -> None:
     """Import or update expert profiles by their own id; all or nothing."""
-    from tandem.cli import CliError, _factory
+    from tandem.cli_support import CliError, session_factory
     from tandem.config import get_settings
     from tandem.db import unit_of_work
     from tandem.expert import service
@@ -33,7 +33,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSONL file of expe
         more = " (first 50 shown)" if len(errors) > 50 else ""
         raise CliError(f"{file}: {len(errors)} invalid lines{more}; nothing imported")
     settings = get_settings()
-    factory = _factory()
+    factory = session_factory()
     with unit_of_work(factory) as session:
         try:
             result = service.import_profiles(session, rows, SystemClock().now())
@@ -53,11 +53,11 @@ def export_command(
     from sqlalchemy import select
 
     from tandem.access.models import Organisation
-    from tandem.cli import CliError, _factory
+    from tandem.cli_support import CliError, session_factory
     from tandem.db import unit_of_work
     from tandem.expert import service
 
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         owner_id = None
         if owner is not None:
             owner_id = session.execute(select(Organisation.id).where(Organisation.name == owner)).scalar_one_or_none()
@@ -97,13 +97,13 @@ def search_command(
     from tandem.access import scope
     from tandem.access.actor import Actor
     from tandem.access.models import User
-    from tandem.cli import CliError, _factory
+    from tandem.cli_support import CliError, session_factory
     from tandem.config import get_settings
     from tandem.db import unit_of_work
     from tandem.expert import service
 
     settings = get_settings()
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         allowed: set[str] | None = None
         if as_user is not None:
             user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tandem.access.models import User
@@ -65,6 +65,15 @@ def inbox(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Notific
             .limit(limit)
         ).scalars()
     )
+
+
+def unread_count(session: Session, user_id: object) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 def mark_read(session: Session, user_id: uuid.UUID, now: dt.datetime) -> int:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.audit import service as audit
+from tandem.case.numbering import next_number
+from tandem.case.service import ALL, adjuster_side
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
-from tandem.claim.service import evaluate, next_number
-from tandem.claim.workflow import ALL, adjuster_side, latest_report
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.money import round_cny
@@ -34,6 +34,8 @@ from tandem.reconciliation.models import (
     MemorandumAck,
 )
 from tandem.report.models import Report
+from tandem.report.service import latest_report
+from tandem.routing.service import evaluate
 from tandem.sla import calendar
 
 log = logging.getLogger(__name__)

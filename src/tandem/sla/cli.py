@@ -25,11 +25,11 @@ def _line(day: dt.date, working: bool, note: str) -> str:
 @calendar_app.command("list")
 def list_days(year: Annotated[int | None, typer.Option(min=1900, max=2999, help="only this year")] = None) -> None:
     """The holidays and swapped working days; years without a schedule are named (Mon–Fri is assumed)."""
-    from tandem.cli import _factory
+    from tandem.cli_support import session_factory
     from tandem.db import unit_of_work
     from tandem.sla import calendar
 
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         known = calendar.known_years(session)
         entries = calendar.rows(session, year)
     this_year = today_local(SystemClock()).year
@@ -58,14 +58,14 @@ def set_day(
     note: Annotated[str, typer.Option(help="e.g. 春节 or 春节调休上班")] = "",
 ) -> None:
     """Record one day as a holiday or as a (swapped) working day; replaces what the day had."""
-    from tandem.cli import CliError, _factory
+    from tandem.cli_support import CliError, session_factory
     from tandem.db import unit_of_work
     from tandem.sla import calendar
 
     when = calendar.parse_day(day)
     if working is None:
         raise CliError("say --working or --holiday")
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         row = calendar.set_day(session, when, working=working, note=note)
         typer.echo(_line(row.day, row.working, row.note))
 
@@ -73,7 +73,7 @@ def set_day(
 @calendar_app.command("import")
 def import_file(path: Annotated[Path, typer.Argument(help="CSV: date,working,note (working|holiday)")]) -> None:
     """Import a year's schedule from CSV, all lines or none."""
-    from tandem.cli import CliError, _factory
+    from tandem.cli_support import CliError, session_factory
     from tandem.db import unit_of_work
     from tandem.sla import calendar
 
@@ -82,6 +82,6 @@ def import_file(path: Annotated[Path, typer.Argument(help="CSV: date,working,not
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"{path}: cannot read ({type(exc).__name__})") from None
     entries = calendar.parse_csv(text)
-    with unit_of_work(_factory()) as session:
+    with unit_of_work(session_factory()) as session:
         n = calendar.import_entries(session, entries)
     typer.echo(f"{n} calendar days imported")

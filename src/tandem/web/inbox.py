@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from tandem.deps import ClockDep, SessionDep
-from tandem.notification.models import Notification
 from tandem.notification.service import inbox, mark_read
 from tandem.web.guards import CheckedActor, PageActor, safe_next
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
 LIMIT = 100
-
-
-def unread_count(session: Session, user_id: object) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
-    return int(session.execute(stmt).scalar_one())
 
 
 @router.get("/notifications")

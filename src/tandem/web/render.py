@@ -228,7 +228,7 @@ def unread(request: Request, actor: Actor | None) -> int | None:
         return None
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tandem.web.inbox import unread_count
+    from tandem.notification.service import unread_count
 
     try:
         return unread_count(session, actor.user_id)

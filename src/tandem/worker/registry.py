@@ -1,4 +1,7 @@
-"""Task handlers by outbox topic. Handlers are idempotent: delivery is at least once."""
+"""Task handlers by outbox topic. Handlers are idempotent: delivery is at least once.
+
+Task modules register into ``HANDLERS`` with ``@task``; this module imports none of them (the list of
+built-in task modules lives in ``tandem.tasks``, imported by the runner only)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,3 @@ def task(topic: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
-
-
-def load_builtin_tasks() -> None:
-    """Import the modules whose tasks register themselves."""
-    from tandem.claim import tasks as claim_tasks  # noqa: F401
-    from tandem.notification import tasks  # noqa: F401
-    from tandem.reconciliation import tasks as reconciliation_tasks  # noqa: F401

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tandem.config import Settings
 from tandem.kit.clock import Clock
 from tandem.notification.models import OutboxJob
-from tandem.worker.registry import HANDLERS, load_builtin_tasks
+from tandem.tasks import load_builtin_tasks
+from tandem.worker.registry import HANDLERS
 
 log = logging.getLogger("tandem.worker")
 # A killed worker's jobs wait this long before another worker takes them: short, but longer than a job

@@ -1,0 +1,12 @@
+"""Composition of the worker: the explicit list of modules whose outbox handlers register themselves
+into ``tandem.worker.registry``. It sits at the top (only the worker's runner imports it) so that the
+registry never imports the task modules that import it."""
+
+from __future__ import annotations
+
+
+def load_builtin_tasks() -> None:
+    """Import every task module; each registers its handlers once, on first import."""
+    from tandem.claim import tasks as claim_tasks  # noqa: F401
+    from tandem.notification import tasks as notification_tasks  # noqa: F401
+    from tandem.reconciliation import tasks as reconciliation_tasks  # noqa: F401
