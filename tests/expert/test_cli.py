@@ -206,3 +206,20 @@ def test_an_edit_updates_the_saved_index_incrementally(db: Db) -> None:
     assert stats.mode == "reconciled" and stats.upserted >= 1 and stats.upserted < 50, stats
     hits = json.loads(db.run("experts", "search", "量子陀螺仪坏了", "--top", "1", "--json").stdout)
     assert hits[0]["id"] == "EXP-00007"
+
+
+def test_deep_nesting_and_huge_years_exit_2_naming_the_field(db: Db, tmp_path: Path) -> None:
+    """Both used to exit 1: a RecursionError from the JSON parser, an integer overflow in the database."""
+    good = json.loads((DATA / "experts.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    deep = json.dumps({**good, "id": "EXP-DEEP"}, ensure_ascii=False).replace(
+        '"bio": ', '"bio": ' + "[" * 100_000 + "]" * 100_000 + ', "x": ', 1
+    )
+    huge = json.dumps({**good, "id": "EXP-HUGE", "years": 10**30}, ensure_ascii=False)
+    for no, (line, field) in enumerate(((deep, "bio"), (huge, "years")), start=1):
+        path = tmp_path / f"bad{no}.jsonl"
+        path.write_text(line + "\n", encoding="utf-8")
+        r = db.run("experts", "import", str(path), check=False)
+        assert r.returncode == 2, r.stderr
+        assert f"line 1: {field}: " in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and "nothing imported" in r.stderr
+    assert db.count() == 3000

@@ -92,3 +92,28 @@ def test_bad_input_exits_2_with_one_line(case: Path, damage: object, expect: lis
     for word in expect:
         assert word in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("loss", "1e308"),
+        ("loss", '"1e308"'),
+        ("loss", '"1E+999999999"'),
+        ("loss", "1E+999999999"),
+        ("quantity", "1e308"),
+        ("unit_value", '"1e40"'),
+        ("loss", "1E-999999999"),
+    ],
+)
+def test_amounts_out_of_range_exit_2_naming_the_field(case: Path, field: str, value: str) -> None:
+    """1e308 was accepted and crashed later (InvalidOperation, exit 1) when amounts were rounded."""
+    doc = json.loads((case / "a.json").read_text(encoding="utf-8"))
+    doc["items"][1][field] = "@@"
+    text = json.dumps(doc, ensure_ascii=False).replace('"@@"', value)
+    (case / "a.json").write_text(text, encoding="utf-8")
+    result = run(str(case / "a.json"), str(case / "b.json"), cwd=case)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert f"items[1].{field}:" in result.stderr, result.stderr

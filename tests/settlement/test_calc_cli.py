@@ -124,6 +124,23 @@ def test_error_line_format() -> None:
             "sections[0].items[0].残值",
         ),
         ("[" * 50_000, None),
+        # Exponents beyond the decimal context (Overflow) or far below a fen name the field too.
+        (
+            '{"currency": "CNY", "sections": [{"code": "a", "items": [{"loss": 1E+999999999}]}]}',
+            "sections[0].items[0].loss: is too large",
+        ),
+        (
+            '{"currency": "CNY", "sections": [{"code": "a", "items": [{"loss": "1E+999999999"}]}]}',
+            "sections[0].items[0].loss: is too large",
+        ),
+        (
+            '{"currency": "CNY", "sections": [{"code": "a", "sum_insured": -1E+999999999, "items": [{"loss": 1}]}]}',
+            "sections[0].sum_insured",
+        ),
+        (
+            '{"currency": "CNY", "sections": [{"code": "a", "items": [{"loss": 1E-999999999}]}]}',
+            "sections[0].items[0].loss",
+        ),
     ],
 )
 def test_other_bad_input(stdin: str | bytes, field: str | None) -> None:

@@ -78,7 +78,9 @@ NOT_JSON = N_("not JSON (at character {pos})")
 NOT_AN_OBJECT = N_("not a JSON object")
 BAD_OWNER_TYPE = N_("must be broker or adjuster_firm")
 NOT_A_LIST = N_("must be a list of strings")
-BAD_YEARS = N_("must be a non-negative integer")
+BAD_YEARS = N_("must be a whole number from 0 to {limit}")
+TOO_DEEP = N_("nested too deeply")
+MAX_YEARS = 80  # as the edit form (tandem.web.experts)
 BAD_PERIODS = N_("must be a list of periods with from and until dates (YYYY-MM-DD)")
 PERIOD_ORDER = N_("a period ends before it starts")
 DUPLICATE_ID = N_("{id} already on line {first}")
@@ -223,8 +225,8 @@ def check_profile(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Profile
     for key in LIST_KEYS:
         out[key] = _checked(_strings, errors, data.get(key, []), key) or []
     years = data.get("years")
-    if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 0):
-        errors.append(ProfileError("years", BAD_YEARS))
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= MAX_YEARS):
+        errors.append(ProfileError("years", BAD_YEARS, limit=MAX_YEARS))
     out["years"] = years
     extra = {
         "availability": _checked(_periods, errors, data.get("availability")),
@@ -240,12 +242,42 @@ def parse_profile(raw: str) -> dict[str, Any]:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ProfileError(None, NOT_JSON, pos=exc.pos + 1) from None
+    except RecursionError:
+        raise ProfileError(_deep_key(raw), TOO_DEEP) from None
     if not isinstance(data, dict):
         raise ProfileError(None, NOT_AN_OBJECT)
     out, errors = check_profile(data)
     if errors:
         raise errors[0]
     return out
+
+
+def _deep_key(raw: str, limit: int = 200) -> str | None:
+    """The top-level key whose value nests more than ``limit`` arrays or objects deep (None when the line
+    itself is, or is not an object): a scan of brackets outside strings, with no recursion."""
+    depth, key, in_string, escaped, start = 0, None, False, False, 0
+    for pos, char in enumerate(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                if depth == 1 and raw[pos + 1 :].lstrip().startswith(":"):
+                    try:
+                        key = json.loads(raw[start : pos + 1])
+                    except ValueError:
+                        key = None
+        elif char == '"':
+            in_string, start = True, pos
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return key
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
 def read_profiles(source: Path | str | bytes) -> tuple[list[dict[str, Any]], list[LineError]]:

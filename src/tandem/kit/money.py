@@ -23,6 +23,22 @@ def cny(value: Decimal | int | str) -> Decimal:
     return result
 
 
+def out_of_range(value: Decimal, *, digits: int = 18, places: int = 20) -> str | None:
+    """Why a finite decimal cannot be used as a figure: ``is too large`` (10**digits or more in size) or
+    ``has more than N decimal places``; None when it can. Judged on the digits and exponent alone, with
+    no context arithmetic, so an exponent beyond the context (``1E+999999999``) is refused, not raised."""
+    if value.is_zero():
+        return None
+    if value.adjusted() >= digits:
+        return "is too large"
+    _sign, coefficient, exponent = value.as_tuple()
+    assert isinstance(exponent, int), "finite decimals only"
+    trailing_zeros = len(coefficient) - len("".join(map(str, coefficient)).rstrip("0"))
+    if exponent + trailing_zeros < -places:
+        return f"has more than {places} decimal places"
+    return None
+
+
 def round_cny(value: Decimal) -> Decimal:
     """Round to the fen, half up (the only rounding rule money uses)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)

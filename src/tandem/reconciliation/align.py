@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tandem.kit.money import fmt
+from tandem.kit.money import fmt, out_of_range
 from tandem.reconciliation.normalize import (
     ID_KINDS,
     DescriptionKey,
@@ -130,6 +130,9 @@ def _decimal(value: Any, source: str, path: str, *, required: bool) -> Decimal |
         raise ReportInputError(source, path, "must be a finite number")
     if result < 0:
         raise ReportInputError(source, path, "must not be negative")
+    problem = out_of_range(result)
+    if problem:
+        raise ReportInputError(source, path, problem)
     return result
 
 

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from tandem.kit.money import round_cny
+from tandem.kit.money import out_of_range, round_cny
 
 __all__ = [
     "CURRENCIES",
@@ -64,11 +64,10 @@ CURRENCIES: tuple[str, ...] = ("CNY", "USD", "EUR", "HKD", "GBP")
 #: digits it cannot move a half-up rounding at 0.01.
 _PRECISION = 200
 
-#: Largest magnitude accepted for any figure (a sanity bound that keeps the arithmetic exact).
-_MAX_MAGNITUDE = Decimal("1e18")
+#: Every figure is below 10**_MAX_DIGITS (a sanity bound that keeps the arithmetic exact).
+_MAX_DIGITS = 18
 #: Most decimal places accepted for any figure.
 _MAX_PLACES = 20
-_SMALLEST_PLACE = Decimal(1).scaleb(-_MAX_PLACES)
 
 _RATIO_PLACES = Decimal("0.000001")
 _ZERO = Decimal(0)
@@ -343,12 +342,9 @@ def _decimal(value: object, path: str) -> Decimal:
         raise CalcInputError(path, "must be a finite number")
     if result == 0:
         return _ZERO
-    if abs(result) >= _MAX_MAGNITUDE:
-        raise CalcInputError(path, "is too large")
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        if result != result.quantize(_SMALLEST_PLACE):
-            raise CalcInputError(path, f"has more than {_MAX_PLACES} decimal places")
+    problem = out_of_range(result, digits=_MAX_DIGITS, places=_MAX_PLACES)
+    if problem:
+        raise CalcInputError(path, problem)
     return result
 
 
