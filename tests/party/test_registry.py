@@ -96,9 +96,25 @@ def test_duplicate_registration_is_409_naming_the_field(env) -> None:
         r = env.client("adjuster1").post("/api/v1/adjusters", json=new_adjuster(**{field: value}))
         assert r.status_code == 409, (field, r.text)  # id_number: a UNIQUE violation, not a 500
         assert list(r.json()["error"]["fields"]) == [field]
-    # the practice registration is with one firm only: another firm cannot take it either
-    r = env.client("adjuster3").post("/api/v1/adjusters", json=new_adjuster(registration_no=wang.registration_no))
-    assert r.status_code == 409 and list(r.json()["error"]["fields"]) == ["registration_no"]
+    assert counts(env) == before
+
+
+def test_another_firms_numbers_get_one_generic_answer(env) -> None:
+    """Another firm cannot take a registration, certificate or ID number either, but the answer must not
+    tell it which of them exists (nor that any one of them is held by someone else's staff)."""
+    before = counts(env)
+    wang = adjuster(env, "王建国")
+    bodies = set()
+    for field, value in (
+        ("registration_no", wang.registration_no),
+        ("certificate_no", wang.certificate_no),
+        ("id_number", wang.id_number),
+    ):
+        r = env.client("adjuster3").post("/api/v1/adjusters", json=new_adjuster(**{field: value}))
+        assert r.status_code == 409, (field, r.text)
+        assert "fields" not in r.json()["error"] and value not in r.text, (field, r.text)
+        bodies.add(r.text)
+    assert len(bodies) == 1, bodies
     assert counts(env) == before
 
 

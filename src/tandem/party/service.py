@@ -231,6 +231,14 @@ def lift_blacklist_entry(
 # ---- adjusters -----------------------------------------------------------------------------------
 
 
+class NotRegistrable(Conflict):
+    """A registration, certificate or ID number held by another firm's adjuster: which one (and that the
+    other firm exists in the register with it) is not told."""
+
+    code = "adjuster.not_registrable"
+    message = "These details cannot be registered. If they are correct, ask the platform administrator."
+
+
 def register_adjuster(
     session: Session,
     settings: Settings,
@@ -264,11 +272,14 @@ def register_adjuster(
         if value is None:
             continue
         col = getattr(Adjuster, field)
-        if session.execute(select(Adjuster.id).where(col == value)).first():
-            msg = (
-                "already registered with a firm (one firm only)" if field == "registration_no" else "already registered"
-            )
-            raise Conflict("Already registered.", fields={field: msg})
+        holder = session.execute(select(Adjuster.firm_id).where(col == value)).scalar_one_or_none()
+        if holder is None:
+            continue
+        if holder != actor.org_id and not actor.is_admin:
+            # Another firm's staff: one answer whatever the number, so the register cannot be probed.
+            raise NotRegistrable()
+        msg = "already registered with a firm (one firm only)" if field == "registration_no" else "already registered"
+        raise Conflict("Already registered.", fields={field: msg})
     today = at.astimezone(SHANGHAI).date()
     adj = Adjuster(
         firm_id=firm.organisation_id,
