@@ -103,7 +103,7 @@ def _claim_with_report_and_document(env) -> dict[str, str]:
             f"/api/v1/claims/{cid}/surveys",
             json={
                 "scheduled_at": "2026-11-25T14:00:00+08:00",
-                "surveyed_at": "2026-11-25T16:00:00+08:00",
+                "surveyed_at": "2026-11-25T10:00:00+08:00",
                 "participants": ["王建国", "李娜"],
                 "notes": "屋面坍塌",
                 "photo_hashes": [],

@@ -39,7 +39,12 @@ def _to_reported(env):
     )
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
-    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-25T14:00:00+08:00"}))
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/surveys",
+            json={"scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T10:00:00+08:00"},
+        )
+    )
     _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
     _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
     return cid
@@ -95,7 +100,12 @@ def second_report(env, cid) -> None:
     )
     mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
     _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": "2026-11-26T10:00:00+08:00"}))
+    _ok(
+        firm_b.post(
+            f"/api/v1/claims/{cid}/surveys",
+            json={"scheduled_at": "2026-11-26T10:00:00+08:00", "surveyed_at": "2026-11-25T10:00:00+08:00"},
+        )
+    )
     _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
     _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
 

@@ -96,7 +96,7 @@ def test_notice_to_payment_through_the_api(env):
     # Survey needs two adjusters on the case.
     survey = {
         "scheduled_at": "2026-11-25T14:00:00+08:00",
-        "surveyed_at": "2026-11-25T16:00:00+08:00",
+        "surveyed_at": "2026-11-25T10:00:00+08:00",
         "participants": ["王建国", "李娜", "沈国平"],
         "notes": "屋面整体坍塌",
         "photo_hashes": [],

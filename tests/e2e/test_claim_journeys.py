@@ -184,7 +184,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     firm.get_by_role("button", name="加入本案").click()
     _done(firm, "公估师已加入本案")
     survey = firm.locator("#act-survey")
-    survey.locator("#survey-surveyed_at").fill(_local(SystemClock().now() - dt.timedelta(minutes=30)))
+    survey.locator("#survey-surveyed_at").fill(_local(SystemClock().now()))
     survey.locator("#survey-participants").fill("王建国、李娜、沈国平")
     survey.locator("#survey-notes").fill("2号车间屋面彩钢瓦整体坍塌约1200平方米；注塑机两台过火。")
     survey.get_by_role("button", name="记录查勘").click()
@@ -328,7 +328,10 @@ def _proposed_claim(server: ClaimServer) -> str:
     ).raise_for_status()
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}).raise_for_status()
-    firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": loss}).raise_for_status()
+    firm.post(
+        f"/api/v1/claims/{cid}/surveys",
+        json={"scheduled_at": loss, "surveyed_at": _local(SystemClock().now()) + ":00+08:00"},
+    ).raise_for_status()
     firm.put(
         f"/api/v1/claims/{cid}/report-draft",
         json={
@@ -407,7 +410,7 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     _pick(firm_b, "#team-adjuster_id", "陈亮")
     firm_b.get_by_role("button", name="加入本案").click()
     _done(firm_b, "公估师已加入本案")
-    firm_b.locator("#survey-surveyed_at").fill(_local(SystemClock().now() - dt.timedelta(minutes=10)))
+    firm_b.locator("#survey-surveyed_at").fill(_local(SystemClock().now()))
     firm_b.get_by_role("button", name="记录查勘").click()
     _done(firm_b, "查勘已记录")
     editor = firm_b.locator("#draft-editor")

@@ -348,7 +348,7 @@ def test_notice_to_payment_through_the_pages(env):
         f"{case}/surveys",
         {
             "scheduled_at": "2026-11-25T14:00",
-            "surveyed_at": "2026-11-25T16:00",
+            "surveyed_at": "2026-11-25T10:00",
             "participants": "王建国、李娜、沈国平",
             "notes": "屋面整体坍塌",
         },
@@ -530,7 +530,12 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     with env.session() as s:  # the insurer's letter is answered: its clock stops too
         assert s.execute(select(Deadline.stopped_at).where(Deadline.kind == "appointment_answer")).scalar_one()
     assert post(firm_b, f"{case}/team", {"adjuster_id": mine["陈亮"]}).status_code == 303
-    assert post(firm_b, f"{case}/surveys", {"scheduled_at": "2026-11-26T10:00"}).status_code == 303
+    assert (
+        post(
+            firm_b, f"{case}/surveys", {"scheduled_at": "2026-11-26T10:00", "surveyed_at": "2026-11-25T10:00"}
+        ).status_code
+        == 303
+    )
     _ok(env.client("adjuster3").put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b_two_items()))
     assert post(firm_b, f"{case}/reports", {"signers": [mine["张伟"], mine["陈亮"]]}).status_code == 303
 

@@ -469,6 +469,35 @@ def team(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> li
 # ---- survey -----------------------------------------------------------------------------------------
 
 
+def check_survey_time(claim: Claim, surveyed_at: dt.datetime | None, now: dt.datetime) -> None:
+    """An actual survey time lies between the loss notice (to the minute: forms give minutes) and now
+    (five minutes of clock skew allowed, as for the loss time)."""
+    if surveyed_at is None:
+        return
+    if surveyed_at < claim.notified_at.replace(second=0, microsecond=0):
+        raise InvalidInput(
+            "The survey cannot have taken place before the loss was notified.",
+            fields={"surveyed_at": "before the loss notice"},
+        )
+    if surveyed_at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("The survey time is in the future.", fields={"surveyed_at": "in the future"})
+
+
+def survey_done(session: Session, claim: Claim, firm_id: uuid.UUID) -> bool:
+    """Whether one of the firm's people recorded a survey of this case as done (an actual survey time)."""
+    from tandem.access.models import User
+
+    return (
+        session.execute(
+            select(Survey.id)
+            .join(User, User.id == Survey.created_by)
+            .where(Survey.claim_id == claim.id, Survey.surveyed_at.is_not(None), User.organisation_id == firm_id)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def record_survey(
     session: Session,
     actor: Actor,
@@ -484,6 +513,7 @@ def record_survey(
     """Schedule or record a site survey (现场查勘); the first record starts the survey stage."""
     claim = scope.get_claim(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
+    check_survey_time(claim, surveyed_at, now)
     if side == "b":
         if claim.status != ClaimStatus.DISPUTED:
             raise Conflict("Surveys are recorded while the case is being surveyed.")
@@ -595,6 +625,8 @@ def submit_report(
             raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
     elif claim.status != ClaimStatus.SURVEYING:
         raise Conflict("A report is submitted after the survey.")
+    if previous is None and not survey_done(session, claim, actor.org_id):
+        raise Conflict("Record the site survey as done (with the time it took place) before submitting the report.")
     number = previous.number if previous else next_number(session, now).replace("LP-", "GR-")
     version = (previous.version + 1) if previous else 0
     content = {
