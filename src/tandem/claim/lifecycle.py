@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from tandem.kit import transition
 
+# 保险法 clocks the insurer holds from the claim: Art. 23 decide within 30 days of the complete documents,
+# Art. 25 pay what can be determined after 60 days from the claim and its documents. Restarted when
+# requested documents are declared complete.
+STATUTORY_CLOCKS = (("decision_30d", 30), ("advance_60d", 60))
+
 BAM, BRE, ADJ, FADM = "broker_account_manager", "broker_risk_evaluator", "adjuster", "adjuster_firm_admin"
 ICH, INS = "insurer_claims_handler", "insured_contact"
 

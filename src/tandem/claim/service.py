@@ -16,6 +16,7 @@ from tandem.access.models import Organisation, Role, User, UserRole
 from tandem.audit import service as audit
 from tandem.case.numbering import next_number as next_number
 from tandem.claim.lifecycle import CLAIM_RULES as CLAIM_RULES
+from tandem.claim.lifecycle import STATUTORY_CLOCKS
 from tandem.claim.models import (
     Channel,
     Claim,
@@ -185,6 +186,7 @@ def notify_loss(
     # Copied to the insurer at once (its claims handlers see it through the participation row), and the
     # routing escalation timers, in one INSERT.
     cid = str(claim.id)
+    clocks = [(kind, now + dt.timedelta(days=days)) for kind, days in STATUTORY_CLOCKS]
     enqueue_all(
         session,
         [Job("claim.copied_to_insurer", {"claim_id": cid}, f"copied:{cid}")]
@@ -196,12 +198,18 @@ def notify_loss(
                 now + (claim.routing_deadline - now) * float(frac),
             )
             for label, frac in ESCALATIONS
+        ]
+        + [
+            Job("sla.check", {"claim_id": cid, "kind": k, "due": d.isoformat()}, f"sla:{cid}:{k}:{d.isoformat()}", d)
+            for k, d in clocks
         ],
         now=now,
     )
     session.add(
         Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now, due_at=claim.routing_deadline)
     )
+    for kind, due in clocks:
+        session.add(Deadline(claim_id=claim.id, kind=kind, holder="insurer", started_at=now, due_at=due))
     from tandem.claim.workflow import route_designated
 
     route_designated(session, claim, now)

@@ -24,7 +24,7 @@ from tandem.case.service import AUDIENCES as AUDIENCES
 from tandem.case.service import adjuster_side as adjuster_side
 from tandem.case.service import participant_roles as _participant_role
 from tandem.case.service import require_party as _require_party
-from tandem.claim.lifecycle import CLAIM_RULES
+from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -675,9 +675,6 @@ def submit_report(
             now=now,
             after={"report": report.display_number, "content_hash": digest},
         )
-        # 保险法 Art. 23 / 25 clocks run from complete documents (the submitted report).
-        start_deadline(session, claim, "decision_30d", "insurer", now=now, due=now + dt.timedelta(days=30))
-        start_deadline(session, claim, "advance_60d", "insurer", now=now, due=now + dt.timedelta(days=60))
         for org in session.execute(select(Organisation).where(Organisation.kind == OrgKind.SUPERVISION)).scalars():
             session.add(
                 Participation(claim_id=claim.id, organisation_id=org.id, party_role=PartyRole.SUPERVISION, since=now)
@@ -958,7 +955,8 @@ def withdraw(session: Session, actor: Actor, claim_id: object, *, now: dt.dateti
     if not reason:
         raise InvalidInput("Give the reason.", fields={"reason": "required"})
     move(session, actor, claim, "withdraw", now=now, reason=reason)
-    stop_deadline(session, claim, "routing", now=now)
+    for kind in ("routing", *(k for k, _ in STATUTORY_CLOCKS)):
+        stop_deadline(session, claim, kind, now=now)
     return claim
 
 
@@ -1015,6 +1013,11 @@ def documents_complete(session: Session, actor: Actor, claim_id: object, *, now:
     if dl is None or dl.stopped_at is not None:
         raise Conflict("No documents are outstanding.")
     stop_deadline(session, claim, "documents", now=now)
+    # 保险法 Art. 23 / 25: the insurer's clocks run again from the complete documents.
+    running = {d.kind for d in deadlines(session, claim) if d.stopped_at is None}
+    for kind, days in STATUTORY_CLOCKS:
+        if kind in running:
+            start_deadline(session, claim, kind, "insurer", now=now, due=now + dt.timedelta(days=days))
     audit.record(
         session,
         actor.ref,

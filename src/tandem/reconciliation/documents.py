@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from tandem.access.models import Organisation, User
 from tandem.claim.documents import _ENV, _fmt, html_to_pdf
+from tandem.claim.models import Claim
+from tandem.kit.clock import local
+from tandem.kit.i18n import format_money, gettext
 from tandem.reconciliation.consultation import acks
-from tandem.reconciliation.models import Memorandum
+from tandem.reconciliation.models import Consultation, Memorandum
+from tandem.web.labels import label
+
+# English names of the usual policy sections; the Chinese name is the policy's own.
+SECTIONS_EN = {
+    "building": "Buildings",
+    "machinery": "Machinery and equipment",
+    "stock": "Stock",
+    "contents": "Contents",
+    "equipment": "Equipment",
+    "goods": "Goods",
+}
 
 LABELS = {
     "zh_CN": {
@@ -27,6 +43,8 @@ LABELS = {
         "umpire": "仲裁人",
         "acks": "三、确认",
         "party": "确认方",
+        "acknowledger": "确认人",
+        "organisation": "机构",
         "hash": "内容哈希（SHA-256）",
         "adjuster_a": "经纪人委托的公估机构",
         "adjuster_b": "保险人委托的公估机构",
@@ -52,6 +70,8 @@ LABELS = {
         "umpire": "Umpire",
         "acks": "3. Acknowledgements",
         "party": "Party",
+        "acknowledger": "Acknowledged by",
+        "organisation": "Organisation",
         "hash": "Content hash (SHA-256)",
         "adjuster_a": "Broker's adjuster",
         "adjuster_b": "Insurer's adjuster",
@@ -76,18 +96,43 @@ def mou_html(session: Session, memo: Memorandum, lang: str = "zh_CN") -> str:
             return t["round"].format(n=value.split()[1])
         return value or ""
 
-    def fmt(at: dt.datetime) -> str:
-        return _fmt(at) if lang == "zh_CN" else at.strftime("%Y-%m-%d %H:%M UTC")
+    def fmt(at: dt.datetime) -> str:  # Beijing time in both languages
+        if lang == "zh_CN":
+            return _fmt(at)
+        lt = local(at)
+        assert lt is not None
+        return lt.strftime("%Y-%m-%d %H:%M (Beijing time)")
 
+    cons = session.get(Consultation, memo.consultation_id)
+    claim = session.get(Claim, cons.claim_id) if cons else None
+    names = {s.code: s.name for s in claim.policy.sections} if claim else {}
+    if lang != "zh_CN":
+        names = {code: SECTIONS_EN.get(code, code) for code in {*names, *(s["code"] for s in memo.content["sections"])}}
+    rows = []
+    for a in acks(session, memo):
+        user, org = session.get(User, a.user_id), session.get(Organisation, a.organisation_id)
+        roles = sorted(r.value for r in user.roles) if user else []
+        rows.append(
+            {
+                "party": t[a.party],
+                "name": user.display_name if user else "",
+                "roles": "、".join(gettext(label("role", r), lang) for r in roles)
+                if lang == "zh_CN"
+                else ", ".join(gettext(label("role", r), lang) for r in roles),
+                "organisation": (org.name if lang == "zh_CN" else org.name_en or org.name) if org else "",
+                "at": fmt(a.at),
+            }
+        )
     return _ENV.get_template("mou.html").render(
         title=t["title"],
         t=t,
         memo=memo,
         c=memo.content,
         created=fmt(memo.created_at),
-        acks=acks(session, memo),
+        acks=rows,
         how=how,
-        fmt=fmt,
+        section=lambda code: names.get(code, code),
+        money=lambda v: format_money(Decimal(v), "CNY", lang) if v not in (None, "") else "—",
     )
 
 

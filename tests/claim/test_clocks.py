@@ -1,0 +1,89 @@
+"""保险法 Art. 23 / 25 clocks run from the claim, not from the adjusting report (issue 22 item 17)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.claim.test_dispute_api import _to_reported
+from tests.claim.test_journey_api import _ok
+
+
+def _clocks(case):
+    return {d["kind"]: d for d in case["deadlines"]}
+
+
+def _at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def test_decision_and_advance_clocks_start_with_the_notice(env):
+    notified = env.clock.now()
+    frozen = env.clock.now
+
+    def ticking() -> dt.datetime:  # every request a minute later: the report comes well after the notice
+        env.clock.current = frozen() + dt.timedelta(minutes=1)
+        return env.clock.current
+
+    env.clock.now = ticking
+    cid = _to_reported(env)
+    env.clock.now = frozen
+    case = _ok(env.client("broker").get(f"/api/v1/claims/{cid}/case"))
+    claim_at = _at(case["claim"]["notified_at"])
+    assert claim_at - notified < dt.timedelta(minutes=30)
+    assert _at(case["reports"][0]["submitted_at"]) > claim_at
+    clocks = _clocks(case)
+    assert _at(clocks["decision_30d"]["started_at"]) == claim_at
+    assert _at(clocks["decision_30d"]["due_at"]) == claim_at + dt.timedelta(days=30)
+    assert _at(clocks["advance_60d"]["due_at"]) == claim_at + dt.timedelta(days=60)
+    assert clocks["decision_30d"]["holder"] == clocks["advance_60d"]["holder"] == "insurer"
+
+
+def test_a_notice_has_its_clocks_before_any_report_and_complete_documents_restart_them(env):
+    insured, insurer = env.client("insured1"), env.client("insurer1")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
+    case = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市",
+                "description": "仓库进水",
+                "channel": "web",
+            },
+        ),
+        201,
+    )
+    cid = case["id"]
+    case = _ok(insurer.get(f"/api/v1/claims/{cid}/case"))
+    assert {"decision_30d", "advance_60d"} <= set(_clocks(case))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/documents-request", json={"items": ["受损财产清单"], "due_days": 10}), 201)
+    env.clock.current = env.clock.now() + dt.timedelta(days=4)
+    env._clients.clear()  # the tokens expired with the moved clock
+    case = _ok(env.client("insured1").post(f"/api/v1/claims/{cid}/documents-complete"))
+    clocks = _clocks(case)
+    # Art. 23: 30 days from the complete documents; Art. 25: 60 days from the claim and its documents.
+    assert _at(clocks["decision_30d"]["started_at"]) == env.clock.now()
+    assert _at(clocks["decision_30d"]["due_at"]) == env.clock.now() + dt.timedelta(days=30)
+    assert _at(clocks["advance_60d"]["due_at"]) == env.clock.now() + dt.timedelta(days=60)
+
+
+def test_withdrawal_stops_the_clocks(env):
+    insured = env.client("insured2")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PCA2026441900002")
+    cid = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "广东省东莞市",
+                "description": "车间起火",
+                "channel": "web",
+            },
+        ),
+        201,
+    )["id"]
+    case = _ok(insured.post(f"/api/v1/claims/{cid}/withdraw", json={"reason": "重复报案"}))
+    clocks = _clocks(case)
+    assert clocks["decision_30d"]["stopped_at"] and clocks["advance_60d"]["stopped_at"]
