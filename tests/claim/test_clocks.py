@@ -38,23 +38,18 @@ def test_decision_and_advance_clocks_start_with_the_notice(env):
     assert clocks["decision_30d"]["holder"] == clocks["advance_60d"]["holder"] == "insurer"
 
 
-def test_a_notice_has_its_clocks_before_any_report_and_complete_documents_restart_them(env):
-    insured, insurer = env.client("insured1"), env.client("insurer1")
-    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
-    case = _ok(
-        insured.post(
-            "/api/v1/claims",
-            json={
-                "policy_id": policy["id"],
-                "loss_at": "2026-11-24T22:30:00+08:00",
-                "location": "浙江省嘉兴市",
-                "description": "仓库进水",
-                "channel": "web",
-            },
-        ),
-        201,
+def _notice(env, user: str, policy_number: str, location: str) -> str:
+    client = env.client(user)
+    policy = next(p for p in client.get("/api/v1/policies").json()["items"] if p["number"] == policy_number)
+    body = {"policy_id": policy["id"], "loss_at": "2026-11-24T22:30:00+08:00", "location": location}
+    return str(
+        _ok(client.post("/api/v1/claims", json={**body, "description": "车间进水", "channel": "web"}), 201)["id"]
     )
-    cid = case["id"]
+
+
+def test_a_notice_has_its_clocks_before_any_report_and_complete_documents_restart_them(env):
+    insurer = env.client("insurer1")
+    cid = _notice(env, "insured1", "PQC2026330400001", "浙江省嘉兴市")
     case = _ok(insurer.get(f"/api/v1/claims/{cid}/case"))
     assert {"decision_30d", "advance_60d"} <= set(_clocks(case))
     _ok(insurer.post(f"/api/v1/claims/{cid}/documents-request", json={"items": ["受损财产清单"], "due_days": 10}), 201)
@@ -69,21 +64,7 @@ def test_a_notice_has_its_clocks_before_any_report_and_complete_documents_restar
 
 
 def test_withdrawal_stops_the_clocks(env):
-    insured = env.client("insured2")
-    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PCA2026441900002")
-    cid = _ok(
-        insured.post(
-            "/api/v1/claims",
-            json={
-                "policy_id": policy["id"],
-                "loss_at": "2026-11-24T22:30:00+08:00",
-                "location": "广东省东莞市",
-                "description": "车间起火",
-                "channel": "web",
-            },
-        ),
-        201,
-    )["id"]
-    case = _ok(insured.post(f"/api/v1/claims/{cid}/withdraw", json={"reason": "重复报案"}))
+    cid = _notice(env, "insured2", "PCA2026441900002", "广东省东莞市")
+    case = _ok(env.client("insured2").post(f"/api/v1/claims/{cid}/withdraw", json={"reason": "重复报案"}))
     clocks = _clocks(case)
     assert clocks["decision_30d"]["stopped_at"] and clocks["advance_60d"]["stopped_at"]

@@ -9,20 +9,15 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests.claim.test_dispute_api import _to_reported, second_report
 from tests.claim.test_journey_api import _ok
+from tests.reconciliation.test_round_deadline import _open
 
 
 def agreed_mou(env) -> str:
     """A disputed claim whose consultation agrees in round 1 (firm A accepts B's roof figure); returns its id."""
-    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
     firm_a = env.client("adjuster1")
-    cid = _to_reported(env)
-    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
-    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
-    second_report(env, cid)
-    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    cid = _open(env)
+    view = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation"))
     roof = next(i for i in view["items"] if i["state"] == "open")
     _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
     view = _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "accept"}))
