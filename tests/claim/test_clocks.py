@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_journey_api import _ok
+from tests.claim.test_journey_api import _draft, _ok
 
 
 def _clocks(case):
@@ -16,28 +15,6 @@ def _at(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
-def test_decision_and_advance_clocks_start_with_the_notice(env):
-    notified = env.clock.now()
-    frozen = env.clock.now
-
-    def ticking() -> dt.datetime:  # every request a minute later: the report comes well after the notice
-        env.clock.current = frozen() + dt.timedelta(minutes=1)
-        return env.clock.current
-
-    env.clock.now = ticking
-    cid = _to_reported(env)
-    env.clock.now = frozen
-    case = _ok(env.client("broker").get(f"/api/v1/claims/{cid}/case"))
-    claim_at = _at(case["claim"]["notified_at"])
-    assert claim_at - notified < dt.timedelta(minutes=30)
-    assert _at(case["reports"][0]["submitted_at"]) > claim_at
-    clocks = _clocks(case)
-    assert _at(clocks["decision_30d"]["started_at"]) == claim_at
-    assert _at(clocks["decision_30d"]["due_at"]) == claim_at + dt.timedelta(days=30)
-    assert _at(clocks["advance_60d"]["due_at"]) == claim_at + dt.timedelta(days=60)
-    assert clocks["decision_30d"]["holder"] == clocks["advance_60d"]["holder"] == "insurer"
-
-
 def _notice(env, user: str, policy_number: str, location: str) -> str:
     client = env.client(user)
     policy = next(p for p in client.get("/api/v1/policies").json()["items"] if p["number"] == policy_number)
@@ -45,6 +22,31 @@ def _notice(env, user: str, policy_number: str, location: str) -> str:
     return str(
         _ok(client.post("/api/v1/claims", json={**body, "description": "车间进水", "channel": "web"}), 201)["id"]
     )
+
+
+def test_decision_and_advance_clocks_start_with_the_notice_not_the_report(env):
+    cid = _notice(env, "insured1", "PQC2026330400001", "浙江省嘉兴市南湖区亚中路88号")  # routed to 王建国
+    notified = env.clock.now()
+    env.clock.advance(days=3)  # the firm works three days before its report
+    env._clients.clear()
+    firm = env.client("adjuster1")
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment", json={"accept": True, "fee_basis": "按日", "fee_payment_days": 30}
+        )
+    )
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    surveyed = (notified + dt.timedelta(days=1)).isoformat()
+    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": surveyed, "surveyed_at": surveyed}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    assert case["claim"]["status"] == "reported"
+    clocks = _clocks(_ok(env.client("insurer1").get(f"/api/v1/claims/{cid}/case")))
+    assert _at(clocks["decision_30d"]["started_at"]) == notified
+    assert _at(clocks["decision_30d"]["due_at"]) == notified + dt.timedelta(days=30)
+    assert _at(clocks["advance_60d"]["due_at"]) == notified + dt.timedelta(days=60)
+    assert clocks["decision_30d"]["holder"] == clocks["advance_60d"]["holder"] == "insurer"
 
 
 def test_a_notice_has_its_clocks_before_any_report_and_complete_documents_restart_them(env):
