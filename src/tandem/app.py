@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tandem.config import Settings, get_settings
 from tandem.db import make_engine, make_session_factory
 from tandem.kit.clock import Clock, SystemClock
-from tandem.kit.errors import ConcurrentChange, TandemError
+from tandem.kit.errors import BodyTooLarge, ConcurrentChange, TandemError
+from tandem.kit.uploads import DEFAULT_BODY_LIMIT
 
 log = logging.getLogger("tandem")
 
@@ -52,7 +53,10 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
-        title="Tandem", version="0.1.0", description="Broker–adjuster co-processing platform (经纪–公估协处理平台)"
+        title="Tandem",
+        version="0.1.0",
+        description="Broker–adjuster co-processing platform (经纪–公估协处理平台)",
+        max_body_size=DEFAULT_BODY_LIMIT,  # upload routes raise it (tandem.kit.uploads)
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -105,6 +109,11 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 413:  # the body passed its cap while streaming in
+            too_large = BodyTooLarge()
+            if wants_html(request):
+                return render_error_page(request, 413, too_large)
+            return JSONResponse(error_json(too_large.code, too_large.message), 413)
         if exc.status_code == 404:
             if wants_html(request):
                 from tandem.kit.errors import NotFound

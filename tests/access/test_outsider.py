@@ -127,7 +127,7 @@ def _claim_with_report_and_document(env) -> dict[str, str]:
     )
     case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
     report_id = case["reports"][0]["id"]
-    photo = {"file": ("现场.jpg", b"\xff\xd8photo", "image/jpeg")}
+    photo = {"file": ("现场.jpg", b"\xff\xd8\xff\xe0photo", "image/jpeg")}
     case = _ok(insured.post(f"/api/v1/claims/{cid}/documents", files=photo, data={"audience": "all"}), 201)
     document_id = next(d["id"] for d in case["documents"] if d["filename"] == "现场.jpg")
     return {"claim_id": cid, "report_id": report_id, "document_id": document_id}

@@ -22,13 +22,13 @@ from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit import transition
 from tandem.kit.errors import Conflict, InvalidInput, NotFound
 from tandem.kit.storage import store_for
+from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
 from tandem.schemas import MoneyIn, Strict
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 ERR: dict[int | str, dict[str, Any]] = {403: {"description": "Not allowed"}, 409: {"description": "Conflict"}, **NF}
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 class ChooseAdjuster(Strict):
@@ -445,7 +445,13 @@ def post_message(claim_id: str, body: MessageIn, actor: ActorDep, session: Sessi
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
-@router.post("/{claim_id}/documents", response_model=CaseFile, status_code=201, responses=ERR)
+@router.post(
+    "/{claim_id}/documents",
+    response_model=CaseFile,
+    status_code=201,
+    responses={**ERR, 413: {"description": "Body over the upload cap"}},
+    max_body_size=UPLOAD_BODY_LIMIT,
+)
 def upload_document(
     claim_id: str,
     actor: ActorDep,
@@ -455,13 +461,17 @@ def upload_document(
     file: Annotated[UploadFile, File()],
     audience: Annotated[Literal["all", "broker_adjuster", "broker_insurer"], Form()] = "all",
 ) -> CaseFile:
-    """Upload evidence (photos, PDFs); stored content-addressed by SHA-256."""
+    """Upload evidence: photos, PDF or office documents, recognised by their content (the declared type
+    is ignored); stored content-addressed by SHA-256."""
     claim = scope.get_claim(session, actor, claim_id)
     data = file.file.read(MAX_UPLOAD + 1)
     if not data:
         raise InvalidInput("The file is empty.", fields={"file": "empty"})
     if len(data) > MAX_UPLOAD:
         raise InvalidInput("The file is too large.", fields={"file": "at most 20 MB"})
+    content_type = evidence_type(data)
+    if content_type is None:
+        raise InvalidInput("Not an accepted type.", fields={"file": "photos, PDF or office documents only"})
     documents.store_document(
         session,
         settings,
@@ -469,7 +479,7 @@ def upload_document(
         kind="evidence",
         filename=(file.filename or "upload")[:200],
         data=data,
-        content_type=(file.content_type or "application/octet-stream")[:100],
+        content_type=content_type,
         audience=workflow.AUDIENCES[audience] + ["supervision"],
         now=clock.now(),
         uploaded_by=actor.user_id,

@@ -71,3 +71,9 @@ class RateLimited(TandemError):
 class ConcurrentChange(Conflict):
     code = "conflict.concurrent"
     message = "This conflicts with a change made at the same time; reload and try again."
+
+
+class BodyTooLarge(TandemError):
+    status = 413
+    code = "request.too_large"
+    message = "The request is too large (files up to 20 MB)."

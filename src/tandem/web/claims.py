@@ -27,6 +27,7 @@ from tandem.kit.clock import SHANGHAI, Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.storage import store_for
+from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
 from tandem.web import cases, draft_form, forms
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
@@ -35,7 +36,6 @@ from tandem.web.render import render, request_locale
 router = APIRouter(include_in_schema=False)
 K = OrgKind
 
-MAX_UPLOAD = 20 * 1024 * 1024
 PHONE = re.compile(r"^\+?[0-9\- ]{5,20}$")
 CHOOSE_POLICY = N_("Choose a policy from the list.")
 CHOOSE_CHANNEL = N_("Choose how the loss was reported.")
@@ -49,6 +49,7 @@ CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
 CHOOSE_SIGNERS = N_("Choose at least two adjusters who worked the case.")
 CHOOSE_FILE = N_("Choose a file to upload.")
 FILE_TOO_LARGE = N_("The file is larger than 20 MB.")
+NOT_EVIDENCE = N_("Only photos (JPEG, PNG, HEIC …), PDF or office documents can be uploaded.")
 CHOOSE_AUDIENCE = N_("Choose who may see it.")
 MESSAGE_EMPTY = N_("Write a message.")
 NEED_SECOND = N_("Add a second adjuster before the survey: at least two adjusters work every case.")
@@ -816,7 +817,7 @@ def post_message(
     return _done(claim_id, "message", "messages")
 
 
-@router.post("/claims/{claim_id}/documents")
+@router.post("/claims/{claim_id}/documents", max_body_size=UPLOAD_BODY_LIMIT)
 def upload_document(
     claim_id: str,
     request: Request,
@@ -837,7 +838,7 @@ def upload_document(
         audience != "all" and actor.org_kind.value not in workflow.AUDIENCES[audience] and not actor.is_admin
     ):
         state.errors["audience"] = CHOOSE_AUDIENCE
-    data = b""
+    data, content_type = b"", None
     if not isinstance(upload, UploadFile) or not upload.filename:
         state.errors["file"] = CHOOSE_FILE
     else:
@@ -846,7 +847,9 @@ def upload_document(
             state.errors["file"] = CHOOSE_FILE
         elif len(data) > MAX_UPLOAD:
             state.errors["file"] = FILE_TOO_LARGE
-    if state.errors or not isinstance(upload, UploadFile):
+        elif (content_type := evidence_type(data)) is None:
+            state.errors["file"] = NOT_EVIDENCE
+    if state.errors or not isinstance(upload, UploadFile) or content_type is None:
         return _invalid(request, actor, session, clock, claim_id, "upload", state)
     documents.store_document(
         session,
@@ -855,7 +858,7 @@ def upload_document(
         kind="evidence",
         filename=(upload.filename or "upload")[:200],
         data=data,
-        content_type=(upload.content_type or "application/octet-stream")[:100],
+        content_type=content_type,
         audience=workflow.AUDIENCES[audience] + ["supervision"],
         now=clock.now(),
         uploaded_by=actor.user_id,

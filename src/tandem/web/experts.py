@@ -34,6 +34,7 @@ from tandem.expert.endpoints import PROVINCES
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput
 from tandem.kit.i18n import N_
+from tandem.kit.uploads import UPLOAD_BODY_LIMIT
 from tandem.party.models import Expert, Visibility
 from tandem.web import cases, forms
 from tandem.web.claims import CHOOSE_FILE, FormBag, FormDep, case_page
@@ -233,7 +234,7 @@ def line_message(err: service.LineError) -> object:
     return Message(err.msgid, err.params)
 
 
-@router.post("/experts/import")
+@router.post("/experts/import", max_body_size=UPLOAD_BODY_LIMIT)
 def import_upload(
     request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
