@@ -130,8 +130,9 @@ class CaseFile(BaseModel):
     timeline: list[dict[str, Any]]
 
 
-def next_actions(actor: Actor, claim: Claim) -> list[str]:
-    return transition.allowed_actions(CLAIM_RULES, claim.status.value, frozenset(r.value for r in actor.roles))
+def next_actions(session: Any, actor: Actor, claim: Claim) -> list[str]:
+    roles = frozenset(r.value for r in actor.roles)
+    return sorted(transition.permitted(CLAIM_RULES, claim.status.value, roles, session, claim, actor))
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -156,7 +157,7 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
     ).scalars()
     return CaseFile(
         claim=claim_out(claim),
-        next_actions=next_actions(actor, claim),
+        next_actions=next_actions(session, actor, claim),
         team=[
             {
                 "adjuster_id": str(m.adjuster_id),

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
 from tandem.kit import transition
+from tandem.kit.errors import Conflict
+from tandem.settlement.models import NegotiationStep
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tandem.access.actor import Actor
+    from tandem.claim.models import Claim
 
 # 保险法 clocks the insurer holds from the claim: Art. 23 decide within 30 days of the complete documents,
 # Art. 25 pay what can be determined after 60 days from the claim and its documents. Restarted when
@@ -13,8 +26,30 @@ BAM, BRE, ADJ, FADM = "broker_account_manager", "broker_risk_evaluator", "adjust
 ICH, INS = "insurer_claims_handler", "insured_contact"
 
 
-def _r(to: str, *roles: str) -> transition.Rule:
-    return transition.Rule(to, frozenset(roles))
+def _r(to: str, *roles: str, guard: Callable[..., None] | None = None) -> transition.Rule:
+    return transition.Rule(to, frozenset(roles), guard)
+
+
+class NotYourTurn(Conflict):
+    code = "claim.not_your_turn"
+    message = "Only the other side may answer this offer."
+
+
+def last_offer_step(session: Session, claim: Claim) -> NegotiationStep | None:
+    """The standing proposal or counter-offer (the latest of either)."""
+    return session.execute(
+        select(NegotiationStep)
+        .where(NegotiationStep.claim_id == claim.id, NegotiationStep.move.in_(["propose", "counter"]))
+        .order_by(NegotiationStep.at.desc(), NegotiationStep.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _other_side(session: Session, claim: Claim, actor: Actor | None) -> None:
+    """Guard: only the side that did not make the standing offer may accept it or answer it with its own."""
+    last = last_offer_step(session, claim)
+    if actor is None or last is None or last.by_org_id == actor.org_id:
+        raise NotYourTurn()
 
 
 # The claim lifecycle (理赔案件状态表): (state, action) -> rule. No other code assigns Claim.status.
@@ -28,9 +63,9 @@ CLAIM_RULES: transition.Table = {
     ("reported", "confirm_amount"): _r("amount_confirmed", BRE),
     ("amount_confirmed", "confirm_amount"): _r("amount_confirmed", BRE),
     ("amount_confirmed", "propose"): _r("negotiating", BAM),
-    ("negotiating", "propose"): _r("negotiating", BAM),
-    ("negotiating", "counter"): _r("negotiating", ICH),
-    ("negotiating", "accept"): _r("agreed", ICH),
+    ("negotiating", "propose"): _r("negotiating", BAM, guard=_other_side),
+    ("negotiating", "counter"): _r("negotiating", ICH, guard=_other_side),
+    ("negotiating", "accept"): _r("agreed", ICH, BAM, guard=_other_side),
     ("negotiating", "dispute"): _r("disputed", ICH),
     ("negotiating", "refuse"): _r("refused", ICH),
     ("disputed", "confirm_amount"): _r("amount_confirmed", BRE),

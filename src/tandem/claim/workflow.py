@@ -24,7 +24,7 @@ from tandem.case.service import AUDIENCES as AUDIENCES
 from tandem.case.service import adjuster_side as adjuster_side
 from tandem.case.service import participant_roles as _participant_role
 from tandem.case.service import require_party as _require_party
-from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS
+from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -85,6 +85,7 @@ def move(
     """Apply one transition: table lookup, role check, conditional UPDATE (one winner), audit event."""
     roles = _roles(actor) if actor else frozenset({"system"})
     rule = transition.resolve(CLAIM_RULES, claim.status.value, action, roles)
+    transition.check_guard(rule, session, claim, actor)
     before = claim.status.value
     changes = {"status": ClaimStatus(rule.to), **(values or {})}
     moved = session.execute(
@@ -111,6 +112,11 @@ def move(
         audience=audience if audience is not None else ALL,
     )
     return claim
+
+
+def allowed(session: Session, actor: Actor, claim: Claim) -> set[str]:
+    """The claim transitions this actor may take now: ``CLAIM_RULES`` by role, then its guards."""
+    return transition.permitted(CLAIM_RULES, claim.status.value, _roles(actor), session, claim, actor)
 
 
 # ---- deadlines (SLA clocks) ------------------------------------------------------------------------
@@ -804,7 +810,11 @@ def negotiate(
     amount: Decimal | None = None,
     reason: str | None = None,
 ) -> NegotiationStep:
-    """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons)."""
+    """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons); the
+    broker may accept the insurer's counter-offer. Only the side that did not make the standing offer may
+    accept or answer it (the guards of ``CLAIM_RULES``)."""
+    if move_name not in ("propose", "accept", "counter", "dispute", "refuse"):
+        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute or refuse"})
     claim = scope.get_claim(session, actor, claim_id)
     if move_name == "propose":
         _require_party(session, actor, claim, PartyRole.BROKER)
@@ -812,32 +822,15 @@ def negotiate(
         if conf is None:
             raise Conflict("Confirm the amount first.")
         amount = amount if amount is not None else conf.due
+    elif move_name == "accept" and PartyRole.BROKER in _participant_role(session, claim, actor.org_id):
+        pass  # the broker accepts the insurer's counter-offer (the table's guard checks whose offer it is)
     else:
         _require_party(session, actor, claim, PartyRole.INSURER)
     if move_name in ("counter", "dispute", "refuse") and not reason:
         raise InvalidInput("Give your reasons.", fields={"reason": "required"})
     if move_name == "counter" and (amount is None or amount < 0):
         raise InvalidInput("Give the amount you offer.", fields={"amount": "required"})
-    step = NegotiationStep(
-        claim_id=claim.id,
-        move=move_name,
-        amount=amount,
-        reason=reason,
-        by_org_id=actor.org_id,
-        by_user_id=actor.user_id,
-        at=now,
-    )
-    session.add(step)
-    session.flush()
-    action = {
-        "propose": "propose",
-        "accept": "accept",
-        "counter": "counter",
-        "dispute": "dispute",
-        "refuse": "refuse",
-    }.get(move_name)
-    if action is None:
-        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute or refuse"})
+    # The transition first: its guard judges whose turn it is on the steps before this one.
     if move_name == "accept":
         agreed = last_offer(session, claim)
         move(session, actor, claim, "accept", now=now, after={"agreed": str(agreed) if agreed is not None else None})
@@ -853,22 +846,28 @@ def negotiate(
             session,
             actor,
             claim,
-            action,
+            move_name,
             now=now,
             reason=reason,
             after={"amount": str(amount) if amount is not None else None},
             audience=["broker", "insurer", "insured"],
         )
+    step = NegotiationStep(
+        claim_id=claim.id,
+        move=move_name,
+        amount=amount,
+        reason=reason,
+        by_org_id=actor.org_id,
+        by_user_id=actor.user_id,
+        at=now,
+    )
+    session.add(step)
+    session.flush()
     return step
 
 
 def last_offer(session: Session, claim: Claim) -> Decimal | None:
-    step = session.execute(
-        select(NegotiationStep)
-        .where(NegotiationStep.claim_id == claim.id, NegotiationStep.move.in_(["propose", "counter"]))
-        .order_by(NegotiationStep.at.desc(), NegotiationStep.id)
-        .limit(1)
-    ).scalar_one_or_none()
+    step = last_offer_step(session, claim)
     return step.amount if step else None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tandem.kit.errors import ActionNotAllowed, IllegalTransition
+from tandem.kit.errors import ActionNotAllowed, IllegalTransition, TandemError
 
 
 @dataclass(frozen=True)
@@ -34,5 +34,23 @@ def allowed_actions(table: Table, state: str, roles: frozenset[str]) -> list[str
 
 
 def check_guard(rule: Rule, *args: Any) -> None:
+    """Run the rule's guard (who may act beyond the role, e.g. only the side that did not make the offer)."""
     if rule.guard is not None:
         rule.guard(*args)
+
+
+def permitted(table: Table, state: str, roles: frozenset[str], *guard_args: Any) -> set[str]:
+    """The actions these roles may take in this state whose guards pass for ``guard_args``."""
+    ok = set()
+    for action in allowed_actions(table, state, roles):
+        try:
+            check_guard(table[(state, action)], *guard_args)
+        except TandemError:
+            continue
+        ok.add(action)
+    return ok
+
+
+def possible(table: Table, state: str) -> set[str]:
+    """The actions anybody may take in this state."""
+    return {a for (s, a) in table if s == state}

@@ -19,7 +19,7 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.audit.models import AuditEvent
-from tandem.claim import service, workflow
+from tandem.claim import lifecycle, service, workflow
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -37,7 +37,7 @@ from tandem.config import Settings
 from tandem.expert import engagement as engagements
 from tandem.expert.endpoints import Suggestion, expert_suggestions
 from tandem.expert.models import Engagement
-from tandem.kit import i18n
+from tandem.kit import i18n, transition
 from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party.models import Adjuster, Expert
@@ -350,7 +350,15 @@ class Actions:
     confirm_basis: str = ""
     confirm_from_mou: bool = False
     propose: Decimal | None = None
-    insurer_answer: Decimal | None = None
+    # The standing offer this user may answer, whose it is ("broker" or "insurer") and the answers allowed.
+    offer: Decimal | None = None
+    offer_by: str = ""
+    accept: bool = False
+    counter: bool = False
+    dispute: bool = False
+    refuse: bool = False
+    # This side's own standing offer, waiting for the other side's answer.
+    waiting: Decimal | None = None
     pay_advance: bool = False
     pay_final: Decimal | None = None
     close: bool = False
@@ -374,7 +382,9 @@ class Actions:
                 self.submit is not None,
                 self.confirm_amount,
                 self.propose is not None,
-                self.insurer_answer is not None,
+                self.offer is not None,
+                self.dispute,
+                self.refuse,
                 self.pay_advance,
                 self.pay_final is not None,
                 self.close,
@@ -673,94 +683,34 @@ def actions_for(
     letters: dict[str, Appointment | None],
     confirmation: AmountConfirmation | None,
 ) -> Actions:
+    """The moves this user may make now: the claim transitions come from ``CLAIM_RULES`` (roles and guards,
+    e.g. only the side that did not make an offer may accept it), the party roles say on whose behalf."""
     a = Actions()
-    st = claim.status
+    ok = workflow.allowed(session, actor, claim)
     broker = PartyRole.BROKER in roles
-    insurer = PartyRole.INSURER in roles
-    side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
     has = actor.has_any
-    if broker and has(frozenset({BAM})) and st == S.NOTIFIED:
+    if broker and "route" in ok:
         a.choose, a.excluded = recommendation_choices(session, claim, now)
-    if st == S.NOTIFIED and (
+    if "withdraw" in ok and (
         (broker and has(frozenset({BAM}))) or (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))
     ):
         a.withdraw = True
-    if side is not None:
-        letter = letters["broker" if side == "a" else "insurer"]
-        if (
-            letter is not None
-            and letter.state == "issued"
-            and letter.firm_id == actor.org_id
-            and has(frozenset({FADM}))
-        ):
-            a.letter = letter
-        accepted = letter is not None and letter.state == "accepted" and letter.firm_id == actor.org_id
-        own_report = any(r.firm_id == actor.org_id for r in reports)
-        if side == "a":
-            working = accepted and st in (S.ADJUSTER_ASSIGNED, S.SURVEYING)
-        else:
-            working = accepted and st == S.DISPUTED and not own_report
-        if working and has(frozenset({ADJ, FADM})):
-            team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
-            a.team_candidates = [
-                adj
-                for adj in session.execute(
-                    select(Adjuster)
-                    .where(Adjuster.firm_id == actor.org_id, Adjuster.active.is_(True))
-                    .order_by(Adjuster.registration_no)
-                )
-                .unique()
-                .scalars()
-                if adj.id not in team_ids
-            ]
-            a.survey = True
-            a.survey_needs_second = (
-                side == "a" and st == S.ADJUSTER_ASSIGNED and len(workflow.team(session, claim, actor.org_id)) < 2
-            )
-            a.draft = True
-            if (side == "b" or st == S.SURVEYING) and has(frozenset({ADJ})):
-                a.submit = workflow.team(session, claim, actor.org_id)
-    if broker and has(frozenset({BRE})):
+    _adjuster_actions(session, actor, claim, roles, reports, letters, a)
+    if broker and "confirm_amount" in ok:
         memo = consult.acknowledged_memorandum(session, claim)
         latest = workflow.latest_report(session, claim)
-        if st in (S.REPORTED, S.AMOUNT_CONFIRMED) and latest is not None:
+        if claim.status != S.DISPUTED and latest is not None:
             a.confirm_amount, a.confirm_basis = True, (memo.number if memo else latest.display_number)
             a.confirm_from_mou = memo is not None
-        elif st == S.DISPUTED and memo is not None:
+        elif claim.status == S.DISPUTED and memo is not None:
             a.confirm_amount, a.confirm_basis, a.confirm_from_mou = True, memo.number, True
-    if broker and has(frozenset({BAM})):
-        if confirmation is not None and (
-            st == S.AMOUNT_CONFIRMED or (st == S.NEGOTIATING and holder(session, claim) == "broker")
-        ):
-            a.propose = confirmation.due
-        if st in (S.PAID, S.REFUSED, S.WITHDRAWN):
-            a.close = True
-    if insurer and has(frozenset({ICH})):
-        if st == S.NEGOTIATING:
-            a.insurer_answer = workflow.last_offer(session, claim)
-        if st not in (S.PAID, S.CLOSED, S.REFUSED, S.WITHDRAWN):
-            a.pay_advance = True
-        if st == S.AGREED:
-            agreed = workflow.last_offer(session, claim)
-            if agreed is not None:
-                a.pay_final = agreed - workflow.advances(session, claim)
-        letter_b = letters["insurer"]
-        if st == S.DISPUTED and (letter_b is None or letter_b.state not in ("issued", "accepted")):
-            a.appoint, a.appoint_excluded = insurer_choices(session, actor, claim, now)
-    letter_b = letters["insurer"]
-    if broker and st == S.DISPUTED and letter_b is not None and letter_b.state in ("issued", "accepted"):
-        adj = session.get(Adjuster, letter_b.adjuster_id)
-        from tandem.party.service import blacklist_hits
-
-        if adj is not None and blacklist_hits(session, adj, now.date(), actor.org_id):
-            firm = org_names(session, [letter_b.firm_id]).get(letter_b.firm_id, "")
-            a.refuse_adjuster = LetterRow(letter_b, firm, adj.name, None)
-    if broker and st == S.DISPUTED and consultation_of(session, claim) is None:
-        firms = {p: r for p, r in _current_parties(session, claim)}
-        has_a = any(r == PartyRole.ADJUSTER for r in firms.values())
-        has_b = any(r == PartyRole.INSURER_ADJUSTER for r in firms.values())
-        firm_b = next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
-        a.open_consultation = has_a and has_b and any(r.firm_id == firm_b for r in reports)
+    if broker and confirmation is not None and "propose" in ok:
+        a.propose = confirmation.due
+    if broker and "close" in ok:
+        a.close = True
+    _negotiation_actions(session, actor, claim, roles, ok, a)
+    _insurer_actions(session, actor, claim, roles, ok, letters, now, a)
+    _dispute_actions(session, actor, claim, roles, reports, letters, now, a)
     if actor.org_kind != K.SUPERVISION:
         kind = actor.org_kind.value
         a.message_audiences = [
@@ -768,6 +718,125 @@ def actions_for(
         ]
         a.upload_audiences = [k for k in a.message_audiences if k != "internal"]
     return a
+
+
+def _adjuster_actions(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    roles: set[PartyRole],
+    reports: list[Report],
+    letters: dict[str, Appointment | None],
+    a: Actions,
+) -> None:
+    """The confirmation letter to answer, then team, survey, draft and submission while the firm works."""
+    side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
+    if side is None:
+        return
+    st, has = claim.status, actor.has_any
+    letter = letters["broker" if side == "a" else "insurer"]
+    if letter is not None and letter.state == "issued" and letter.firm_id == actor.org_id and has(frozenset({FADM})):
+        a.letter = letter
+    accepted = letter is not None and letter.state == "accepted" and letter.firm_id == actor.org_id
+    if side == "a":
+        # The broker's firm works while the claim can still be surveyed or reported on.
+        phase = transition.possible(lifecycle.CLAIM_RULES, st.value) & {"start_survey", "submit_report"}
+        working = accepted and bool(phase)
+    else:
+        working = accepted and st == S.DISPUTED and not any(r.firm_id == actor.org_id for r in reports)
+    if not (working and has(frozenset({ADJ, FADM}))):
+        return
+    team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
+    a.team_candidates = [
+        adj
+        for adj in session.execute(
+            select(Adjuster)
+            .where(Adjuster.firm_id == actor.org_id, Adjuster.active.is_(True))
+            .order_by(Adjuster.registration_no)
+        )
+        .unique()
+        .scalars()
+        if adj.id not in team_ids
+    ]
+    a.survey = True
+    a.survey_needs_second = (
+        side == "a" and st == S.ADJUSTER_ASSIGNED and len(workflow.team(session, claim, actor.org_id)) < 2
+    )
+    a.draft = True
+    if (side == "b" or st == S.SURVEYING) and has(frozenset({ADJ})):
+        a.submit = workflow.team(session, claim, actor.org_id)
+
+
+def _negotiation_actions(
+    session: Session, actor: Actor, claim: Claim, roles: set[PartyRole], ok: set[str], a: Actions
+) -> None:
+    """The standing offer: the other side may accept it (or answer it), its maker sees it waiting."""
+    if claim.status != S.NEGOTIATING or not (roles & {PartyRole.BROKER, PartyRole.INSURER}):
+        return
+    last = lifecycle.last_offer_step(session, claim)
+    if last is None:
+        return
+    by = "insurer" if last.move == "counter" else "broker"
+    if last.by_org_id == actor.org_id:
+        a.waiting = last.amount
+    if "accept" in ok or "counter" in ok:
+        a.offer, a.offer_by = last.amount, by
+        a.accept, a.counter = "accept" in ok, "counter" in ok
+    if PartyRole.INSURER in roles:
+        a.dispute, a.refuse = "dispute" in ok, "refuse" in ok
+
+
+def _insurer_actions(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    roles: set[PartyRole],
+    ok: set[str],
+    letters: dict[str, Appointment | None],
+    now: dt.datetime,
+    a: Actions,
+) -> None:
+    if not (PartyRole.INSURER in roles and actor.has_any(frozenset({ICH}))):
+        return
+    st = claim.status
+    if st not in (S.PAID, S.CLOSED, S.REFUSED, S.WITHDRAWN):
+        a.pay_advance = True
+    if "record_final_payment" in ok:
+        agreed = workflow.last_offer(session, claim)
+        if agreed is not None:
+            a.pay_final = agreed - workflow.advances(session, claim)
+    letter_b = letters["insurer"]
+    if st == S.DISPUTED and (letter_b is None or letter_b.state not in ("issued", "accepted")):
+        a.appoint, a.appoint_excluded = insurer_choices(session, actor, claim, now)
+
+
+def _dispute_actions(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    roles: set[PartyRole],
+    reports: list[Report],
+    letters: dict[str, Appointment | None],
+    now: dt.datetime,
+    a: Actions,
+) -> None:
+    """The broker's moves in a dispute: refuse a blacklisted adjuster, open the consultation."""
+    if PartyRole.BROKER not in roles or claim.status != S.DISPUTED:
+        return
+    letter_b = letters["insurer"]
+    if letter_b is not None and letter_b.state in ("issued", "accepted"):
+        adj = session.get(Adjuster, letter_b.adjuster_id)
+        from tandem.party.service import blacklist_hits
+
+        if adj is not None and blacklist_hits(session, adj, now.date(), actor.org_id):
+            firm = org_names(session, [letter_b.firm_id]).get(letter_b.firm_id, "")
+            a.refuse_adjuster = LetterRow(letter_b, firm, adj.name, None)
+    if consultation_of(session, claim) is None:
+        firms = {p: r for p, r in _current_parties(session, claim)}
+        has_a = any(r == PartyRole.ADJUSTER for r in firms.values())
+        has_b = any(r == PartyRole.INSURER_ADJUSTER for r in firms.values())
+        firm_b = next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
+        a.open_consultation = has_a and has_b and any(r.firm_id == firm_b for r in reports)
 
 
 def _current_parties(session: Session, claim: Claim) -> list[tuple[uuid.UUID, PartyRole]]:
