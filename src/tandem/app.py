@@ -154,6 +154,7 @@ def create_app(
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
+    from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
     from tandem.web.pages import mount_web
 
@@ -166,6 +167,7 @@ def create_app(
     app.include_router(inbound_router)
     app.include_router(notification_router)
     app.include_router(expert_router)
+    app.include_router(premium_router)
     mount_web(app)
     _document_error_bodies(app)
     return app

@@ -190,7 +190,10 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - during development only
         pass
     else:
-        app.add_typer(calc_app, name="calc", help="Amount payable (理算).")
+        app.add_typer(calc_app, name="calc", help="Amount payable (理算) and premium (保费).")
+        from tandem.premium.cli import premium_command
+
+        calc_app.command("premium", help="Premium, risk-point effects and refunds (保费计算).")(premium_command)
     try:
         from tandem.reconciliation.cli import reconcile_command
     except ImportError:  # pragma: no cover
