@@ -41,6 +41,7 @@ def api_app(templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         argon2_memory_cost=8,
         argon2_parallelism=1,
         login_max_attempts=10_000,
+        login_address_max_attempts=10_000,
     )
     engine = make_engine(url)
     app = create_app(settings_, clock=FrozenClock(), engine=engine)

@@ -30,8 +30,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 2
+    # Login throttle (tandem.access.service.authenticate): failures are counted per account and per client
+    # address separately; past its free attempts a key waits login_backoff_seconds, doubling with every
+    # further failure up to login_backoff_max_seconds (backoff, never a lock-out). A key quiet for
+    # login_forget_hours starts again.
     login_max_attempts: int = 5
-    login_window_seconds: int = 300
+    login_address_max_attempts: int = 20
+    login_backoff_seconds: int = 30
+    login_backoff_max_seconds: int = 3600
+    login_forget_hours: int = 24
     # Annual re-verification (年度审核登记) deadline, month and day, default 31 December.
     reverification_month: int = 12
     reverification_day: int = 31

@@ -53,21 +53,43 @@ def test_bad_credentials_bad_requests_and_missing_tokens(env) -> None:
     assert r.status_code == 401 and r.json() == NOT_AUTHENTICATED
 
 
-def test_throttled_after_max_failures_even_with_the_right_password(env) -> None:
-    c, limit = anon(env), env.settings.login_max_attempts
+def test_an_account_backs_off_exponentially_instead_of_locking_out(env) -> None:
+    """Past its free attempts an account waits 30 s, then 60 s, 120 s … (capped), even with the right
+    password; attempts while it waits are not counted; after the wait the right password works."""
+    c, limit, base = anon(env), env.settings.login_max_attempts, env.settings.login_backoff_seconds
     for _ in range(limit):
         assert c.post(TOKEN, json={"username": "risk", "password": "wrong-password"}).status_code == 401
     # The counter was committed although every attempt failed.
     with env.session() as s:
         rows = {r.key: r.failures for r in s.execute(select(LoginThrottle)).scalars()}
     assert rows["user:risk"] == limit
-    r = c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD})
-    assert r.status_code == 429
-    assert r.json() == THROTTLED
-    assert int(r.headers["Retry-After"]) == env.settings.login_window_seconds
-    # After the window the right password works again.
-    env.clock.advance(seconds=env.settings.login_window_seconds + 1)
+    waits = []
+    for _ in range(9):
+        r = c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD})
+        assert r.status_code == 429 and r.json() == THROTTLED
+        assert c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD}).status_code == 429
+        waits.append(int(r.headers["Retry-After"]))
+        env.clock.advance(seconds=waits[-1] - 1)
+        assert c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD}).status_code == 429
+        env.clock.advance(seconds=1)
+        assert c.post(TOKEN, json={"username": "risk", "password": "wrong-password"}).status_code == 401
+    assert waits == [base, 2 * base, 4 * base, 8 * base, 16 * base, 32 * base, 64 * base, 3600, 3600]
+    env.clock.advance(seconds=3600)
     assert c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD}).status_code == 200
+    # A success forgives the account: the next mistake is free again.
+    assert c.post(TOKEN, json={"username": "risk", "password": "wrong-password"}).status_code == 401
+    assert c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD}).status_code == 200
+
+
+def test_a_quiet_day_forgives_an_account(env) -> None:
+    c, limit = anon(env), env.settings.login_max_attempts
+    for _ in range(limit + 3):
+        env.clock.advance(seconds=env.settings.login_backoff_max_seconds)
+        assert c.post(TOKEN, json={"username": "risk", "password": "wrong-password"}).status_code == 401
+    env.clock.advance(hours=env.settings.login_forget_hours)
+    for _ in range(limit):
+        assert c.post(TOKEN, json={"username": "risk", "password": "wrong-password"}).status_code == 401
+    assert c.post(TOKEN, json={"username": "risk", "password": DEMO_PASSWORD}).status_code == 429
 
 
 def from_address(env, host: str) -> TestClient:
@@ -86,13 +108,22 @@ def test_throttle_counts_per_username_in_any_letter_case_from_any_address(env) -
         assert c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD}).status_code == 200
 
 
-def test_throttle_counts_per_address_across_usernames(env) -> None:
-    limit = env.settings.login_max_attempts
+def test_failures_from_one_address_do_not_lock_out_the_accounts_behind_it(env) -> None:
+    """Five failures from one address (an office behind one NAT) used to lock out everybody there. The
+    address has its own, larger allowance and then backs off; other addresses are never affected."""
+    limit, per_address = env.settings.login_max_attempts, env.settings.login_address_max_attempts
     with from_address(env, "10.9.9.9") as c:
         for i in range(limit):
             assert c.post(TOKEN, json={"username": f"guess{i}", "password": "wrong"}).status_code == 401
-        assert c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD}).status_code == 429
+        assert c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD}).status_code == 200
+        for i in range(limit, per_address):
+            assert c.post(TOKEN, json={"username": f"guess{i}", "password": "wrong"}).status_code == 401
+        r = c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) == env.settings.login_backoff_seconds
     with from_address(env, "10.9.9.10") as c:
+        assert c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD}).status_code == 200
+    env.clock.advance(seconds=env.settings.login_backoff_seconds)
+    with from_address(env, "10.9.9.9") as c:
         assert c.post(TOKEN, json={"username": "broker", "password": DEMO_PASSWORD}).status_code == 200
 
 

@@ -144,7 +144,7 @@ def test_repeated_failures_are_throttled_with_429(env, browser):
     r = login(browser, "risk")  # even the right password, while throttled
     assert r.status_code == 429
     assert "尝试次数过多，请稍后再试。" in r.text
-    assert r.headers["retry-after"] == str(env.settings.login_window_seconds)
+    assert r.headers["retry-after"] == str(env.settings.login_backoff_seconds)
 
 
 def test_login_without_the_csrf_token_is_refused(env, browser):

@@ -90,7 +90,7 @@ def issue_token(
         return JSONResponse(
             {"error": {"code": "auth.rate_limited", "message": "Too many attempts; try again later."}},
             429,
-            headers={"Retry-After": str(settings.login_window_seconds)},
+            headers={"Retry-After": str(result.retry_after)},
         )
     if result.user is None:
         # Return (not raise) so the failure counter commits.

@@ -112,12 +112,13 @@ class ApiToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed login attempts per key (username or client address) in a sliding window."""
+    """Failed login attempts per key (username or client address): how many since the key was last
+    forgiven, and when the latest was (``window_start``, the column's name from before the backoff)."""
 
     __tablename__ = "login_throttle"
     __table_args__ = (UniqueConstraint("key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200))
-    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the latest failure
     failures: Mapped[int] = mapped_column(Integer, default=0)

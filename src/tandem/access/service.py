@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def create_user(
 class LoginResult:
     user: User | None
     throttled: bool = False
+    retry_after: int = 0  # seconds, when throttled
 
 
 def _throttle_keys(username: str, client: str | None) -> list[str]:
@@ -108,32 +110,52 @@ def _throttle_keys(username: str, client: str | None) -> list[str]:
     return keys
 
 
-def _throttled(session: Session, settings: Settings, keys: list[str], now: dt.datetime) -> bool:
-    window = dt.timedelta(seconds=settings.login_window_seconds)
-    rows = session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).scalars()
-    return any(r.window_start > now - window and r.failures >= settings.login_max_attempts for r in rows)
+def backoff_seconds(settings: Settings, key: str, failures: int) -> int:
+    """How long a key waits after its latest failure: nothing within its free attempts (per account, or
+    more per address, as many people may share one), then the base doubling per failure, capped."""
+    free = settings.login_max_attempts if key.startswith("user:") else settings.login_address_max_attempts
+    if failures < free:
+        return 0
+    doublings = min(failures - free, 30)
+    return min(settings.login_backoff_seconds << doublings, settings.login_backoff_max_seconds)
+
+
+def _forgotten(settings: Settings, row: LoginThrottle, now: dt.datetime) -> bool:
+    return row.window_start <= now - dt.timedelta(hours=settings.login_forget_hours)
+
+
+def _retry_after(session: Session, settings: Settings, keys: list[str], now: dt.datetime) -> int:
+    """Seconds until every key may try again (0: now)."""
+    wait = 0.0
+    for row in session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).scalars():
+        if _forgotten(settings, row, now):
+            continue
+        until = row.window_start + dt.timedelta(seconds=backoff_seconds(settings, row.key, row.failures))
+        wait = max(wait, (until - now).total_seconds())
+    return math.ceil(wait)
 
 
 def _note_failure(session: Session, settings: Settings, keys: list[str], now: dt.datetime) -> None:
-    window = dt.timedelta(seconds=settings.login_window_seconds)
     for key in keys:
         row = session.execute(select(LoginThrottle).where(LoginThrottle.key == key)).scalar_one_or_none()
         if row is None:
             session.add(LoginThrottle(key=key, window_start=now, failures=1))
-        elif row.window_start <= now - window:
+        elif _forgotten(settings, row, now):
             row.window_start, row.failures = now, 1
         else:
-            row.failures += 1
+            row.window_start, row.failures = now, row.failures + 1
     session.flush()
 
 
 def authenticate(
     session: Session, settings: Settings, username: str, password: str, *, client: str | None, now: dt.datetime
 ) -> LoginResult:
-    """Check a password; failures count against the username and the client address."""
+    """Check a password; failures count against the username and the client address separately, each
+    backing off exponentially. An attempt while either waits is refused unchecked and not counted."""
     keys = _throttle_keys(username, client)
-    if _throttled(session, settings, keys, now):
-        return LoginResult(None, throttled=True)
+    wait = _retry_after(session, settings, keys, now)
+    if wait > 0:
+        return LoginResult(None, throttled=True, retry_after=wait)
     ph = hasher(settings)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     ok = False

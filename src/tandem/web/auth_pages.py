@@ -111,7 +111,7 @@ def login(
             next_url=target,
             username=username,
             error=RateLimited(),
-            headers={"Retry-After": str(settings.login_window_seconds)},
+            headers={"Retry-After": str(result.retry_after)},
         )
     if result.user is None:
         return _login_page(request, settings, status=401, next_url=target, username=username, error=BAD_CREDENTIALS)
