@@ -209,6 +209,9 @@ def _mount_optional() -> None:
     from tandem.sla.cli import calendar_app
 
     app.add_typer(calendar_app, name="calendar", help="The working-day calendar (工作日历, 调休): list, set, import.")
+    from tandem.neutrality.cli import neutrality_app
+
+    app.add_typer(neutrality_app, name="neutrality", help="Neutrality (相对中立): bias analytics.")
 
 
 _mount_optional()

@@ -21,7 +21,6 @@ Typical use::
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from tandem.kit.jsondoc import InputFieldError, decode_document
 from tandem.kit.money import out_of_range, round_cny
 
 __all__ = [
@@ -274,23 +274,16 @@ def loads_json(text: str | bytes) -> Any:
     Text that is not UTF-8 or not JSON raises :class:`CalcInputError` with an empty path and a
     one-line message.
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CalcInputError("", f"input is not UTF-8 text ({exc.reason})") from None
     try:
-        return json.loads(
+        return decode_document(
             text,
             parse_float=Decimal,
             parse_int=Decimal,
             parse_constant=NonFiniteToken,
             object_pairs_hook=_object_pairs,
         )
-    except json.JSONDecodeError as exc:
-        raise CalcInputError("", f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise CalcInputError("", "invalid JSON: nested too deeply") from None
+    except InputFieldError as exc:
+        raise CalcInputError(exc.path, exc.message) from None
 
 
 # --------------------------------------------------------------------------------------------------
