@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import StatementError
 
 from tandem.db import DecimalText, Money, UTCDateTime
-from tandem.kit.money import cny, fmt, from_fen, round_cny, to_fen
+from tandem.kit.money import DecimalInputError, cny, fmt, from_fen, parse_decimal, round_cny, to_fen
 
 
 @pytest.mark.parametrize("value", [0.1, 1.0, float("nan"), True, False])
@@ -161,3 +161,70 @@ def test_policy_sums_round_trip_through_the_model(env) -> None:
         rates = [r.deductible_rate for r in rows]
     assert sums == ["15000000.00", "30000000.00"]
     assert rates == [Decimal("0.10"), Decimal("0.10")]
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        ("12.50", {}, Decimal("12.50")),
+        (".5", {}, Decimal("0.5")),
+        ("-3", {}, Decimal("-3")),
+        ("1.2E+5", {}, Decimal("1.2E+5")),
+        (Decimal("7"), {}, Decimal("7")),
+        (42, {}, Decimal("42")),
+        (" ¥12,500.00 ", {"grouping": True, "exponent": False}, Decimal("12500.00")),
+        ("1 000，5", {"grouping": True}, Decimal("10005")),
+    ],
+)
+def test_parse_decimal_accepts(value: object, kwargs: dict[str, bool], expected: Decimal) -> None:
+    assert parse_decimal(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "kind"),
+    [
+        (0.5, {}, "float"),
+        (True, {}, "type"),
+        (None, {}, "type"),
+        ([1], {}, "type"),
+        ("1,000", {}, "syntax"),
+        ("NaN", {}, "syntax"),
+        ("1e5", {"exponent": False}, "syntax"),
+        ("1.", {}, "syntax"),
+        ("+1", {}, "syntax"),
+        (Decimal("Infinity"), {}, "non_finite"),
+        ("1E+999999999", {}, "range"),
+        ("1" + "0" * 18, {}, "range"),
+        ("0." + "1" * 21, {}, "range"),
+    ],
+)
+def test_parse_decimal_refuses_naming_the_rule(value: object, kwargs: dict[str, bool], kind: str) -> None:
+    with pytest.raises(DecimalInputError) as caught:
+        parse_decimal(value, **kwargs)
+    assert caught.value.kind == kind and caught.value.problem
+
+
+def test_one_decimal_parser_behind_forms_reports_and_calculations() -> None:
+    """The page forms, the report files of the reconciliation and the calculation files all read
+    decimals through kit.money.parse_decimal, each with its own words for the field."""
+    from tandem.reconciliation import align
+    from tandem.settlement import calculator
+    from tandem.web import forms
+
+    assert forms.decimal("¥1,234.5") == Decimal("1234.5") and forms.decimal("-5") is None
+    assert forms.decimal("1e5") is None
+    errors: dict[str, object] = {}
+    assert forms.money("12,500.00", errors, "a") == Decimal("12500.00") and not errors
+    for typed, problem in (
+        ("-1", forms.NEGATIVE),
+        ("1.234", forms.TOO_MANY_DECIMALS),
+        ("1" + "0" * 20, forms.TOO_LARGE),
+    ):
+        errors = {}
+        assert forms.money(typed, errors, "a") is None and errors == {"a": problem}
+    with pytest.raises(calculator.CalcInputError, match="not a decimal number"):
+        calculator._decimal("1,000", "sections[0].sum_insured")
+    with pytest.raises(align.ReportInputError, match="not a binary float"):
+        align._decimal(0.5, "a.json", "items[0].loss", required=True)
+    with pytest.raises(align.ReportInputError, match="not a decimal number"):
+        align._decimal("12 000", "a.json", "items[0].loss", required=True)

@@ -28,10 +28,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from tandem.kit.money import fmt, out_of_range
+from tandem.kit.money import DecimalInputError, fmt, parse_decimal
 from tandem.reconciliation.normalize import (
     ID_KINDS,
     DescriptionKey,
@@ -108,31 +108,24 @@ class Report:
         return sum((item.loss for item in self.items), Decimal(0))
 
 
+# This input's own wording for two of the parser's rules (the rest are the parser's).
+_DECIMAL_PROBLEMS = {
+    "float": "must be a decimal string, not a binary float",
+    "type": "must be a decimal string",
+}
+
+
 def _decimal(value: Any, source: str, path: str, *, required: bool) -> Decimal | None:
     if value is None:
         if required:
             raise ReportInputError(source, path, "is required")
         return None
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ReportInputError(source, path, "must be a decimal string, not a binary float")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise ReportInputError(source, path, f"not a decimal number: {value!r}") from None
-    else:
-        raise ReportInputError(source, path, "must be a decimal string")
-    if not result.is_finite():
-        raise ReportInputError(source, path, "must be a finite number")
+    try:
+        result = parse_decimal(value)
+    except DecimalInputError as exc:
+        raise ReportInputError(source, path, _DECIMAL_PROBLEMS.get(exc.kind, exc.problem)) from None
     if result < 0:
         raise ReportInputError(source, path, "must not be negative")
-    problem = out_of_range(result)
-    if problem:
-        raise ReportInputError(source, path, problem)
     return result
 
 

@@ -21,7 +21,6 @@ Typical use::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -29,7 +28,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from tandem.kit.jsondoc import InputFieldError, decode_document
-from tandem.kit.money import out_of_range, round_cny
+from tandem.kit.money import DecimalInputError, parse_decimal, round_cny
 
 __all__ = [
     "CURRENCIES",
@@ -72,10 +71,6 @@ _MAX_PLACES = 20
 _RATIO_PLACES = Decimal("0.000001")
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-
-# Decimal strings: an optional minus sign, digits, optional fraction, optional exponent (the JSON
-# number grammar, a little more lenient about leading zeros). No separators, spaces, NaN, Infinity.
-_DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 class CalcInputError(ValueError):
@@ -311,34 +306,13 @@ def _check_keys(obj: Mapping[str, object], allowed: Sequence[str], path: str) ->
 
 def _decimal(value: object, path: str) -> Decimal:
     """A finite decimal from a decimal string, a JSON number (Decimal) or an int; never a float."""
-    if isinstance(value, bool) or value is None:
-        raise CalcInputError(path, "must be a decimal number")
     if isinstance(value, NonFiniteToken):
         raise CalcInputError(path, f"must be a finite number, not {value.token}")
-    if isinstance(value, float):
-        raise CalcInputError(path, "must be a decimal string or number, not a float")
-    if isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL_RE.fullmatch(text):
-            raise CalcInputError(path, f"not a decimal number: {value!r}")
-        try:
-            result = Decimal(text)
-        except ArithmeticError:
-            raise CalcInputError(path, f"not a usable decimal number: {value!r}") from None
-    else:
-        raise CalcInputError(path, "must be a decimal number")
-    if not result.is_finite():
-        raise CalcInputError(path, "must be a finite number")
-    if result == 0:
-        return _ZERO
-    problem = out_of_range(result, digits=_MAX_DIGITS, places=_MAX_PLACES)
-    if problem:
-        raise CalcInputError(path, problem)
-    return result
+    try:
+        result = parse_decimal(value, digits=_MAX_DIGITS, places=_MAX_PLACES)
+    except DecimalInputError as exc:
+        raise CalcInputError(path, exc.problem) from None
+    return _ZERO if result == 0 else result
 
 
 def _amount(value: object, path: str) -> Decimal:

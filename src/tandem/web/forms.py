@@ -4,16 +4,16 @@ an error msgid to show beside the field; nothing here raises for bad input."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.money import DecimalInputError, parse_decimal
 
 REQUIRED = N_("Required.")  # the same msgid as the login form's
 TOO_LONG = N_("Too long.")
@@ -27,7 +27,6 @@ BAD_NUMBER = N_("Enter a number.")
 BAD_RATE = N_("Enter a percentage between 0 and 100.")
 BAD_WHOLE = N_("Enter a whole number between {low} and {high}.")
 
-_SPACES = re.compile(r"[\s,，_]")
 MAX_AMOUNT = Decimal("1e15")
 
 
@@ -48,13 +47,12 @@ def text(form: Mapping[str, Any], name: str, limit: int = 5000) -> str:
 
 
 def decimal(value: str) -> Decimal | None:
-    cleaned = _SPACES.sub("", value).lstrip("¥￥").removeprefix("CN¥")
-    if not cleaned or not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", cleaned):
-        return None
+    """A non-negative decimal as people type it (``12,500.00``, ``¥12500``, ``.5``); None when it is not one."""
     try:
-        return Decimal(cleaned)
-    except InvalidOperation:
+        found = parse_decimal(value, grouping=True, exponent=False, digits=None, places=None)
+    except DecimalInputError:
         return None
+    return None if found.is_signed() else found
 
 
 def money(
