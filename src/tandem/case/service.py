@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.claim.models import Claim, Participation, PartyRole
+from tandem.case import audience
+from tandem.claim.models import Claim, PartyRole
 from tandem.kit.errors import ActionNotAllowed
 
-# Audiences of timeline events and messages.
-ALL = ["broker", "insured", "insurer", "adjuster_firm"]
-AUDIENCES = {
-    "all": ALL,
-    "broker_adjuster": ["broker", "adjuster_firm"],
-    "broker_insurer": ["broker", "insurer"],
-    "internal": [],
-}
+# Audiences of timeline events and messages name sides on the case (tandem.case.audience).
+ALL = audience.ALL
+AUDIENCES = audience.CHANNELS
 
 
 def participant_roles(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
     """The party roles an organisation holds on the case now."""
-    return set(
-        session.execute(
-            select(Participation.party_role).where(
-                Participation.claim_id == claim.id,
-                Participation.organisation_id == org_id,
-                Participation.until.is_(None),
-            )
-        ).scalars()
-    )
+    return {PartyRole(side) for side in audience.sides_of(session, claim.id, org_id)}
 
 
 def require_party(session: Session, actor: Actor, claim: Claim, role: PartyRole) -> None:

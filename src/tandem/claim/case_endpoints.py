@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.claim import documents, workflow
+from tandem.case.audience import viewer as case_viewer
+from tandem.claim import workflow
 from tandem.claim.endpoints import ClaimOut, _aware, claim_out
-from tandem.claim.models import Claim, Document, Survey
+from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit import transition
@@ -108,8 +109,11 @@ class DocumentsRequestIn(Strict):
     due_days: Annotated[int, Field(ge=1, le=90)] = 10
 
 
+Channel = Literal["all", "broker_adjuster", "broker_insurer", "insurer_adjuster"]
+
+
 class MessageIn(Strict):
-    audience: Literal["all", "broker_adjuster", "broker_insurer", "internal"]
+    audience: Channel | Literal["internal"]
     body: Text
 
 
@@ -145,16 +149,16 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
     from tandem.report.models import ReportDraft
 
     kind = actor.org_kind.value
+    viewer = case_viewer(session, actor, claim)
     appt = workflow.current_appointment(session, claim)
+    fees = appt is not None and viewer.sees_fees(appt.side)
     draft = session.execute(
         select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
     ).scalar_one_or_none()
     conf = workflow.latest_confirmation(session, claim)
     reports = workflow.reports(session, claim)
     superseded = {r.supersedes_id for r in reports if r.supersedes_id}
-    docs = session.execute(
-        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at)
-    ).scalars()
+    docs = workflow.visible_documents(session, actor, claim)
     return CaseFile(
         claim=claim_out(claim),
         next_actions=next_actions(session, actor, claim),
@@ -174,8 +178,8 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
             "state": appt.state,
             "firm_id": str(appt.firm_id),
             "issued_at": _iso(appt.issued_at),
-            "fee_basis": appt.fee_basis,
-            "fee_payment_days": appt.fee_payment_days,
+            "fee_basis": appt.fee_basis if fees else None,
+            "fee_payment_days": appt.fee_payment_days if fees else None,
             "decline_reason": appt.decline_reason,
             "letter_sha256": appt.letter_sha256,
         },
@@ -255,7 +259,6 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
                 "created_at": _iso(d.created_at),
             }
             for d in docs
-            if actor.is_admin or kind in d.audience
         ],
         messages=[
             {
@@ -271,7 +274,7 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
                 "seq": e.seq,
                 "action": e.action,
                 "at": _iso(e.occurred_at),
-                "after": e.after,
+                "after": viewer.event_after(e.action, e.after),
                 "reason": e.reason,
                 "actor_org_id": str(e.actor_org_id) if e.actor_org_id else None,
             }
@@ -460,10 +463,10 @@ def upload_document(
     settings: SettingsDep,
     clock: ClockDep,
     file: Annotated[UploadFile, File()],
-    audience: Annotated[Literal["all", "broker_adjuster", "broker_insurer"], Form()] = "all",
+    audience: Annotated[Channel, Form()] = "all",
 ) -> CaseFile:
-    """Upload evidence: photos, PDF or office documents, recognised by their content (the declared type
-    is ignored); stored content-addressed by SHA-256."""
+    """Upload evidence for a channel you belong to: photos, PDF or office documents, recognised by their
+    content (the declared type is ignored); stored content-addressed by SHA-256."""
     claim = scope.get_claim(session, actor, claim_id)
     data = file.file.read(MAX_UPLOAD + 1)
     if not data:
@@ -473,17 +476,8 @@ def upload_document(
     content_type = evidence_type(data)
     if content_type is None:
         raise InvalidInput("Not an accepted type.", fields={"file": "photos, PDF or office documents only"})
-    documents.store_document(
-        session,
-        settings,
-        claim_id=claim.id,
-        kind="evidence",
-        filename=(file.filename or "upload")[:200],
-        data=data,
-        content_type=content_type,
-        audience=workflow.AUDIENCES[audience] + ["supervision"],
-        now=clock.now(),
-        uploaded_by=actor.user_id,
+    workflow.upload_evidence(
+        session, settings, actor, claim.id, audience, file.filename, content_type, data, now=clock.now()
     )
     return _file(session, actor, claim, clock)
 
@@ -493,12 +487,8 @@ def download_document(
     claim_id: str, document_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     claim = scope.get_claim(session, actor, claim_id)
-    try:
-        doc_id = uuid.UUID(document_id)
-    except ValueError:
-        raise NotFound() from None
-    doc = session.get(Document, doc_id)
-    if doc is None or doc.claim_id != claim.id or not (actor.is_admin or actor.org_kind.value in doc.audience):
+    doc = workflow.visible_document(session, actor, claim, document_id)
+    if doc is None:
         raise NotFound()
     data = store_for(settings.var_dir).get(doc.sha256)
     return Response(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.access.models import Organisation
+from tandem.case.audience import ALL, LETTER_READERS, SUPERVISION
 from tandem.claim.models import Appointment, Claim, Document
 from tandem.config import Settings
 from tandem.kit.clock import local
@@ -121,7 +122,7 @@ def render_letter(session: Session, settings: Settings, appointment_id: uuid.UUI
         filename=f"{letter.letter_no}.pdf",
         data=pdf,
         content_type="application/pdf",
-        audience=["broker", "adjuster_firm", "insured"],
+        audience=list(LETTER_READERS[letter.side]),
         now=now,
     )
     letter.letter_sha256 = doc.sha256
@@ -140,7 +141,7 @@ def render_report(session: Session, settings: Settings, report_id: uuid.UUID, no
         filename=f"{report.display_number}.pdf",
         data=pdf,
         content_type="application/pdf",
-        audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"],
+        audience=[*ALL, SUPERVISION],
         now=now,
     )
     session.add(ReportPdf(report_id=report.id, sha256=doc.sha256, size=doc.size, created_at=now))

@@ -18,18 +18,21 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
+from tandem.case import audience as _audience
 from tandem.case.numbering import next_number
 from tandem.case.service import ALL as ALL
 from tandem.case.service import AUDIENCES as AUDIENCES
 from tandem.case.service import adjuster_side as adjuster_side
 from tandem.case.service import participant_roles as _participant_role
 from tandem.case.service import require_party as _require_party
+from tandem.claim import documents
 from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
 from tandem.claim.models import (
     Appointment,
     Claim,
     ClaimStatus,
     Deadline,
+    Document,
     Message,
     Participation,
     PartyRole,
@@ -38,6 +41,7 @@ from tandem.claim.models import (
     TeamMember,
     TeamRole,
 )
+from tandem.config import Settings
 from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
@@ -431,7 +435,7 @@ def add_team_member(
     session: Session, actor: Actor, claim_id: object, adjuster_id: object, *, now: dt.datetime
 ) -> TeamMember:
     claim = scope.get_claim(session, actor, claim_id)
-    adjuster_side(session, actor, claim)
+    side = adjuster_side(session, actor, claim)
     adj = scope.get_adjuster(session, actor, adjuster_id)
     if adj.firm_id != actor.org_id:
         raise NotFound()
@@ -460,7 +464,7 @@ def add_team_member(
         at=now,
         chain_key=f"case:{claim.id}",
         after={"adjuster_id": str(adj.id), "name": adj.name},
-        audience=["broker", "adjuster_firm"],
+        audience=[_audience.BROKER, _audience.FIRM_A if side == "a" else _audience.FIRM_B],
     )
     return member
 
@@ -1033,21 +1037,12 @@ def documents_complete(session: Session, actor: Actor, claim_id: object, *, now:
 # ---- messages and timeline --------------------------------------------------------------------------
 
 
-def _party_kind(actor: Actor) -> str:
-    return actor.org_kind.value
-
-
 def post_message(
     session: Session, actor: Actor, claim_id: object, *, audience: str, body: str, now: dt.datetime
 ) -> Message:
+    """A message on the case thread to a channel the author belongs to (the one rule for API and pages)."""
     claim = scope.get_claim(session, actor, claim_id)
-    if audience not in AUDIENCES:
-        raise InvalidInput("Unknown audience.", fields={"audience": ", ".join(AUDIENCES)})
-    allowed = AUDIENCES[audience]
-    if audience != "internal" and _party_kind(actor) not in allowed and not actor.is_admin:
-        raise ActionNotAllowed()
-    if actor.org_kind == OrgKind.SUPERVISION:
-        raise ActionNotAllowed()
+    _audience.check_channel(session, actor, claim, audience)
     if not body.strip():
         raise InvalidInput("The message is empty.", fields={"body": "required"})
     msg = Message(
@@ -1060,27 +1055,100 @@ def post_message(
     )
     session.add(msg)
     session.flush()
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.message_posted",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"message_id": str(msg.id), "channel": audience},
+        request_id=actor.request_id,
+        audience=_message_event_audience(actor, audience),
+    )
     return msg
+
+
+def _message_event_audience(actor: Actor, channel: str) -> list[str]:
+    # An internal note is seen by its author's organisation only: its event goes to nobody's timeline.
+    return [] if channel == "internal" else list(_audience.CHANNELS[channel])
+
+
+def upload_evidence(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    claim_id: object,
+    channel: str,
+    filename: str | None,
+    content_type: str,
+    data: bytes,
+    *,
+    now: dt.datetime,
+) -> Document:
+    """Evidence (photos, PDFs) for a channel the uploader belongs to, stored content-addressed, audited."""
+    claim = scope.get_claim(session, actor, claim_id)
+    _audience.check_channel(session, actor, claim, channel, uploads=True)
+    doc = documents.store_document(
+        session,
+        settings,
+        claim_id=claim.id,
+        kind="evidence",
+        filename=(filename or "upload")[:200],
+        data=data,
+        content_type=content_type,
+        audience=_audience.upload_audience(channel),
+        now=now,
+        uploaded_by=actor.user_id,
+    )
+    audit.record(
+        session,
+        actor.ref,
+        action="claim.document_uploaded",
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after={"document_id": str(doc.id), "sha256": doc.sha256, "channel": channel},
+        request_id=actor.request_id,
+        audience=_audience.upload_audience(channel),
+    )
+    return doc
 
 
 def visible_messages(session: Session, actor: Actor, claim: Claim) -> list[Message]:
     rows = session.execute(select(Message).where(Message.claim_id == claim.id).order_by(Message.created_at)).scalars()
-    kind = _party_kind(actor)
-    return [
-        m
-        for m in rows
-        if actor.is_admin
-        or (m.audience == "internal" and m.author_org_id == actor.org_id)
-        or (m.audience != "internal" and kind in AUDIENCES[m.audience])
-    ]
+    v = _audience.viewer(session, actor, claim)
+    return [m for m in rows if v.sees_message(m)]
+
+
+def visible_documents(session: Session, actor: Actor, claim: Claim) -> list[Document]:
+    docs = session.execute(
+        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at, Document.filename)
+    ).scalars()
+    v = _audience.viewer(session, actor, claim)
+    return [d for d in docs if v.sees(d.audience)]
+
+
+def visible_document(session: Session, actor: Actor, claim: Claim, document_id: object) -> Document | None:
+    """One document of the case if the actor's side is in its audience (else None: the caller 404s)."""
+    try:
+        key = uuid.UUID(str(document_id))
+    except ValueError:
+        return None
+    doc = session.get(Document, key)
+    if doc is None or doc.claim_id != claim.id or not _audience.viewer(session, actor, claim).sees(doc.audience):
+        return None
+    return doc
 
 
 def timeline(session: Session, actor: Actor, claim: Claim) -> list[AuditEvent]:
-    """The case timeline: the case's audit events the actor's party kind may see."""
+    """The case timeline: the case's audit events whose audience names one of the actor's sides."""
     rows = session.execute(
         select(AuditEvent).where(AuditEvent.chain_key == f"case:{claim.id}").order_by(AuditEvent.seq)
     ).scalars()
-    kind = _party_kind(actor)
-    if actor.is_admin or kind == "supervision":
+    v = _audience.viewer(session, actor, claim)
+    if actor.org_kind == OrgKind.SUPERVISION:  # reads the whole record, fee terms excepted (event_after)
         return list(rows)
-    return [e for e in rows if kind in (e.audience or [])]
+    return [e for e in rows if v.sees(e.audience or [])]

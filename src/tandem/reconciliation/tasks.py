@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tandem.case.audience import ALL, SUPERVISION
 from tandem.claim.documents import store_document
 from tandem.claim.models import Claim
 from tandem.config import Settings
@@ -60,6 +61,6 @@ def render_mou(session: Session, payload: dict[str, Any], now: dt.datetime, sett
         filename=f"{memo.number}.pdf",
         data=mou_pdf(session, memo),
         content_type="application/pdf",
-        audience=["broker", "adjuster_firm", "insured", "insurer", "supervision"],
+        audience=[*ALL, SUPERVISION],
         now=now,
     )

@@ -19,6 +19,7 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.audit.models import AuditEvent
+from tandem.case.audience import viewer as case_viewer
 from tandem.claim import lifecycle, service, workflow
 from tandem.claim.models import (
     Appointment,
@@ -278,6 +279,7 @@ class LetterRow:
     firm: str
     adjuster: str
     pdf: Document | None
+    fees: bool = False  # the viewer may read the fee terms (the two firms and the payer)
 
 
 @dataclass(frozen=True)
@@ -472,22 +474,8 @@ def deadline_rows(session: Session, claim: Claim, now: dt.datetime) -> list[Dead
     return rows
 
 
-def visible_documents(session: Session, actor: Actor, claim: Claim) -> list[Document]:
-    docs = session.execute(
-        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at, Document.filename)
-    ).scalars()
-    return [d for d in docs if actor.is_admin or actor.org_kind.value in d.audience]
-
-
-def visible_document(session: Session, actor: Actor, claim: Claim, document_id: str) -> Document | None:
-    try:
-        key = uuid.UUID(document_id)
-    except ValueError:
-        return None
-    doc = session.get(Document, key)
-    if doc is None or doc.claim_id != claim.id or not (actor.is_admin or actor.org_kind.value in doc.audience):
-        return None
-    return doc
+visible_documents = workflow.visible_documents
+visible_document = workflow.visible_document
 
 
 def _money_plain(value: Decimal, locale: str) -> str:
@@ -594,8 +582,7 @@ SYSTEM_REASONS = {"designated by the policy": N_("Designated by the policy")}
 MONEY_KEYS = frozenset({"total_payable", "amount", "agreed", "total_agreed"})
 
 
-def _details(event: AuditEvent, names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal]]:
-    after = event.after or {}
+def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal]]:
     out: list[tuple[str, str | Decimal]] = []
     pick = [
         ("number", N_("Claim no.")),
@@ -712,10 +699,7 @@ def actions_for(
     _insurer_actions(session, actor, claim, roles, ok, letters, now, a)
     _dispute_actions(session, actor, claim, roles, reports, letters, now, a)
     if actor.org_kind != K.SUPERVISION:
-        kind = actor.org_kind.value
-        a.message_audiences = [
-            k for k, kinds in workflow.AUDIENCES.items() if k == "internal" or kind in kinds or actor.is_admin
-        ]
+        a.message_audiences = case_viewer(session, actor, claim).channels()
         a.upload_audiences = [k for k in a.message_audiences if k != "internal"]
     return a
 
@@ -851,6 +835,7 @@ def _current_parties(session: Session, claim: Claim) -> list[tuple[uuid.UUID, Pa
 def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, locale: str) -> Case:
     roles = party_roles(session, claim, actor.org_id)
     kind = actor.org_kind.value
+    viewer = case_viewer(session, actor, claim)
     side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
     letters_all = list(
         session.execute(
@@ -881,7 +866,9 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
     for lt in letters_all:
         adj = session.get(Adjuster, lt.adjuster_id)
         pdf = by_hash_kind.get(("confirmation_letter", lt.letter_sha256 or ""))
-        letter_rows.append(LetterRow(lt, names.get(lt.firm_id, ""), adj.name if adj else "", pdf))
+        letter_rows.append(
+            LetterRow(lt, names.get(lt.firm_id, ""), adj.name if adj else "", pdf, viewer.sees_fees(lt.side))
+        )
     current = {
         "broker": workflow.current_appointment(session, claim, "broker"),
         "insurer": workflow.current_appointment(session, claim, "insurer"),
@@ -935,7 +922,8 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         who = users.get(e.actor_user_id, "") if e.actor_user_id else ""
         org = names.get(e.actor_org_id, "") if e.actor_org_id else ""
         reason = Msg(SYSTEM_REASONS.get(e.reason, "{text}"), {"text": e.reason}) if e.reason else None
-        timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), _details(e, names), reason))
+        details = _details(viewer.event_after(e.action, e.after) or {}, names)
+        timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), details, reason))
     routing_left = claim.routing_deadline - now if claim.status == S.NOTIFIED else None
     return Case(
         claim=claim,

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
-from tandem.claim import documents, inbound, service, workflow
+from tandem.claim import inbound, service, workflow
 from tandem.claim.models import Channel, InboundMessage
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import SHANGHAI, Clock, today_local
@@ -802,8 +802,6 @@ def post_message(
 ) -> Response:
     state = FormState(_values(form, "audience", "body"))
     v = state.values
-    if v["audience"] not in workflow.AUDIENCES:
-        state.errors["audience"] = CHOOSE_AUDIENCE
     if not v["body"]:
         state.errors["body"] = MESSAGE_EMPTY
     elif len(v["body"]) > 5000:
@@ -829,15 +827,9 @@ def upload_document(
 ) -> Response:
     """Upload evidence (photos, PDFs); stored content-addressed by SHA-256, shown to the chosen audience."""
     claim = scope.get_claim(session, actor, claim_id)
-    if actor.org_kind == K.SUPERVISION:
-        raise ActionNotAllowed()
     state = FormState(_values(form, "audience"))
     audience = state.values["audience"]
     upload = form.get("file")
-    if audience not in ("all", "broker_adjuster", "broker_insurer") or (
-        audience != "all" and actor.org_kind.value not in workflow.AUDIENCES[audience] and not actor.is_admin
-    ):
-        state.errors["audience"] = CHOOSE_AUDIENCE
     data, content_type = b"", None
     if not isinstance(upload, UploadFile) or not upload.filename:
         state.errors["file"] = CHOOSE_FILE
@@ -851,18 +843,12 @@ def upload_document(
             state.errors["file"] = NOT_EVIDENCE
     if state.errors or not isinstance(upload, UploadFile) or content_type is None:
         return _invalid(request, actor, session, clock, claim_id, "upload", state)
-    documents.store_document(
-        session,
-        settings,
-        claim_id=claim.id,
-        kind="evidence",
-        filename=(upload.filename or "upload")[:200],
-        data=data,
-        content_type=content_type,
-        audience=workflow.AUDIENCES[audience] + ["supervision"],
-        now=clock.now(),
-        uploaded_by=actor.user_id,
-    )
+    try:
+        workflow.upload_evidence(
+            session, settings, actor, claim.id, audience, upload.filename, content_type, data, now=clock.now()
+        )
+    except InvalidInput as exc:
+        return _failed(request, actor, session, clock, claim_id, exc, "upload", state, "audience")
     return _done(claim_id, "uploaded", "documents")
 
 

@@ -170,8 +170,9 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "audience": {
         "all": N_("All parties"),
-        "broker_adjuster": N_("Broker and adjusters"),
+        "broker_adjuster": N_("Broker and its adjuster"),
         "broker_insurer": N_("Broker and insurer"),
+        "insurer_adjuster": N_("Insurer and its adjuster"),
         "internal": N_("Internal (my organisation)"),
     },
     "document_kind": {

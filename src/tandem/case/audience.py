@@ -1,0 +1,131 @@
+"""Who on a case reads a message, a document or a timeline event, and who may write to which channel.
+
+Audiences name **sides** on the case (``case_participation.party_role``), never organisation kinds: the
+broker's adjuster firm (``adjuster``) and the insurer's own adjuster firm (``insurer_adjuster``) are two
+sides although both are adjuster firms, so neither reads the other's private channel. The API and the
+pages both ask this module; nothing else decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tandem.access.actor import Actor
+from tandem.access.models import OrgKind
+from tandem.claim.models import Claim, Message, Participation, PartyRole
+from tandem.kit.errors import ActionNotAllowed, InvalidInput
+
+P = PartyRole
+BROKER, INSURED, INSURER = P.BROKER.value, P.INSURED.value, P.INSURER.value
+FIRM_A, FIRM_B, SUPERVISION = P.ADJUSTER.value, P.INSURER_ADJUSTER.value, P.SUPERVISION.value
+
+# Every party working the case (supervision reads copies only).
+ALL = [BROKER, INSURED, INSURER, FIRM_A, FIRM_B]
+# Channels of the case thread and of evidence uploads: who reads them (and may write to them).
+CHANNELS: dict[str, list[str]] = {
+    "all": ALL,
+    "broker_adjuster": [BROKER, FIRM_A],
+    "broker_insurer": [BROKER, INSURER],
+    "insurer_adjuster": [INSURER, FIRM_B],
+    "internal": [],  # the author's own organisation
+}
+UPLOAD_CHANNELS = [c for c in CHANNELS if c != "internal"]
+# Events written before audiences named sides said "adjuster_firm" for both firms.
+LEGACY = {"adjuster_firm": (FIRM_A, FIRM_B)}
+
+# The confirmation letter and the fee terms of an engagement: the instructing party, its adjuster firm
+# and the payer. The insurer bears the cost of establishing the loss (保险法 Art. 64), so it pays both.
+LETTER_READERS = {"broker": [BROKER, FIRM_A, INSURED], "insurer": [INSURER, FIRM_B]}
+FEE_READERS = {"broker": [BROKER, FIRM_A, INSURER], "insurer": [INSURER, FIRM_B]}
+FEE_KEYS = ("fee_basis", "fee_payment_days")
+# Timeline events that carry an engagement's fee terms, by the side of the engagement.
+FEE_EVENTS = {"claim.accept_appointment": "broker", "claim.insurer_adjuster_accepted": "insurer"}
+
+NOT_YOUR_AUDIENCE = "not an audience you belong to"
+
+
+def sides_of(session: Session, claim_id: uuid.UUID, org_id: uuid.UUID) -> frozenset[str]:
+    """The organisation's current sides on the case (usually one)."""
+    return frozenset(
+        r.value
+        for r in session.execute(
+            select(Participation.party_role).where(
+                Participation.claim_id == claim_id,
+                Participation.organisation_id == org_id,
+                Participation.until.is_(None),
+            )
+        ).scalars()
+    )
+
+
+def _expand(audience: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for token in audience:
+        out.update(LEGACY.get(token, (token,)))
+    return out
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """One organisation looking at one case: its sides there (the platform admin sees everything)."""
+
+    org_id: uuid.UUID
+    sides: frozenset[str]
+    admin: bool = False
+
+    def sees(self, audience: Iterable[str]) -> bool:
+        return self.admin or bool(self.sides & _expand(audience))
+
+    def sees_message(self, m: Message) -> bool:
+        if self.admin:
+            return True
+        if m.audience == "internal":
+            return m.author_org_id == self.org_id
+        return self.sees(CHANNELS.get(m.audience, []))
+
+    def sees_fees(self, letter_side: str) -> bool:
+        return self.sees(FEE_READERS.get(letter_side, []))
+
+    def event_after(self, action: str, after: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """An event's details as this viewer may read them: fee terms only for their readers."""
+        if after is None:
+            return None
+        side = FEE_EVENTS.get(action)
+        if side is None or self.sees_fees(side):
+            return dict(after)
+        return {k: v for k, v in after.items() if k not in FEE_KEYS}
+
+    def channels(self) -> list[str]:
+        """The channels this viewer may write to."""
+        if not self.sides or self.sides == {SUPERVISION}:
+            return []
+        return [c for c, members in CHANNELS.items() if c == "internal" or self.admin or self.sides & set(members)]
+
+
+def viewer(session: Session, actor: Actor, claim: Claim) -> Viewer:
+    return Viewer(actor.org_id, sides_of(session, claim.id, actor.org_id), actor.is_admin)
+
+
+def check_channel(session: Session, actor: Actor, claim: Claim, channel: str, *, uploads: bool = False) -> Viewer:
+    """The one write rule for messages and uploads (API and pages): supervision writes nothing, and a party
+    writes only to a channel it belongs to."""
+    v = viewer(session, actor, claim)
+    if actor.org_kind == OrgKind.SUPERVISION or (not v.sides and not v.admin) or v.sides == {SUPERVISION}:
+        raise ActionNotAllowed()
+    known = UPLOAD_CHANNELS if uploads else list(CHANNELS)
+    if channel not in known:
+        raise InvalidInput("Unknown audience.", fields={"audience": ", ".join(known)})
+    if channel not in v.channels():
+        raise InvalidInput("You may not write to this audience.", fields={"audience": NOT_YOUR_AUDIENCE})
+    return v
+
+
+def upload_audience(channel: str) -> list[str]:
+    """Who reads evidence uploaded to a channel: its members, and supervision (copies of the file)."""
+    return [*CHANNELS[channel], SUPERVISION]
