@@ -63,11 +63,11 @@ def _upload_everything(env, cid: str, tag: str) -> None:
     for user, side in _on_case(tag).items():
         c = env.client(user)
         for audience in UPLOADS:
-            name = f"{tag}-{user}-{audience}.txt"
+            name = f"{tag}-{user}-{audience}.pdf"
             r = c.post(
                 f"/api/v1/claims/{cid}/documents",
                 data={"audience": audience},
-                files={"file": (name, f"{name} evidence".encode(), "text/plain")},
+                files={"file": (name, _pdf(name), "application/pdf")},
             )
             if side == "supervision":
                 assert r.status_code == 403, (user, audience, r.text)
@@ -75,6 +75,10 @@ def _upload_everything(env, cid: str, tag: str) -> None:
                 assert r.status_code == 201, (user, audience, r.text)
             else:
                 assert r.status_code == 422 and "audience" in r.json()["error"]["fields"], (user, audience, r.text)
+
+
+def _pdf(name: str) -> bytes:
+    return b"%PDF-1.4\n% " + name.encode() + b"\n%%EOF\n"
 
 
 def _walk(env) -> str:
@@ -105,7 +109,7 @@ def _expected_readers(env, cid: str) -> dict[str, tuple[str, set[str]]]:
         letters = {a.letter_no: a.side for a in s.execute(select(Appointment)).scalars()}
         for d in s.execute(select(Document).where(Document.claim_id == uuid.UUID(cid))).scalars():
             if d.kind == "evidence":
-                audience = d.filename.removesuffix(".txt").split("-", 2)[2]
+                audience = d.filename.removesuffix(".pdf").split("-", 2)[2]
                 out[str(d.id)] = (d.filename, CHANNELS[audience] | {"supervision"})
             elif d.kind == "confirmation_letter":
                 side = letters[d.filename.removesuffix(".pdf")]
@@ -121,8 +125,8 @@ def _expected_readers(env, cid: str) -> dict[str, tuple[str, set[str]]]:
 def test_every_message_document_and_letter_against_every_party(env):
     cid = _walk(env)
     expected_docs = _expected_readers(env, cid)
-    kinds = {name.rsplit(".", 1)[-1] for name, _ in expected_docs.values()}
-    assert kinds == {"txt", "pdf"} and sum(1 for n, _ in expected_docs.values() if n.startswith("QRH")) == 2
+    names = [name for name, _ in expected_docs.values()]
+    assert sum(1 for n in names if n.startswith("QRH")) == 2 and sum(1 for n in names if n.startswith("GR")) == 2
     all_bodies = {
         f"{tag}:{user}:{channel}"
         for tag in ("before", "after")
@@ -185,7 +189,7 @@ def test_documents_stored_before_sides_are_rewritten_to_sides(env):
             env.client("broker").post(
                 f"/api/v1/claims/{cid}/documents",
                 data={"audience": audience},
-                files={"file": (f"{audience}.txt", audience.encode(), "text/plain")},
+                files={"file": (f"{audience}.pdf", _pdf(audience), "application/pdf")},
             ),
             201,
         )
@@ -194,12 +198,12 @@ def test_documents_stored_before_sides_are_rewritten_to_sides(env):
     command.downgrade(alembic_config(env.url), "0005")
     with env.session() as s:
         old = {d.filename: sorted(d.audience) for d in s.execute(select(Document)).scalars()}
-    assert old["broker_adjuster.txt"] == ["adjuster_firm", "broker", "supervision"]
+    assert old["broker_adjuster.pdf"] == ["adjuster_firm", "broker", "supervision"]
     command.upgrade(alembic_config(env.url), "head")
     with env.session() as s:
         new = {d.filename: sorted(d.audience) for d in s.execute(select(Document)).scalars()}
-    assert new["broker_adjuster.txt"] == ["adjuster", "broker", "supervision"]
-    assert new["all.txt"] == ["adjuster", "broker", "insured", "insurer", "insurer_adjuster", "supervision"]
+    assert new["broker_adjuster.pdf"] == ["adjuster", "broker", "supervision"]
+    assert new["all.pdf"] == ["adjuster", "broker", "insured", "insurer", "insurer_adjuster", "supervision"]
     letter = next(n for n in new if n.startswith("QRH"))
     assert new[letter] == ["adjuster", "broker", "insured"]
     report = next(n for n in new if n.startswith("GR"))
