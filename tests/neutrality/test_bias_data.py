@@ -4,6 +4,7 @@ run as a process (stdin and a file); every invalid input exits 2 with one line n
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,14 @@ if not TANDEM.exists():  # a clone with another layout: the entry point next to 
     TANDEM = Path(sys.executable).with_name("tandem")
 
 
-def tandem(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def tandem(args: list[str], stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [str(TANDEM), "neutrality", "bias", *args], input=stdin, capture_output=True, timeout=120, check=False
+        [str(TANDEM), "neutrality", "bias", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
     )
 
 
@@ -67,7 +73,7 @@ def test_cli_process_from_a_file(tmp_path: Path) -> None:
     record = next(r for r in load("cases") if r.id.startswith("bias-14"))  # Chinese names, code-point order
     path = tmp_path / "portfolio.json"
     path.write_text(record.input_text, encoding="utf-8")
-    proc = tandem([str(path)])
+    proc = tandem([str(path)], PYTHONIOENCODING="latin-1")  # UTF-8 out whatever the locale
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode("utf-8")
     assert_matches(json.loads(out), record.expected)

@@ -67,4 +67,6 @@ def bias(
     if code != 0:
         typer.echo(text, err=True)
         raise typer.Exit(code=code)
-    typer.echo(text)
+    # UTF-8 whatever the locale says (names may be Chinese)
+    sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
+    sys.stdout.buffer.flush()
