@@ -29,6 +29,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from tandem.kit.money import DecimalInputError, out_of_range, parse_decimal
 from tandem.settlement.calculator import CalcInputError, NonFiniteToken, loads_json
 
 __all__ = [
@@ -296,36 +297,17 @@ def _required(obj: Mapping[str, object], key: str, path: str) -> object:
 
 
 def _number(value: object, path: str) -> Decimal:
-    """A decimal string (no exponent, separator or blank) or a JSON number read as a decimal."""
+    """A decimal string (digits, an optional fraction and minus sign; no exponent, separator or blank)
+    or a JSON number read as a decimal; the project's one decimal parser does the rest."""
     if isinstance(value, NonFiniteToken):
         raise PremiumInputError(path, f"must be a finite number, not {value.token}")
-    if isinstance(value, str):
-        if not _DECIMAL_TEXT.fullmatch(value):
-            raise PremiumInputError(path, f"not a decimal number: {value!r}")
-        number = Decimal(value)
-    elif isinstance(value, Decimal):  # a bare JSON number (loads_json never makes floats)
-        number = value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = Decimal(value)
-    else:
-        raise PremiumInputError(path, 'must be a decimal number (a string such as "1200.50")')
-    if not number.is_finite():
-        raise PremiumInputError(path, "must be a finite number")
-    if number.is_zero():
-        return _ZERO
-    if number.adjusted() >= _MAX_MAGNITUDE_DIGITS:
-        raise PremiumInputError(path, f"is too large (at most {_MAX_MAGNITUDE_DIGITS} digits before the point)")
-    if _places(number) > _MAX_PLACES:
-        raise PremiumInputError(path, f"has more than {_MAX_PLACES} decimal places")
-    return number
-
-
-def _places(number: Decimal) -> int:
-    """Decimal places of ``number`` without trailing zeros (``1.2300`` → 2, ``5E+3`` → 0)."""
-    _sign, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -(exponent + trailing))
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise PremiumInputError(path, f"not a decimal number: {value!r}")
+    try:
+        number = parse_decimal(value, exponent=False, digits=_MAX_MAGNITUDE_DIGITS, places=_MAX_PLACES)
+    except DecimalInputError as exc:
+        raise PremiumInputError(path, exc.problem) from None
+    return _ZERO if number.is_zero() else number
 
 
 def _at_least_zero(value: object, path: str) -> Decimal:
@@ -344,7 +326,7 @@ def _above_zero(value: object, path: str) -> Decimal:
 
 def _whole_cents(value: object, path: str) -> Decimal:
     number = _at_least_zero(value, path)
-    if _places(number) > 2:
+    if out_of_range(number, digits=_MAX_MAGNITUDE_DIGITS, places=2):
         raise PremiumInputError(path, "must be in whole cents (at most 2 decimal places)")
     return number
 
