@@ -385,6 +385,13 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
             ],
         ),
     ]
+    # The amount engine's wording options: 企业财产保险 and 财产一切险 reduce the sum insured by what was paid
+    # (保险金额相应减少, not reinstated); household contents are insured on a first-loss basis (第一危险).
+    wording: dict[str, dict[str, object]] = {
+        "PQC2026330400001": {"sum_insured_reduces": True},
+        "PCA2026441900002": {"sum_insured_reduces": True},
+        "PQC2026330100003": {"basis": "first_loss", "sum_insured_reduces": True},
+    }
     for number, insured, insurer, code, line, designated, sections in policies:
         pol = Policy(
             number=number,
@@ -411,6 +418,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
                 deductible_rate=_d(dr),
                 per_occurrence_limit=_d(pl),
                 aggregate_limit=_d(al),
+                options=dict(wording.get(number, {})),
             )
             for i, (c, n, si, iv, da, dr, pl, al) in enumerate(sections)
         ]

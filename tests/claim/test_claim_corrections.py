@@ -67,3 +67,124 @@ def test_actual_survey_time_is_between_the_notice_and_now_and_reports_follow_a_d
     _ok(firm.post(url, json={"scheduled_at": "2026-11-25T12:00:00+08:00", "surveyed_at": "2026-11-25T12:30:00+08:00"}))
     case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
     assert case["reports"]
+
+
+# ---- items 2 and 3: the figures the amount is confirmed from -------------------------------------
+
+POLICY3 = "PQC2026330100003"  # insured3's household contents; first loss, sum insured not reinstated
+
+
+def reported(env, cid: str, draft: dict, *, firm_user: str = "adjuster1") -> dict:
+    """Firm A (already appointed) takes the claim to a submitted report of ``draft``; returns the case."""
+    me = accepted_with_team(env, cid)
+    firm = env.client(firm_user)
+    now = env.clock.now().isoformat()
+    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft))
+    return _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+
+
+def one_section(code: str, loss: str, replacement_value: str | None = None, ref: str = "1") -> dict:
+    sec: dict = {"code": code, "items": [{"ref": ref, "description": "受损财产", "loss": loss}]}
+    if replacement_value:
+        sec["replacement_value"] = replacement_value
+    return {"cause": "火灾", "sections": [sec]}
+
+
+def test_the_reports_replacement_value_is_the_insured_value_and_the_steps_say_where_figures_came_from(env):
+    """Machinery valued at ¥25M by the adjuster against ¥20M insured: average 0.8 applies."""
+    cid = notice(env)
+    case = reported(env, cid, one_section("machinery", "2500000.00", "25000000.00"))
+    number = case["reports"][0]["number"]
+    case = _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    conf = case["confirmation"]
+    machinery = next(s for s in conf["result"]["sections"] if s["code"] == "machinery")
+    assert machinery["average_ratio"] == "0.800000"
+    # 2,500,000 × 20M / 25M = 2,000,000; deductible max(5,000, 5 %) = 100,000
+    assert machinery["payable"] == "1900000.00", machinery
+    sec = next(s for s in conf["input"]["sections"] if s["code"] == "machinery")
+    assert sec["insured_value"] == "25000000.00"
+    src = conf["sources"]["machinery"]
+    assert src["insured_value"] == {"kind": "report", "number": number}
+    assert src["items"] == {"kind": "report", "number": number}
+    assert src["sum_insured"]["kind"] == "policy" and src["paid_to_date"] == []
+
+
+def test_report_without_a_replacement_value_keeps_the_policys_declared_value(env):
+    cid = notice(env)
+    reported(env, cid, one_section("machinery", "2500000.00"))
+    conf = _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))["confirmation"]
+    machinery = next(s for s in conf["result"]["sections"] if s["code"] == "machinery")
+    assert machinery["average_ratio"] == "1.000000" and machinery["payable"] == "2375000.00"
+    assert conf["sources"]["machinery"]["insured_value"]["kind"] == "policy"
+
+
+def _paid(env, cid: str) -> str:
+    """Confirm, propose, accept, pay: returns the amount paid."""
+    conf = _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))["confirmation"]
+    _ok(env.client("broker").post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    ins = env.client("insurer1")
+    _ok(ins.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    due = conf["result"]["due"]
+    _ok(
+        ins.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": due, "reference": f"PAY-{cid[:6]}"})
+    )
+    return due
+
+
+def routed_by_broker(env, cid: str) -> None:
+    broker = env.client("broker")
+    ids = {a["name"]: a["id"] for a in broker.get("/api/v1/adjusters").json()["items"]}
+    _ok(broker.post(f"/api/v1/claims/{cid}/adjuster", json={"adjuster_id": ids["王建国"]}))
+
+
+def test_what_earlier_claims_paid_reduces_the_aggregate_and_the_sum_insured(env):
+    """Two ¥400,000 losses on a ¥500,000 aggregate: the second gets what is left, not ¥399,000 again."""
+    kw = {"location": "浙江省杭州市上城区清泰街56号", "description": "厨房起火"}
+    first = notice(env, "insured3", POLICY3, **kw)
+    routed_by_broker(env, first)
+    reported(env, first, one_section("contents", "400000.00"))
+    assert _paid(env, first) == "399000.00"
+    first_no = _ok(env.client("broker").get(f"/api/v1/claims/{first}/case"))["claim"]["number"]
+
+    env.clock.advance(hours=2)
+    second = notice(env, "insured3", POLICY3, **{**kw, "description": "客厅水管爆裂浸泡家具"})
+    routed_by_broker(env, second)
+    reported(env, second, one_section("contents", "400000.00"))
+    conf = _ok(env.client("risk").post(f"/api/v1/claims/{second}/amount-confirmation"))["confirmation"]
+    sec = conf["input"]["sections"][0]
+    assert sec["paid_to_date"] == "399000.00"
+    assert sec["options"] == {"basis": "first_loss", "sum_insured_reduces": True}
+    contents = conf["result"]["sections"][0]
+    # Sum insured not reinstated: 500,000 − 399,000 = 101,000 caps it (the aggregate left is the same).
+    assert contents["payable"] == "101000.00" and contents["limited_by"] == "sum_insured", contents
+    assert conf["sources"]["contents"]["paid_to_date"] == [{"claim": first_no, "amount": "399000.00"}]
+
+
+def test_policy_sections_carry_the_engines_options(env):
+    from tests.policy.test_policies import policy_body
+
+    body = policy_body(env)
+    body["sections"][0]["options"] = {"basis": "first_loss", "sum_insured_reduces": True, "deductible_kind": "absolute"}
+    r = env.client("broker").post("/api/v1/policies", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["sections"][0]["options"] == {
+        "basis": "first_loss",
+        "sum_insured_reduces": True,
+        "deductible_kind": "absolute",
+    }
+    assert r.json()["sections"][1]["options"] == {}
+    for options, path in (
+        ({"basis": "lloyds"}, "sections[0].options.basis"),
+        ({"liability_ratio": "0"}, "sections[0].options.liability_ratio"),
+        ({"deductible_kind": "franchise", "deductible_rate_base": "loss"}, "sections[0].options.deductible_rate_base"),
+        ({"reinstated": True}, "sections[0].options.reinstated"),
+    ):
+        body = policy_body(env, number="PQC2027330400010")
+        body["sections"][0]["options"] = options
+        r = env.client("broker").post("/api/v1/policies", json=body)
+        assert r.status_code == 422 and path in r.json()["error"]["fields"], (options, r.text)
+    body = policy_body(env, number="PQC2027330400011")
+    body["sections"][1] = {"code": "stock", "name": "存货", "options": {"basis": "first_loss"}}
+    r = env.client("broker").post("/api/v1/policies", json=body)
+    assert r.status_code == 422 and "sections[1].options.basis" in r.json()["error"]["fields"], r.text

@@ -207,6 +207,11 @@ def test_dispute_to_mou_to_payment(env):
     building = next(s for s in case["confirmation"]["result"]["sections"] if s["code"] == "building")
     # (342000 − 8000) × 30M/36M = 278333.33; deductible 10 % = 27833.33; payable 250500.00
     assert building["payable"] == "250500.00"
+    # The insured value is the replacement value the MoU carries (report A's; report B gives none).
+    memo = view["memorandum"]
+    assert next(s for s in memo["content"]["sections"] if s["code"] == "building")["replacement_value"] == "36000000.00"
+    mou = {"kind": "mou", "number": memo["number"]}
+    assert case["confirmation"]["sources"]["building"]["insured_value"] == mou
     _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
     _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
     case = _ok(

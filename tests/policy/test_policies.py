@@ -59,6 +59,7 @@ def test_list_and_detail_shape(env) -> None:
         "deductible_rate": "0.10",
         "per_occurrence_limit": None,
         "aggregate_limit": "30000000.00",
+        "options": {"sum_insured_reduces": True},
     }
     assert p["sections"][1]["per_occurrence_limit"] == "10000000.00"
     assert p["sections"][2]["insured_value"] is None

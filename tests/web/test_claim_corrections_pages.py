@@ -23,3 +23,30 @@ def test_survey_form_refuses_a_time_before_the_notice_or_in_the_future_beside_th
     _ok(env.client("adjuster1").put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
     r = post(firm, f"{case}/reports", {"signers": [me["王建国"], me["李娜"]]})
     assert r.status_code == 409 and "请先记录现场查勘已完成" in text_of(r)
+
+
+def test_the_step_table_says_where_each_figure_came_from_and_the_report_shows_replacement_values(env):
+    from tests.claim.test_claim_corrections import POLICY3, _paid, one_section, reported, routed_by_broker
+
+    cid = notice(env)
+    number = reported(env, cid, one_section("machinery", "2500000.00", "25000000.00"))["reports"][0]["number"]
+    risk = logged_in(env, "risk")
+    assert post(risk, f"/claims/{cid}/amount", {"confirm": "1"}).status_code == 303
+    t = text_of(risk.get(f"/claims/{cid}"))
+    assert "重置价值 ¥25,000,000.00" in t, t
+    assert f"保险价值：公估报告 {number}" in t and "保险金额：保单 PQC2026330400001 分项约定" in t
+    assert f"损失项目：公估报告 {number}" in t and "20,000,000.00 ÷ 25,000,000.00" in t
+    # What the policy's other claims paid is named with the claim it was paid on.
+    kw = {"location": "浙江省杭州市上城区清泰街56号", "description": "厨房起火"}
+    first = notice(env, "insured3", POLICY3, **kw)
+    routed_by_broker(env, first)
+    reported(env, first, one_section("contents", "400000.00"))
+    _paid(env, first)
+    first_no = _ok(env.client("broker").get(f"/api/v1/claims/{first}/case"))["claim"]["number"]
+    env.clock.advance(hours=2)
+    second = notice(env, "insured3", POLICY3, **{**kw, "description": "客厅水管爆裂"})
+    routed_by_broker(env, second)
+    reported(env, second, one_section("contents", "400000.00"))
+    assert post(risk, f"/claims/{second}/amount", {"confirm": "1"}).status_code == 303
+    t = text_of(risk.get(f"/claims/{second}"))
+    assert f"本保单其他案件已赔付： 案件 {first_no} 已付 399,000.00" in t, t

@@ -219,6 +219,7 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
             "basis_id": str(conf.basis_id),
             "result": conf.calc_result,
             "input": conf.calc_input,
+            "sources": conf.sources or {},
             "confirmed_at": _iso(conf.confirmed_at),
         },
         negotiation=[

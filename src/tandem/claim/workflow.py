@@ -53,6 +53,7 @@ from tandem.report.service import latest_report as latest_report
 from tandem.report.service import reports as reports
 from tandem.report.service import signatures as signatures
 from tandem.routing.service import evaluate
+from tandem.settlement import basis as calc_basis
 from tandem.settlement import calculator
 from tandem.settlement.models import AmountConfirmation, NegotiationStep
 
@@ -714,39 +715,8 @@ def submit_report(
 
 def build_calc_input(session: Session, claim: Claim, content: dict[str, Any]) -> dict[str, Any]:
     """The engine's input: the policy's sections with the report's (or the MoU's) items."""
-    paid_advance = advances(session, claim)
-    sections = []
-    policy_sections = {s.code: s for s in claim.policy.sections}
-    for sec in content["sections"]:
-        ps = policy_sections.get(sec["code"])
-        if ps is None:
-            raise Conflict("Report section {code} is not a section of the policy.", code=sec["code"])
-        ded: dict[str, str] = {}
-        if ps.deductible_amount is not None:
-            ded["amount"] = str(ps.deductible_amount)
-        if ps.deductible_rate is not None:
-            ded["rate"] = format(ps.deductible_rate, "f")
-        sections.append(
-            {
-                "code": ps.code,
-                "sum_insured": str(ps.sum_insured) if ps.sum_insured is not None else None,
-                "insured_value": str(ps.insured_value) if ps.insured_value is not None else None,
-                "deductible": ded or None,
-                "per_occurrence_limit": str(ps.per_occurrence_limit) if ps.per_occurrence_limit is not None else None,
-                "aggregate_limit": str(ps.aggregate_limit) if ps.aggregate_limit is not None else None,
-                "paid_to_date": "0.00",
-                "items": [
-                    {
-                        "ref": str(i["ref"]),
-                        "description": i["description"],
-                        "loss": str(i["loss"]),
-                        "salvage": str(i.get("salvage") or "0"),
-                    }
-                    for i in sec["items"]
-                ],
-            }
-        )
-    return {"currency": claim.policy.currency, "advance_paid": str(paid_advance), "sections": sections}
+    doc, _ = calc_basis.calc_input(session, claim, content, basis=("report", ""), advance_paid=advances(session, claim))
+    return doc
 
 
 def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> AmountConfirmation:
@@ -765,7 +735,9 @@ def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.
     content = report.content
     if memo is not None:
         basis_kind, basis_id, basis_no, content = "mou", memo.id, memo.number, memo.content
-    doc = build_calc_input(session, claim, content)
+    doc, sources = calc_basis.calc_input(
+        session, claim, content, basis=(basis_kind, basis_no), advance_paid=advances(session, claim)
+    )
     try:
         result = calculator.compute(calculator.parse_input(doc))
     except calculator.CalcInputError as exc:
@@ -777,6 +749,7 @@ def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.
         basis_id=basis_id,
         calc_input=doc,
         calc_result=out,
+        sources=sources,
         total_payable=Decimal(out["total_payable"]),
         due=Decimal(out["due"]),
         confirmed_at=now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -29,6 +29,7 @@ class SectionOut(BaseModel):
     deductible_rate: RateOut | None = None
     per_occurrence_limit: MoneyOut | None = None
     aggregate_limit: MoneyOut | None = None
+    options: dict[str, Any] = {}
 
 
 class AdjusterRef(Ref):
@@ -56,6 +57,17 @@ class PolicyPage(BaseModel):
     next: str | None = None
 
 
+class SectionOptions(Strict):
+    """The amount engine's policy options of a section (docs: claim-amount.md, "Policy options")."""
+
+    basis: Literal["average", "first_loss"] | None = None
+    salvage: Literal["before_average", "after_average"] | None = None
+    sum_insured_reduces: bool | None = None
+    liability_ratio: RateIn | None = None
+    deductible_kind: Literal["absolute", "franchise"] | None = None
+    deductible_rate_base: Literal["loss", "sum_insured"] | None = None
+
+
 class SectionIn(Strict):
     code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
     name: Annotated[str, Field(min_length=1, max_length=100)]
@@ -65,6 +77,7 @@ class SectionIn(Strict):
     deductible_rate: RateIn | None = None
     per_occurrence_limit: MoneyIn | None = None
     aggregate_limit: MoneyIn | None = None
+    options: SectionOptions | None = None
 
 
 class PolicyIn(Strict):
@@ -114,6 +127,7 @@ def policy_out(p: Policy) -> PolicyOut:
                 deductible_rate=s.deductible_rate,
                 per_occurrence_limit=s.per_occurrence_limit,
                 aggregate_limit=s.aggregate_limit,
+                options=s.options or {},
             )
             for s in p.sections
         ],
@@ -154,7 +168,13 @@ def get_policy(policy_id: str, actor: ActorDep, session: SessionDep) -> PolicyOu
     responses={403: {"description": "Not allowed"}, 409: {"description": "Number taken"}},
 )
 def create_policy(body: PolicyIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> PolicyOut:
-    sections = [service.SectionInput(**s.model_dump()) for s in body.sections]
+    sections = [
+        service.SectionInput(
+            **s.model_dump(exclude={"options"}),
+            options=s.options.model_dump(mode="json", exclude_none=True) if s.options else {},
+        )
+        for s in body.sections
+    ]
     policy = service.create_policy(
         session,
         actor,

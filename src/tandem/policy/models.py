@@ -6,8 +6,9 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
@@ -66,5 +67,8 @@ class PolicySection(Base):
     deductible_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
     per_occurrence_limit: Mapped[Decimal | None] = mapped_column(Money)
     aggregate_limit: Mapped[Decimal | None] = mapped_column(Money)
+    # The amount engine's policy options for this section (basis, salvage, sum_insured_reduces,
+    # liability_ratio, deductible_kind, deductible_rate_base); empty = the plain steps.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
     policy: Mapped[Policy] = relationship(back_populates="sections")

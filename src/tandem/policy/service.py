@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateCha
 from tandem.party.models import InsurerProduct
 from tandem.party.service import ineligibility_words
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
+from tandem.settlement.basis import check_options
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class SectionInput:
     deductible_rate: Decimal | None = None
     per_occurrence_limit: Decimal | None = None
     aggregate_limit: Decimal | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 _MANAGERS = frozenset(r.value for r in roles_with(Perm.MANAGE_POLICIES))
@@ -107,6 +110,8 @@ def create_policy(
         created_at=at,
     )
     policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
+    for i, sec in enumerate(policy.sections):
+        check_options(sec, sec.options, f"sections[{i}]")
     session.add(policy)
     session.flush()
     audit.record(

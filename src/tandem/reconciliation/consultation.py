@@ -576,7 +576,9 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
         "report_a": {"number": ra.display_number, "sha256": ra.content_hash, "total": f"{ra.total_loss:.2f}"},
         "report_b": {"number": rb.display_number, "sha256": rb.content_hash, "total": f"{rb.total_loss:.2f}"},
         "umpire": cons.umpire_name,
-        "sections": [{"code": code, "items": its} for code, its in sections.items()],
+        "sections": [
+            {"code": code, **replacement_values(ra, rb, code), "items": its} for code, its in sections.items()
+        ],
         "total_agreed": f"{sum((round_cny(i.agreed_loss or Decimal(0)) for i in rows), Decimal(0)):.2f}",
     }
     memo = Memorandum(
@@ -599,6 +601,21 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
         now,
         {"number": memo.number, "content_hash": memo.content_hash, "total_agreed": content["total_agreed"]},
     )
+
+
+def replacement_values(ra: Report, rb: Report, code: str) -> dict[str, str]:
+    """The section's replacement value (重置价值) in the MoU: the reports' when they agree or only one gives
+    it; when they differ both are recorded and none is agreed (the policy's declared value then applies)."""
+    found = []
+    for r in (ra, rb):
+        sec = next((s for s in r.content["sections"] if s["code"] == code), None)
+        value = sec.get("replacement_value") if sec else None
+        found.append(f"{Decimal(str(value)):.2f}" if value not in (None, "") else None)
+    a, b = found
+    if a is not None and b is not None and a != b:
+        return {"replacement_value_a": a, "replacement_value_b": b}
+    agreed = a or b
+    return {"replacement_value": agreed} if agreed else {}
 
 
 def item_salvage(session: Session, cons: Consultation) -> dict[uuid.UUID, Decimal]:

@@ -24,6 +24,8 @@ class AmountConfirmation(Base):
     basis_id: Mapped[uuid.UUID] = mapped_column()
     calc_input: Mapped[dict[str, Any]] = mapped_column(JSON)
     calc_result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Per section: where the figures came from (``tandem.settlement.basis.Sources``); None before 0007.
+    sources: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     total_payable: Mapped[Decimal] = mapped_column(Money)
     due: Mapped[Decimal] = mapped_column(Money)
     confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -288,6 +288,7 @@ class StepRow:
     value: str
     formula: str
     money: bool
+    sources: list[Msg] = field(default_factory=list)  # where the step's figures came from
 
 
 @dataclass(frozen=True)
@@ -488,8 +489,41 @@ SUM_INSURED = N_("sum insured")
 AGGREGATE_REMAINING = N_("aggregate remaining")
 
 
-def settlement_sections(result: calculator.CalcResult, names: dict[str, str], locale: str) -> list[SectionSteps]:
-    """The engine's steps per section (``explain_steps``), with language-neutral formulas."""
+SOURCE_OF = {
+    "report": N_("adjusting report {number}"),
+    "mou": N_("memorandum of understanding {number}"),
+    "policy": N_("policy {number}, section terms"),
+}
+
+
+def _source(ref: dict[str, Any] | None, msgid: str) -> list[Msg]:
+    if not ref:
+        return []
+    return [Msg(msgid, {"source": Msg(SOURCE_OF.get(ref.get("kind", ""), "{number}"), {"number": ref.get("number")})})]
+
+
+def step_sources(sources: dict[str, Any] | None, locale: str) -> dict[str, list[Msg]]:
+    """Per step key, where its figures came from (the confirmation's recorded sources)."""
+    if not sources:
+        return {}
+    paid = [
+        Msg(N_("{amount} paid on claim {claim}"), {**p, "amount": _money_plain(Decimal(p["amount"]), locale)})
+        for p in sources.get("paid_to_date") or []
+    ]
+    return {
+        "gross_loss": _source(sources.get("items"), N_("Items: {source}")),
+        "average_ratio": _source(sources.get("insured_value"), N_("Insured value: {source}"))
+        + _source(sources.get("sum_insured"), N_("Sum insured: {source}")),
+        "deductible": _source(sources.get("sum_insured"), N_("Deductible: {source}")),
+        "payable": _source(sources.get("sum_insured"), N_("Limits: {source}"))
+        + ([Msg(N_("Paid to date by the policy's other claims:")), *paid] if paid else []),
+    }
+
+
+def settlement_sections(
+    result: calculator.CalcResult, names: dict[str, str], locale: str, sources: dict[str, Any] | None = None
+) -> list[SectionSteps]:
+    """The engine's steps per section (``explain_steps``), with language-neutral formulas and sources."""
     explained = {s.code: s for s in calculator.explain_steps(result)}
     out = []
     for s in result.sections:
@@ -510,7 +544,7 @@ def settlement_sections(result: calculator.CalcResult, names: dict[str, str], lo
             and opts.salvage is calculator.SalvageOrder.BEFORE_AVERAGE
             and ded.kind is calculator.DeductibleKind.ABSOLUTE
             and ded.rate_base is calculator.RateBase.LOSS
-            and not opts.sum_insured_reduces
+            and not (opts.sum_insured_reduces and sec.paid_to_date)
         )
         engine = {st.key: st for st in explained[s.code].steps}
         formulas: dict[str, str] = {k: st.formula for k, st in engine.items()}
@@ -546,8 +580,15 @@ def settlement_sections(result: calculator.CalcResult, names: dict[str, str], lo
                     parts.append(t(label) + " " + m(bound))
             formulas["payable"] = f"min({', '.join(parts)})" if len(parts) > 1 else parts[0]
             formulas["limited_by"] = ""
+        where = step_sources((sources or {}).get(s.code), locale)
         rows = [
-            StepRow(st.key, st.value, formulas.get(st.key, st.formula), st.key not in ("average_ratio", "limited_by"))
+            StepRow(
+                st.key,
+                st.value,
+                formulas.get(st.key, st.formula),
+                st.key not in ("average_ratio", "limited_by"),
+                where.get(st.key, []),
+            )
             for st in engine.values()
         ]
         out.append(SectionSteps(s.code, names.get(s.code, s.code), rows, s.payable))
@@ -569,7 +610,7 @@ def confirmation_view(session: Session, claim: Claim, conf: AmountConfirmation, 
     return ConfirmationView(
         conf,
         number,
-        settlement_sections(result, names, locale),
+        settlement_sections(result, names, locale, conf.sources),
         result.total_payable,
         result.advance_paid,
         result.due,

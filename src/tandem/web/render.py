@@ -121,6 +121,8 @@ def message_text(locale: str, value: object) -> str:
 
 def _param(locale: str, value: object) -> object:
     """A message parameter: a ``(group, code)`` label is translated, a list of them joined."""
+    if isinstance(value, labels.Message):
+        return message_text(locale, value)
     if isinstance(value, tuple) and len(value) == 2 and value[0] in labels.LABELS:
         return _label(locale, value[1], value[0])
     if isinstance(value, list) and all(isinstance(v, tuple) for v in value):
