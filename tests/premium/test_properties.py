@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tandem.premium.engine import loads_json, price_document
+from tandem.premium.engine import PremiumInputError, loads_json, price_document
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TABLE = [Fraction(x, 100) for x in (10, 20, 30, 40, 50, 60, 70, 80, 85, 90, 95, 100)]
@@ -326,3 +326,61 @@ def test_a_full_year_ignores_the_short_period_method(doc: dict[str, Any]) -> Non
     outs = [price({**doc, "short_period": method}) for method in ("table", "monthly", "daily", "none")]
     assert {o["short_factor"] for o in outs} == {"1.000000"}
     assert len({o["total_premium"] for o in outs}) == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# damaged documents: refused naming a field, never another exception
+# --------------------------------------------------------------------------------------------------
+
+TOP_KEYS = {
+    "currency",
+    "period",
+    "short_period",
+    "sections",
+    "factors",
+    "factor_bounds",
+    "risk_points",
+    "minimum_premium",
+    "termination",
+}
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: Decimal(str(d)))
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            found += _paths(inner, (*prefix, i))
+    return found
+
+
+@SETTINGS
+@given(documents(), st.data())
+def test_a_damaged_document_is_refused_naming_a_field(doc: dict[str, Any], data: st.DataObject) -> None:
+    where = data.draw(st.sampled_from(_paths(doc)))
+    parent: Any = doc
+    for key in where[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = data.draw(JSON_VALUES)
+    text = json.dumps(doc, default=str)  # a Decimal drawn above becomes a decimal string
+    try:
+        out = price_document(loads_json(text))
+    except PremiumInputError as exc:
+        assert "\n" not in str(exc)
+        assert re.split(r"[.\[]", exc.path)[0] in TOP_KEYS, exc.path
+    else:
+        assert AMOUNT.fullmatch(out["total_premium"])
