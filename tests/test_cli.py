@@ -199,7 +199,7 @@ def test_users_create(demo_cli: Cli) -> None:
         "--display-name",
         "李明",
         "--password",
-        "s3cret-pass",
+        "violet-harbour-42",
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "user li.ming created"
@@ -223,7 +223,7 @@ def test_users_create(demo_cli: Cli) -> None:
 )
 def test_users_create_bad_input(demo_cli: Cli, args: list[str], code: int, needle: str) -> None:
     before = demo_cli.counts()
-    r = demo_cli.run("users", "create", "newbie", *args, "--password", "s3cret-pass")
+    r = demo_cli.run("users", "create", "newbie", *args, "--password", "violet-harbour-42")
     line = one_line_error(r, code)
     assert needle in line
     assert demo_cli.counts() == before
@@ -240,7 +240,7 @@ def test_users_create_taken_username_is_refused(demo_cli: Cli) -> None:
         "--role",
         "broker_account_manager",
         "--password",
-        "s3cret-pass",
+        "violet-harbour-42",
     )
     line = one_line_error(r, 1)
     assert "username" in line

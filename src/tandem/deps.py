@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -68,6 +69,7 @@ def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Ac
     if token:
         found = access_service.resolve_token(session, token, now=clock.now(), kind="api")
         if found:
+            request.state.token_id = found[1].id
             return Actor.from_user(found[0], request_id)
         return None
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -75,6 +77,7 @@ def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Ac
         found = access_service.resolve_token(session, cookie, now=clock.now(), kind="web")
         if found:
             request.state.csrf_token = found[1].csrf_token
+            request.state.token_id = found[1].id
             if (
                 request.method not in SAFE_METHODS
                 and request.url.path.startswith("/api/")
@@ -92,4 +95,16 @@ def require_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
 
 
 ActorDep = Annotated[Actor, Depends(require_actor)]
+
+
+def current_token_id(request: Request) -> uuid.UUID | None:
+    """The id of the session or API token this request came with (after the actor was resolved)."""
+    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
+    return token_id
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

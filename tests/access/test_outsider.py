@@ -186,6 +186,18 @@ def _engagement(env) -> dict[str, str]:
     return {"engagement_id": eng["id"]}
 
 
+def _token(env) -> dict[str, str]:
+    """An API token of the broker's (only its owner may revoke it)."""
+    with unit_of_work(env.factory) as s:
+        broker = s.execute(select(User).where(User.username == "broker")).scalar_one()
+        _secret, row = access_service.issue_token(s, env.settings, broker, now=env.clock.now())
+        return {"token_id": str(row.id)}
+
+
+def _user(username: str) -> Callable[[Any, Session], str]:
+    return lambda env, s: str(s.execute(select(User.id).where(User.username == username)).scalar_one())
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -227,6 +239,10 @@ PARAMS: dict[str, Kind] = {
     "draft_id": Kind("insured1", ("insured2", "adjuster1", "insurer1"), build=_draft),
     # the broker's request to engage firm A's expert 曹立新: only firm A decides (the requester is an outsider here)
     "engagement_id": Kind("adjuster1", ("broker", "adjuster3", "insured1", "insurer1"), build=_engagement),
+    # an API token of the broker's: nobody else, not even a colleague, can revoke it
+    "token_id": Kind("broker", ("risk", "insured1", "adjuster1"), build=_token),
+    # adjuster2 of firm A: only firm A's admin (and the platform admin) may deactivate them
+    "user_id": Kind("adjuster1", ("adjuster3",), lookup=_user("adjuster2")),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -337,6 +353,9 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/experts/{expert_id}/profile"): {"data": {"name": "outsider", "organisation": "outsider"}},
     ("POST", "/experts/engagements/{engagement_id}/accept"): {},
     ("POST", "/experts/engagements/{engagement_id}/decline"): {"data": {"reason": "outsider"}},
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): {},
+    ("POST", "/account/tokens/{token_id}/revoke"): {},
+    ("POST", "/api/v1/users/{user_id}/deactivate"): {},
 }
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from tandem.access import scope
 from tandem.access import service as access_service
-from tandem.access.models import Organisation, OrgKind, Role, User
-from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.access.models import ApiToken, Organisation, OrgKind, Role, User
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep, client_address, current_token_id
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.schemas import Strict, TokenRequest, TokenResponse
 
@@ -51,10 +52,28 @@ class OrganisationPage(BaseModel):
 class UserCreate(Strict):
     username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._]+$")]
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
-    password: Annotated[str, Field(min_length=8, max_length=256)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]  # the policy names what is wrong
     roles: Annotated[list[Role], Field(min_length=1)]
     email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
     organisation_id: uuid.UUID | None = None
+
+
+class TokenOut(BaseModel):
+    """A browser session (``web``) or API token (``api``) of the user; never the secret itself."""
+
+    id: uuid.UUID
+    kind: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    current: bool
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+THROTTLED = {"error": {"code": "auth.rate_limited", "message": "Too many attempts; try again later."}}
 
 
 def user_out(u: User) -> UserOut:
@@ -87,11 +106,7 @@ def issue_token(
         session, settings, body.username, body.password, client=client, now=clock.now()
     )
     if result.throttled:
-        return JSONResponse(
-            {"error": {"code": "auth.rate_limited", "message": "Too many attempts; try again later."}},
-            429,
-            headers={"Retry-After": str(result.retry_after)},
-        )
+        return JSONResponse(THROTTLED, 429, headers={"Retry-After": str(result.retry_after)})
     if result.user is None:
         # Return (not raise) so the failure counter commits.
         return JSONResponse(
@@ -162,3 +177,70 @@ def create_user(
         email=body.email,
     )
     return user_out(user)
+
+
+def token_out(row: ApiToken, current: uuid.UUID | None) -> TokenOut:
+    return TokenOut(
+        id=row.id, kind=row.kind, created_at=row.created_at, expires_at=row.expires_at, current=row.id == current
+    )
+
+
+@router.get("/me/tokens", response_model=list[TokenOut])
+def list_tokens(request: Request, actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[TokenOut]:
+    """The caller's own live browser sessions and API tokens, newest first; ``current`` marks this one."""
+    current = current_token_id(request)
+    return [token_out(t, current) for t in access_service.live_tokens(session, actor.user_id, now=clock.now())]
+
+
+@router.delete(
+    "/me/tokens/{token_id}", status_code=204, response_class=Response, responses={404: {"description": "Not found"}}
+)
+def revoke_token(token_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> Response:
+    """Revoke one of the caller's own sessions or API tokens at once (also the current one)."""
+    access_service.revoke_own_token(session, actor, token_id, now=clock.now())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    response_class=Response,
+    responses={429: {"description": "Throttled"}},
+)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Response:
+    """Change the caller's password (the current one is required; a wrong one counts as a failed login).
+    Every other session and API token of the caller is revoked; this one stays."""
+    result = access_service.change_password(
+        session,
+        settings,
+        actor,
+        current=body.current_password,
+        new=body.new_password,
+        client=client_address(request),
+        now=clock.now(),
+        keep=current_token_id(request),
+    )
+    if result.retry_after:
+        return JSONResponse(THROTTLED, 429, headers={"Retry-After": str(result.retry_after)})
+    if result.fields:  # returned, not raised: a wrong current password's failure is committed
+        refused = {"code": "invalid_input", "message": "Password not accepted.", "fields": result.fields}
+        return JSONResponse({"error": refused}, 422)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=UserOut,
+    responses={403: {"description": "Not allowed"}, 404: {"description": "Not found"}, 409: {"description": "Self"}},
+)
+def deactivate_user(user_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> UserOut:
+    """Deactivate a person (firm admin: own organisation; platform admin: any); their sessions and API
+    tokens are revoked at once."""
+    return user_out(access_service.deactivate_user(session, actor, user_id, now=clock.now()))

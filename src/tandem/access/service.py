@@ -14,12 +14,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
+from tandem.access import passwords
 from tandem.access.actor import Actor
 from tandem.access.models import ROLES_BY_KIND, ApiToken, LoginThrottle, Organisation, Role, User, UserRole
 from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.config import Settings
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+from tandem.kit.i18n import N_
 
 
 def hasher(settings: Settings) -> PasswordHasher:
@@ -31,6 +33,8 @@ def hasher(settings: Settings) -> PasswordHasher:
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
+WRONG_CURRENT = N_("The current password is not right.")
+SAME_PASSWORD = N_("The new password is the same as the current one.")
 
 
 def _dummy_hash(ph: PasswordHasher) -> str:
@@ -57,8 +61,9 @@ def create_user(
     """Create a user of one organisation with roles that organisation's kind may hold."""
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("Invalid username.", fields={"username": "letters, digits, . and _ only"})
-    if len(password) < 8:
-        raise InvalidInput("Password too short.", fields={"password": "at least 8 characters"})
+    refused = passwords.problem(password, own=[username, display_name, email])
+    if refused:
+        raise InvalidInput("Password not accepted.", fields={"password": refused})
     if not roles:
         raise InvalidInput("At least one role is required.", fields={"roles": "at least one role"})
     allowed = ROLES_BY_KIND[organisation.kind]
@@ -221,6 +226,134 @@ def resolve_token(
     if not user.active or not user.organisation.active:
         return None
     return user, row
+
+
+def live_tokens(session: Session, user_id: uuid.UUID, *, now: dt.datetime) -> list[ApiToken]:
+    """A user's browser sessions and API tokens that still work, newest first."""
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def revoke_own_token(session: Session, actor: Actor, token_id: str, *, now: dt.datetime) -> None:
+    """Revoke one of the actor's own sessions or tokens; anybody else's (or no such) is 404."""
+    try:
+        tid = uuid.UUID(token_id)
+    except ValueError:
+        raise NotFound() from None
+    done = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == tid, ApiToken.user_id == actor.user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(ApiToken.kind)
+    ).first()
+    if done is None:
+        raise NotFound()
+    audit.record(
+        session,
+        actor.ref,
+        action="user.token_revoked",
+        entity_type="user",
+        entity_id=actor.user_id,
+        at=now,
+        after={"token_id": str(tid), "kind": done.kind},
+        request_id=actor.request_id,
+    )
+
+
+def revoke_user_tokens(session: Session, user_id: uuid.UUID, *, now: dt.datetime, keep: uuid.UUID | None = None) -> int:
+    """Revoke every live session and API token of a user (but ``keep``); how many were revoked."""
+    stmt = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(ApiToken.id != keep)
+    return len(session.execute(stmt.values(revoked_at=now).returning(ApiToken.id)).all())
+
+
+@dataclass(frozen=True)
+class PasswordChangeResult:
+    """What became of a password change: done, throttled (``retry_after`` seconds), or refused with a
+    message per field. Returned, not raised, so a wrong current password's failure is committed."""
+
+    retry_after: int = 0
+    fields: dict[str, str] | None = None
+
+    @property
+    def done(self) -> bool:
+        return not self.retry_after and not self.fields
+
+
+def change_password(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    current: str,
+    new: str,
+    client: str | None,
+    now: dt.datetime,
+    keep: uuid.UUID | None,
+) -> PasswordChangeResult:
+    """Change the actor's own password after checking the current one (a wrong one counts against the
+    login throttle, so this is no way round it); every other session and API token is revoked."""
+    checked = authenticate(session, settings, actor.username, current, client=client, now=now)
+    if checked.throttled:
+        return PasswordChangeResult(retry_after=checked.retry_after)
+    user = checked.user
+    if user is None or user.id != actor.user_id:
+        return PasswordChangeResult(fields={"current_password": WRONG_CURRENT})
+    refused = passwords.problem(new, own=[user.username, user.display_name, user.email])
+    if refused is None and new == current:
+        refused = SAME_PASSWORD
+    if refused:
+        return PasswordChangeResult(fields={"new_password": refused})
+    user.password_hash = hasher(settings).hash(new)
+    revoked = revoke_user_tokens(session, user.id, now=now, keep=keep)
+    audit.record(
+        session,
+        actor.ref,
+        action="user.password_changed",
+        entity_type="user",
+        entity_id=user.id,
+        at=now,
+        after={"sessions_revoked": revoked},
+        request_id=actor.request_id,
+    )
+    return PasswordChangeResult()
+
+
+def deactivate_user(session: Session, actor: Actor, user_id: str, *, now: dt.datetime) -> User:
+    """Deactivate a person of the actor's organisation (the admin: any); their sessions and API tokens
+    are revoked in the same transaction. Oneself cannot be deactivated (409)."""
+    if not actor.can(Perm.MANAGE_USERS):
+        raise ActionNotAllowed()
+    try:
+        uid = uuid.UUID(user_id)
+    except ValueError:
+        raise NotFound() from None
+    user = session.get(User, uid)
+    if user is None or (user.organisation_id != actor.org_id and not actor.is_admin):
+        raise NotFound()
+    if user.id == actor.user_id:
+        raise Conflict("You cannot deactivate yourself.")
+    revoked = 0
+    if user.active:
+        user.active = False
+        revoked = revoke_user_tokens(session, user.id, now=now)
+        audit.record(
+            session,
+            actor.ref,
+            action="user.deactivated",
+            entity_type="user",
+            entity_id=user.id,
+            at=now,
+            chain_key=f"org:{user.organisation_id}",
+            after={"active": False, "sessions_revoked": revoked},
+            request_id=actor.request_id,
+        )
+    return user
 
 
 def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:

@@ -9,6 +9,7 @@ from tandem.web.render import STATIC_DIR
 
 
 def mount_web(app: FastAPI) -> None:
+    from tandem.web.account import router as account_router
     from tandem.web.auth_pages import router as auth_router
     from tandem.web.claims import router as claims_router
     from tandem.web.consultation import router as consultation_router
@@ -18,6 +19,7 @@ def mount_web(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_router)
+    app.include_router(account_router)
     app.include_router(registry_router)
     app.include_router(claims_router)
     app.include_router(consultation_router)
