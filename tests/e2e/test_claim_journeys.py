@@ -256,9 +256,12 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     _done(broker, "赔付方案已发送给保险公司")
 
     insurer = cast("insurer1")
-    expect(insurer.locator(".inbox-link .count")).to_have_text("1")
+    # The new claim, the report copied to it and the broker's proposal: three unread notices.
+    expect(insurer.locator(".inbox-link .count")).to_have_text("3", timeout=15_000)
     insurer.locator(".inbox-link").click()
     expect(insurer.locator("ul.inbox")).to_contain_text(f"【新报案】{number}")
+    expect(insurer.locator("ul.inbox")).to_contain_text(f"{number}：经纪人提出赔付金额")
+    expect(insurer.locator("ul.inbox")).to_contain_text("金额：¥619,500.00")
     cast.shot(insurer, "c10-notifications")
     insurer.get_by_role("link", name=f"【新报案】{number}").click()
     expect(insurer.locator("#act-answer")).to_contain_text("¥619,500.00")
@@ -281,6 +284,8 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     expect(insured.locator("#timeline")).to_contain_text("赔款已支付")
     cast.shot(insured, "c12-case-insured-closed")
     cast.phone_shot("insured1", case_url, "c13-case-insured-closed-phone")
+    insured.goto("/notifications")
+    expect(insured.locator("ul.inbox")).to_contain_text(f"{number}：赔款已支付", timeout=15_000)
 
     # An outsider gets the 404 page, the same as for an id that does not exist.
     outsider = cast("insured2")
@@ -401,9 +406,13 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     appoint.get_by_role("button", name="委托并发出确认函").click()
     _done(insurer, "贵方的公估人已委托")
 
-    # Firm B: accepts, adds 陈亮, surveys, drafts and submits its own report.
+    # Firm B: told of the letter in its inbox, accepts, adds 陈亮, surveys, drafts and submits its own report.
     firm_b = cast("adjuster3")
-    firm_b.goto(case_url)
+    firm_b.goto("/notifications")
+    letter = firm_b.locator("ul.inbox li", has_text="保险公司委托自己的公估人")
+    expect(letter).to_have_count(1, timeout=15_000)
+    letter.get_by_role("link").click()
+    firm_b.wait_for_url(re.compile(f"{case_url}$"), timeout=15_000)
     firm_b.locator("#letter-fee_basis").fill("按日计费")
     firm_b.get_by_role("button", name="接受委托").click()
     _done(firm_b, "您已接受确认函")

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tandem.access.models import User
 from tandem.claim.models import Claim, Deadline, InboundMessage, Message
 from tandem.notification.models import Notification
 from tandem.reconciliation.models import ConsultationItem
@@ -170,7 +171,7 @@ def test_insured_reports_a_loss_through_the_form(env):
     t = text_of(case)
     assert "已报案，各参与方均已收到通知。" in t
     assert "已委托公估" in t and "王建国" in t and "¥850,000.00" in t and "2026-11-24 22:30" in t
-    assert "无需贵方操作" in t  # the designated firm holds the ball now
+    assert "撤案" in t  # the designated firm holds the ball now; the insured may still withdraw
 
 
 def test_notice_form_errors_are_shown_beside_the_fields(env):
@@ -782,7 +783,9 @@ def test_inbox_and_unread_count_in_the_top_bar(env):
     r = insurer.post("/notifications/read", data={"csrf_token": csrf_of(page.text)})
     assert r.status_code == 303
     assert 'class="count"' not in insurer.get("/notifications").text.split("<main", 1)[0]
-    assert one(env, select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))) == 0
+    mine = select(User.id).where(User.username == "insurer1").scalar_subquery()
+    unread = select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))
+    assert one(env, unread.where(Notification.user_id == mine)) == 0
 
 
 # ---- English ---------------------------------------------------------------------------------------------

@@ -23,6 +23,13 @@ def _enqueued_topics() -> set[str]:
                 and isinstance(node.args[1], ast.Constant)
             ):
                 topics.add(node.args[1].value)
+            elif (  # a Job for enqueue_all
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "Job"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                topics.add(node.args[0].value)
     return topics
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,17 @@ from tandem.db import insert_or_skip, per_transaction
 from tandem.kit.canonical import canonical_json, normalise, sha256_hex
 
 GENESIS = "0" * 64
+
+Listener = Callable[[Session, AuditEvent], None]
+_LISTENERS: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> Listener:
+    """Have ``listener`` called with every event :func:`record` writes, in the same transaction (the case
+    notifications of ``tandem.case.notices``); a decorator, idempotent."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+    return listener
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ def record(
         held.pop(key, None)
     else:
         held[key] = (ev.seq, ev.hash)
+    for listener in _LISTENERS:
+        listener(session, ev)
     return ev
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from tandem.kit import transition
 from tandem.kit.errors import Conflict
+from tandem.notification.outbox import Job
 from tandem.settlement.models import NegotiationStep
 
 if TYPE_CHECKING:
@@ -21,6 +23,20 @@ if TYPE_CHECKING:
 # Art. 25 pay what can be determined after 60 days from the claim and its documents. Restarted when
 # requested documents are declared complete.
 STATUTORY_CLOCKS = (("decision_30d", 30), ("advance_60d", 60))
+
+# A running deadline's holder is warned when this share of its time has passed.
+WARN_AT = 0.8
+
+
+def deadline_jobs(claim_id: object, kind: str, started: dt.datetime, due: dt.datetime) -> list[Job]:
+    """The timers of a deadline: the warning to its holder and the check when it falls due."""
+    cid, at = str(claim_id), due.isoformat()
+    check, warn = {"claim_id": cid, "kind": kind, "due": at}, started + (due - started) * WARN_AT
+    return [
+        Job("sla.check", check, f"sla:{cid}:{kind}:{at}", due),
+        Job("sla.check", {**check, "stage": "warning"}, f"sla-warn:{cid}:{kind}:{at}", warn),
+    ]
+
 
 BAM, BRE, ADJ, FADM = "broker_account_manager", "broker_risk_evaluator", "adjuster", "adjuster_firm_admin"
 ICH, INS = "insurer_claims_handler", "insured_contact"
@@ -52,10 +68,21 @@ def _other_side(session: Session, claim: Claim, actor: Actor | None) -> None:
         raise NotYourTurn()
 
 
+# The insured (or the broker for it) may withdraw the claim, with a reason, until an amount is agreed.
+WITHDRAWABLE = (
+    "notified",
+    "routed",
+    "adjuster_assigned",
+    "surveying",
+    "reported",
+    "amount_confirmed",
+    "negotiating",
+    "disputed",
+)
+
 # The claim lifecycle (理赔案件状态表): (state, action) -> rule. No other code assigns Claim.status.
 CLAIM_RULES: transition.Table = {
     ("notified", "route"): _r("routed", BAM, "system"),
-    ("notified", "withdraw"): _r("withdrawn", INS, BAM),
     ("routed", "accept_appointment"): _r("adjuster_assigned", FADM),
     ("routed", "decline_appointment"): _r("notified", FADM),
     ("adjuster_assigned", "start_survey"): _r("surveying", ADJ, FADM),
@@ -73,4 +100,5 @@ CLAIM_RULES: transition.Table = {
     ("paid", "close"): _r("closed", BAM),
     ("refused", "close"): _r("closed", BAM),
     ("withdrawn", "close"): _r("closed", BAM),
+    **{(state, "withdraw"): _r("withdrawn", INS, BAM) for state in WITHDRAWABLE},
 }

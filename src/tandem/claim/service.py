@@ -16,7 +16,7 @@ from tandem.access.models import Organisation, Role, User, UserRole
 from tandem.audit import service as audit
 from tandem.case.numbering import next_number as next_number
 from tandem.claim.lifecycle import CLAIM_RULES as CLAIM_RULES
-from tandem.claim.lifecycle import STATUTORY_CLOCKS
+from tandem.claim.lifecycle import STATUTORY_CLOCKS, deadline_jobs
 from tandem.claim.models import (
     Channel,
     Claim,
@@ -199,10 +199,7 @@ def notify_loss(
             )
             for label, frac in ESCALATIONS
         ]
-        + [
-            Job("sla.check", {"claim_id": cid, "kind": k, "due": d.isoformat()}, f"sla:{cid}:{k}:{d.isoformat()}", d)
-            for k, d in clocks
-        ],
+        + [job for kind, due in clocks for job in deadline_jobs(cid, kind, now, due)],
         now=now,
     )
     session.add(

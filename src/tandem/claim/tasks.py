@@ -13,16 +13,9 @@ from tandem.access.models import Role, User, UserRole
 from tandem.audit import service as audit
 from tandem.claim import documents
 from tandem.claim.models import Claim, ClaimStatus, Deadline
-from tandem.claim.service import broker_managers
 from tandem.config import Settings
 from tandem.notification.service import notify
 from tandem.worker.registry import task
-
-SUBJECTS = {
-    "half": "【提醒】案件{number}已过指派时限的一半，请尽快确定公估人",
-    "late": "【紧急】案件{number}距48小时指派时限不足，请立即处理",
-    "missed": "【超时】案件{number}已超过指派时限",
-}
 
 
 def _mail(
@@ -73,16 +66,7 @@ def escalate(session: Session, payload: dict[str, Any], now: dt.datetime, settin
         chain_key=f"case:{claim.id}",
         after={"deadline": claim.routing_deadline.isoformat()},
         audience=["broker"],
-    )
-    _mail(
-        session,
-        broker_managers(session, claim.broker_id),
-        SUBJECTS[stage].format(number=claim.number),
-        f"报案时间 {claim.notified_at.isoformat()}，指派时限 {claim.routing_deadline.isoformat()}。",
-        f"escalate:{claim.id}:{stage}",
-        now,
-        claim,
-    )
+    )  # the broker's account managers are told by tandem.case.notices
 
 
 @task("claim.render_letter")
@@ -97,33 +81,28 @@ def render_report(session: Session, payload: dict[str, Any], now: dt.datetime, s
 
 @task("sla.check")
 def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
-    """A deadline fell due: if it still runs, mark it breached, put it on the timeline and alert."""
+    """A deadline comes near (``stage`` warning) or falls due: if it still runs, warn its holder, or mark it
+    breached; either goes on the timeline, and tandem.case.notices tells the parties."""
     dl = session.execute(
         select(Deadline).where(Deadline.claim_id == uuid.UUID(payload["claim_id"]), Deadline.kind == payload["kind"])
     ).scalar_one_or_none()
-    if dl is None or dl.stopped_at is not None or dl.breached_at is not None or dl.due_at > now:
+    if dl is None or dl.stopped_at is not None or dl.breached_at is not None:
         return
-    dl.breached_at = now
-    claim = session.get(Claim, dl.claim_id)
-    assert claim is not None
+    warning = payload.get("stage") == "warning"
+    if warning and (dl.due_at.isoformat() != payload.get("due") or dl.due_at <= now):
+        return  # the clock was restarted since, or is already due
+    if not warning and dl.due_at > now:
+        return
+    if not warning:
+        dl.breached_at = now
     audit.record(
         session,
         audit.SYSTEM,
-        action="sla.breached",
+        action="sla.warning" if warning else "sla.breached",
         entity_type="claim",
-        entity_id=claim.id,
+        entity_id=dl.claim_id,
         at=now,
-        chain_key=f"case:{claim.id}",
-        after={"deadline": dl.kind, "holder": dl.holder},
+        chain_key=f"case:{dl.claim_id}",
+        after={"deadline": dl.kind, "holder": dl.holder, "due": dl.due_at.isoformat()},
         audience=["broker", dl.holder],
     )
-    if claim.broker_id:
-        _mail(
-            session,
-            broker_managers(session, claim.broker_id),
-            f"【时限超期】{claim.number} {dl.kind}",
-            f"时限 {dl.kind} 已于 {dl.due_at.isoformat()} 到期，责任方：{dl.holder}。",
-            f"sla:{dl.id}",
-            now,
-            claim,
-        )

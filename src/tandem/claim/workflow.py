@@ -19,6 +19,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
 from tandem.case import audience as _audience
+from tandem.case import notices as notices  # registers the case notifications
 from tandem.case.numbering import next_number
 from tandem.case.service import ALL as ALL
 from tandem.case.service import AUDIENCES as AUDIENCES
@@ -26,7 +27,7 @@ from tandem.case.service import adjuster_side as adjuster_side
 from tandem.case.service import participant_roles as _participant_role
 from tandem.case.service import require_party as _require_party
 from tandem.claim import documents
-from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
+from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, deadline_jobs, last_offer_step
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -46,7 +47,7 @@ from tandem.kit import transition
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.money import round_cny
-from tandem.notification.outbox import enqueue
+from tandem.notification.outbox import enqueue, enqueue_all
 from tandem.party.models import Adjuster
 from tandem.report.models import Report, ReportDraft, ReportSignature
 from tandem.report.service import latest_report as latest_report
@@ -138,14 +139,7 @@ def start_deadline(
     else:
         existing.started_at, existing.due_at, existing.stopped_at, existing.holder = now, due, None, holder
     session.flush()
-    enqueue(
-        session,
-        "sla.check",
-        {"claim_id": str(claim.id), "kind": kind, "due": due.isoformat()},
-        now=now,
-        not_before=due,
-        dedupe_key=f"sla:{claim.id}:{kind}:{due.isoformat()}",
-    )
+    enqueue_all(session, deadline_jobs(claim.id, kind, now, due), now=now)
 
 
 def stop_deadline(session: Session, claim: Claim, kind: str, *, now: dt.datetime) -> None:
@@ -927,12 +921,16 @@ def close(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime)
 
 
 def withdraw(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, reason: str) -> Claim:
+    """The insured, or the broker for it, withdraws the claim with a reason until an amount is agreed; every
+    running clock stops and everyone on the case is told (tandem.case.notices)."""
     claim = scope.get_claim(session, actor, claim_id)
-    if not reason:
+    if not _participant_role(session, claim, actor.org_id) & {PartyRole.INSURED, PartyRole.BROKER}:
+        raise ActionNotAllowed()
+    if not (reason or "").strip():
         raise InvalidInput("Give the reason.", fields={"reason": "required"})
-    move(session, actor, claim, "withdraw", now=now, reason=reason)
-    for kind in ("routing", *(k for k, _ in STATUTORY_CLOCKS)):
-        stop_deadline(session, claim, kind, now=now)
+    move(session, actor, claim, "withdraw", now=now, reason=reason.strip())
+    for dl in deadlines(session, claim):
+        stop_deadline(session, claim, dl.kind, now=now)
     return claim
 
 

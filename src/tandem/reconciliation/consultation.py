@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.audit import service as audit
+from tandem.case import notices as notices  # registers the case notifications
 from tandem.case.numbering import next_number
 from tandem.case.service import ALL, adjuster_side
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole

@@ -275,6 +275,7 @@ LABELS: dict[str, dict[str, str]] = {
         "claim.insurer_adjuster_declined": N_("The insurer's adjuster declined the letter"),
         "claim.insurer_adjuster_refused": N_("The broker refused the insurer's adjuster"),
         "sla.breached": N_("Deadline missed"),
+        "sla.warning": N_("Deadline approaching"),
         "consultation.opened": N_("Competitive consultation opened"),
         "consultation.realigned": N_("Item pairs corrected"),
         "consultation.round_started": N_("Consultation round started"),
