@@ -23,6 +23,8 @@ from tandem.config import Settings
 from tandem.db import make_engine, make_session_factory, normalise_url, unit_of_work
 from tandem.kit.clock import FrozenClock
 
+# The whole suite runs with a keyed audit chain (every factory, app and CLI subprocess reads it).
+os.environ.setdefault("TANDEM_AUDIT_KEY", "test-audit-key")
 PG_URL = os.environ.get("TANDEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 RUN_ID = uuid.uuid4().hex[:8]

@@ -267,6 +267,23 @@ def test_audit_verify_intact_on_fresh_demo(demo_cli: Cli) -> None:
     assert r.stdout.strip() == "audit chain intact"
 
 
+def test_audit_seal_keys_a_database_from_before_the_key(demo_cli: Cli) -> None:
+    """The demo database here was written without TANDEM_AUDIT_KEY (a migrated one): with the key set,
+    verify asks for a seal; ``tandem audit seal`` signs the chain heads and verify passes, with and
+    without the key; sealing needs the key."""
+    key = {"TANDEM_AUDIT_KEY": "cli-audit-key"}
+    assert one_line_error(demo_cli.run("audit", "seal"), 2).endswith("TANDEM_AUDIT_KEY: not set; nothing to sign with")
+    r = demo_cli.run("audit", "verify", **key)
+    assert r.returncode == 1 and "run tandem audit seal" in r.stderr
+    r = demo_cli.run("audit", "seal", **key)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("sealed ") and " chains up to event " in r.stdout
+    assert demo_cli.run("audit", "verify", **key).stdout.strip() == "audit chain intact"
+    assert demo_cli.run("audit", "verify").stdout.strip() == "audit chain intact"
+    r = demo_cli.run("audit", "verify", TANDEM_AUDIT_KEY="another-key")
+    assert r.returncode == 1 and "seal signature does not verify" in r.stderr
+
+
 def test_audit_table_refuses_update_and_delete_on_sqlite(demo_cli: Cli) -> None:
     for stmt in ("UPDATE audit_event SET reason = 'x'", "DELETE FROM audit_event"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

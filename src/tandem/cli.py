@@ -161,6 +161,26 @@ def audit_verify(chain: Annotated[str | None, typer.Option(help="verify only thi
     typer.echo("audit chain intact")
 
 
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Sign a snapshot of every chain head with TANDEM_AUDIT_KEY: run once after setting the key (events
+    written before it have no MAC of their own), then periodically (a checkpoint). Verifies first."""
+    from tandem.audit.service import seal, verify
+    from tandem.db import unit_of_work
+    from tandem.kit.clock import SystemClock
+
+    if not get_settings().audit_key:
+        raise CliError("TANDEM_AUDIT_KEY: not set; nothing to sign with")
+    with unit_of_work(session_factory()) as session:
+        breaks = verify(session, allow_unkeyed=True)
+        if breaks:
+            for b in breaks:
+                typer.echo(f"broken: {b.describe()}", err=True)
+            raise CliError("the audit chain is broken; nothing sealed", code=1)
+        row = seal(session, SystemClock().now())
+        typer.echo(f"sealed {len(row.heads)} chains up to event {row.boundary - 1}")
+
+
 @app.command("worker")
 def worker(once: Annotated[bool, typer.Option(help="run one batch and exit")] = False) -> None:
     """Run outbox jobs (e-mail, PDFs, timers). Several workers may run at once."""

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # Competitive consultation (R-C5): each round lasts this many working days (工作日, with 调休; see
     # tandem.kit.workdays for how they are counted). Stored on each consultation when it opens.
     round_working_days: int = Field(5, ge=1, le=60)
+    # Key of the audit chain's HMACs and seals (tandem.audit.service), kept outside the database so that
+    # someone who can write the database cannot recompute a rewritten chain. Unset: the chain is hashed
+    # but not keyed (development only; a production server logs a warning at start).
+    audit_key: str | None = None
     # Shared secret of the WeChat/Weibo/e-mail gateway that posts inbound messages (HMAC-SHA256).
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"

@@ -124,8 +124,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+_FROM_SETTINGS = "from settings"
+
+
+def make_session_factory(engine: Engine, audit_key: str | None = _FROM_SETTINGS) -> sessionmaker[Session]:
+    """Sessions on ``engine``, carrying the audit key (``TANDEM_AUDIT_KEY`` unless given) in ``info``."""
+    if audit_key == _FROM_SETTINGS:
+        from tandem.config import get_settings
+
+        audit_key = get_settings().audit_key
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info={"tandem.audit.key": audit_key})
 
 
 @contextmanager

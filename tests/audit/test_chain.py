@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent, ChainHead
-from tandem.db import unit_of_work
+from tandem.db import make_session_factory, unit_of_work
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.party.models import BlacklistEntry
 
@@ -290,10 +290,13 @@ def test_a_rewritten_chain_with_recomputed_hashes_still_breaks_at_the_head(env) 
     ev.reason = "forged"
     forged = audit.compute_hash(ev)
     _tamper(env, "UPDATE audit_event SET reason = 'forged', hash = :h WHERE id = :id", h=forged, id=victim.id)
-    with env.session() as s:
+    with make_session_factory(env.engine, audit_key=None)() as s:  # hashes alone: the next event tells
         (b,) = audit.verify(s)
         assert b.seq == victim.seq + 1
         assert "previous hash" in b.problem
+    with env.session() as s:  # with the audit key the forged event's own MAC tells at once
+        (b,) = audit.verify(s)
+        assert b.seq == victim.seq and "MAC" in b.problem
 
 
 # ---- the same content hashes the same on every backend ------------------------------------------------

@@ -32,6 +32,8 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # HMAC-SHA256 under TANDEM_AUDIT_KEY of (chain_key, seq, hash); None when written without a key.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class ChainHead(Base):
@@ -42,3 +44,18 @@ class ChainHead(Base):
     chain_key: Mapped[str] = mapped_column(String(80), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSeal(Base):
+    """A signed snapshot of every chain head (``tandem audit seal``): ``heads`` maps chain key to
+    ``[seq, hash]``, ``boundary`` is the first event id after it, ``mac`` signs it all with the audit key
+    (``key_id`` names the key without revealing it). Append-only."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    key_id: Mapped[str] = mapped_column(String(16))
+    boundary: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    heads: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    mac: Mapped[str] = mapped_column(String(64))

@@ -3,20 +3,28 @@
 Every state change calls :func:`record` inside the same transaction. Each chain (one per case,
 one per organisation for events outside a case) has consecutive ``seq`` numbers; each event stores
 the previous event's hash and ``hash = sha256(prev_hash + canonical_json(event))``.
+
+The chain is keyed with ``TANDEM_AUDIT_KEY``, a key outside the database (the session factory carries
+it in ``Session.info``): each event written with the key stores ``mac = HMAC-SHA256(key, chain_key |
+seq | hash)``, and ``tandem audit seal`` stores a signed snapshot of every chain head. Someone who can
+write the database but lacks the key can still rewrite and re-hash a chain, but not forge the MACs of
+its events or the seals that cover older, unkeyed events: :func:`verify` with the key finds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tandem.audit.models import AuditEvent, ChainHead
+from tandem.audit.models import AuditEvent, AuditSeal, ChainHead
 from tandem.db import insert_or_skip, per_transaction
 from tandem.kit.canonical import canonical_json, normalise, sha256_hex
 
@@ -66,6 +74,28 @@ def _payload(ev: AuditEvent) -> dict[str, Any]:
 
 def compute_hash(ev: AuditEvent) -> str:
     return sha256_hex(ev.prev_hash.encode("ascii") + canonical_json(_payload(ev)))
+
+
+AUDIT_KEY = "tandem.audit.key"  # Session.info entry (tandem.db.make_session_factory)
+
+
+def key_of(session: Session) -> bytes | None:
+    key = session.info.get(AUDIT_KEY)
+    return key.encode() if isinstance(key, str) and key else None
+
+
+def key_id(key: bytes) -> str:
+    """A name for the key that does not reveal it."""
+    return hmac.new(key, b"tandem audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+def event_mac(key: bytes, chain_key: str, seq: int, digest: str) -> str:
+    return hmac.new(key, f"event|{chain_key}|{seq}|{digest}".encode(), hashlib.sha256).hexdigest()
+
+
+def seal_mac(key: bytes, sealed_at: dt.datetime, boundary: int, heads: dict[str, list[Any]]) -> str:
+    body = canonical_json({"at": sealed_at.astimezone(dt.UTC), "boundary": boundary, "heads": heads})
+    return hmac.new(key, b"seal|" + body, hashlib.sha256).hexdigest()
 
 
 _HEADS = "tandem.audit.held_heads"
@@ -134,6 +164,9 @@ def record(
             ).one()
             ev.seq, ev.prev_hash = seq + 1, prev
             ev.hash = compute_hash(ev)
+    audit_key = key_of(session)
+    if audit_key is not None:
+        ev.mac = event_mac(audit_key, ev.chain_key, ev.seq, ev.hash)
     session.add(ev)
     session.flush()
     if not started:
@@ -164,34 +197,101 @@ def _chain_events(session: Session, key: str) -> Iterator[AuditEvent]:
     yield from session.execute(stmt.execution_options(yield_per=1000)).scalars()
 
 
-def verify(session: Session, chain_key: str | None = None) -> list[Break]:
-    """Recompute every chain; return the first break of each broken chain (empty = intact)."""
+def seal(session: Session, now: dt.datetime) -> AuditSeal:
+    """Sign a snapshot of every chain head with the audit key (``tandem audit seal``): the events it
+    covers, keyed or not, can no longer be rewritten unnoticed by someone without the key."""
+    key = key_of(session)
+    if key is None:
+        raise ValueError("TANDEM_AUDIT_KEY is not set")
+    heads = {h.chain_key: [h.seq, h.hash] for h in session.execute(select(ChainHead)).scalars()}
+    boundary = (session.execute(select(func.max(AuditEvent.id))).scalar_one() or 0) + 1
+    at = now.astimezone(dt.UTC)
+    row = AuditSeal(
+        sealed_at=at, key_id=key_id(key), boundary=boundary, heads=heads, mac=seal_mac(key, at, boundary, heads)
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _seals(session: Session, key: bytes | None, breaks: list[Break]) -> tuple[dict[str, dict[int, str]], int]:
+    """The chain positions the valid seals vouch for, and the highest boundary (0: none). A seal that
+    does not verify under the key is a break of its own."""
+    vouched: dict[str, dict[int, str]] = {}
+    covered = 0
+    if key is None:
+        return vouched, covered
+    for row in session.execute(select(AuditSeal).order_by(AuditSeal.id)).scalars():
+        expected = seal_mac(key, row.sealed_at, row.boundary, row.heads)
+        if row.key_id != key_id(key) or not hmac.compare_digest(row.mac, expected):
+            breaks.append(Break(f"seal {row.id}", None, 0, "seal signature does not verify with the audit key"))
+            continue
+        covered = max(covered, row.boundary)
+        for chain, (seq, digest) in row.heads.items():
+            vouched.setdefault(chain, {})[int(seq)] = str(digest)
+    return vouched, covered
+
+
+UNSEALED = "no MAC and not covered by a seal (stripped, or written before the key: run tandem audit seal)"
+
+
+def _keyed_problem(key: bytes | None, ev: AuditEvent, covered: int) -> str | None:
+    """With the key: an event's MAC must verify, and an event without one must be covered by a seal
+    (``covered`` < 0: unkeyed events are let through, as when sealing)."""
+    if key is None:
+        return None
+    if ev.mac is None:
+        return None if covered < 0 or ev.id < covered else UNSEALED
+    if not hmac.compare_digest(ev.mac, event_mac(key, ev.chain_key, ev.seq, ev.hash)):
+        return "MAC does not verify with the audit key (rewritten)"
+    return None
+
+
+def verify(session: Session, chain_key: str | None = None, *, allow_unkeyed: bool = False) -> list[Break]:
+    """Recompute every chain; return the first break of each broken chain (empty = intact). With the
+    audit key (in the session), every event's MAC and every seal are checked too, and an event without a
+    MAC must be covered by a seal (unless ``allow_unkeyed``, for sealing them)."""
+    key = key_of(session)
+    breaks: list[Break] = []
+    vouched, covered = _seals(session, key, breaks)
+    if allow_unkeyed:
+        covered = -1
     heads = {h.chain_key: h for h in session.execute(select(ChainHead)).scalars()}
     keys = set(heads) | set(session.execute(select(AuditEvent.chain_key).distinct()).scalars())
     if chain_key is not None:
         keys &= {chain_key}
-    breaks: list[Break] = []
-    for key in sorted(keys):
-        prev, expected_seq, found = GENESIS, 1, None
-        for ev in _chain_events(session, key):
-            if ev.seq != expected_seq:
-                found = Break(key, ev.id, ev.seq, f"missing event before it (expected seq {expected_seq})")
-            elif ev.prev_hash != prev:
-                found = Break(key, ev.id, ev.seq, "previous hash does not match the chain")
-            elif compute_hash(ev) != ev.hash:
-                found = Break(key, ev.id, ev.seq, "content does not match its hash (altered)")
-            if found:
-                break
-            prev, expected_seq = ev.hash, expected_seq + 1
-        if found is None:
-            head = heads.get(key)
-            if head is None:
-                found = Break(key, None, expected_seq - 1, "chain head missing")
-            elif head.seq != expected_seq - 1 or head.hash != prev:
-                found = Break(key, None, head.seq, f"events after seq {expected_seq - 1} were removed")
+    for key_name in sorted(keys):
+        found = _verify_chain(session, key_name, heads.get(key_name), key, vouched.get(key_name, {}), covered)
         if found:
             breaks.append(found)
     return breaks
+
+
+def _verify_chain(
+    session: Session, key: str, head: ChainHead | None, audit_key: bytes | None, vouched: dict[int, str], covered: int
+) -> Break | None:
+    prev, expected_seq, found = GENESIS, 1, None
+    for ev in _chain_events(session, key):
+        if ev.seq != expected_seq:
+            found = Break(key, ev.id, ev.seq, f"missing event before it (expected seq {expected_seq})")
+        elif ev.prev_hash != prev:
+            found = Break(key, ev.id, ev.seq, "previous hash does not match the chain")
+        elif compute_hash(ev) != ev.hash:
+            found = Break(key, ev.id, ev.seq, "content does not match its hash (altered)")
+        elif ev.seq in vouched and vouched[ev.seq] != ev.hash:
+            found = Break(key, ev.id, ev.seq, "differs from the signed seal (rewritten and re-hashed)")
+        elif problem := _keyed_problem(audit_key, ev, covered):
+            found = Break(key, ev.id, ev.seq, problem)
+        if found:
+            return found
+        prev, expected_seq = ev.hash, expected_seq + 1
+    if vouched and max(vouched) >= expected_seq:
+        return Break(key, None, max(vouched), f"sealed events after seq {expected_seq - 1} were removed")
+    if head is None:
+        return Break(key, None, expected_seq - 1, "chain head missing")
+    if head.seq != expected_seq - 1 or head.hash != prev:
+        return Break(key, None, head.seq, f"events after seq {expected_seq - 1} were removed")
+    return None
 
 
 def events_for_entity(session: Session, entity_type: str, entity_id: Any) -> list[AuditEvent]:
