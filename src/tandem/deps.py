@@ -13,10 +13,13 @@ from tandem.access import service as access_service
 from tandem.access.actor import Actor
 from tandem.config import Settings
 from tandem.kit.clock import Clock
-from tandem.kit.errors import NotAuthenticated, TandemError
+from tandem.kit.errors import ActionNotAllowed, NotAuthenticated, TandemError
 
 SESSION_COOKIE = "tandem_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Writes that concern only the signed-in user's own session and inbox, not the record: the only writes
+# a read-only organisation (supervision) makes. A route for one's own account belongs here too.
+OWN_WRITES = frozenset({"/logout", "/notifications/read", "/api/v1/notifications/read"})
 
 
 class CsrfFailed(TandemError):
@@ -63,7 +66,20 @@ def _bearer(request: Request) -> str | None:
 
 
 def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Actor | None:
-    """Bearer token (API) or session cookie (browser); CSRF is checked for cookie writes."""
+    """Bearer token (API) or session cookie (browser); CSRF is checked for cookie writes, and a read-only
+    organisation's writes are refused here, before anything else runs, for API and pages alike."""
+    actor = _resolve_actor(request, session, clock)
+    if (
+        actor is not None
+        and actor.read_only
+        and request.method not in SAFE_METHODS
+        and request.url.path not in OWN_WRITES
+    ):
+        raise ActionNotAllowed()
+    return actor
+
+
+def _resolve_actor(request: Request, session: Session, clock: Clock) -> Actor | None:
     request_id = getattr(request.state, "request_id", None)
     token = _bearer(request)
     if token:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from tandem.access.models import OrgKind, Role, User
-from tandem.access.permissions import Perm, roles_with
+from tandem.access.permissions import READ_ONLY_KINDS, Perm, roles_with
 from tandem.audit.service import ActorRef
 
 
@@ -41,6 +41,11 @@ class Actor:
 
     def can(self, perm: Perm) -> bool:
         return self.has_any(roles_with(perm))
+
+    @property
+    def read_only(self) -> bool:
+        """Supervision reads copies and writes nothing (checked once per request in ``tandem.deps``)."""
+        return self.org_kind in READ_ONLY_KINDS
 
     @property
     def is_admin(self) -> bool:

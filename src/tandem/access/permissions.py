@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from tandem.access.models import Role
+from tandem.access.models import OrgKind, Role
 
 
 class Perm(enum.StrEnum):
@@ -42,6 +42,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
         }
     ),
 }
+
+
+# Organisations that only read: every write they attempt is refused (API and pages alike).
+READ_ONLY_KINDS = frozenset({OrgKind.SUPERVISION})
 
 
 def roles_with(perm: Perm) -> frozenset[Role]:

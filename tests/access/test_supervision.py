@@ -1,0 +1,53 @@
+"""Supervision reads and never writes (issue 11 item 4): every write route of the app — API and pages,
+found by walking the app's routes — called by the regulator on a case it takes part in answers 403 and
+changes no row of any table. The only writes a regulator makes are about its own session and inbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select
+
+from tandem.deps import OWN_WRITES
+from tandem.report.models import Report
+from tests.access.test_outsider import Callers, all_routes, snapshot
+from tests.claim.test_dispute_api import _to_reported
+
+WRITE = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes that take no signed-in user at all: signing in, and the gateway's signed webhook.
+SIGN_IN = {("POST", "/api/v1/auth/token"), ("POST", "/login"), ("POST", "/api/v1/intake/messages")}
+
+
+def test_supervision_writes_nowhere(env):
+    cid = _to_reported(env)
+    with env.session() as s:
+        report_id = str(s.execute(select(Report.id)).scalar_one())
+    regulator = env.client("regulator")
+    assert regulator.get(f"/api/v1/claims/{cid}/case").status_code == 200  # it reads the case
+    routes = [(m, p) for m, p in all_routes(env.app) if m in WRITE]
+    assert len(routes) > 60
+    own = {(m, p) for m, p in routes if p in OWN_WRITES}
+    assert {p for _m, p in own} == set(OWN_WRITES), "OWN_WRITES names a route that does not exist"
+    callers = Callers(env)
+    before = snapshot(env)
+    refused = []
+    try:
+        for method, path in routes:
+            if (method, path) in SIGN_IN or (method, path) in own:
+                continue
+            url = re.sub(r"{claim_id(?::\w+)?}", cid, path)
+            url = re.sub(r"{report_id(?::\w+)?}", report_id, url)
+            url = re.sub(r"{\w+(?::\w+)?}", str(uuid.uuid4()), url)
+            if path.startswith("/api/"):
+                r = regulator.request(method, url, json={})
+            else:
+                page = callers.page("regulator")
+                r = page.request(method, url, data={"csrf_token": page.headers["X-CSRF-Token"]})
+            assert r.status_code == 403, (method, path, r.status_code, r.text[:300])
+            refused.append((method, path))
+    finally:
+        callers.close()
+    assert snapshot(env) == before
+    assert ("POST", "/api/v1/claims/{claim_id}/documents") in refused
+    assert ("POST", "/claims/{claim_id}/documents") in refused
