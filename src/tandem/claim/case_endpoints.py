@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.case.audience import viewer as case_viewer
-from tandem.claim import workflow
+from tandem.claim import documents, workflow
 from tandem.claim.endpoints import ClaimOut, _aware, claim_out
 from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
@@ -498,6 +498,29 @@ def download_document(
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}",
             "X-Content-SHA256": doc.sha256,
+        },
+    )
+
+
+@router.get("/{claim_id}/reports/{report_id}/pdf", responses=NF, response_class=Response)
+def report_pdf(
+    claim_id: str,
+    report_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    lang: Annotated[Literal["zh_CN", "en"], Query()] = "zh_CN",
+) -> Response:
+    """A submitted report as a 《公估报告》 PDF: Chinese (as filed) by default, English with ``?lang=en``."""
+    claim = scope.get_claim(session, actor, claim_id)
+    report = next((r for r in workflow.reports(session, claim) if str(r.id) == report_id), None)
+    if report is None:
+        raise NotFound()
+    return Response(
+        documents.report_pdf(session, report, lang),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{report.display_number}.pdf"',
+            "X-Content-SHA256": report.content_hash,
         },
     )
 

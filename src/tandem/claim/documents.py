@@ -1,20 +1,24 @@
-"""Chinese PDFs (WeasyPrint + Noto CJK): the confirmation letter (确认函) and the adjusting report."""
+"""PDFs (WeasyPrint + Noto CJK): the confirmation letter (确认函) and the adjusting report (公估报告, Chinese
+as stored, English on request)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.access.models import Organisation
+from tandem.access.models import Organisation, User
 from tandem.case.audience import ALL, LETTER_READERS, SUPERVISION
-from tandem.claim.models import Appointment, Claim, Document
+from tandem.claim.models import Appointment, Claim, Document, Survey
 from tandem.config import Settings
 from tandem.kit.clock import local
+from tandem.kit.i18n import format_money, format_rate
 from tandem.kit.storage import store_for
 from tandem.party.models import Adjuster
 from tandem.report.models import Report, ReportPdf, ReportSignature
@@ -26,10 +30,50 @@ _ENV = jinja2.Environment(
 )
 
 
+# English names of the usual policy sections; the Chinese name is the policy's own.
+SECTIONS_EN = {
+    "building": "Buildings",
+    "machinery": "Machinery and equipment",
+    "stock": "Stock",
+    "contents": "Contents",
+    "equipment": "Equipment",
+    "goods": "Goods",
+}
+
+
 def _fmt(t: dt.datetime) -> str:
     lt = local(t)
     assert lt is not None
     return lt.strftime("%Y年%m月%d日 %H:%M")
+
+
+def when(t: dt.datetime | None, lang: str) -> str:
+    """Beijing time in either language."""
+    if t is None:
+        return "—"
+    if lang == "zh_CN":
+        return _fmt(t)
+    lt = local(t)
+    assert lt is not None
+    return lt.strftime("%Y-%m-%d %H:%M (Beijing time)")
+
+
+def money(value: Any, lang: str, currency: str = "CNY") -> str:
+    """An amount with thousands separators and its currency; a dash for none."""
+    if value in (None, ""):
+        return "—"
+    try:
+        return format_money(Decimal(str(value)), currency, lang)
+    except InvalidOperation:
+        return str(value)
+
+
+def section_names(claim: Claim | None, codes: list[str], lang: str) -> dict[str, str]:
+    """Section names: the policy's own in Chinese, the usual English ones in English."""
+    names = {s.code: s.name for s in claim.policy.sections} if claim else {}
+    if lang != "zh_CN":
+        return {c: SECTIONS_EN.get(c, c) for c in {*names, *codes}}
+    return names
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -58,19 +102,234 @@ def letter_html(session: Session, letter: Appointment) -> str:
     )
 
 
-def report_html(session: Session, report: Report) -> str:
+REPORT_LABELS = {
+    "zh_CN": {
+        "title": "公估报告",
+        "number": "报告编号",
+        "issued": "出具日期",
+        "kind": "报告类型",
+        "final": "定损公估报告",
+        "corrects": "本报告更正并替代前一版本报告 {prev}。",
+        "firm": "公估机构",
+        "instruction": "一、委托事项",
+        "letter": "委托确认函",
+        "instructed_by": "委托方",
+        "fee": "公估费",
+        "fee_terms": "{basis}，{days}日内支付",
+        "facts": "二、案件概况",
+        "claim": "案件号",
+        "policy": "保单号",
+        "period": "保险期间",
+        "insured": "被保险人",
+        "insurer": "保险人",
+        "line": "险种",
+        "loss_at": "出险时间",
+        "place": "出险地点",
+        "notice": "报案经过",
+        "notified_at": "报案时间",
+        "survey": "三、现场查勘",
+        "scheduled": "预约时间",
+        "surveyed": "查勘时间",
+        "participants": "参加人员",
+        "notes": "查勘记录",
+        "no_survey": "无查勘记录。",
+        "cause": "四、事故原因",
+        "liability": "五、保险责任分析",
+        "loss": "六、损失核定",
+        "replacement_value": "重置价值",
+        "sum_insured": "保险金额",
+        "ref": "序号",
+        "item": "项目",
+        "qty": "数量",
+        "unit": "单位",
+        "unit_value": "单价",
+        "depreciation": "折旧率",
+        "salvage": "残值",
+        "amount": "损失金额",
+        "section_total": "小计",
+        "total": "损失合计",
+        "conclusion": "七、公估结论",
+        "sign": "八、签署",
+        "adjuster": "公估师",
+        "certificate": "资格证书号",
+        "registration": "执业登记号",
+        "signed": "签署时间",
+        "seal": "（机构盖章）",
+        "hash": "内容哈希（SHA-256）",
+        "currency": "金额单位：人民币元。",
+        "sep": "：",
+    },
+    "en": {
+        "title": "Adjusting Report",
+        "number": "Report No.",
+        "issued": "Issued",
+        "kind": "Report type",
+        "final": "Final loss adjusting report",
+        "corrects": "This report corrects and replaces report {prev}.",
+        "firm": "Adjuster firm",
+        "instruction": "1. Instruction",
+        "letter": "Confirmation letter",
+        "instructed_by": "Instructed by",
+        "fee": "Fee",
+        "fee_terms": "{basis}, payable within {days} days",
+        "facts": "2. The case",
+        "claim": "Claim",
+        "policy": "Policy",
+        "period": "Period of insurance",
+        "insured": "Insured",
+        "insurer": "Insurer",
+        "line": "Line",
+        "loss_at": "Time of loss",
+        "place": "Place of loss",
+        "notice": "Loss notice",
+        "notified_at": "Notified",
+        "survey": "3. Site survey",
+        "scheduled": "Scheduled",
+        "surveyed": "Surveyed",
+        "participants": "Participants",
+        "notes": "Findings",
+        "no_survey": "No survey recorded.",
+        "cause": "4. Cause of loss",
+        "liability": "5. Liability under the policy",
+        "loss": "6. Quantification of the loss",
+        "replacement_value": "Replacement value",
+        "sum_insured": "Sum insured",
+        "ref": "No.",
+        "item": "Item",
+        "qty": "Qty",
+        "unit": "Unit",
+        "unit_value": "Unit value",
+        "depreciation": "Depreciation",
+        "salvage": "Salvage",
+        "amount": "Loss",
+        "section_total": "Subtotal",
+        "total": "Total loss",
+        "conclusion": "7. Conclusion",
+        "sign": "8. Signatures",
+        "adjuster": "Loss adjuster",
+        "certificate": "Qualification certificate",
+        "registration": "Practice registration",
+        "signed": "Signed",
+        "seal": "(firm seal)",
+        "hash": "Content hash (SHA-256)",
+        "currency": "Amounts in Chinese yuan (CNY).",
+        "sep": ": ",
+    },
+}
+
+
+def _rate(value: Any, lang: str) -> str:
+    if value in (None, ""):
+        return "—"
+    try:
+        return format_rate(Decimal(str(value)), lang)
+    except InvalidOperation:
+        return str(value)
+
+
+def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
+    """The report as a 《公估报告》 (regulation.md §3.5): instruction, case facts, survey, cause, liability,
+    itemised quantification, conclusion and the signatures."""
+    t = REPORT_LABELS.get(lang, REPORT_LABELS["zh_CN"])
+    zh = lang == "zh_CN"
     firm = session.get(Organisation, report.firm_id)
-    sigs = session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars()
-    signers = [session.get(Adjuster, s.adjuster_id) for s in sigs]
+    claim = session.get(Claim, report.claim_id)
+    assert claim is not None
+    insured = session.get(Organisation, claim.insured_id)
+    insurer = session.get(Organisation, claim.insurer_id)
+
+    def org_name(org: Organisation | None) -> str:
+        return "" if org is None else org.name if zh else org.name_en or org.name
+
+    sigs = list(session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars())
+    signers = [(session.get(Adjuster, s.adjuster_id), when(s.signed_at, lang)) for s in sigs]
+    letter = session.execute(
+        select(Appointment)
+        .where(Appointment.claim_id == claim.id, Appointment.firm_id == report.firm_id)
+        .order_by(Appointment.issued_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    instructing = session.get(
+        Organisation, claim.broker_id if letter is None or letter.side == "broker" else claim.insurer_id
+    )
+    surveys = list(
+        session.execute(
+            select(Survey)
+            .join(User, User.id == Survey.created_by)
+            .where(Survey.claim_id == claim.id, User.organisation_id == report.firm_id)
+            .order_by(Survey.scheduled_at)
+        ).scalars()
+    )
+    previous = session.get(Report, report.supersedes_id) if report.supersedes_id else None
+    c = report.content
+    names = section_names(claim, [s["code"] for s in c["sections"]], lang)
+    policy_sections = {s.code: s for s in claim.policy.sections}
+    currency = claim.policy.currency
+    sections = []
+    for sec in c["sections"]:
+        ps = policy_sections.get(sec["code"])
+        subtotal = sum((Decimal(str(i["loss"])) for i in sec["items"]), Decimal(0))
+        sections.append(
+            {
+                "name": names.get(sec["code"]) or sec.get("name") or sec["code"],
+                "replacement_value": money(sec.get("replacement_value"), lang, currency)
+                if sec.get("replacement_value")
+                else None,
+                "sum_insured": money(ps.sum_insured, lang, currency) if ps and ps.sum_insured is not None else None,
+                "items": [
+                    {
+                        "ref": i.get("ref", ""),
+                        "description": i.get("description", ""),
+                        "quantity": i.get("quantity") or "",
+                        "unit": i.get("unit") or "",
+                        "unit_value": money(i.get("unit_value"), lang, currency),
+                        "depreciation": _rate(i.get("depreciation_rate"), lang),
+                        "salvage": money(i.get("salvage") or "0", lang, currency),
+                        "loss": money(i["loss"], lang, currency),
+                    }
+                    for i in sec["items"]
+                ],
+                "subtotal": money(subtotal, lang, currency),
+            }
+        )
+    fee = None
+    if letter is not None and letter.fee_basis:
+        fee = t["fee_terms"].format(basis=letter.fee_basis, days=letter.fee_payment_days or "—")
     return _ENV.get_template("report.html").render(
-        title=report.display_number,
+        title=f"{t['title']} {report.display_number}",
+        lang="zh-CN" if zh else "en",
+        t=t,
         report=report,
-        c=report.content,
-        firm=firm.name if firm else "",
-        submitted=_fmt(report.submitted_at),
-        total=f"{report.total_loss:,.2f}",
+        c=c,
+        claim=claim,
+        policy=claim.policy,
+        firm=org_name(firm),
+        insured=org_name(insured),
+        insurer=org_name(insurer),
+        instructing=org_name(instructing),
+        letter=letter,
+        fee=fee,
+        previous=previous.display_number if previous else None,
+        issued=when(report.submitted_at, lang),
+        loss_at=when(claim.loss_at, lang),
+        notified_at=when(claim.notified_at, lang),
+        surveys=[
+            {
+                "scheduled": when(s.scheduled_at, lang),
+                "surveyed": when(s.surveyed_at, lang) if s.surveyed_at else "—",
+                "participants": ("、" if zh else ", ").join(s.participants or []) or "—",
+                "notes": s.notes or "",
+            }
+            for s in surveys
+        ],
+        sections=sections,
+        total=money(report.total_loss, lang, currency),
         signers=signers,
     )
+
+
+def report_pdf(session: Session, report: Report, lang: str = "zh_CN") -> bytes:
+    return html_to_pdf(report_html(session, report, lang))
 
 
 def store_document(
@@ -132,7 +391,7 @@ def render_report(session: Session, settings: Settings, report_id: uuid.UUID, no
     report = session.get(Report, report_id)
     if report is None or session.get(ReportPdf, report.id) is not None:
         return
-    pdf = html_to_pdf(report_html(session, report))
+    pdf = report_pdf(session, report)
     doc = store_document(
         session,
         settings,
