@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from tandem.access.models import Organisation, User
-from tandem.claim.documents import _ENV, _fmt, html_to_pdf
+from tandem.claim.documents import _ENV, html_to_pdf, money, section_names, when
 from tandem.claim.models import Claim
-from tandem.kit.clock import local
-from tandem.kit.i18n import format_money, gettext
+from tandem.kit.i18n import gettext
 from tandem.reconciliation.consultation import acks
 from tandem.reconciliation.models import Consultation, Memorandum
 from tandem.web.labels import label
-
-# English names of the usual policy sections; the Chinese name is the policy's own.
-SECTIONS_EN = {
-    "building": "Buildings",
-    "machinery": "Machinery and equipment",
-    "stock": "Stock",
-    "contents": "Contents",
-    "equipment": "Equipment",
-    "goods": "Goods",
-}
 
 LABELS = {
     "zh_CN": {
@@ -97,17 +85,11 @@ def mou_html(session: Session, memo: Memorandum, lang: str = "zh_CN") -> str:
         return value or ""
 
     def fmt(at: dt.datetime) -> str:  # Beijing time in both languages
-        if lang == "zh_CN":
-            return _fmt(at)
-        lt = local(at)
-        assert lt is not None
-        return lt.strftime("%Y-%m-%d %H:%M (Beijing time)")
+        return when(at, lang)
 
     cons = session.get(Consultation, memo.consultation_id)
     claim = session.get(Claim, cons.claim_id) if cons else None
-    names = {s.code: s.name for s in claim.policy.sections} if claim else {}
-    if lang != "zh_CN":
-        names = {code: SECTIONS_EN.get(code, code) for code in {*names, *(s["code"] for s in memo.content["sections"])}}
+    names = section_names(claim, [s["code"] for s in memo.content["sections"]], lang)
     rows = []
     for a in acks(session, memo):
         user, org = session.get(User, a.user_id), session.get(Organisation, a.organisation_id)
@@ -132,7 +114,7 @@ def mou_html(session: Session, memo: Memorandum, lang: str = "zh_CN") -> str:
         acks=rows,
         how=how,
         section=lambda code: names.get(code, code),
-        money=lambda v: format_money(Decimal(v), "CNY", lang) if v not in (None, "") else "—",
+        money=lambda v: money(v, lang),
     )
 
 
