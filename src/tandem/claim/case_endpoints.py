@@ -22,6 +22,7 @@ from tandem.claim.service import CLAIM_RULES
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit import transition
 from tandem.kit.errors import Conflict, InvalidInput, NotFound
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
 from tandem.schemas import MoneyIn, Strict
@@ -34,14 +35,14 @@ Text = Annotated[str, Field(min_length=1, max_length=5000)]
 
 class ChooseAdjuster(Strict):
     adjuster_id: uuid.UUID
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
 
 
 class AppointmentAnswer(Strict):
     accept: bool
     fee_basis: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     fee_payment_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
 
 
 class TeamIn(Strict):
@@ -85,7 +86,7 @@ class DraftIn(Strict):
 class SubmitIn(Strict):
     signer_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=10)]
     correction_of: uuid.UUID | None = None
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
 
 
 class NegotiationIn(Strict):
@@ -101,7 +102,7 @@ class PaymentIn(Strict):
 
 
 class ReasonIn(Strict):
-    reason: Text
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]  # the same limit as the withdraw form
 
 
 class DocumentsRequestIn(Strict):

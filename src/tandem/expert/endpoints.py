@@ -12,6 +12,7 @@ from tandem.access import scope
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.expert import engagement as svc
 from tandem.expert import service
+from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Visibility
 from tandem.schemas import Strict
 
@@ -91,11 +92,11 @@ class Suggestions(BaseModel):
 class EngagementIn(Strict):
     expert_id: uuid.UUID
     fee_basis: Annotated[str | None, Field(max_length=200)] = None
-    note: Annotated[str | None, Field(max_length=2000)] = None
+    note: Annotated[str | None, Field(max_length=REASON_MAX)] = None
 
 
 class DecisionIn(Strict):
-    reason: Annotated[str | None, Field(max_length=2000)] = None
+    reason: Annotated[str | None, Field(max_length=REASON_MAX)] = None
 
 
 class ExpertContact(BaseModel):

@@ -14,6 +14,7 @@ from tandem.access import scope
 from tandem.access.models import Organisation
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct
@@ -50,7 +51,7 @@ class AdjusterCreate(Strict):
 class BlacklistCreate(Strict):
     adjuster_id: uuid.UUID | None = None
     firm_id: uuid.UUID | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
     valid_from: dt.date
     valid_until: dt.date | None = None
 
@@ -64,7 +65,7 @@ class BlacklistCreate(Strict):
 
 
 class ReasonBody(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
 
 
 @router.get("/adjuster-firms", response_model=list[views.FirmOut])

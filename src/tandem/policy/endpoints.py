@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from tandem.access import scope
 from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.policy import service
 from tandem.policy.models import Policy, PolicyStatus
@@ -95,7 +96,7 @@ class PolicyIn(Strict):
 
 class PolicyAction(Strict):
     action: Annotated[str, Field(pattern=r"^(bind|cancel|expire)$")]
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
 
 
 def policy_out(p: Policy) -> PolicyOut:

@@ -17,6 +17,7 @@ from tandem.claim import workflow
 from tandem.claim.models import Claim
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import NotFound
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import round_cny
 from tandem.reconciliation import consultation as svc
 from tandem.reconciliation.documents import mou_pdf
@@ -37,7 +38,7 @@ class AdjusterIn(Strict):
 
 
 class ReasonIn(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
 
 
 class AlignmentIn(Strict):

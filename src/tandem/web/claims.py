@@ -26,6 +26,7 @@ from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import SHANGHAI, Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
 from tandem.web import cases, draft_form, forms
@@ -534,7 +535,7 @@ def withdraw(
     state = FormState(_values(form, "reason"))
     if not state.values["reason"]:
         state.errors["reason"] = forms.REQUIRED
-    elif len(state.values["reason"]) > 2000:
+    elif len(state.values["reason"]) > REASON_MAX:
         state.errors["reason"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, "withdraw", state)
@@ -563,7 +564,7 @@ def answer_letter(
         days = forms.whole(v["fee_payment_days"], state.errors, "fee_payment_days", 1, 365)
     elif not v["reason"]:
         state.errors["reason"] = forms.REQUIRED
-    elif len(v["reason"]) > 2000:
+    elif len(v["reason"]) > REASON_MAX:
         state.errors["reason"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, name, state)
@@ -602,7 +603,7 @@ def _with_adjuster(
     adjuster_id = forms.uuid_or_none(state.values["adjuster_id"])
     if adjuster_id is None:
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
-    if with_reason and len(state.values["reason"]) > 2000:
+    if with_reason and len(state.values["reason"]) > REASON_MAX:
         state.errors["reason"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, section, state)
@@ -891,7 +892,7 @@ def refuse_insurer_adjuster(
     state = FormState(_values(form, "reason"))
     if not state.values["reason"]:
         state.errors["reason"] = forms.REQUIRED
-    elif len(state.values["reason"]) > 2000:
+    elif len(state.values["reason"]) > REASON_MAX:
         state.errors["reason"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, "refuse", state)

@@ -34,6 +34,7 @@ from tandem.expert.endpoints import PROVINCES
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.uploads import UPLOAD_BODY_LIMIT
 from tandem.party.models import Expert, Visibility
 from tandem.web import cases, forms
@@ -361,7 +362,7 @@ def _decide(
     eng = svc.owned_engagement(session, actor, engagement_id)  # others: 404 before anything else
     key = str(eng.id)
     state = FormState({"reason": reason})
-    if len(reason) > 2000:
+    if len(reason) > REASON_MAX:
         state.errors["reason"] = forms.TOO_LONG
         return _engagements_page(request, actor, session, states={key: state}, status=422)
     try:
@@ -387,7 +388,9 @@ def accept_engagement(
 def decline_engagement(
     engagement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    return _decide(request, actor, session, clock, engagement_id, accept=False, reason=forms.text(form, "reason", 2000))
+    return _decide(
+        request, actor, session, clock, engagement_id, accept=False, reason=forms.text(form, "reason", REASON_MAX)
+    )
 
 
 # ---- one expert ------------------------------------------------------------------------------------
@@ -588,13 +591,13 @@ def request_expert(
 ) -> Response:
     """Ask the owner of a suggested (visible) expert to engage the expert on this claim."""
     claim = scope.get_claim(session, actor, claim_id)
-    state = FormState({n: forms.text(form, n, 2000) for n in ("expert_id", "fee_basis", "note")})
+    state = FormState({n: forms.text(form, n, REASON_MAX) for n in ("expert_id", "fee_basis", "note")})
     expert_id = forms.uuid_or_none(state.values["expert_id"])
     if expert_id is None:
         state.errors["expert_id"] = CHOOSE_EXPERT
     if len(state.values["fee_basis"]) > 200:
         state.errors["fee_basis"] = forms.TOO_LONG
-    if len(state.values["note"]) > 2000:
+    if len(state.values["note"]) > REASON_MAX:
         state.errors["note"] = forms.TOO_LONG
     alert: object = None
     if not state.errors:

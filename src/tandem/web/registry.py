@@ -23,6 +23,7 @@ from tandem.deps import ClockDep, SessionDep
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
@@ -300,7 +301,7 @@ def blacklist_add(
         view.errors["adjuster_id"] = CHOOSE_ADJUSTER
     if not form.reason:
         view.errors["reason"] = REASON_REQUIRED
-    elif len(form.reason) > 2000:
+    elif len(form.reason) > REASON_MAX:
         view.errors["reason"] = REASON_TOO_LONG
     start = _date(form.valid_from) if form.valid_from else None
     if not form.valid_from:
@@ -350,7 +351,7 @@ def blacklist_lift(
     view.lift_reasons[key] = reason
     if not reason:
         view.lift_errors[key] = REASON_REQUIRED
-    elif len(reason) > 2000:
+    elif len(reason) > REASON_MAX:
         view.lift_errors[key] = REASON_TOO_LONG
     if view.lift_errors:
         return _blacklist_page(request, actor, session, today, view, 422)

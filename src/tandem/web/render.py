@@ -24,6 +24,7 @@ from tandem.access.models import OrgKind
 from tandem.kit import i18n
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.web import labels
 from tandem.web.data import total_sum_insured
 
@@ -198,6 +199,7 @@ def environment(locale: str) -> Environment:
         html_lang=i18n.HTML_LANG[locale],
         locale=locale,
         total_of=total_sum_insured,
+        REASON_MAX=REASON_MAX,
     )
     return env
 
