@@ -25,5 +25,6 @@ if [ -n "${TANDEM_TEST_DATABASE_URL:-}" ]; then
   $V/python scripts/pg_alembic_check.py
 fi
 if [ -f scripts/check_i18n.py ]; then echo "== i18n"; $V/python scripts/check_i18n.py; fi
+echo "== released migrations unchanged"; $V/python scripts/check_migrations.py
 echo "== pytest (PostgreSQL: ${TANDEM_TEST_DATABASE_URL:-off})"
 $V/pytest -p no:cacheprovider -n 2 --dist loadfile -q -rs "$@"
