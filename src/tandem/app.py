@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem.config import Settings, get_settings
-from tandem.db import make_engine, make_session_factory
+from tandem.db import make_engine, make_session_factory, violated_constraint
 from tandem.kit.clock import Clock, SystemClock
 from tandem.kit.errors import BodyTooLarge, ConcurrentChange, TandemError
 from tandem.kit.uploads import DEFAULT_BODY_LIMIT
@@ -27,6 +27,51 @@ log = logging.getLogger("tandem")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+# Unique constraints two concurrent requests can both pass the checks for (the second insert loses): a
+# 409 "changed at the same time". Every other IntegrityError (a number handed out twice, a foreign key,
+# NOT NULL, CHECK) is a bug: 500 and a logged traceback.
+RACED_CONSTRAINTS = frozenset(
+    {
+        "uq_audit_event_chain_key_seq",
+        "uq_idempotency_key_user_id_key",
+        "uq_case_participation_claim_id_organisation_id_party_role",
+        "uq_claim_team_member_claim_id_adjuster_id",
+        "uq_deadline_claim_id_kind",
+        "uq_report_draft_claim_id_firm_id",
+        "uq_report_signature_report_id_adjuster_id",
+        "uq_report_number_version",
+        "uq_memorandum_consultation_id",
+        "uq_memorandum_ack_memorandum_id_party",
+        "uq_inbound_message_channel_external_id",
+        "uq_user_account_username",
+        "uq_organisation_name",
+        "uq_organisation_uscc",
+        "uq_adjuster_firm_filing_no",
+        "uq_adjuster_registration_no",
+        "uq_adjuster_id_number",
+        "uq_adjuster_certificate_no",
+        "uq_adjuster_user_id",
+        "uq_expert_external_id",
+        "uq_insured_id_number",
+        "uq_insured_uscc",
+        "uq_insurer_product_code",
+        "uq_policy_number",
+        "uq_policy_section_policy_id_code",
+    }
+)
+
+
+def internal_error(request: Request, exc: BaseException) -> Response:
+    """A bug: log it with the request id, answer 500 (a page or JSON) without details."""
+    rid = getattr(request.state, "request_id", "-")
+    log.error("unhandled error, request %s", rid, exc_info=exc)
+    from tandem.web.errors import render_internal_error, wants_html
+
+    if wants_html(request):
+        return render_internal_error(request)
+    return JSONResponse(error_json("internal", f"Internal error (request {rid})."), 500)
 
 
 def request_id_for(sent: str | None) -> str:
@@ -92,7 +137,10 @@ def create_app(
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, exc: IntegrityError) -> Response:
-        # A unique constraint lost a race (two requests creating the same thing): a conflict, not a crash.
+        # A unique constraint that two requests can race for lost the race: a conflict, not a crash.
+        # Any other broken constraint is a bug and surfaces as one (500, logged).
+        if violated_constraint(exc) not in RACED_CONSTRAINTS:
+            return internal_error(request, exc)
         conflict = ConcurrentChange()
         if wants_html(request):
             return render_error_page(request, 409, conflict)
@@ -134,13 +182,7 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        rid = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error, request %s", rid)
-        if wants_html(request):
-            from tandem.web.errors import render_internal_error
-
-            return render_internal_error(request)
-        return JSONResponse(error_json("internal", f"Internal error (request {rid})."), 500)
+        return internal_error(request, exc)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

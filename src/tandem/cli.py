@@ -204,28 +204,20 @@ def openapi() -> None:
 
 
 def _mount_optional() -> None:
-    """Engines built in their own modules register their commands here."""
-    try:
-        from tandem.settlement.cli import calc_app
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        app.add_typer(calc_app, name="calc", help="Amount payable (理算) and premium (保费).")
-        from tandem.premium.cli import premium_command
+    """Engines built in their own modules register their commands here. A module that fails to import
+    fails the CLI loudly: a command never silently goes missing."""
+    from tandem.settlement.cli import calc_app
 
-        calc_app.command("premium", help="Premium, risk-point effects and refunds (保费计算).")(premium_command)
-    try:
-        from tandem.reconciliation.cli import reconcile_command
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        app.command("reconcile", help="Align two adjusting reports item by item.")(reconcile_command)
-    try:
-        from tandem.expert.cli import experts_app
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, export, search.")
+    app.add_typer(calc_app, name="calc", help="Amount payable (理算) and premium (保费).")
+    from tandem.premium.cli import premium_command
+
+    calc_app.command("premium", help="Premium, risk-point effects and refunds (保费计算).")(premium_command)
+    from tandem.reconciliation.cli import reconcile_command
+
+    app.command("reconcile", help="Align two adjusting reports item by item.")(reconcile_command)
+    from tandem.expert.cli import experts_app
+
+    app.add_typer(experts_app, name="experts", help="Expert pools (专家库): import, export, search.")
     from tandem.sla.cli import calendar_app
 
     app.add_typer(calendar_app, name="calendar", help="The working-day calendar (工作日历, 调休): list, set, import.")

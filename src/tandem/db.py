@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Index, MetaData, String, UniqueConstraint, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -171,3 +173,28 @@ def insert_or_skip(session: Session, entity: Any, *conflict: str) -> Any:
     add ``.values(…)`` and, where wanted, ``.returning(…)``."""
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return ins(entity).on_conflict_do_nothing(index_elements=list(conflict))
+
+
+_UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an INSERT/UPDATE broke: PostgreSQL reports it; SQLite names only the
+    table and columns of a unique constraint, which the models' metadata turns back into its name."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    found = _UNIQUE_FAILED.search(str(exc.orig))
+    if found is None:
+        return None
+    cols = [c.split(".", 1) for c in found.group(1).split(", ")]
+    table = Base.metadata.tables.get(cols[0][0])
+    wanted = {c[-1] for c in cols}
+    if table is None:
+        return None
+    for constraint in (*table.constraints, *table.indexes):
+        if isinstance(constraint, UniqueConstraint | Index) and {c.name for c in constraint.columns} == wanted:
+            if isinstance(constraint, UniqueConstraint) or constraint.unique:
+                return str(constraint.name)
+    return None

@@ -16,7 +16,7 @@ from tandem.access.actor import Actor
 from tandem.claim import workflow
 from tandem.claim.models import Claim
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
-from tandem.kit.errors import NotFound
+from tandem.kit.errors import Conflict, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import round_cny
 from tandem.reconciliation import consultation as svc
@@ -99,10 +99,12 @@ def _payable(session: Session, claim: Claim, cons: Consultation, pick: str) -> s
     content = {"sections": [{"code": c, "items": its} for c, its in sections.items()]}
     try:
         doc = workflow.build_calc_input(session, claim, content)
-        out = calculator.result_to_json(calculator.compute(calculator.parse_input(doc)))
-    except Exception:
+        inp = calculator.parse_input(doc)
+    except (Conflict, calculator.CalcInputError):
+        # The figures do not make a calculation (a section the policy lacks, a figure out of range):
+        # no payable to show. Anything else is a bug and surfaces.
         return None
-    return str(out["total_payable"])
+    return str(calculator.result_to_json(calculator.compute(inp))["total_payable"])
 
 
 def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> ConsultationView:
