@@ -188,3 +188,72 @@ def test_policy_sections_carry_the_engines_options(env):
     body["sections"][1] = {"code": "stock", "name": "存货", "options": {"basis": "first_loss"}}
     r = env.client("broker").post("/api/v1/policies", json=body)
     assert r.status_code == 422 and "sections[1].options.basis" in r.json()["error"]["fields"], r.text
+
+
+# ---- item 4: guard rails -------------------------------------------------------------------------
+
+
+def confirmed(env) -> str:
+    """A claim on POLICY1 with its amount confirmed: machinery 2,500,000 → due 2,375,000.00."""
+    cid = notice(env)
+    reported(env, cid, one_section("machinery", "2500000.00"))
+    _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    return cid
+
+
+def test_zero_or_implausible_offers_need_an_explicit_confirmation(env):
+    cid = confirmed(env)
+    broker, insurer = env.client("broker"), env.client("insurer1")
+    url = f"/api/v1/claims/{cid}/negotiation"
+    for amount, words in (("0", "zero"), ("0.00", "zero"), ("23750000.01", "ten times")):
+        r = broker.post(url, json={"move": "propose", "amount": amount})
+        assert r.status_code == 422, (amount, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "claim.offer_needs_confirmation" and words in err["fields"]["amount"], err
+    assert _ok(broker.get(f"/api/v1/claims/{cid}/case"))["negotiation"] == []
+    case = _ok(broker.post(url, json={"move": "propose", "amount": "0", "confirm": True}))
+    assert case["claim"]["status"] == "negotiating"
+    r = insurer.post(url, json={"move": "counter", "amount": "60000000.00", "reason": "笔误"})
+    assert r.status_code == 422 and "sum insured" in r.json()["error"]["fields"]["amount"], r.text
+    _ok(insurer.post(url, json={"move": "counter", "amount": "2000000.00", "reason": "折旧偏低"}))
+
+
+def test_a_proposal_can_be_withdrawn_by_its_maker_until_answered(env):
+    cid = confirmed(env)
+    broker, insurer = env.client("broker"), env.client("insurer1")
+    url = f"/api/v1/claims/{cid}/negotiation"
+    _ok(broker.post(url, json={"move": "propose", "amount": "2375000.00"}))
+    assert insurer.post(url, json={"move": "withdraw"}).status_code == 409  # not the insurer's offer
+    case = _ok(broker.post(url, json={"move": "withdraw", "reason": "金额有误"}))
+    assert case["claim"]["status"] == "amount_confirmed"
+    assert [(s["move"], s["withdrawn"]) for s in case["negotiation"]] == [("propose", True), ("withdraw", False)]
+    assert "claim.withdraw_proposal" in [e["action"] for e in case["timeline"]]
+    assert insurer.post(url, json={"move": "accept"}).status_code == 409  # nothing stands to be accepted
+
+    env.clock.advance(minutes=5)
+    _ok(broker.post(url, json={"move": "propose", "amount": "2300000.00"}))
+    env.clock.advance(minutes=5)
+    _ok(insurer.post(url, json={"move": "counter", "amount": "2000000.00", "reason": "折旧偏低"}))
+    assert broker.post(url, json={"move": "withdraw"}).status_code == 409  # the counter is not the broker's
+    env.clock.advance(minutes=5)
+    case = _ok(insurer.post(url, json={"move": "withdraw"}))
+    assert case["claim"]["status"] == "negotiating"
+    assert "claim.withdraw_offer" in [e["action"] for e in case["timeline"]]
+    # The broker's proposal stands again; the insurer accepts it, and then nothing can be withdrawn.
+    case = _ok(insurer.post(url, json={"move": "accept"}))
+    assert case["claim"]["status"] == "agreed"
+    assert next(e for e in case["timeline"] if e["action"] == "claim.accept")["after"]["agreed"] == "2300000.00"
+    assert broker.post(url, json={"move": "withdraw"}).status_code == 409
+
+
+def test_the_amount_is_previewed_before_it_is_confirmed(env):
+    cid = notice(env)
+    reported(env, cid, one_section("machinery", "2500000.00", "25000000.00"))
+    risk = env.client("risk")
+    preview = _ok(risk.get(f"/api/v1/claims/{cid}/amount-confirmation/preview"))
+    assert preview["result"]["total_payable"] == "1900000.00" and preview["basis_kind"] == "report"
+    assert preview["sources"]["machinery"]["insured_value"]["kind"] == "report"
+    case = _ok(risk.get(f"/api/v1/claims/{cid}/case"))
+    assert case["confirmation"] is None and case["claim"]["status"] == "reported"  # nothing written
+    assert env.client("insurer1").get(f"/api/v1/claims/{cid}/amount-confirmation/preview").status_code == 403
+    assert env.client("insured2").get(f"/api/v1/claims/{cid}/amount-confirmation/preview").status_code == 404

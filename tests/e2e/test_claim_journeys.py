@@ -237,7 +237,9 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     # The broker's risk evaluator confirms the amount and sees the engine's steps.
     risk = cast("risk")
     risk.goto(case_url)
-    risk.get_by_role("button", name="计算并确认").click()
+    risk.get_by_role("button", name="计算并预览").click()
+    expect(risk.locator("#amount-preview")).to_contain_text("尚未确认")
+    risk.locator("#amount-preview").get_by_role("button").click()
     _done(risk, "理算金额已确认")
     settlement = risk.locator("#settlement")
     for text in ("¥277,500.00", "¥342,000.00", "¥619,500.00", "比例分摊系数", "0.833333", "免赔额", "受限于"):
@@ -275,6 +277,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     expect(insurer.locator("h1")).to_contain_text("已赔付")
 
     broker.reload()
+    broker.locator("#close-confirm").check()
     broker.get_by_role("button", name="结案").click()
     _done(broker, "本案已结案")
 
@@ -480,6 +483,7 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     # The broker ends the rounds; the machinery item goes to the umpire.
     broker.reload()
     for n in (1, 2, 3):
+        broker.locator("#end-round-confirm").check()
         broker.get_by_role("button", name=f"结束第 {n} 轮").click()
         _done(broker, "本轮磋商已结束")
     expect(broker.locator("h1")).to_contain_text("公断中")
@@ -524,7 +528,9 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     # The amount from the MoU, the proposal, acceptance, payment.
     risk.goto(case_url)
     expect(risk.locator("#act-amount")).to_contain_text("谅解备忘录")
-    risk.get_by_role("button", name="计算并确认").click()
+    risk.get_by_role("button", name="计算并预览").click()
+    expect(risk.locator("#amount-preview")).to_contain_text("尚未确认")
+    risk.locator("#amount-preview").get_by_role("button").click()
     _done(risk, "理算金额已确认")
     expect(risk.locator("#settlement")).to_contain_text("依据 MOU-")
     broker.goto(case_url)

@@ -50,3 +50,37 @@ def test_the_step_table_says_where_each_figure_came_from_and_the_report_shows_re
     assert post(risk, f"/claims/{second}/amount", {"confirm": "1"}).status_code == 303
     t = text_of(risk.get(f"/claims/{second}"))
     assert f"本保单其他案件已赔付： 案件 {first_no} 已付 399,000.00" in t, t
+
+
+def test_guard_rails_on_the_pages_confirm_offers_withdraw_preview_close(env):
+    from tests.claim.test_claim_corrections import one_section, reported
+
+    cid = notice(env)
+    reported(env, cid, one_section("machinery", "2500000.00"))
+    case = f"/claims/{cid}"
+    risk, broker, insurer = logged_in(env, "risk"), logged_in(env, "broker"), logged_in(env, "insurer1")
+    # Confirming the amount shows a preview first; only the second button confirms.
+    r = post(risk, f"{case}/amount")
+    assert r.status_code == 200 and 'id="amount-preview"' in r.text
+    t = text_of(r)
+    assert "预览" in t and "¥2,375,000.00" in t and "确认该金额" in t
+    assert _ok(env.client("risk").get(f"/api/v1/claims/{cid}/case"))["confirmation"] is None
+    assert post(risk, f"{case}/amount", {"confirm": "1"}).status_code == 303
+    # A zero offer asks for a confirmation beside the amount, with a box to tick.
+    r = post(broker, f"{case}/negotiation", {"move": "propose", "amount": "0"})
+    assert r.status_code == 422 and 'id="propose-amount-error"' in r.text and 'name="confirm"' in r.text
+    assert "报价为零" in text_of(r)
+    r = post(broker, f"{case}/negotiation", {"move": "propose", "amount": "0", "confirm": "1"})
+    assert r.status_code == 303
+    # The maker sees its proposal waiting and may withdraw it; the insurer's page has no such button.
+    assert 'action="/claims/' + cid + '/negotiation"' in broker.get(case).text
+    assert "撤回报价" in text_of(broker.get(case)) and "撤回报价" not in text_of(insurer.get(case))
+    assert post(broker, f"{case}/negotiation", {"move": "withdraw"}).status_code == 303
+    assert _ok(env.client("broker").get(f"/api/v1/claims/{cid}/case"))["claim"]["status"] == "amount_confirmed"
+    # Closing asks for a confirmation too.
+    assert post(broker, f"{case}/negotiation", {"move": "propose", "amount": "2375000.00"}).status_code == 303
+    assert post(insurer, f"{case}/negotiation", {"move": "refuse", "reason": "不属保险责任"}).status_code == 303
+    r = post(broker, f"{case}/close")
+    assert r.status_code == 422 and 'id="close-confirm-error"' in r.text
+    assert post(broker, f"{case}/close", {"confirm": "1"}).status_code == 303
+    assert _ok(env.client("broker").get(f"/api/v1/claims/{cid}/case"))["claim"]["status"] == "closed"

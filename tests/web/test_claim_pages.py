@@ -431,7 +431,7 @@ def test_notice_to_payment_through_the_pages(env):
 
     # The risk evaluator confirms the amount and sees the engine's steps; the account manager may not.
     assert "计算并确认" not in broker.get(case).text
-    r = post(risk, f"{case}/amount")
+    r = post(risk, f"{case}/amount", {"confirm": "1"})
     assert r.status_code == 303
     t = text_of(risk.get(case))
     for figure in (
@@ -474,7 +474,7 @@ def test_notice_to_payment_through_the_pages(env):
         post(insurer, f"{case}/payments", {"kind": "final", "amount": "519500.00", "reference": "PAY-001"}).status_code
         == 303
     )
-    assert post(broker, f"{case}/close").status_code == 303
+    assert post(broker, f"{case}/close", {"confirm": "1"}).status_code == 303
     t = text_of(insured.get(case))
     assert "已结案" in t and "PAY-001" in t and "已赔付合计：¥619,500.00" in t
     for event in (
@@ -507,7 +507,7 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     firm_a, firm_b = logged_in(env, "adjuster1"), logged_in(env, "adjuster3")
     cid = _to_reported(env)
     case = f"/claims/{cid}"
-    assert post(risk, f"{case}/amount").status_code == 303
+    assert post(risk, f"{case}/amount", {"confirm": "1"}).status_code == 303
     assert post(broker, f"{case}/negotiation", {"move": "propose"}).status_code == 303
     r = post(insurer, f"{case}/negotiation", {"move": "dispute", "reason": ""})
     assert r.status_code == 422 and 'id="dispute-reason-error">必填。' in r.text
@@ -573,7 +573,7 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     t = text_of(broker.get(cons))
     assert "第 1 轮议定" in t and "¥342,000.00" in t
     for _ in range(3):  # the broker ends the rounds; after the last one the item goes to the umpire
-        assert post(broker, f"{cons}/end-round").status_code == 303
+        assert post(broker, f"{cons}/end-round", {"confirm": "1"}).status_code == 303
     assert "公断中" in text_of(broker.get(cons))
 
     experts = env.client("adjuster1").get("/api/v1/experts").json()["items"]
@@ -605,7 +605,7 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     # The amount is confirmed from the MoU, proposed, accepted and paid.
     assert "依据：经四方确认的谅解备忘录 MOU-2026-" in text_of(risk.get(case))
     env.clock.advance(minutes=5)  # the newer confirmation is the one shown
-    assert post(risk, f"{case}/amount").status_code == 303
+    assert post(risk, f"{case}/amount", {"confirm": "1"}).status_code == 303
     t = text_of(risk.get(case))
     assert "依据 MOU-2026-" in t
     assert post(broker, f"{case}/negotiation", {"move": "propose"}).status_code == 303
@@ -626,7 +626,7 @@ def test_broker_refuses_a_blacklisted_insurer_adjuster_with_a_reason(env):
     cid = _to_reported(env)
     case = f"/claims/{cid}"
     broker, risk, insurer = logged_in(env, "broker"), logged_in(env, "risk"), logged_in(env, "insurer1")
-    assert post(risk, f"{case}/amount").status_code == 303
+    assert post(risk, f"{case}/amount", {"confirm": "1"}).status_code == 303
     assert post(broker, f"{case}/negotiation", {"move": "propose"}).status_code == 303
     assert post(insurer, f"{case}/negotiation", {"move": "dispute", "reason": "屋面单价偏高"}).status_code == 303
     register = adjuster_ids(env, "insurer1")
@@ -670,7 +670,7 @@ def test_insured_withdraws_and_broker_closes(env):
     r = post(insured, f"/claims/{cid}/withdraw", {"reason": ""})
     assert r.status_code == 422 and 'id="withdraw-reason-error">必填。' in r.text
     assert post(insured, f"/claims/{cid}/withdraw", {"reason": "已自行修复"}).status_code == 303
-    assert post(logged_in(env, "broker"), f"/claims/{cid}/close").status_code == 303
+    assert post(logged_in(env, "broker"), f"/claims/{cid}/close", {"confirm": "1"}).status_code == 303
     assert claim_status(env, cid) == "closed"
 
 

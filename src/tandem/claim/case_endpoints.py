@@ -90,8 +90,10 @@ class SubmitIn(Strict):
 
 
 class NegotiationIn(Strict):
-    move: Literal["propose", "accept", "counter", "dispute", "refuse"]
+    move: Literal["propose", "accept", "counter", "dispute", "refuse", "withdraw"]
     amount: MoneyIn | None = None
+    # A zero or implausible offer (workflow.implausible_offer) is sent only with confirm: true (else 422).
+    confirm: bool = False
     reason: Annotated[str, Field(max_length=5000)] | None = None
 
 
@@ -230,6 +232,7 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
                 "reason": s.reason,
                 "by_org_id": str(s.by_org_id),
                 "at": _iso(s.at),
+                "withdrawn": s.withdrawn_at is not None,
             }
             for s in workflow.negotiation(session, claim)
         ]
@@ -404,9 +407,39 @@ def confirm_amount(claim_id: str, actor: ActorDep, session: SessionDep, clock: C
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
+class AmountPreview(BaseModel):
+    basis_kind: str
+    basis_number: str
+    input: dict[str, Any]
+    result: dict[str, Any]
+    sources: dict[str, Any]
+
+
+@router.get("/{claim_id}/amount-confirmation/preview", response_model=AmountPreview, responses=ERR)
+def amount_preview(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> AmountPreview:
+    """What confirming the amount now would give, every step computed; nothing is stored."""
+    _, conf, number = workflow.amount_preview(session, actor, claim_id, now=clock.now())
+    return AmountPreview(
+        basis_kind=conf.basis_kind,
+        basis_number=number,
+        input=conf.calc_input,
+        result=conf.calc_result,
+        sources=conf.sources or {},
+    )
+
+
 @router.post("/{claim_id}/negotiation", response_model=CaseFile, responses=ERR)
 def negotiate(claim_id: str, body: NegotiationIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
-    workflow.negotiate(session, actor, claim_id, body.move, now=clock.now(), amount=body.amount, reason=body.reason)
+    workflow.negotiate(
+        session,
+        actor,
+        claim_id,
+        body.move,
+        now=clock.now(),
+        amount=body.amount,
+        reason=body.reason,
+        confirm=body.confirm,
+    )
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 

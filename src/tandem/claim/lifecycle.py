@@ -55,7 +55,11 @@ def last_offer_step(session: Session, claim: Claim) -> NegotiationStep | None:
     """The standing proposal or counter-offer (the latest of either)."""
     return session.execute(
         select(NegotiationStep)
-        .where(NegotiationStep.claim_id == claim.id, NegotiationStep.move.in_(["propose", "counter"]))
+        .where(
+            NegotiationStep.claim_id == claim.id,
+            NegotiationStep.move.in_(["propose", "counter"]),
+            NegotiationStep.withdrawn_at.is_(None),
+        )
         .order_by(NegotiationStep.at.desc(), NegotiationStep.id)
         .limit(1)
     ).scalar_one_or_none()
@@ -80,6 +84,19 @@ WITHDRAWABLE = (
     "disputed",
 )
 
+
+def _own_offer(session: Session, claim: Claim, actor: Actor | None) -> None:
+    """Guard: only the side that made the standing offer may withdraw it (until it is answered)."""
+    last = last_offer_step(session, claim)
+    if actor is None or last is None or last.by_org_id != actor.org_id:
+        raise NotYourOffer()
+
+
+class NotYourOffer(Conflict):
+    code = "claim.not_your_offer"
+    message = "Only the side that made the standing offer may withdraw it, until it is answered."
+
+
 # The claim lifecycle (理赔案件状态表): (state, action) -> rule. No other code assigns Claim.status.
 CLAIM_RULES: transition.Table = {
     ("notified", "route"): _r("routed", BAM, "system"),
@@ -93,6 +110,9 @@ CLAIM_RULES: transition.Table = {
     ("negotiating", "propose"): _r("negotiating", BAM, guard=_other_side),
     ("negotiating", "counter"): _r("negotiating", ICH, guard=_other_side),
     ("negotiating", "accept"): _r("agreed", ICH, BAM, guard=_other_side),
+    # Withdrawing the standing offer: back to the earlier offer, or (the broker's only one) to the amount.
+    ("negotiating", "withdraw_offer"): _r("negotiating", BAM, ICH, guard=_own_offer),
+    ("negotiating", "withdraw_proposal"): _r("amount_confirmed", BAM, guard=_own_offer),
     ("negotiating", "dispute"): _r("disputed", ICH),
     ("negotiating", "refuse"): _r("refused", ICH),
     ("disputed", "confirm_amount"): _r("amount_confirmed", BRE),

@@ -715,8 +715,32 @@ def build_calc_input(session: Session, claim: Claim, content: dict[str, Any]) ->
 
 def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> AmountConfirmation:
     """The broker's risk evaluators confirm the amount payable with the engine (R-C4)."""
+    claim, conf, basis_no = amount_preview(session, actor, claim_id, now=now)
+    session.add(conf)
+    session.flush()
+    move(
+        session,
+        actor,
+        claim,
+        "confirm_amount",
+        now=now,
+        after={
+            "total_payable": str(conf.calc_result["total_payable"]),
+            "due": conf.calc_result["due"],
+            "basis": basis_no,
+        },
+    )
+    return conf
+
+
+def amount_preview(
+    session: Session, actor: Actor, claim_id: object, *, now: dt.datetime
+) -> tuple[Claim, AmountConfirmation, str]:
+    """The confirmation the risk evaluators would make now, computed but not stored (the preview shown
+    before confirming); with the basis's number."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
+    transition.resolve(CLAIM_RULES, claim.status.value, "confirm_amount", _roles(actor))
     from tandem.reconciliation.consultation import acknowledged_memorandum
 
     memo = acknowledged_memorandum(session, claim)
@@ -749,17 +773,7 @@ def confirm_amount(session: Session, actor: Actor, claim_id: object, *, now: dt.
         confirmed_at=now,
         confirmed_by=actor.user_id,
     )
-    session.add(conf)
-    session.flush()
-    move(
-        session,
-        actor,
-        claim,
-        "confirm_amount",
-        now=now,
-        after={"total_payable": out["total_payable"], "due": out["due"], "basis": basis_no},
-    )
-    return conf
+    return claim, conf, basis_no
 
 
 def latest_confirmation(session: Session, claim: Claim) -> AmountConfirmation | None:
@@ -780,13 +794,17 @@ def negotiate(
     now: dt.datetime,
     amount: Decimal | None = None,
     reason: str | None = None,
+    confirm: bool = False,
 ) -> NegotiationStep:
     """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons); the
     broker may accept the insurer's counter-offer. Only the side that did not make the standing offer may
-    accept or answer it (the guards of ``CLAIM_RULES``)."""
-    if move_name not in ("propose", "accept", "counter", "dispute", "refuse"):
-        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute or refuse"})
+    accept or answer it (the guards of ``CLAIM_RULES``); its maker may withdraw it until then. A zero or
+    implausible offer is sent only when ``confirm`` says so (:func:`implausible_offer`)."""
+    if move_name not in ("propose", "accept", "counter", "dispute", "refuse", "withdraw"):
+        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute, refuse or withdraw"})
     claim = scope.get_claim(session, actor, claim_id)
+    if move_name == "withdraw":
+        return _withdraw_offer(session, actor, claim, now=now, reason=reason)
     if move_name == "propose":
         _require_party(session, actor, claim, PartyRole.BROKER)
         conf = latest_confirmation(session, claim)
@@ -801,6 +819,14 @@ def negotiate(
         raise InvalidInput("Give your reasons.", fields={"reason": "required"})
     if move_name == "counter" and (amount is None or amount < 0):
         raise InvalidInput("Give the amount you offer.", fields={"amount": "required"})
+    if move_name in ("propose", "counter") and amount is not None and not confirm:
+        found = implausible_offer(session, claim, amount)
+        if found:
+            kind, limit = found
+            why = OFFER_WORDS[kind].format(limit=limit)
+            raise OfferNeedsConfirmation(
+                why=why, kind=kind, limit=limit, fields={"amount": f"{why}; send it again with confirm: true"}
+            )
     # The transition first: its guard judges whose turn it is on the steps before this one.
     if move_name == "accept":
         agreed = last_offer(session, claim)
@@ -827,6 +853,84 @@ def negotiate(
         claim_id=claim.id,
         move=move_name,
         amount=amount,
+        reason=reason,
+        by_org_id=actor.org_id,
+        by_user_id=actor.user_id,
+        at=now,
+    )
+    session.add(step)
+    session.flush()
+    return step
+
+
+class OfferNeedsConfirmation(InvalidInput):
+    code = "claim.offer_needs_confirmation"
+    message = "Please confirm this offer: {why}."
+
+
+# An offer above this multiple of the confirmed amount payable is implausible (a slip of a digit or two).
+IMPLAUSIBLE_MULTIPLE = Decimal(10)
+
+
+OFFER_WORDS = {
+    "zero": "the offer is zero",
+    "sum_insured": "the offer is more than the sum insured {limit}",
+    "multiple": "the offer is more than ten times the confirmed amount {limit}",
+}
+
+
+def implausible_offer(session: Session, claim: Claim, amount: Decimal) -> tuple[str, str] | None:
+    """Why an offer needs an explicit confirmation, as (kind, limit): ``zero``, more than the policy's total
+    ``sum_insured``, or more than ten times (``multiple``) the confirmed amount payable. None when plausible."""
+    if amount == 0:
+        return "zero", ""
+    sums = [s.sum_insured for s in claim.policy.sections if s.sum_insured is not None]
+    if sums and amount > sum(sums, Decimal(0)):
+        return "sum_insured", f"{sum(sums, Decimal(0)):.2f}"
+    conf = latest_confirmation(session, claim)
+    if conf is not None and conf.total_payable > 0 and amount > conf.total_payable * IMPLAUSIBLE_MULTIPLE:
+        return "multiple", f"{conf.total_payable:.2f}"
+    return None
+
+
+def _withdraw_offer(
+    session: Session, actor: Actor, claim: Claim, *, now: dt.datetime, reason: str | None
+) -> NegotiationStep:
+    """The maker withdraws its standing offer before it is answered: the earlier offer stands again, or,
+    when the broker withdraws its only proposal, the case is back at the confirmed amount."""
+    from tandem.claim.lifecycle import NotYourOffer, last_offer_step
+
+    roles = _participant_role(session, claim, actor.org_id)
+    if not roles & {PartyRole.BROKER, PartyRole.INSURER}:
+        raise ActionNotAllowed()
+    offer = last_offer_step(session, claim) if claim.status == ClaimStatus.NEGOTIATING else None
+    if claim.status == ClaimStatus.NEGOTIATING and (offer is None or offer.by_org_id != actor.org_id):
+        raise NotYourOffer()
+    earlier = session.execute(
+        select(NegotiationStep.id).where(
+            NegotiationStep.claim_id == claim.id,
+            NegotiationStep.move.in_(["propose", "counter"]),
+            NegotiationStep.withdrawn_at.is_(None),
+            NegotiationStep.id != (offer.id if offer else None),
+        )
+    ).first()
+    action = "withdraw_offer" if earlier is not None else "withdraw_proposal"
+    move(
+        session,
+        actor,
+        claim,
+        action,
+        now=now,
+        reason=reason,
+        after={"amount": str(offer.amount) if offer and offer.amount is not None else None},
+        audience=["broker", "insurer", "insured"],
+    )
+    assert offer is not None  # the guard refused otherwise
+    offer.withdrawn_at = now
+    step = NegotiationStep(
+        claim_id=claim.id,
+        move="withdraw",
+        amount=offer.amount,
         reason=reason,
         by_org_id=actor.org_id,
         by_user_id=actor.user_id,

@@ -45,3 +45,6 @@ class NegotiationStep(Base):
     by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A proposal or counter-offer withdrawn by its maker before it was answered (a ``withdraw`` step
+    # records the withdrawal; this marks the offer that no longer stands).
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

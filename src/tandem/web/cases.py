@@ -386,6 +386,7 @@ class Actions:
                 self.confirm_amount,
                 self.propose is not None,
                 self.offer is not None,
+                self.waiting is not None,  # it may be withdrawn until answered
                 self.dispute,
                 self.refuse,
                 self.pay_advance,
@@ -595,15 +596,18 @@ def settlement_sections(
     return out
 
 
-def confirmation_view(session: Session, claim: Claim, conf: AmountConfirmation, locale: str) -> ConfirmationView:
+def confirmation_view(
+    session: Session, claim: Claim, conf: AmountConfirmation, locale: str, number: str | None = None
+) -> ConfirmationView:
+    """A confirmation (or a preview of one, with its basis ``number``) as the step tables show it."""
     result = calculator.compute(calculator.parse_input(conf.calc_input))
     names = {s.code: s.name for s in claim.policy.sections}
-    if conf.basis_kind == "mou":
+    if number is None and conf.basis_kind == "mou":
         from tandem.reconciliation.models import Memorandum
 
         memo = session.get(Memorandum, conf.basis_id)
         number = memo.number if memo else ""
-    else:
+    elif number is None:
         report = session.get(Report, conf.basis_id)
         number = report.display_number if report else ""
     by = _users(session, [conf.confirmed_by]).get(conf.confirmed_by, "")

@@ -32,6 +32,7 @@ from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
 from tandem.web import cases, draft_form, forms
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
+from tandem.web.labels import Message as Msg
 from tandem.web.render import render, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +56,14 @@ CHOOSE_AUDIENCE = N_("Choose who may see it.")
 MESSAGE_EMPTY = N_("Write a message.")
 NEED_SECOND = N_("Add a second adjuster before the survey: at least two adjusters work every case.")
 CHECK_FIELDS = N_("Nothing was saved. Please correct the fields marked below.")
+CONFIRM_CLOSE = N_("Tick the box to confirm that the case is closed.")
+OFFER_CHECK = {
+    "zero": N_("The offer is zero. Tick the box below to send it anyway."),
+    "sum_insured": N_("The offer is more than the sum insured ({limit}). Tick the box below to send it anyway."),
+    "multiple": N_(
+        "The offer is more than ten times the confirmed amount ({limit}). Tick the box below to send it anyway."
+    ),
+}
 
 NOTICES = {
     "notified": N_("The loss is reported. Everyone on the case has been informed."),
@@ -430,8 +439,10 @@ def case_page(
     status: int = 200,
     experts: bool = False,
     experts_alert: object = None,
+    preview: cases.ConfirmationView | None = None,
 ) -> Response:
-    """The case file. ``experts``: the suggested experts inline (else the page loads them with htmx)."""
+    """The case file. ``experts``: the suggested experts inline (else the page loads them with htmx);
+    ``preview``: the amount the risk evaluators are about to confirm, not yet stored."""
     claim = scope.get_claim(session, actor, claim_id)
     session.refresh(claim)
     locale = request_locale(request, actor)
@@ -455,6 +466,7 @@ def case_page(
             "progress": cases.PROGRESS,
             "experts": suggested,
             "experts_alert": experts_alert,
+            "preview": preview,
             "draft": draft,
             "now": clock.now(),
             "local_input": forms.local_input,
@@ -728,9 +740,15 @@ def submit_report(
 
 @router.post("/claims/{claim_id}/amount")
 def confirm_amount(
-    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
+    """The first press shows a preview of every step; ``confirm=1`` (the preview's button) confirms."""
     try:
+        if forms.text(form, "confirm") != "1":
+            claim, conf, number = workflow.amount_preview(session, actor, claim_id, now=clock.now())
+            view = cases.confirmation_view(session, claim, conf, request_locale(request, actor), number=number)
+            session.rollback()
+            return case_page(request, actor, session, clock, claim_id, preview=view)
         workflow.confirm_amount(session, actor, claim_id, now=clock.now())
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, "amount", FormState(), "amount")
@@ -745,8 +763,8 @@ def negotiate(
     state = FormState(_values(form, "move", "amount", "reason"))
     v = state.values
     move = v["move"]
-    if move not in ("propose", "accept", "counter", "dispute", "refuse"):
-        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute or refuse"})
+    if move not in ("propose", "accept", "counter", "dispute", "refuse", "withdraw"):
+        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute, refuse or withdraw"})
     name = f"neg_{move}"
     amount = None
     if move in ("propose", "counter"):
@@ -758,7 +776,21 @@ def negotiate(
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, name, state)
     try:
-        workflow.negotiate(session, actor, claim_id, move, now=clock.now(), amount=amount, reason=v["reason"] or None)
+        workflow.negotiate(
+            session,
+            actor,
+            claim_id,
+            move,
+            now=clock.now(),
+            amount=amount,
+            reason=v["reason"] or None,
+            confirm=forms.text(form, "confirm") == "1",
+        )
+    except workflow.OfferNeedsConfirmation as exc:
+        session.rollback()
+        state.values["needs_confirm"] = "1"
+        state.errors["amount"] = Msg(OFFER_CHECK[exc.params["kind"]], {"limit": exc.params["limit"]})
+        return _invalid(request, actor, session, clock, claim_id, name, state)
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "reason")
     return _done(claim_id, "proposed" if move == "propose" else "answered", "negotiation")
@@ -789,7 +821,12 @@ def record_payment(
 
 
 @router.post("/claims/{claim_id}/close")
-def close(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
+def close(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    if forms.text(form, "confirm") != "1":
+        scope.get_claim(session, actor, claim_id)
+        return _invalid(request, actor, session, clock, claim_id, "close", FormState({}, {"confirm": CONFIRM_CLOSE}))
     try:
         workflow.close(session, actor, claim_id, now=clock.now())
     except (Conflict, InvalidInput) as exc:

@@ -33,6 +33,7 @@ from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
+CONFIRM_END_ROUND = N_("Tick the box to confirm that the round ends now.")
 
 CHOOSE_UMPIRE = N_("Choose an umpire from the list.")
 CHOOSE_MOVE = N_("Choose accept, propose or hold.")
@@ -204,7 +205,14 @@ def start_rounds(
 
 
 @router.post("/claims/{claim_id}/consultation/end-round")
-def end_round(claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
+def end_round(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """Ending a round asks for a ticked confirmation: the open items move on (to the umpire after the last)."""
+    if forms.text(form, "confirm") != "1":
+        svc.get_consultation(session, actor, claim_id)  # a hidden claim stays a 404
+        state = FormState({}, {"confirm": CONFIRM_END_ROUND})
+        return _page(request, actor, session, clock, claim_id, states={"end_round": state}, status=422)
     return _plain(request, actor, session, clock, claim_id, svc.end_round, "round")
 
 

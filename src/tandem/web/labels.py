@@ -163,6 +163,7 @@ LABELS: dict[str, dict[str, str]] = {
         "counter": N_("Counter-offer"),
         "dispute": N_("Disputed the report"),
         "refuse": N_("Refused the claim"),
+        "withdraw": N_("Withdrew its offer"),
     },
     "payment_kind": {
         "advance": N_("Advance payment"),
@@ -263,6 +264,8 @@ LABELS: dict[str, dict[str, str]] = {
         "claim.confirm_amount": N_("Amount payable confirmed"),
         "claim.propose": N_("The broker proposed an amount"),
         "claim.counter": N_("The insurer made a counter-offer"),
+        "claim.withdraw_offer": N_("An offer was withdrawn before it was answered"),
+        "claim.withdraw_proposal": N_("The broker withdrew its proposal before it was answered"),
         "claim.accept": N_("The insurer accepted"),
         "claim.dispute": N_("The insurer disputed the report"),
         "claim.refuse": N_("The insurer refused the claim"),
