@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation, OrgKind
+from tandem.access.models import Organisation, OrgKind, Role
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
 from tandem.case import audience as _audience
@@ -961,17 +961,41 @@ def advances(session: Session, claim: Claim) -> Decimal:
     return round_cny(sum(rows, Decimal("0")))
 
 
+# Payments are the claims handlers' (an underwriter prices risks; it does not pay claims).
+PAYERS = frozenset({Role.INSURER_CLAIMS_HANDLER})
+
+
+def _check_advance(session: Session, claim: Claim, amount: Decimal) -> None:
+    """Advances in total stay within the agreed amount, else the confirmed amount payable, else (before any
+    amount is confirmed, 保险法 Art. 25) the policy's sums insured."""
+    agreed = last_offer(session, claim) if claim.status == ClaimStatus.AGREED else None
+    conf = latest_confirmation(session, claim)
+    insured = [sec.sum_insured for sec in claim.policy.sections if sec.sum_insured is not None]
+    cap = agreed if agreed is not None else conf.total_payable if conf is not None else sum(insured, Decimal(0))
+    room = round_cny(cap - advances(session, claim))
+    if round_cny(amount) > room:
+        raise InvalidInput(
+            "Advances may not exceed the agreed or confirmed amount; at most {room} remains.",
+            fields={"amount": f"at most {room}"},
+            room=str(max(room, Decimal(0))),
+        )
+
+
 def record_payment(
     session: Session, actor: Actor, claim_id: object, *, kind: str, amount: Decimal, reference: str, now: dt.datetime
 ) -> Payment:
-    """The insurer records an advance (预付赔款) or the final payment (= agreed − advances)."""
+    """The insurer's claims handler records an advance (预付赔款) or the final payment (= agreed − advances).
+    Advances never exceed the agreed amount, or before an agreement the confirmed one."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.INSURER)
+    if not actor.has_any(PAYERS):
+        raise ActionNotAllowed()
     if amount <= 0:
         raise InvalidInput("The amount must be positive.", fields={"amount": "must be positive"})
     if kind == "advance":
         if claim.status in (ClaimStatus.PAID, ClaimStatus.CLOSED, ClaimStatus.REFUSED, ClaimStatus.WITHDRAWN):
             raise Conflict("No advance can be paid on this case now.")
+        _check_advance(session, claim, amount)
         pay = Payment(
             claim_id=claim.id, kind=kind, amount=amount, paid_at=now, reference=reference, recorded_by=actor.user_id
         )
