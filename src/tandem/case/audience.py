@@ -101,6 +101,11 @@ class Viewer:
             return dict(after)
         return {k: v for k, v in after.items() if k not in FEE_KEYS}
 
+    def chooses_adjuster(self, choosing: bool) -> bool:
+        """Who sees the broker's judgement of adjusters (exclusions, blacklist, ranking): the broker, and
+        the insured while the adjuster is being chosen (R-C2). Everyone else sees the choice only."""
+        return self.admin or BROKER in self.sides or (choosing and INSURED in self.sides)
+
     def channels(self) -> list[str]:
         """The channels this viewer may write to."""
         if not self.sides or self.sides == {SUPERVISION}:

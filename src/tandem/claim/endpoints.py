@@ -11,10 +11,10 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import bindparam, tuple_
 
 from tandem.access import scope
+from tandem.case.audience import viewer as case_viewer
 from tandem.claim import service
 from tandem.claim.models import Channel, Claim, ClaimStatus
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
-from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.schemas import MoneyIn, MoneyOut, Ref, Strict
 
@@ -195,15 +195,22 @@ def get_claim(claim_id: str, actor: ActorDep, session: SessionDep) -> ClaimOut:
 def adjuster_recommendations(
     claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> RecommendationsOut:
-    """Ranked, explained adjuster choices; ineligible adjusters are listed with their reason codes."""
+    """Ranked, explained adjuster choices; ineligible adjusters are listed with their reason codes. Only
+    those who choose (the broker; the insured while the adjuster is chosen) see the exclusions and the
+    ranking; every other party sees at most the adjuster chosen and why."""
     claim = scope.get_claim(session, actor, claim_id)
-    if actor.org_kind.value == "supervision":
-        raise ActionNotAllowed()
-    recs = service.recommendations(session, claim, clock.now())
 
     def ref(r: service.Recommendation) -> RecAdjuster:
         return RecAdjuster(id=r.adjuster.id, name=r.adjuster.name, firm=r.adjuster.firm.organisation.name)
 
+    if not case_viewer(session, actor, claim).chooses_adjuster(claim.status == ClaimStatus.NOTIFIED):
+        if claim.adjuster is None:
+            return RecommendationsOut(recommended=[], excluded=[])
+        chosen = service.evaluate(session, claim, claim.adjuster, clock.now())
+        return RecommendationsOut(
+            recommended=[Recommended(adjuster=ref(chosen), score=chosen.score, reasons=chosen.explain)], excluded=[]
+        )
+    recs = service.recommendations(session, claim, clock.now())
     ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
     return RecommendationsOut(
         recommended=[Recommended(adjuster=ref(r), score=r.score, reasons=r.explain) for r in ok],
