@@ -195,6 +195,7 @@ def create_app(
     from tandem.claim.endpoints import router as claim_router
     from tandem.claim.inbound import router as inbound_router
     from tandem.expert.endpoints import router as expert_router
+    from tandem.fees.endpoints import router as fee_router
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.policy.endpoints import router as policy_router
@@ -212,6 +213,7 @@ def create_app(
     app.include_router(notification_router)
     app.include_router(expert_router)
     app.include_router(premium_router)
+    app.include_router(fee_router)
     mount_web(app)
     _document_error_bodies(app)
     return app

@@ -209,9 +209,11 @@ def _mount_optional() -> None:
     from tandem.settlement.cli import calc_app
 
     app.add_typer(calc_app, name="calc", help="Amount payable (理算) and premium (保费).")
+    from tandem.fees.cli import fee_command
     from tandem.premium.cli import premium_command
 
     calc_app.command("premium", help="Premium, risk-point effects and refunds (保费计算).")(premium_command)
+    calc_app.command("fee", help="Adjuster's fee, VAT and due date (公估费).")(fee_command)
     from tandem.reconciliation.cli import reconcile_command
 
     app.command("reconcile", help="Align two adjusting reports item by item.")(reconcile_command)
