@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tandem.fees.engine import fee_document, loads_json, parse_terms, terms_to_json
+from tandem.fees.engine import FeeInputError, fee_document, loads_json, parse_terms, terms_to_json
+from tests.premium.test_properties import JSON_VALUES
+from tests.premium.test_properties import _paths as paths_in
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -235,3 +238,26 @@ def test_canonical_terms_read_back_the_same(doc: dict[str, Any]) -> None:
     assert parse_terms(loads_json(json.dumps(stored))) == terms
     assert terms_to_json(parse_terms(stored)) == stored
     assert run(doc)["terms"] == stored
+
+
+@SETTINGS
+@given(documents(), st.data())
+def test_a_damaged_document_is_refused_naming_a_field_or_computed(doc: dict[str, Any], data: st.DataObject) -> None:
+    """Any field removed or replaced by any JSON value: a one-line error naming a field of the
+    contract, or (when the change is still a valid document) a result in whole fen; never another
+    exception."""
+    where = data.draw(st.sampled_from(paths_in(doc)))
+    parent: Any = doc
+    for key in where[:-1]:
+        parent = parent[key]
+    if isinstance(parent, dict) and data.draw(st.booleans()):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = data.draw(JSON_VALUES)
+    try:
+        out = fee_document(loads_json(json.dumps(doc, default=str)))
+    except FeeInputError as exc:
+        assert "\n" not in str(exc)
+        assert re.split(r"[.\[]", exc.path)[0] in {"engagement", "terms", "work", "invoice_date", ""}, exc.path
+    else:
+        assert re.fullmatch(r"[0-9]+\.[0-9]{2}", out["total"])

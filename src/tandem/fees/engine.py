@@ -320,9 +320,7 @@ class _Reader:
             raise FeeInputError(self.at(key), f"must be between 0 and {high} (a fraction: 0.06 is 6 %)")
         return number
 
-    def member(self, key: str, enum: type[_E], default: _E | None = None) -> _E:
-        if default is not None and not self.has(key):
-            return default
+    def member(self, key: str, enum: type[_E]) -> _E:
         value = self.need(key)
         for member in enum:
             if value == member.value:
