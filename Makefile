@@ -25,8 +25,8 @@ system-deps:
 demo: install system-deps
 	$(V)/tandem db upgrade
 	$(V)/tandem demo load
-	@echo "Tandem on http://127.0.0.1:$(PORT) — log in as broker / tandem-demo"
-	TANDEM_PORT=$(PORT) $(V)/tandem serve
+	@echo "Tandem on http://127.0.0.1:$(PORT) — log in as broker / tandem-demo (Ctrl-C stops server and worker)"
+	TANDEM_PORT=$(PORT) $(V)/tandem serve --with-worker
 
 test: install system-deps
 	bash scripts/test.sh

@@ -67,7 +67,7 @@ def _seed(url: str, tmp: Path) -> None:
     migrate.upgrade(url)
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as s:
-        demo.load(s, test_settings(url, tmp), FrozenClock().now())
+        demo.load(s, test_settings(url, tmp), FrozenClock().now(), claims=False)  # tests make their own
     engine.dispose()
 
 

@@ -49,14 +49,17 @@ def db_check() -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
-    """Load the demo organisations, users (password tandem-demo) and policies. Idempotent."""
+def demo_load(
+    claims: Annotated[bool, typer.Option("--claims/--no-claims", help="also one claim at each stage")] = True,
+) -> None:
+    """Load the demo organisations, users (password tandem-demo), policies and claims at every stage (a
+    finished dispute with its MoU, a paid claim, …). Idempotent."""
     from tandem import demo
     from tandem.db import unit_of_work
     from tandem.kit.clock import SystemClock
 
     with unit_of_work(session_factory()) as session:
-        loaded = demo.load(session, get_settings(), SystemClock().now())
+        loaded = demo.load(session, get_settings(), SystemClock().now(), claims=claims)
     typer.echo("demo data loaded" if loaded else "demo data already present; nothing changed")
 
 
@@ -65,20 +68,41 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port (TANDEM_PORT)")] = None,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option("--with-worker", help="also run one outbox worker (PDFs, timers, e-mail); both stop together"),
+    ] = False,
 ) -> None:
-    """Serve the web app and API."""
+    """Serve the web app and API (with ``--with-worker``, and an outbox worker beside it: one Ctrl-C stops both)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "tandem.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=settings.forwarded_allow_ips is not None,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+    worker_proc = (
+        subprocess.Popen([sys.executable, "-c", "from tandem.cli import main; main()", "worker"])
+        if with_worker
+        else None
     )
+    try:
+        uvicorn.run(
+            "tandem.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=settings.forwarded_allow_ips is not None,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            try:
+                worker_proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
+                worker_proc.wait()
 
 
 @users_app.command("create")
@@ -192,7 +216,10 @@ def worker(once: Annotated[bool, typer.Option(help="run one batch and exit")] = 
         stats = runner.run_once(session_factory(), settings, clock)
         typer.echo(f"done {stats.done}, retried {stats.retried}, failed {stats.failed}")
         return
-    runner.run_forever(session_factory(), settings, clock)
+    try:
+        runner.run_forever(session_factory(), settings, clock)
+    except KeyboardInterrupt:  # Ctrl-C (also from serve --with-worker): a job's transaction is rolled back
+        pass
 
 
 @app.command("openapi")

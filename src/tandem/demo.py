@@ -76,8 +76,9 @@ def _org(
     return org
 
 
-def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
-    """Load the demo data; return False (and change nothing) when it is already there."""
+def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool = True) -> bool:
+    """Load the demo data; return False (and change nothing) when it is already there. ``claims`` adds one
+    claim at each stage (tandem.demo_claims); the tests' template database leaves them out."""
     if settings.is_production:
         raise DemoRefused()
     if session.execute(select(Organisation.id).where(Organisation.name == BROKER_NAME)).first():
@@ -553,6 +554,10 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> bool:
             )
         )
     session.flush()
+    if claims:
+        from tandem import demo_claims
+
+        demo_claims.load(session, settings, now)
     return True
 
 

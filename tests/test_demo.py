@@ -1,0 +1,95 @@
+"""The demo a new user starts with (issue 22 item 12): claims at every stage built through the real
+services, and ``tandem serve --with-worker`` running the outbox worker beside the server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tandem import demo_claims
+from tandem.audit import service as audit
+from tandem.worker import runner
+from tests.claim.test_journey_api import _ok
+
+
+def test_demo_claims_at_every_stage(env):
+    started = time.monotonic()
+    with env.factory.begin() as s:
+        demo_claims.load(s, env.settings, env.clock.now())
+    assert time.monotonic() - started < 60
+    runner.run_once(env.factory, env.settings, env.clock)  # letters, reports and the MoU as PDFs
+    claims = _ok(env.client("broker").get("/api/v1/claims?limit=100"))["items"]
+    statuses = {c["status"] for c in claims}
+    for status in ("notified", "routed", "surveying", "reported", "negotiating", "agreed", "closed", "withdrawn"):
+        assert status in statuses, (status, statuses)
+    disputed = next(c for c in claims if "屋面坍塌" in c["description"])
+    view = _ok(env.client("insurer1").get(f"/api/v1/claims/{disputed['id']}/consultation"))
+    assert view["state"] == "agreed" and view["memorandum"]["final"] is True
+    case = _ok(env.client("insured1").get(f"/api/v1/claims/{disputed['id']}/case"))
+    assert case["claim"]["status"] == "closed" and case["payments"]
+    assert {"report_pdf", "mou_pdf", "confirmation_letter"} <= {d["kind"] for d in case["documents"]}
+    for user in ("insured1", "insurer1", "adjuster1", "adjuster3", "risk"):
+        assert _ok(env.client(user).get("/api/v1/claims"))["items"], user
+        assert _ok(env.client(user).get("/api/v1/notifications")), user
+    with env.session() as s:
+        assert audit.verify(s) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def test_serve_with_worker_runs_both_and_one_interrupt_stops_both(tmp_path):
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+    environ.update(
+        TANDEM_ENV="test",
+        TANDEM_DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}",
+        TANDEM_VAR_DIR=str(tmp_path),
+        TANDEM_SECRET_KEY="demo-test",
+        TANDEM_SMTP_PORT="1",
+    )
+    cli = [sys.executable, "-c", "from tandem.cli import main; main()"]
+    subprocess.run([*cli, "db", "upgrade"], env=environ, check=True, capture_output=True, timeout=300)
+    server = subprocess.Popen(
+        [*cli, "serve", "--with-worker", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.3)
+        workers = [c for c in _children(server.pid) if b"worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(workers) == 1, _children(server.pid)
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        assert server.wait(timeout=30) is not None
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{workers[0]}").exists() and b"Z" not in Path(f"/proc/{workers[0]}/stat").read_bytes():
+            assert time.monotonic() < deadline, "the worker outlived the server"
+            time.sleep(0.2)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
