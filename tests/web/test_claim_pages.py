@@ -112,7 +112,7 @@ def test_queue_per_role_with_tabs_search_and_more(env, monkeypatch):
     # Keyset "more": two per page here.
     monkeypatch.setattr("tandem.web.cases.PAGE_SIZE", 2)
     first = broker.get("/claims")
-    more = re.search(r'href="(/claims\?status=active&amp;cursor=[^"]+)"', first.text)
+    more = re.search(r'href="(/claims\?status=all&amp;cursor=[^"]+)"', first.text)
     assert more, first.text
     second = broker.get(html.unescape(more.group(1)))
     rows = re.compile(r'class="mono">(LP-\d{4}-\d{6})</a>')

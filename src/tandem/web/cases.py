@@ -65,7 +65,7 @@ TABS: dict[str, frozenset[ClaimStatus]] = {
     "done": frozenset({S.PAID, S.CLOSED, S.REFUSED, S.WITHDRAWN}),
     "all": frozenset(S),
 }
-DEFAULT_TAB = "active"
+DEFAULT_TAB = "all"  # closed claims stay in sight; "In progress" is one click away
 
 # The progress line every party sees at the top of a case.
 PROGRESS: list[tuple[str, str]] = [
@@ -81,7 +81,7 @@ PROGRESS: list[tuple[str, str]] = [
 _STEP_OF = {
     S.NOTIFIED: 0,
     S.ROUTED: 1,
-    S.ADJUSTER_ASSIGNED: 1,
+    S.ADJUSTER_ASSIGNED: 2,  # the letter is accepted: the survey is next
     S.SURVEYING: 2,
     S.REPORTED: 3,
     S.AMOUNT_CONFIRMED: 4,

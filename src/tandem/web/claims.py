@@ -45,6 +45,7 @@ TOO_SHORT = N_("At least two characters.")
 LOSS_IN_FUTURE = N_("The loss time is in the future.")  # the same msgids as the intake service's
 LOSS_OUTSIDE_PERIOD = N_("The loss is outside the policy period.")
 BAD_PHONE = N_("Enter a phone number (digits, spaces and dashes).")
+SHORT_PHONE = N_("The number is too short (at least 5 digits).")
 REPORTER_BOTH = N_("Give both the name and the phone number of the caller.")
 FORM_USED = N_("This form was already sent. Please check the claims list before reporting again.")
 CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
@@ -248,7 +249,10 @@ def _read_notice(
     if len(name) > 100:
         errors["reporter_name"] = forms.TOO_LONG
     if phone and not PHONE.match(phone):
-        errors["reporter_phone"] = BAD_PHONE
+        digits = re.sub(r"[\- ]", "", phone.removeprefix("+"))
+        errors["reporter_phone"] = (
+            SHORT_PHONE if digits.isascii() and digits.isdigit() and len(digits) < 5 else BAD_PHONE
+        )
     if channel == "phone" and channel_fixed is None:  # a call the broker logs: who called, on which number
         if not name and "reporter_name" not in errors:
             errors["reporter_name"] = REPORTER_BOTH
