@@ -650,7 +650,7 @@ def test_broker_chooses_from_ranked_explained_recommendations(env):
     page = broker.get(f"/claims/{cid}")
     t = text_of(page)
     assert "委托公估人" in t and "须在" in t  # the routing countdown
-    assert "可承接企业财产保险" in t and "服务区域：浙江" in t and "在办案件：0/8" in t
+    assert "可承接企业财产保险" in t and "本人服务区域含浙江" in t and "在办案件：0/8" in t
     assert "不符合条件" in t and "资格无效" in t and "列入经纪人黑名单" in t
     order = re.findall(r'name="adjuster_id" value="([0-9a-f-]+)"', page.text)
     ids = adjuster_ids(env, "broker")

@@ -73,3 +73,14 @@ def test_zh_pages_name_sections_without_english_codes(env):
     page = text_of(logged_in(env, "adjuster1").get(f"/claims/{cid}"))
     assert "建筑物" in page and "机器设备" in page
     assert not re.search(r"建筑物 building|机器设备 machinery|存货 stock", page), page
+
+
+def test_recommendations_say_whose_area_it_is_and_what_each_point_is_for(env):
+    cid = notice(env, "insured3", POLICY3, location="浙江省杭州市上城区清泰街56号", description="室内水管爆裂")
+    t = text_of(logged_in(env, "broker").get(f"/claims/{cid}"))
+    assert "服务区域：浙江" not in t
+    wang = t[t.index("王建国") : t.index("王建国") + 400]  # works in Shanghai and Jiangsu; his firm covers China
+    assert "经机构服务区域覆盖浙江（+10）" in wang and "常驻：上海、江苏" in wang, wang
+    zhang = t[t.index("张伟") : t.index("张伟") + 400]  # works in Zhejiang himself
+    assert "本人服务区域含浙江（+20）" in zhang, zhang
+    assert "可承接企业财产保险（基础分 50）" in t and "在办案件：0/8（+20）" in t

@@ -112,17 +112,21 @@ def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
         rec.reasons.append("outside_area")
     if rec.reasons:
         return rec
+    # Each explanation is "reason:value:points", so the page can say what every point of the score is for.
     score = 50.0
-    rec.explain.append(f"line:{line}")
+    rec.explain.append(f"line:{line}:50")
     if province:
-        score += 20 if province in adj.regions else 10
-        rec.explain.append(f"region:{province}")
-    free = 1 - load / max(1, adj.capacity)
-    score += 20 * free
-    rec.explain.append(f"workload:{load}/{adj.capacity}")
+        own = province in adj.regions
+        score += 20 if own else 10
+        rec.explain.append(f"region:{province}:20" if own else f"region_firm:{province}:10")
+    if adj.regions:
+        rec.explain.append(f"based:{'、'.join(adj.regions)}:0")
+    free = 20 * (1 - load / max(1, adj.capacity))
+    score += free
+    rec.explain.append(f"workload:{load}/{adj.capacity}:{free:g}")
     if claim.policy.designated_adjuster_id == adj.id:
         score += 10
-        rec.explain.append("designated_by_policy")
+        rec.explain.append("designated_by_policy::10")
     rec.score = round(score, 2)
     return rec
 

@@ -99,11 +99,23 @@ BAM, BRE = Role.BROKER_ACCOUNT_MANAGER, Role.BROKER_RISK_EVALUATOR
 ADJ, FADM, ICH = Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN, Role.INSURER_CLAIMS_HANDLER
 
 EXPLAIN = {
-    "line": N_("Qualified for {value}"),
-    "region": N_("Covers {value}"),
-    "workload": N_("Open cases: {value}"),
-    "designated_by_policy": N_("Designated by the policy"),
+    "line": N_("Qualified for {value} (base {points})"),
+    "region": N_("Works in {value} (+{points})"),
+    "region_firm": N_("{value} through the firm's service area (+{points})"),
+    "based": N_("Based in {value}"),
+    "workload": N_("Open cases: {value} (+{points})"),
+    "designated_by_policy": N_("Designated by the policy (+{points})"),
 }
+
+
+def explain_ranking(codes: list[str]) -> list[Msg]:
+    """The routing engine's "reason:value:points" codes as the page says them."""
+    out = []
+    for code in codes:
+        key, _, rest = code.partition(":")
+        value, _, points = rest.partition(":")
+        out.append(Msg(EXPLAIN.get(key, key), {"value": value, "points": points}))
+    return out
 
 
 # ---- the work queue ------------------------------------------------------------------------------
@@ -668,11 +680,9 @@ def recommendation_choices(session: Session, claim: Claim, now: dt.datetime) -> 
     ok: list[Choice] = []
     excluded: list[Choice] = []
     for r in service.recommendations(session, claim, now):
-        explain = []
-        for code in r.explain:
-            key, _, value = code.partition(":")
-            explain.append(Msg(EXPLAIN.get(key, key), {"value": value}))
-        choice = Choice(r.adjuster, r.adjuster.firm.organisation.name, r.score, explain, r.reasons, [])
+        choice = Choice(
+            r.adjuster, r.adjuster.firm.organisation.name, r.score, explain_ranking(r.explain), r.reasons, []
+        )
         (excluded if r.reasons else ok).append(choice)
     ok.sort(key=lambda c: (-c.score, c.adjuster.name))
     excluded.sort(key=lambda c: (c.firm, c.adjuster.name))
@@ -693,8 +703,7 @@ def insurer_choices(
         if broker_side is not None and broker_side.firm_id == adj.firm_id and "conflict_of_interest" not in reasons:
             reasons.append("conflict_of_interest")
         flagged = [r for r in rec.reasons if r == "blacklisted"]
-        explain = [Msg(EXPLAIN.get(k, k), {"value": v}) for k, _, v in (c.partition(":") for c in rec.explain)]
-        choice = Choice(adj, adj.firm.organisation.name, rec.score, explain, reasons, flagged)
+        choice = Choice(adj, adj.firm.organisation.name, rec.score, explain_ranking(rec.explain), reasons, flagged)
         (excluded if reasons else ok).append(choice)
     ok.sort(key=lambda c: (bool(c.flagged), c.firm, c.adjuster.name))
     excluded.sort(key=lambda c: (c.firm, c.adjuster.name))
