@@ -23,10 +23,7 @@ system-deps:
 	bash scripts/system_deps.sh
 
 demo: install system-deps
-	$(V)/tandem db upgrade
-	$(V)/tandem demo load
-	@echo "Tandem on http://127.0.0.1:$(PORT) — log in as broker / tandem-demo (Ctrl-C stops server and worker)"
-	TANDEM_PORT=$(PORT) $(V)/tandem serve --with-worker
+	TANDEM_PORT=$(PORT) bash scripts/demo.sh
 
 test: install system-deps
 	bash scripts/test.sh

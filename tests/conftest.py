@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tandem import demo, migrate
@@ -38,6 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def test_settings(url: str, tmp: Path) -> Settings:
     return Settings(
         env="test",
+        audit_key=os.environ["TANDEM_AUDIT_KEY"],
         database_url=url,
         var_dir=tmp,
         secret_key="test-secret",
@@ -93,6 +95,24 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Te
             c.execute(text(f'DROP DATABASE IF EXISTS "{out["postgresql"].name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def runtime_role() -> Iterator[str | None]:
+    """PostgreSQL: the role the application under test connects as. It owns no table: each test database
+    belongs to the owner of TANDEM_TEST_DATABASE_URL (the migration role), who grants it data rights with
+    ``tandem.migrate.grant_runtime``, as in production (docs/security.md). Tests set up and inspect
+    through the owner (``env.engine``), the app serves through this role."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"tandem_rt_{RUN_ID}_{_worker()}"
+    yield name
+    with _admin_engine().connect() as c:
+        try:
+            c.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        except Exception:  # a database left behind still names it; the next run uses another name
+            pass
+
+
 @dataclass
 class Env:
     backend: str
@@ -121,7 +141,9 @@ class Env:
 
 
 @pytest.fixture(params=BACKENDS)
-def env(request: pytest.FixtureRequest, templates: dict[str, Template], tmp_path: Path) -> Iterator[Env]:
+def env(
+    request: pytest.FixtureRequest, templates: dict[str, Template], runtime_role: str | None, tmp_path: Path
+) -> Iterator[Env]:
     backend: str = request.param
     tmpl = templates[backend]
     dbname = ""
@@ -136,12 +158,17 @@ def env(request: pytest.FixtureRequest, templates: dict[str, Template], tmp_path
         url = tmpl.url.rsplit("/", 1)[0] + f"/{dbname}"
     settings = test_settings(url, tmp_path)
     engine = make_engine(url)
+    app_engine = engine
+    if backend == "postgresql" and runtime_role:
+        assert migrate.grant_runtime(url, runtime_role, create=True) == []
+        app_engine = make_engine(make_url(url).set(username=runtime_role).render_as_string(hide_password=False))
     clock = FrozenClock()
-    app = create_app(settings, clock=clock, engine=engine)
-    e = Env(backend, url, settings, engine, make_session_factory(engine), clock, app)
+    app = create_app(settings, clock=clock, engine=app_engine)
+    e = Env(backend, url, settings, engine, make_session_factory(engine, settings.audit_key), clock, app)
     yield e
     for c in e._clients.values():
         c.close()
+    app_engine.dispose()
     engine.dispose()
     if dbname:
         with _admin_engine().connect() as c:

@@ -35,8 +35,38 @@ def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the configured database to the latest schema."""
     from tandem import migrate
 
-    migrate.upgrade(get_settings().database_url, revision)
+    migrate.upgrade(_owner_url(), revision)
     typer.echo("database is up to date")
+
+
+def _owner_url() -> str:
+    settings = get_settings()
+    return settings.migration_database_url or settings.database_url
+
+
+@db_app.command("grant-runtime")
+def db_grant_runtime(
+    role: Annotated[str | None, typer.Argument(help="runtime role (default: the user of TANDEM_DATABASE_URL)")] = None,
+    create: Annotated[bool, typer.Option(help="create the role (LOGIN only) if it does not exist")] = False,
+) -> None:
+    """PostgreSQL: give the runtime role data rights on the tables the migration role owns, and none on
+    the append-only tables beyond SELECT and INSERT (run as the owner, after db upgrade)."""
+    from sqlalchemy.engine import make_url
+
+    from tandem import migrate
+    from tandem.db import normalise_url
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        typer.echo("SQLite has no roles; nothing to grant")
+        return
+    role = role or make_url(normalise_url(settings.database_url)).username
+    if not role:
+        raise CliError("ROLE: none given and TANDEM_DATABASE_URL names no user")
+    warnings = migrate.grant_runtime(_owner_url(), role, create=create)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"granted runtime rights to {role}")
 
 
 @db_app.command("check")
@@ -44,7 +74,7 @@ def db_check() -> None:
     """Fail when the models and the migrations disagree."""
     from tandem import migrate
 
-    migrate.check(get_settings().database_url)
+    migrate.check(_owner_url())
     typer.echo("models and migrations agree")
 
 

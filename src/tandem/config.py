@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     env: str = "development"  # development | test | production
     database_url: str = f"sqlite:///{ROOT / 'var' / 'tandem.db'}"
+    # PostgreSQL: the table owner's URL for migrations (tandem db upgrade/check/grant-runtime), so that the
+    # application itself runs as a role that owns no table (docs/security.md). Unset: database_url.
+    migration_database_url: str | None = None
     var_dir: Path = ROOT / "var"
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden in production
     host: str = "127.0.0.1"
