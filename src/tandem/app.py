@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem.config import Settings, get_settings
 from tandem.db import make_engine, make_session_factory, violated_constraint
+from tandem.deps import reject_nul
 from tandem.kit.clock import Clock, SystemClock
 from tandem.kit.errors import BodyTooLarge, ConcurrentChange, TandemError
 from tandem.kit.uploads import DEFAULT_BODY_LIMIT
@@ -102,6 +103,7 @@ def create_app(
         version="0.1.0",
         description="Broker–adjuster co-processing platform (经纪–公估协处理平台)",
         max_body_size=DEFAULT_BODY_LIMIT,  # upload routes raise it (tandem.kit.uploads)
+        dependencies=[Depends(reject_nul)],  # NUL characters in any text: 422 naming the field
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

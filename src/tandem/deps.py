@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from tandem.access import service as access_service
 from tandem.access.actor import Actor
 from tandem.config import Settings
 from tandem.kit.clock import Clock
-from tandem.kit.errors import ActionNotAllowed, NotAuthenticated, TandemError
+from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotAuthenticated, TandemError
 
 SESSION_COOKIE = "tandem_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,6 +27,51 @@ class CsrfFailed(TandemError):
     status = 403
     code = "auth.csrf_failed"
     message = "The form has expired; reload the page and try again."
+
+
+NUL = "\x00"
+NO_NUL = "must not contain NUL characters"
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where in a JSON document a string holds a NUL character (``items[0].description``), else None."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{n}]")
+            if found is not None:
+                return found
+    return None
+
+
+async def reject_nul(request: Request) -> None:
+    """Text carrying a NUL character — in the query, a form or a JSON body — is refused here, for every
+    route, with a 422 naming the field: PostgreSQL cannot store it, and no person types it."""
+    for key, value in request.query_params.multi_items():
+        if NUL in key or NUL in value:
+            raise InvalidInput(fields={key.replace(NUL, "") or "query": NO_NUL})
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form(max_part_size=64 * 1024)
+        for key, item in form.multi_items():
+            if NUL in key or (isinstance(item, str) and NUL in item):
+                raise InvalidInput(fields={key.replace(NUL, "") or "body": NO_NUL})
+    elif "json" in kind:
+        raw = await request.body()
+        if b"\\u0000" in raw:  # a NUL in JSON text is always escaped
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                return  # the route reports malformed JSON itself
+            found = _nul_path(doc)
+            if found is not None:
+                raise InvalidInput(fields={found or "body": NO_NUL})
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -48,6 +48,33 @@ def _id_number(v: str) -> str:
         raise ValueError(f"invalid resident ID number: {exc}") from None
 
 
+# Times and dates people enter: an insurance record spans decades, never years 1 or 9999, whose
+# neighbourhood overflows as soon as an offset or a deadline is added.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+OUT_OF_RANGE = f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+
+
+def as_utc(v: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC, within the supported years; ValueError (a 422 naming the field) else."""
+    if v.tzinfo is None:
+        raise ValueError("must include a UTC offset, e.g. 2026-11-24T08:30:00+08:00")
+    try:
+        utc = v.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(OUT_OF_RANGE) from None
+    if not EARLIEST_YEAR <= utc.year <= LATEST_YEAR:
+        raise ValueError(OUT_OF_RANGE)
+    return utc
+
+
+def bounded_date(v: dt.date) -> dt.date:
+    if not EARLIEST_YEAR <= v.year <= LATEST_YEAR:
+        raise ValueError(OUT_OF_RANGE)
+    return v
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
+Date = Annotated[dt.date, AfterValidator(bounded_date)]
 MoneyIn = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_money_in)]
 RateIn = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_rate_in)]
 Uscc = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_uscc)]

@@ -9,14 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.case.audience import viewer as case_viewer
 from tandem.claim import documents, workflow
-from tandem.claim.endpoints import ClaimOut, _aware, claim_out
+from tandem.claim.endpoints import ClaimOut, claim_out
 from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
@@ -25,7 +25,7 @@ from tandem.kit.errors import Conflict, InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
-from tandem.schemas import MoneyIn, Strict
+from tandem.schemas import MoneyIn, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -50,8 +50,8 @@ class TeamIn(Strict):
 
 
 class SurveyIn(Strict):
-    scheduled_at: Annotated[dt.datetime, AfterValidator(_aware)]
-    surveyed_at: Annotated[dt.datetime, AfterValidator(_aware)] | None = None
+    scheduled_at: UtcDateTime
+    surveyed_at: UtcDateTime | None = None
     participants: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
     notes: Annotated[str, Field(max_length=20000)] | None = None
     photo_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list)

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, tuple_
 
 from tandem.access import scope
@@ -16,16 +16,10 @@ from tandem.claim import service
 from tandem.claim.models import Channel, Claim, ClaimStatus
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.pagination import decode_cursor, encode_cursor
-from tandem.schemas import MoneyIn, MoneyOut, Ref, Strict
+from tandem.schemas import MoneyIn, MoneyOut, Ref, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
-
-
-def _aware(v: dt.datetime) -> dt.datetime:
-    if v.tzinfo is None:
-        raise ValueError("must include a UTC offset, e.g. 2026-11-24T08:30:00+08:00")
-    return v.astimezone(dt.UTC)
 
 
 class Reporter(Strict):
@@ -35,7 +29,7 @@ class Reporter(Strict):
 
 class NoticeIn(Strict):
     policy_id: uuid.UUID
-    loss_at: Annotated[dt.datetime, AfterValidator(_aware)]
+    loss_at: UtcDateTime
     location: Annotated[str, Field(min_length=2, max_length=300)]
     description: Annotated[str, Field(min_length=2, max_length=5000)]
     channel: Channel

@@ -10,20 +10,21 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind, Role, User
 from tandem.claim import service
-from tandem.claim.endpoints import ClaimOut, NoticeIn, _aware, claim_out
+from tandem.claim.endpoints import ClaimOut, NoticeIn, claim_out
 from tandem.claim.models import Channel, InboundMessage
 from tandem.db import insert_or_skip
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError
 from tandem.party.models import Insured
-from tandem.schemas import Strict
+from tandem.schemas import Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
@@ -44,7 +45,7 @@ class InboundIn(Strict):
     message_id: Annotated[str, Field(min_length=1, max_length=200)]
     sender: Sender
     text: Annotated[str, Field(min_length=1, max_length=10000)]
-    received_at: Annotated[dt.datetime, AfterValidator(_aware)]
+    received_at: UtcDateTime
 
 
 class DraftOut(BaseModel):
@@ -94,7 +95,10 @@ async def inbound_message(
     want = hmac.new(settings.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(x_tandem_signature.removeprefix("sha256="), want):
         raise BadSignature()
-    body = InboundIn.model_validate_json(raw)
+    try:
+        body = InboundIn.model_validate_json(raw)
+    except ValidationError as exc:  # signed, but not a message: the gateway's fault, named like any 422
+        raise RequestValidationError(exc.errors(include_url=False), body=raw) from None
     factory = request.app.state.session_factory
     with factory.begin() as session:
         return _store(session, body)

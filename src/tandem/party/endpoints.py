@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct
-from tandem.schemas import IdNumber, Strict
+from tandem.schemas import Date, IdNumber, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -42,7 +41,7 @@ class AdjusterCreate(Strict):
     registration_no: Annotated[str, Field(min_length=4, max_length=40)]
     id_number: IdNumber | None = None
     title: Annotated[str, Field(max_length=60)] | None = None
-    reverification_due: dt.date | None = None
+    reverification_due: Date | None = None
     lines: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
     regions: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list)
     capacity: Annotated[int, Field(ge=0, le=1000)] = 10
@@ -52,8 +51,8 @@ class BlacklistCreate(Strict):
     adjuster_id: uuid.UUID | None = None
     firm_id: uuid.UUID | None = None
     reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
-    valid_from: dt.date
-    valid_until: dt.date | None = None
+    valid_from: Date
+    valid_until: Date | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> BlacklistCreate:

@@ -15,7 +15,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.policy import service
 from tandem.policy.models import Policy, PolicyStatus
-from tandem.schemas import MoneyIn, MoneyOut, RateIn, RateOut, Ref, Strict
+from tandem.schemas import Date, MoneyIn, MoneyOut, RateIn, RateOut, Ref, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -88,8 +88,8 @@ class PolicyIn(Strict):
     product_id: uuid.UUID | None = None
     line: Annotated[str, Field(min_length=1, max_length=60)]
     currency: Annotated[str, Field(pattern=r"^(CNY|USD|EUR|HKD|GBP)$")] = "CNY"
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Date
+    period_end: Date
     designated_adjuster_id: uuid.UUID | None = None
     sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
 

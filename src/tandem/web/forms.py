@@ -14,6 +14,7 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.money import DecimalInputError, parse_decimal
+from tandem.schemas import as_utc
 
 REQUIRED = N_("Required.")  # the same msgid as the login form's
 TOO_LONG = N_("Too long.")
@@ -130,12 +131,10 @@ def local_datetime(value: str, errors: dict[str, object], name: str, *, required
         return None
     try:
         found = dt.datetime.fromisoformat(value.strip().replace(" ", "T"))
-    except ValueError:
+        return as_utc(found if found.tzinfo is not None else found.replace(tzinfo=SHANGHAI))
+    except ValueError:  # not a time, or outside the years a record spans (schemas.as_utc)
         errors[name] = BAD_DATETIME
         return None
-    if found.tzinfo is None:
-        found = found.replace(tzinfo=SHANGHAI)
-    return found.astimezone(dt.UTC)
 
 
 def local_input(value: dt.datetime | None) -> str:

@@ -27,6 +27,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
+from tandem.schemas import bounded_date
 from tandem.web import cases, data
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
@@ -54,7 +55,7 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 def _date(value: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value.strip())
+        return bounded_date(dt.date.fromisoformat(value.strip()))
     except ValueError:
         return None
 
