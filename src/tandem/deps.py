@@ -20,7 +20,17 @@ SESSION_COOKIE = "tandem_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Writes that concern only the signed-in user's own session and inbox, not the record: the only writes
 # a read-only organisation (supervision) makes. A route for one's own account belongs here too.
-OWN_WRITES = frozenset({"/logout", "/notifications/read", "/api/v1/notifications/read"})
+OWN_WRITES = frozenset(
+    {
+        "/logout",
+        "/notifications/read",
+        "/api/v1/notifications/read",
+        "/account/password",
+        "/account/tokens/{token_id}/revoke",
+        "/api/v1/me/password",
+        "/api/v1/me/tokens/{token_id}",
+    }
+)
 
 
 class CsrfFailed(TandemError):
@@ -119,10 +129,16 @@ def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Ac
         actor is not None
         and actor.read_only
         and request.method not in SAFE_METHODS
-        and request.url.path not in OWN_WRITES
+        and _route_path(request) not in OWN_WRITES
     ):
         raise ActionNotAllowed()
     return actor
+
+
+def _route_path(request: Request) -> str:
+    """The matched route's path template (``/account/tokens/{token_id}/revoke``)."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
 
 
 def _resolve_actor(request: Request, session: Session, clock: Clock) -> Actor | None:

@@ -1,6 +1,7 @@
 """Supervision reads and never writes (issue 11 item 4): every write route of the app — API and pages,
 found by walking the app's routes — called by the regulator on a case it takes part in answers 403 and
-changes no row of any table. The only writes a regulator makes are about its own session and inbox."""
+changes no row of any table. The only writes a regulator makes are about its own session, account and
+inbox (``tandem.deps.OWN_WRITES``), and they work."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 
 from sqlalchemy import select
 
+from tandem.demo import DEMO_PASSWORD
 from tandem.deps import OWN_WRITES
 from tandem.report.models import Report
 from tests.access.test_outsider import Callers, all_routes, snapshot
@@ -49,5 +51,11 @@ def test_supervision_writes_nowhere(env):
     finally:
         callers.close()
     assert snapshot(env) == before
+    # Its own writes are not refused: it reads its notifications and changes its password.
+    assert regulator.post("/api/v1/notifications/read").status_code == 200
+    r = regulator.post(
+        "/api/v1/me/password", json={"current_password": DEMO_PASSWORD, "new_password": "a quiet harbour at dawn 7"}
+    )
+    assert r.status_code in (200, 204), r.text
     assert ("POST", "/api/v1/claims/{claim_id}/documents") in refused
     assert ("POST", "/claims/{claim_id}/documents") in refused
