@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem import demo_products
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.access.service import create_user
 from tandem.audit import service as audit
@@ -240,44 +241,16 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     )
 
     insurers = []
-    for name, ub, region, en, catalogue in [
-        (
-            "中安财产保险股份有限公司",
-            "91110000710929482",
-            "北京",
-            "Zhong'an P&C Insurance Co., Ltd.",
-            [
-                ("ZA-QC-2024", "企业财产保险（2024版）", "企业财产保险", "传统保险", "火灾、爆炸、雷击、暴雨、洪水等"),
-                ("ZA-HY-2023", "国内水路、陆路货物运输保险", "货物运输保险", "传统保险", "基本险与综合险"),
-            ],
-        ),
-        (
-            "太和财产保险股份有限公司",
-            "91310000132211476",
-            "上海",
-            "Taihe P&C Insurance Co., Ltd.",
-            [
-                (
-                    "TH-CA-2025",
-                    "财产一切险",
-                    "财产一切险",
-                    "投资型保险资金管理",
-                    "除外责任以外的一切自然灾害和意外事故",
-                ),
-                ("TH-JG-2025", "建筑工程一切险", "建筑工程一切险", "传统保险", "物质损失及第三者责任"),
-            ],
-        ),
+    for name, ub, region, en in [
+        ("中安财产保险股份有限公司", "91110000710929482", "北京", "Zhong'an P&C Insurance Co., Ltd."),
+        ("太和财产保险股份有限公司", "91310000132211476", "上海", "Taihe P&C Insurance Co., Ltd."),
     ]:
-        org = _org(session, OrgKind.INSURER, name, now, uscc_body=ub, region=region, name_en=en)
-        for code, pname, line, mode, scope in catalogue:
-            session.add(
-                InsurerProduct(insurer_id=org.id, code=code, name=pname, line=line, fund_mode=mode, scope=scope)
-            )
-        insurers.append(org)
-    session.flush()
+        insurers.append(_org(session, OrgKind.INSURER, name, now, uscc_body=ub, region=region, name_en=en))
+    demo_products.load(session, insurers, today, now)
     user(insurers[0], "insurer1", "马俊", [Role.INSURER_CLAIMS_HANDLER])
     user(insurers[1], "insurer2", "高洁", [Role.INSURER_CLAIMS_HANDLER])
     user(insurers[0], "underwriter1", "许文博", [Role.INSURER_UNDERWRITER])
+    user(insurers[1], "underwriter2", "邵雨晴", [Role.INSURER_UNDERWRITER])
 
     insureds = []
     for name, kind, ident, contact, phone, addr, en_name in [
@@ -336,7 +309,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     user(insureds[1], "insured2", "梁志明", [Role.INSURED_CONTACT], "13829276543")
     user(insureds[2], "insured3", "杨慧敏", [Role.INSURED_CONTACT], "13605718899")
 
-    by_code = {p.code: p for p in session.execute(select(InsurerProduct)).scalars()}
+    by_code = {p.code: p for p in session.execute(select(InsurerProduct)).scalars()}  # codes unique in the demo
     start = dt.date(today.year, 1, 1)
     policies: list[
         tuple[

@@ -15,6 +15,7 @@ class Perm(enum.StrEnum):
     MANAGE_POLICIES = "manage_policies"
     MANAGE_INSUREDS = "manage_insureds"
     MANAGE_EXPERTS = "manage_experts"
+    MANAGE_PRODUCTS = "manage_products"
     VIEW_AUDIT = "view_audit"
     SEE_PERSONAL_IDS = "see_personal_ids"
 
@@ -30,6 +31,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.MANAGE_EXPERTS: frozenset(
         {R.PLATFORM_ADMIN, R.BROKER_ACCOUNT_MANAGER, R.BROKER_RISK_EVALUATOR, R.ADJUSTER_FIRM_ADMIN}
     ),
+    # An insurer's underwriters keep its products and its standing (solvency ratio, risk rating).
+    Perm.MANAGE_PRODUCTS: frozenset({R.INSURER_UNDERWRITER}),
     Perm.VIEW_AUDIT: frozenset({R.PLATFORM_ADMIN}),
     Perm.SEE_PERSONAL_IDS: frozenset(
         {

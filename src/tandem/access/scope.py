@@ -25,6 +25,8 @@ from tandem.party.models import (
     Expert,
     ExpertShare,
     Insured,
+    InsurerProduct,
+    ProductStatus,
     Visibility,
 )
 from tandem.policy.models import Policy
@@ -136,6 +138,24 @@ def visible_experts(actor: Actor) -> Select[Expert]:
     )
 
 
+def visible_products(actor: Actor) -> Select[InsurerProduct]:
+    """An insurer sees all its own products and the published ones of the others (a competitor's drafts
+    and withdrawn products stay its own); brokers and supervision see every product offered now or
+    before (not drafts); the platform sees all; insureds and adjuster firms none."""
+    stmt = select(InsurerProduct)
+    match actor.org_kind:
+        case K.PLATFORM:
+            return stmt
+        case K.INSURER:
+            return stmt.where(
+                or_(InsurerProduct.insurer_id == actor.org_id, InsurerProduct.status == ProductStatus.PUBLISHED)
+            )
+        case K.BROKER | K.SUPERVISION:
+            return stmt.where(InsurerProduct.status != ProductStatus.DRAFT)
+        case _:
+            return stmt.where(false())
+
+
 def _get(session: Session, stmt: Select[Any], pk: Any, ident: Any) -> Any:
     key = _as_uuid(ident)
     if key is None:
@@ -169,6 +189,11 @@ def get_firm(session: Session, actor: Actor, firm_id: Any) -> AdjusterFirm:
 
 def get_blacklist_entry(session: Session, actor: Actor, entry_id: Any) -> BlacklistEntry:
     result: BlacklistEntry = _get(session, visible_blacklist(actor), BlacklistEntry.id, entry_id)
+    return result
+
+
+def get_product(session: Session, actor: Actor, product_id: Any) -> InsurerProduct:
+    result: InsurerProduct = _get(session, visible_products(actor), InsurerProduct.id, product_id)
     return result
 
 

@@ -28,6 +28,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.config import Settings
 from tandem.expert.search import ExpertDoc, ExpertIndex, Hit
 from tandem.kit.i18n import N_
+from tandem.party import cover
 from tandem.party.models import AdjusterFirm, Expert, FilingStatus, LegalForm, Visibility
 
 OWNER_KINDS = {"broker": OrgKind.BROKER, "adjuster_firm": OrgKind.ADJUSTER_FIRM}
@@ -39,36 +40,7 @@ _STATE_FORMAT = 1
 
 
 # Lines of insurance: the closed list of the pool schema (``shared/data/experts/README.md``).
-LINES = (
-    "企业财产保险",
-    "财产一切险",
-    "营业中断保险",
-    "机器损坏保险",
-    "建筑工程一切险",
-    "安装工程一切险",
-    "工程质量潜在缺陷保险",
-    "货物运输保险",
-    "船舶保险",
-    "船东责任保险",
-    "机动车辆保险",
-    "产品责任保险",
-    "产品召回保险",
-    "公众责任保险",
-    "雇主责任保险",
-    "安全生产责任保险",
-    "环境污染责任保险",
-    "种植业保险",
-    "养殖业保险",
-    "森林保险",
-    "航空保险",
-    "能源保险",
-    "家庭财产保险",
-    "巨灾保险",
-    "艺术品保险",
-    "珠宝商综合保险",
-    "意外伤害保险",
-    "职业责任保险",
-)
+LINES = cover.LINES
 
 # What can be wrong with a profile value (translated on the pages; the CLI prints the English).
 REQUIRED = N_("required")

@@ -1,4 +1,4 @@
-"""Party registry API: adjuster firms, adjusters, products, insureds, experts, blacklist."""
+"""Party registry API: adjuster firms, adjusters, insureds, experts, blacklist (products: product_endpoints)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
 
 from tandem.access import scope
 from tandem.access.models import Organisation
@@ -16,7 +15,7 @@ from tandem.kit.clock import today_local
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service, views
-from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct
+from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
 from tandem.schemas import Date, IdNumber, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
@@ -136,13 +135,6 @@ def register_adjuster(
     )
     session.refresh(adj)
     return views.adjuster_out(session, actor, adj, today_local(clock))
-
-
-@router.get("/products", response_model=list[views.ProductOut])
-def list_products(actor: ActorDep, session: SessionDep) -> list[views.ProductOut]:
-    """Insurers' products (险种): public catalogue information."""
-    stmt = select(InsurerProduct).order_by(InsurerProduct.code)
-    return [views.product_out(p) for p in session.execute(stmt).scalars()]
 
 
 @router.get("/insureds", response_model=list[views.InsuredOut])

@@ -8,11 +8,11 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
-from tandem.db import Base, Money, UTCDateTime, new_id
+from tandem.db import Base, DecimalText, Money, UTCDateTime, new_id
 
 
 class LegalForm(enum.StrEnum):
@@ -89,8 +89,25 @@ class Sanction(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+_EMPTY_LIST = text("'[]'")
+
+
+class ProductStatus(enum.StrEnum):
+    """An insurer's product: prepared (``draft``), offered to the market, or no longer offered."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
 class InsurerProduct(Base):
-    """An insurer's product (险种) with its fund management mode and scope of cover."""
+    """An insurer's product (保险产品): its lines (险种), fund management mode (险资管理模式), scope of
+    cover (perils covered and excluded, codes of :mod:`tandem.party.cover`), capacity, and what the
+    premium engine needs (``premium.md``): rates per section type in ‰, the factors' ranges and the
+    coefficient's bounds, the minimum premium and the short-period method.
+
+    ``rates`` is ``[{"section_type", "rate_permille"}]`` and ``factors`` ``[{"code", "min", "max"}]``,
+    the figures as decimal strings (never floats)."""
 
     __tablename__ = "insurer_product"
 
@@ -98,11 +115,46 @@ class InsurerProduct(Base):
     insurer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    line: Mapped[str] = mapped_column(String(60))
+    status: Mapped[ProductStatus] = mapped_column(
+        _enum(ProductStatus, "product_status"), default=ProductStatus.DRAFT, server_default="published"
+    )
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
     fund_mode: Mapped[str] = mapped_column(String(60))
-    scope: Mapped[str] = mapped_column(Text)
+    # The scope of cover in words (the column's name from before the perils were kept apart).
+    summary: Mapped[str] = mapped_column("scope", Text)
+    perils_covered: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
+    perils_excluded: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY", server_default="CNY")
+    capacity: Mapped[Decimal | None] = mapped_column(Money)  # the largest sum insured per risk
+    rates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
+    factors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
+    coefficient_min: Mapped[Decimal | None] = mapped_column(DecimalText)
+    coefficient_max: Mapped[Decimal | None] = mapped_column(DecimalText)
+    minimum_premium: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), server_default="0")
+    short_period: Mapped[str] = mapped_column(String(16), default="table", server_default="table")
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     insurer: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class Insurer(Base):
+    """An insurer's record (保险公司): its standing as it discloses it each quarter under C-ROSS (偿二代):
+    the comprehensive solvency ratio (综合偿付能力充足率, in %) and the integrated risk rating
+    (风险综合评级, A to D), as of a date."""
+
+    __tablename__ = "insurer"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), primary_key=True
+    )
+    solvency_ratio: Mapped[Decimal | None] = mapped_column(DecimalText)
+    risk_rating: Mapped[str | None] = mapped_column(String(1))
+    standing_as_of: Mapped[dt.date | None] = mapped_column(Date)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
 class InsuredKind(enum.StrEnum):

@@ -13,7 +13,7 @@ from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm
 from tandem.kit import ids
 from tandem.party import service
-from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, Insured, InsurerProduct
+from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, Insured
 from tandem.schemas import MoneyOut, Ref
 
 
@@ -59,16 +59,6 @@ class FirmOut(BaseModel):
 
 class FirmDetailOut(FirmOut):
     staff: list[AdjusterOut]
-
-
-class ProductOut(BaseModel):
-    id: uuid.UUID
-    insurer: Ref
-    code: str
-    name: str
-    line: str
-    fund_mode: str
-    scope: str
 
 
 class InsuredOut(BaseModel):
@@ -161,18 +151,6 @@ def firm_out(session: Session, f: AdjusterFirm, today: dt.date) -> FirmOut:
         lines=f.lines,
         adjuster_count=len(f.adjusters),
         warnings=[FirmWarningOut(code=w.code, message=w.message) for w in service.firm_warnings(session, f, today)],
-    )
-
-
-def product_out(p: InsurerProduct) -> ProductOut:
-    return ProductOut(
-        id=p.id,
-        insurer=Ref(id=p.insurer_id, name=p.insurer.name),
-        code=p.code,
-        name=p.name,
-        line=p.line,
-        fund_mode=p.fund_mode,
-        scope=p.scope,
     )
 
 
