@@ -390,7 +390,7 @@ def change_status(
     before = product.status.value
     rule = transition.resolve(PRODUCT_RULES, before, action, frozenset(r.value for r in actor.roles))
     if action == "publish":
-        errors = validate(data_of(product))  # a product moved from before 0008 may lack its figures
+        errors = validate(data_of(product))  # a product moved by migration 0010 may lack its figures
         if errors:
             raise InvalidInput(NOT_SAVED, fields=errors)
     product.status = ProductStatus(rule.to)
