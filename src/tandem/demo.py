@@ -496,18 +496,6 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             16,
         ),
         (
-            broker,
-            Visibility.PARTNERS,
-            "周海波",
-            "工程师",
-            "恒信保险经纪有限公司风险管理部",
-            ["管道渗漏水损评估", "建筑给排水系统检测", "室内装修水浸损失核定"],
-            ["企业财产保险", "家庭财产保险", "财产一切险"],
-            ["浙江", "上海", "江苏"],
-            ["注册公用设备工程师（给水排水）"],
-            11,
-        ),
-        (
             firms[2].organisation,
             Visibility.PRIVATE,
             "袁丽华",

@@ -356,7 +356,7 @@ def test_cli_export_is_the_import_schema(env, tmp_path: Path):
 
     everyone = run("export")
     assert everyone.returncode == 0, everyone.stderr
-    assert len(everyone.stdout.splitlines()) == 7  # every demo expert
+    assert len(everyone.stdout.splitlines()) == 6  # every demo expert
     target = tmp_path / "firm-a.jsonl"
     one = run("export", "--owner", FIRM_A, "-o", str(target))
     assert one.returncode == 0 and "exported 1 experts" in one.stderr
