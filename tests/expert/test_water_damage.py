@@ -59,3 +59,14 @@ def test_plumbing_and_water_damage_experts_rank_first_for_a_burst_pipe(tmp_path:
     assert hits and hits[0].id == "E4", [(h.id, h.score) for h in hits]
     fire = [h for h in hits if h.id in ("E1", "E2")]
     assert all(f.score < hits[0].score / 2 for f in fire), [(h.id, h.score) for h in hits]
+
+
+def test_the_demo_pool_no_longer_suggests_fire_engineers_for_a_burst_pipe(env) -> None:
+    from tests.claim.test_journey_api import _ok
+    from tests.web.test_claim_pages import POLICY3, notice
+
+    cid = notice(env, "insured3", POLICY3, location="浙江省杭州市上城区清泰街56号", description="室内水管爆裂")
+    found = _ok(env.client("broker").get(f"/api/v1/claims/{cid}/expert-suggestions"))["items"]
+    fire = {"邓建华", "沈国栋"}  # the demo pool's fire engineers
+    assert not fire & {f["name"] for f in found[:1]}, [(f["name"], f["score"]) for f in found]
+    assert all("消防" not in str(f.get("matched")) for f in found), found
