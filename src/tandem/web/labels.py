@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tandem.kit.i18n import N_
+from tandem.party import cover
 
 
 @dataclass(frozen=True)
@@ -296,10 +297,27 @@ LABELS: dict[str, dict[str, str]] = {
         "consultation.report_reissued": N_("A report in the consultation was corrected"),
         "claim.expert_engaged": N_("Expert engaged on the case"),
     },
+    "peril": dict(cover.PERILS),
+    "section_type": dict(cover.SECTION_TYPES),
+    "rating_factor": dict(cover.RATING_FACTORS),
+    "fund_mode": dict(cover.FUND_MODES),
+    "risk_rating": dict(cover.RISK_RATINGS),
+    "product_status": {
+        "draft": N_("Draft"),
+        "published": N_("Published"),
+        "withdrawn": N_("Withdrawn"),
+    },
+    "short_period": {
+        "table": N_("Short-period rate table"),
+        "monthly": N_("Monthly pro rata"),
+        "daily": N_("Daily pro rata"),
+        "none": N_("Full premium whatever the term"),
+    },
 }
 
 # Badge colour per code (CSS modifier class).
 TONES: dict[str, dict[str, str]] = {
+    "product_status": {"draft": "neutral", "published": "ok", "withdrawn": "bad"},
     "policy_status": {"draft": "neutral", "in_force": "ok", "expired": "neutral", "cancelled": "bad"},
     "qualification": {"valid": "ok", "lapsed": "warn", "sanctioned": "bad", "inactive": "neutral"},
     "filing_status": {"filed": "ok", "pending": "warn", "suspended": "bad", "revoked": "bad"},

@@ -15,6 +15,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.consultation import router as consultation_router
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
+    from tandem.web.products import router as products_router
     from tandem.web.registry import router as registry_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -25,3 +26,4 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(consultation_router)
     app.include_router(inbox_router)
     app.include_router(experts_router)
+    app.include_router(products_router)
