@@ -12,6 +12,7 @@ from tandem import demo_products
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.access.service import create_user
 from tandem.audit import service as audit
+from tandem.claim.models import ChannelAccount
 from tandem.config import Settings
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
@@ -32,6 +33,9 @@ from tandem.party.models import (
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 
 DEMO_PASSWORD = "tandem-demo"  # noqa: S105 - documented demo password
+# The broker's own accounts on the messaging channels: inbound messages they receive are the broker's.
+DEMO_WECHAT_ACCOUNT = "gh_hengxin_claims"
+DEMO_CHANNELS = {"wechat": DEMO_WECHAT_ACCOUNT, "weibo": "hengxin_claims", "email": "claims@hengxin.demo.tandem.local"}
 BROKER_NAME = "恒信保险经纪有限公司"
 
 
@@ -120,6 +124,10 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         now,
         region="上海",
         name_en="NFRA Shanghai Office",
+    )
+    session.add_all(
+        ChannelAccount(channel=ch, account=account, organisation_id=broker.id, created_at=now)
+        for ch, account in DEMO_CHANNELS.items()
     )
     user(platform, "admin", "平台管理员", [Role.PLATFORM_ADMIN])
     user(broker, "broker", "陈晓东", [Role.BROKER_ACCOUNT_MANAGER], "13816620318")

@@ -85,6 +85,7 @@ def test_a_signed_webhook_that_fails_validation_is_a_422(env):
             {
                 "channel": "fax",
                 "message_id": "m1",
+                "recipient": "gh_hengxin_claims",
                 "sender": {},
                 "text": "x",
                 "received_at": "2026-11-25T10:00:00+08:00",
@@ -92,7 +93,14 @@ def test_a_signed_webhook_that_fails_validation_is_a_422(env):
             "channel",
         ),
         (
-            {"channel": "wechat", "message_id": "m2", "sender": {}, "text": "x", "received_at": EXTREME[1]},
+            {
+                "channel": "wechat",
+                "message_id": "m2",
+                "recipient": "gh_hengxin_claims",
+                "sender": {},
+                "text": "x",
+                "received_at": EXTREME[1],
+            },
             "received_at",
         ),
     ):

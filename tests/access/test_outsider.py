@@ -143,6 +143,7 @@ def _draft(env) -> dict[str, str]:
         {
             "channel": "wechat",
             "message_id": "census-1",
+            "recipient": "gh_hengxin_claims",
             "sender": {"phone": "13957312345"},
             "text": "仓库进水了",
             "received_at": "2026-11-25T08:00:00+08:00",

@@ -22,6 +22,7 @@ def _post(env, payload, secret=None):
 MSG = {
     "channel": "wechat",
     "message_id": "wx-001",
+    "recipient": "gh_hengxin_claims",
     "sender": {"phone": "+86 139 5731 2345"},
     "text": "你好，我们厂2号车间昨晚着火了，烧了两台注塑机",
     "received_at": "2026-11-25T08:05:00+08:00",

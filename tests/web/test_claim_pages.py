@@ -715,6 +715,7 @@ def _inbound(env, message_id: str, text: str) -> None:
     payload = {
         "channel": "wechat",
         "message_id": message_id,
+        "recipient": "gh_hengxin_claims",
         "sender": {"phone": "+86 139 5731 2345"},
         "text": text,
         "received_at": "2026-11-25T08:05:00+08:00",

@@ -12,14 +12,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.access.models import OrgKind, Role, User
+from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.claim import service
 from tandem.claim.endpoints import ClaimOut, NoticeIn, claim_out
-from tandem.claim.models import Channel, InboundMessage
+from tandem.claim.models import Channel, ChannelAccount, InboundMessage
 from tandem.db import insert_or_skip
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError
@@ -43,6 +43,8 @@ class Sender(Strict):
 class InboundIn(Strict):
     channel: Literal["wechat", "weibo", "email"]
     message_id: Annotated[str, Field(min_length=1, max_length=200)]
+    # The channel account that received the message (the broker's official account or claims mailbox).
+    recipient: Annotated[str, Field(min_length=1, max_length=200)]
     sender: Sender
     text: Annotated[str, Field(min_length=1, max_length=10000)]
     received_at: UtcDateTime
@@ -64,25 +66,52 @@ class ConfirmIn(NoticeIn):
     pass
 
 
-def _digits(phone: str | None) -> str:
-    return "".join(ch for ch in (phone or "") if ch.isdigit())[-11:]
+def normalise_phone(phone: str | None) -> str | None:
+    """A phone number as digits only, the country prefix (+86, 0086, 86) of a mainland mobile removed;
+    None when what is left is too short to be a whole number."""
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 and digits[len(prefix)] == "1":
+            digits = digits[len(prefix) :]
+            break
+    return digits if len(digits) >= 7 else None
 
 
-def _link(session: Session, sender: Sender) -> Insured | None:
-    """Find the insured by the sender's account (a user name or e-mail) or mobile number."""
-    phone = _digits(sender.phone)
-    conds = []
-    if sender.account:
-        conds += [User.username == sender.account, User.email == sender.account]
-    if phone:
-        conds.append(User.phone.endswith(phone))
-    if conds:
-        user = session.execute(select(User).where(or_(*conds))).unique().scalars().first()
-        if user is not None and user.organisation.kind == OrgKind.INSURED:
-            return session.get(Insured, user.organisation_id)
-    if phone:
-        return session.execute(select(Insured).where(Insured.contact_phone.endswith(phone))).unique().scalars().first()
-    return None
+def _channel_owner(session: Session, channel: str, account: str | None, kind: OrgKind) -> uuid.UUID | None:
+    """The organisation of that kind the channel account belongs to (a broker's inbox, an insured's
+    verified sender id)."""
+    if not account:
+        return None
+    return session.execute(
+        select(ChannelAccount.organisation_id)
+        .join(Organisation, Organisation.id == ChannelAccount.organisation_id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.account == account, Organisation.kind == kind)
+    ).scalar_one_or_none()
+
+
+def _link(session: Session, body: InboundIn, broker_id: uuid.UUID | None) -> Insured | None:
+    """The broker's client who sent the message: by the sender id the channel verified, else by a whole
+    phone number that exactly one client has. Anything else stays unlinked for a person to decide."""
+    if broker_id is None:
+        return None
+    owner = _channel_owner(session, body.channel, body.sender.account, OrgKind.INSURED)
+    if owner is not None:
+        found = session.get(Insured, owner)
+        return found if found is not None and found.broker_id == broker_id else None
+    phone = normalise_phone(body.sender.phone)
+    if phone is None:
+        return None
+    clients = list(session.execute(select(Insured).where(Insured.broker_id == broker_id)).unique().scalars())
+    users = session.execute(
+        select(User.organisation_id, User.phone).where(
+            User.organisation_id.in_([c.organisation_id for c in clients]), User.phone.is_not(None)
+        )
+    )
+    numbers = [(c.organisation_id, c.contact_phone) for c in clients] + [(r[0], r[1]) for r in users]
+    matches = {org for org, number in numbers if normalise_phone(number) == phone}
+    if len(matches) != 1:
+        return None
+    return next(c for c in clients if c.organisation_id in matches)
 
 
 @router.post("/messages", status_code=202, response_model=DraftOut, responses={401: {"description": "Bad signature"}})
@@ -105,7 +134,8 @@ async def inbound_message(
 
 
 def _store(session: Session, body: InboundIn) -> DraftOut:
-    insured = _link(session, body.sender)
+    broker_id = _channel_owner(session, body.channel, body.recipient, OrgKind.BROKER)
+    insured = _link(session, body, broker_id)
     session.execute(
         insert_or_skip(session, InboundMessage, "channel", "external_id").values(
             id=uuid.uuid4(),
@@ -116,7 +146,7 @@ def _store(session: Session, body: InboundIn) -> DraftOut:
             text=body.text,
             received_at=body.received_at,
             insured_id=insured.organisation_id if insured else None,
-            broker_id=insured.broker_id if insured else None,
+            broker_id=broker_id,
             state="draft",
         )
     )
@@ -146,8 +176,8 @@ def _visible(actor: Actor) -> Select[InboundMessage]:
     stmt = select(InboundMessage)
     if actor.is_admin:
         return stmt
-    if actor.org_kind == OrgKind.BROKER:
-        return stmt.where(or_(InboundMessage.broker_id == actor.org_id, InboundMessage.broker_id.is_(None)))
+    if actor.org_kind == OrgKind.BROKER:  # the messages its own channels received
+        return stmt.where(InboundMessage.broker_id == actor.org_id)
     if actor.org_kind == OrgKind.INSURED:
         return stmt.where(InboundMessage.insured_id == actor.org_id)
     return stmt.where(InboundMessage.id.is_(None))
@@ -166,7 +196,7 @@ def _get(session: Session, actor: Actor, draft_id: str) -> InboundMessage:
 
 @router.get("/drafts", response_model=list[DraftOut])
 def list_drafts(actor: ActorDep, session: SessionDep) -> list[DraftOut]:
-    """Messages waiting for a person to turn them into loss notices (unlinked ones go to the broker)."""
+    """Messages waiting for a person to turn them into loss notices: those the broker's channels received."""
     stmt = _visible(actor).where(InboundMessage.state == "draft").order_by(InboundMessage.received_at)
     return [_out(m) for m in session.execute(stmt).scalars()]
 

@@ -277,3 +277,19 @@ class InboundMessage(Base):
     broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(16))  # draft | confirmed | dismissed
     claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
+
+
+class ChannelAccount(Base):
+    """An account on a messaging channel the platform trusts: a broker's own receiving account (its WeChat
+    official account, Weibo account, claims mailbox), whose inbound messages belong to that broker, or
+    an insured's sender id as the channel verified it (a WeChat openid bound to the insured), which
+    links its messages to that insured."""
+
+    __tablename__ = "channel_account"
+    __table_args__ = (UniqueConstraint("channel", "account"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(16))  # wechat | weibo | email
+    account: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
