@@ -1,7 +1,7 @@
 """channel accounts: a broker's receiving accounts and insureds' verified sender ids
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 03:20:00.000000
 
 Inbound messages belong to the broker whose channel account received them (issue 22 item 16), and link
@@ -16,8 +16,8 @@ from alembic import op
 
 import tandem.db
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
