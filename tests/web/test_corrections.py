@@ -84,3 +84,15 @@ def test_recommendations_say_whose_area_it_is_and_what_each_point_is_for(env):
     zhang = t[t.index("张伟") : t.index("张伟") + 400]  # works in Zhejiang himself
     assert "本人服务区域含浙江（+20）" in zhang, zhang
     assert "可承接企业财产保险（基础分 50）" in t and "在办案件：0/8（+20）" in t
+
+
+def test_english_pages_show_english_line_and_province_options(env):
+    client = logged_in(env, "broker")
+    client.get("/lang/en")
+    page = client.get("/experts").text
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page)
+    shown = {value: text for value, text in options}
+    assert shown["企业财产保险"] == "Enterprise property insurance" and shown["浙江"] == "Zhejiang", options
+    assert not any(re.search(r"[\u4e00-\u9fff]", text) for _, text in options), options
+    zh = logged_in(env, "broker").get("/experts").text
+    assert '<option value="浙江">浙江</option>' in zh and ">企业财产保险</option>" in zh
