@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
 CHROMIUM = Path(os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -30,6 +31,19 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# Every wait of the browser tests (an element, a navigation, an assertion) waits for a state, up to this
+# long: generous, so a busy machine only makes the suite slower, never red. TANDEM_E2E_TIMEOUT_MS sets it.
+E2E_TIMEOUT_MS = int(os.environ.get("TANDEM_E2E_TIMEOUT_MS", "60000"))
+expect.set_options(timeout=E2E_TIMEOUT_MS)
+
+
+def new_context(browser: Browser, **kwargs: Any) -> BrowserContext:
+    """A browser context whose actions and navigations wait up to ``E2E_TIMEOUT_MS``."""
+    context = browser.new_context(**kwargs)
+    context.set_default_timeout(E2E_TIMEOUT_MS)
+    context.set_default_navigation_timeout(E2E_TIMEOUT_MS)
+    return context
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +120,7 @@ def running_app(tmp: Path, db_name: str, **extra_env: str) -> Iterator[tuple[str
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + max(60, 2 * E2E_TIMEOUT_MS / 1000)
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"uvicorn exited: {log.read_text(errors='replace')[-2000:]}")
@@ -117,7 +131,7 @@ def running_app(tmp: Path, db_name: str, **extra_env: str) -> Iterator[tuple[str
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer /healthz within 60 s")
+                raise RuntimeError("uvicorn did not answer /healthz in time")
             time.sleep(0.2)
         yield base, env, log
     finally:

@@ -8,38 +8,22 @@ for the module (its own SQLite database with the demo data; ``tandem worker --on
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
 
-from .conftest import _cli, running_app
+from .conftest import running_app
+from .journeys import POLICY, SHANGHAI, Cast, ClaimServer, _done, _local, _loss_time, _pick
 
 pytestmark = pytest.mark.e2e
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-POLICY = "PQC2026330400001"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-@dataclass
-class ClaimServer:
-    base_url: str
-    env: dict[str, str]
-
-    def worker_once(self) -> None:
-        """Run the due outbox jobs (confirmation letter and report PDFs, the insurer's copy)."""
-        _cli(["worker", "--once"], self.env)
 
 
 @pytest.fixture(scope="module")
@@ -49,99 +33,11 @@ def claim_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) 
         yield ClaimServer(base, env)
 
 
-@dataclass
-class Party:
-    """One signed-in user in a browser context of its own."""
-
-    username: str
-    context: BrowserContext
-    page: Page
-    problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Cast:
-    browser: Browser
-    server: ClaimServer
-    artifacts: Path
-    parties: dict[str, Party] = field(default_factory=dict)
-
-    def __call__(self, username: str) -> Page:
-        """The page of ``username``, logged in through the form the first time."""
-        if username not in self.parties:
-            context = self.browser.new_context(
-                base_url=self.server.base_url, locale="zh-CN", viewport=DESKTOP, accept_downloads=True
-            )
-            page = context.new_page()
-            party = Party(username, context, page)
-            _watch(page, party.problems)
-            page.goto("/login")
-            page.get_by_label("用户名").fill(username)
-            page.get_by_label("密码").fill(PASSWORD)
-            page.locator("form[action='/login'] button[type=submit]").click()
-            page.wait_for_url(re.compile(r"/$"))
-            self.parties[username] = party
-        return self.parties[username].page
-
-    def shot(self, page: Page, name: str) -> None:
-        page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
-
-    def phone_shot(self, username: str, url: str, name: str) -> None:
-        page = self.parties[username].context.new_page()
-        page.set_viewport_size(PHONE)
-        page.goto(url)
-        self.shot(page, name)
-        page.close()
-
-    def problems(self) -> list[str]:
-        return [p for party in self.parties.values() for p in party.problems]
-
-    def close(self) -> None:
-        for party in self.parties.values():
-            party.context.close()
-
-
-def _watch(page: Page, problems: list[str]) -> None:
-    """Script errors and CSP violations are problems; the 404/409/422 answers provoked on purpose are not."""
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e => console.error("
-        "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))"
-    )
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not re.search(r"status of (404|409|422)\b", message.text):
-            problems.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
-
-
 @pytest.fixture
 def cast(browser: Browser, claim_server: ClaimServer, artifacts: Path) -> Iterator[Cast]:
     c = Cast(browser, claim_server, artifacts)
     yield c
     c.close()
-
-
-def _local(t: dt.datetime) -> str:
-    return t.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
-
-
-def _loss_time() -> dt.datetime:
-    now = SystemClock().now()
-    start_of_year = dt.datetime(now.astimezone(SHANGHAI).year, 1, 1, 0, 30, tzinfo=SHANGHAI)
-    return max(now - dt.timedelta(hours=3), start_of_year.astimezone(dt.UTC))
-
-
-def _done(page: Page, text: str) -> None:
-    expect(page.locator("#case .alert.ok, #consultation .alert.ok").first).to_contain_text(text)
-
-
-def _pick(page: Page, select: str, text: str) -> None:
-    """Choose the option of a ``<select>`` whose text contains ``text``."""
-    value = page.locator(f"{select} option", has_text=text).first.get_attribute("value")
-    assert value, text
-    page.locator(select).select_option(value=value)
 
 
 # ---- 1. notice to payment ----------------------------------------------------------------------------
@@ -259,7 +155,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
 
     insurer = cast("insurer1")
     # The new claim, the report copied to it and the broker's proposal: three unread notices.
-    expect(insurer.locator(".inbox-link .count")).to_have_text("3", timeout=15_000)
+    expect(insurer.locator(".inbox-link .count")).to_have_text("3")
     insurer.locator(".inbox-link").click()
     expect(insurer.locator("ul.inbox")).to_contain_text(f"【新报案】{number}")
     expect(insurer.locator("ul.inbox")).to_contain_text(f"{number}：经纪人提出赔付金额")
@@ -288,7 +184,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     cast.shot(insured, "c12-case-insured-closed")
     cast.phone_shot("insured1", case_url, "c13-case-insured-closed-phone")
     insured.goto("/notifications")
-    expect(insured.locator("ul.inbox")).to_contain_text(f"{number}：赔款已支付", timeout=15_000)
+    expect(insured.locator("ul.inbox")).to_contain_text(f"{number}：赔款已支付")
 
     # An outsider gets the 404 page, the same as for an id that does not exist.
     outsider = cast("insured2")
@@ -413,9 +309,9 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     firm_b = cast("adjuster3")
     firm_b.goto("/notifications")
     letter = firm_b.locator("ul.inbox li", has_text="保险公司委托自己的公估人")
-    expect(letter).to_have_count(1, timeout=15_000)
+    expect(letter).to_have_count(1)
     letter.get_by_role("link").click()
-    firm_b.wait_for_url(re.compile(f"{case_url}$"), timeout=15_000)
+    firm_b.wait_for_url(re.compile(f"{case_url}$"))
     firm_b.locator("#letter-fee_basis").fill("按日计费")
     firm_b.get_by_role("button", name="接受委托").click()
     _done(firm_b, "您已接受确认函")

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from .conftest import running_app
-from .test_claim_journeys import POLICY, Cast, ClaimServer, _local, _loss_time, _pick
+from .journeys import POLICY, Cast, ClaimServer, _local, _loss_time, _pick
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tandem.demo import DEMO_PASSWORD as PASSWORD
 
-from .conftest import Server
+from .conftest import Server, new_context
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def _nav(page: Page, label: str) -> None:
 
 
 def test_broker_journey_zh_then_en_and_outsider_404(server: Server, browser: Browser, artifacts: Path) -> None:
-    context = browser.new_context(base_url=server.base_url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = new_context(browser, base_url=server.base_url, locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = _watch(page)
 

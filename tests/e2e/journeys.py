@@ -1,0 +1,120 @@
+"""What the browser journeys share: the signed-in cast of parties (one browser context each, with the
+suite's generous, configurable waits), the claim server, and small form helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from tandem.demo import DEMO_PASSWORD as PASSWORD
+from tandem.kit.clock import SystemClock
+
+from .conftest import _cli, new_context
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+POLICY = "PQC2026330400001"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class ClaimServer:
+    base_url: str
+    env: dict[str, str]
+
+    def worker_once(self) -> None:
+        """Run the due outbox jobs (confirmation letter and report PDFs, the insurer's copy)."""
+        _cli(["worker", "--once"], self.env)
+
+
+@dataclass
+class Party:
+    """One signed-in user in a browser context of its own."""
+
+    username: str
+    context: BrowserContext
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cast:
+    browser: Browser
+    server: ClaimServer
+    artifacts: Path
+    parties: dict[str, Party] = field(default_factory=dict)
+
+    def __call__(self, username: str) -> Page:
+        """The page of ``username``, logged in through the form the first time."""
+        if username not in self.parties:
+            context = new_context(
+                self.browser, base_url=self.server.base_url, locale="zh-CN", viewport=DESKTOP, accept_downloads=True
+            )
+            page = context.new_page()
+            party = Party(username, context, page)
+            _watch(page, party.problems)
+            page.goto("/login")
+            page.get_by_label("用户名").fill(username)
+            page.get_by_label("密码").fill(PASSWORD)
+            page.locator("form[action='/login'] button[type=submit]").click()
+            page.wait_for_url(re.compile(r"/$"))
+            self.parties[username] = party
+        return self.parties[username].page
+
+    def shot(self, page: Page, name: str) -> None:
+        page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
+
+    def phone_shot(self, username: str, url: str, name: str) -> None:
+        page = self.parties[username].context.new_page()
+        page.set_viewport_size(PHONE)
+        page.goto(url)
+        self.shot(page, name)
+        page.close()
+
+    def problems(self) -> list[str]:
+        return [p for party in self.parties.values() for p in party.problems]
+
+    def close(self) -> None:
+        for party in self.parties.values():
+            party.context.close()
+
+
+def _watch(page: Page, problems: list[str]) -> None:
+    """Script errors and CSP violations are problems; the 404/409/422 answers provoked on purpose are not."""
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + (e.sourceFile || '')))"
+    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not re.search(r"status of (404|409|422)\b", message.text):
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+
+
+def _local(t: dt.datetime) -> str:
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+def _loss_time() -> dt.datetime:
+    now = SystemClock().now()
+    start_of_year = dt.datetime(now.astimezone(SHANGHAI).year, 1, 1, 0, 30, tzinfo=SHANGHAI)
+    return max(now - dt.timedelta(hours=3), start_of_year.astimezone(dt.UTC))
+
+
+def _done(page: Page, text: str) -> None:
+    expect(page.locator("#case .alert.ok, #consultation .alert.ok").first).to_contain_text(text)
+
+
+def _pick(page: Page, select: str, text: str) -> None:
+    """Choose the option of a ``<select>`` whose text contains ``text``."""
+    value = page.locator(f"{select} option", has_text=text).first.get_attribute("value")
+    assert value, text
+    page.locator(select).select_option(value=value)
