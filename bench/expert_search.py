@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tandem.expert.baseline import BaselineIndex
+from bench.baseline import BaselineIndex
 from tandem.expert.search import ExpertDoc, ExpertIndex, load_experts
 
 ROOT = Path(__file__).resolve().parents[1]

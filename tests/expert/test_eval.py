@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tandem.expert.baseline import BaselineIndex
-from tandem.expert.metrics import evaluate
+from bench.baseline import BaselineIndex
+from bench.metrics import evaluate
 from tandem.expert.search import ExpertIndex, load_experts
 from tandem.expert.textproc import Analyzer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.expert.metrics import evaluate, ndcg_at_k, precision_at_k, recall_at_k
+from bench.metrics import evaluate, ndcg_at_k, precision_at_k, recall_at_k
 from tandem.expert.search import ExpertDoc, ExpertIndex, Hit, SearchParams, load_experts
 from tandem.expert.textproc import Analyzer, normalize
 
