@@ -155,8 +155,8 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
 
     insurer = cast("insurer1")
     # The new claim, the report copied to it and the broker's proposal: three unread notices.
-    expect(insurer.locator(".inbox-link .count")).to_have_text("3")
-    insurer.locator(".inbox-link").click()
+    expect(insurer.locator("a.inbox-link[href='/notifications'] .count")).to_have_text("3")
+    insurer.locator("a.inbox-link[href='/notifications']").click()
     expect(insurer.locator("ul.inbox")).to_contain_text(f"【新报案】{number}")
     expect(insurer.locator("ul.inbox")).to_contain_text(f"{number}：经纪人提出赔付金额")
     expect(insurer.locator("ul.inbox")).to_contain_text("金额：¥619,500.00")
