@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.metrics import ndcg_at_k
 from sqlalchemy import create_engine, func, select, text, update
 
 from tandem.config import Settings
 from tandem.db import make_engine, make_session_factory, normalise_url, unit_of_work
 from tandem.expert import service
-from bench.metrics import ndcg_at_k
 from tandem.expert.search import ExpertIndex, load_experts
 from tandem.party.models import Expert, Visibility
 from tests.conftest import BACKENDS, PG_URL

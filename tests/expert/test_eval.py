@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from bench.baseline import BaselineIndex
 from bench.metrics import evaluate
+
 from tandem.expert.search import ExpertIndex, load_experts
 from tandem.expert.textproc import Analyzer
 

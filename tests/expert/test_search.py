@@ -8,8 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
-
 from bench.metrics import evaluate, ndcg_at_k, precision_at_k, recall_at_k
+
 from tandem.expert.search import ExpertDoc, ExpertIndex, Hit, SearchParams, load_experts
 from tandem.expert.textproc import Analyzer, normalize
 
