@@ -46,6 +46,7 @@ def test_settings(url: str, tmp: Path) -> Settings:
         argon2_time_cost=1,
         argon2_memory_cost=8,
         argon2_parallelism=1,
+        expert_index_at_startup=False,  # a test that wants it says so (tests/expert/test_index_startup.py)
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -98,7 +100,17 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.expert_index_at_startup:
+            from tandem.expert.service import prepare_index
+
+            prepare_index(settings, app.state.engine)  # in the background: start-up does not wait for it
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Tandem",
         version="0.1.0",
         description="Broker–adjuster co-processing platform (经纪–公估协处理平台)",

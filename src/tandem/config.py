@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
+    # Load or build the expert search index in the background when the server starts (requests never build it).
+    expert_index_at_startup: bool = True
     mail_from: str = "tandem@localhost"
 
     @property

@@ -110,7 +110,7 @@ def search_command(
             if user is None:
                 raise CliError(f"--as: no user named {as_user!r}")
             allowed = service.keys_of(session, scope.visible_experts(Actor.from_user(user)))
-        hits = service.search(session, settings, text, line=line, region=region, top=top, allowed=allowed)
+        hits = service.search(session, settings, text, line=line, region=region, top=top, allowed=allowed, wait=None)
     if as_json:
         out = [{"id": h.id, "name": h.name, "score": round(h.score, 6), "matched": h.matched} for h in hits]
         typer.echo(json.dumps(out, ensure_ascii=False))

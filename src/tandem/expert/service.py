@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import re
 import threading
 import uuid
@@ -21,12 +22,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from tandem.access.models import Organisation, OrgKind
 from tandem.config import Settings
 from tandem.expert.search import ExpertDoc, ExpertIndex, Hit
+from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
 from tandem.party import cover
 from tandem.party.models import AdjusterFirm, Expert, FilingStatus, LegalForm, Visibility
@@ -34,6 +36,7 @@ from tandem.party.models import AdjusterFirm, Expert, FilingStatus, LegalForm, V
 OWNER_KINDS = {"broker": OrgKind.BROKER, "adjuster_firm": OrgKind.ADJUSTER_FIRM}
 LIST_KEYS = ("specialties", "lines", "regions", "certificates")
 _STATE_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------- import
@@ -632,6 +635,51 @@ def forget_cached(settings: Settings) -> None:
         _CACHE.pop(settings.database_url, None)
 
 
+# ---- the index for requests: prepared in the background, never built inside a request ----------------
+
+#: How long a request waits for an index that is being prepared before it says so.
+REQUEST_WAIT_SECONDS = 1.0
+_PREPARING: dict[str, threading.Thread] = {}
+_PREPARING_LOCK = threading.Lock()
+
+
+class IndexPreparing(TandemError):
+    status = 503
+    code = "expert.index_preparing"
+    message = "The expert index is being prepared; try again in a moment."
+
+
+def _prepare(settings: Settings, engine: Engine) -> None:
+    try:
+        with Session(engine) as session:
+            sync_index(session, settings)
+    except Exception:  # the next request starts another attempt; the error is in the log
+        log.exception("preparing the expert index failed")
+
+
+def prepare_index(settings: Settings, engine: Engine) -> threading.Thread:
+    """Load or build this database's index in a background thread (one at a time per database); the
+    app starts it at start-up, a request that finds no index starts it too."""
+    with _PREPARING_LOCK:
+        running = _PREPARING.get(settings.database_url)
+        if running is not None and running.is_alive():
+            return running
+        thread = threading.Thread(target=_prepare, args=(settings, engine), name="expert-index", daemon=True)
+        _PREPARING[settings.database_url] = thread
+        thread.start()
+        return thread
+
+
+def ready_index(session: Session, settings: Settings, *, wait: float = REQUEST_WAIT_SECONDS) -> ExpertIndex:
+    """The index for a request: once prepared, brought current with the rows written since (quick);
+    before that, wait at most ``wait`` seconds for the preparation, then :class:`IndexPreparing`."""
+    if settings.database_url not in _CACHE:
+        prepare_index(settings, session.get_bind().engine).join(wait)
+        if settings.database_url not in _CACHE:
+            raise IndexPreparing()
+    return sync_index(session, settings)[0]
+
+
 def search(
     session: Session,
     settings: Settings,
@@ -641,8 +689,10 @@ def search(
     region: str | None = None,
     top: int = 10,
     allowed: set[str] | None = None,
+    wait: float | None = REQUEST_WAIT_SECONDS,
 ) -> list[Hit]:
-    index, _ = sync_index(session, settings)
+    """Search the index; a request waits at most ``wait`` seconds for it (None: build it here, the CLI)."""
+    index = sync_index(session, settings)[0] if wait is None else ready_index(session, settings, wait=wait)
     return index.search(text, line=line, region=region, top=top, allowed_ids=allowed)
 
 

@@ -38,6 +38,7 @@ from tandem.config import Settings
 from tandem.expert import engagement as engagements
 from tandem.expert.endpoints import Suggestion, expert_suggestions
 from tandem.expert.models import Engagement
+from tandem.expert.service import IndexPreparing
 from tandem.kit import i18n, transition
 from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
@@ -1153,6 +1154,7 @@ class ClaimExperts:
     region: str | None
     choices: list[ExpertChoice]
     query: str  # what was searched: the loss description and place, for "more in the pool"
+    preparing: bool = False  # the expert index is still being prepared (the section reloads itself)
 
 
 SHOWN_SYNONYMS = 3  # per suggestion card; the rest are one click away
@@ -1170,7 +1172,11 @@ def claim_experts(
     session: Session, settings: Settings, actor: Actor, claim: Claim, today: dt.date, top: int = 5
 ) -> ClaimExperts:
     """The suggestions of the API (``expert_suggestions``) with explanations, availability and conflicts."""
-    found = expert_suggestions(str(claim.id), actor, session, settings, top=top)
+    try:
+        found = expert_suggestions(str(claim.id), actor, session, settings, top=top)
+    except IndexPreparing:
+        query = f"{claim.description} {claim.location}"[:500]
+        return ClaimExperts(claim.policy.line, None, [], query, preparing=True)
     experts = (
         {
             e.id: e

@@ -129,13 +129,17 @@ def expert_list(
     rows: list[Row] = []
     total: int | None = None
     more: dict[str, Any] | None = None
+    preparing = False
     if q:
         allowed = service.keys_of(session, visible)
-        hits = (
-            service.search(session, settings, q, line=line or None, region=region or None, top=top, allowed=allowed)
-            if allowed
-            else []
-        )
+        try:
+            hits = (
+                service.search(session, settings, q, line=line or None, region=region or None, top=top, allowed=allowed)
+                if allowed
+                else []
+            )
+        except service.IndexPreparing:  # names still match; the ranked search a moment later
+            hits, preparing = [], True
         found = service.experts_by_key(session, [h.id for h in hits]) if hits else {}
         # Somebody looked up by name comes first (the ranking reads what experts know, not who they are).
         named = _named(session, visible, q)
@@ -174,6 +178,7 @@ def expert_list(
         "experts/list.html",
         {
             "rows": rows,
+            "preparing": preparing,
             "q": q,
             "line": line,
             "region": region,
