@@ -124,79 +124,8 @@ def create_app(
     if settings.is_production and not settings.audit_key:
         log.warning("TANDEM_AUDIT_KEY is not set: the audit chain is hashed but not keyed")
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Any) -> Response:
-        request.state.request_id = request_id_for(request.headers.get("x-request-id"))
-        response: Response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if settings.cookie_secure:  # served over HTTPS: browsers must not fall back to plain HTTP
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.url.path.startswith("/api/") or "content-disposition" in response.headers:
-            # API answers and downloads carry case data: no shared or browser cache keeps them.
-            if "no-store" not in response.headers.get("cache-control", ""):
-                response.headers["Cache-Control"] = "no-store"
-        return response
-
-    from tandem.web.errors import render_error_page, wants_html
-
-    @app.exception_handler(TandemError)
-    async def tandem_error(request: Request, exc: TandemError) -> Response:
-        if wants_html(request):
-            return render_error_page(request, exc.status, exc)
-        msg = exc.message.format(**exc.params) if exc.params else exc.message
-        return JSONResponse(error_json(exc.code, msg, exc.fields), exc.status)
-
-    @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
-        # A unique constraint that two requests can race for lost the race: a conflict, not a crash.
-        # Any other broken constraint is a bug and surfaces as one (500, logged).
-        if violated_constraint(exc) not in RACED_CONSTRAINTS:
-            return internal_error(request, exc)
-        conflict = ConcurrentChange()
-        if wants_html(request):
-            return render_error_page(request, 409, conflict)
-        return JSONResponse(error_json(conflict.code, conflict.message), 409)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        fields: dict[str, str] = {}
-        for err in exc.errors():
-            fields.setdefault(_field_path(err.get("loc", ())), str(err.get("msg", "invalid")))
-        if wants_html(request):
-            from tandem.kit.errors import InvalidInput
-
-            return render_error_page(request, 422, InvalidInput(fields=fields))
-        return JSONResponse(error_json("invalid_input", "Invalid input.", fields), 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 413:  # the body passed its cap while streaming in
-            too_large = BodyTooLarge()
-            if wants_html(request):
-                return render_error_page(request, 413, too_large)
-            return JSONResponse(error_json(too_large.code, too_large.message), 413)
-        if exc.status_code == 404:
-            if wants_html(request):
-                from tandem.kit.errors import NotFound
-
-                return render_error_page(request, 404, NotFound())
-            return JSONResponse(error_json("not_found", "Not found."), 404)
-        if wants_html(request):
-            page = render_error_page(request, exc.status_code, TandemError())
-            page.headers.update(getattr(exc, "headers", None) or {})
-            return page
-        return JSONResponse(
-            error_json(f"http.{exc.status_code}", str(exc.detail)),
-            exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        return internal_error(request, exc)
+    _install_security_headers(app, settings)
+    _install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -233,6 +162,94 @@ def create_app(
     mount_web(app)
     _document_error_bodies(app)
     return app
+
+
+def _install_security_headers(app: FastAPI, settings: Settings) -> None:
+    """The request id and the security and cache headers of every answer."""
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Response:
+        request.state.request_id = request_id_for(request.headers.get("x-request-id"))
+        response: Response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if settings.cookie_secure:  # served over HTTPS: browsers must not fall back to plain HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.url.path.startswith("/api/") or "content-disposition" in response.headers:
+            # API answers and downloads carry case data: no shared or browser cache keeps them.
+            if "no-store" not in response.headers.get("cache-control", ""):
+                response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error answers ``{"error": {...}}`` (or an error page for a browser)."""
+    from tandem.web.errors import render_error_page, wants_html
+
+    @app.exception_handler(TandemError)
+    async def tandem_error(request: Request, exc: TandemError) -> Response:
+        if wants_html(request):
+            return render_error_page(request, exc.status, exc)
+        msg = exc.message.format(**exc.params) if exc.params else exc.message
+        return JSONResponse(error_json(exc.code, msg, exc.fields), exc.status)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A unique constraint that two requests can race for lost the race: a conflict, not a crash.
+        # Any other broken constraint is a bug and surfaces as one (500, logged).
+        if violated_constraint(exc) not in RACED_CONSTRAINTS:
+            return internal_error(request, exc)
+        conflict = ConcurrentChange()
+        if wants_html(request):
+            return render_error_page(request, 409, conflict)
+        return JSONResponse(error_json(conflict.code, conflict.message), 409)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            fields.setdefault(_field_path(err.get("loc", ())), str(err.get("msg", "invalid")))
+        if wants_html(request):
+            from tandem.kit.errors import InvalidInput
+
+            return render_error_page(request, 422, InvalidInput(fields=fields))
+        return JSONResponse(error_json("invalid_input", "Invalid input.", fields), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _http_error_response(request, exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return internal_error(request, exc)
+
+
+def _http_error_response(request: Request, exc: StarletteHTTPException) -> Response:
+    """Starlette's own errors (413 while streaming, 404 of an unknown route, 405…) in our error body."""
+    from tandem.web.errors import render_error_page, wants_html
+
+    if exc.status_code == 413:  # the body passed its cap while streaming in
+        too_large = BodyTooLarge()
+        if wants_html(request):
+            return render_error_page(request, 413, too_large)
+        return JSONResponse(error_json(too_large.code, too_large.message), 413)
+    if exc.status_code == 404:
+        if wants_html(request):
+            from tandem.kit.errors import NotFound
+
+            return render_error_page(request, 404, NotFound())
+        return JSONResponse(error_json("not_found", "Not found."), 404)
+    if wants_html(request):
+        page = render_error_page(request, exc.status_code, TandemError())
+        page.headers.update(getattr(exc, "headers", None) or {})
+        return page
+    return JSONResponse(
+        error_json(f"http.{exc.status_code}", str(exc.detail)),
+        exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def _document_error_bodies(app: FastAPI) -> None:

@@ -584,6 +584,28 @@ def report_total(content: dict[str, Any]) -> Decimal:
     return sum((Decimal(str(i["loss"])) for s in content["sections"] for i in s["items"]), Decimal(0))
 
 
+def _report_to_correct(
+    session: Session, actor: Actor, claim: Claim, side: str, correction_of: uuid.UUID | None, reason: str | None
+) -> Report | None:
+    """The report a submission corrects (None for a first report), after checking that this submission
+    may be made now: a correction with its reason of the latest version, else a first report in its state."""
+    if correction_of is not None:
+        previous = session.get(Report, correction_of)
+        if previous is None or previous.claim_id != claim.id or previous.firm_id != actor.org_id:
+            raise NotFound()
+        if not reason:
+            raise InvalidInput("Say why the report is corrected.", fields={"reason": "required"})
+        if session.execute(select(Report.id).where(Report.supersedes_id == previous.id)).first():
+            raise Conflict("That report was already corrected; correct the latest version.")
+        return previous
+    if side == "b":
+        if claim.status != ClaimStatus.DISPUTED or any(r.firm_id == actor.org_id for r in reports(session, claim)):
+            raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
+    elif claim.status != ClaimStatus.SURVEYING:
+        raise Conflict("A report is submitted after the survey.")
+    return None
+
+
 def submit_report(
     session: Session,
     actor: Actor,
@@ -616,20 +638,7 @@ def submit_report(
     me = session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).scalar_one_or_none()
     if me is None or me.id not in signers:
         raise ActionNotAllowed("You must be one of the signing adjusters.")
-    previous: Report | None = None
-    if correction_of is not None:
-        previous = session.get(Report, correction_of)
-        if previous is None or previous.claim_id != claim.id or previous.firm_id != actor.org_id:
-            raise NotFound()
-        if not reason:
-            raise InvalidInput("Say why the report is corrected.", fields={"reason": "required"})
-        if session.execute(select(Report.id).where(Report.supersedes_id == previous.id)).first():
-            raise Conflict("That report was already corrected; correct the latest version.")
-    elif side == "b":
-        if claim.status != ClaimStatus.DISPUTED or any(r.firm_id == actor.org_id for r in reports(session, claim)):
-            raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
-    elif claim.status != ClaimStatus.SURVEYING:
-        raise Conflict("A report is submitted after the survey.")
+    previous = _report_to_correct(session, actor, claim, side, correction_of, reason)
     if previous is None and not survey_done(session, claim, actor.org_id):
         raise Conflict("Record the site survey as done (with the time it took place) before submitting the report.")
     number = previous.number if previous else next_number(session, now).replace("LP-", "GR-")

@@ -671,6 +671,45 @@ class ExpertIndex:
         with self._lock:
             return self._search(q, filters, top, allowed_ids, miss_factor)
 
+    def _valid_rows(self, allowed_ids: set[str] | None, n: int) -> Bools | None:
+        """The base rows that may be found; None while every base row is a live candidate (saves the
+        masking passes)."""
+        if allowed_ids is not None:
+            valid = np.zeros(n, dtype=bool)
+            rows = [r for i in allowed_ids if (r := self._row.get(i)) is not None]
+            valid[np.asarray(rows, dtype=np.int64)] = True
+            return valid
+        if len(self._row) < n:
+            return self._alive
+        return None
+
+    def _candidates(
+        self,
+        total: F32,
+        d_total: F32,
+        d_ids: Sequence[str],
+        d_misses: npt.NDArray[np.int8],
+        filters: list[tuple[str, str]],
+        top: int,
+    ) -> list[tuple[float, str, ExpertDoc, int, int]]:
+        """The best ``top`` of base and delta rows with a positive score: (score, id, doc, filter misses,
+        base row or -1-slot of the delta), best first."""
+        base, n = self._base, self._base.n
+        cands: list[tuple[float, str, ExpertDoc, int, int]] = []
+        k = min(top, n)
+        if k:
+            part = np.argpartition(-total, k - 1)[:k] if k < n else np.arange(n)
+            for r in part.tolist():
+                if total[r] > 0:
+                    doc = base.docs[r]
+                    m = sum(1 for key, value in filters if value not in getattr(doc, key))
+                    cands.append((float(total[r]), doc.id, doc, m, int(r)))
+        for i in np.flatnonzero(d_total > 0).tolist():
+            did = d_ids[i]
+            cands.append((float(d_total[i]), did, self._delta[did].doc, int(d_misses[i]), -1 - i))
+        cands.sort(key=lambda c: (-c[0], c[1]))
+        return cands
+
     def _search(
         self,
         q: _Query,
@@ -682,14 +721,7 @@ class ExpertIndex:
         p = self.params
         base = self._base
         n = base.n
-        # valid: None while every base row is a live candidate (saves the masking passes)
-        valid: Bools | None = None
-        if allowed_ids is not None:
-            valid = np.zeros(n, dtype=bool)
-            rows = [r for i in allowed_ids if (r := self._row.get(i)) is not None]
-            valid[np.asarray(rows, dtype=np.int64)] = True
-        elif len(self._row) < n:
-            valid = self._alive
+        valid = self._valid_rows(allowed_ids, n)
         any_valid = n > 0 and (valid is None or bool(valid.any()))
         post = self._delta_postings() if self._delta else {}
         d_ids = self._delta_ids if self._delta else []
@@ -735,19 +767,7 @@ class ExpertIndex:
             total[~valid] = -1.0
         d_total[~d_ok] = -1.0
 
-        cands: list[tuple[float, str, ExpertDoc, int, int]] = []  # score, id, doc, misses, row (-1-slot)
-        k = min(top, n)
-        if k:
-            part = np.argpartition(-total, k - 1)[:k] if k < n else np.arange(n)
-            for r in part.tolist():
-                if total[r] > 0:
-                    doc = base.docs[r]
-                    m = sum(1 for key, value in filters if value not in getattr(doc, key))
-                    cands.append((float(total[r]), doc.id, doc, m, int(r)))
-        for i in np.flatnonzero(d_total > 0).tolist():
-            did = d_ids[i]
-            cands.append((float(d_total[i]), did, self._delta[did].doc, int(d_misses[i]), -1 - i))
-        cands.sort(key=lambda c: (-c[0], c[1]))
+        cands = self._candidates(total, d_total, d_ids, d_misses, filters, top)
         hits: list[Hit] = []
         for s, did, doc, m, r in cands[:top]:
             bio_ids = base.row_tokens("bio", r) if r >= 0 else self._delta[did].tokens["bio"]

@@ -290,7 +290,10 @@ class Analyzer:
         norm = normalize(text)
         return self._match(norm, self._segment(norm))
 
-    def _match(self, norm: str, words: list[str]) -> list[ConceptMatch]:
+    def _occurrences(
+        self, norm: str, words: list[str]
+    ) -> tuple[dict[int, dict[str, list[tuple[int, int]]]], set[tuple[int, int]]]:
+        """Where each rule's triggers occur on word boundaries: rule -> trigger -> spans, and all spans."""
         starts, ends = self._boundaries(words)
         occ: dict[int, dict[str, list[tuple[int, int]]]] = {}  # rule -> trigger -> spans
         all_spans: set[tuple[int, int]] = set()
@@ -305,6 +308,10 @@ class Analyzer:
                 all_spans.add((i, i + n))
                 for r in rule_ids:
                     occ.setdefault(r, {}).setdefault(t, []).append((i, i + n))
+        return occ, all_spans
+
+    def _match(self, norm: str, words: list[str]) -> list[ConceptMatch]:
+        occ, all_spans = self._occurrences(norm, words)
         matches = [(self.concepts[r], occ[r]) for r in sorted(occ)]
 
         def covered(span: tuple[int, int]) -> bool:
@@ -317,6 +324,19 @@ class Analyzer:
             kept = [t for t, sp in spans.items() if not all(covered(x) for x in sp)]
             if kept:
                 fired.setdefault(c.name, []).append((c, kept))
+        units, unit_weight = self._units(fired)
+        out: list[ConceptMatch] = []
+        for name, (trigs, exps) in units.items():
+            if not trigs:
+                continue
+            distinct = tuple(trigs)
+            out.append(ConceptMatch(name=name, triggers=distinct, expansions=tuple(exps), weight=unit_weight[name]))
+        return out
+
+    def _units(
+        self, fired: dict[str, list[tuple[Concept, list[str]]]]
+    ) -> tuple[dict[str, tuple[list[str], list[Expansion]]], dict[str, float]]:
+        """The fired rules grouped by the concept they count for: its triggers, expansions and weight."""
         standalone = {name for name, rules in fired.items() if any(not c.requires for c, _ in rules)}
         units: dict[str, tuple[list[str], list[Expansion]]] = {}
         unit_weight: dict[str, float] = {}
@@ -341,13 +361,7 @@ class Analyzer:
                     exps.append(Expansion(owner, found[0], term, self._term(term), w))
         for name, (trigs, _) in units.items():
             trigs[:] = [t for t in trigs if consumed.get(t, name) == name]
-        out: list[ConceptMatch] = []
-        for name, (trigs, exps) in units.items():
-            if not trigs:
-                continue
-            distinct = tuple(trigs)
-            out.append(ConceptMatch(name=name, triggers=distinct, expansions=tuple(exps), weight=unit_weight[name]))
-        return out
+        return units, unit_weight
 
     def expand(self, text: str) -> list[Expansion]:
         """Flat list of the expansion terms of :meth:`match_concepts`."""

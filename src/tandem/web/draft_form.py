@@ -124,6 +124,53 @@ def _empty(row: dict[str, str]) -> bool:
     return not any(v.strip() for v in row.values())
 
 
+def _next_ref(used: set[str], counter: int) -> tuple[str, int]:
+    """The next free numeric item reference."""
+    counter += 1
+    while str(counter) in used:
+        counter += 1
+    used.add(str(counter))
+    return str(counter), counter
+
+
+def _row_item(row: dict[str, str], key: str, ref: str, errors: dict[str, object]) -> dict[str, Any]:
+    """One editor row as a draft item; its field errors go to ``errors`` (keys ``<key>.<field>``)."""
+    description = row["description"].strip()
+    if not description:
+        errors[f"{key}.description"] = forms.REQUIRED
+    elif len(description) > 300:
+        errors[f"{key}.description"] = forms.TOO_LONG
+    quantity = forms.number(row["quantity"], errors, f"{key}.quantity")
+    unit = row["unit"].strip()
+    if len(unit) > 20:
+        errors[f"{key}.unit"] = forms.TOO_LONG
+    unit_value = forms.money(row["unit_value"], errors, f"{key}.unit_value", required=False)
+    rate = forms.percent(row["depreciation"], errors, f"{key}.depreciation")
+    salvage = forms.money(row["salvage"], errors, f"{key}.salvage", required=False)
+    loss = forms.money(row["loss"], errors, f"{key}.loss", required=False)
+    if loss is None and f"{key}.loss" not in errors:
+        if quantity is not None and unit_value is not None:
+            loss = round_cny(quantity * unit_value * (1 - (rate or Decimal(0))))
+            row["loss"] = f"{loss:.2f}"
+        else:
+            errors[f"{key}.loss"] = LOSS_OR_FIGURES
+    if loss is not None and salvage is not None and salvage > loss:
+        errors[f"{key}.salvage"] = SALVAGE_ABOVE_LOSS
+    item: dict[str, Any] = {"ref": ref, "description": description}
+    if quantity is not None:
+        item["quantity"] = format(quantity.normalize(), "f")
+    if unit:
+        item["unit"] = unit
+    if unit_value is not None:
+        item["unit_value"] = f"{unit_value:.2f}"
+    if rate is not None:
+        item["depreciation_rate"] = format(rate, "f")
+    if salvage is not None:
+        item["salvage"] = f"{salvage:.2f}"
+    item["loss"] = f"{loss:.2f}" if loss is not None else "0.00"
+    return item
+
+
 def to_content(draft: DraftForm) -> dict[str, Any] | None:
     """Validate the editor into draft content; field errors go to ``draft.errors`` (then None)."""
     errors = draft.errors
@@ -139,51 +186,14 @@ def to_content(draft: DraftForm) -> dict[str, Any] | None:
             key = f"{sec.code}.{i}"
             ref = row["ref"].strip()
             if not ref:
-                counter += 1
-                while str(counter) in used:
-                    counter += 1
-                ref = str(counter)
-                used.add(ref)
+                ref, counter = _next_ref(used, counter)
                 row["ref"] = ref
             if len(ref) > 20:
                 errors[f"{key}.ref"] = forms.TOO_LONG
             elif ref in refs:
                 errors[f"{key}.ref"] = DUPLICATE_REF
             refs[ref] = key
-            description = row["description"].strip()
-            if not description:
-                errors[f"{key}.description"] = forms.REQUIRED
-            elif len(description) > 300:
-                errors[f"{key}.description"] = forms.TOO_LONG
-            quantity = forms.number(row["quantity"], errors, f"{key}.quantity")
-            unit = row["unit"].strip()
-            if len(unit) > 20:
-                errors[f"{key}.unit"] = forms.TOO_LONG
-            unit_value = forms.money(row["unit_value"], errors, f"{key}.unit_value", required=False)
-            rate = forms.percent(row["depreciation"], errors, f"{key}.depreciation")
-            salvage = forms.money(row["salvage"], errors, f"{key}.salvage", required=False)
-            loss = forms.money(row["loss"], errors, f"{key}.loss", required=False)
-            if loss is None and f"{key}.loss" not in errors:
-                if quantity is not None and unit_value is not None:
-                    loss = round_cny(quantity * unit_value * (1 - (rate or Decimal(0))))
-                    row["loss"] = f"{loss:.2f}"
-                else:
-                    errors[f"{key}.loss"] = LOSS_OR_FIGURES
-            if loss is not None and salvage is not None and salvage > loss:
-                errors[f"{key}.salvage"] = SALVAGE_ABOVE_LOSS
-            item: dict[str, Any] = {"ref": ref, "description": description}
-            if quantity is not None:
-                item["quantity"] = format(quantity.normalize(), "f")
-            if unit:
-                item["unit"] = unit
-            if unit_value is not None:
-                item["unit_value"] = f"{unit_value:.2f}"
-            if rate is not None:
-                item["depreciation_rate"] = format(rate, "f")
-            if salvage is not None:
-                item["salvage"] = f"{salvage:.2f}"
-            item["loss"] = f"{loss:.2f}" if loss is not None else "0.00"
-            items.append(item)
+            items.append(_row_item(row, key, ref, errors))
         replacement = forms.money(sec.replacement_value, errors, f"{sec.code}.replacement_value", required=False)
         if items:
             out: dict[str, Any] = {"code": sec.code, "name": sec.name}
