@@ -174,3 +174,13 @@ def env(
     if dbname:
         with _admin_engine().connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def expert_index(env: Env) -> None:
+    """The env's expert search index, prepared before the test's requests (the server prepares it at
+    start-up; a request never builds it)."""
+    from tandem.expert import service
+
+    with env.session() as s:
+        service.sync_index(s, env.settings)

@@ -47,7 +47,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 
 def _claim_with_document(env) -> tuple[str, str]:
-    from tests.claim.test_intake import _body, _policy
+    from tests.helpers import _body, _policy
 
     c = env.client("insured1")
     cid = c.post("/api/v1/claims", json=_body(_policy(env, "insured1", "PQC2026330400001")["id"])).json()["id"]

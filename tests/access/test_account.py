@@ -12,7 +12,7 @@ from tandem.access import passwords
 from tandem.access.models import ApiToken, LoginThrottle, User
 from tandem.audit import service as audit
 from tandem.demo import DEMO_PASSWORD
-from tests.web.test_pages import logged_in
+from tests.helpers import logged_in
 
 TOKEN = "/api/v1/auth/token"
 STRONG = "violet-harbour-42"
@@ -171,7 +171,7 @@ def test_deactivating_a_user_revokes_their_sessions_and_tokens(env) -> None:
 
 
 def _form(client: TestClient, current: str, new: str, **headers: str):
-    from tests.web.test_pages import csrf_of
+    from tests.helpers import csrf_of
 
     token = csrf_of(client.get("/account").text)
     return client.post(
@@ -182,7 +182,7 @@ def _form(client: TestClient, current: str, new: str, **headers: str):
 
 
 def test_the_account_page_changes_the_password_with_errors_beside_the_fields(env) -> None:
-    from tests.web.test_pages import logged_in
+    from tests.helpers import logged_in
 
     page, other = logged_in(env, "insured3"), logged_in(env, "insured3")
     api = bearer(env, "insured3")
@@ -211,7 +211,7 @@ def test_the_account_page_changes_the_password_with_errors_beside_the_fields(env
 
 
 def test_the_account_page_lists_and_ends_sessions(env) -> None:
-    from tests.web.test_pages import csrf_of, logged_in
+    from tests.helpers import csrf_of, logged_in
 
     page, other = logged_in(env, "insurer2"), logged_in(env, "insurer2")
     api = bearer(env, "insurer2")

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from tandem.claim.models import Appointment, Document
 from tandem.worker import runner
-from tests.claim.test_dispute_api import _to_reported, second_report
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _ok, _to_reported, second_report
 
 # user -> side on the case (None: not on the case)
 PARTIES = {

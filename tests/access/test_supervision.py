@@ -14,7 +14,7 @@ from tandem.demo import DEMO_PASSWORD
 from tandem.deps import OWN_WRITES
 from tandem.report.models import Report
 from tests.access.test_outsider import Callers, all_routes, snapshot
-from tests.claim.test_dispute_api import _to_reported
+from tests.helpers import _to_reported
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that take no signed-in user at all: signing in, and the gateway's signed webhook.

@@ -3,7 +3,7 @@ aggregate limits that shrink, guard rails on offers, signatures in person, the u
 
 from __future__ import annotations
 
-from tests.claim.test_journey_api import _draft, _ok
+from tests.helpers import _draft, _ok
 
 POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.claim.test_journey_api import _draft, _ok
+from tests.helpers import _draft, _ok
 
 
 def _clocks(case):

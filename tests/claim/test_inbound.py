@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 
-from tests.claim.test_intake import _body, _policy
+from tests.helpers import _body, _policy
 
 
 def _post(env, payload, secret=None):

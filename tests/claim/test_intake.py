@@ -10,25 +10,7 @@ from sqlalchemy import func, select
 from tandem.claim.models import Claim
 from tandem.notification.models import Notification, OutboxJob
 from tandem.worker import runner
-
-
-def _policy(env, user, number):
-    items = env.client(user).get("/api/v1/policies").json()["items"]
-    return next(p for p in items if p["number"] == number)
-
-
-def _body(policy_id, **kw):
-    body = {
-        "policy_id": policy_id,
-        "loss_at": "2026-11-24T22:30:00+08:00",
-        "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火，烧毁注塑机两台及部分原材料",
-        "channel": "web",
-        "estimated_loss": "850000.00",
-        "reporter": {"name": "沈国平", "phone": "13957312345"},
-    }
-    body.update(kw)
-    return body
+from tests.helpers import _body, _policy
 
 
 def test_notice_is_created_once_per_idempotency_key(env):

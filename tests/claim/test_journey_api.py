@@ -11,52 +11,7 @@ from sqlalchemy import select, text
 from tandem.kit.storage import store_for
 from tandem.report.models import Report
 from tandem.worker import runner
-
-
-def _ok(r, status=200):
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def _draft():
-    return {
-        "cause": "2号车间电气线路短路引燃可燃物。",
-        "liability": "属于企业财产保险责任范围。",
-        "conclusion": "建议按保单约定理算。",
-        "sections": [
-            {
-                "code": "building",
-                "name": "建筑物",
-                "replacement_value": "36000000.00",
-                "items": [
-                    {
-                        "ref": "1",
-                        "description": "2#车间彩钢瓦屋面",
-                        "quantity": "1200",
-                        "unit": "平方米",
-                        "unit_value": "350.00",
-                        "depreciation_rate": "0.10",
-                        "loss": "378000.00",
-                        "salvage": "8000.00",
-                    }
-                ],
-            },
-            {
-                "code": "machinery",
-                "name": "机器设备",
-                "items": [
-                    {
-                        "ref": "2",
-                        "description": "注塑机 HX-650",
-                        "quantity": "2",
-                        "unit": "台",
-                        "unit_value": "180000.00",
-                        "loss": "360000.00",
-                    }
-                ],
-            },
-        ],
-    }
+from tests.helpers import _draft, _ok, _to_reported
 
 
 def test_notice_to_payment_through_the_api(env):
@@ -196,7 +151,7 @@ def test_notice_to_payment_through_the_api(env):
 
 
 def test_submitted_reports_refuse_update_in_the_database(env):
-    test_notice_to_payment_through_the_api(env)
+    _to_reported(env)  # a submitted, signed report
     with env.engine.connect() as conn:
         rid = conn.execute(select(Report.id)).scalars().first()
         conn.rollback()

@@ -8,7 +8,7 @@ from tandem.web.labels import label
 from tandem.worker import runner
 from tests.claim import test_dispute_api as dispute
 from tests.claim import test_journey_api as journey
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _ok
 
 
 def said(event: str, locale: str = "zh_CN") -> str:

@@ -9,8 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tandem.claim.models import Payment
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _ok, _to_reported
 
 
 def _payments(env) -> int:

@@ -4,8 +4,7 @@ certificate lapsed …); everyone else sees at most who was chosen and why."""
 
 from __future__ import annotations
 
-from tests.claim.test_intake import _body, _policy
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _body, _ok, _policy
 
 JUDGEMENT = ("blacklisted", "certificate_lapsed", "conflict_of_interest", "firm_not_filed")
 

@@ -12,8 +12,7 @@ from pypdf import PdfReader
 
 from tandem.kit.storage import store_for
 from tandem.worker import runner
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _ok, _to_reported
 
 
 def _text(data: bytes) -> str:

@@ -13,9 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tandem.claim.models import Document
-from tests.claim.test_intake import _body, _policy
-from tests.web.test_claim_pages import text_of
-from tests.web.test_pages import csrf_of, logged_in
+from tests.helpers import _body, _policy, csrf_of, logged_in, text_of
 
 MiB = 1024 * 1024
 

@@ -3,11 +3,9 @@ an amount is agreed; everyone on the case is told."""
 
 from __future__ import annotations
 
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_journey_api import _ok
 from tests.claim.test_notifications import inbox, said
-from tests.web.test_claim_pages import POLICY1, claim_status, notice, post, text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import POLICY1, _ok, _to_reported, logged_in, notice, post, text_of
+from tests.web.test_claim_pages import claim_status
 
 
 def test_the_insured_withdraws_a_reported_claim_and_everyone_is_told(env):

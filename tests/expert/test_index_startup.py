@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from tandem.app import create_app
 from tandem.expert import service
-from tests.web.test_claim_pages import text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import logged_in, text_of
 
 
 @pytest.fixture

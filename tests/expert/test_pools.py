@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tandem.access.models import Organisation
@@ -56,6 +57,7 @@ def _claim(env, key: str, description: str = "冷库制冷机组故障，冻品�
     )
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_visibility_private_partners_named(env) -> None:
     ids = _ids(env)
     # demo: broker 邓建华 (partners) 韩晓光 (private); firm A 曹立新, firm B 潘志远 and 沈国栋 (partners);
@@ -97,6 +99,7 @@ def test_visibility_private_partners_named(env) -> None:
     )
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_suggestions_come_from_visible_pools_only(env) -> None:
     cid = _claim(env, "pools-1", "注塑机的液压系统坏了，机损，广东的厂")
     for user in ("broker", "adjuster1", "insurer1"):
@@ -114,6 +117,7 @@ def test_suggestions_come_from_visible_pools_only(env) -> None:
     assert env.client("insured2").get(f"/api/v1/claims/{cid}/expert-suggestions").content == NOT_FOUND
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_engagement_request_accept_with_contact_on_the_case(env) -> None:
     ids = _ids(env)
     cid = _claim(env, "pools-2")
@@ -160,6 +164,7 @@ def test_engagement_request_accept_with_contact_on_the_case(env) -> None:
     assert len(told) == 1 and "已接受" in told[0]["subject"] and told[0]["link"] == f"/claims/{cid}"
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_engagement_decline_and_refusals(env) -> None:
     ids = _ids(env)
     cid = _claim(env, "pools-3")

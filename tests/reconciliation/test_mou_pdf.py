@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests.claim.test_journey_api import _ok
+from tests.helpers import _ok
 from tests.reconciliation.test_round_deadline import _open
 
 

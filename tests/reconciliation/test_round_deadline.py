@@ -16,10 +16,7 @@ from tandem.reconciliation.consultation import round_schedule
 from tandem.reconciliation.models import Consultation
 from tandem.sla import calendar
 from tandem.worker import runner
-from tests.claim.test_dispute_api import _to_reported, second_report
-from tests.claim.test_journey_api import _ok
-from tests.web.test_claim_pages import text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import _ok, _to_reported, logged_in, second_report, text_of
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from tests.claim.test_claim_corrections import accepted_with_team, notice
-from tests.claim.test_journey_api import _draft, _ok
-from tests.web.test_claim_pages import post, text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import _draft, _ok, logged_in, post, text_of
 
 
 def test_survey_form_refuses_a_time_before_the_notice_or_in_the_future_beside_the_field(env):

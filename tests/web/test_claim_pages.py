@@ -12,7 +12,6 @@ import re
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tandem.access.models import User
@@ -20,11 +19,8 @@ from tandem.claim.models import Claim, Deadline, InboundMessage, Message
 from tandem.notification.models import Notification
 from tandem.reconciliation.models import ConsultationItem
 from tandem.worker import runner
-from tests.claim.test_dispute_api import _draft_b, _to_reported
-from tests.claim.test_journey_api import _ok
-from tests.web.test_pages import csrf_of, logged_in
+from tests.helpers import POLICY1, _draft_b, _ok, _to_reported, csrf_of, logged_in, notice, policy_id, post, text_of
 
-POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
 POLICY3 = "PQC2026330100003"  # insured3's; no designated adjuster
 
 
@@ -35,38 +31,6 @@ def one(env, stmt):
 
 def claim_status(env, cid) -> str:
     return one(env, select(Claim.status).where(Claim.id == uuid.UUID(str(cid)))).value
-
-
-def policy_id(env, number: str) -> str:
-    items = env.client("broker").get("/api/v1/policies").json()["items"]
-    return next(p["id"] for p in items if p["number"] == number)
-
-
-def notice(env, user: str, number: str, **kw) -> str:
-    body = {
-        "policy_id": policy_id(env, number),
-        "loss_at": "2026-11-24T22:30:00+08:00",
-        "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火",
-        "channel": "web",
-        **kw,
-    }
-    return _ok(env.client(user).post("/api/v1/claims", json=body), 201)["id"]
-
-
-def post(client: TestClient, path: str, data: dict | None = None, **kw):
-    """Post a page form with the session's CSRF token (read once from a page's logout form)."""
-    token = getattr(client, "csrf", None)
-    if token is None:
-        token = csrf_of(client.get("/notifications").text)
-        client.csrf = token  # type: ignore[attr-defined]
-    return client.post(path, data={**(data or {}), "csrf_token": token}, **kw)
-
-
-def text_of(r) -> str:
-    """The page's visible text, tags dropped, entities decoded, whitespace collapsed."""
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", r.text, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
 def adjuster_ids(env, user: str) -> dict[str, str]:

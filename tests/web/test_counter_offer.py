@@ -4,10 +4,7 @@ insurer's, with its accept button, and the claim is on the broker's to-do."""
 
 from __future__ import annotations
 
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_journey_api import _ok
-from tests.web.test_claim_pages import post, text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import _ok, _to_reported, logged_in, post, text_of
 
 
 def test_insurer_cannot_accept_its_own_counter_and_the_broker_can(env):

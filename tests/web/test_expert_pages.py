@@ -12,6 +12,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -19,8 +20,7 @@ from tandem.audit.models import AuditEvent
 from tandem.expert import service
 from tandem.expert.models import Engagement
 from tandem.party.models import Expert
-from tests.web.test_claim_pages import POLICY1, notice, post, text_of
-from tests.web.test_pages import logged_in
+from tests.helpers import POLICY1, logged_in, notice, post, text_of
 
 FIRM_A = "华信保险公估有限公司"
 PHONE = "13700000000"  # every demo expert's
@@ -69,6 +69,7 @@ def profile(ext_id: str, **kw) -> str:
 # ---- the pool ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_the_pool_never_shows_an_unshared_expert(env):
     broker, firm_a = logged_in(env, "broker"), logged_in(env, "adjuster1")
     assert names_on(broker.get("/experts")) == {"邓建华", "韩晓光", "曹立新", "潘志远", "沈国栋"}
@@ -88,6 +89,7 @@ def test_the_pool_never_shows_an_unshared_expert(env):
     assert "/experts" in broker.get("/").text and 'href="/experts"' not in logged_in(env, "insurer1").get("/").text
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_search_ranks_and_explains(env):
     broker = logged_in(env, "broker")
     page = broker.get("/experts", params={"q": "嘉兴的厂房夜里着火了，需要查明起火原因", "region": "浙江"})
@@ -113,6 +115,7 @@ def test_browsing_pages_forward_and_back(env):
     assert 'href="/experts?line=%E4%BC%81%E4%B8%9A%E8%B4%A2%E4%BA%A7%E4%BF%9D%E9%99%A9&amp;page=2"' in far.text
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_a_name_finds_the_person_first_within_the_visible_pools(env):
     broker = logged_in(env, "broker")
     page = broker.get("/experts", params={"q": "沈国栋"})
@@ -149,6 +152,7 @@ def test_profile_masks_contact_data_until_an_engagement_is_accepted(env):
     assert PHONE not in logged_in(env, "adjuster3").get(f"/experts/{cao}").text  # another firm: still masked
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_owner_shares_an_expert_through_the_form(env):
     han = expert_id(env, "韩晓光")
     broker = logged_in(env, "broker")
@@ -204,6 +208,7 @@ def _edit_form(env, client: TestClient, eid: str, **changes) -> dict:
     return data
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_owner_edits_the_profile_and_search_follows(env):
     cao = expert_id(env, "曹立新")
     owner, broker = logged_in(env, "adjuster1"), logged_in(env, "broker")
@@ -294,6 +299,7 @@ def test_import_reports_every_bad_line_and_writes_nothing(env):
     assert logged_in(env, "insurer1").get("/experts/import").status_code == 403
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_import_into_the_own_pool_then_export_round_trip(env):
     firm_a = logged_in(env, "adjuster1")
     r = upload(
@@ -381,6 +387,7 @@ def test_cli_export_is_the_import_schema(env, tmp_path: Path):
 # ---- on the case file --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     cid = notice(env, "insured1", POLICY1, description="2号车间夜间起火，屋面坍塌，需要查明起火原因")
     broker = logged_in(env, "broker")
@@ -470,6 +477,7 @@ def test_suggestions_request_accept_and_the_expert_on_the_case(env):
     assert "潘志远" not in text_of(logged_in(env, "insurer1").get(f"/claims/{cid}"))
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_suggestions_flag_busy_experts_and_conflicts_of_interest(env):
     cid = notice(env, "insured1", POLICY1, description="仓库夜间起火，需要查明起火原因")
     with env.session() as s:

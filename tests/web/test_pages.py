@@ -18,9 +18,9 @@ from tandem.access.models import ApiToken, LoginThrottle, Organisation, User
 from tandem.demo import DEMO_PASSWORD
 from tandem.party.models import Adjuster, BlacklistEntry
 from tandem.policy.models import Policy
+from tests.helpers import csrf_of, logged_in, login, new_browser
 
 INSURED1_POLICY = "PQC2026330400001"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -30,33 +30,6 @@ def browser(env) -> Iterator[TestClient]:
         env.app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False
     ) as client:
         yield client
-
-
-def new_browser(env, **headers: str) -> TestClient:
-    client = TestClient(env.app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False)
-    client.headers.update(headers)
-    return client
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF_FIELD.search(html)
-    assert found, "no csrf_token field on the page"
-    return found.group(1)
-
-
-def login(client: TestClient, username: str, password: str = DEMO_PASSWORD, next_url: str = "/"):
-    form = client.get(f"/login?next={next_url}")
-    assert form.status_code == 200, form.text
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": next_url}
-    )
-
-
-def logged_in(env, username: str, **headers: str) -> TestClient:
-    client = new_browser(env, **headers)
-    r = login(client, username)
-    assert r.status_code == 303, r.text
-    return client
 
 
 def page_csrf(client: TestClient) -> str:

@@ -1,0 +1,236 @@
+"""Helpers the test modules share: API and page clients, the steps that bring a claim to a state, the
+draft reports. Test modules import from here, never from each other."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+
+from tandem.demo import DEMO_PASSWORD
+
+
+def policy_id(env, number: str) -> str:
+    items = env.client("broker").get("/api/v1/policies").json()["items"]
+    return next(p["id"] for p in items if p["number"] == number)
+
+
+def _ok(r, status=200):
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def _draft():
+    return {
+        "cause": "2号车间电气线路短路引燃可燃物。",
+        "liability": "属于企业财产保险责任范围。",
+        "conclusion": "建议按保单约定理算。",
+        "sections": [
+            {
+                "code": "building",
+                "name": "建筑物",
+                "replacement_value": "36000000.00",
+                "items": [
+                    {
+                        "ref": "1",
+                        "description": "2#车间彩钢瓦屋面",
+                        "quantity": "1200",
+                        "unit": "平方米",
+                        "unit_value": "350.00",
+                        "depreciation_rate": "0.10",
+                        "loss": "378000.00",
+                        "salvage": "8000.00",
+                    }
+                ],
+            },
+            {
+                "code": "machinery",
+                "name": "机器设备",
+                "items": [
+                    {
+                        "ref": "2",
+                        "description": "注塑机 HX-650",
+                        "quantity": "2",
+                        "unit": "台",
+                        "unit_value": "180000.00",
+                        "loss": "360000.00",
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def _to_reported(env):
+    insured, firm = env.client("insured1"), env.client("adjuster1")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
+    cid = _ok(
+        insured.post(
+            "/api/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "2号车间夜间起火",
+                "channel": "web",
+            },
+        ),
+        201,
+    )["id"]
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/surveys",
+            json={"scheduled_at": "2026-11-25T14:00:00+08:00", "surveyed_at": "2026-11-25T10:00:00+08:00"},
+        )
+    )
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    return cid
+
+
+def _draft_b():
+    return {
+        "cause": "电气短路。",
+        "liability": "属保险责任。",
+        "conclusion": "损失核定如下。",
+        "sections": [
+            {
+                "code": "building",
+                "items": [
+                    {
+                        "ref": "B1",
+                        "description": "二号车间屋顶彩钢板",
+                        "quantity": "1200",
+                        "unit": "㎡",
+                        "unit_value": "300.00",
+                        "depreciation_rate": "0.10",
+                        "loss": "324000.00",
+                        "salvage": "8000.00",
+                    }
+                ],
+            },
+            {
+                "code": "machinery",
+                "items": [
+                    {
+                        "ref": "B2",
+                        "description": "注塑机 HX-650",
+                        "quantity": "2",
+                        "unit": "台",
+                        "unit_value": "180000.00",
+                        "loss": "360000.00",
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def second_report(env, cid) -> None:
+    """The insurer appoints firm B's 张伟, who accepts, forms a team, surveys and submits report B."""
+    insurer, firm_b = env.client("insurer1"), env.client("adjuster3")
+    register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
+    _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
+    _ok(
+        firm_b.post(
+            f"/api/v1/claims/{cid}/appointment", json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}
+        )
+    )
+    mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
+    _ok(
+        firm_b.post(
+            f"/api/v1/claims/{cid}/surveys",
+            json={"scheduled_at": "2026-11-26T10:00:00+08:00", "surveyed_at": "2026-11-25T10:00:00+08:00"},
+        )
+    )
+    _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def new_browser(env, **headers: str) -> TestClient:
+    client = TestClient(env.app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False)
+    client.headers.update(headers)
+    return client
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF_FIELD.search(html)
+    assert found, "no csrf_token field on the page"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD, next_url: str = "/"):
+    form = client.get(f"/login?next={next_url}")
+    assert form.status_code == 200, form.text
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": next_url}
+    )
+
+
+def logged_in(env, username: str, **headers: str) -> TestClient:
+    client = new_browser(env, **headers)
+    r = login(client, username)
+    assert r.status_code == 303, r.text
+    return client
+
+
+POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
+
+
+def notice(env, user: str, number: str, **kw) -> str:
+    body = {
+        "policy_id": policy_id(env, number),
+        "loss_at": "2026-11-24T22:30:00+08:00",
+        "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火",
+        "channel": "web",
+        **kw,
+    }
+    return _ok(env.client(user).post("/api/v1/claims", json=body), 201)["id"]
+
+
+def post(client: TestClient, path: str, data: dict | None = None, **kw):
+    """Post a page form with the session's CSRF token (read once from a page's logout form)."""
+    token = getattr(client, "csrf", None)
+    if token is None:
+        token = csrf_of(client.get("/notifications").text)
+        client.csrf = token  # type: ignore[attr-defined]
+    return client.post(path, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+def text_of(r) -> str:
+    """The page's visible text, tags dropped, entities decoded, whitespace collapsed."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", r.text, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def _policy(env, user, number):
+    items = env.client(user).get("/api/v1/policies").json()["items"]
+    return next(p for p in items if p["number"] == number)
+
+
+def _body(policy_id, **kw):
+    body = {
+        "policy_id": policy_id,
+        "loss_at": "2026-11-24T22:30:00+08:00",
+        "location": "浙江省嘉兴市南湖区亚中路88号",
+        "description": "2号车间夜间起火，烧毁注塑机两台及部分原材料",
+        "channel": "web",
+        "estimated_loss": "850000.00",
+        "reporter": {"name": "沈国平", "phone": "13957312345"},
+    }
+    body.update(kw)
+    return body
