@@ -24,6 +24,8 @@ VERSIONS = "migrations/versions"
 EDITED_BEFORE_THE_RULE = {
     f"{VERSIONS}/0001_foundation.py": "7f6076ef4b26e7ff3d687b1357933f2727f42e9c",
     f"{VERSIONS}/0002_claims.py": "4eac86837b82b32ceb9207924fa95b0da1327c64",
+    # Landed as 0010 next to another 0010 and renumbered on main (104f1ea) before this check existed.
+    f"{VERSIONS}/0011_channel_accounts.py": "c5755f288e382205ecd121d42fe098d32be484c3",
 }
 
 
