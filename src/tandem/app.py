@@ -21,7 +21,7 @@ from tandem.db import make_engine, make_session_factory, violated_constraint
 from tandem.deps import reject_nul
 from tandem.kit.clock import Clock, SystemClock
 from tandem.kit.errors import BodyTooLarge, ConcurrentChange, TandemError
-from tandem.kit.uploads import DEFAULT_BODY_LIMIT
+from tandem.kit.uploads import BodyLimit
 
 log = logging.getLogger("tandem")
 
@@ -114,7 +114,6 @@ def create_app(
         title="Tandem",
         version="0.1.0",
         description="Broker–adjuster co-processing platform (经纪–公估协处理平台)",
-        max_body_size=DEFAULT_BODY_LIMIT,  # upload routes raise it (tandem.kit.uploads)
         dependencies=[Depends(reject_nul)],  # NUL characters in any text: 422 naming the field
     )
     app.state.settings = settings
@@ -182,6 +181,9 @@ def _install_security_headers(app: FastAPI, settings: Settings) -> None:
             if "no-store" not in response.headers.get("cache-control", ""):
                 response.headers["Cache-Control"] = "no-store"
         return response
+
+    # Outermost: a body over its cap is refused while it streams in (tandem.kit.uploads).
+    app.add_middleware(BodyLimit)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -24,7 +24,7 @@ from tandem.kit import transition
 from tandem.kit.errors import Conflict, InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
-from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
+from tandem.kit.uploads import MAX_UPLOAD, evidence_type
 from tandem.schemas import MoneyIn, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
@@ -489,7 +489,6 @@ def post_message(claim_id: str, body: MessageIn, actor: ActorDep, session: Sessi
     response_model=CaseFile,
     status_code=201,
     responses={**ERR, 413: {"description": "Body over the upload cap"}},
-    max_body_size=UPLOAD_BODY_LIMIT,
 )
 def upload_document(
     claim_id: str,

@@ -28,7 +28,7 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
-from tandem.kit.uploads import MAX_UPLOAD, UPLOAD_BODY_LIMIT, evidence_type
+from tandem.kit.uploads import MAX_UPLOAD, evidence_type
 from tandem.web import cases, draft_form, forms
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
@@ -857,7 +857,7 @@ def post_message(
     return _done(claim_id, "message", "messages")
 
 
-@router.post("/claims/{claim_id}/documents", max_body_size=UPLOAD_BODY_LIMIT)
+@router.post("/claims/{claim_id}/documents")
 def upload_document(
     claim_id: str,
     request: Request,

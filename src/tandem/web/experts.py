@@ -35,7 +35,6 @@ from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
-from tandem.kit.uploads import UPLOAD_BODY_LIMIT
 from tandem.party.models import Expert, Visibility
 from tandem.web import cases, forms
 from tandem.web.claims import CHOOSE_FILE, FormBag, FormDep, case_page
@@ -240,7 +239,7 @@ def line_message(err: service.LineError) -> object:
     return Message(err.msgid, err.params)
 
 
-@router.post("/experts/import", max_body_size=UPLOAD_BODY_LIMIT)
+@router.post("/experts/import")
 def import_upload(
     request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
