@@ -11,9 +11,7 @@ import json
 
 import pytest
 
-from tests.claim.test_dispute_api import _to_reported
-from tests.claim.test_intake import _body, _policy
-from tests.web.test_pages import csrf_of, logged_in
+from tests.helpers import _body, _policy, _to_reported, csrf_of, logged_in
 
 EXTREME = [
     "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
