@@ -170,3 +170,29 @@ def test_parties_without_products_get_404(env, user) -> None:
     client = logged_in(env, user)
     assert client.get("/products").status_code == 404
     assert client.get(f"/products/{product_id(env, 'ZA-QC-2024')}").status_code == 404
+
+
+def test_underwriter_records_the_standing_with_errors_beside_the_fields(env) -> None:
+    from tandem.party.models import Insurer
+
+    client = logged_in(env, "underwriter1")
+    token = csrf_of(client.get("/products").text)
+    bad = {"solvency_ratio": "abc", "risk_rating": "E", "as_of": "2027-01-01", "csrf_token": token}
+    r = client.post("/products/standing", data=bad)
+    assert r.status_code == 422
+    assert "请输入数字" in error_beside(r.text, "solvency_ratio")
+    assert "不是列表中的取值" in error_beside(r.text, "risk_rating")
+    assert "不能晚于今天" in error_beside(r.text, "as_of")
+    good = {"solvency_ratio": "182.5%", "risk_rating": "B", "as_of": "2026-09-30", "csrf_token": token}
+    r = client.post("/products/standing", data=good)
+    assert (r.status_code, r.headers["location"]) == (303, "/products?done=standing")
+    with env.session() as s:
+        record = s.execute(select(Insurer).join(Insurer.organisation).where(Insurer.risk_rating == "B")).scalars()
+        assert {(str(x.solvency_ratio), x.organisation.name) for x in record} >= {("182.5", "中安财产保险股份有限公司")}
+    page = client.get("/products?done=standing").text
+    assert "偿付能力信息已保存" in page and "182.5" in page
+    # a broker may not: the form is not there and the post is refused
+    broker = logged_in(env, "broker")
+    assert 'action="/products/standing"' not in broker.get("/products").text
+    r = broker.post("/products/standing", data={**good, "csrf_token": csrf_of(broker.get("/products").text)})
+    assert r.status_code == 403

@@ -370,7 +370,7 @@ LABELS: dict[str, dict[str, str]] = {
     "product_status": {
         "draft": N_("Draft"),
         "published": N_("Published"),
-        "withdrawn": N_("Withdrawn"),
+        "withdrawn": N_("No longer offered"),
     },
     "short_period": {
         "table": N_("Short-period rate table"),

@@ -243,6 +243,18 @@ def product_list(
     done: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The catalogue: an insurer's underwriters keep theirs here; brokers and supervision read all offered."""
+    return _list_page(request, actor, session, clock, forms.FormState(), DONE.get(done or ""))
+
+
+def _list_page(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    clock: ClockDep,
+    standing_form: forms.FormState,
+    notice: str | None,
+    status: int = 200,
+) -> Response:
     if actor.org_kind not in READERS:
         raise NotFound()
     today = today_local(clock)
@@ -273,9 +285,38 @@ def product_list(
             "writes": writes(actor),
             "today": today,
             "in_force": products.in_force,
-            "notice": DONE.get(done or ""),
+            "notice": notice,
+            "standing_form": standing_form,
+            "ratings": list(cover.RISK_RATINGS),
         },
+        status=status,
     )
+
+
+@router.post("/products/standing")
+def standing_save(
+    request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """The insurer's solvency ratio and risk rating, as last disclosed (its underwriters only)."""
+    if not writes(actor):
+        raise ActionNotAllowed()
+    state = forms.FormState(values={n: forms.text(form, n, 40) for n in ("solvency_ratio", "risk_rating", "as_of")})
+    ratio = forms.number(state.values["solvency_ratio"].rstrip("%％"), state.errors, "solvency_ratio")
+    as_of = _date(state.values["as_of"], state.errors, "as_of")
+    data = products.StandingData(ratio, state.values["risk_rating"], as_of)
+    try:
+        if state.errors:
+            state.errors = {**products.validate_standing(data, today_local(clock)), **state.errors}
+        else:
+            products.set_standing(session, actor, actor.org_id, data, at=clock.now(), today=today_local(clock))
+    except TandemError as exc:
+        session.rollback()
+        if exc.status != 422:
+            raise
+        state.errors = dict(exc.fields or {})
+    if state.errors:
+        return _list_page(request, actor, session, clock, state, None, 422)
+    return RedirectResponse("/products?done=standing", 303)
 
 
 @router.get("/products/new")
