@@ -324,6 +324,30 @@ def own_product(session: Session, actor: Actor, product_id: object) -> InsurerPr
     return product
 
 
+def _audit(
+    session: Session,
+    actor: Actor,
+    product: InsurerProduct,
+    action: str,
+    at: dt.datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    """One product event on the insurer's chain, in the caller's transaction."""
+    audit.record(
+        session,
+        actor.ref,
+        action=action,
+        entity_type="insurer_product",
+        entity_id=product.id,
+        at=at,
+        chain_key=f"org:{product.insurer_id}",
+        before=before,
+        after=after,
+        request_id=actor.request_id,
+    )
+
+
 def create_product(session: Session, actor: Actor, data: ProductData, *, at: dt.datetime) -> InsurerProduct:
     """A new product of the actor's insurer, as a draft."""
     _require_writer(actor)
@@ -332,17 +356,7 @@ def create_product(session: Session, actor: Actor, data: ProductData, *, at: dt.
     _apply(product, data)
     session.add(product)
     session.flush()
-    audit.record(
-        session,
-        actor.ref,
-        action="product.created",
-        entity_type="insurer_product",
-        entity_id=product.id,
-        at=at,
-        chain_key=f"org:{actor.org_id}",
-        after=product_json(product),
-        request_id=actor.request_id,
-    )
+    _audit(session, actor, product, "product.created", at, None, product_json(product))
     return product
 
 
@@ -367,18 +381,7 @@ def update_product(
     product.version += 1
     product.updated_at = at
     session.flush()
-    audit.record(
-        session,
-        actor.ref,
-        action="product.updated",
-        entity_type="insurer_product",
-        entity_id=product.id,
-        at=at,
-        chain_key=f"org:{actor.org_id}",
-        before=before,
-        after=product_json(product),
-        request_id=actor.request_id,
-    )
+    _audit(session, actor, product, "product.updated", at, before, product_json(product))
     return product
 
 
@@ -397,18 +400,8 @@ def change_status(
     product.version += 1
     product.updated_at = at
     session.flush()
-    audit.record(
-        session,
-        actor.ref,
-        action={"publish": "product.published", "withdraw": "product.withdrawn"}[action],
-        entity_type="insurer_product",
-        entity_id=product.id,
-        at=at,
-        chain_key=f"org:{actor.org_id}",
-        before={"status": before},
-        after={"status": rule.to},
-        request_id=actor.request_id,
-    )
+    event = {"publish": "product.published", "withdraw": "product.withdrawn"}[action]
+    _audit(session, actor, product, event, at, {"status": before}, {"status": rule.to})
     return product
 
 
