@@ -21,6 +21,13 @@ def _ok(r, status=200):
     return r.json()
 
 
+def co_sign(client, cid):
+    """A named co-signer signs the frozen report's content hash from their own login (two signatures submit)."""
+    case = _ok(client.get(f"/api/v1/claims/{cid}/case"))
+    body = {"content_hash": case["signing"]["content_hash"]}
+    return _ok(client.post(f"/api/v1/claims/{cid}/reports/sign", json=body))
+
+
 def _draft():
     return {
         "cause": "2号车间电气线路短路引燃可燃物。",
@@ -94,6 +101,7 @@ def _to_reported(env):
     )
     _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
     _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    co_sign(env.client("adjuster2"), cid)  # 李娜 signs in person
     return cid
 
 
@@ -155,6 +163,7 @@ def second_report(env, cid) -> None:
     )
     _ok(firm_b.put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b()))
     _ok(firm_b.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [mine["张伟"], mine["陈亮"]]}), 201)
+    co_sign(env.client("adjuster11"), cid)  # 陈亮 signs in person
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -234,3 +243,12 @@ def _body(policy_id, **kw):
     }
     body.update(kw)
     return body
+
+
+def sign_on_page(client: TestClient, case: str) -> None:
+    """A named co-signer opens the case, sees the frozen report's hash and signs it."""
+    page = client.get(case)
+    assert "签署报告 GR-" in text_of(page), text_of(page)[:2000]
+    found = re.search(r'name="content_hash" value="([0-9a-f]{64})"', page.text)
+    assert found
+    assert post(client, f"{case}/reports/sign", {"content_hash": found.group(1)}).status_code == 303

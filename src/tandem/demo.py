@@ -186,7 +186,6 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     user(firms[0].organisation, "adjuster2", "李娜", [Role.ADJUSTER])
     user(firms[1].organisation, "adjuster3", "张伟", [Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN])
 
-    users = {u.username: u for o in (firms[0].organisation, firms[1].organisation) for u in o.users}
     # name, firm index, id body, linked username, lapsed?, lines, regions
     adjusters_spec = [
         ("王建国", 0, "31010519780512301", "adjuster1", False, ["企业财产保险", "财产一切险"], ["上海", "江苏"]),
@@ -204,6 +203,16 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         ("林志伟", 2, "44010619790808104", None, False, ["企业财产保险", "财产一切险"], ["广东"]),
         ("罗振华", 2, "44030419840120205", None, False, ["货物运输保险"], ["广东"]),
     ]
+    # Every practitioner signs reports in person, so every one has a login: adjuster4, adjuster5, … in the
+    # order above (林志伟 also administers 粤安, which has no other user).
+    logins = iter(range(4, 100))
+    for n, (name, fi, body, username, lapsed, lines, regions) in enumerate(adjusters_spec):
+        if username is None:
+            username = f"adjuster{next(logins)}"
+            roles = [Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN] if name == "林志伟" else [Role.ADJUSTER]
+            user(firms[fi].organisation, username, name, roles)
+            adjusters_spec[n] = (name, fi, body, username, lapsed, lines, regions)
+    users = {u.username: u for f in firms for u in f.organisation.users}
     adjusters: list[Adjuster] = []
     for i, (name, fi, body, username, lapsed, lines, regions) in enumerate(adjusters_spec, start=1):
         firm = firms[fi]

@@ -123,7 +123,19 @@ class _Story:
     def report(self, firm: str, signers: list[Adjuster], content: dict[str, Any]) -> _Story:
         actor = self.actors[firm]
         workflow.save_draft(self.session, actor, self.cid, content, now=self.tick(24))
-        workflow.submit_report(self.session, actor, self.cid, signer_ids=[a.id for a in signers], now=self.tick())
+        signing = workflow.submit_report(
+            self.session, actor, self.cid, signer_ids=[a.id for a in signers], now=self.tick()
+        )
+        for adj in signers[1:2]:  # the co-signer signs the same hash in person, from their own login
+            co_signer = self.session.get(User, adj.user_id)
+            assert co_signer is not None
+            workflow.sign_report(
+                self.session,
+                Actor.from_user(co_signer),
+                self.cid,
+                content_hash=signing.content_hash,
+                now=self.tick(0.5),
+            )
         return self
 
     def settle(self, until: str) -> _Story:

@@ -203,6 +203,10 @@ VISIBLE_POLICIES = {
     "adjuster1": [P1],
     "adjuster2": [P1],  # designated adjuster 王建国 is in firm A
     "adjuster3": [],
+    # every practitioner has a login: 华信's other staff (adjuster4…10) see P1 like their firm, 正衡's and
+    # 粤安's (adjuster11…14) nothing
+    **{f"adjuster{n}": [P1] for n in range(4, 11)},
+    **{f"adjuster{n}": [] for n in range(11, 15)},
     "regulator": [],
 }
 

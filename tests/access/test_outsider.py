@@ -125,7 +125,9 @@ def _claim_with_report_and_document(env) -> dict[str, str]:
             },
         )
     )
-    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    signing = _ok(second.get(f"/api/v1/claims/{cid}/case"))["signing"]
+    case = _ok(second.post(f"/api/v1/claims/{cid}/reports/sign", json={"content_hash": signing["content_hash"]}))
     report_id = case["reports"][0]["id"]
     photo = {"file": ("现场.jpg", b"\xff\xd8\xff\xe0photo", "image/jpeg")}
     case = _ok(insured.post(f"/api/v1/claims/{cid}/documents", files=photo, data={"audience": "all"}), 201)
@@ -276,6 +278,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"sections": [{"code": "building", "items": [{"ref": "1", "description": "x", "loss": "1.00"}]}]}
     },
     ("POST", f"{CLAIM}/reports"): {"json": {"signer_ids": [str(uuid.UUID(int=7))]}},
+    ("POST", f"{CLAIM}/reports/sign"): {"json": {"content_hash": "0" * 64}},
     ("PUT", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
     ("PATCH", f"{CLAIM}/reports/{{report_id}}"): {"json": {}},
     ("DELETE", f"{CLAIM}/reports/{{report_id}}"): {},
@@ -301,6 +304,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CONSULT}/umpire"): {"json": {"kind": "expert", "umpire_id": SOME_ID}},
     ("POST", f"{CONSULT}/umpire/accept"): {},
     ("POST", f"{CONSULT}/items/{{item_id}}/umpire-decision"): {"json": {"amount": "1.00", "reason": "x"}},
+    ("POST", f"{CONSULT}/items/{{item_id}}/award-acceptance"): {"json": {"amount": "1.00"}},
     ("POST", f"{CONSULT}/memorandum/ack"): {},
     ("POST", "/api/v1/intake/drafts/{draft_id}/confirm"): _notice,
     ("POST", "/api/v1/intake/drafts/{draft_id}/dismiss"): {},
@@ -319,6 +323,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "data": {"building.rows": "1", "building.0.description": "x", "building.0.loss": "1.00", "op": "save"}
     },
     ("POST", "/claims/{claim_id}/reports"): {"data": {"signers": [SOME_ID, str(uuid.UUID(int=8))]}},
+    ("POST", "/claims/{claim_id}/reports/sign"): {"data": {"content_hash": "0" * 64}},
     ("POST", "/claims/{claim_id}/amount"): {},
     ("POST", "/claims/{claim_id}/negotiation"): {"data": {"move": "propose", "amount": "1.00"}},
     ("POST", "/claims/{claim_id}/payments"): {"data": {"kind": "advance", "amount": "1.00", "reference": "outsider"}},

@@ -3,7 +3,7 @@ aggregate limits that shrink, guard rails on offers, signatures in person, the u
 
 from __future__ import annotations
 
-from tests.helpers import _draft, _ok
+from tests.helpers import _draft, _ok, co_sign
 
 POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
 
@@ -65,8 +65,8 @@ def test_actual_survey_time_is_between_the_notice_and_now_and_reports_follow_a_d
     _ok(firm.post(url, json={"scheduled_at": "2026-11-25T10:00:00+08:00", "surveyed_at": "2026-11-25T10:00:00+08:00"}))
     env.clock.advance(hours=3)
     _ok(firm.post(url, json={"scheduled_at": "2026-11-25T12:00:00+08:00", "surveyed_at": "2026-11-25T12:30:00+08:00"}))
-    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
-    assert case["reports"]
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    assert co_sign(env.client("adjuster2"), cid)["reports"]
 
 
 # ---- items 2 and 3: the figures the amount is confirmed from -------------------------------------
@@ -81,7 +81,8 @@ def reported(env, cid: str, draft: dict, *, firm_user: str = "adjuster1") -> dic
     now = env.clock.now().isoformat()
     _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
     _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft))
-    return _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    return co_sign(env.client("adjuster2"), cid)
 
 
 def one_section(code: str, loss: str, replacement_value: str | None = None, ref: str = "1") -> dict:
@@ -257,3 +258,139 @@ def test_the_amount_is_previewed_before_it_is_confirmed(env):
     assert case["confirmation"] is None and case["claim"]["status"] == "reported"  # nothing written
     assert env.client("insurer1").get(f"/api/v1/claims/{cid}/amount-confirmation/preview").status_code == 403
     assert env.client("insured2").get(f"/api/v1/claims/{cid}/amount-confirmation/preview").status_code == 404
+
+
+# ---- item 6: each signer signs in person -----------------------------------------------------------
+
+
+def test_each_signer_signs_the_reports_content_hash_in_person_from_their_own_login(env):
+    from sqlalchemy import select
+
+    from tandem.access.models import User
+    from tandem.notification.models import Notification
+
+    cid = notice(env)
+    me = accepted_with_team(env, cid)
+    firm, second = env.client("adjuster1"), env.client("adjuster2")
+    now = env.clock.now().isoformat()
+    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["周敏"]]})
+    assert r.status_code == 422 and "周敏" in r.json()["error"]["fields"]["signer_ids"], r.text  # named, in words
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    # One signature is not a report: the claim waits for 李娜, who is told.
+    assert case["claim"]["status"] == "surveying" and case["reports"] == []
+    signing = case["signing"]
+    assert [(s["name"], s["signed"]) for s in signing["signers"]] == [("王建国", True), ("李娜", False)]
+    with env.session() as s:
+        lina = s.execute(select(User).where(User.username == "adjuster2")).scalar_one()
+        notes = s.execute(select(Notification).where(Notification.user_id == lina.id)).scalars().all()
+    assert any(n.link == f"/claims/{cid}" and "签署" in n.subject for n in notes), [n.subject for n in notes]
+    sign = f"/api/v1/claims/{cid}/reports/sign"
+    assert firm.post(sign, json={"content_hash": signing["content_hash"]}).status_code == 409  # signed already
+    r = second.post(sign, json={"content_hash": "0" * 64})
+    assert r.status_code == 422 and "content_hash" in r.json()["error"]["fields"]
+    assert env.client("adjuster5").post(sign, json={"content_hash": signing["content_hash"]}).status_code == 403
+    case = _ok(second.post(sign, json={"content_hash": signing["content_hash"]}))
+    assert case["claim"]["status"] == "reported" and case["signing"] is None
+    (report,) = case["reports"]
+    assert report["content_hash"] == signing["content_hash"]
+    assert sorted(report["signatures"]) == sorted([me["王建国"], me["李娜"]])
+    assert "report.signed" in [e["action"] for e in case["timeline"]]
+
+
+def test_ineligible_practitioners_are_not_put_on_a_team_and_are_named_in_words(env):
+    cid = notice(env)
+    me = accepted_with_team(env, cid)
+    r = env.client("adjuster1").post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["钱永刚"]})
+    assert r.status_code == 422, r.text
+    assert "钱永刚: certificate lapsed" in r.json()["error"]["fields"]["adjuster_id"]
+
+
+def test_every_practitioner_has_a_login(env):
+    from sqlalchemy import select
+
+    from tandem.party.models import Adjuster
+
+    with env.session() as s:
+        assert all(a.user_id is not None for a in s.execute(select(Adjuster)).unique().scalars())
+    assert env.client("adjuster11").get("/api/v1/adjusters").status_code == 200  # 陈亮, firm B's second
+
+
+# ---- item 5: a neutral, bounded umpire -------------------------------------------------------------
+
+
+def to_umpire(env) -> tuple[str, str]:
+    """A disputed claim whose roof item is still open after three rounds (A at 360,000, B at 324,000)."""
+    from tests.helpers import _to_reported, second_report
+
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
+    cid = _to_reported(env)
+    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
+    second_report(env, cid)
+    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    roof = next(i for i in view["items"] if i["section"] == "building")["id"]
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
+    move = {"kind": "propose", "amount": "360000.00", "reason": "按市场询价"}
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json=move))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json={"kind": "hold"}))
+    for _ in range(3):
+        view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation/end-round"))
+    assert view["state"] == "umpire"
+    return cid, roof
+
+
+def test_umpire_candidates_are_neutral_or_named_with_their_affiliation_and_conflicts_are_screened(env):
+    from sqlalchemy import update
+
+    from tandem.party.models import Expert
+
+    cid, _ = to_umpire(env)
+    firm_a = env.client("adjuster1")
+    found = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation/umpire-candidates"))["items"]
+    by_name = {c["name"]: c for c in found}
+    assert "曹立新" not in by_name and "潘志远" not in by_name  # the two sides' own experts
+    assert "罗振华" not in by_name and "钱永刚" not in by_name  # not eligible
+    assert by_name["林志伟"]["neutral"] is True and by_name["林志伟"]["affiliation"] == "粤安保险公估有限公司"
+    assert by_name["邓建华"]["neutral"] is False and "恒信保险经纪有限公司" in by_name["邓建华"]["affiliation"]
+    assert found[0]["neutral"] is True  # outsiders first
+    # A declared conflict with a party of the case is refused, in words.
+    with env.engine.begin() as conn:
+        conn.execute(update(Expert).where(Expert.name == "邓建华").values(extra={"conflicts": ["嘉兴鑫达"]}))
+    r = firm_a.post(
+        f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "expert", "umpire_id": by_name["邓建华"]["id"]}
+    )
+    assert r.status_code == 409 and "嘉兴鑫达" in r.json()["error"]["fields"]["umpire_id"], r.text
+    view = _ok(
+        firm_a.post(
+            f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "adjuster", "umpire_id": by_name["林志伟"]["id"]}
+        )
+    )
+    assert view["umpire"]["affiliation"] == "粤安保险公估有限公司" and view["umpire"]["neutral"] is True
+
+
+def test_an_award_outside_the_two_positions_needs_both_sides_explicit_acceptance(env):
+    cid, roof = to_umpire(env)
+    firm_a, firm_b, risk = env.client("adjuster1"), env.client("adjuster3"), env.client("risk")
+    found = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation/umpire-candidates"))["items"]
+    lin = next(c for c in found if c["name"] == "林志伟")
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "adjuster", "umpire_id": lin["id"]}))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/umpire/accept"))
+    url = f"/api/v1/claims/{cid}/consultation/items/{roof}/umpire-decision"
+    r = risk.post(url, json={"amount": "380000.00", "reason": "重新询价"})
+    assert r.status_code == 409 and "324000.00" in r.json()["error"]["fields"]["amount"], r.text
+    accept = f"/api/v1/claims/{cid}/consultation/items/{roof}/award-acceptance"
+    _ok(firm_a.post(accept, json={"amount": "380000.00"}))
+    assert risk.post(url, json={"amount": "380000.00", "reason": "重新询价"}).status_code == 409  # one side only
+    _ok(firm_b.post(accept, json={"amount": "380000.00"}))
+    view = _ok(risk.post(url, json={"amount": "380000.00", "reason": "重新询价"}))
+    assert view["state"] == "agreed"
+
+
+def test_the_mou_names_the_umpire_as_adjuster_or_expert_not_arbitrator():
+    from tandem.reconciliation.documents import LABELS
+
+    assert LABELS["zh_CN"]["umpire"] == "公估人/专家" and "仲裁" not in " ".join(LABELS["zh_CN"].values())

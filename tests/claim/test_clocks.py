@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.helpers import _draft, _ok
+from tests.helpers import _draft, _ok, co_sign
 
 
 def _clocks(case):
@@ -40,7 +40,8 @@ def test_decision_and_advance_clocks_start_with_the_notice_not_the_report(env):
     surveyed = (notified + dt.timedelta(days=1)).isoformat()
     _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": surveyed, "surveyed_at": surveyed}))
     _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
-    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    case = co_sign(env.client("adjuster2"), cid)
     assert case["claim"]["status"] == "reported"
     clocks = _clocks(_ok(env.client("insurer1").get(f"/api/v1/claims/{cid}/case")))
     assert _at(clocks["decision_30d"]["started_at"]) == notified

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from tandem.kit.storage import store_for
 from tandem.report.models import Report
 from tandem.worker import runner
-from tests.helpers import _draft, _ok, _to_reported
+from tests.helpers import _draft, _ok, _to_reported, co_sign
 
 
 def test_notice_to_payment_through_the_api(env):
@@ -69,6 +69,8 @@ def test_notice_to_payment_through_the_api(env):
     r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["周敏"]]})
     assert r.status_code == 422  # 周敏 did not work the case
     case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    assert case["claim"]["status"] == "surveying"  # one signature is not a report
+    case = co_sign(second, cid)  # 李娜 signs in person
     report = case["reports"][0]
     assert case["claim"]["status"] == "reported" and report["number"].startswith("GR-")
     assert firm.put(f"/api/v1/claims/{cid}/reports/{report['id']}", json={}).status_code == 409

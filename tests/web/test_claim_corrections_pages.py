@@ -82,3 +82,38 @@ def test_guard_rails_on_the_pages_confirm_offers_withdraw_preview_close(env):
     assert r.status_code == 422 and 'id="close-confirm-error"' in r.text
     assert post(broker, f"{case}/close", {"confirm": "1"}).status_code == 303
     assert _ok(env.client("broker").get(f"/api/v1/claims/{cid}/case"))["claim"]["status"] == "closed"
+
+
+def test_the_co_signer_signs_from_their_own_page_and_ineligible_practitioners_are_not_offered(env):
+    from tests.helpers import sign_on_page
+
+    cid = notice(env)
+    me = accepted_with_team(env, cid)
+    firm, second = logged_in(env, "adjuster1"), logged_in(env, "adjuster2")
+    case = f"/claims/{cid}"
+    page = firm.get(case).text
+    team_select = page[
+        page.index('id="team-adjuster_id"') : page.index("</select>", page.index('id="team-adjuster_id"'))
+    ]
+    assert "周敏" in team_select and "钱永刚" not in team_select  # lapsed: not offered
+    now = env.clock.now().isoformat()
+    _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
+    _ok(env.client("adjuster1").put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    assert post(firm, f"{case}/reports", {"signers": [me["王建国"], me["李娜"]]}).status_code == 303
+    t = text_of(firm.get(case))
+    assert "待签署" in t and "李娜 · 尚未签署" in t and "签署报告 GR-" not in t  # 王建国 signed already
+    sign_on_page(second, case)
+    assert "报告已提交" in text_of(second.get(case))
+
+
+def test_the_consultation_page_shows_the_umpires_affiliation(env):
+    from tests.claim.test_claim_corrections import to_umpire
+
+    cid, _ = to_umpire(env)
+    firm_a = env.client("adjuster1")
+    found = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation/umpire-candidates"))["items"]
+    deng = next(c for c in found if c["name"] == "邓建华")
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "expert", "umpire_id": deng["id"]}))
+    page = logged_in(env, "adjuster3").get(f"/claims/{cid}/consultation")
+    t = text_of(page)
+    assert "恒信保险经纪有限公司" in t and 'id="umpire-not-neutral"' in page.text and "须经对方明确同意" in t

@@ -19,7 +19,19 @@ from tandem.claim.models import Claim, Deadline, InboundMessage, Message
 from tandem.notification.models import Notification
 from tandem.reconciliation.models import ConsultationItem
 from tandem.worker import runner
-from tests.helpers import POLICY1, _draft_b, _ok, _to_reported, csrf_of, logged_in, notice, policy_id, post, text_of
+from tests.helpers import (
+    POLICY1,
+    _draft_b,
+    _ok,
+    _to_reported,
+    csrf_of,
+    logged_in,
+    notice,
+    policy_id,
+    post,
+    sign_on_page,
+    text_of,
+)
 
 POLICY3 = "PQC2026330100003"  # insured3's; no designated adjuster
 
@@ -376,6 +388,8 @@ def test_notice_to_payment_through_the_pages(env):
     assert r.status_code == 422 and "请至少选择两名参与本案的公估师。" in r.text
     r = post(firm, f"{case}/reports", {"signers": [me["王建国"], me["李娜"]]})
     assert r.status_code == 303
+    assert claim_status(env, cid) == "surveying"  # 李娜 signs in person, from her own login
+    sign_on_page(second, case)
     t = text_of(insured.get(case))
     assert "报告已提交" in t and "GR-2026-" in t and "王建国、李娜" in t and "¥738,000.00" in t
     assert claim_status(env, cid) == "reported"
@@ -505,6 +519,7 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     )
     _ok(env.client("adjuster3").put(f"/api/v1/claims/{cid}/report-draft", json=_draft_b_two_items()))
     assert post(firm_b, f"{case}/reports", {"signers": [mine["张伟"], mine["陈亮"]]}).status_code == 303
+    sign_on_page(logged_in(env, "adjuster11"), case)  # 陈亮
 
     # The broker opens the consultation from the case page.
     assert "双方报告均已提交" in text_of(broker.get(case))

@@ -120,6 +120,10 @@ class MessageIn(Strict):
     body: Text
 
 
+class SignIn(Strict):
+    content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class CaseFile(BaseModel):
     claim: ClaimOut
     next_actions: list[str]
@@ -135,6 +139,8 @@ class CaseFile(BaseModel):
     documents: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
+    # The actor's firm's report waiting for signatures (number, content hash, who signed), if any.
+    signing: dict[str, Any] | None = None
 
 
 def next_actions(session: Any, actor: Actor, claim: Claim) -> list[str]:
@@ -162,7 +168,9 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
     reports = workflow.reports(session, claim)
     superseded = {r.supersedes_id for r in reports if r.supersedes_id}
     docs = workflow.visible_documents(session, actor, claim)
+    signing = workflow.open_signing(session, claim, actor.org_id) if kind == "adjuster_firm" else None
     return CaseFile(
+        signing=workflow.signing_view(session, signing) if signing else None,
         claim=claim_out(claim),
         next_actions=next_actions(session, actor, claim),
         team=[
@@ -376,6 +384,13 @@ def _refuse_change(session: Session, actor: Actor, claim_id: str, report_id: str
     if not any(str(r.id) == report_id for r in workflow.reports(session, claim)):
         raise NotFound()
     raise ReportImmutable()
+
+
+@router.post("/{claim_id}/reports/sign", response_model=CaseFile, responses=ERR)
+def sign_report(claim_id: str, body: SignIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
+    """A named co-signer signs the frozen report's content hash in person; two signatures submit it."""
+    claim = workflow.sign_report(session, actor, claim_id, content_hash=body.content_hash, now=clock.now())
+    return _file(session, actor, claim, clock)
 
 
 @router.put("/{claim_id}/reports/{report_id}", responses=ERR, response_model=None)

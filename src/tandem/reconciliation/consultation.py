@@ -25,7 +25,6 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.money import round_cny
 from tandem.kit.workdays import add_working_days, on_working_day_before
 from tandem.notification.outbox import enqueue
-from tandem.party.models import Adjuster
 from tandem.reconciliation import align as engine
 from tandem.reconciliation.models import (
     Consultation,
@@ -36,7 +35,6 @@ from tandem.reconciliation.models import (
 )
 from tandem.report.models import Report
 from tandem.report.service import latest_report
-from tandem.routing.service import evaluate
 from tandem.sla import calendar
 
 log = logging.getLogger(__name__)
@@ -454,40 +452,22 @@ def propose_umpire(
     adjuster_side(session, actor, claim)
     if cons.state != "umpire":
         raise Conflict("An umpire decides what stays open after the last round.")
-    involved = {p.org for p in _participants(session, claim)}
-    if kind == "adjuster":
-        adj = (
-            scope.get_adjuster(session, actor, umpire_id)
-            if actor.org_kind.value != "adjuster_firm"
-            else session.get(Adjuster, umpire_id)
-        )
-        if adj is None:
-            raise NotFound()
-        rec = evaluate(session, claim, adj, now)
-        bad = [r for r in rec.reasons if r not in ("over_capacity", "not_qualified_for_line", "outside_area")]
-        if adj.firm_id in involved and "conflict_of_interest" not in bad:
-            bad.append("conflict_of_interest")
-        if bad:
-            raise Conflict(
-                "This umpire is not acceptable: {reasons}.",
-                reasons=", ".join(bad),
-                fields={"umpire_id": ", ".join(bad)},
-            )
-        name = adj.name
-    elif kind == "expert":
-        expert = scope.get_expert(session, actor, umpire_id)
-        if expert.owner_id in (cons.firm_a_id, cons.firm_b_id):
-            raise Conflict(
-                "This umpire is not acceptable: {reasons}.",
-                reasons="conflict_of_interest",
-                fields={"umpire_id": "conflict_of_interest"},
-            )
-        name = expert.name
-    else:
+    if kind not in ("expert", "adjuster"):
         raise InvalidInput("Unknown umpire kind.", fields={"kind": "expert or adjuster"})
+    from tandem.reconciliation.umpire import screen
+
+    found = screen(session, actor, claim, cons, kind, umpire_id, now)
+    name = found.name
     cons.umpire_kind, cons.umpire_id, cons.umpire_name = kind, umpire_id, name
     cons.umpire_proposed_by, cons.umpire_accepted = actor.org_id, False
-    _event(session, actor, claim, "umpire_proposed", now, {"kind": kind, "name": name})
+    _event(
+        session,
+        actor,
+        claim,
+        "umpire_proposed",
+        now,
+        {"kind": kind, "name": name, "affiliation": found.affiliation, "neutral": found.neutral},
+    )
     return cons
 
 
@@ -501,6 +481,44 @@ def accept_umpire(session: Session, actor: Actor, claim_id: object, *, now: dt.d
     cons.umpire_accepted = True
     _event(session, actor, claim, "umpire_accepted", now, {"name": cons.umpire_name})
     return cons
+
+
+def award_accepted_by_both(session: Session, cons: Consultation, item: ConsultationItem, amount: Decimal) -> bool:
+    sides = session.execute(
+        select(ConsultationMove.side).where(
+            ConsultationMove.item_id == item.id,
+            ConsultationMove.kind == "accept_award",
+            ConsultationMove.amount == amount,
+        )
+    ).scalars()
+    return {"a", "b"} <= set(sides)
+
+
+def accept_award(
+    session: Session, actor: Actor, claim_id: object, item_id: object, *, amount: Decimal, now: dt.datetime
+) -> ConsultationItem:
+    """One side accepts, explicitly, an umpire's award outside the range of the two positions."""
+    claim, cons = get_consultation(session, actor, claim_id)
+    side = adjuster_side(session, actor, claim)
+    if cons.state != "umpire" or not cons.umpire_accepted:
+        raise Conflict("Both sides must accept the umpire first.")
+    item = _item(session, cons, item_id)
+    if item.state != "open":
+        raise Conflict("This item is agreed and locked.")
+    session.add(
+        ConsultationMove(
+            item_id=item.id,
+            round=cons.round,
+            side=side,
+            kind="accept_award",
+            amount=amount,
+            by_user_id=actor.user_id,
+            at=now,
+        )
+    )
+    session.flush()
+    _event(session, actor, claim, "award_accepted", now, {"item": str(item.id), "side": side, "amount": str(amount)})
+    return item
 
 
 def umpire_decision(
@@ -517,6 +535,10 @@ def umpire_decision(
         raise Conflict("This item is agreed and locked.")
     if not reason:
         raise InvalidInput("Give the umpire's reasons.", fields={"reason": "required"})
+    low, high = sorted((item.a_position or Decimal(0), item.b_position or Decimal(0)))
+    if not (low <= amount <= high) and not award_accepted_by_both(session, cons, item, amount):
+        words = f"outside the two positions {low:.2f}–{high:.2f}; both sides must accept {amount:.2f} first"
+        raise Conflict("The award is {why}.", why=words, fields={"amount": words})
     item.state, item.agreed_loss, item.how = "agreed", amount, "umpire"
     session.add(
         ConsultationMove(

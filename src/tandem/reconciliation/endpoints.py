@@ -107,6 +107,39 @@ def _payable(session: Session, claim: Claim, cons: Consultation, pick: str) -> s
     return str(calculator.result_to_json(calculator.compute(inp))["total_payable"])
 
 
+def umpire_out(session: Session, claim: Claim, cons: Consultation) -> dict[str, Any]:
+    """The proposed umpire with its affiliation and whether it stands outside every party of the case."""
+    from tandem.party.models import Adjuster, Expert
+    from tandem.reconciliation import umpire
+
+    out: dict[str, Any] = {"kind": cons.umpire_kind, "name": cons.umpire_name, "accepted": cons.umpire_accepted}
+    if cons.umpire_kind == "expert":
+        expert = session.get(Expert, cons.umpire_id)
+        found = umpire.expert_standing(session, claim, cons, expert) if expert else None
+    else:
+        adj = session.get(Adjuster, cons.umpire_id)
+        found = umpire.adjuster_standing(session, claim, adj, cons.created_at) if adj else None
+    if found is not None:
+        out.update(affiliation=found.affiliation, neutral=found.neutral)
+    return out
+
+
+class CandidateOut(BaseModel):
+    kind: str
+    id: uuid.UUID
+    name: str
+    affiliation: str
+    neutral: bool
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidateOut]
+
+
+class AwardIn(Strict):
+    amount: MoneyIn
+
+
 def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> ConsultationView:
     from tandem.report.models import Report
 
@@ -174,9 +207,7 @@ def view(session: Session, actor: Actor, claim: Claim, cons: Consultation) -> Co
             "open_items": str(sum(1 for i in rows if i.state == "open")),
         },
         payable={"at_a": _payable(session, claim, cons, "a"), "at_b": _payable(session, claim, cons, "b")},
-        umpire=None
-        if cons.umpire_id is None
-        else {"kind": cons.umpire_kind, "name": cons.umpire_name, "accepted": cons.umpire_accepted},
+        umpire=None if cons.umpire_id is None else umpire_out(session, claim, cons),
         notes=cons.notes,
         memorandum=None
         if memo is None
@@ -272,6 +303,33 @@ def propose_umpire(
     claim_id: str, body: UmpireIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> ConsultationView:
     svc.propose_umpire(session, actor, claim_id, kind=body.kind, umpire_id=body.umpire_id, now=clock.now())
+    return _view(session, actor, claim_id)
+
+
+@router.get("/{claim_id}/consultation/umpire-candidates", response_model=CandidatePage, responses=ERR)
+def umpire_candidates(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CandidatePage:
+    """Experts and third adjusters the caller may propose as umpire: outsiders first, affiliations shown,
+    conflicted ones left out."""
+    from tandem.reconciliation import umpire
+
+    claim, cons = svc.get_consultation(session, actor, claim_id)
+    workflow.adjuster_side(session, actor, claim)
+    found = umpire.candidates(session, actor, claim, cons, clock.now())
+    return CandidatePage(
+        items=[
+            CandidateOut(kind=c.kind, id=c.id, name=c.name, affiliation=c.affiliation, neutral=c.neutral) for c in found
+        ]
+    )
+
+
+@router.post(
+    "/{claim_id}/consultation/items/{item_id}/award-acceptance", response_model=ConsultationView, responses=ERR
+)
+def accept_award(
+    claim_id: str, item_id: str, body: AwardIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ConsultationView:
+    """One side accepts explicitly an award outside the range of the two positions."""
+    svc.accept_award(session, actor, claim_id, item_id, amount=body.amount, now=clock.now())
     return _view(session, actor, claim_id)
 
 

@@ -69,3 +69,27 @@ class ReportPdf(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReportSigning(Base):
+    """A report frozen for signature: its number and content hash are fixed when the first adjuster signs;
+    each named co-signer signs the same hash in person, from their own login. With two signatures the
+    report is submitted (a ``Report`` row with its ``ReportSignature`` rows); until then it is not a
+    report. A new signing by the same firm on the same claim replaces an open one (same number)."""
+
+    __tablename__ = "report_signing"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    signer_ids: Mapped[list[str]] = mapped_column(JSON)  # adjusters named to sign, the first signer first
+    signatures: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # {adjuster_id, user_id, at}
+    state: Mapped[str] = mapped_column(String(16))  # open | submitted | replaced
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))

@@ -40,8 +40,10 @@ from tandem.expert.endpoints import Suggestion, expert_suggestions
 from tandem.expert.models import Engagement
 from tandem.expert.service import IndexPreparing
 from tandem.kit import i18n, transition
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
+from tandem.party import service as party_service
 from tandem.party.models import Adjuster, Expert
 from tandem.policy.models import Policy, PolicyStatus
 from tandem.reconciliation import consultation as consult
@@ -384,6 +386,9 @@ class Actions:
     open_consultation: bool = False
     message_audiences: list[str] = field(default_factory=list)
     upload_audiences: list[str] = field(default_factory=list)
+    # The firm's report waiting for signatures (workflow.signing_view) and whether this user signs now.
+    signing: dict[str, Any] | None = None
+    sign: bool = False
 
     @property
     def any(self) -> bool:
@@ -400,6 +405,7 @@ class Actions:
                 self.propose is not None,
                 self.offer is not None,
                 self.waiting is not None,  # it may be withdrawn until answered
+                self.sign,
                 self.dispute,
                 self.refuse,
                 self.pay_advance,
@@ -737,7 +743,7 @@ def actions_for(
         (broker and has(frozenset({BAM}))) or (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))
     ):
         a.withdraw = True
-    _adjuster_actions(session, actor, claim, roles, reports, letters, a)
+    _adjuster_actions(session, actor, claim, roles, reports, letters, a, now)
     if broker and "confirm_amount" in ok:
         memo = consult.acknowledged_memorandum(session, claim)
         latest = workflow.latest_report(session, claim)
@@ -767,8 +773,11 @@ def _adjuster_actions(
     reports: list[Report],
     letters: dict[str, Appointment | None],
     a: Actions,
+    now: dt.datetime,
 ) -> None:
-    """The confirmation letter to answer, then team, survey, draft and submission while the firm works."""
+    """The confirmation letter to answer, then team, survey, draft and submission while the firm works;
+    the report waiting for signatures and the sign button for a named co-signer. Practitioners who may not
+    take work (lapsed, sanctioned, blacklisted) are not offered for the team."""
     side = "a" if PartyRole.ADJUSTER in roles else "b" if PartyRole.INSURER_ADJUSTER in roles else None
     if side is None:
         return
@@ -783,9 +792,17 @@ def _adjuster_actions(
         working = accepted and bool(phase)
     else:
         working = accepted and st == S.DISPUTED and not any(r.firm_id == actor.org_id for r in reports)
+    signing = workflow.open_signing(session, claim, actor.org_id) if working else None
+    if signing is not None:
+        a.signing = workflow.signing_view(session, signing)
+        mine = my_adjuster(session, actor)
+        a.sign = mine is not None and any(
+            s["adjuster_id"] == str(mine.id) and not s["signed"] for s in a.signing["signers"]
+        )
     if not (working and has(frozenset({ADJ, FADM}))):
         return
     team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
+    today = now.astimezone(SHANGHAI).date()
     a.team_candidates = [
         adj
         for adj in session.execute(
@@ -795,7 +812,7 @@ def _adjuster_actions(
         )
         .unique()
         .scalars()
-        if adj.id not in team_ids
+        if adj.id not in team_ids and not party_service.ineligibility(session, adj, today, claim.broker_id)
     ]
     a.survey = True
     a.survey_needs_second = (

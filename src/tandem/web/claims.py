@@ -76,6 +76,7 @@ NOTICES = {
     "survey": N_("The survey is recorded."),
     "draft": N_("The report draft is saved."),
     "report": N_("The report is submitted and signed. It can no longer be changed."),
+    "signed": N_("You signed the report. It is submitted once a co-signer has signed it too."),
     "amount": N_("The amount payable is confirmed."),
     "proposed": N_("Your proposal was sent to the insurer."),
     "answered": N_("Your answer was recorded."),
@@ -739,7 +740,22 @@ def submit_report(
             "signers",
             rename={"signer_ids": "signers", "sections": "signers"},
         )
-    return _done(claim_id, "report")
+    return _done(claim_id, "signed", "act-sign")
+
+
+@router.post("/claims/{claim_id}/reports/sign")
+def sign_report(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """A named co-signer signs the frozen report's content hash (shown on the page) in person."""
+    try:
+        claim = workflow.sign_report(
+            session, actor, claim_id, content_hash=forms.text(form, "content_hash"), now=clock.now()
+        )
+    except (Conflict, InvalidInput, ActionNotAllowed) as exc:
+        session.rollback()
+        return case_page(request, actor, session, clock, claim_id, alert=exc, status=exc.status)
+    return _done(claim_id, "report" if workflow.reports(session, claim) else "signed")
 
 
 @router.post("/claims/{claim_id}/amount")
