@@ -13,6 +13,25 @@ target_metadata = models.Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite rebuilds a table to alter a column (batch mode): the old table is dropped while other
+        # tables still reference it, which foreign keys would refuse. Switch them off around the
+        # migration (only possible outside a transaction, hence the driver connection) and check every
+        # key afterwards.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    try:
+        _configure_and_run(connection)
+    finally:
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()  # type: ignore[union-attr]
+            driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+
+
+def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

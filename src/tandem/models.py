@@ -2,6 +2,7 @@
 
 from tandem.access import models as access_models
 from tandem.audit import models as audit_models
+from tandem.case import models as case_models
 from tandem.claim import models as claim_models
 from tandem.db import Base
 from tandem.expert import models as expert_models
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "access_models",
     "audit_models",
+    "case_models",
     "claim_models",
     "expert_models",
     "notification_models",

@@ -16,6 +16,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
+from tandem.case.models import Case
 from tandem.claim.models import Claim, Participation
 from tandem.kit.errors import NotFound
 from tandem.party.models import (
@@ -207,17 +208,31 @@ def get_expert(session: Session, actor: Actor, expert_id: Any) -> Expert:
     return result
 
 
+def _my_cases(actor: Actor) -> Select[Any]:
+    """Ids of the cases the actor's organisation takes part in now (参与方), of any kind."""
+    return select(Participation.case_id).where(
+        Participation.organisation_id == actor.org_id, Participation.until.is_(None)
+    )
+
+
+def visible_cases(actor: Actor) -> Select[Case]:
+    """Cases of every kind (placements and claims) the actor's organisation takes part in."""
+    if actor.org_kind == K.PLATFORM:
+        return select(Case)
+    return select(Case).where(Case.id.in_(_my_cases(actor)))
+
+
+def get_case(session: Session, actor: Actor, case_id: Any) -> Case:
+    """The case if the actor's organisation takes part in it; else NotFound, the same as for no case."""
+    result: Case = _get(session, visible_cases(actor), Case.id, case_id)
+    return result
+
+
 def visible_claims(actor: Actor) -> Select[Claim]:
     """Claims of cases the actor's organisation takes part in (参与方)."""
     if actor.org_kind == K.PLATFORM:
         return select(Claim)
-    return select(Claim).where(
-        Claim.id.in_(
-            select(Participation.claim_id).where(
-                Participation.organisation_id == actor.org_id, Participation.until.is_(None)
-            )
-        )
-    )
+    return select(Claim).where(Claim.case_id.in_(_my_cases(actor)))
 
 
 def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:

@@ -51,12 +51,13 @@ NOT_YOUR_AUDIENCE = "not an audience you belong to"
 
 
 def sides_of(session: Session, claim_id: uuid.UUID, org_id: uuid.UUID) -> frozenset[str]:
-    """The organisation's current sides on the case (usually one)."""
+    """The organisation's current sides on the case (usually one); ``claim_id`` is the case's id (a
+    claim's case has the claim's id)."""
     return frozenset(
         r.value
         for r in session.execute(
             select(Participation.party_role).where(
-                Participation.claim_id == claim_id,
+                Participation.case_id == claim_id,
                 Participation.organisation_id == org_id,
                 Participation.until.is_(None),
             )

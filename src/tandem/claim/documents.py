@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from tandem.access.models import Organisation, User
 from tandem.case.audience import ALL, LETTER_READERS, SUPERVISION
-from tandem.claim.models import Appointment, Claim, Document, Survey
+from tandem.case.documents import store_document as store_document
+from tandem.case.letters import instructing_party
+from tandem.case.models import Case
+from tandem.claim.models import Appointment, Claim, Survey
 from tandem.config import Settings
 from tandem.kit.clock import local
 from tandem.kit.i18n import format_money, format_rate
-from tandem.kit.storage import store_for
 from tandem.party.models import Adjuster
 from tandem.report.models import Report, ReportPdf, ReportSignature
 
@@ -38,6 +40,13 @@ SECTIONS_EN = {
     "contents": "Contents",
     "equipment": "Equipment",
     "goods": "Goods",
+}
+# The title of each report kind as printed (R-U3, R-C3, R-U9, R-U10).
+REPORT_HEADINGS = {
+    "pre_assessment": "预评估报告",
+    "adjusting": "公估报告",
+    "staged_risk": "阶段性风险评价报告",
+    "termination": "保险合同效力中止或终止评估报告",
 }
 
 
@@ -84,21 +93,25 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def letter_html(session: Session, letter: Appointment) -> str:
-    claim = session.get(Claim, letter.claim_id)
+    """The letter names the party that actually instructs (委托方): the broker, or the insurer for its own
+    adjuster; a placement's letter asks for the pre-assessment instead of a loss assessment."""
+    case = session.get(Case, letter.case_id)
+    claim = session.get(Claim, letter.claim_id) if letter.claim_id else None
     adj = session.get(Adjuster, letter.adjuster_id)
     firm = session.get(Organisation, letter.firm_id)
-    assert claim and adj and firm
-    broker = session.get(Organisation, claim.broker_id) if claim.broker_id else None
+    assert case and adj and firm
+    instructing = instructing_party(session, letter)
     return _ENV.get_template("letter.html").render(
         title="公估委托确认函",
         letter=letter,
+        case=case,
         claim=claim,
         adjuster=adj,
         firm=firm.name,
-        broker=broker.name if broker else "",
+        instructing=instructing.name if instructing else "",
         issued=_fmt(letter.issued_at),
-        loss_at=_fmt(claim.loss_at),
-        notified_at=_fmt(claim.notified_at),
+        loss_at=_fmt(claim.loss_at) if claim else "",
+        notified_at=_fmt(claim.notified_at) if claim else "",
     )
 
 
@@ -230,6 +243,8 @@ def _rate(value: Any, lang: str) -> str:
 def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
     """The report as a 《公估报告》 (regulation.md §3.5): instruction, case facts, survey, cause, liability,
     itemised quantification, conclusion and the signatures."""
+    if report.kind != "adjusting":
+        return _risk_report_html(session, report)
     t = REPORT_LABELS.get(lang, REPORT_LABELS["zh_CN"])
     zh = lang == "zh_CN"
     firm = session.get(Organisation, report.firm_id)
@@ -328,44 +343,26 @@ def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
     )
 
 
+def _risk_report_html(session: Session, report: Report) -> str:
+    """A pre-assessment, staged risk or termination report (Chinese): risk points with level and
+    coefficient, 环评/安评 and advice, or the loss a termination causes."""
+    firm = session.get(Organisation, report.firm_id)
+    sigs = session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars()
+    signers = [session.get(Adjuster, s.adjuster_id) for s in sigs]
+    return _ENV.get_template("report_risk.html").render(
+        title=report.display_number,
+        heading=REPORT_HEADINGS[report.kind],
+        report=report,
+        c=report.content,
+        firm=firm.name if firm else "",
+        submitted=_fmt(report.submitted_at),
+        total=f"{report.total_loss:,.2f}",
+        signers=signers,
+    )
+
+
 def report_pdf(session: Session, report: Report, lang: str = "zh_CN") -> bytes:
     return html_to_pdf(report_html(session, report, lang))
-
-
-def store_document(
-    session: Session,
-    settings: Settings,
-    *,
-    claim_id: uuid.UUID,
-    kind: str,
-    filename: str,
-    data: bytes,
-    content_type: str,
-    audience: list[str],
-    now: dt.datetime,
-    uploaded_by: uuid.UUID | None = None,
-) -> Document:
-    """Store bytes content-addressed and register them on the case (idempotent per hash and kind)."""
-    digest = store_for(settings.var_dir).put(data)
-    existing = session.execute(
-        select(Document).where(Document.claim_id == claim_id, Document.sha256 == digest, Document.kind == kind)
-    ).scalar_one_or_none()
-    if existing:
-        return existing
-    doc = Document(
-        claim_id=claim_id,
-        kind=kind,
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        audience=audience,
-        uploaded_by=uploaded_by,
-        created_at=now,
-    )
-    session.add(doc)
-    session.flush()
-    return doc
 
 
 def render_letter(session: Session, settings: Settings, appointment_id: uuid.UUID, now: dt.datetime) -> None:
@@ -376,6 +373,7 @@ def render_letter(session: Session, settings: Settings, appointment_id: uuid.UUI
     doc = store_document(
         session,
         settings,
+        case_id=letter.case_id,
         claim_id=letter.claim_id,
         kind="confirmation_letter",
         filename=f"{letter.letter_no}.pdf",
@@ -395,6 +393,7 @@ def render_report(session: Session, settings: Settings, report_id: uuid.UUID, no
     doc = store_document(
         session,
         settings,
+        case_id=report.case_id,
         claim_id=report.claim_id,
         kind="report_pdf",
         filename=f"{report.display_number}.pdf",

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
+from tandem.case.models import claim_case
 from tandem.db import Base, Money, UTCDateTime, new_id
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy
@@ -78,6 +79,8 @@ class Claim(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    # The claim's case (案件): same id as the claim (the claim row is the case plus its own columns).
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"), unique=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"))
     insured_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
@@ -104,23 +107,26 @@ class Claim(Base):
 
 
 class Participation(Base):
-    """An organisation's role in one claim case (参与方): the basis of access."""
+    """An organisation's role in one case (参与方), claim or placement: the basis of access."""
 
     __tablename__ = "case_participation"
     __table_args__ = (
-        UniqueConstraint("claim_id", "organisation_id", "party_role"),
-        # visible_claims(): "is this claim one of my organisation's current cases", index-only.
+        UniqueConstraint("case_id", "organisation_id", "party_role"),
+        # visible_cases(): "is this case one of my organisation's current cases", index-only.
         Index(
-            "ix_case_participation_org_claim",
+            "ix_case_participation_org_case",
             "organisation_id",
-            "claim_id",
+            "case_id",
             postgresql_where=text("until IS NULL"),
             sqlite_where=text("until IS NULL"),
         ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     party_role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "party_role"))
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -152,10 +158,13 @@ class TeamMember(Base):
     """An adjuster working the case: the firm's lead and at least one second (资产评估法 Art. 24)."""
 
     __tablename__ = "claim_team_member"
-    __table_args__ = (UniqueConstraint("claim_id", "adjuster_id"),)
+    __table_args__ = (UniqueConstraint("case_id", "adjuster_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -164,12 +173,15 @@ class TeamMember(Base):
 
 
 class Appointment(Base):
-    """The confirmation letter (确认函) to the chosen firm and the firm's answer."""
+    """The confirmation letter (确认函) to the chosen firm and the firm's answer, on any case."""
 
     __tablename__ = "appointment"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     letter_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -189,7 +201,10 @@ class Survey(Base):
     __tablename__ = "survey"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     surveyed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     participants: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -204,7 +219,10 @@ class Document(Base):
     __tablename__ = "document"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # evidence | confirmation_letter | report_pdf | mou_pdf
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -221,7 +239,10 @@ class Message(Base):
     __tablename__ = "case_message"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     audience: Mapped[str] = mapped_column(String(30))
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     author_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
@@ -233,10 +254,11 @@ class Deadline(Base):
     """An SLA clock on a case (R-C2 48 h routing, 保险法 Arts. 22-25); ``holder`` has the ball."""
 
     __tablename__ = "deadline"
-    __table_args__ = (UniqueConstraint("claim_id", "kind"), Index("ix_deadline_open", "stopped_at", "due_at"))
+    __table_args__ = (UniqueConstraint("case_id", "kind"), Index("ix_deadline_open", "stopped_at", "due_at"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"), default=claim_case)
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(40))
     holder: Mapped[str] = mapped_column(String(20))  # party kind holding the ball
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

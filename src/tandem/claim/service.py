@@ -14,6 +14,8 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role, User, UserRole
 from tandem.audit import service as audit
+from tandem.case import service as case_service
+from tandem.case.models import CaseKind
 from tandem.case.numbering import next_number as next_number
 from tandem.claim.lifecycle import CLAIM_RULES as CLAIM_RULES
 from tandem.claim.lifecycle import STATUTORY_CLOCKS, deadline_jobs
@@ -143,9 +145,12 @@ def notify_loss(
         raise InvalidInput("The loss is outside the policy period.", fields={"loss_at": "outside the policy period"})
     if notice.loss_at > now + dt.timedelta(minutes=5):
         raise InvalidInput("The loss time is in the future.", fields={"loss_at": "in the future"})
+    number = next_number(session, now)
+    case = case_service.open_case(session, CaseKind.CLAIM, now=now, number=number, case_id=claim_id)
     claim = Claim(
         id=claim_id,
-        number=next_number(session, now),
+        case_id=case.id,
+        number=number,
         policy_id=policy.id,
         insured_id=policy.insured_id,
         insurer_id=policy.insurer_id,
@@ -169,7 +174,9 @@ def notify_loss(
     if policy.broker_id:
         parties.append((policy.broker_id, PartyRole.BROKER))
     for org_id, role in parties:
-        session.add(Participation(claim_id=claim.id, organisation_id=org_id, party_role=role, since=now))
+        session.add(
+            Participation(case_id=claim.case_id, claim_id=claim.id, organisation_id=org_id, party_role=role, since=now)
+        )
     chain = f"case:{claim.id}"
     audit.record(
         session,
@@ -203,10 +210,19 @@ def notify_loss(
         now=now,
     )
     session.add(
-        Deadline(claim_id=claim.id, kind="routing", holder="broker", started_at=now, due_at=claim.routing_deadline)
+        Deadline(
+            case_id=claim.case_id,
+            claim_id=claim.id,
+            kind="routing",
+            holder="broker",
+            started_at=now,
+            due_at=claim.routing_deadline,
+        )
     )
     for kind, due in clocks:
-        session.add(Deadline(claim_id=claim.id, kind=kind, holder="insurer", started_at=now, due_at=due))
+        session.add(
+            Deadline(case_id=claim.case_id, claim_id=claim.id, kind=kind, holder="insurer", started_at=now, due_at=due)
+        )
     from tandem.claim.workflow import route_designated
 
     route_designated(session, claim, now)

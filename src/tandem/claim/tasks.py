@@ -83,8 +83,9 @@ def render_report(session: Session, payload: dict[str, Any], now: dt.datetime, s
 def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
     """A deadline comes near (``stage`` warning) or falls due: if it still runs, warn its holder, or mark it
     breached; either goes on the timeline, and tandem.case.notices tells the parties."""
+    case_id = uuid.UUID(payload.get("case_id") or payload["claim_id"])
     dl = session.execute(
-        select(Deadline).where(Deadline.claim_id == uuid.UUID(payload["claim_id"]), Deadline.kind == payload["kind"])
+        select(Deadline).where(Deadline.case_id == case_id, Deadline.kind == payload["kind"])
     ).scalar_one_or_none()
     if dl is None or dl.stopped_at is not None or dl.breached_at is not None:
         return
@@ -99,10 +100,10 @@ def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, setti
         session,
         audit.SYSTEM,
         action="sla.warning" if warning else "sla.breached",
-        entity_type="claim",
-        entity_id=dl.claim_id,
+        entity_type="claim" if dl.claim_id else "case",  # a placement's clock is on its case
+        entity_id=dl.claim_id or dl.case_id,
         at=now,
-        chain_key=f"case:{dl.claim_id}",
+        chain_key=f"case:{dl.case_id}",
         after={"deadline": dl.kind, "holder": dl.holder, "due": dl.due_at.isoformat()},
         audience=["broker", dl.holder],
     )

@@ -15,19 +15,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation, OrgKind, Role, User
+from tandem.access.models import OrgKind, Role, User
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
 from tandem.case import audience as _audience
+from tandem.case import letters
 from tandem.case import notices as notices  # registers the case notifications
-from tandem.case.numbering import next_number
 from tandem.case.service import ALL as ALL
 from tandem.case.service import AUDIENCES as AUDIENCES
 from tandem.case.service import adjuster_side as adjuster_side
+from tandem.case.service import deadlines as deadlines
 from tandem.case.service import participant_roles as _participant_role
 from tandem.case.service import require_party as _require_party
+from tandem.case.service import start_deadline as start_deadline
+from tandem.case.service import stop_deadline as stop_deadline
+from tandem.case.service import team as team
 from tandem.claim import documents
-from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, deadline_jobs, last_offer_step
+from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
 from tandem.claim.models import (
     Appointment,
     Claim,
@@ -49,9 +53,9 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, translate_message
 from tandem.kit.money import round_cny
-from tandem.notification.outbox import enqueue, enqueue_all
 from tandem.notification.service import notify
 from tandem.party.models import Adjuster
+from tandem.report import service as report_service
 from tandem.report.models import Report, ReportDraft, ReportSignature, ReportSigning
 from tandem.report.service import latest_report as latest_report
 from tandem.report.service import reports as reports
@@ -131,34 +135,6 @@ def allowed(session: Session, actor: Actor, claim: Claim) -> set[str]:
 # ---- deadlines (SLA clocks) ------------------------------------------------------------------------
 
 
-def start_deadline(
-    session: Session, claim: Claim, kind: str, holder: str, *, now: dt.datetime, due: dt.datetime
-) -> None:
-    existing = session.execute(
-        select(Deadline).where(Deadline.claim_id == claim.id, Deadline.kind == kind)
-    ).scalar_one_or_none()
-    if existing is None:
-        session.add(Deadline(claim_id=claim.id, kind=kind, holder=holder, started_at=now, due_at=due))
-    else:
-        existing.started_at, existing.due_at, existing.stopped_at, existing.holder = now, due, None, holder
-    session.flush()
-    enqueue_all(session, deadline_jobs(claim.id, kind, now, due), now=now)
-
-
-def stop_deadline(session: Session, claim: Claim, kind: str, *, now: dt.datetime) -> None:
-    session.execute(
-        update(Deadline)
-        .where(Deadline.claim_id == claim.id, Deadline.kind == kind, Deadline.stopped_at.is_(None))
-        .values(stopped_at=now)
-    )
-
-
-def deadlines(session: Session, claim: Claim) -> list[Deadline]:
-    return list(
-        session.execute(select(Deadline).where(Deadline.claim_id == claim.id).order_by(Deadline.due_at)).scalars()
-    )
-
-
 # ---- routing: choose an adjuster, the confirmation letter, the firm's answer ------------------------
 
 
@@ -229,45 +205,13 @@ def route_designated(session: Session, claim: Claim, now: dt.datetime) -> None:
 
 
 def _appoint(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime, side: str = "broker") -> Appointment:
-    role = PartyRole.ADJUSTER if side == "broker" else PartyRole.INSURER_ADJUSTER
-    ended = session.execute(
-        select(Participation).where(
-            Participation.claim_id == claim.id,
-            Participation.organisation_id == adj.firm_id,
-            Participation.party_role == role,
-        )
-    ).scalar_one_or_none()
-    if ended is not None:  # the firm comes back (another of its adjusters): reopen its participation
-        ended.since, ended.until = now, None
-    else:
-        session.add(Participation(claim_id=claim.id, organisation_id=adj.firm_id, party_role=role, since=now))
     if side == "broker":
         stop_deadline(session, claim, "routing", now=now)
-    letter = Appointment(
-        claim_id=claim.id,
-        firm_id=adj.firm_id,
-        adjuster_id=adj.id,
-        state="issued",
-        side=side,
-        letter_no=next_number(session, now, "QRH"),
-        issued_at=now,
-    )
-    session.add(letter)
-    session.flush()
-    enqueue(
-        session, "claim.render_letter", {"appointment_id": str(letter.id)}, now=now, dedupe_key=f"letter:{letter.id}"
-    )
-    start_deadline(session, claim, "appointment_answer", "adjuster_firm", now=now, due=now + dt.timedelta(hours=24))
-    return letter
+    return letters.issue_letter(session, claim, adj, side=side, now=now)
 
 
 def current_appointment(session: Session, claim: Claim, side: str = "broker") -> Appointment | None:
-    return session.execute(
-        select(Appointment)
-        .where(Appointment.claim_id == claim.id, Appointment.side == side)
-        .order_by(Appointment.issued_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return letters.current_letter(session, claim, side)
 
 
 def appoint_insurer_adjuster(
@@ -365,23 +309,19 @@ def answer_appointment(
     """The firm accepts (fee basis and payment deadline agreed, 资产评估法 Art. 23) or declines with a reason."""
     claim = scope.get_claim(session, actor, claim_id)
     side = "broker" if adjuster_side(session, actor, claim) == "a" else "insurer"
-    letter = current_appointment(session, claim, side)
-    if letter is None or letter.firm_id != actor.org_id or letter.state != "issued":
-        raise Conflict("There is no open confirmation letter for your firm.")
+    letter = letters.answer_letter(
+        session,
+        actor,
+        claim,
+        side,
+        accept=accept,
+        now=now,
+        fee_basis=fee_basis,
+        fee_payment_days=fee_payment_days,
+        reason=reason,
+    )
     if accept:
-        if not fee_basis or not fee_payment_days:
-            raise InvalidInput(
-                "Agree the fee basis and the payment deadline.",
-                fields={"fee_basis": "required", "fee_payment_days": "required"},
-            )
-        letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
-            "accepted",
-            fee_basis,
-            fee_payment_days,
-            now,
-        )
-        terms = {"fee_basis": fee_basis, "fee_payment_days": fee_payment_days}
-        stop_deadline(session, claim, "appointment_answer", now=now)  # either side's letter is answered
+        terms = {"fee_basis": letter.fee_basis, "fee_payment_days": letter.fee_payment_days}
         if side == "broker":
             move(session, actor, claim, "accept_appointment", now=now, after=terms)
         else:
@@ -396,22 +336,7 @@ def answer_appointment(
                 after=terms,
                 audience=ALL,
             )
-        session.add(TeamMember(claim_id=claim.id, adjuster_id=letter.adjuster_id, role=TeamRole.LEAD, since=now))
         return claim
-    if not reason:
-        raise InvalidInput("Give the reason for declining.", fields={"reason": "required"})
-    letter.state, letter.decline_reason, letter.answered_at = "declined", reason, now
-    session.execute(
-        update(Participation)
-        .where(
-            Participation.claim_id == claim.id,
-            Participation.organisation_id == actor.org_id,
-            Participation.party_role.in_([PartyRole.ADJUSTER, PartyRole.INSURER_ADJUSTER]),
-            Participation.until.is_(None),
-        )
-        .values(until=now)
-    )
-    stop_deadline(session, claim, "appointment_answer", now=now)
     if side == "broker":
         move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
     else:
@@ -468,13 +393,6 @@ def add_team_member(
         audience=[_audience.BROKER, _audience.FIRM_A if side == "a" else _audience.FIRM_B],
     )
     return member
-
-
-def team(session: Session, claim: Claim, firm_id: uuid.UUID | None = None) -> list[TeamMember]:
-    stmt = select(TeamMember).where(TeamMember.claim_id == claim.id).order_by(TeamMember.since)
-    if firm_id is not None:
-        stmt = stmt.join(Adjuster, Adjuster.id == TeamMember.adjuster_id).where(Adjuster.firm_id == firm_id)
-    return list(session.execute(stmt).unique().scalars())
 
 
 # ---- survey -----------------------------------------------------------------------------------------
@@ -537,6 +455,7 @@ def record_survey(
     elif claim.status != ClaimStatus.SURVEYING:
         raise Conflict("Surveys are recorded while the case is being surveyed.")
     survey = Survey(
+        case_id=claim.case_id,
         claim_id=claim.id,
         scheduled_at=scheduled_at,
         surveyed_at=surveyed_at,
@@ -571,19 +490,7 @@ def save_draft(
     session: Session, actor: Actor, claim_id: object, content: dict[str, Any], *, now: dt.datetime
 ) -> ReportDraft:
     claim = scope.get_claim(session, actor, claim_id)
-    adjuster_side(session, actor, claim)
-    draft = session.execute(
-        select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
-    ).scalar_one_or_none()
-    if draft is None:
-        draft = ReportDraft(
-            claim_id=claim.id, firm_id=actor.org_id, content=content, updated_at=now, updated_by=actor.user_id
-        )
-        session.add(draft)
-    else:
-        draft.content, draft.updated_at, draft.updated_by = content, now, actor.user_id
-    session.flush()
-    return draft
+    return report_service.save_draft(session, actor, claim, "adjusting", content, now=now)
 
 
 def report_total(content: dict[str, Any]) -> Decimal:
@@ -596,14 +503,7 @@ def _report_to_correct(
     """The report a submission corrects (None for a first report), after checking that this submission
     may be made now: a correction with its reason of the latest version, else a first report in its state."""
     if correction_of is not None:
-        previous = session.get(Report, correction_of)
-        if previous is None or previous.claim_id != claim.id or previous.firm_id != actor.org_id:
-            raise NotFound()
-        if not reason:
-            raise InvalidInput("Say why the report is corrected.", fields={"reason": "required"})
-        if session.execute(select(Report.id).where(Report.supersedes_id == previous.id)).first():
-            raise Conflict("That report was already corrected; correct the latest version.")
-        return previous
+        return report_service.correction_base(session, actor, claim, correction_of, reason)
     if side == "b":
         if claim.status != ClaimStatus.DISPUTED or any(r.firm_id == actor.org_id for r in reports(session, claim)):
             raise Conflict("Your report on this dispute is already submitted; submit a correction instead.")
@@ -627,9 +527,7 @@ def submit_report(
     (:func:`sign_report`); the co-signers are told. A new signing replaces the firm's open one."""
     claim = scope.get_claim(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
-    draft = session.execute(
-        select(ReportDraft).where(ReportDraft.claim_id == claim.id, ReportDraft.firm_id == actor.org_id)
-    ).scalar_one_or_none()
+    draft = report_service.draft_of(session, claim, actor.org_id, "adjusting")
     if draft is None or not draft.content.get("sections"):
         raise InvalidInput("The report has no loss items yet.", fields={"sections": "add the itemised loss"})
     members = {m.adjuster_id: m for m in team(session, claim, actor.org_id)}
@@ -656,7 +554,7 @@ def submit_report(
     if pending is not None and pending.supersedes_id == (previous.id if previous else None):
         number, version = pending.number, pending.version  # the replaced signing's number is kept
     else:
-        number = previous.number if previous else next_number(session, now).replace("LP-", "GR-")
+        number = previous.number if previous else report_service.next_report_number(session, now, "adjusting")
         version = (previous.version + 1) if previous else 0
     if pending is not None:
         pending.state = "replaced"
@@ -846,10 +744,7 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
             now=now,
             after={"report": report.display_number, "content_hash": digest},
         )
-        for org in session.execute(select(Organisation).where(Organisation.kind == OrgKind.SUPERVISION)).scalars():
-            session.add(
-                Participation(claim_id=claim.id, organisation_id=org.id, party_role=PartyRole.SUPERVISION, since=now)
-            )
+        report_service.copy_to_supervision(session, claim, now=now)
     else:
         from tandem.reconciliation.consultation import note_report_reissued
 
@@ -866,7 +761,6 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
             after={"report": report.display_number, "supersedes": previous.display_number, "content_hash": digest},
             audience=ALL,
         )
-    enqueue(session, "report.render_pdf", {"report_id": str(report.id)}, now=now, dedupe_key=f"pdf:{report.id}")
     return report
 
 
@@ -1247,6 +1141,7 @@ def request_documents(
         raise Conflict("Missing documents were already requested; the request is made once, in full.")
     body = "请补充以下材料：\n" + "\n".join(f"{n}. {d}" for n, d in enumerate(wanted, start=1))
     msg = Message(
+        case_id=claim.case_id,
         claim_id=claim.id,
         audience="all",
         author_id=actor.user_id,
@@ -1311,6 +1206,7 @@ def post_message(
     if not body.strip():
         raise InvalidInput("The message is empty.", fields={"body": "required"})
     msg = Message(
+        case_id=claim.case_id,
         claim_id=claim.id,
         audience=audience,
         author_id=actor.user_id,
@@ -1358,6 +1254,7 @@ def upload_evidence(
     doc = documents.store_document(
         session,
         settings,
+        case_id=claim.case_id,
         claim_id=claim.id,
         kind="evidence",
         filename=(filename or "upload")[:200],

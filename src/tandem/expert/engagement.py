@@ -159,6 +159,7 @@ def request(
     if open_one is not None:
         raise Conflict()
     eng = Engagement(
+        case_id=claim.case_id,
         claim_id=claim.id,
         expert_id=expert.id,
         requester_org_id=actor.org_id,

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import _enum
+from tandem.case.models import claim_case
 from tandem.db import Base, UTCDateTime, new_id
 from tandem.party.models import Expert
 
@@ -26,7 +27,10 @@ class Engagement(Base):
     __tablename__ = "expert_engagement"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
     expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="RESTRICT"), index=True)
     requester_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     owner_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)

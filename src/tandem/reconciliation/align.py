@@ -663,3 +663,48 @@ def align(a: Report, b: Report) -> Alignment:
         only_a=tuple(f.item for i, f in enumerate(facts_a) if i not in chosen),
         only_b=tuple(f.item for j, f in enumerate(facts_b) if j not in taken_b),
     )
+
+
+# ---- risk points (pre-assessments, staged risk reports) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPoint:
+    """One risk point (风险点) of a risk report, as the engine compares it."""
+
+    ref: str
+    title: str
+    location: str
+    level: str
+    coefficient: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPair:
+    a: RiskPoint
+    b: RiskPoint
+    confidence: float
+    fields_differ: tuple[str, ...]
+
+
+def align_risk_points(
+    a: Sequence[RiskPoint], b: Sequence[RiskPoint]
+) -> tuple[list[RiskPair], list[RiskPoint], list[RiskPoint]]:
+    """Pair the risk points of two reports one to one by what and where they are — the items' text
+    matcher over title and location — and name what differs in a pair (level, coefficient)."""
+
+    def as_items(points: Sequence[RiskPoint]) -> Report:
+        return Report(
+            items=tuple(
+                Item(ref=p.ref, section="risk", description=f"{p.title} {p.location}", loss=Decimal(0)) for p in points
+            )
+        )
+
+    by_a, by_b = {p.ref: p for p in a}, {p.ref: p for p in b}
+    al = align(as_items(a), as_items(b))
+    pairs = []
+    for pair in al.pairs:
+        pa, pb = by_a[pair.a.ref], by_b[pair.b.ref]
+        differ = tuple(f for f in ("level", "coefficient") if getattr(pa, f) != getattr(pb, f))
+        pairs.append(RiskPair(pa, pb, pair.confidence, differ))
+    return pairs, [by_a[i.ref] for i in al.only_a], [by_b[i.ref] for i in al.only_b]

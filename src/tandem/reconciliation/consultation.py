@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.audit import service as audit
 from tandem.case import notices as notices  # registers the case notifications
+from tandem.case.models import Case
 from tandem.case.numbering import next_number
-from tandem.case.service import ALL, adjuster_side
+from tandem.case.service import ALL, adjuster_side, case_id_of, get_subject, record_event
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
@@ -34,12 +34,25 @@ from tandem.reconciliation.models import (
     MemorandumAck,
 )
 from tandem.report.models import Report
+from tandem.report.schemas import RISK_KINDS, coefficient
 from tandem.report.service import latest_report
 from tandem.sla import calendar
 
 log = logging.getLogger(__name__)
 REMINDER_AT = dt.time(9, 0)  # Asia/Shanghai, on the working day before the round's last day
 PARTIES = ("adjuster_a", "adjuster_b", "broker", "insurer")
+# Who must acknowledge the MoU, per kind of case: for a placement also the insured (R-U8), and the
+# broker acknowledges through its risk evaluators (风险评价部门) in both.
+ACKNOWLEDGERS = {"claim": PARTIES, "placement": (*PARTIES, "insured")}
+Subject = Claim | Case
+
+
+def acknowledgers(cons: Consultation) -> tuple[str, ...]:
+    return ACKNOWLEDGERS["claim" if cons.subject_kind == "claim" else "placement"]
+
+
+def _number(claim: Subject) -> str:
+    return claim.number
 
 
 def _items_of(report: Report) -> list[dict[str, Any]]:
@@ -73,9 +86,23 @@ def to_engine(report: Report) -> engine.Report:
     )
 
 
+def _of_case(session: Session, claim: Subject) -> Consultation | None:
+    return session.execute(select(Consultation).where(Consultation.case_id == case_id_of(claim))).scalar_one_or_none()
+
+
 def get_consultation(session: Session, actor: Actor, claim_id: object) -> tuple[Claim, Consultation]:
+    """A claim's consultation (the claims' pages and API), else 404."""
     claim = scope.get_claim(session, actor, claim_id)
-    cons = session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
+    cons = _of_case(session, claim)
+    if cons is None:
+        raise NotFound()
+    return claim, cons
+
+
+def case_consultation(session: Session, actor: Actor, case_id: object) -> tuple[Subject, Consultation]:
+    """The consultation of any case the actor may see (a claim's, or a placement's), else 404."""
+    claim = get_subject(session, actor, case_id)
+    cons = _of_case(session, claim)
     if cons is None:
         raise NotFound()
     return claim, cons
@@ -94,20 +121,18 @@ def items(session: Session, cons: Consultation) -> list[ConsultationItem]:
 def _event(
     session: Session,
     actor: Actor | None,
-    claim: Claim,
+    claim: Subject,
     action: str,
     now: dt.datetime,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    audit.record(
+    record_event(
         session,
-        actor.ref if actor else audit.SYSTEM,
-        action=f"consultation.{action}",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
+        actor,
+        claim,
+        f"consultation.{action}",
+        now=now,
         after=after,
         reason=reason,
         audience=[*ALL, "supervision"],
@@ -117,6 +142,9 @@ def _event(
 def _build_items(
     session: Session, cons: Consultation, ra: Report, rb: Report, pairs: list[tuple[str, str]] | None
 ) -> None:
+    if cons.kind in RISK_KINDS:
+        _build_risk_items(session, cons, ra, rb, pairs)
+        return
     ea, eb = to_engine(ra), to_engine(rb)
     by_a = {i.ref: i for i in ea.items}
     by_b = {i.ref: i for i in eb.items}
@@ -190,27 +218,29 @@ def _build_items(
 def open_consultation(
     session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, round_working_days: int
 ) -> Consultation:
-    """The broker opens the consultation on the two submitted reports; each round will last
+    """The broker opens the consultation on the two submitted reports of one kind — a disputed claim's
+    adjusting reports (R-C5), a placement's two pre-assessments (R-U8); each round will last
     ``round_working_days`` working days (TANDEM_ROUND_WORKING_DAYS)."""
-    claim = scope.get_claim(session, actor, claim_id)
-    if PartyRole.BROKER not in _roles(session, claim, actor) or claim.status != ClaimStatus.DISPUTED:
-        raise (
-            ActionNotAllowed()
-            if claim.status == ClaimStatus.DISPUTED
-            else Conflict("A consultation is opened on a disputed claim.")
-        )
-    if session.execute(select(Consultation.id).where(Consultation.claim_id == claim.id)).first():
+    claim = get_subject(session, actor, claim_id)
+    is_claim = isinstance(claim, Claim)
+    disputed = not isinstance(claim, Claim) or claim.status == ClaimStatus.DISPUTED
+    if PartyRole.BROKER not in _roles(session, claim, actor) or not disputed:
+        raise ActionNotAllowed() if disputed else Conflict("A consultation is opened on a disputed claim.")
+    if _of_case(session, claim) is not None:
         raise Conflict("The consultation is already open.")
+    kind = "adjusting" if is_claim else "pre_assessment"
     firms = {r.org: r.role for r in _participants(session, claim)}
     firm_a = next((o for o, r in firms.items() if r == PartyRole.ADJUSTER), None)
     firm_b = next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
-    ra = latest_report(session, claim, firm_a) if firm_a else None
-    rb = latest_report(session, claim, firm_b) if firm_b else None
+    ra = latest_report(session, claim, firm_a, kind) if firm_a else None
+    rb = latest_report(session, claim, firm_b, kind) if firm_b else None
     if ra is None or rb is None or firm_a is None or firm_b is None:
         raise Conflict("Both adjusters' reports are needed.")
     cons = Consultation(
-        subject_kind="claim",
-        claim_id=claim.id,
+        subject_kind="claim" if is_claim else "placement",
+        kind=kind,
+        case_id=case_id_of(claim),
+        claim_id=claim.id if is_claim else None,
         report_a_id=ra.id,
         report_b_id=rb.id,
         firm_a_id=firm_a,
@@ -247,14 +277,14 @@ class _P:
         self.org, self.role = org, role
 
 
-def _participants(session: Session, claim: Claim) -> list[_P]:
+def _participants(session: Session, claim: Subject) -> list[_P]:
     rows = session.execute(
-        select(Participation).where(Participation.claim_id == claim.id, Participation.until.is_(None))
+        select(Participation).where(Participation.case_id == case_id_of(claim), Participation.until.is_(None))
     ).scalars()
     return [_P(p.organisation_id, p.party_role) for p in rows]
 
 
-def _roles(session: Session, claim: Claim, actor: Actor) -> set[PartyRole]:
+def _roles(session: Session, claim: Subject, actor: Actor) -> set[PartyRole]:
     return {p.role for p in _participants(session, claim) if p.org == actor.org_id}
 
 
@@ -262,7 +292,7 @@ def realign(
     session: Session, actor: Actor, claim_id: object, pairs: list[tuple[str, str]], *, now: dt.datetime
 ) -> Consultation:
     """Either adjuster corrects the proposed pairs before the rounds start; then the alignment is frozen."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     adjuster_side(session, actor, claim)
     if cons.state != "aligning":
         raise Conflict("The alignment is frozen once the rounds start.")
@@ -274,7 +304,7 @@ def realign(
 
 
 def start_rounds(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Consultation:
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor):
         adjuster_side(session, actor, claim)
     if cons.state != "aligning":
@@ -283,7 +313,7 @@ def start_rounds(session: Session, actor: Actor, claim_id: object, *, now: dt.da
     return cons
 
 
-def _next_round(session: Session, actor: Actor | None, claim: Claim, cons: Consultation, now: dt.datetime) -> None:
+def _next_round(session: Session, actor: Actor | None, claim: Subject, cons: Consultation, now: dt.datetime) -> None:
     if not any(i.state == "open" for i in items(session, cons)):
         _maybe_finish(session, claim, cons, now)
         return
@@ -345,7 +375,7 @@ def round_schedule(session: Session, now: dt.datetime, working_days: int) -> tup
     return deadline, reminder, missing
 
 
-def close_round(session: Session, actor: Actor | None, claim: Claim, cons: Consultation, now: dt.datetime) -> None:
+def close_round(session: Session, actor: Actor | None, claim: Subject, cons: Consultation, now: dt.datetime) -> None:
     """End the current round (both sides done, or the deadline passed)."""
     if cons.state != "negotiating":
         return
@@ -354,7 +384,7 @@ def close_round(session: Session, actor: Actor | None, claim: Claim, cons: Consu
 
 
 def end_round(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Consultation:
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor):
         raise ActionNotAllowed()
     close_round(session, actor, claim, cons, now)
@@ -372,15 +402,21 @@ def item_move(
     amount: Decimal | None = None,
     reason: str | None = None,
     evidence_sha256: str | None = None,
+    level: str | None = None,
+    coefficient: Decimal | None = None,
 ) -> ConsultationItem:
-    """Per item: accept the other side's figure, propose a new one (reason required) or hold."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    """Per item: accept the other side's figure (a risk point's level and coefficient), propose a new one
+    (reason required) or hold."""
+    claim, cons = case_consultation(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
     if cons.state != "negotiating":
         raise Conflict("Items are negotiated during the rounds.")
     item = _item(session, cons, item_id)
     if item.state != "open":
         raise Conflict("This item is agreed and locked.")
+    if cons.kind in RISK_KINDS:
+        _risk_move(session, actor, claim, cons, item, side, kind, now, level, coefficient, reason, evidence_sha256)
+        return item
     other = item.b_position if side == "a" else item.a_position
     if kind == "accept":
         amount = other
@@ -411,6 +447,34 @@ def item_move(
     )
     if item.a_position is not None and item.a_position == item.b_position:
         item.state, item.agreed_loss, item.how = "agreed", item.a_position, f"round {cons.round}"
+    _moved(
+        session,
+        actor,
+        claim,
+        cons,
+        item,
+        side,
+        kind,
+        now,
+        {"amount": str(amount) if amount is not None else None},
+        reason,
+    )
+    return item
+
+
+def _moved(
+    session: Session,
+    actor: Actor,
+    claim: Subject,
+    cons: Consultation,
+    item: ConsultationItem,
+    side: str,
+    kind: str,
+    now: dt.datetime,
+    figures: dict[str, Any],
+    reason: str | None,
+) -> None:
+    """After a move on an item: on the timeline with the figures moved to; the MoU once nothing is open."""
     session.flush()
     _event(
         session,
@@ -418,19 +482,12 @@ def item_move(
         claim,
         f"item_{kind}",
         now,
-        {
-            "item": str(item.id),
-            "side": side,
-            "round": cons.round,
-            "amount": str(amount) if amount is not None else None,
-            "agreed": item.state == "agreed",
-        },
+        {"item": str(item.id), "side": side, "round": cons.round, **figures, "agreed": item.state == "agreed"},
         reason,
     )
     if not any(i.state == "open" for i in items(session, cons)):
         cons.round_deadline = None
         _maybe_finish(session, claim, cons, now)
-    return item
 
 
 def _item(session: Session, cons: Consultation, item_id: object) -> ConsultationItem:
@@ -448,7 +505,7 @@ def propose_umpire(
     session: Session, actor: Actor, claim_id: object, *, kind: str, umpire_id: uuid.UUID, now: dt.datetime
 ) -> Consultation:
     """One side proposes an umpire (an expert or a third adjuster), screened for conflicts."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     adjuster_side(session, actor, claim)
     if cons.state != "umpire":
         raise Conflict("An umpire decides what stays open after the last round.")
@@ -456,6 +513,8 @@ def propose_umpire(
         raise InvalidInput("Unknown umpire kind.", fields={"kind": "expert or adjuster"})
     from tandem.reconciliation.umpire import screen
 
+    if not isinstance(claim, Claim):  # the umpire's screening reads a claim's parties; placements: issue 14
+        raise Conflict("An umpire decides what stays open after the last round.")
     found = screen(session, actor, claim, cons, kind, umpire_id, now)
     name = found.name
     cons.umpire_kind, cons.umpire_id, cons.umpire_name = kind, umpire_id, name
@@ -472,7 +531,7 @@ def propose_umpire(
 
 
 def accept_umpire(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Consultation:
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     adjuster_side(session, actor, claim)
     if cons.umpire_id is None or cons.umpire_accepted:
         raise Conflict("There is no umpire proposal to accept.")
@@ -522,10 +581,19 @@ def accept_award(
 
 
 def umpire_decision(
-    session: Session, actor: Actor, claim_id: object, item_id: object, *, amount: Decimal, reason: str, now: dt.datetime
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    item_id: object,
+    *,
+    amount: Decimal | None = None,
+    reason: str,
+    now: dt.datetime,
+    level: str | None = None,
+    coefficient: Decimal | None = None,
 ) -> ConsultationItem:
     """Record the accepted umpire's final figure (entered by the broker's risk evaluation department)."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor) or not actor.has_any(frozenset({"broker_risk_evaluator"})):
         raise ActionNotAllowed()
     if cons.state != "umpire" or not cons.umpire_accepted:
@@ -535,11 +603,18 @@ def umpire_decision(
         raise Conflict("This item is agreed and locked.")
     if not reason:
         raise InvalidInput("Give the umpire's reasons.", fields={"reason": "required"})
-    low, high = sorted((item.a_position or Decimal(0), item.b_position or Decimal(0)))
-    if not (low <= amount <= high) and not award_accepted_by_both(session, cons, item, amount):
-        words = f"outside the two positions {low:.2f}–{high:.2f}; both sides must accept {amount:.2f} first"
-        raise Conflict("The award is {why}.", why=words, fields={"amount": words})
-    item.state, item.agreed_loss, item.how = "agreed", amount, "umpire"
+    if cons.kind in RISK_KINDS:
+        level, coefficient = _risk_position(level, coefficient)
+        item.state, item.agreed_level, item.agreed_coefficient, item.how = "agreed", level, str(coefficient), "umpire"
+        amount = None
+    else:
+        if amount is None:
+            raise InvalidInput("Give the figure you propose.", fields={"amount": "required"})
+        low, high = sorted((item.a_position or Decimal(0), item.b_position or Decimal(0)))
+        if not (low <= amount <= high) and not award_accepted_by_both(session, cons, item, amount):
+            words = f"outside the two positions {low:.2f}–{high:.2f}; both sides must accept {amount:.2f} first"
+            raise Conflict("The award is {why}.", why=words, fields={"amount": words})
+        item.state, item.agreed_loss, item.how = "agreed", amount, "umpire"
     session.add(
         ConsultationMove(
             item_id=item.id,
@@ -547,6 +622,8 @@ def umpire_decision(
             side="umpire",
             kind="decide",
             amount=amount,
+            level=level if cons.kind in RISK_KINDS else None,
+            coefficient=str(coefficient) if cons.kind in RISK_KINDS else None,
             reason=reason,
             by_user_id=actor.user_id,
             at=now,
@@ -559,14 +636,16 @@ def umpire_decision(
         claim,
         "umpire_decided",
         now,
-        {"item": str(item.id), "amount": str(amount), "umpire": cons.umpire_name},
+        {"item": str(item.id), "amount": str(amount), "umpire": cons.umpire_name}
+        if cons.kind not in RISK_KINDS
+        else {"item": str(item.id), "level": level, "coefficient": str(coefficient), "umpire": cons.umpire_name},
         reason,
     )
     _maybe_finish(session, claim, cons, now)
     return item
 
 
-def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.datetime) -> None:
+def _maybe_finish(session: Session, claim: Subject, cons: Consultation, now: dt.datetime) -> None:
     rows = items(session, cons)
     if any(i.state == "open" for i in rows) or cons.state == "agreed":
         return
@@ -575,6 +654,9 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
     cons.state = "agreed"
     ra, rb = session.get(Report, cons.report_a_id), session.get(Report, cons.report_b_id)
     assert ra is not None and rb is not None
+    if cons.kind in RISK_KINDS:
+        _generate_memorandum(session, claim, cons, _risk_content(claim, cons, ra, rb, rows), now)
+        return
     sections: dict[str, list[dict[str, Any]]] = {}
     salvages = item_salvage(session, cons)
     for i in rows:
@@ -593,6 +675,7 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
                 "how": i.how,
             }
         )
+    assert isinstance(claim, Claim)  # loss items: a claim's adjusting reports
     content = {
         "claim_number": claim.number,
         "policy_number": claim.policy.number,
@@ -604,6 +687,12 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
         ],
         "total_agreed": f"{sum((round_cny(i.agreed_loss or Decimal(0)) for i in rows), Decimal(0)):.2f}",
     }
+    _generate_memorandum(session, claim, cons, content, now)
+
+
+def _generate_memorandum(
+    session: Session, claim: Subject, cons: Consultation, content: dict[str, Any], now: dt.datetime
+) -> None:
     memo = Memorandum(
         consultation_id=cons.id,
         number=next_number(session, now, "MOU"),
@@ -616,13 +705,16 @@ def _maybe_finish(session: Session, claim: Claim, cons: Consultation, now: dt.da
     enqueue(
         session, "consultation.render_mou", {"memorandum_id": str(memo.id)}, now=now, dedupe_key=f"mou-pdf:{memo.id}"
     )
+    settled = {"total_agreed": content["total_agreed"]} if "total_agreed" in content else {}
+    if "risk_points" in content:
+        settled = {"risk_points": len(content["risk_points"])}
     _event(
         session,
         None,
         claim,
         "memorandum_generated",
         now,
-        {"number": memo.number, "content_hash": memo.content_hash, "total_agreed": content["total_agreed"]},
+        {"number": memo.number, "content_hash": memo.content_hash, **settled},
     )
 
 
@@ -674,7 +766,7 @@ def acks(session: Session, memo: Memorandum) -> list[MemorandumAck]:
 
 def acknowledge(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> MemorandumAck:
     """Both adjusters, the broker and the insurer acknowledge the MoU; then it is the basis of the claim."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     memo = memorandum(session, cons)
     if memo is None:
         raise Conflict("The memorandum is generated when no item is open.")
@@ -687,6 +779,8 @@ def acknowledge(session: Session, actor: Actor, claim_id: object, *, now: dt.dat
         party = "adjuster_a"
     elif actor.org_id == cons.firm_b_id:
         party = "adjuster_b"
+    elif PartyRole.INSURED in roles and "insured" in acknowledgers(cons):
+        party = "insured"
     else:
         raise ActionNotAllowed()
     if any(a.party == party for a in acks(session, memo)):
@@ -705,19 +799,20 @@ def acknowledge(session: Session, actor: Actor, claim_id: object, *, now: dt.dat
     return ack
 
 
-def acknowledged_memorandum(session: Session, claim: Claim) -> Memorandum | None:
-    cons = session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
+def acknowledged_memorandum(session: Session, claim: Subject) -> Memorandum | None:
+    """The case's MoU once every party its kind requires has acknowledged it."""
+    cons = _of_case(session, claim)
     memo = memorandum(session, cons) if cons else None
-    if memo is None or {a.party for a in acks(session, memo)} != set(PARTIES):
+    if cons is None or memo is None or {a.party for a in acks(session, memo)} != set(acknowledgers(cons)):
         return None
     return memo
 
 
 def note_report_reissued(
-    session: Session, actor: Actor, claim: Claim, previous: Report, new: Report, *, now: dt.datetime
+    session: Session, actor: Actor, claim: Subject, previous: Report, new: Report, *, now: dt.datetime
 ) -> None:
     """A report in an open consultation may be corrected, but the consultation notes it."""
-    cons = session.execute(select(Consultation).where(Consultation.claim_id == claim.id)).scalar_one_or_none()
+    cons = _of_case(session, claim)
     if cons is None or previous.id not in (cons.report_a_id, cons.report_b_id):
         return
     if cons.state == "agreed":
@@ -740,3 +835,161 @@ def note_report_reissued(
         now,
         {"previous": previous.display_number, "new": new.display_number, "new_hash": new.content_hash},
     )
+
+
+# ---- risk points (two pre-assessments of a placement, R-U8) -----------------------------------------
+
+
+def _risk_points(report: Report) -> list[engine.RiskPoint]:
+    return [
+        engine.RiskPoint(p["ref"], p["title"], p["location"], p["level"], Decimal(p["coefficient"]))
+        for p in report.content["risk_points"]
+    ]
+
+
+def _differ(a: engine.RiskPoint, b: engine.RiskPoint) -> list[str]:
+    return [f for f in ("level", "coefficient") if getattr(a, f) != getattr(b, f)]
+
+
+def _build_risk_items(
+    session: Session, cons: Consultation, ra: Report, rb: Report, pairs: list[tuple[str, str]] | None
+) -> None:
+    """One item per risk point: pairs proposed by the alignment engine (or given by the adjusters), then
+    the points only one report found. A pair with the same level and coefficient is agreed at once."""
+    pa, pb = _risk_points(ra), _risk_points(rb)
+    by_a, by_b = {p.ref: p for p in pa}, {p.ref: p for p in pb}
+    if pairs is None:
+        found, _, _ = engine.align_risk_points(pa, pb)
+        chosen = [(p.a, p.b, p.confidence, list(p.fields_differ)) for p in found]
+    else:
+        if any(a not in by_a or b not in by_b for a, b in pairs):
+            raise InvalidInput("Unknown item in the alignment.", fields={"pairs": "unknown risk point"})
+        if len({a for a, _ in pairs}) != len(pairs) or len({b for _, b in pairs}) != len(pairs):
+            raise InvalidInput("An item can be in one pair only.", fields={"pairs": "one to one"})
+        chosen = [(by_a[a], by_b[b], 1.0, _differ(by_a[a], by_b[b])) for a, b in pairs]
+    for old in items(session, cons):
+        session.delete(old)
+    session.flush()
+    rows: list[tuple[engine.RiskPoint | None, engine.RiskPoint | None, float | None, list[str]]] = list(chosen)
+    taken_a, taken_b = {a.ref for a, _, _, _ in chosen}, {b.ref for _, b, _, _ in chosen}
+    rows += [(p, None, None, []) for p in pa if p.ref not in taken_a]
+    rows += [(None, p, None, []) for p in pb if p.ref not in taken_b]
+    for pos, (a, b, conf, differ) in enumerate(rows):
+        same = a is not None and b is not None and not differ
+        title = " / ".join(dict.fromkeys(f"{p.title}（{p.location}）" for p in (a, b) if p is not None))
+        session.add(
+            ConsultationItem(
+                consultation_id=cons.id,
+                position=pos,
+                section="risk",
+                a_ref=a.ref if a else None,
+                b_ref=b.ref if b else None,
+                description=title,
+                a_level=a.level if a else None,
+                b_level=b.level if b else None,
+                a_coefficient=str(a.coefficient) if a else None,
+                b_coefficient=str(b.coefficient) if b else None,
+                confidence=conf,
+                fields_differ=differ,
+                state="agreed" if same else "open",
+                agreed_level=a.level if same and a else None,
+                agreed_coefficient=str(a.coefficient) if same and a else None,
+                how="identical" if same else None,
+            )
+        )
+    session.flush()
+
+
+def _risk_position(level: str | None, value: Decimal | None) -> tuple[str, Decimal]:
+    if level not in ("低", "中", "高", "重大"):
+        raise InvalidInput("Give the level and the coefficient you propose.", fields={"level": "低, 中, 高 or 重大"})
+    try:
+        return level, coefficient(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            "Give the level and the coefficient you propose.", fields={"coefficient": str(exc)}
+        ) from None
+
+
+def _risk_move(
+    session: Session,
+    actor: Actor,
+    claim: Subject,
+    cons: Consultation,
+    item: ConsultationItem,
+    side: str,
+    kind: str,
+    now: dt.datetime,
+    level: str | None,
+    value: Decimal | None,
+    reason: str | None,
+    evidence_sha256: str | None,
+) -> None:
+    """A move on a risk point: accept the other side's level and coefficient, propose one's own (with a
+    reason) or hold; the point is agreed when both sides hold the same level and coefficient."""
+    if kind == "accept":
+        other = (item.b_level, item.b_coefficient) if side == "a" else (item.a_level, item.a_coefficient)
+        if other[0] is None or other[1] is None:
+            raise Conflict("The other report does not have this risk point.")
+        level, value = other[0], Decimal(other[1])
+    elif kind == "propose":
+        level, value = _risk_position(level, value)
+        if not reason:
+            raise InvalidInput("Give the reason for your figure.", fields={"reason": "required"})
+    elif kind != "hold":
+        raise InvalidInput("Unknown move.", fields={"kind": "accept, propose or hold"})
+    if kind != "hold":
+        assert level is not None and value is not None
+        if side == "a":
+            item.a_level, item.a_coefficient = level, str(value)
+        else:
+            item.b_level, item.b_coefficient = level, str(value)
+    session.add(
+        ConsultationMove(
+            item_id=item.id,
+            round=cons.round,
+            side=side,
+            kind=kind,
+            level=level if kind != "hold" else None,
+            coefficient=str(value) if kind != "hold" and value is not None else None,
+            reason=reason,
+            evidence_sha256=evidence_sha256,
+            by_user_id=actor.user_id,
+            at=now,
+        )
+    )
+    if item.a_level is not None and (item.a_level, item.a_coefficient) == (item.b_level, item.b_coefficient):
+        item.state, item.how = "agreed", f"round {cons.round}"
+        item.agreed_level, item.agreed_coefficient = item.a_level, item.a_coefficient
+    moved_to = {"level": level, "coefficient": str(value)} if kind != "hold" else {"level": None, "coefficient": None}
+    _moved(session, actor, claim, cons, item, side, kind, now, moved_to, reason)
+
+
+def _risk_content(
+    claim: Subject, cons: Consultation, ra: Report, rb: Report, rows: list[ConsultationItem]
+) -> dict[str, Any]:
+    """What a placement's MoU settles: every risk point with its agreed level and loading coefficient
+    (the basis of the premium, R-U8), and who must acknowledge it."""
+    return {
+        "case_number": _number(claim),
+        "kind": cons.kind,
+        "report_a": {"number": ra.display_number, "sha256": ra.content_hash},
+        "report_b": {"number": rb.display_number, "sha256": rb.content_hash},
+        "umpire": cons.umpire_name,
+        "risk_points": [
+            {
+                "a_ref": i.a_ref,
+                "b_ref": i.b_ref,
+                "description": i.description,
+                "a_level": i.a_level,
+                "b_level": i.b_level,
+                "a_coefficient": i.a_coefficient,
+                "b_coefficient": i.b_coefficient,
+                "level": i.agreed_level,
+                "coefficient": i.agreed_coefficient,
+                "how": i.how,
+            }
+            for i in rows
+        ],
+        "acknowledgers": list(acknowledgers(cons)),
+    }

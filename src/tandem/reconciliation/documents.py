@@ -87,8 +87,10 @@ def mou_html(session: Session, memo: Memorandum, lang: str = "zh_CN") -> str:
     def fmt(at: dt.datetime) -> str:  # Beijing time in both languages
         return when(at, lang)
 
+    if "risk_points" in memo.content:
+        return _risk_mou_html(session, memo)
     cons = session.get(Consultation, memo.consultation_id)
-    claim = session.get(Claim, cons.claim_id) if cons else None
+    claim = session.get(Claim, cons.claim_id) if cons and cons.claim_id else None
     names = section_names(claim, [s["code"] for s in memo.content["sections"]], lang)
     rows = []
     for a in acks(session, memo):
@@ -115,6 +117,39 @@ def mou_html(session: Session, memo: Memorandum, lang: str = "zh_CN") -> str:
         how=how,
         section=lambda code: names.get(code, code),
         money=lambda v: money(v, lang),
+    )
+
+
+# The parties of a placement's MoU as printed (R-U8).
+RISK_PARTIES = {
+    "adjuster_a": "经纪人委托的公估机构",
+    "adjuster_b": "保险人委托的公估机构",
+    "broker": "保险经纪人（风险评价部门）",
+    "insurer": "保险人",
+    "insured": "被保险人",
+}
+
+
+def _risk_mou_html(session: Session, memo: Memorandum) -> str:
+    """A placement's MoU: the risk points with their agreed levels and coefficients (Chinese)."""
+    rows = []
+    for a in acks(session, memo):
+        user, org = session.get(User, a.user_id), session.get(Organisation, a.organisation_id)
+        rows.append(
+            {
+                "party": RISK_PARTIES.get(a.party, a.party),
+                "name": user.display_name if user else "",
+                "organisation": org.name if org else "",
+                "at": when(a.at, "zh_CN"),
+            }
+        )
+    return _ENV.get_template("mou_risk.html").render(
+        title="谅解备忘录",
+        memo=memo,
+        c=memo.content,
+        created=when(memo.created_at, "zh_CN"),
+        acks=rows,
+        required="、".join(RISK_PARTIES.get(p, p) for p in memo.content.get("acknowledgers", [])),
     )
 
 

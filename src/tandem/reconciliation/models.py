@@ -10,17 +10,24 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tandem.case.models import claim_case
 from tandem.db import Base, Money, UTCDateTime, new_id
 
 
 class Consultation(Base):
-    """Two reports on one subject (a claim here; a pre-assessment later) negotiated item by item."""
+    """Two reports of the same kind on one case (loss items of adjusting reports, risk points of
+    pre-assessments) negotiated item by item."""
 
     __tablename__ = "consultation"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    subject_kind: Mapped[str] = mapped_column(String(20))  # claim | underwriting
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))  # claim | placement (the case kind)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    # The kind of the two reports: adjusting (loss items) or pre_assessment / staged_risk (risk points).
+    kind: Mapped[str] = mapped_column(String(20), default="adjusting", server_default="adjusting")
     report_a_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
     report_b_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
     firm_a_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
@@ -61,6 +68,14 @@ class ConsultationItem(Base):
     state: Mapped[str] = mapped_column(String(16))  # open | agreed
     agreed_loss: Mapped[Decimal | None] = mapped_column(Money)
     how: Mapped[str | None] = mapped_column(String(30))  # identical | round 2 | umpire
+    # Risk points (pre-assessments): each side's level (低/中/高/重大) and loading coefficient, and the
+    # agreed ones. Coefficients are exact decimals with 4 places, kept as text ("1.2500").
+    a_level: Mapped[str | None] = mapped_column(String(4))
+    b_level: Mapped[str | None] = mapped_column(String(4))
+    a_coefficient: Mapped[str | None] = mapped_column(String(12))
+    b_coefficient: Mapped[str | None] = mapped_column(String(12))
+    agreed_level: Mapped[str | None] = mapped_column(String(4))
+    agreed_coefficient: Mapped[str | None] = mapped_column(String(12))
 
 
 class ConsultationMove(Base):
@@ -74,6 +89,8 @@ class ConsultationMove(Base):
     side: Mapped[str] = mapped_column(String(8))  # a | b | umpire
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[Decimal | None] = mapped_column(Money)
+    level: Mapped[str | None] = mapped_column(String(4))  # risk points: the level and coefficient moved to
+    coefficient: Mapped[str | None] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(Text)
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
     by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
@@ -101,7 +118,9 @@ class MemorandumAck(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     memorandum_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memorandum.id", ondelete="RESTRICT"), index=True)
-    party: Mapped[str] = mapped_column(String(20))  # adjuster_a | adjuster_b | broker | insurer
+    # adjuster_a | adjuster_b | broker | insurer; for a placement also insured (the broker acknowledges
+    # through its risk evaluators)
+    party: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     content_hash: Mapped[str] = mapped_column(String(64))

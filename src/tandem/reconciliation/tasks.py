@@ -56,6 +56,7 @@ def render_mou(session: Session, payload: dict[str, Any], now: dt.datetime, sett
     store_document(
         session,
         settings,
+        case_id=cons.case_id,
         claim_id=cons.claim_id,
         kind="mou_pdf",
         filename=f"{memo.number}.pdf",

@@ -1,4 +1,5 @@
-"""Adjusting reports (公估报告): editable drafts, immutable submitted versions, signatures."""
+"""Reports of every kind (预评估报告, 公估报告, 阶段性风险评价报告, 终止评估报告): editable drafts, immutable
+submitted versions, signatures."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tandem.case.models import claim_case
 from tandem.db import Base, Money, UTCDateTime, new_id
 
 
 class ReportDraft(Base):
-    """The working copy an adjuster edits; one per claim and author firm."""
+    """The working copy an adjuster edits; one per case, author firm and report kind."""
 
     __tablename__ = "report_draft"
-    __table_args__ = (UniqueConstraint("claim_id", "firm_id"),)
+    __table_args__ = (UniqueConstraint("case_id", "firm_id", "kind"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="adjusting", server_default="adjusting")
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -34,7 +40,12 @@ class Report(Base):
     __table_args__ = (UniqueConstraint("number", "version"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    # pre_assessment (预评估报告) | adjusting (公估报告) | staged_risk (阶段性风险评价报告) | termination
+    kind: Mapped[str] = mapped_column(String(20), default="adjusting", server_default="adjusting")
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     number: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer)

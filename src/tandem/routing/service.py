@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tandem.case.models import Case
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
 from tandem.kit.clock import SHANGHAI
 from tandem.party import service as party_service
@@ -84,15 +85,68 @@ def open_workload(session: Session, adjuster_id: uuid.UUID) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) -> Recommendation:
+# The line skill a placement's adjuster needs: risk evaluation (风险评估, R-U1: "good at risk evaluation").
+RISK_EVALUATION = "风险评估"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the engine weighs of a case of any kind: the broker whose blacklist applies, the parties no
+    adjuster may belong to, the line skill wanted, where the subject is, the adjuster already on it and
+    the one the policy designates."""
+
+    case_id: uuid.UUID
+    broker_id: uuid.UUID | None
+    parties: tuple[uuid.UUID, ...]
+    line: str
+    location: str
+    adjuster_id: uuid.UUID | None = None
+    designated_adjuster_id: uuid.UUID | None = None
+
+
+def claim_subject(claim: Claim) -> Subject:
+    return Subject(
+        case_id=claim.case_id,
+        broker_id=claim.broker_id,
+        parties=(claim.insurer_id, claim.insured_id),
+        line=claim.policy.line,
+        location=claim.location,
+        adjuster_id=claim.adjuster_id,
+        designated_adjuster_id=claim.policy.designated_adjuster_id,
+    )
+
+
+def placement_subject(
+    case_id: uuid.UUID, *, broker_id: uuid.UUID | None, parties: tuple[uuid.UUID, ...], location: str
+) -> Subject:
+    """A placement asks for risk-evaluation competence, screened like a claim's routing."""
+    return Subject(case_id=case_id, broker_id=broker_id, parties=parties, line=RISK_EVALUATION, location=location)
+
+
+def case_subject(session: Session, case: Case) -> Subject:
+    """A case that is not a claim (a placement), as its participations describe it."""
+    roles = session.execute(
+        select(Participation.party_role, Participation.organisation_id).where(
+            Participation.case_id == case.id, Participation.until.is_(None)
+        )
+    ).all()
+    broker = next((org for role, org in roles if role == PartyRole.BROKER), None)
+    parties = tuple(org for role, org in roles if role in (PartyRole.INSURED, PartyRole.INSURER))
+    return placement_subject(case.id, broker_id=broker, parties=parties, location="")
+
+
+def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.datetime) -> Recommendation:
+    """Eligibility (exclusion codes) and, if eligible, a score with its explanation, for a claim or any
+    case described as a ``Subject``."""
+    subject = claim if isinstance(claim, Subject) else claim_subject(claim)
     today = now.astimezone(SHANGHAI).date()
     rec = Recommendation(adj)
-    rec.reasons = party_service.ineligibility(session, adj, today, claim.broker_id)
+    rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id)
     if (
-        adj.firm_id in (claim.insurer_id, claim.insured_id)
+        adj.firm_id in subject.parties
         or session.execute(
             select(Participation.id).where(
-                Participation.claim_id == claim.id,
+                Participation.case_id == subject.case_id,
                 Participation.organisation_id == adj.firm_id,
                 Participation.until.is_(None),
                 Participation.party_role != PartyRole.ADJUSTER,
@@ -101,12 +155,12 @@ def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
     ):
         rec.reasons.append("conflict_of_interest")
     load = open_workload(session, adj.id)
-    if claim.adjuster_id != adj.id and load >= adj.capacity:
+    if subject.adjuster_id != adj.id and load >= adj.capacity:
         rec.reasons.append("over_capacity")
-    line = claim.policy.line
+    line = subject.line
     if adj.lines and line not in adj.lines:
         rec.reasons.append("not_qualified_for_line")
-    province = province_of(claim.location)
+    province = province_of(subject.location)
     area = set(adj.regions) | set(adj.firm.business_area)
     if province and "全国" not in area and province not in area:
         rec.reasons.append("outside_area")
@@ -124,13 +178,13 @@ def evaluate(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) ->
     free = 20 * (1 - load / max(1, adj.capacity))
     score += free
     rec.explain.append(f"workload:{load}/{adj.capacity}:{free:g}")
-    if claim.policy.designated_adjuster_id == adj.id:
+    if subject.designated_adjuster_id == adj.id:
         score += 10
         rec.explain.append("designated_by_policy::10")
     rec.score = round(score, 2)
     return rec
 
 
-def recommendations(session: Session, claim: Claim, now: dt.datetime) -> list[Recommendation]:
+def recommendations(session: Session, claim: Claim | Subject, now: dt.datetime) -> list[Recommendation]:
     adjusters = session.execute(select(Adjuster).order_by(Adjuster.certificate_no)).unique().scalars()
     return [evaluate(session, claim, a, now) for a in adjusters]

@@ -190,13 +190,13 @@ def queue_rows(session: Session, claims: list[Claim], now: dt.datetime) -> list[
     if claims:
         for d in session.execute(
             select(Deadline)
-            .where(Deadline.claim_id.in_([c.id for c in claims]), Deadline.stopped_at.is_(None))
+            .where(Deadline.case_id.in_([c.case_id for c in claims]), Deadline.stopped_at.is_(None))
             .order_by(Deadline.due_at)
         ).scalars():
-            open_deadlines.setdefault(d.claim_id, d)
+            open_deadlines.setdefault(d.case_id, d)
     rows = []
     for c in claims:
-        found = open_deadlines.get(c.id)
+        found = open_deadlines.get(c.case_id)
         rows.append(QueueRow(c, holder(session, c), found, bool(found and (found.breached_at or found.due_at < now))))
     return rows
 

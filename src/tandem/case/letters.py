@@ -1,0 +1,147 @@
+"""The confirmation letter (确认函, R-U2 / R-C2) on any case, from either instructing side: the broker
+(for the insured) or the insurer (its own adjuster, R-U7 / R-C5), and the firm's answer — fee terms and
+payment deadline, or a reason for declining. The case kind's own workflow adds its transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tandem.access.actor import Actor
+from tandem.access.models import Organisation
+from tandem.case.models import Case
+from tandem.case.numbering import next_number
+from tandem.case.service import case_id_of, start_deadline, stop_deadline
+from tandem.claim.models import Appointment, Claim, Participation, PartyRole, TeamMember, TeamRole
+from tandem.kit.errors import Conflict, InvalidInput
+from tandem.notification.outbox import enqueue
+from tandem.party.models import Adjuster
+
+SIDES = ("broker", "insurer")
+# The party that instructs the firm on each side, and the firm's role on the case.
+INSTRUCTING_ROLE = {"broker": PartyRole.BROKER, "insurer": PartyRole.INSURER}
+FIRM_ROLE = {"broker": PartyRole.ADJUSTER, "insurer": PartyRole.INSURER_ADJUSTER}
+
+
+def _claim_id(claim: Claim | Case) -> object:
+    return claim.id if isinstance(claim, Claim) else None
+
+
+def issue_letter(session: Session, claim: Claim | Case, adj: Adjuster, *, side: str, now: dt.datetime) -> Appointment:
+    """Issue the letter to the adjuster's firm, which takes part in the case from now on (again, if it
+    took part before); the firm has 24 hours to answer; the PDF is rendered after commit."""
+    role = FIRM_ROLE[side]
+    case_id = case_id_of(claim)
+    ended = session.execute(
+        select(Participation).where(
+            Participation.case_id == case_id,
+            Participation.organisation_id == adj.firm_id,
+            Participation.party_role == role,
+        )
+    ).scalar_one_or_none()
+    if ended is not None:  # the firm comes back (another of its adjusters): reopen its participation
+        ended.since, ended.until = now, None
+    else:
+        session.add(
+            Participation(
+                case_id=case_id, claim_id=_claim_id(claim), organisation_id=adj.firm_id, party_role=role, since=now
+            )
+        )
+    letter = Appointment(
+        case_id=case_id,
+        claim_id=_claim_id(claim),
+        firm_id=adj.firm_id,
+        adjuster_id=adj.id,
+        state="issued",
+        side=side,
+        letter_no=next_number(session, now, "QRH"),
+        issued_at=now,
+    )
+    session.add(letter)
+    session.flush()
+    enqueue(
+        session, "claim.render_letter", {"appointment_id": str(letter.id)}, now=now, dedupe_key=f"letter:{letter.id}"
+    )
+    start_deadline(session, claim, "appointment_answer", "adjuster_firm", now=now, due=now + dt.timedelta(hours=24))
+    return letter
+
+
+def current_letter(session: Session, claim: Claim | Case, side: str = "broker") -> Appointment | None:
+    """The newest letter of one side on the case."""
+    return session.execute(
+        select(Appointment)
+        .where(Appointment.case_id == case_id_of(claim), Appointment.side == side)
+        .order_by(Appointment.issued_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def instructing_party(session: Session, letter: Appointment) -> Organisation | None:
+    """Who instructs the firm (委托方): the broker for the broker's letter, the insurer for its own."""
+    org_id = session.execute(
+        select(Participation.organisation_id)
+        .where(Participation.case_id == letter.case_id, Participation.party_role == INSTRUCTING_ROLE[letter.side])
+        .order_by(Participation.since)
+        .limit(1)
+    ).scalar_one_or_none()
+    return session.get(Organisation, org_id) if org_id else None
+
+
+def answer_letter(
+    session: Session,
+    actor: Actor,
+    claim: Claim | Case,
+    side: str,
+    *,
+    accept: bool,
+    now: dt.datetime,
+    fee_basis: str | None = None,
+    fee_payment_days: int | None = None,
+    reason: str | None = None,
+) -> Appointment:
+    """The firm's answer to its open letter on one side: accepted with the fee basis and the payment
+    deadline (资产评估法 Art. 23; the appointed adjuster leads the firm's team), or declined with a reason
+    (the firm no longer takes part). The answer clock stops either way."""
+    letter = current_letter(session, claim, side)
+    if letter is None or letter.firm_id != actor.org_id or letter.state != "issued":
+        raise Conflict("There is no open confirmation letter for your firm.")
+    if accept:
+        if not fee_basis or not fee_payment_days:
+            raise InvalidInput(
+                "Agree the fee basis and the payment deadline.",
+                fields={"fee_basis": "required", "fee_payment_days": "required"},
+            )
+        letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
+            "accepted",
+            fee_basis,
+            fee_payment_days,
+            now,
+        )
+        stop_deadline(session, claim, "appointment_answer", now=now)  # either side's letter is answered
+        session.add(
+            TeamMember(
+                case_id=case_id_of(claim),
+                claim_id=_claim_id(claim),
+                adjuster_id=letter.adjuster_id,
+                role=TeamRole.LEAD,
+                since=now,
+            )
+        )
+        return letter
+    if not reason:
+        raise InvalidInput("Give the reason for declining.", fields={"reason": "required"})
+    letter.state, letter.decline_reason, letter.answered_at = "declined", reason, now
+    session.execute(
+        update(Participation)
+        .where(
+            Participation.case_id == case_id_of(claim),
+            Participation.organisation_id == actor.org_id,
+            Participation.party_role.in_([PartyRole.ADJUSTER, PartyRole.INSURER_ADJUSTER]),
+            Participation.until.is_(None),
+        )
+        .values(until=now)
+    )
+    stop_deadline(session, claim, "appointment_answer", now=now)
+    return letter
