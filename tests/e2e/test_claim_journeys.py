@@ -399,6 +399,8 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     for n in (1, 2, 3):
         broker.locator("#end-round-confirm").check()
         broker.get_by_role("button", name=f"结束第 {n} 轮").click()
+        if n < 3:  # the next round's form has replaced this one (its box is unticked again)
+            expect(broker.get_by_role("button", name=f"结束第 {n + 1} 轮")).to_be_visible()
         _done(broker, "本轮磋商已结束")
     expect(broker.locator("h1")).to_contain_text("公断中")
 
