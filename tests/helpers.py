@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -252,3 +253,30 @@ def sign_on_page(client: TestClient, case: str) -> None:
     found = re.search(r'name="content_hash" value="([0-9a-f]{64})"', page.text)
     assert found
     assert post(client, f"{case}/reports/sign", {"content_hash": found.group(1)}).status_code == 303
+
+
+def product_body(**changes: Any) -> dict[str, Any]:
+    """A whole insurer product that passes validation (create, or replace on PUT), with ``changes``."""
+    doc: dict[str, Any] = {
+        "code": "ZA-TEST-1",
+        "name": "企业财产保险（试行）",
+        "lines": ["企业财产保险", "营业中断保险"],
+        "fund_mode": "traditional",
+        "summary": "火灾、爆炸及列明自然灾害",
+        "perils_covered": ["fire", "explosion", "flood"],
+        "perils_excluded": ["earthquake", "war"],
+        "capacity": "300000000.00",
+        "rates": [
+            {"section_type": "building", "rate_permille": "0.85"},
+            {"section_type": "stock", "rate_permille": 1.2},
+        ],
+        "factors": [{"code": "sprinkler", "min": "0.80", "max": "1.00"}],
+        "coefficient_min": "0.70",
+        "coefficient_max": "1.30",
+        "minimum_premium": "1000.00",
+        "short_period": "monthly",
+        "valid_from": "2026-01-01",
+        "valid_until": "2027-12-31",
+    }
+    doc.update(changes)
+    return doc

@@ -197,6 +197,7 @@ VISIBLE_POLICIES = {
     "insurer1": [P3, P1],
     "underwriter1": [P3, P1],
     "insurer2": [P2],
+    "underwriter2": [P2],  # the second insurer's underwriter (products)
     "insured1": [P1],
     "insured2": [P2],
     "insured3": [P3],

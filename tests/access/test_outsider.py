@@ -23,11 +23,13 @@ from starlette.routing import Route
 from tandem.access import service as access_service
 from tandem.access.models import Organisation, User
 from tandem.db import unit_of_work
-from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
+from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct, ProductStatus
 from tandem.policy.models import Policy
+from tests.helpers import product_body
 
 INSURED1_ORG = "嘉兴鑫达电子科技有限公司"
 FIRM_A = "华信保险公估有限公司"
+INSURER1_ORG = "中安财产保险股份有限公司"
 GARBAGE = ("not-a-uuid",)
 ID_PARAM = re.compile(r"{(\w+_id)(?::\w+)?}")
 
@@ -197,6 +199,12 @@ def _token(env) -> dict[str, str]:
         return {"token_id": str(row.id)}
 
 
+def _draft_product(env, s: Session) -> str:
+    """The second insurer's draft product: only that insurer sees it."""
+    stmt = select(InsurerProduct.id).where(InsurerProduct.status == ProductStatus.DRAFT)
+    return str(s.execute(stmt).scalars().first())
+
+
 def _user(username: str) -> Callable[[Any, Session], str]:
     return lambda env, s: str(s.execute(select(User.id).where(User.username == username)).scalar_one())
 
@@ -246,6 +254,10 @@ PARAMS: dict[str, Kind] = {
     "token_id": Kind("broker", ("risk", "insured1", "adjuster1"), build=_token),
     # adjuster2 of firm A: only firm A's admin (and the platform admin) may deactivate them
     "user_id": Kind("adjuster1", ("adjuster3",), lookup=_user("adjuster2")),
+    # insurer1's record (solvency, risk rating): read by brokers, insurers and supervision, not by insureds or firms
+    "insurer_id": Kind("insurer1", ("insured1", "adjuster1"), lookup=_org(INSURER1_ORG)),
+    # the second insurer's draft product: neither a competitor, the broker, an insured nor a firm sees it
+    "product_id": Kind("insurer2", ("insurer1", "broker", "insured1", "adjuster1"), lookup=_draft_product),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -362,6 +374,13 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("DELETE", "/api/v1/me/tokens/{token_id}"): {},
     ("POST", "/account/tokens/{token_id}/revoke"): {},
     ("POST", "/api/v1/users/{user_id}/deactivate"): {},
+    ("PUT", "/api/v1/insurers/{insurer_id}/standing"): {
+        "json": {"solvency_ratio": "150.00", "risk_rating": "A", "as_of": "2026-09-30"}
+    },
+    ("PUT", "/api/v1/products/{product_id}"): {"json": {**product_body(code="TH-OUTSIDER"), "version": 1}},
+    ("POST", "/api/v1/products/{product_id}/actions"): {"json": {"action": "publish"}},
+    ("POST", "/products/{product_id}/actions"): {"data": {"action": "publish"}},
+    ("POST", "/products/{product_id}/edit"): {"data": {"code": "TH-OUTSIDER", "name": "x"}},
 }
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).

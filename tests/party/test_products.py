@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tandem.audit.models import AuditEvent
 from tandem.party.models import Insurer, InsurerProduct
+from tests.helpers import product_body as body
 
 ZA, TH = "中安财产保险股份有限公司", "太和财产保险股份有限公司"
 PLACEMENT_LINES = ("企业财产保险", "机器损坏保险", "营业中断保险", "公众责任保险", "建筑工程一切险", "安装工程一切险")
@@ -30,32 +31,6 @@ def counts(env) -> tuple[int, int]:
             s.execute(select(func.count()).select_from(InsurerProduct)).scalar_one(),
             s.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
         )
-
-
-def body(**changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "code": "ZA-TEST-1",
-        "name": "企业财产保险（试行）",
-        "lines": ["企业财产保险", "营业中断保险"],
-        "fund_mode": "traditional",
-        "summary": "火灾、爆炸及列明自然灾害",
-        "perils_covered": ["fire", "explosion", "flood"],
-        "perils_excluded": ["earthquake", "war"],
-        "capacity": "300000000.00",
-        "rates": [
-            {"section_type": "building", "rate_permille": "0.85"},
-            {"section_type": "stock", "rate_permille": 1.2},
-        ],
-        "factors": [{"code": "sprinkler", "min": "0.80", "max": "1.00"}],
-        "coefficient_min": "0.70",
-        "coefficient_max": "1.30",
-        "minimum_premium": "1000.00",
-        "short_period": "monthly",
-        "valid_from": "2026-01-01",
-        "valid_until": "2027-12-31",
-    }
-    doc.update(changes)
-    return doc
 
 
 # ---- reading ------------------------------------------------------------------------------------
