@@ -53,6 +53,7 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, translate_message
 from tandem.kit.money import round_cny
+from tandem.notification.outbox import enqueue
 from tandem.notification.service import notify
 from tandem.party.models import Adjuster
 from tandem.report import service as report_service
@@ -761,6 +762,7 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
             after={"report": report.display_number, "supersedes": previous.display_number, "content_hash": digest},
             audience=ALL,
         )
+    enqueue(session, "report.render_pdf", {"report_id": str(report.id)}, now=now, dedupe_key=f"pdf:{report.id}")
     return report
 
 
