@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tandem.kit.errors import InvalidInput
+from tandem.kit.limits import REASON_MAX
 
 REPORT_KINDS = ("pre_assessment", "adjusting", "staged_risk", "termination")
 RISK_KINDS = ("pre_assessment", "staged_risk")
 RISK_LEVELS = ("低", "中", "高", "重大")
 COEFFICIENT = Decimal("0.0001")  # a risk coefficient keeps 4 places (architecture §6)
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 
 
