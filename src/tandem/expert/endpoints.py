@@ -14,44 +14,11 @@ from tandem.expert import engagement as svc
 from tandem.expert import service
 from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Visibility
+from tandem.routing.service import PROVINCES
 from tandem.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["experts"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
-
-PROVINCES = (
-    "北京",
-    "天津",
-    "河北",
-    "山西",
-    "内蒙古",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "上海",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "广西",
-    "海南",
-    "重庆",
-    "四川",
-    "贵州",
-    "云南",
-    "西藏",
-    "陕西",
-    "甘肃",
-    "青海",
-    "宁夏",
-    "新疆",
-)
 
 
 def province_of(location: str) -> str | None:

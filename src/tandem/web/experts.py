@@ -30,12 +30,12 @@ from tandem.claim.models import Claim
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.expert import engagement as svc
 from tandem.expert import service
-from tandem.expert.endpoints import PROVINCES
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Expert, Visibility
+from tandem.routing.service import PROVINCES
 from tandem.web import cases, forms
 from tandem.web.claims import CHOOSE_FILE, FormBag, FormDep, case_page
 from tandem.web.forms import FormState
