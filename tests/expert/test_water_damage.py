@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tandem.expert.search import ExpertIndex, load_experts
 from tandem.expert.textproc import Analyzer
 
@@ -61,6 +63,7 @@ def test_plumbing_and_water_damage_experts_rank_first_for_a_burst_pipe(tmp_path:
     assert all(f.score < hits[0].score / 2 for f in fire), [(h.id, h.score) for h in hits]
 
 
+@pytest.mark.usefixtures("expert_index")
 def test_the_demo_pool_no_longer_suggests_fire_engineers_for_a_burst_pipe(env) -> None:
     from tests.claim.test_journey_api import _ok
     from tests.web.test_claim_pages import POLICY3, notice
