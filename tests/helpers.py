@@ -4,12 +4,18 @@ draft reports. Test modules import from here, never from each other."""
 from __future__ import annotations
 
 import html
+import os
 import re
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tandem.demo import DEMO_PASSWORD
+
+# How long any wait of the suite (a browser element or navigation, an in-process API call, the schema load)
+# may take before the test fails: generous, so a busy machine only makes the suite slower, never red.
+# TANDEM_E2E_TIMEOUT_MS sets it (the name it had when only the browser tests used it).
+WAIT_TIMEOUT_MS = int(os.environ.get("TANDEM_E2E_TIMEOUT_MS", "60000"))
 
 
 def policy_id(env, number: str) -> str:

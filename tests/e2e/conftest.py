@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
+from tests.helpers import WAIT_TIMEOUT_MS
+
 CHROMIUM = Path(os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,9 +34,9 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-# Every wait of the browser tests (an element, a navigation, an assertion) waits for a state, up to this
-# long: generous, so a busy machine only makes the suite slower, never red. TANDEM_E2E_TIMEOUT_MS sets it.
-E2E_TIMEOUT_MS = int(os.environ.get("TANDEM_E2E_TIMEOUT_MS", "60000"))
+# Every wait of the browser tests (an element, a navigation, an assertion) waits for a state, up to the
+# suite's one wait budget (tests/helpers.py, TANDEM_E2E_TIMEOUT_MS).
+E2E_TIMEOUT_MS = WAIT_TIMEOUT_MS
 expect.set_options(timeout=E2E_TIMEOUT_MS)
 
 
