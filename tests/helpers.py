@@ -286,3 +286,51 @@ def product_body(**changes: Any) -> dict[str, Any]:
     }
     doc.update(changes)
     return doc
+
+
+# ---- placements (投保项目) ------------------------------------------------------------------------------
+
+XINDA = "嘉兴鑫达电子科技有限公司"  # insured1's organisation
+
+
+def insured_org_id(env, name: str = XINDA) -> str:
+    """The id of an insured organisation, as the broker's API lists it."""
+    return next(i["id"] for i in _ok(env.client("broker").get("/api/v1/insureds")) if i["name"] == name)
+
+
+def placement_body(env, **changes: Any) -> dict[str, Any]:
+    """A valid placement for insured1's company: two sites, three sections, one site contact."""
+    body: dict[str, Any] = {
+        "insured_id": insured_org_id(env),
+        "title": "嘉兴鑫达电子 2027 财产险项目",
+        "lines": ["企业财产保险", "机器损坏保险"],
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "sites": [
+            {
+                "name": "南湖厂区",
+                "address": "浙江省嘉兴市南湖区亚中路88号",
+                "province": "浙江",
+                "occupancy": "电子元器件制造",
+                "construction": "钢筋混凝土框架",
+                "sections": [
+                    {"type": "building", "description": "1-3号厂房", "sum_insured": "36000000.00"},
+                    {"type": "machinery", "description": "SMT 生产线", "sum_insured": "18500000.50"},
+                ],
+            },
+            {
+                "name": "秀洲仓库",
+                "address": "浙江省嘉兴市秀洲区康和路12号",
+                "province": "浙江",
+                "sections": [{"type": "stock", "sum_insured": "8000000"}],
+            },
+        ],
+        "contacts": [{"site_ref": "S1", "name": "沈国平", "phone": "13957312345", "role": "厂长"}],
+    }
+    body.update(changes)
+    return body
+
+
+def open_placement(env, user: str = "broker", **changes: Any) -> dict[str, Any]:
+    """Open a placement through the API as the broker's account manager; the placement as returned."""
+    return _ok(env.client(user).post("/api/v1/placements", json=placement_body(env, **changes)), 201)

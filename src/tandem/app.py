@@ -141,6 +141,7 @@ def create_app(
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.party.product_endpoints import router as product_router
+    from tandem.placement.endpoints import router as placement_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
@@ -151,6 +152,7 @@ def create_app(
     app.include_router(product_router)
     app.include_router(policy_router)
     app.include_router(claim_router)
+    app.include_router(placement_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
     app.include_router(inbound_router)

@@ -8,6 +8,7 @@ from tandem.db import Base
 from tandem.expert import models as expert_models
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
+from tandem.placement import models as placement_models
 from tandem.policy import models as policy_models
 from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
@@ -23,6 +24,7 @@ __all__ = [
     "expert_models",
     "notification_models",
     "party_models",
+    "placement_models",
     "policy_models",
     "reconciliation_models",
     "report_models",

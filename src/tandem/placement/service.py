@@ -1,0 +1,365 @@
+"""Opening, reading and moving placements (投保项目): the subject (标的) validated once here for the API,
+the pages and the demo; every read through the access chokepoint; every state change through
+``PLACEMENT_RULES`` with an audit event on the case's chain in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.access.models import OrgKind, Role
+from tandem.case import service as case_service
+from tandem.case.models import Case, CaseKind
+from tandem.claim.models import PartyRole
+from tandem.kit import transition as _transition
+from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotFound, StateChanged
+from tandem.kit.money import DecimalInputError, fmt, parse_decimal
+from tandem.party.cover import LINES, SECTION_TYPES
+from tandem.placement.models import Placement, PlacementStatus
+from tandem.placement.workflow import BY_SIDE, PLACEMENT_RULES
+from tandem.routing.service import PROVINCES
+
+MAX_SITES, MAX_SECTIONS, MAX_CONTACTS = 50, 30, 100
+REQUIRED, UNKNOWN = "required", "unknown"
+# Text fields of a site and their longest length; the first two must be given.
+SITE_TEXT = (("name", 200, True), ("address", 300, True), ("occupancy", 200, False), ("construction", 200, False))
+CONTACT_TEXT = (("name", 100, True), ("phone", 20, True), ("role", 100, False))
+
+
+def _text(value: object, limit: int, required: bool) -> tuple[str, str | None]:
+    """The trimmed text and the problem with it, if any."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        return "", "must be text"
+    text = value.strip()
+    if required and not text:
+        return text, REQUIRED
+    if len(text) > limit:
+        return text, f"at most {limit} characters"
+    return text, None
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _sum_insured(value: object) -> tuple[Decimal | None, str | None]:
+    try:
+        amount = parse_decimal(value, exponent=False, grouping=isinstance(value, str), digits=15, places=2)
+    except DecimalInputError as exc:
+        return None, exc.problem
+    if amount <= 0:
+        return None, "must be more than zero"
+    return amount, None
+
+
+def _section(raw: object, ref: str, at: str, errors: dict[str, str]) -> dict[str, str]:
+    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    kind = data.get("type")
+    if kind not in SECTION_TYPES:
+        errors[f"{at}.type"] = REQUIRED if not kind else UNKNOWN
+    description, problem = _text(data.get("description"), 500, False)
+    if problem:
+        errors[f"{at}.description"] = problem
+    amount, problem = _sum_insured(data.get("sum_insured"))
+    if problem:
+        errors[f"{at}.sum_insured"] = problem
+    return {
+        "ref": ref,
+        "type": str(kind or ""),
+        "description": description,
+        "sum_insured": fmt(amount) if amount is not None else "",
+    }
+
+
+def _site(raw: object, n: int, errors: dict[str, str]) -> dict[str, Any]:
+    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    ref, at = f"S{n + 1}", f"sites[{n}]"
+    site: dict[str, Any] = {"ref": ref}
+    for key, limit, required in SITE_TEXT:
+        site[key], problem = _text(data.get(key), limit, required)
+        if problem:
+            errors[f"{at}.{key}"] = problem
+    province = data.get("province")
+    if province not in PROVINCES:
+        errors[f"{at}.province"] = REQUIRED if not province else UNKNOWN
+    site["province"] = str(province or "")
+    sections = data.get("sections")
+    if not isinstance(sections, Sequence) or isinstance(sections, str) or not sections:
+        errors[f"{at}.sections"] = "at least one section"
+        sections = []
+    elif len(sections) > MAX_SECTIONS:
+        errors[f"{at}.sections"] = f"at most {MAX_SECTIONS}"
+    site["sections"] = [_section(s, f"{ref}-{k + 1}", f"{at}.sections[{k}]", errors) for k, s in enumerate(sections)]
+    return site
+
+
+def contact(raw: object, at: str, site_refs: set[str], errors: dict[str, str]) -> dict[str, str]:
+    """One site contact (现场联系人), checked: the site it belongs to, name, phone and role."""
+    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    out = {"site_ref": str(data.get("site_ref") or "")}
+    if out["site_ref"] not in site_refs:
+        errors[f"{at}.site_ref"] = REQUIRED if not out["site_ref"] else UNKNOWN
+    for key, limit, required in CONTACT_TEXT:
+        out[key], problem = _text(data.get(key), limit, required)
+        if problem:
+            errors[f"{at}.{key}"] = problem
+    phone = out["phone"]
+    if phone and not all(c.isdigit() or c in "+- " for c in phone):
+        errors[f"{at}.phone"] = "digits, spaces, + and - only"
+    return out
+
+
+def _lines(raw: object, errors: dict[str, str]) -> list[str]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        errors["lines"] = "at least one line"
+        return []
+    lines = [str(x) for x in raw]
+    unknown = [x for x in lines if x not in LINES]
+    if unknown:
+        errors["lines"] = f"unknown line: {unknown[0]}"
+    elif len(set(lines)) != len(lines):
+        errors["lines"] = "each line once"
+    return lines
+
+
+def _period(data: Mapping[str, Any], errors: dict[str, str]) -> tuple[dt.date, dt.date]:
+    start, end = _date(data.get("period_start")), _date(data.get("period_end"))
+    for key, value in (("period_start", start), ("period_end", end)):
+        if value is None:
+            errors[key] = REQUIRED if not data.get(key) else "must be a date (YYYY-MM-DD)"
+        elif not 1900 <= value.year <= 2199:
+            errors[key] = "must be between the years 1900 and 2199"
+    if start and end and "period_end" not in errors and end <= start:
+        errors["period_end"] = "must be after the start"
+    return start or dt.date.min, end or dt.date.min
+
+
+def _insured(session: Session, actor: Actor, raw: object, errors: dict[str, str]) -> uuid.UUID | None:
+    if not raw:
+        errors["insured_id"] = REQUIRED
+        return None
+    try:
+        insured = scope.get_insured(session, actor, raw)
+    except NotFound:
+        errors["insured_id"] = "no such insured"
+        return None
+    if insured.organisation.kind != OrgKind.INSURED:
+        errors["insured_id"] = "no such insured"
+        return None
+    return insured.organisation_id
+
+
+def validate(session: Session, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The placement as it will be stored, or InvalidInput naming every field in error
+    (``sites[0].sections[1].sum_insured``, as the API names fields)."""
+    errors: dict[str, str] = {}
+    insured_id = _insured(session, actor, data.get("insured_id"), errors)
+    title, problem = _text(data.get("title"), 200, True)
+    if problem:
+        errors["title"] = problem
+    lines = _lines(data.get("lines"), errors)
+    start, end = _period(data, errors)
+    raw_sites = data.get("sites")
+    if not isinstance(raw_sites, Sequence) or isinstance(raw_sites, str) or not raw_sites:
+        errors["sites"] = "at least one site"
+        raw_sites = []
+    elif len(raw_sites) > MAX_SITES:
+        errors["sites"] = f"at most {MAX_SITES}"
+    sites = [_site(raw, n, errors) for n, raw in enumerate(raw_sites)]
+    raw_contacts = data.get("contacts") or []
+    if not isinstance(raw_contacts, Sequence) or isinstance(raw_contacts, str) or len(raw_contacts) > MAX_CONTACTS:
+        errors["contacts"] = f"a list of at most {MAX_CONTACTS}"
+        raw_contacts = []
+    refs = {s["ref"] for s in sites}
+    contacts = [contact(c, f"contacts[{n}]", refs, errors) for n, c in enumerate(raw_contacts)]
+    if errors:
+        raise InvalidInput(fields=errors)
+    return {
+        "insured_id": insured_id,
+        "title": title,
+        "lines": lines,
+        "period_start": start,
+        "period_end": end,
+        "subject": {"sites": sites, "contacts": contacts},
+    }
+
+
+def open_placement(session: Session, actor: Actor, data: Mapping[str, Any], now: dt.datetime) -> Placement:
+    """A broker's account manager (客户经理) opens a placement for an insured it serves: the case with its
+    TB- number, the placement row with the same id, the broker and the insured as parties, and the
+    audit event ``placement.opened``. The insured's contacts see it at once."""
+    if actor.org_kind != OrgKind.BROKER or Role.BROKER_ACCOUNT_MANAGER not in actor.roles:
+        raise ActionNotAllowed()
+    clean = validate(session, actor, data)
+    case = case_service.open_case(session, CaseKind.PLACEMENT, now=now)
+    placement = Placement(
+        id=case.id,
+        case_id=case.id,
+        number=case.number,
+        broker_id=actor.org_id,
+        account_manager_id=actor.user_id,
+        status=PlacementStatus.OPENED,
+        created_at=now,
+        created_by=actor.user_id,
+        updated_at=now,
+        **clean,
+    )
+    session.add(placement)
+    case_service.add_participant(session, case, actor.org_id, PartyRole.BROKER, now=now)
+    case_service.add_participant(session, case, clean["insured_id"], PartyRole.INSURED, now=now)
+    session.flush()
+    case_service.record_event(
+        session,
+        actor,
+        case,
+        "placement.opened",
+        now=now,
+        after={
+            "number": placement.number,
+            "title": placement.title,
+            "lines": placement.lines,
+            "period_start": placement.period_start.isoformat(),
+            "period_end": placement.period_end.isoformat(),
+            "sites": len(placement.subject["sites"]),
+        },
+        audience=case_service.ALL,
+    )
+    return placement
+
+
+# ---- reading through the access chokepoint ---------------------------------------------------------
+
+
+def visible_placements(actor: Actor) -> Select[Placement]:
+    """Placements of the cases the actor's organisation takes part in (scope.visible_cases)."""
+    cases = scope.visible_cases(actor).where(Case.kind == CaseKind.PLACEMENT).with_only_columns(Case.id)
+    return select(Placement).where(Placement.id.in_(cases))
+
+
+def get_placement(session: Session, actor: Actor, placement_id: object) -> Placement:
+    """The placement if the actor's organisation takes part in its case; NotFound (404) for both "does
+    not exist" and "not yours"."""
+    case = scope.get_case(session, actor, placement_id)
+    placement = session.get(Placement, case.id)
+    if placement is None:  # a claim's case: not a placement
+        raise NotFound()
+    return placement
+
+
+def case_of(session: Session, placement: Placement) -> Case:
+    case = session.get(Case, placement.case_id)
+    assert case is not None
+    return case
+
+
+def list_placements(
+    session: Session, actor: Actor, *, status: PlacementStatus | None = None, limit: int = 200
+) -> list[Placement]:
+    """The actor's placements, newest first, optionally of one status."""
+    stmt = visible_placements(actor)
+    if status is not None:
+        stmt = stmt.where(Placement.status == status)
+    stmt = stmt.order_by(Placement.created_at.desc(), Placement.id).limit(limit)
+    return list(session.execute(stmt).unique().scalars())
+
+
+# ---- the workflow ----------------------------------------------------------------------------------
+
+
+def _roles(actor: Actor) -> frozenset[str]:
+    return frozenset(r.value for r in actor.roles)
+
+
+def _sides(actor: Actor, rule: _transition.Rule) -> set[PartyRole]:
+    """The sides on the case the actor's roles act for in this rule."""
+    return {BY_SIDE[r] for r in rule.by & _roles(actor) if r in BY_SIDE}
+
+
+def _check_side(session: Session, actor: Actor, placement: Placement, rule: _transition.Rule) -> None:
+    """The actor's organisation must hold, on this case, the side its role acts for in this rule."""
+    if not _sides(actor, rule) & case_service.participant_roles(session, case_of(session, placement), actor.org_id):
+        raise ActionNotAllowed()
+
+
+def allowed(session: Session, actor: Actor, placement: Placement) -> set[str]:
+    """The transitions this actor may take now: by role, side on the case and the rules' guards."""
+    state = placement.status.value
+    held = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
+    return {
+        action
+        for action in _transition.permitted(PLACEMENT_RULES, state, _roles(actor), session, placement, actor)
+        if _sides(actor, PLACEMENT_RULES[(state, action)]) & held
+    }
+
+
+def transition(
+    session: Session,
+    actor: Actor | None,
+    placement: Placement,
+    action: str,
+    now: dt.datetime,
+    *,
+    reason: str | None = None,
+    after: dict[str, Any] | None = None,
+    audience: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Placement:
+    """Apply one transition of ``PLACEMENT_RULES``: role and side check, the rule's guard (called as
+    ``guard(session, placement, actor)``), a conditional UPDATE (one winner), and the audit event
+    ``placement.<action>`` on the case's chain. ``values`` are further columns set with the status."""
+    roles = _roles(actor) if actor else frozenset({"system"})
+    rule = _transition.resolve(PLACEMENT_RULES, placement.status.value, action, roles)
+    if actor is not None:
+        _check_side(session, actor, placement, rule)
+    _transition.check_guard(rule, session, placement, actor)
+    before = placement.status.value
+    changes = {"status": PlacementStatus(rule.to), "updated_at": now, **(values or {})}
+    moved = session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.status == placement.status)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if moved != 1:
+        raise StateChanged()
+    for key, value in changes.items():
+        set_committed_value(placement, key, value)
+    case_service.record_event(
+        session,
+        actor,
+        case_of(session, placement),
+        f"placement.{action}",
+        now=now,
+        after={"status": rule.to, "from": before, **(after or {})},
+        reason=reason,
+        audience=audience if audience is not None else case_service.ALL,
+    )
+    return placement
+
+
+def total_sum_insured(placement: Placement) -> Decimal:
+    """The sum of the sections' sums insured over every site."""
+    return sum(
+        (Decimal(sec["sum_insured"]) for site in placement.subject.get("sites", []) for sec in site["sections"]),
+        Decimal("0"),
+    )
