@@ -48,16 +48,13 @@ from tandem.claim.models import (
 )
 from tandem.config import Settings
 from tandem.kit import transition
-from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
-from tandem.kit.i18n import DEFAULT_LOCALE, N_, translate_message
+from tandem.kit.i18n import N_
 from tandem.kit.money import round_cny
-from tandem.notification.outbox import enqueue
-from tandem.notification.service import notify
 from tandem.party.models import Adjuster
 from tandem.report import service as report_service
-from tandem.report.models import Report, ReportDraft, ReportSignature, ReportSigning
+from tandem.report.models import Report, ReportDraft, ReportSigning
 from tandem.report.service import latest_report as latest_report
 from tandem.report.service import reports as reports
 from tandem.report.service import signatures as signatures
@@ -415,7 +412,6 @@ def check_survey_time(claim: Claim, surveyed_at: dt.datetime | None, now: dt.dat
 
 def survey_done(session: Session, claim: Claim, firm_id: uuid.UUID) -> bool:
     """Whether one of the firm's people recorded a survey of this case as done (an actual survey time)."""
-    from tandem.access.models import User
 
     return (
         session.execute(
@@ -531,163 +527,46 @@ def submit_report(
     draft = report_service.draft_of(session, claim, actor.org_id, "adjusting")
     if draft is None or not draft.content.get("sections"):
         raise InvalidInput("The report has no loss items yet.", fields={"sections": "add the itemised loss"})
-    members = {m.adjuster_id: m for m in team(session, claim, actor.org_id)}
-    signers = list(dict.fromkeys(signer_ids))
-    if len(signers) < 2:
-        raise InvalidInput(
-            "At least two adjusters who worked the case must sign.", fields={"signer_ids": "at least two"}
-        )
-    strangers = [s for s in signers if s not in members]
-    if strangers:
-        names = [a.name for a in session.execute(select(Adjuster).where(Adjuster.id.in_(strangers))).unique().scalars()]
-        words = ", ".join(names) or "unknown adjuster"
-        raise InvalidInput(
-            "Only adjusters who worked the case may sign.",
-            fields={"signer_ids": f"{words}: did not work the case (not on the case team)"},
-        )
-    me = session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).scalar_one_or_none()
-    if me is None or me.id not in signers:
-        raise ActionNotAllowed("You must be one of the signing adjusters.")
+    signers, me = report_service.check_signers(session, actor, claim, signer_ids)
     previous = _report_to_correct(session, actor, claim, side, correction_of, reason)
     if previous is None and not survey_done(session, claim, actor.org_id):
         raise Conflict("Record the site survey as done (with the time it took place) before submitting the report.")
-    pending = open_signing(session, claim, actor.org_id)
-    if pending is not None and pending.supersedes_id == (previous.id if previous else None):
-        number, version = pending.number, pending.version  # the replaced signing's number is kept
-    else:
-        number = previous.number if previous else report_service.next_report_number(session, now, "adjusting")
-        version = (previous.version + 1) if previous else 0
-    if pending is not None:
-        pending.state = "replaced"
-    content = {
-        **draft.content,
-        "claim_number": claim.number,
-        "policy_number": claim.policy.number,
-        "report_number": number if version == 0 else f"{number}-R{version}",
-        "signers": [str(s) for s in signers],
-    }
-    digest = sha256_hex(canonical_json(content))
-    signing = ReportSigning(
-        claim_id=claim.id,
-        firm_id=actor.org_id,
-        number=number,
-        version=version,
-        supersedes_id=previous.id if previous else None,
+    content = {**draft.content, "claim_number": claim.number, "policy_number": claim.policy.number}
+    return report_service.start_signing(
+        session,
+        actor,
+        claim,
+        "adjusting",
+        content,
+        signers=signers,
+        me=me,
+        previous=previous,
         reason=reason,
-        content=content,
-        content_hash=digest,
-        signer_ids=[str(s) for s in signers],
-        signatures=[],
-        state="open",
-        created_at=now,
-        created_by=actor.user_id,
+        notice=SIGN_NOTICE,
+        now=now,
     )
-    session.add(signing)
-    session.flush()
-    _add_signature(session, actor, claim, signing, me, now)
-    co_signers = [
-        u
-        for u in session.execute(
-            select(User)
-            .join(Adjuster, Adjuster.user_id == User.id)
-            .where(Adjuster.id.in_([s for s in signers if s != me.id]), User.active.is_(True))
-        ).scalars()
-    ]
-    for user in co_signers:
-        locale = user.locale or DEFAULT_LOCALE
-        params = {"report": content["report_number"], "claim": claim.number, "name": me.name}
-        notify(
-            session,
-            [user],
-            subject=translate_message(SIGN_SUBJECT, params, locale),
-            body=translate_message(SIGN_BODY, {**params, "hash": digest}, locale),
-            now=now,
-            link=f"/claims/{claim.id}",
-            key=f"sign:{signing.id}",
-        )
-    return signing
 
 
-SIGN_SUBJECT = N_("Please sign report {report} of claim {claim}")
-SIGN_BODY = N_("{name} signed report {report} (content hash {hash}) and named you as co-signer. Sign it in person.")
+SIGN_NOTICE = report_service.SignNotice(
+    subject=N_("Please sign report {report} of claim {claim}"),
+    body=N_("{name} signed report {report} (content hash {hash}) and named you as co-signer. Sign it in person."),
+    link="/claims/{id}",
+)
 
 
 def open_signing(session: Session, claim: Claim, firm_id: uuid.UUID) -> ReportSigning | None:
-    """The firm's report waiting for signatures on this claim, if any."""
-    return session.execute(
-        select(ReportSigning).where(
-            ReportSigning.claim_id == claim.id, ReportSigning.firm_id == firm_id, ReportSigning.state == "open"
-        )
-    ).scalar_one_or_none()
+    """The firm's adjusting report waiting for signatures on this claim, if any."""
+    return report_service.open_signing(session, claim, firm_id, "adjusting")
 
 
-def signing_view(session: Session, signing: ReportSigning) -> dict[str, Any]:
-    """The frozen report as its signers see it: number, content hash, each named signer and whether signed."""
-    ids = [uuid.UUID(s) for s in signing.signer_ids]
-    names = {a.id: a.name for a in session.execute(select(Adjuster).where(Adjuster.id.in_(ids))).unique().scalars()}
-    signed = {s["adjuster_id"]: s["at"] for s in signing.signatures}
-    return {
-        "number": signing.content["report_number"],
-        "content_hash": signing.content_hash,
-        "signers": [
-            {
-                "adjuster_id": str(i),
-                "name": names.get(i, ""),
-                "signed": str(i) in signed,
-                "signed_at": signed.get(str(i)),
-            }
-            for i in ids
-        ],
-    }
-
-
-def _add_signature(
-    session: Session, actor: Actor, claim: Claim, signing: ReportSigning, me: Adjuster, now: dt.datetime
-) -> None:
-    signing.signatures = [
-        *signing.signatures,
-        {"adjuster_id": str(me.id), "user_id": str(actor.user_id), "at": now.isoformat()},
-    ]
-    audit.record(
-        session,
-        actor.ref,
-        action="report.signed",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
-        after={
-            "report": signing.content["report_number"],
-            "content_hash": signing.content_hash,
-            "name": me.name,
-            "adjuster_id": str(me.id),
-        },
-        audience=[
-            _audience.BROKER,
-            _audience.FIRM_A if adjuster_side(session, actor, claim) == "a" else _audience.FIRM_B,
-        ],
-    )
+signing_view = report_service.signing_view
 
 
 def sign_report(session: Session, actor: Actor, claim_id: object, *, content_hash: str, now: dt.datetime) -> Claim:
     """A named co-signer signs the frozen report's content hash in person; with two signatures the report
     is submitted (immutable, copied to the parties) exactly as it was frozen."""
     claim = scope.get_claim(session, actor, claim_id)
-    adjuster_side(session, actor, claim)
-    signing = open_signing(session, claim, actor.org_id)
-    if signing is None:
-        raise Conflict("No report of your firm waits for signatures on this case.")
-    me = session.execute(select(Adjuster).where(Adjuster.user_id == actor.user_id)).unique().scalar_one_or_none()
-    if me is None or str(me.id) not in signing.signer_ids:
-        raise ActionNotAllowed("You are not named to sign this report.")
-    if any(s["adjuster_id"] == str(me.id) for s in signing.signatures):
-        raise Conflict("You have signed this report already.")
-    if content_hash != signing.content_hash:
-        raise InvalidInput(
-            "The report changed since it was frozen; sign the content hash shown.",
-            fields={"content_hash": f"must be {signing.content_hash}"},
-        )
-    _add_signature(session, actor, claim, signing, me, now)
+    signing = report_service.countersign(session, actor, claim, "adjusting", content_hash=content_hash, now=now)
     if len(signing.signatures) >= 2:
         _submit_signed(session, actor, claim, signing, now)
     return claim
@@ -697,32 +576,8 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
     """Two signatures: the frozen content becomes the submitted, immutable report."""
     side = adjuster_side(session, actor, claim)
     previous = session.get(Report, signing.supersedes_id) if signing.supersedes_id else None
-    content, digest = signing.content, signing.content_hash
-    signing.state = "submitted"
-    report = Report(
-        claim_id=claim.id,
-        firm_id=signing.firm_id,
-        number=signing.number,
-        version=signing.version,
-        display_number=content["report_number"],
-        supersedes_id=signing.supersedes_id,
-        content=content,
-        content_hash=digest,
-        total_loss=round_cny(report_total(content)),
-        submitted_at=now,
-        submitted_by=actor.user_id,
-    )
-    session.add(report)
-    session.flush()
-    for s in signing.signatures:
-        session.add(
-            ReportSignature(
-                report_id=report.id,
-                adjuster_id=uuid.UUID(s["adjuster_id"]),
-                content_hash=digest,
-                signed_at=dt.datetime.fromisoformat(s["at"]),
-            )
-        )
+    report = report_service.submit_signed(session, actor, claim, signing, now=now)
+    digest = report.content_hash
     reason = signing.reason
     if previous is None and side == "b":
         audit.record(
@@ -762,7 +617,6 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
             after={"report": report.display_number, "supersedes": previous.display_number, "content_hash": digest},
             audience=ALL,
         )
-    enqueue(session, "report.render_pdf", {"report_id": str(report.id)}, now=now, dedupe_key=f"pdf:{report.id}")
     return report
 
 

@@ -86,12 +86,17 @@ class ReportSigning(Base):
     """A report frozen for signature: its number and content hash are fixed when the first adjuster signs;
     each named co-signer signs the same hash in person, from their own login. With two signatures the
     report is submitted (a ``Report`` row with its ``ReportSignature`` rows); until then it is not a
-    report. A new signing by the same firm on the same claim replaces an open one (same number)."""
+    report. A new signing by the same firm of the same kind on the same case replaces an open one (same
+    number)."""
 
     __tablename__ = "report_signing"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="adjusting", server_default="adjusting")
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     number: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
