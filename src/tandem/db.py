@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,7 +11,20 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Engine, Index, MetaData, String, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    cast,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +104,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
+    """A JSON list column holding ``value`` (compared as stored JSON text: portable SQLite/PostgreSQL)."""
+    return cast(column, Text).contains(json.dumps(value), autoescape=True)
 
 
 def normalise_url(url: str) -> str:

@@ -80,6 +80,16 @@ def visible_adjusters(actor: Actor) -> Select[Adjuster]:
     return select(Adjuster).where(false())
 
 
+# Who may look up the public adjuster register (names, firms, qualification status, lines): those who
+# choose or check an adjuster — the insured naming its own (R-U1), the broker, the insurer.
+REGISTER_READERS = frozenset({K.PLATFORM, K.BROKER, K.INSURER, K.INSURED, K.SUPERVISION})
+
+
+def register_adjusters(actor: Actor) -> Select[Adjuster]:
+    """The public adjuster register (公估师公开名录): every practitioner, for its readers only."""
+    return select(Adjuster).where(true() if actor.org_kind in REGISTER_READERS else false())
+
+
 def visible_firms(actor: Actor) -> Select[AdjusterFirm]:
     if actor.org_kind in (K.PLATFORM, K.BROKER, K.INSURER, K.SUPERVISION):
         return select(AdjusterFirm)

@@ -16,6 +16,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
+from tandem.routing import register
 from tandem.schemas import Date, IdNumber, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
@@ -30,6 +31,27 @@ class AdjusterPage(BaseModel):
 
 class ExpertPage(BaseModel):
     items: list[views.ExpertOut]
+    next: str | None = None
+
+
+class RegisterFirm(BaseModel):
+    id: uuid.UUID
+    name: str
+    filed: bool
+
+
+class RegisterEntry(BaseModel):
+    """A practitioner as the public register shows it: no personal data."""
+
+    id: uuid.UUID
+    name: str
+    firm: RegisterFirm
+    qualification_status: str
+    lines: list[str]
+
+
+class RegisterOut(BaseModel):
+    items: list[RegisterEntry]
     next: str | None = None
 
 
@@ -101,6 +123,39 @@ def list_adjusters(
     rows = list(session.execute(stmt.limit(limit + 1)).unique().scalars())
     nxt = encode_cursor([rows[limit - 1].certificate_no]) if len(rows) > limit else None
     return AdjusterPage(items=[views.adjuster_out(session, actor, a, today) for a in rows[:limit]], next=nxt)
+
+
+@router.get("/adjuster-register", response_model=RegisterOut)
+def adjuster_register(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    q: Annotated[str, Query(max_length=register.Q_MAX)] = "",
+    line: Annotated[str, Query(max_length=40)] = "",
+    province: Annotated[str, Query(max_length=10)] = "",
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> RegisterOut:
+    """The public adjuster register (公估师公开名录) for insureds, brokers and insurers: name, firm (filed
+    or not), qualification status (valid, lapsed, sanctioned, inactive) and lines; search by name or
+    firm (``q``), line (a line of insurance or 风险评估) and province (where the adjuster or its firm
+    works). No personal data."""
+    page = register.search(
+        session, actor, today_local(clock), q=q, line=line, province=province, cursor=cursor, limit=limit
+    )
+    return RegisterOut(
+        items=[
+            RegisterEntry(
+                id=r.id,
+                name=r.name,
+                firm=RegisterFirm(id=r.firm_id, name=r.firm, filed=r.firm_filed),
+                qualification_status=r.qualification_status,
+                lines=list(r.lines),
+            )
+            for r in page.rows
+        ],
+        next=page.next,
+    )
 
 
 @router.get("/adjusters/{adjuster_id}", response_model=views.AdjusterOut, responses=NF)

@@ -9,7 +9,6 @@ every engagement through ``engagement.owned_engagement``: a hidden object is the
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -27,6 +26,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.claim.models import Claim
+from tandem.db import json_list_contains
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.expert import engagement as svc
 from tandem.expert import service
@@ -104,11 +104,6 @@ class Row:
     meets_filters: bool = True
 
 
-def _contains(column: Any, value: str) -> Any:
-    """A JSON list column holding ``value`` (compared as stored JSON text: portable SQLite/PostgreSQL)."""
-    return cast(column, Text).contains(json.dumps(value), autoescape=True)
-
-
 @router.get("/experts")
 def expert_list(
     request: Request,
@@ -158,9 +153,9 @@ def expert_list(
     else:
         stmt = visible
         if line:
-            stmt = stmt.where(_contains(Expert.lines, line))
+            stmt = stmt.where(json_list_contains(Expert.lines, line))
         if region:
-            stmt = stmt.where(_contains(Expert.regions, region))
+            stmt = stmt.where(json_list_contains(Expert.regions, region))
         total = int(session.execute(stmt.with_only_columns(func.count(Expert.id)).order_by(None)).scalar_one())
         found_rows = list(
             session.execute(

@@ -249,6 +249,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     # Lines (险种) and provinces are stored in Chinese; English pages show these names.
     "line": {
+        "风险评估": N_("Risk evaluation"),
         "企业财产保险": N_("Enterprise property insurance"),
         "财产一切险": N_("Property all risks"),
         "营业中断保险": N_("Business interruption insurance"),

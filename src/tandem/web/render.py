@@ -74,6 +74,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
         N_("Adjuster register"),
         frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.ADJUSTER_FIRM, K.PLATFORM}),
     ),
+    ("/adjuster-register", N_("Adjuster register"), frozenset({K.INSURED})),
     ("/products", N_("Products"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
     ("/experts", N_("Experts"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
