@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import os
 import re
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tandem.demo import DEMO_PASSWORD
 
@@ -334,3 +336,67 @@ def placement_body(env, **changes: Any) -> dict[str, Any]:
 def open_placement(env, user: str = "broker", **changes: Any) -> dict[str, Any]:
     """Open a placement through the API as the broker's account manager; the placement as returned."""
     return _ok(env.client(user).post("/api/v1/placements", json=placement_body(env, **changes)), 201)
+
+
+def _user_actor(session, username: str):
+    from tandem.access.actor import Actor
+    from tandem.access.models import User
+
+    return Actor.from_user(session.execute(select(User).where(User.username == username)).unique().scalar_one())
+
+
+PRE_ASSESSMENT = {
+    "subject": "嘉兴鑫达电子科技有限公司：南湖厂区、秀洲仓库",
+    "risk_points": [
+        {
+            "ref": ref,
+            "title": title,
+            "description": f"{title}，现场查见。",
+            "location": where,
+            "level": level,
+            "coefficient": coefficient,
+            "advice": "限期整改。",
+        }
+        for ref, title, where, level, coefficient in (
+            ("1", "配电房电缆老化", "1号厂房配电房", "高", "1.1500"),
+            ("2", "消防通道堵塞", "秀洲仓库东侧", "中", "1.0500"),
+            ("3", "危化品储存不规范", "化学品库", "重大", "1.3000"),
+        )
+    ],
+    "advice": "建立消防巡查制度。",
+    "environmental": "环评批复齐全，危废暂存间未设防渗。",
+    "safety": "安评：电气线路老化，消防通道占用。",
+}
+
+
+def placement_reported(env, content: dict[str, Any] | None = None, **changes: Any) -> str:
+    """A placement (opened through the API) whose pre-assessment report adjuster1's firm (王建国, 李娜)
+    submitted through the report service; the placement stands at ``reported``. Returns its id.
+
+    The steps before the report belong to other modules; the status is set here as they would leave it."""
+    from tandem.case import letters
+    from tandem.case import team as case_team
+    from tandem.case.models import Case
+    from tandem.party.models import Adjuster
+    from tandem.placement.models import Placement, PlacementStatus
+    from tandem.report import service as report_service
+
+    pid = open_placement(env, **changes)["id"]
+    now = env.clock.now()
+    with env.session() as s:
+        case = s.get(Case, uuid.UUID(pid))
+        firm = _user_actor(s, "adjuster1")
+        wang, li = (
+            s.execute(select(Adjuster).where(Adjuster.name == n)).unique().scalar_one() for n in ("王建国", "李娜")
+        )
+        letters.issue_letter(s, case, wang, side="broker", now=now)
+        letters.answer_letter(
+            s, firm, case, "broker", accept=True, fee_basis="按项目固定费用", fee_payment_days=30, now=now
+        )
+        case_team.add_team_member(s, firm, case, li.id, now=now)
+        report_service.save_draft(s, firm, case, "pre_assessment", content or PRE_ASSESSMENT, now=now)
+        report_service.submit(s, firm, case, "pre_assessment", signer_ids=[wang.id, li.id], now=now)
+        placement = s.get(Placement, uuid.UUID(pid))
+        placement.status, placement.adjuster_firm_id = PlacementStatus.REPORTED, firm.org_id
+        s.commit()
+    return pid

@@ -6,9 +6,10 @@ How the programme is put together (the issue is silent; docs/decisions.md "Risk 
 
 - A product is a candidate when it is published and valid on the first day of cover, in the
   placement's currency (CNY), and insures one of the placement's lines.
-- Lines are taken in the placement's order. A line gets the placement's sections (not yet taken by an
-  earlier line) whose section type some candidate of the line rates; a candidate *fits* the line when
-  it rates every one of them. Sections no line takes are shown as not priced.
+- Each line of the placement (in its order) prices the placement's sections whose section type some
+  candidate of the line rates; a candidate *fits* the line when it rates every one of them. A section
+  may be priced under two lines, since they insure it against different perils (the machinery under
+  企业财产保险 for fire, under 机器损坏保险 for breakdown). Sections no line prices are shown as such.
 - Each fitting product prices its line's sections with no rating factors (the indicative rate, factor
   product 1), the product's coefficient bounds, minimum premium and short-period method, and every risk
   point of the register as a loading of ``coefficient − 1`` (1.1500 → +15 %) with the insured's choice.
@@ -162,15 +163,15 @@ def quote(
 ) -> Prices:
     """The placement's prices (see the module's docstring); pure, no database."""
     pool = candidates(all_products, lines, start)
-    remaining = list(sections)
+    priced: set[str] = set()
     line_quotes: list[LineQuote] = []
     for line in lines:
         of_line = [p for p in pool if line in (p.lines or [])]
         rated = set().union(*(_rated(p) for p in of_line)) if of_line else set()
-        taken = [s for s in remaining if s.section_type in rated]
+        taken = [s for s in sections if s.section_type in rated]
         if not taken:
             continue
-        remaining = [s for s in remaining if s not in taken]
+        priced.update(s.code for s in taken)
         types = {s.section_type for s in taken}
         fitting = [p for p in of_line if types <= _rated(p)]
         quotes = sorted((_quote(p, taken, points, start, end) for p in fitting), key=_sort_key)
@@ -179,7 +180,7 @@ def quote(
     return Prices(
         currency=CURRENCY,
         lines=tuple(line_quotes),
-        unpriced_sections=tuple(s.code for s in remaining),
+        unpriced_sections=tuple(s.code for s in sections if s.code not in priced),
         totals=_programme_totals(line_quotes),
         effects=_programme_effects(line_quotes, points),
     )

@@ -13,6 +13,7 @@ from tandem.access.models import Role
 from tandem.claim.models import PartyRole
 from tandem.kit import transition
 from tandem.placement.models import PlacementStatus
+from tandem.placement.risk_guard import register_ready
 
 BAM, BRE = Role.BROKER_ACCOUNT_MANAGER.value, Role.BROKER_RISK_EVALUATOR.value
 ADJ, FADM, INS = Role.ADJUSTER.value, Role.ADJUSTER_FIRM_ADMIN.value, Role.INSURED_CONTACT.value
@@ -49,7 +50,8 @@ PLACEMENT_RULES: transition.Table = {
     # R-U3: the pre-assessment report (预评估报告) submitted.
     (S.SURVEYING.value, "submit_report"): _r(S.REPORTED, ADJ, FADM),
     # R-U4: the risk register published to the insured, who decides per risk point.
-    (S.REPORTED.value, "publish_register"): _r(S.DECIDING, BRE, BAM),
+    # The broker's risk evaluators keep the register and publish it (placement/risk.py).
+    (S.REPORTED.value, "publish_register"): _r(S.DECIDING, BRE, guard=register_ready),
     (S.DECIDING.value, "go_to_market"): _r(S.TO_MARKET, BAM),
     **{(state.value, "withdraw"): _r(S.WITHDRAWN, BAM) for state in OPEN_STATES},
 }
