@@ -400,3 +400,35 @@ def placement_reported(env, content: dict[str, Any] | None = None, **changes: An
         placement.status, placement.adjuster_firm_id = PlacementStatus.REPORTED, firm.org_id
         s.commit()
     return pid
+
+
+def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
+    """A placement whose pre-assessment is under way (R-U3): opened through the API, the broker's letter
+    to 王建国's firm issued and accepted with fee terms (王建国 leads the team); the steps of R-U1/R-U2
+    before it are set directly, so this helper does not depend on their guards."""
+    from sqlalchemy import update
+
+    from tandem.access.actor import Actor
+    from tandem.access.models import User
+    from tandem.case import letters
+    from tandem.case.models import Case
+    from tandem.party.models import Adjuster
+    from tandem.placement.models import Placement, PlacementStatus
+
+    p = open_placement(env, user)
+    now = env.clock.now()
+    with env.session() as s:
+        case = s.get(Case, uuid.UUID(p["id"]))
+        lead = s.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
+        firm = Actor.from_user(s.execute(select(User).where(User.username == "adjuster1")).unique().scalar_one())
+        letters.issue_letter(s, case, lead, side="broker", now=now)
+        letters.answer_letter(
+            s, firm, case, "broker", accept=True, fee_basis="按项目固定费用 ¥60,000", fee_payment_days=30, now=now
+        )
+        s.execute(
+            update(Placement)
+            .where(Placement.id == case.id)
+            .values(status=PlacementStatus.SURVEYING, adjuster_firm_id=lead.firm_id)
+        )
+        s.commit()
+    return p

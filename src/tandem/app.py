@@ -144,6 +144,7 @@ def create_app(
     from tandem.party.endpoints import router as party_router
     from tandem.party.product_endpoints import router as product_router
     from tandem.placement.endpoints import router as placement_router
+    from tandem.placement.report_endpoints import router as placement_report_router
     from tandem.placement.risk_endpoints import router as placement_risk_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.premium.endpoints import router as premium_router
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(claim_router)
     app.include_router(placement_router)
     app.include_router(placement_risk_router)
+    app.include_router(placement_report_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
     app.include_router(inbound_router)

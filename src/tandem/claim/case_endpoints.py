@@ -21,10 +21,11 @@ from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit import transition
-from tandem.kit.errors import Conflict, InvalidInput, NotFound
+from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, evidence_type
+from tandem.report.service import ReportImmutable
 from tandem.schemas import MoneyIn, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
@@ -409,11 +410,6 @@ def patch_report(claim_id: str, report_id: str, actor: ActorDep, session: Sessio
 def delete_report(claim_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
     """Refused: a submitted report is never deleted (409)."""
     return _refuse_change(session, actor, claim_id, report_id)
-
-
-class ReportImmutable(Conflict):
-    code = "report.immutable"
-    message = "A submitted report cannot be changed; submit a correction (R suffix) instead."
 
 
 @router.post("/{claim_id}/amount-confirmation", response_model=CaseFile, responses=ERR)

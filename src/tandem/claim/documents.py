@@ -21,9 +21,9 @@ from tandem.case.models import Case
 from tandem.claim.models import Appointment, Claim, Survey
 from tandem.config import Settings
 from tandem.kit.clock import local
-from tandem.kit.i18n import format_money, format_rate
+from tandem.kit.i18n import format_money, format_rate, translate_message
 from tandem.party.models import Adjuster
-from tandem.report.models import Report, ReportPdf, ReportSignature
+from tandem.report.models import Report, ReportPdf, ReportSignature, ReportSigning
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -243,6 +243,8 @@ def _rate(value: Any, lang: str) -> str:
 def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
     """The report as a 《公估报告》 (regulation.md §3.5): instruction, case facts, survey, cause, liability,
     itemised quantification, conclusion and the signatures."""
+    if report.kind == "pre_assessment" and "placement" in report.content:
+        return _pre_assessment_html(session, report, lang)
     if report.kind != "adjusting":
         return _risk_report_html(session, report)
     t = REPORT_LABELS.get(lang, REPORT_LABELS["zh_CN"])
@@ -340,6 +342,233 @@ def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
         sections=sections,
         total=money(report.total_loss, lang, currency),
         signers=signers,
+    )
+
+
+PRE_LABELS: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "title": "预评估报告",
+        "number": "报告编号",
+        "issued": "出具日期",
+        "firm": "公估机构",
+        "case": "投保项目编号",
+        "corrects": "本报告更正并替代报告 {prev}。",
+        "reason": "更正原因",
+        "instruction": "一、委托事项",
+        "instructed_by": "委托方",
+        "insured": "被保险人",
+        "placement": "投保项目",
+        "lines": "拟投保险种",
+        "period": "拟保险期间",
+        "letter": "确认函",
+        "fee": "公估费",
+        "fee_terms": "{basis}，{days}日内支付",
+        "subject": "二、评估标的",
+        "site": "场所",
+        "address": "地址",
+        "occupancy": "使用性质",
+        "construction": "建筑结构",
+        "survey": "三、现场查勘",
+        "visited": "查勘时间",
+        "participants": "参加人员",
+        "notes": "查勘情况",
+        "photos": "照片（张）",
+        "no_survey": "未记录现场查勘。",
+        "values": "四、保险价值评估",
+        "currency": "金额单位：人民币元。",
+        "section": "标的项目",
+        "description": "说明",
+        "sum_insured": "拟保险金额",
+        "replacement_value": "重置价值",
+        "ratio": "保额/重置价值",
+        "basis": "估价依据",
+        "total": "合计",
+        "under": "以下项目拟保险金额低于重置价值，存在不足额投保风险：{sections}。",
+        "points": "五、风险点",
+        "ref": "编号",
+        "point": "风险点",
+        "location": "位置",
+        "level": "风险等级",
+        "coefficient": "风险系数",
+        "advice": "整改建议",
+        "environmental": "六、环境评价（环评）",
+        "safety": "七、安全评价（安评）",
+        "advice_all": "八、风险管理建议",
+        "sign": "九、签署",
+        "adjuster": "公估师",
+        "certificate": "资格证书号",
+        "registration": "执业登记号",
+        "signed": "签署时间",
+        "seal": "（机构盖章）",
+        "hash": "内容哈希（SHA-256）",
+        "sep": "：",
+        "list_sep": "、",
+    },
+    "en": {
+        "title": "Pre-assessment Report",
+        "number": "Report No.",
+        "issued": "Issued",
+        "firm": "Adjuster firm",
+        "case": "Placement No.",
+        "corrects": "This report corrects and replaces report {prev}.",
+        "reason": "Reason",
+        "instruction": "1. Instruction",
+        "instructed_by": "Instructed by",
+        "insured": "Insured",
+        "placement": "Placement",
+        "lines": "Lines sought",
+        "period": "Desired period",
+        "letter": "Confirmation letter",
+        "fee": "Fee",
+        "fee_terms": "{basis}, payable within {days} days",
+        "subject": "2. Subject of the assessment",
+        "site": "Site",
+        "address": "Address",
+        "occupancy": "Occupancy",
+        "construction": "Construction",
+        "survey": "3. Site survey",
+        "visited": "Visited",
+        "participants": "Participants",
+        "notes": "Findings",
+        "photos": "Photos",
+        "no_survey": "No survey recorded.",
+        "values": "4. Values at risk",
+        "currency": "Amounts in Chinese yuan (CNY).",
+        "section": "Section",
+        "description": "Description",
+        "sum_insured": "Sum insured sought",
+        "replacement_value": "Replacement value",
+        "ratio": "Sum insured / value",
+        "basis": "Basis of valuation",
+        "total": "Total",
+        "under": "The sum insured sought is below the replacement value (underinsurance) for: {sections}.",
+        "points": "5. Risk points",
+        "ref": "No.",
+        "point": "Risk point",
+        "location": "Where",
+        "level": "Level",
+        "coefficient": "Loading coefficient",
+        "advice": "Advice",
+        "environmental": "6. Environmental assessment",
+        "safety": "7. Safety assessment",
+        "advice_all": "8. Risk management advice",
+        "sign": "9. Signatures",
+        "adjuster": "Loss adjuster",
+        "certificate": "Qualification certificate",
+        "registration": "Practice registration",
+        "signed": "Signed",
+        "seal": "(firm seal)",
+        "hash": "Content hash (SHA-256)",
+        "sep": ": ",
+        "list_sep": ", ",
+    },
+}
+LEVELS_EN = {"低": "Low", "中": "Medium", "高": "High", "重大": "Critical"}
+
+
+def _ratio(insured: Decimal, value: Decimal, lang: str) -> str:
+    return _rate((insured / value).quantize(Decimal("0.0001")), lang) if value else "—"
+
+
+def _pre_sites(c: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The placement's sites and sections as frozen with the report, each with the value the report gives."""
+    from tandem.party.cover import SECTION_TYPES
+
+    valued = {sec["ref"]: sec for site in c.get("sites", []) for sec in site["sections"]}
+    out = []
+    for site in c["placement"]["sites"]:
+        sections = []
+        for sec in site["sections"]:
+            v = valued.get(sec["ref"], {})
+            insured, value = Decimal(sec["sum_insured"]), Decimal(v.get("replacement_value") or 0)
+            name = SECTION_TYPES.get(sec["type"])
+            sections.append(
+                {
+                    "ref": sec["ref"],
+                    "type": translate_message(name, {}, lang) if name else sec["type"],
+                    "description": sec.get("description") or "",
+                    "sum_insured": money(insured, lang),
+                    "replacement_value": money(v.get("replacement_value"), lang),
+                    "ratio": _ratio(insured, value, lang),
+                    "under": value > insured,
+                    "insured_amount": insured,
+                    "value_amount": value,
+                    "basis": v.get("basis") or "",
+                }
+            )
+        out.append({**site, "sections": sections})
+    return out
+
+
+def _pre_assessment_html(session: Session, report: Report, lang: str) -> str:
+    """The 《预评估报告》 (R-U3) from what was frozen with it: the instruction, the subject with its sites,
+    the survey visits, the values at risk per site and section (sum insured sought against replacement
+    value), the risk points, 环评/安评, advice and the signatures; Chinese as filed, English on request."""
+    t = PRE_LABELS.get(lang, PRE_LABELS["zh_CN"])
+    zh = lang == "zh_CN"
+    c = report.content
+    pl = c["placement"]
+    name = "name" if zh else "name_en"
+    sites = _pre_sites(c, lang)
+    sections = [sec for s in sites for sec in s["sections"]]
+    total_insured = sum((sec["insured_amount"] for sec in sections), Decimal(0))
+    total_value = sum((sec["value_amount"] for sec in sections), Decimal(0))
+    letter = c.get("letter")
+    sigs = list(session.execute(select(ReportSignature).where(ReportSignature.report_id == report.id)).scalars())
+    previous = session.get(Report, report.supersedes_id) if report.supersedes_id else None
+    reason = None
+    if previous is not None:
+        reason = session.execute(
+            select(ReportSigning.reason).where(
+                ReportSigning.case_id == report.case_id,
+                ReportSigning.number == report.number,
+                ReportSigning.version == report.version,
+            )
+        ).scalar()
+    return _ENV.get_template("report_pre.html").render(
+        title=f"{t['title']} {report.display_number}",
+        lang="zh-CN" if zh else "en",
+        t=t,
+        report=report,
+        c=c,
+        p={
+            "firm": pl["firm"][name],
+            "broker": pl["broker"][name],
+            "insured": pl["insured"][name],
+            "title": pl["title"],
+            "lines": t["list_sep"].join(pl["lines"]),
+            "period": f"{pl['period_start']} – {pl['period_end']}",
+        },
+        letter={
+            "number": letter["number"],
+            "fee": t["fee_terms"].format(basis=letter["fee_basis"], days=letter["fee_payment_days"])
+            if letter.get("fee_basis")
+            else "—",
+        }
+        if letter
+        else None,
+        previous=previous.display_number if previous else None,
+        reason=reason,
+        issued=when(report.submitted_at, lang),
+        sites=sites,
+        visits=[
+            {
+                "at": when(dt.datetime.fromisoformat(v["at"]), lang) if v.get("at") else "—",
+                "participants": t["list_sep"].join(v["participants"]) or "—",
+                "notes": v["notes"],
+                "photos": len(v["photos"]),
+            }
+            for v in c.get("visits", [])
+        ],
+        total_insured=money(total_insured, lang),
+        total_value=money(total_value, lang),
+        total_ratio=_ratio(total_insured, total_value, lang),
+        under=t["list_sep"].join(f"{sec['ref']} {sec['type']}" for sec in sections if sec["under"]),
+        points=[
+            {**r, "level": r["level"] if zh else f"{r['level']} {LEVELS_EN.get(r['level'], '')}"}
+            for r in c["risk_points"]
+        ],
+        signers=[(session.get(Adjuster, s.adjuster_id), when(s.signed_at, lang)) for s in sigs],
     )
 
 

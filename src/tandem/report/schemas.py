@@ -35,6 +35,41 @@ def coefficient(value: Any) -> Decimal:
     return d.quantize(COEFFICIENT)
 
 
+def money(value: Any) -> Decimal:
+    """An amount of money: a non-negative decimal with at most 2 places, never a float."""
+    if isinstance(value, float):
+        raise ValueError("give the amount as a decimal string, not a float")
+    try:
+        d = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not d.is_finite() or d < 0 or d != d.quantize(Decimal("0.01")) or d >= Decimal("1e15"):
+        raise ValueError("a non-negative amount with at most 2 decimal places")
+    return d.quantize(Decimal("0.01"))
+
+
+class SectionValue(BaseModel):
+    """One insured section of a site as the adjuster valued it: the replacement value (重置价值)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ref: Annotated[str, Field(min_length=1, max_length=20)]
+    replacement_value: Decimal
+    basis: Annotated[str, Field(max_length=REASON_MAX)] = ""  # how it was valued (估价依据)
+
+    @field_validator("replacement_value", mode="before")
+    @classmethod
+    def _money(cls, v: Any) -> Decimal:
+        return money(v)
+
+
+class SiteValue(BaseModel):
+    """One site of the subject (标的) with its valued sections."""
+
+    model_config = ConfigDict(extra="forbid")
+    ref: Annotated[str, Field(min_length=1, max_length=20)]
+    sections: Annotated[list[SectionValue], Field(max_length=100)]
+
+
 class RiskPoint(BaseModel):
     """One hazard (风险点): where it is, its level and the loading coefficient the adjuster proposes."""
 
@@ -46,6 +81,7 @@ class RiskPoint(BaseModel):
     level: Literal["低", "中", "高", "重大"]
     coefficient: Decimal
     advice: Text
+    site_ref: Annotated[str, Field(max_length=20)] | None = None  # the site it was found on
 
     @field_validator("coefficient", mode="before")
     @classmethod
@@ -64,6 +100,7 @@ class RiskReport(BaseModel):
     environmental: Text  # 环评
     safety: Text  # 安评
     unremedied: list[Annotated[str, Field(max_length=20)]] = []  # staged: earlier points still open
+    sites: Annotated[list[SiteValue], Field(max_length=100)] = []  # pre-assessment: values per site/section
 
 
 class TerminationReport(BaseModel):
@@ -77,12 +114,7 @@ class TerminationReport(BaseModel):
     @field_validator("assessed_loss", mode="before")
     @classmethod
     def _money(cls, v: Any) -> Decimal:
-        if isinstance(v, float):
-            raise ValueError("give the amount as a decimal string, not a float")
-        d = Decimal(str(v))
-        if not d.is_finite() or d < 0 or d != d.quantize(Decimal("0.01")):
-            raise ValueError("a non-negative amount with at most 2 decimal places")
-        return d
+        return money(v)
 
 
 def _json(value: Any) -> Any:

@@ -31,6 +31,13 @@ from tandem.report.models import Report, ReportDraft, ReportSignature, ReportSig
 from tandem.report.schemas import assessed_amount, validate_content
 
 
+class ReportImmutable(Conflict):
+    """Any change to a submitted report is refused (409): it is corrected by a new version instead."""
+
+    code = "report.immutable"
+    message = "A submitted report cannot be changed; submit a correction (R suffix) instead."
+
+
 def reports(session: Session, claim: Claim | Case, kind: str | None = None) -> list[Report]:
     """The case's submitted reports (of one kind if given), oldest first."""
     stmt = select(Report).where(Report.case_id == case_id_of(claim))
