@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
+from tandem.case.models import Case
 from tandem.claim.models import Claim, Message, Participation, PartyRole
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 
@@ -114,11 +115,13 @@ class Viewer:
         return [c for c, members in CHANNELS.items() if c == "internal" or self.admin or self.sides & set(members)]
 
 
-def viewer(session: Session, actor: Actor, claim: Claim) -> Viewer:
+def viewer(session: Session, actor: Actor, claim: Claim | Case) -> Viewer:
     return Viewer(actor.org_id, sides_of(session, claim.id, actor.org_id), actor.is_admin)
 
 
-def check_channel(session: Session, actor: Actor, claim: Claim, channel: str, *, uploads: bool = False) -> Viewer:
+def check_channel(
+    session: Session, actor: Actor, claim: Claim | Case, channel: str, *, uploads: bool = False
+) -> Viewer:
     """The one write rule for messages and uploads (API and pages): supervision writes nothing, and a party
     writes only to a channel it belongs to."""
     v = viewer(session, actor, claim)

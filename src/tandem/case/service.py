@@ -129,6 +129,7 @@ def record_event(
         chain_key=chain_key(claim),
         after=after,
         reason=reason,
+        request_id=actor.request_id if actor else None,
         audience=audience,
     )
 

@@ -15,11 +15,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import OrgKind, Role, User
+from tandem.access.models import Role, User
 from tandem.audit import service as audit
-from tandem.audit.models import AuditEvent
 from tandem.case import audience as _audience
-from tandem.case import letters
+from tandem.case import letters, thread
 from tandem.case import notices as notices  # registers the case notifications
 from tandem.case.service import ALL as ALL
 from tandem.case.service import AUDIENCES as AUDIENCES
@@ -30,7 +29,6 @@ from tandem.case.service import require_party as _require_party
 from tandem.case.service import start_deadline as start_deadline
 from tandem.case.service import stop_deadline as stop_deadline
 from tandem.case.service import team as team
-from tandem.claim import documents
 from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
 from tandem.claim.models import (
     Appointment,
@@ -1056,40 +1054,11 @@ def documents_complete(session: Session, actor: Actor, claim_id: object, *, now:
 def post_message(
     session: Session, actor: Actor, claim_id: object, *, audience: str, body: str, now: dt.datetime
 ) -> Message:
-    """A message on the case thread to a channel the author belongs to (the one rule for API and pages)."""
+    """A message on the claim's thread to a channel the author belongs to (tandem.case.thread)."""
     claim = scope.get_claim(session, actor, claim_id)
-    _audience.check_channel(session, actor, claim, audience)
-    if not body.strip():
-        raise InvalidInput("The message is empty.", fields={"body": "required"})
-    msg = Message(
-        case_id=claim.case_id,
-        claim_id=claim.id,
-        audience=audience,
-        author_id=actor.user_id,
-        author_org_id=actor.org_id,
-        body=body.strip(),
-        created_at=now,
+    return thread.post_message(
+        session, actor, claim, audience=audience, body=body, now=now, action="claim.message_posted"
     )
-    session.add(msg)
-    session.flush()
-    audit.record(
-        session,
-        actor.ref,
-        action="claim.message_posted",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
-        after={"message_id": str(msg.id), "channel": audience},
-        request_id=actor.request_id,
-        audience=_message_event_audience(actor, audience),
-    )
-    return msg
-
-
-def _message_event_audience(actor: Actor, channel: str) -> list[str]:
-    # An internal note is seen by its author's organisation only: its event goes to nobody's timeline.
-    return [] if channel == "internal" else list(_audience.CHANNELS[channel])
 
 
 def upload_evidence(
@@ -1106,67 +1075,21 @@ def upload_evidence(
 ) -> Document:
     """Evidence (photos, PDFs) for a channel the uploader belongs to, stored content-addressed, audited."""
     claim = scope.get_claim(session, actor, claim_id)
-    _audience.check_channel(session, actor, claim, channel, uploads=True)
-    doc = documents.store_document(
+    return thread.upload_evidence(
         session,
         settings,
-        case_id=claim.case_id,
-        claim_id=claim.id,
-        kind="evidence",
-        filename=(filename or "upload")[:200],
-        data=data,
-        content_type=content_type,
-        audience=_audience.upload_audience(channel),
+        actor,
+        claim,
+        channel,
+        filename,
+        content_type,
+        data,
         now=now,
-        uploaded_by=actor.user_id,
-    )
-    audit.record(
-        session,
-        actor.ref,
         action="claim.document_uploaded",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
-        after={"document_id": str(doc.id), "sha256": doc.sha256, "channel": channel},
-        request_id=actor.request_id,
-        audience=_audience.upload_audience(channel),
     )
-    return doc
 
 
-def visible_messages(session: Session, actor: Actor, claim: Claim) -> list[Message]:
-    rows = session.execute(select(Message).where(Message.claim_id == claim.id).order_by(Message.created_at)).scalars()
-    v = _audience.viewer(session, actor, claim)
-    return [m for m in rows if v.sees_message(m)]
-
-
-def visible_documents(session: Session, actor: Actor, claim: Claim) -> list[Document]:
-    docs = session.execute(
-        select(Document).where(Document.claim_id == claim.id).order_by(Document.created_at, Document.filename)
-    ).scalars()
-    v = _audience.viewer(session, actor, claim)
-    return [d for d in docs if v.sees(d.audience)]
-
-
-def visible_document(session: Session, actor: Actor, claim: Claim, document_id: object) -> Document | None:
-    """One document of the case if the actor's side is in its audience (else None: the caller 404s)."""
-    try:
-        key = uuid.UUID(str(document_id))
-    except ValueError:
-        return None
-    doc = session.get(Document, key)
-    if doc is None or doc.claim_id != claim.id or not _audience.viewer(session, actor, claim).sees(doc.audience):
-        return None
-    return doc
-
-
-def timeline(session: Session, actor: Actor, claim: Claim) -> list[AuditEvent]:
-    """The case timeline: the case's audit events whose audience names one of the actor's sides."""
-    rows = session.execute(
-        select(AuditEvent).where(AuditEvent.chain_key == f"case:{claim.id}").order_by(AuditEvent.seq)
-    ).scalars()
-    v = _audience.viewer(session, actor, claim)
-    if actor.org_kind == OrgKind.SUPERVISION:  # reads the whole record, fee terms excepted (event_after)
-        return list(rows)
-    return [e for e in rows if v.sees(e.audience or [])]
+visible_messages = thread.visible_messages
+visible_documents = thread.visible_documents
+visible_document = thread.visible_document
+timeline = thread.timeline

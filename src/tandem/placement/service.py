@@ -18,18 +18,38 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind, Role
 from tandem.case import service as case_service
+from tandem.case import thread
 from tandem.case.models import Case, CaseKind
-from tandem.claim.models import PartyRole
+from tandem.claim.models import Document, Message, PartyRole
+from tandem.config import Settings
 from tandem.kit import transition as _transition
-from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotFound, StateChanged
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.i18n import N_
 from tandem.kit.money import DecimalInputError, fmt, parse_decimal
 from tandem.party.cover import LINES, SECTION_TYPES
 from tandem.placement.models import Placement, PlacementStatus
-from tandem.placement.workflow import BY_SIDE, PLACEMENT_RULES
+from tandem.placement.workflow import ADDABLE_STATES, BY_SIDE, PLACEMENT_RULES
 from tandem.routing.service import PROVINCES
 
 MAX_SITES, MAX_SECTIONS, MAX_CONTACTS = 50, 30, 100
-REQUIRED, UNKNOWN = "required", "unknown"
+# What is wrong with a field: msgids, so the form shows them translated and the API in English.
+REQUIRED = N_("Required.")
+UNKNOWN = N_("Choose from the list.")
+TOO_LONG = N_("Too long.")
+NOT_TEXT = N_("Must be text.")
+BAD_DATE = N_("Enter a date (YYYY-MM-DD).")
+END_BEFORE_START = N_("The end must be after the start.")
+NO_LINE = N_("Choose at least one line of insurance.")
+LINE_TWICE = N_("Each line once.")
+NO_SITE = N_("Add at least one site.")
+NO_SECTION = N_("Add at least one section with its sum insured.")
+TOO_MANY = N_("Too many rows.")
+BAD_AMOUNT = N_("Enter an amount such as 12500.00.")
+NOT_POSITIVE = N_("The amount must be more than zero.")
+TOO_MANY_DECIMALS = N_("At most two decimals.")
+NO_INSURED = N_("Choose an insured from the list.")
+BAD_PHONE = N_("Enter a phone number (digits, spaces and dashes).")
+NOT_OPEN = N_("The placement has gone to market or was withdrawn; nothing can be added.")
 # Text fields of a site and their longest length; the first two must be given.
 SITE_TEXT = (("name", 200, True), ("address", 300, True), ("occupancy", 200, False), ("construction", 200, False))
 CONTACT_TEXT = (("name", 100, True), ("phone", 20, True), ("role", 100, False))
@@ -40,12 +60,12 @@ def _text(value: object, limit: int, required: bool) -> tuple[str, str | None]:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        return "", "must be text"
+        return "", NOT_TEXT
     text = value.strip()
     if required and not text:
         return text, REQUIRED
     if len(text) > limit:
-        return text, f"at most {limit} characters"
+        return text, TOO_LONG
     return text, None
 
 
@@ -63,12 +83,16 @@ def _date(value: object) -> dt.date | None:
 
 
 def _sum_insured(value: object) -> tuple[Decimal | None, str | None]:
+    if value in (None, ""):
+        return None, REQUIRED
     try:
-        amount = parse_decimal(value, exponent=False, grouping=isinstance(value, str), digits=15, places=2)
-    except DecimalInputError as exc:
-        return None, exc.problem
+        amount = parse_decimal(value, exponent=False, grouping=isinstance(value, str), digits=15, places=None)
+    except DecimalInputError:
+        return None, BAD_AMOUNT
     if amount <= 0:
-        return None, "must be more than zero"
+        return None, NOT_POSITIVE
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        return None, TOO_MANY_DECIMALS
     return amount, None
 
 
@@ -105,10 +129,10 @@ def _site(raw: object, n: int, errors: dict[str, str]) -> dict[str, Any]:
     site["province"] = str(province or "")
     sections = data.get("sections")
     if not isinstance(sections, Sequence) or isinstance(sections, str) or not sections:
-        errors[f"{at}.sections"] = "at least one section"
+        errors[f"{at}.sections"] = NO_SECTION
         sections = []
     elif len(sections) > MAX_SECTIONS:
-        errors[f"{at}.sections"] = f"at most {MAX_SECTIONS}"
+        errors[f"{at}.sections"] = TOO_MANY
     site["sections"] = [_section(s, f"{ref}-{k + 1}", f"{at}.sections[{k}]", errors) for k, s in enumerate(sections)]
     return site
 
@@ -125,20 +149,20 @@ def contact(raw: object, at: str, site_refs: set[str], errors: dict[str, str]) -
             errors[f"{at}.{key}"] = problem
     phone = out["phone"]
     if phone and not all(c.isdigit() or c in "+- " for c in phone):
-        errors[f"{at}.phone"] = "digits, spaces, + and - only"
+        errors[f"{at}.phone"] = BAD_PHONE
     return out
 
 
 def _lines(raw: object, errors: dict[str, str]) -> list[str]:
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
-        errors["lines"] = "at least one line"
+        errors["lines"] = NO_LINE
         return []
     lines = [str(x) for x in raw]
     unknown = [x for x in lines if x not in LINES]
     if unknown:
-        errors["lines"] = f"unknown line: {unknown[0]}"
+        errors["lines"] = UNKNOWN
     elif len(set(lines)) != len(lines):
-        errors["lines"] = "each line once"
+        errors["lines"] = LINE_TWICE
     return lines
 
 
@@ -146,11 +170,11 @@ def _period(data: Mapping[str, Any], errors: dict[str, str]) -> tuple[dt.date, d
     start, end = _date(data.get("period_start")), _date(data.get("period_end"))
     for key, value in (("period_start", start), ("period_end", end)):
         if value is None:
-            errors[key] = REQUIRED if not data.get(key) else "must be a date (YYYY-MM-DD)"
+            errors[key] = REQUIRED if not data.get(key) else BAD_DATE
         elif not 1900 <= value.year <= 2199:
-            errors[key] = "must be between the years 1900 and 2199"
+            errors[key] = BAD_DATE
     if start and end and "period_end" not in errors and end <= start:
-        errors["period_end"] = "must be after the start"
+        errors["period_end"] = END_BEFORE_START
     return start or dt.date.min, end or dt.date.min
 
 
@@ -161,10 +185,10 @@ def _insured(session: Session, actor: Actor, raw: object, errors: dict[str, str]
     try:
         insured = scope.get_insured(session, actor, raw)
     except NotFound:
-        errors["insured_id"] = "no such insured"
+        errors["insured_id"] = NO_INSURED
         return None
     if insured.organisation.kind != OrgKind.INSURED:
-        errors["insured_id"] = "no such insured"
+        errors["insured_id"] = NO_INSURED
         return None
     return insured.organisation_id
 
@@ -181,14 +205,14 @@ def validate(session: Session, actor: Actor, data: Mapping[str, Any]) -> dict[st
     start, end = _period(data, errors)
     raw_sites = data.get("sites")
     if not isinstance(raw_sites, Sequence) or isinstance(raw_sites, str) or not raw_sites:
-        errors["sites"] = "at least one site"
+        errors["sites"] = NO_SITE
         raw_sites = []
     elif len(raw_sites) > MAX_SITES:
-        errors["sites"] = f"at most {MAX_SITES}"
+        errors["sites"] = TOO_MANY
     sites = [_site(raw, n, errors) for n, raw in enumerate(raw_sites)]
     raw_contacts = data.get("contacts") or []
     if not isinstance(raw_contacts, Sequence) or isinstance(raw_contacts, str) or len(raw_contacts) > MAX_CONTACTS:
-        errors["contacts"] = f"a list of at most {MAX_CONTACTS}"
+        errors["contacts"] = TOO_MANY
         raw_contacts = []
     refs = {s["ref"] for s in sites}
     contacts = [contact(c, f"contacts[{n}]", refs, errors) for n, c in enumerate(raw_contacts)]
@@ -363,3 +387,69 @@ def total_sum_insured(placement: Placement) -> Decimal:
         (Decimal(sec["sum_insured"]) for site in placement.subject.get("sites", []) for sec in site["sections"]),
         Decimal("0"),
     )
+
+
+# ---- what the parties add to the file ----------------------------------------------------------------
+
+
+def _require_open(placement: Placement) -> None:
+    if placement.status not in ADDABLE_STATES:
+        raise Conflict(NOT_OPEN)
+
+
+def add_contact(
+    session: Session, actor: Actor, placement_id: object, data: Mapping[str, Any], now: dt.datetime
+) -> Placement:
+    """The insured (or its broker) adds a site contact (现场联系人); audited as ``placement.contact_added``."""
+    placement = get_placement(session, actor, placement_id)
+    held = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
+    if not held & {PartyRole.INSURED, PartyRole.BROKER} or actor.read_only:
+        raise ActionNotAllowed()
+    _require_open(placement)
+    errors: dict[str, str] = {}
+    refs = {s["ref"] for s in placement.subject.get("sites", [])}
+    found = contact(data, "contact", refs, errors)
+    if errors:
+        raise InvalidInput(fields={k.removeprefix("contact."): v for k, v in errors.items()})
+    placement.subject = {**placement.subject, "contacts": [*placement.subject.get("contacts", []), found]}
+    placement.updated_at = now
+    session.flush()
+    case_service.record_event(
+        session, actor, case_of(session, placement), "placement.contact_added", now=now, after=found,
+        audience=case_service.ALL,
+    )  # fmt: skip
+    return placement
+
+
+def post_message(
+    session: Session, actor: Actor, placement_id: object, *, audience: str, body: str, now: dt.datetime
+) -> Message:
+    """A message on the placement's thread (tandem.case.thread), to a channel the author belongs to."""
+    placement = get_placement(session, actor, placement_id)
+    case = case_of(session, placement)
+    return thread.post_message(
+        session, actor, case, audience=audience, body=body, now=now, action="placement.message_posted"
+    )
+
+
+def upload_document(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    placement_id: object,
+    channel: str,
+    filename: str | None,
+    content_type: str,
+    data: bytes,
+    *,
+    now: dt.datetime,
+) -> Document:
+    """A document for the file (site plans, licences, 环评/安评 papers …), for a channel the uploader
+    belongs to; stored content-addressed, audited as ``placement.document_uploaded``."""
+    placement = get_placement(session, actor, placement_id)
+    _require_open(placement)
+    case = case_of(session, placement)
+    return thread.upload_evidence(
+        session, settings, actor, case, channel, filename, content_type, data, now=now,
+        action="placement.document_uploaded",
+    )  # fmt: skip

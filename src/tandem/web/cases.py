@@ -19,7 +19,10 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.audit.models import AuditEvent
+from tandem.case import thread
+from tandem.case.audience import Viewer
 from tandem.case.audience import viewer as case_viewer
+from tandem.case.models import Case as CaseRow
 from tandem.claim import lifecycle, service, workflow
 from tandem.claim.models import (
     Appointment,
@@ -483,7 +486,7 @@ def _users(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.
     return {r[0]: r[1] for r in rows}
 
 
-def deadline_rows(session: Session, claim: Claim, now: dt.datetime) -> list[DeadlineRow]:
+def deadline_rows(session: Session, claim: Claim | CaseRow, now: dt.datetime) -> list[DeadlineRow]:
     rows = []
     for d in workflow.deadlines(session, claim):
         end = d.stopped_at or now
@@ -904,6 +907,51 @@ def _current_parties(session: Session, claim: Claim) -> list[tuple[uuid.UUID, Pa
     return [(r[0], r[1]) for r in rows]
 
 
+@dataclass(frozen=True)
+class Thread:
+    """What every case file shows alike: its documents, message threads and timeline as one side sees them."""
+
+    documents: list[Document]
+    messages: list[MessageRow]
+    timeline: list[EventRow]
+
+
+def thread_view(
+    session: Session,
+    actor: Actor,
+    subject: Claim | CaseRow,
+    viewer: Viewer,
+    org_ids: Iterable[uuid.UUID | None] = (),
+) -> tuple[Thread, dict[uuid.UUID, str]]:
+    """The case file's thread for this actor (claims and placements alike), and the names of the
+    organisations it and ``org_ids`` mention."""
+    docs = thread.visible_documents(session, actor, subject)
+    messages = thread.visible_messages(session, actor, subject)
+    events = thread.timeline(session, actor, subject)
+    ids = [*org_ids, *(m.author_org_id for m in messages), *(e.actor_org_id for e in events)]
+    for e in events:
+        firm_ref = (e.after or {}).get("firm_id")
+        if firm_ref:
+            try:
+                ids.append(uuid.UUID(str(firm_ref)))
+            except ValueError:
+                pass
+    names = org_names(session, ids)
+    users = _users(session, [m.author_id for m in messages] + [e.actor_user_id for e in events])
+    msg_rows = [
+        MessageRow(m, users.get(m.author_id, ""), names.get(m.author_org_id, ""), m.author_org_id == actor.org_id)
+        for m in messages
+    ]
+    timeline = []
+    for e in reversed(events):
+        who = users.get(e.actor_user_id, "") if e.actor_user_id else ""
+        org = names.get(e.actor_org_id, "") if e.actor_org_id else ""
+        reason = Msg(SYSTEM_REASONS.get(e.reason, "{text}"), {"text": e.reason}) if e.reason else None
+        details = _details(viewer.event_after(e.action, e.after) or {}, names)
+        timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), details, reason))
+    return Thread(docs, msg_rows, timeline), names
+
+
 def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, locale: str) -> Case:
     roles = party_roles(session, claim, actor.org_id)
     kind = actor.org_kind.value
@@ -915,25 +963,14 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         ).scalars()
     )
     reports = workflow.reports(session, claim)
-    docs = visible_documents(session, actor, claim)
-    by_hash_kind = {(d.kind, d.sha256): d for d in docs}
-    by_name = {(d.kind, d.filename): d for d in docs}
     org_ids: list[uuid.UUID | None] = [claim.broker_id, claim.insured_id, claim.insurer_id]
     org_ids += [lt.firm_id for lt in letters_all] + [r.firm_id for r in reports]
-    messages = workflow.visible_messages(session, actor, claim)
-    events = workflow.timeline(session, actor, claim)
     negotiation = workflow.negotiation(session, claim) if kind != "adjuster_firm" else None
-    org_ids += [m.author_org_id for m in messages] + [e.actor_org_id for e in events]
     org_ids += [s.by_org_id for s in negotiation or []]
-    for e in events:
-        firm_ref = (e.after or {}).get("firm_id")
-        if firm_ref:
-            try:
-                org_ids.append(uuid.UUID(str(firm_ref)))
-            except ValueError:
-                pass
-    names = org_names(session, org_ids)
-    users = _users(session, [m.author_id for m in messages] + [e.actor_user_id for e in events])
+    file, names = thread_view(session, actor, claim, viewer, org_ids)
+    docs = file.documents
+    by_hash_kind = {(d.kind, d.sha256): d for d in docs}
+    by_name = {(d.kind, d.filename): d for d in docs}
     letter_rows = []
     for lt in letters_all:
         adj = session.get(Adjuster, lt.adjuster_id)
@@ -985,17 +1022,6 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         }
         duplicates = [(n, visible.get(n)) for n in claim.possible_duplicates]
     pays = workflow.payments(session, claim)
-    msg_rows = [
-        MessageRow(m, users.get(m.author_id, ""), names.get(m.author_org_id, ""), m.author_org_id == actor.org_id)
-        for m in messages
-    ]
-    timeline = []
-    for e in reversed(events):
-        who = users.get(e.actor_user_id, "") if e.actor_user_id else ""
-        org = names.get(e.actor_org_id, "") if e.actor_org_id else ""
-        reason = Msg(SYSTEM_REASONS.get(e.reason, "{text}"), {"text": e.reason}) if e.reason else None
-        details = _details(viewer.event_after(e.action, e.after) or {}, names)
-        timeline.append(EventRow(e, " · ".join(x for x in (org, who) if x), details, reason))
     routing_left = claim.routing_deadline - now if claim.status == S.NOTIFIED else None
     return Case(
         claim=claim,
@@ -1027,8 +1053,8 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         paid_total=sum((p.amount for p in pays), Decimal(0)),
         documents=docs,
         evidence=[d for d in docs if d.kind == "evidence"],
-        messages=msg_rows,
-        timeline=timeline,
+        messages=file.messages,
+        timeline=file.timeline,
         consultation=consultation_of(session, claim),
         actions=actions_for(session, actor, claim, roles, now, reports, current, conf),
         policy_sections=[(s.code, s.name) for s in claim.policy.sections],

@@ -21,7 +21,8 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.claim import inbound, service, workflow
-from tandem.claim.models import Channel, InboundMessage
+from tandem.claim.models import Channel, Document, InboundMessage
+from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import SHANGHAI, Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
@@ -854,16 +855,42 @@ def close(
     return _done(claim_id, "closed")
 
 
+def read_message(form: Mapping[str, Any]) -> FormState:
+    """A posted message (audience, body) with the body's errors: the one check of every case page."""
+    state = FormState(_values(form, "audience", "body"))
+    body = state.values["body"]
+    if not body:
+        state.errors["body"] = MESSAGE_EMPTY
+    elif len(body) > 5000:
+        state.errors["body"] = forms.TOO_LONG
+    return state
+
+
+def read_upload(form: Mapping[str, Any], state: FormState) -> tuple[str, bytes, str] | None:
+    """The uploaded file (name, bytes, detected type), or None with the file's error in ``state``."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        state.errors["file"] = CHOOSE_FILE
+        return None
+    data = upload.file.read(MAX_UPLOAD + 1)
+    content_type = evidence_type(data) if data and len(data) <= MAX_UPLOAD else None
+    if not data:
+        state.errors["file"] = CHOOSE_FILE
+    elif len(data) > MAX_UPLOAD:
+        state.errors["file"] = FILE_TOO_LARGE
+    elif content_type is None:
+        state.errors["file"] = NOT_EVIDENCE
+    if state.errors or content_type is None:
+        return None
+    return upload.filename, data, content_type
+
+
 @router.post("/claims/{claim_id}/messages")
 def post_message(
     claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    state = FormState(_values(form, "audience", "body"))
+    state = read_message(form)
     v = state.values
-    if not v["body"]:
-        state.errors["body"] = MESSAGE_EMPTY
-    elif len(v["body"]) > 5000:
-        state.errors["body"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, "message", state)
     try:
@@ -887,23 +914,13 @@ def upload_document(
     claim = scope.get_claim(session, actor, claim_id)
     state = FormState(_values(form, "audience"))
     audience = state.values["audience"]
-    upload = form.get("file")
-    data, content_type = b"", None
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        state.errors["file"] = CHOOSE_FILE
-    else:
-        data = upload.file.read(MAX_UPLOAD + 1)
-        if not data:
-            state.errors["file"] = CHOOSE_FILE
-        elif len(data) > MAX_UPLOAD:
-            state.errors["file"] = FILE_TOO_LARGE
-        elif (content_type := evidence_type(data)) is None:
-            state.errors["file"] = NOT_EVIDENCE
-    if state.errors or not isinstance(upload, UploadFile) or content_type is None:
+    upload = read_upload(form, state)
+    if upload is None:
         return _invalid(request, actor, session, clock, claim_id, "upload", state)
+    filename, data, content_type = upload
     try:
         workflow.upload_evidence(
-            session, settings, actor, claim.id, audience, upload.filename, content_type, data, now=clock.now()
+            session, settings, actor, claim.id, audience, filename, content_type, data, now=clock.now()
         )
     except InvalidInput as exc:
         return _failed(request, actor, session, clock, claim_id, exc, "upload", state, "audience")
@@ -915,7 +932,11 @@ def download_document(
     claim_id: str, document_id: str, actor: PageActor, session: SessionDep, settings: SettingsDep
 ) -> Response:
     claim = scope.get_claim(session, actor, claim_id)
-    doc = cases.visible_document(session, actor, claim, document_id)
+    return document_response(settings, cases.visible_document(session, actor, claim, document_id))
+
+
+def document_response(settings: Settings, doc: Document | None) -> Response:
+    """A case document as a download (404 when the viewer may not see it), its hash in a header."""
     if doc is None:
         raise NotFound()
     data = store_for(settings.var_dir).get(doc.sha256)

@@ -430,3 +430,65 @@ def label(group: str, code: object) -> str:
 def tone(group: str, code: object) -> str:
     key = getattr(code, "value", code)
     return TONES.get(group, {}).get(str(key), "neutral")
+
+
+# ---- placements (投保项目, issue 14) ----------------------------------------------------------------
+LABELS["placement_status"] = {
+    "opened": N_("Opened"),
+    "awaiting_choice": N_("Awaiting the insured's choice"),
+    "chosen": N_("Adjuster chosen"),
+    "letter_issued": N_("Letter issued"),
+    "surveying": N_("Pre-assessment under way"),
+    "reported": N_("Pre-assessment reported"),
+    "deciding": N_("Insured deciding on risks"),
+    "to_market": N_("Gone to market"),
+    "withdrawn": N_("Withdrawn"),
+}
+LABELS["placement_tab"] = {"all": N_("All"), **LABELS["placement_status"]}
+LABELS["placement_action"] = {
+    "explain": N_("Explain the pre-assessment and recommend adjusters"),
+    "choose": N_("Choose the adjuster for the pre-assessment"),
+    "issue_letter": N_("Issue the confirmation letter"),
+    "accept": N_("Accept the confirmation letter"),
+    "decline": N_("Decline the confirmation letter"),
+    "submit_report": N_("Submit the pre-assessment report"),
+    "publish_register": N_("Publish the risk register to the insured"),
+    "go_to_market": N_("Take the placement to market"),
+    "withdraw": N_("Withdraw the placement"),
+}
+LABELS["event"].update(
+    {
+        "placement.opened": N_("Placement opened"),
+        "placement.explain": N_("The broker explained the pre-assessment and recommended adjusters"),
+        "placement.choose": N_("The insured chose the adjuster"),
+        "placement.issue_letter": N_("Confirmation letter issued"),
+        "placement.accept": N_("The adjuster firm accepted the letter"),
+        "placement.decline": N_("The adjuster firm declined the letter"),
+        "placement.submit_report": N_("Pre-assessment report submitted"),
+        "placement.publish_register": N_("Risk register published to the insured"),
+        "placement.go_to_market": N_("Placement taken to market"),
+        "placement.withdraw": N_("Placement withdrawn"),
+        "placement.message_posted": N_("Message posted"),
+        "placement.document_uploaded": N_("Document added"),
+        "placement.contact_added": N_("Site contact added"),
+    }
+)
+LABELS["deadline"].update(
+    {
+        "insured_choice": N_("Choose the adjuster (5 working days)"),
+        "letter_answer": N_("Answer the confirmation letter (2 working days)"),
+        "pre_assessment_report": N_("Submit the pre-assessment report"),
+        "risk_decisions": N_("Decide on every risk point"),
+    }
+)
+TONES["placement_status"] = {
+    "opened": "warn",
+    "awaiting_choice": "warn",
+    "chosen": "info",
+    "letter_issued": "info",
+    "surveying": "info",
+    "reported": "info",
+    "deciding": "warn",
+    "to_market": "ok",
+    "withdrawn": "neutral",
+}

@@ -16,6 +16,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.placement_selection import router as placement_selection_router
+    from tandem.web.placements import router as placements_router
     from tandem.web.products import router as products_router
     from tandem.web.registry import router as registry_router
 
@@ -24,6 +25,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(registry_router)
     app.include_router(claims_router)
+    app.include_router(placements_router)
     app.include_router(consultation_router)
     app.include_router(inbox_router)
     app.include_router(experts_router)
