@@ -8,6 +8,12 @@ import hashlib
 import re
 import uuid
 
+from sqlalchemy import select
+
+from tandem.access.actor import Actor
+from tandem.access.models import User
+from tandem.notification.models import Notification
+from tandem.placement import service
 from tests.helpers import insured_org_id, logged_in, open_placement, post, text_of
 
 FORM = {
@@ -97,3 +103,28 @@ def test_the_list_filters_by_status_and_only_the_account_manager_opens(env):
     assert "TB-2026-000001" not in broker.get("/placements?status=deciding").text
     assert logged_in(env, "risk").get("/placements/new").status_code == 403
     assert logged_in(env, "insured1").get("/placements/new").status_code == 403
+
+
+def test_the_ball_moving_notifies_its_holder_and_fills_their_home_queue(env):
+    """Opening tells the insured; explaining puts the placement in the insured's queue and tells them."""
+    p = open_placement(env)
+    link = f"/placements/{p['id']}"
+    with env.session() as s:
+        users = {u.username: u for u in s.execute(select(User)).unique().scalars()}
+        told = {n.user_id for n in s.execute(select(Notification).where(Notification.link == link)).scalars()}
+        assert told == {users["insured1"].id}
+        placement = service.get_placement(s, Actor.from_user(users["broker"]), p["id"])
+        service.transition(s, Actor.from_user(users["broker"]), placement, "explain", env.clock.now())
+        s.commit()
+        subjects = [
+            n.subject
+            for n in s.execute(
+                select(Notification).where(Notification.link == link, Notification.user_id == users["insured1"].id)
+            ).scalars()
+        ]
+        assert len(subjects) == 2 and any("经纪人已说明预评估" in x for x in subjects), subjects
+
+    home = text_of(logged_in(env, "insured1").get("/"))
+    assert "等待您处理的投保项目" in home and "TB-2026-000001" in home
+    broker_home = text_of(logged_in(env, "broker").get("/"))
+    assert "没有等待您处理的投保项目" in broker_home and "另有 1 个投保项目正由其他参与方处理" in broker_home

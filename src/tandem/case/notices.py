@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tandem.access.models import Role, User, UserRole
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
+from tandem.case.models import Case
 from tandem.claim.models import Claim, Participation, PartyRole, TeamMember
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, format_local, format_money, gettext, translate_message
 from tandem.notification.service import notify
@@ -63,6 +64,17 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "routing.escalated_missed": ("broker",),
     "sla.warning": ("holder",),
     "sla.breached": ("holder", "broker"),
+    # Placements (投保项目): whoever the ball moves to.
+    "placement.opened": ("insured",),
+    "placement.explain": ("insured",),
+    "placement.choose": ("broker",),
+    "placement.issue_letter": ("named_firm", "insured"),
+    "placement.accept": ("broker", "insured"),
+    "placement.decline": ("broker", "insured"),
+    "placement.submit_report": ("broker", "risk", "insured"),
+    "placement.publish_register": ("insured",),
+    "placement.go_to_market": ("insured", "risk"),
+    "placement.withdraw": ("everyone",),
 }
 
 # Users of a party who act on its behalf on a case.
@@ -105,18 +117,18 @@ def _users_with_role(session: Session, org_ids: set[uuid.UUID], role: Role) -> l
     return list(session.execute(stmt).unique().scalars())
 
 
-def _firm_users(session: Session, claim: Claim, firm_ids: set[uuid.UUID]) -> list[User]:
+def _firm_users(session: Session, claim: Claim | Case, firm_ids: set[uuid.UUID]) -> list[User]:
     """A firm's administrators and its adjusters on the case."""
     team = (
         select(User).join(Adjuster, Adjuster.user_id == User.id).join(TeamMember, TeamMember.adjuster_id == Adjuster.id)
     )
-    stmt = team.where(TeamMember.claim_id == claim.id, Adjuster.firm_id.in_(firm_ids), User.active.is_(True))
+    stmt = team.where(TeamMember.case_id == claim.id, Adjuster.firm_id.in_(firm_ids), User.active.is_(True))
     return _users_with_role(session, firm_ids, Role.ADJUSTER_FIRM_ADMIN) + list(
         session.execute(stmt).unique().scalars()
     )
 
 
-def recipients(session: Session, claim: Claim, ev: AuditEvent) -> list[User]:
+def recipients(session: Session, claim: Claim | Case, ev: AuditEvent) -> list[User]:
     """The users the table names for this event, once each, without the one who acted."""
     tokens = list(NOTICES.get(ev.action, ()))
     after = ev.after or {}
@@ -126,7 +138,7 @@ def recipients(session: Session, claim: Claim, ev: AuditEvent) -> list[User]:
         tokens = ["broker", "risk", "insurer", "insured", "firms"]
     parties: dict[PartyRole, set[uuid.UUID]] = {}
     for p in session.execute(
-        select(Participation).where(Participation.claim_id == claim.id, Participation.until.is_(None))
+        select(Participation).where(Participation.case_id == claim.id, Participation.until.is_(None))
     ).scalars():
         parties.setdefault(p.party_role, set()).add(p.organisation_id)
     firm_a, firm_b = parties.get(PartyRole.ADJUSTER, set()), parties.get(PartyRole.INSURER_ADJUSTER, set())
@@ -165,13 +177,14 @@ def _amount(after: dict[str, Any], currency: str, locale: str) -> str | None:
     return None
 
 
-def message(claim: Claim, ev: AuditEvent, locale: str) -> tuple[str, str]:
+def message(claim: Claim | Case, ev: AuditEvent, locale: str) -> tuple[str, str]:
     """Subject and body of the notification in ``locale``."""
     event = gettext(label("event", ev.action), locale)
     subject = translate_message(SUBJECT, {"number": claim.number, "event": event}, locale)
     lines = [event]
     after = ev.after or {}
-    amount = _amount(after, claim.policy.currency if claim.policy else "CNY", locale)
+    policy = claim.policy if isinstance(claim, Claim) else None
+    amount = _amount(after, policy.currency if policy else "CNY", locale)
     if amount:
         lines.append(translate_message(AMOUNT, {"amount": amount}, locale))
     kind, due = (after.get("deadline"), after.get("due")) if ev.action.startswith("sla.") else (None, None)
@@ -191,9 +204,11 @@ def announce(session: Session, ev: AuditEvent) -> None:
     """Notify the parties the table names for a case event (a no-op for any other event)."""
     if ev.action not in NOTICES or not ev.chain_key.startswith("case:"):
         return
-    claim = session.get(Claim, _uuid(ev.chain_key.removeprefix("case:")))
+    key = _uuid(ev.chain_key.removeprefix("case:"))
+    claim: Claim | Case | None = session.get(Claim, key) or session.get(Case, key)
     if claim is None:
         return
+    link = f"/claims/{claim.id}" if isinstance(claim, Claim) else f"/{claim.kind.value}s/{claim.id}"
     by_locale: dict[str, list[User]] = {}
     for user in recipients(session, claim, ev):
         by_locale.setdefault(user.locale or DEFAULT_LOCALE, []).append(user)
@@ -205,6 +220,6 @@ def announce(session: Session, ev: AuditEvent) -> None:
             subject=subject[:200],
             body=body,
             now=ev.occurred_at,
-            link=f"/claims/{claim.id}",
+            link=link,
             key=f"event:{ev.chain_key}:{ev.seq}",
         )

@@ -134,6 +134,31 @@ def my_turn(session: Session, actor: Actor, limit: int = 5) -> tuple[list[Row], 
     return waiting[:limit], len(waiting)
 
 
+# Who has a placements queue on the home page: the parties that move a placement, and supervision, which
+# reads the pre-assessment reports copied to it.
+QUEUE_KINDS = frozenset({K.BROKER, K.INSURED, K.ADJUSTER_FIRM, K.SUPERVISION})
+
+
+@dataclasses.dataclass(frozen=True)
+class HomeQueue:
+    rows: list[Row]  # waiting for the actor's move (supervision: the latest it can read)
+    waiting: int
+    active: int  # placements in progress
+    read_only: bool
+    can_open: bool
+
+
+def home_queue(session: Session, actor: Actor, limit: int = 5) -> HomeQueue:
+    """The home page's placements: the ones waiting for this actor, or for supervision the latest copies."""
+    counts = status_counts(session, actor)
+    active = sum(counts.get(s.value, 0) for s in S if s in HOLDER)
+    if actor.read_only:
+        latest = rows(session, actor, service.list_placements(session, actor, limit=limit))
+        return HomeQueue(latest, 0, active, True, False)
+    waiting, count = my_turn(session, actor, limit)
+    return HomeQueue(waiting, count, active, False, can_open(actor))
+
+
 def can_open(actor: Actor) -> bool:
     return actor.org_kind == K.BROKER and Role.BROKER_ACCOUNT_MANAGER in actor.roles
 

@@ -28,7 +28,7 @@ from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
 from tandem.schemas import bounded_date
-from tandem.web import cases, data
+from tandem.web import cases, data, placements
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -101,6 +101,7 @@ def home(request: Request, actor: PageActor, session: SessionDep, clock: ClockDe
     ctx["my_turn"], ctx["my_turn_count"] = cases.my_turn(session, actor, clock.now())
     ctx["can_report"] = cases.can_report(actor)
     ctx["drafts_count"] = cases.inbound_count(session, actor) if kind in (K.BROKER, K.PLATFORM) else None
+    ctx["placement_queue"] = placements.home_queue(session, actor) if kind in placements.QUEUE_KINDS else None
     ctx["now"] = clock.now()
     return render(request, "home.html", ctx)
 
