@@ -146,3 +146,14 @@ def test_a_broker_that_is_not_on_the_case_cannot_move_it(env):
         other = _actor(s, "adjuster1")
         with pytest.raises(NotFound):
             service.get_placement(s, other, p["id"])
+
+
+def test_going_to_market_is_the_account_managers_step_once_the_insured_decides(env):
+    p = open_placement(env)
+    url = f"/api/v1/placements/{p['id']}/go-to-market"
+    r = env.client("broker").post(url)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "state.illegal_transition"
+    assert env.client("insured2").post(url).status_code == 404
+    with env.session() as s:
+        placement = s.get(Placement, uuid.UUID(p["id"]))
+        assert placement is not None and placement.status == PlacementStatus.OPENED

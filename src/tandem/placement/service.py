@@ -453,3 +453,12 @@ def upload_document(
         session, settings, actor, case, channel, filename, content_type, data, now=now,
         action="placement.document_uploaded",
     )  # fmt: skip
+
+
+def go_to_market(session: Session, actor: Actor, placement_id: object, now: dt.datetime) -> Placement:
+    """The broker takes the placement to market (issue 15 continues): the insured's risk decisions are
+    frozen as they stand, and its decision clock stops."""
+    placement = get_placement(session, actor, placement_id)
+    transition(session, actor, placement, "go_to_market", now)
+    case_service.stop_deadline(session, case_of(session, placement), "risk_decisions", now=now)
+    return placement

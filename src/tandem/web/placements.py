@@ -68,10 +68,12 @@ ACTION_ANCHOR = {
     "decline": "selection",
     "submit_report": "report",
     "publish_register": "risk",
-    "go_to_market": "risk",
+    "go_to_market": "market",
     "withdraw": "withdraw",
 }
 TABS = ("all", *PROGRESS, S.WITHDRAWN.value)
+# Actions with their own form on the case file (the rest link to the part of the page that owns them).
+OWN_FORMS = frozenset({"withdraw", "go_to_market"})
 MY_SIDE = {K.BROKER: "broker", K.INSURED: "insured", K.ADJUSTER_FIRM: "adjuster_firm"}
 
 NOTICES: dict[str, str] = {
@@ -80,6 +82,7 @@ NOTICES: dict[str, str] = {
     "uploaded": N_("The file was uploaded."),
     "contact": N_("The site contact was added."),
     "withdrawn": N_("The placement is withdrawn."),
+    "market": N_("The placement has gone to market; the risk decisions are frozen."),
 }
 CHECK_FIELDS = N_("Nothing was saved. Please correct the fields marked below.")
 WITHDRAW_REASON = N_("Say why the placement is withdrawn.")
@@ -302,10 +305,11 @@ class Actions:
     upload_audiences: list[str]
     add_contact: bool
     withdraw: bool
+    go_to_market: bool
 
     @property
     def any(self) -> bool:
-        return bool(self.next)
+        return bool(self.next) or self.go_to_market
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,11 +338,12 @@ def _actions(session: Session, actor: Actor, placement: Placement, roles: set[Pa
     channels = case_viewer(session, actor, case_row(session, placement)).channels() if not actor.read_only else []
     writable = placement.status in ADDABLE_STATES
     return Actions(
-        next=[(a, ACTION_ANCHOR.get(a, "next-actions")) for a in sorted(allowed) if a != "withdraw"],
+        next=[(a, ACTION_ANCHOR.get(a, "next-actions")) for a in sorted(allowed) if a not in OWN_FORMS],
         message_audiences=channels,
         upload_audiences=[c for c in channels if c in UPLOAD_CHANNELS] if writable else [],
         add_contact=writable and bool(roles & {PartyRole.INSURED, PartyRole.BROKER}) and not actor.read_only,
         withdraw="withdraw" in allowed,
+        go_to_market="go_to_market" in allowed,
     )
 
 
@@ -523,3 +528,15 @@ def withdraw(
     except (Conflict, ActionNotAllowed) as exc:
         return failed(request, actor, session, clock, placement_id, exc, "withdraw", state, "reason")
     return done(placement_id, "withdrawn")
+
+
+@router.post("/placements/{placement_id}/go-to-market")
+def go_to_market(
+    placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
+    """The broker takes the placement to market (issue 15 continues); the insured's decisions freeze."""
+    try:
+        service.go_to_market(session, actor, placement_id, clock.now())
+    except (Conflict, ActionNotAllowed) as exc:
+        return failed(request, actor, session, clock, placement_id, exc, "market", FormState(), "market")
+    return done(placement_id, "market")
