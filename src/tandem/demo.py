@@ -31,6 +31,7 @@ from tandem.party.models import (
     Visibility,
 )
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
+from tandem.routing.service import RISK_EVALUATION as RISK
 
 DEMO_PASSWORD = "tandem-demo"  # noqa: S105 - documented demo password
 # The broker's own accounts on the messaging channels: inbound messages they receive are the broker's.
@@ -186,21 +187,22 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     user(firms[0].organisation, "adjuster2", "李娜", [Role.ADJUSTER])
     user(firms[1].organisation, "adjuster3", "张伟", [Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN])
 
-    # name, firm index, id body, linked username, lapsed?, lines, regions
+    # name, firm index, id body, linked username, lapsed?, lines, regions; RISK: good at risk evaluation
+    # (风险评估), the skill a placement's pre-assessment asks for (R-U1)
     adjusters_spec = [
         ("王建国", 0, "31010519780512301", "adjuster1", False, ["企业财产保险", "财产一切险"], ["上海", "江苏"]),
         ("李娜", 0, "31010419850306402", "adjuster2", False, ["企业财产保险", "货物运输保险"], ["上海"]),
         ("赵海涛", 0, "32010219800918203", None, False, ["建筑工程一切险"], ["江苏", "上海"]),
-        ("周敏", 0, "31011019830722404", None, False, ["企业财产保险"], ["上海"]),
-        ("吴斌", 0, "31011219760114105", None, False, ["机器损坏保险"], ["上海", "浙江"]),
+        ("周敏", 0, "31011019830722404", None, False, ["企业财产保险", RISK], ["上海"]),
+        ("吴斌", 0, "31011219760114105", None, False, ["机器损坏保险", RISK], ["上海", "浙江"]),
         ("郑晓红", 0, "31010119900430206", None, False, ["货物运输保险"], ["上海"]),
         ("冯志强", 0, "31010919720811307", None, False, ["企业财产保险"], ["上海"]),
         ("黄丽", 0, "31011519880219408", None, False, ["财产一切险"], ["上海"]),
-        ("钱永刚", 0, "31010719690603109", None, True, ["企业财产保险"], ["上海"]),  # lapsed
-        ("张伟", 1, "33010619820101501", "adjuster3", False, ["企业财产保险", "财产一切险"], ["浙江", "上海"]),
+        ("钱永刚", 0, "31010719690603109", None, True, ["企业财产保险", RISK], ["上海"]),  # lapsed
+        ("张伟", 1, "33010619820101501", "adjuster3", False, ["企业财产保险", "财产一切险", RISK], ["浙江", "上海"]),
         ("陈亮", 1, "33010219870315602", None, False, ["货物运输保险"], ["浙江"]),
-        ("何雪梅", 1, "33010319910527703", None, False, ["企业财产保险"], ["浙江"]),
-        ("林志伟", 2, "44010619790808104", None, False, ["企业财产保险", "财产一切险"], ["广东"]),
+        ("何雪梅", 1, "33010319910527703", None, False, ["企业财产保险", RISK], ["浙江"]),
+        ("林志伟", 2, "44010619790808104", None, False, ["企业财产保险", "财产一切险", RISK], ["广东"]),
         ("罗振华", 2, "44030419840120205", None, False, ["货物运输保险"], ["广东"]),
     ]
     # Every practitioner signs reports in person, so every one has a login: adjuster4, adjuster5, … in the

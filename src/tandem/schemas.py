@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from tandem.kit import ids
 from tandem.kit.money import fmt
+
+if TYPE_CHECKING:
+    from tandem.routing.service import Recommendation
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: fmt(v), return_type=str)]
 RateOut = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str)]
@@ -94,6 +98,52 @@ class Ref(BaseModel):
 class Page(BaseModel):
     items: list[Any]
     next: str | None = None
+
+
+class RecAdjuster(BaseModel):
+    id: uuid.UUID
+    name: str
+    firm: str
+
+
+class Recommended(BaseModel):
+    adjuster: RecAdjuster
+    score: float
+    reasons: list[str]
+
+
+class Excluded(BaseModel):
+    adjuster: RecAdjuster
+    reasons: list[str]
+
+
+class RecommendationsOut(BaseModel):
+    """The routing engine's answer for any case: eligible adjusters ranked with why (``reasons``: the
+    "reason:value:points" codes), the excluded ones with their exclusion codes."""
+
+    recommended: list[Recommended]
+    excluded: list[Excluded]
+
+    @classmethod
+    def ranked(cls, recs: Iterable[Recommendation]) -> RecommendationsOut:
+        """Every adjuster: the eligible ranked (score, then name), the excluded with their reasons."""
+        recs = list(recs)
+        ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
+        return cls(
+            recommended=[Recommended(adjuster=_rec_ref(r), score=r.score, reasons=r.explain) for r in ok],
+            excluded=[Excluded(adjuster=_rec_ref(r), reasons=r.reasons) for r in recs if r.reasons],
+        )
+
+    @classmethod
+    def chosen(cls, rec: Recommendation | None) -> RecommendationsOut:
+        """What a party that does not choose sees: at most the adjuster chosen and why, no judgement."""
+        if rec is None:
+            return cls(recommended=[], excluded=[])
+        return cls(recommended=[Recommended(adjuster=_rec_ref(rec), score=rec.score, reasons=rec.explain)], excluded=[])
+
+
+def _rec_ref(r: Recommendation) -> RecAdjuster:
+    return RecAdjuster(id=r.adjuster.id, name=r.adjuster.name, firm=r.adjuster.firm.organisation.name)
 
 
 class TokenRequest(Strict):

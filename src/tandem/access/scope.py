@@ -193,6 +193,12 @@ def get_adjuster(session: Session, actor: Actor, adjuster_id: Any) -> Adjuster:
     return result
 
 
+def get_listed_adjuster(session: Session, actor: Actor, adjuster_id: Any) -> Adjuster:
+    """A practitioner of the public register (``register_adjusters``)."""
+    result: Adjuster = _get(session, register_adjusters(actor), Adjuster.id, adjuster_id)
+    return result
+
+
 def get_firm(session: Session, actor: Actor, firm_id: Any) -> AdjusterFirm:
     result: AdjusterFirm = _get(session, visible_firms(actor), AdjusterFirm.organisation_id, firm_id)
     return result

@@ -73,7 +73,7 @@ def current_letter(session: Session, claim: Claim | Case, side: str = "broker") 
     return session.execute(
         select(Appointment)
         .where(Appointment.case_id == case_id_of(claim), Appointment.side == side)
-        .order_by(Appointment.issued_at.desc())
+        .order_by(Appointment.issued_at.desc(), Appointment.letter_no.desc())  # numbers rise within a second
         .limit(1)
     ).scalar_one_or_none()
 

@@ -23,6 +23,7 @@ from tandem.config import Settings
 from tandem.kit.clock import local
 from tandem.kit.i18n import format_money, format_rate, translate_message
 from tandem.party.models import Adjuster
+from tandem.placement.models import Placement
 from tandem.report.models import Report, ReportPdf, ReportSignature, ReportSigning
 
 _ENV = jinja2.Environment(
@@ -92,26 +93,31 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def letter_html(session: Session, letter: Appointment) -> str:
+def letter_html(session: Session, letter: Appointment, lang: str = "zh_CN") -> str:
     """The letter names the party that actually instructs (委托方): the broker, or the insurer for its own
-    adjuster; a placement's letter asks for the pre-assessment instead of a loss assessment."""
+    adjuster; a placement's letter asks for the pre-assessment of its subject instead of a loss
+    assessment. Chinese as issued; English on request (``lang="en"``)."""
     case = session.get(Case, letter.case_id)
     claim = session.get(Claim, letter.claim_id) if letter.claim_id else None
+    placement = session.get(Placement, letter.case_id) if claim is None else None
     adj = session.get(Adjuster, letter.adjuster_id)
     firm = session.get(Organisation, letter.firm_id)
     assert case and adj and firm
     instructing = instructing_party(session, letter)
-    return _ENV.get_template("letter.html").render(
-        title="公估委托确认函",
+    en = lang == "en"
+    return _ENV.get_template("letter_en.html" if en else "letter.html").render(
+        title="Confirmation of Instruction" if en else "公估委托确认函",
+        lang="en" if en else "zh-CN",
         letter=letter,
         case=case,
         claim=claim,
+        placement=placement,
         adjuster=adj,
-        firm=firm.name,
-        instructing=instructing.name if instructing else "",
-        issued=_fmt(letter.issued_at),
-        loss_at=_fmt(claim.loss_at) if claim else "",
-        notified_at=_fmt(claim.notified_at) if claim else "",
+        firm=firm.name_en if en and firm.name_en else firm.name,
+        instructing=(instructing.name_en or instructing.name if en else instructing.name) if instructing else "",
+        issued=when(letter.issued_at, lang),
+        loss_at=when(claim.loss_at, lang) if claim else "",
+        notified_at=when(claim.notified_at, lang) if claim else "",
     )
 
 

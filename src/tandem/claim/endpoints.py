@@ -16,7 +16,7 @@ from tandem.claim import service
 from tandem.claim.models import Channel, Claim, ClaimStatus
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.pagination import decode_cursor, encode_cursor
-from tandem.schemas import MoneyIn, MoneyOut, Ref, Strict, UtcDateTime
+from tandem.schemas import MoneyIn, MoneyOut, RecommendationsOut, Ref, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -63,28 +63,6 @@ class ClaimOut(BaseModel):
 class ClaimPage(BaseModel):
     items: list[ClaimOut]
     next: str | None = None
-
-
-class RecAdjuster(BaseModel):
-    id: uuid.UUID
-    name: str
-    firm: str
-
-
-class Recommended(BaseModel):
-    adjuster: RecAdjuster
-    score: float
-    reasons: list[str]
-
-
-class Excluded(BaseModel):
-    adjuster: RecAdjuster
-    reasons: list[str]
-
-
-class RecommendationsOut(BaseModel):
-    recommended: list[Recommended]
-    excluded: list[Excluded]
 
 
 def claim_out(c: Claim) -> ClaimOut:
@@ -193,20 +171,7 @@ def adjuster_recommendations(
     those who choose (the broker; the insured while the adjuster is chosen) see the exclusions and the
     ranking; every other party sees at most the adjuster chosen and why."""
     claim = scope.get_claim(session, actor, claim_id)
-
-    def ref(r: service.Recommendation) -> RecAdjuster:
-        return RecAdjuster(id=r.adjuster.id, name=r.adjuster.name, firm=r.adjuster.firm.organisation.name)
-
     if not case_viewer(session, actor, claim).chooses_adjuster(claim.status == ClaimStatus.NOTIFIED):
-        if claim.adjuster is None:
-            return RecommendationsOut(recommended=[], excluded=[])
-        chosen = service.evaluate(session, claim, claim.adjuster, clock.now())
-        return RecommendationsOut(
-            recommended=[Recommended(adjuster=ref(chosen), score=chosen.score, reasons=chosen.explain)], excluded=[]
-        )
-    recs = service.recommendations(session, claim, clock.now())
-    ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
-    return RecommendationsOut(
-        recommended=[Recommended(adjuster=ref(r), score=r.score, reasons=r.explain) for r in ok],
-        excluded=[Excluded(adjuster=ref(r), reasons=r.reasons) for r in recs if r.reasons],
-    )
+        chosen = service.evaluate(session, claim, claim.adjuster, clock.now()) if claim.adjuster else None
+        return RecommendationsOut.chosen(chosen)
+    return RecommendationsOut.ranked(service.recommendations(session, claim, clock.now()))

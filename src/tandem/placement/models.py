@@ -51,6 +51,9 @@ class Placement(Base):
     subject: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[PlacementStatus] = mapped_column(_enum(PlacementStatus, "placement_status"))
     adjuster_firm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    # The insured's choice (R-U1): the practitioner and whether recommended or its own (placement.selection).
+    chosen_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    choice: Mapped[str | None] = mapped_column(String(20))
     explained_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
