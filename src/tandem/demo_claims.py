@@ -164,7 +164,7 @@ class _Story:
         )
         if until == "paid":
             return self
-        workflow.close(self.session, self.actors["broker"], self.cid, now=self.tick(24))
+        workflow.close(self.session, self.actors["broker"], self.cid, now=self.tick(24), confirm=True)
         return self
 
 

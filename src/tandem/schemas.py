@@ -165,3 +165,9 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class ConfirmIn(Strict):
+    """The body of a step that cannot be undone: ``{"confirm": true}`` (else 422 naming ``confirm``)."""
+
+    confirm: bool = False

@@ -338,9 +338,28 @@ def to_umpire(env) -> tuple[str, str]:
     _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json=move))
     _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json={"kind": "hold"}))
     for _ in range(3):
-        view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation/end-round"))
+        view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation/end-round", json={"confirm": True}))
     assert view["state"] == "umpire"
     return cid, roof
+
+
+def test_ending_a_round_through_the_api_needs_confirm_true(env):
+    from tests.helpers import _to_reported, second_report
+
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    cid = _to_reported(env)
+    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
+    second_report(env, cid)
+    _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/consultation/start"))
+    url = f"/api/v1/claims/{cid}/consultation/end-round"
+    for body in (None, {"confirm": False}):
+        r = broker.post(url, json=body)
+        assert r.status_code == 422 and list(r.json()["error"]["fields"]) == ["confirm"], r.text
+    assert _ok(broker.get(f"/api/v1/claims/{cid}/consultation"))["round"] == 1  # still the first round
+    assert _ok(broker.post(url, json={"confirm": True}))["round"] == 2
 
 
 def test_umpire_candidates_are_neutral_or_named_with_their_affiliation_and_conflicts_are_screened(env):

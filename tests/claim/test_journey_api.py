@@ -130,7 +130,12 @@ def test_notice_to_payment_through_the_api(env):
         )
     )
     assert case["claim"]["status"] == "paid"
-    case = _ok(broker.post(f"/api/v1/claims/{cid}/close"))
+    # Closing cannot be undone: without confirm: true it is refused, naming the field, and nothing moves.
+    for body in (None, {}, {"confirm": False}):
+        r = broker.post(f"/api/v1/claims/{cid}/close", json=body)
+        assert r.status_code == 422 and list(r.json()["error"]["fields"]) == ["confirm"], r.text
+    assert _ok(broker.get(f"/api/v1/claims/{cid}/case"))["claim"]["status"] == "paid"
+    case = _ok(broker.post(f"/api/v1/claims/{cid}/close", json={"confirm": True}))
     assert case["claim"]["status"] == "closed"
     actions = [e["action"] for e in case["timeline"]]
     for a in (

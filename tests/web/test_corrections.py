@@ -12,7 +12,7 @@ from tests.web.test_pages import csrf_of, logged_in
 def test_the_default_claim_list_includes_closed_claims(env):
     cid = notice(env, "insured3", POLICY3, location="浙江省杭州市上城区清泰街56号", description="室内水管爆裂")
     _ok(env.client("insured3").post(f"/api/v1/claims/{cid}/withdraw", json={"reason": "已自行修复"}))
-    closed = _ok(env.client("broker").post(f"/api/v1/claims/{cid}/close"))["claim"]
+    closed = _ok(env.client("broker").post(f"/api/v1/claims/{cid}/close", json={"confirm": True}))["claim"]
     assert closed["status"] == "closed"
     assert closed["number"] in text_of(logged_in(env, "broker").get("/claims"))
 

@@ -26,7 +26,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, evidence_type
 from tandem.report.service import ReportImmutable
-from tandem.schemas import MoneyIn, Strict, UtcDateTime
+from tandem.schemas import ConfirmIn, MoneyIn, Strict, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/claims", tags=["case file"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -463,8 +463,11 @@ def record_payment(claim_id: str, body: PaymentIn, actor: ActorDep, session: Ses
 
 
 @router.post("/{claim_id}/close", response_model=CaseFile, responses=ERR)
-def close(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
-    claim = workflow.close(session, actor, claim_id, now=clock.now())
+def close(
+    claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep, body: ConfirmIn | None = None
+) -> CaseFile:
+    """Close the claim: the body must say ``{"confirm": true}`` (422 naming ``confirm`` otherwise)."""
+    claim = workflow.close(session, actor, claim_id, now=clock.now(), confirm=body is not None and body.confirm)
     return _file(session, actor, claim, clock)
 
 

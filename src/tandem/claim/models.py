@@ -195,6 +195,33 @@ class Appointment(Base):
     letter_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
+class AdjusterProposal(Base):
+    """The broker's proposal of an adjuster to the insured when the policy designates none, and the
+    insured's say (被保险人意见, R-C2): ``proposed`` until the insured agrees (``agreed``), picks another
+    eligible adjuster (``other``, ``chosen_adjuster_id``) or leaves the choice to the broker
+    (``left_to_broker``); ``replaced`` by a new proposal, ``appointed`` once the broker issues the letter.
+    States move only through ``tandem.claim.proposal.PROPOSAL_RULES``."""
+
+    __tablename__ = "adjuster_proposal"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    note: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20))
+    chosen_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    answered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    adjuster: Mapped[Adjuster] = relationship(foreign_keys=[adjuster_id], lazy="joined")
+    chosen_adjuster: Mapped[Adjuster | None] = relationship(foreign_keys=[chosen_adjuster_id], lazy="joined")
+
+
 class Survey(Base):
     """A site survey (现场查勘): appointment, then the record of what was found."""
 

@@ -29,6 +29,7 @@ from tandem.case.service import require_party as _require_party
 from tandem.case.service import start_deadline as start_deadline
 from tandem.case.service import stop_deadline as stop_deadline
 from tandem.case.service import team as team
+from tandem.claim import proposal
 from tandem.claim.lifecycle import CLAIM_RULES, STATUTORY_CLOCKS, last_offer_step
 from tandem.claim.models import (
     Appointment,
@@ -47,7 +48,7 @@ from tandem.claim.models import (
 from tandem.config import Settings
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NeedsConfirmation, NotFound, StateChanged
 from tandem.kit.i18n import N_
 from tandem.kit.money import round_cny
 from tandem.party.models import Adjuster
@@ -143,17 +144,13 @@ def choose_adjuster(
     now: dt.datetime,
     reason: str | None = None,
 ) -> Claim:
-    """The broker (with the insured) picks an eligible adjuster; the confirmation letter is issued."""
+    """The broker (with the insured) picks an eligible adjuster; the confirmation letter is issued. After a
+    proposal to the insured (tandem.claim.proposal), the adjuster its answer names, once it has answered."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
     adj = scope.get_adjuster(session, actor, adjuster_id)
-    rec = evaluate(session, claim, adj, now)
-    if rec.reasons:
-        raise Conflict(
-            "This adjuster cannot take the case: {reasons}.",
-            reasons=", ".join(rec.reasons),
-            fields={"adjuster_id": ", ".join(rec.reasons)},
-        )
+    proposal.check_eligible(session, claim, adj, now)
+    standing = proposal.check_appointment(session, claim, adj)
     move(
         session,
         actor,
@@ -164,6 +161,7 @@ def choose_adjuster(
         values={"adjuster_id": adj.id},
         after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id)},
     )
+    proposal.appointed(session, actor, claim, standing, now=now)
     _appoint(session, claim, adj, now)
     return claim
 
@@ -763,6 +761,19 @@ def negotiate(
             after={"amount": str(amount) if amount is not None else None},
             audience=["broker", "insurer", "insured"],
         )
+    return _record_step(session, actor, claim, move_name, amount, reason, now)
+
+
+def _record_step(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    move_name: str,
+    amount: Decimal | None,
+    reason: str | None,
+    now: dt.datetime,
+) -> NegotiationStep:
+    """A step of the negotiation as made by the actor's side (its transition is already recorded)."""
     step = NegotiationStep(
         claim_id=claim.id,
         move=move_name,
@@ -841,18 +852,7 @@ def _withdraw_offer(
     )
     assert offer is not None  # the guard refused otherwise
     offer.withdrawn_at = now
-    step = NegotiationStep(
-        claim_id=claim.id,
-        move="withdraw",
-        amount=offer.amount,
-        reason=reason,
-        by_org_id=actor.org_id,
-        by_user_id=actor.user_id,
-        at=now,
-    )
-    session.add(step)
-    session.flush()
-    return step
+    return _record_step(session, actor, claim, "withdraw", offer.amount, reason, now)
 
 
 def last_offer(session: Session, claim: Claim) -> Decimal | None:
@@ -956,9 +956,12 @@ def payments(session: Session, claim: Claim) -> list[Payment]:
     )
 
 
-def close(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Claim:
+def close(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, confirm: bool = False) -> Claim:
+    """The broker closes the claim; only with ``confirm`` (the pages' ticked box, the API's ``confirm: true``)."""
     claim = scope.get_claim(session, actor, claim_id)
     _require_party(session, actor, claim, PartyRole.BROKER)
+    if not confirm:
+        raise NeedsConfirmation()
     return move(session, actor, claim, "close", now=now)
 
 

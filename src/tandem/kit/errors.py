@@ -62,6 +62,17 @@ class InvalidInput(TandemError):
     message = "Invalid input."
 
 
+class NeedsConfirmation(InvalidInput):
+    """A step that cannot be undone (closing a claim, ending a round) is taken only when the request says
+    ``confirm: true``, as the pages ask for a ticked box."""
+
+    code = "confirmation_required"
+    message = "Confirm this step: send it again with confirm: true."
+
+    def __init__(self) -> None:
+        super().__init__(fields={"confirm": "must be true to confirm this step"})
+
+
 class RateLimited(TandemError):
     status = 429
     code = "auth.rate_limited"

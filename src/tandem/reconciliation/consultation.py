@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from tandem.case.numbering import next_number
 from tandem.case.service import ALL, adjuster_side, case_id_of, get_subject, record_event
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
 from tandem.kit.canonical import canonical_json, sha256_hex
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NeedsConfirmation, NotFound
 from tandem.kit.money import round_cny
 from tandem.kit.workdays import add_working_days, on_working_day_before
 from tandem.notification.outbox import enqueue
@@ -383,10 +384,16 @@ def close_round(session: Session, actor: Actor | None, claim: Subject, cons: Con
     _next_round(session, actor, claim, cons, now)
 
 
-def end_round(session: Session, actor: Actor, claim_id: object, *, now: dt.datetime) -> Consultation:
+def end_round(
+    session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, confirm: bool = False
+) -> Consultation:
+    """The broker ends the current round; only with ``confirm`` (the open items move on, to the umpire after
+    the last round)."""
     claim, cons = case_consultation(session, actor, claim_id)
     if PartyRole.BROKER not in _roles(session, claim, actor):
         raise ActionNotAllowed()
+    if not confirm:
+        raise NeedsConfirmation()
     close_round(session, actor, claim, cons, now)
     return cons
 
@@ -414,8 +421,9 @@ def item_move(
     item = _item(session, cons, item_id)
     if item.state != "open":
         raise Conflict("This item is agreed and locked.")
+    turn = _Turn(session, actor, claim, cons, item, side, kind, now)
     if cons.kind in RISK_KINDS:
-        _risk_move(session, actor, claim, cons, item, side, kind, now, level, coefficient, reason, evidence_sha256)
+        _risk_move(turn, level, coefficient, reason, evidence_sha256)
         return item
     other = item.b_position if side == "a" else item.a_position
     if kind == "accept":
@@ -432,62 +440,59 @@ def item_move(
             item.a_position = amount
         else:
             item.b_position = amount
-    session.add(
-        ConsultationMove(
-            item_id=item.id,
-            round=cons.round,
-            side=side,
-            kind=kind,
-            amount=amount,
-            reason=reason,
-            evidence_sha256=evidence_sha256,
-            by_user_id=actor.user_id,
-            at=now,
-        )
-    )
+    turn.record(reason, evidence_sha256, amount=amount)
     if item.a_position is not None and item.a_position == item.b_position:
         item.state, item.agreed_loss, item.how = "agreed", item.a_position, f"round {cons.round}"
-    _moved(
-        session,
-        actor,
-        claim,
-        cons,
-        item,
-        side,
-        kind,
-        now,
-        {"amount": str(amount) if amount is not None else None},
-        reason,
-    )
+    _moved(turn, {"amount": str(amount) if amount is not None else None}, reason)
     return item
 
 
-def _moved(
-    session: Session,
-    actor: Actor,
-    claim: Subject,
-    cons: Consultation,
-    item: ConsultationItem,
-    side: str,
-    kind: str,
-    now: dt.datetime,
-    figures: dict[str, Any],
-    reason: str | None,
-) -> None:
+@dataclass(frozen=True)
+class _Turn:
+    """One side's move (accept, propose, hold) on one open item in the current round."""
+
+    session: Session
+    actor: Actor
+    claim: Subject
+    cons: Consultation
+    item: ConsultationItem
+    side: str
+    kind: str
+    now: dt.datetime
+
+    def record(self, reason: str | None, evidence_sha256: str | None, **figures: Any) -> None:
+        """The move on the item's record, with the figures it moves to."""
+        self.session.add(
+            ConsultationMove(
+                item_id=self.item.id,
+                round=self.cons.round,
+                side=self.side,
+                kind=self.kind,
+                reason=reason,
+                evidence_sha256=evidence_sha256,
+                by_user_id=self.actor.user_id,
+                at=self.now,
+                **figures,
+            )
+        )
+
+
+def _moved(turn: _Turn, figures: dict[str, Any], reason: str | None) -> None:
     """After a move on an item: on the timeline with the figures moved to; the MoU once nothing is open."""
-    session.flush()
+    cons, item = turn.cons, turn.item
+    turn.session.flush()
     _event(
-        session,
-        actor,
-        claim,
-        f"item_{kind}",
-        now,
-        {"item": str(item.id), "side": side, "round": cons.round, **figures, "agreed": item.state == "agreed"},
+        turn.session,
+        turn.actor,
+        turn.claim,
+        f"item_{turn.kind}",
+        turn.now,
+        {"item": str(item.id), "side": turn.side, "round": cons.round, **figures, "agreed": item.state == "agreed"},
         reason,
     )
-    if not any(i.state == "open" for i in items(session, cons)):
+    if not any(i.state == "open" for i in items(turn.session, cons)):
         cons.round_deadline = None
-        _maybe_finish(session, claim, cons, now)
+        _maybe_finish(turn.session, turn.claim, cons, turn.now)
 
 
 def _item(session: Session, cons: Consultation, item_id: object) -> ConsultationItem:
@@ -912,21 +917,11 @@ def _risk_position(level: str | None, value: Decimal | None) -> tuple[str, Decim
 
 
 def _risk_move(
-    session: Session,
-    actor: Actor,
-    claim: Subject,
-    cons: Consultation,
-    item: ConsultationItem,
-    side: str,
-    kind: str,
-    now: dt.datetime,
-    level: str | None,
-    value: Decimal | None,
-    reason: str | None,
-    evidence_sha256: str | None,
+    turn: _Turn, level: str | None, value: Decimal | None, reason: str | None, evidence_sha256: str | None
 ) -> None:
     """A move on a risk point: accept the other side's level and coefficient, propose one's own (with a
     reason) or hold; the point is agreed when both sides hold the same level and coefficient."""
+    item, side, kind = turn.item, turn.side, turn.kind
     if kind == "accept":
         other = (item.b_level, item.b_coefficient) if side == "a" else (item.a_level, item.a_coefficient)
         if other[0] is None or other[1] is None:
@@ -944,25 +939,17 @@ def _risk_move(
             item.a_level, item.a_coefficient = level, str(value)
         else:
             item.b_level, item.b_coefficient = level, str(value)
-    session.add(
-        ConsultationMove(
-            item_id=item.id,
-            round=cons.round,
-            side=side,
-            kind=kind,
-            level=level if kind != "hold" else None,
-            coefficient=str(value) if kind != "hold" and value is not None else None,
-            reason=reason,
-            evidence_sha256=evidence_sha256,
-            by_user_id=actor.user_id,
-            at=now,
-        )
+    turn.record(
+        reason,
+        evidence_sha256,
+        level=level if kind != "hold" else None,
+        coefficient=str(value) if kind != "hold" and value is not None else None,
     )
     if item.a_level is not None and (item.a_level, item.a_coefficient) == (item.b_level, item.b_coefficient):
-        item.state, item.how = "agreed", f"round {cons.round}"
+        item.state, item.how = "agreed", f"round {turn.cons.round}"
         item.agreed_level, item.agreed_coefficient = item.a_level, item.a_coefficient
     moved_to = {"level": level, "coefficient": str(value)} if kind != "hold" else {"level": None, "coefficient": None}
-    _moved(session, actor, claim, cons, item, side, kind, now, moved_to, reason)
+    _moved(turn, moved_to, reason)
 
 
 def _risk_content(

@@ -22,7 +22,7 @@ from tandem.kit.money import round_cny
 from tandem.reconciliation import consultation as svc
 from tandem.reconciliation.documents import mou_pdf
 from tandem.reconciliation.models import Consultation, ConsultationMove
-from tandem.schemas import MoneyIn, Strict
+from tandem.schemas import ConfirmIn, MoneyIn, Strict
 from tandem.settlement import calculator
 
 router = APIRouter(prefix="/api/v1/claims", tags=["consultation"])
@@ -275,8 +275,11 @@ def start(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) 
 
 
 @router.post("/{claim_id}/consultation/end-round", response_model=ConsultationView, responses=ERR)
-def end_round(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ConsultationView:
-    svc.end_round(session, actor, claim_id, now=clock.now())
+def end_round(
+    claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep, body: ConfirmIn | None = None
+) -> ConsultationView:
+    """End the current round: the body must say ``{"confirm": true}`` (422 naming ``confirm`` otherwise)."""
+    svc.end_round(session, actor, claim_id, now=clock.now(), confirm=body is not None and body.confirm)
     return _view(session, actor, claim_id)
 
 

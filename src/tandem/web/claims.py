@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -499,29 +500,49 @@ def _done(claim_id: str, what: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/claims/{claim_id}?done={what}" + (f"#{anchor}" if anchor else ""), 303)
 
 
-def _failed(
+def failed_page(
+    page: Callable[..., Response],
     request: Request,
     actor: Actor,
     session: SessionDep,
     clock: Clock,
     claim_id: str,
     exc: TandemError,
-    name: str,
-    state: FormState,
-    default_field: str,
+    name: str = "",
+    state: FormState | None = None,
+    default_field: str = "",
     rename: Mapping[str, str] | None = None,
     **kw: Any,
 ) -> Response:
-    """A service refused: roll back, then show the case again with the message beside the form."""
+    """A service refused: roll back, then show the ``page`` again with the message beside the form ``name``
+    (or, without a form, as the page's alert)."""
+    state = state or FormState()
+    if name:
+        alert = refused(session, exc, state, default_field, rename)
+    else:
+        session.rollback()
+        alert = exc
+    states = {name: state} if name else None
+    return page(request, actor, session, clock, claim_id, states=states, alert=alert, status=exc.status, **kw)
+
+
+_failed = partial(failed_page, case_page)
+
+
+def refused(
+    session: Session, exc: TandemError, state: FormState, default_field: str, rename: Mapping[str, str] | None
+) -> object:
+    """A service refused a form: roll back; its field errors go beside the form (``state``), anything else is
+    returned as the page's alert."""
     session.rollback()
-    alert: object = None
     if isinstance(exc, InvalidInput) or exc.fields:
         forms.service_errors(exc, state.errors, default_field, rename)
-    else:
-        alert = exc
-    return case_page(
-        request, actor, session, clock, claim_id, states={name: state}, alert=alert, status=exc.status, **kw
-    )
+        return None
+    return exc
+
+
+# The report's signers are one form field on the page.
+SIGNER_FIELDS = {"signer_ids": "signers", "sections": "signers"}
 
 
 def _invalid(
@@ -729,18 +750,7 @@ def submit_report(
         state.errors["signers"] = exc
         return _invalid(request, actor, session, clock, claim_id, "submit", state)
     except (Conflict, InvalidInput) as exc:
-        return _failed(
-            request,
-            actor,
-            session,
-            clock,
-            claim_id,
-            exc,
-            "submit",
-            state,
-            "signers",
-            rename={"signer_ids": "signers", "sections": "signers"},
-        )
+        return _failed(request, actor, session, clock, claim_id, exc, "submit", state, "signers", rename=SIGNER_FIELDS)
     return _done(claim_id, "signed", "act-sign")
 
 
@@ -849,7 +859,7 @@ def close(
         scope.get_claim(session, actor, claim_id)
         return _invalid(request, actor, session, clock, claim_id, "close", FormState({}, {"confirm": CONFIRM_CLOSE}))
     try:
-        workflow.close(session, actor, claim_id, now=clock.now())
+        workflow.close(session, actor, claim_id, now=clock.now(), confirm=True)
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, "close", FormState(), "close")
     return _done(claim_id, "closed")

@@ -5,9 +5,10 @@ umpire, and the memorandum of understanding (谅解备忘录) with its acknowled
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,7 +20,7 @@ from tandem.access.models import Role
 from tandem.claim.models import Claim, PartyRole
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import Clock
-from tandem.kit.errors import Conflict, InvalidInput, NotFound, TandemError
+from tandem.kit.errors import Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.reconciliation import consultation as svc
 from tandem.reconciliation.documents import mou_pdf
@@ -27,7 +28,7 @@ from tandem.reconciliation.endpoints import view as consultation_view
 from tandem.reconciliation.models import Consultation
 from tandem.sla import calendar
 from tandem.web import cases, forms
-from tandem.web.claims import FormBag, FormDep, case_page
+from tandem.web.claims import FormBag, FormDep, case_page, failed_page
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
@@ -36,6 +37,8 @@ router = APIRouter(include_in_schema=False)
 CONFIRM_END_ROUND = N_("Tick the box to confirm that the round ends now.")
 
 CHOOSE_UMPIRE = N_("Choose an umpire from the list.")
+# The umpire's kind and id are one form field (a choice from the list).
+UMPIRE_FIELDS = {"umpire_id": "umpire", "kind": "umpire"}
 CHOOSE_MOVE = N_("Choose accept, propose or hold.")
 NOTICES = {
     "opened": N_("The competitive consultation is open. Check the item pairs, then start the rounds."),
@@ -157,32 +160,11 @@ def consultation_page(
     return _page(request, actor, session, clock, claim_id, notice=NOTICES.get(done))
 
 
+_failed = partial(failed_page, _page)
+
+
 def _done(claim_id: str, what: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/claims/{claim_id}/consultation?done={what}" + (f"#{anchor}" if anchor else ""), 303)
-
-
-def _failed(
-    request: Request,
-    actor: Actor,
-    session: SessionDep,
-    clock: Clock,
-    claim_id: str,
-    exc: TandemError,
-    name: str = "",
-    state: FormState | None = None,
-    default_field: str = "",
-    rename: Mapping[str, str] | None = None,
-) -> Response:
-    session.rollback()
-    state = state or FormState()
-    alert: object = None
-    if name and (isinstance(exc, InvalidInput) or exc.fields):
-        forms.service_errors(exc, state.errors, default_field, rename)
-    else:
-        alert = exc
-    return _page(
-        request, actor, session, clock, claim_id, states={name: state} if name else None, alert=alert, status=exc.status
-    )
 
 
 @router.post("/claims/{claim_id}/consultation/open")
@@ -213,7 +195,7 @@ def end_round(
         svc.get_consultation(session, actor, claim_id)  # a hidden claim stays a 404
         state = FormState({}, {"confirm": CONFIRM_END_ROUND})
         return _page(request, actor, session, clock, claim_id, states={"end_round": state}, status=422)
-    return _plain(request, actor, session, clock, claim_id, svc.end_round, "round")
+    return _plain(request, actor, session, clock, claim_id, partial(svc.end_round, confirm=True), "round")
 
 
 def _plain(
@@ -297,18 +279,7 @@ def propose_umpire(
         state.errors["umpire"] = CHOOSE_UMPIRE
         return _page(request, actor, session, clock, claim_id, states={"umpire": state}, status=422)
     except (Conflict, InvalidInput) as exc:
-        return _failed(
-            request,
-            actor,
-            session,
-            clock,
-            claim_id,
-            exc,
-            "umpire",
-            state,
-            "umpire",
-            rename={"umpire_id": "umpire", "kind": "umpire"},
-        )
+        return _failed(request, actor, session, clock, claim_id, exc, "umpire", state, "umpire", rename=UMPIRE_FIELDS)
     return _done(claim_id, "umpire", "umpire")
 
 
