@@ -133,6 +133,9 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     user(platform, "admin", "平台管理员", [Role.PLATFORM_ADMIN])
     user(broker, "broker", "陈晓东", [Role.BROKER_ACCOUNT_MANAGER], "13816620318")
     user(broker, "risk", "刘静怡", [Role.BROKER_RISK_EVALUATOR], "13916628841")
+    # A finding needs a second reviewer, and an appeal someone who took no part (相对中立, R-C7).
+    user(broker, "risk2", "周文博", [Role.BROKER_RISK_EVALUATOR], "13916628842")
+    user(broker, "broker2", "吴佳琪", [Role.BROKER_ACCOUNT_MANAGER], "13816620319")
     user(regulator, "regulator", "孙立军", [Role.REGULATOR_VIEWER])
 
     firms_spec = [

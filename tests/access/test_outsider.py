@@ -209,6 +209,47 @@ def _user(username: str) -> Callable[[Any, Session], str]:
     return lambda env, s: str(s.execute(select(User.id).where(User.username == username)).scalar_one())
 
 
+def _notice_and_decision(env) -> dict[str, str]:
+    """A notice (通报) against 王建国 of firm A, upheld, and the blacklist proposal it opened (tolerance 0),
+    decided without a listing so that routing is unchanged: firm A reads both, other firms do not."""
+    with env.session() as s:
+        policy_id = _policy(env, s)
+    claim = _ok(
+        env.client("insured1").post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "census-neutrality"},
+            json={
+                "policy_id": policy_id,
+                "loss_at": "2026-11-24T20:00:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "配电房起火",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
+    base = "/api/v1/neutrality"
+    _ok(env.client("broker").put(f"{base}/tolerance", json={"tolerance": 0, "window_months": 12}))
+    body = {
+        "adjuster_id": claim["adjuster"]["id"],
+        "case_id": claim["id"],
+        "kind": "procedure",
+        "severity": "minor",
+        "text": "未按约定时限查勘",
+    }
+    f = _ok(env.client("risk").post(f"{base}/findings", json=body), 201)
+    _ok(env.client("risk2").post(f"{base}/findings/{f['id']}/confirm", json={"reason": "核实"}))
+    _ok(env.client("adjuster1").post(f"{base}/findings/{f['id']}/answer", json={"answer": "有客观原因"}))
+    _ok(env.client("risk2").post(f"{base}/findings/{f['id']}/uphold", json={"reason": "维持"}))
+    (p,) = _ok(env.client("broker").get(f"{base}/queue"))["proposals"]
+    _ok(
+        env.client("broker").post(
+            f"{base}/proposals/{p['id']}/decide", json={"outcome": "no_listing", "reason": "轻微"}
+        )
+    )
+    return {"finding_id": f["id"], "proposal_id": p["id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -258,6 +299,10 @@ PARAMS: dict[str, Kind] = {
     "insurer_id": Kind("insurer1", ("insured1", "adjuster1"), lookup=_org(INSURER1_ORG)),
     # the second insurer's draft product: neither a competitor, the broker, an insured nor a firm sees it
     "product_id": Kind("insurer2", ("insurer1", "broker", "insured1", "adjuster1"), lookup=_draft_product),
+    # a notice against 王建国 (firm A) and the blacklist decision after it: the broker's and firm A's,
+    # read by supervision; another firm, insurers and insureds see neither
+    "finding_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
+    "proposal_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -324,7 +369,19 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{CLAIM}/engagements"): {"json": {"expert_id": SOME_ID}},
     ("POST", "/api/v1/engagements/{engagement_id}/accept"): {"json": {}},
     ("POST", "/api/v1/engagements/{engagement_id}/decline"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/findings/{finding_id}/confirm"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/findings/{finding_id}/reject"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/findings/{finding_id}/answer"): {"json": {"answer": "outsider"}},
+    ("POST", "/api/v1/neutrality/findings/{finding_id}/uphold"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/findings/{finding_id}/withdraw"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/proposals/{proposal_id}/decide"): {"json": {"outcome": "no_listing", "reason": "x"}},
+    ("POST", "/api/v1/neutrality/proposals/{proposal_id}/appeal"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/neutrality/proposals/{proposal_id}/appeal/decide"): {
+        "json": {"outcome": "granted", "reason": "outsider"}
+    },
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
+    ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},
+    ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
     ("POST", "/claims/{claim_id}/adjuster"): {"data": {"adjuster_id": SOME_ID, "reason": "x"}},
     ("POST", "/claims/{claim_id}/withdraw"): {"data": {"reason": "outsider"}},

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ExecutableOption
 
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation, OrgKind
+from tandem.access.models import Organisation, OrgKind, Role
 from tandem.case.models import Case
 from tandem.claim.models import Claim, Participation
 from tandem.kit.errors import NotFound
+from tandem.neutrality.models import Finding, Proposal
 from tandem.party.models import (
     Adjuster,
     AdjusterFirm,
@@ -113,6 +114,49 @@ def visible_blacklist(actor: Actor) -> Select[BlacklistEntry]:
             )
         )
     return stmt.where(false())
+
+
+# What the adjuster's side and supervision see of the neutrality regime: findings once they are notices
+# (通报), proposals once decided; the broker's deliberations before that are its own.
+NOTICE_STATES = ("notified", "answered", "upheld", "withdrawn")
+DECIDED_STATES = ("listed", "not_listed", "appealed", "lifted", "appeal_dismissed")
+
+
+def _neutrality_cond(actor: Actor, model: type[Finding] | type[Proposal], shown: tuple[str, ...]) -> Any:
+    """Brokers see their own records; supervision the shown states of all; a firm's administrators the
+    shown states of the firm's, an adjuster its own; nobody else anything."""
+    match actor.org_kind:
+        case K.PLATFORM:
+            return true()
+        case K.BROKER:
+            return model.broker_id == actor.org_id
+        case K.SUPERVISION:
+            return model.state.in_(shown)
+        case K.ADJUSTER_FIRM if Role.ADJUSTER_FIRM_ADMIN in actor.roles:
+            return (model.firm_id == actor.org_id) & model.state.in_(shown)
+        case K.ADJUSTER_FIRM:
+            own = select(Adjuster.id).where(Adjuster.user_id == actor.user_id, Adjuster.firm_id == actor.org_id)
+            return model.adjuster_id.in_(own) & model.state.in_(shown)
+        case _:
+            return false()
+
+
+def visible_findings(actor: Actor) -> Select[Finding]:
+    return select(Finding).where(_neutrality_cond(actor, Finding, NOTICE_STATES))
+
+
+def visible_proposals(actor: Actor) -> Select[Proposal]:
+    return select(Proposal).where(_neutrality_cond(actor, Proposal, DECIDED_STATES))
+
+
+def get_finding(session: Session, actor: Actor, finding_id: Any) -> Finding:
+    result: Finding = _get(session, visible_findings(actor), Finding.id, finding_id)
+    return result
+
+
+def get_proposal(session: Session, actor: Actor, proposal_id: Any) -> Proposal:
+    result: Proposal = _get(session, visible_proposals(actor), Proposal.id, proposal_id)
+    return result
 
 
 def visible_insureds(actor: Actor) -> Select[Insured]:

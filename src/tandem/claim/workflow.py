@@ -260,7 +260,7 @@ def require_other_insurer_adjuster(
     assert adj is not None
     from tandem.party.service import blacklist_hits
 
-    if not blacklist_hits(session, adj, now.date(), actor.org_id):
+    if not blacklist_hits(session, adj, now.date(), actor.org_id, claim.policy.line):
         raise Conflict("Only an adjuster on the broker's blacklist can be refused.")
     if not reason:
         raise InvalidInput("Give the reason.", fields={"reason": "required"})

@@ -246,7 +246,9 @@ class BlacklistEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(16), default="active")  # active | lifted
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | lifted | ended
+    # The lines (险种) the listing covers; empty: all lines.
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
 

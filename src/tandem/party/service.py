@@ -46,8 +46,12 @@ def qualification_status(adj: Adjuster, today: dt.date) -> str:
 
 
 def blacklist_hits(
-    session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None
+    session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None, line: str | None = None
 ) -> list[BlacklistEntry]:
+    """The blacklist entries that keep this adjuster from work today: the one reading of the blacklist
+    (黑名单) for routing, claims and placements alike. An entry counts from ``valid_from`` to its term
+    (``valid_until``, inclusive; none: indefinite) unless lifted or ended; its ``lines`` scope it to those
+    lines (empty: all). ``broker_id``: whose list; ``line``: the line of the work (None: any line)."""
     stmt = select(BlacklistEntry).where(
         BlacklistEntry.state == "active",
         (BlacklistEntry.adjuster_id == adj.id) | (BlacklistEntry.firm_id == adj.firm_id),
@@ -56,17 +60,20 @@ def blacklist_hits(
     )
     if broker_id is not None:
         stmt = stmt.where(BlacklistEntry.broker_id == broker_id)
-    return list(session.execute(stmt).scalars())
+    entries = session.execute(stmt).scalars()
+    return [e for e in entries if line is None or not e.lines or line in e.lines]
 
 
-def ineligibility(session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None) -> list[str]:
+def ineligibility(
+    session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None, line: str | None = None
+) -> list[str]:
     """Reason codes why this adjuster may not be assigned work now (empty = assignable)."""
     reasons: list[str] = []
     if qualification_status(adj, today) != "valid":
         reasons.append("certificate_lapsed")
     if adj.firm.filing_status != FilingStatus.FILED or not adj.firm.organisation.active:
         reasons.append("firm_not_filed")
-    if blacklist_hits(session, adj, today, broker_id):
+    if blacklist_hits(session, adj, today, broker_id, line):
         reasons.append("blacklisted")
     return reasons
 
@@ -89,7 +96,7 @@ def ineligibility_words(
         words.append(QUALIFICATION_WORDS[status])
     if adj.firm.filing_status != FilingStatus.FILED or not adj.firm.organisation.active:
         words.append("the firm's filing (备案) is not in force")
-    if blacklist_hits(session, adj, today, broker_id):
+    if blacklist_hits(session, adj, today, broker_id, line):
         words.append("on the broker's blacklist")
     if line and adj.lines and line not in adj.lines:
         words.append(f"not qualified for {line}")
@@ -128,6 +135,7 @@ def firm_warnings(session: Session, firm: AdjusterFirm, today: dt.date) -> list[
 
 BLACKLIST_RULES: transition.Table = {
     ("active", "lift"): transition.Rule(to="lifted", by=frozenset(r.value for r in roles_with(Perm.MANAGE_BLACKLIST))),
+    ("active", "end"): transition.Rule(to="ended", by=frozenset({"system"})),  # at its term (the worker)
 }
 
 
@@ -139,6 +147,7 @@ def _entry_json(e: BlacklistEntry) -> dict[str, object]:
         "valid_from": e.valid_from.isoformat(),
         "valid_until": e.valid_until.isoformat() if e.valid_until else None,
         "state": e.state,
+        "lines": list(e.lines or []),
     }
 
 
@@ -152,8 +161,10 @@ def add_to_blacklist(
     valid_until: dt.date | None,
     adjuster_id: uuid.UUID | None = None,
     firm_id: uuid.UUID | None = None,
+    lines: list[str] | None = None,
 ) -> BlacklistEntry:
-    """Put an adjuster (or a whole firm) on the broker's blacklist, with reason and period."""
+    """Put an adjuster (or a whole firm) on the broker's blacklist, with reason and period; ``lines``
+    scope it to those lines (none: all lines)."""
     if actor.org_kind != OrgKind.BROKER or not actor.can(Perm.MANAGE_BLACKLIST):
         raise ActionNotAllowed()
     if not reason.strip():
@@ -175,6 +186,7 @@ def add_to_blacklist(
         valid_from=valid_from,
         valid_until=valid_until,
         state="active",
+        lines=list(lines or []),
         created_at=at,
         created_by=actor.user_id,
     )
@@ -200,9 +212,32 @@ def lift_blacklist_entry(
     entry = scope.get_blacklist_entry(session, actor, entry_id)
     if actor.org_kind != OrgKind.BROKER:
         raise ActionNotAllowed()
-    rule = transition.resolve(BLACKLIST_RULES, entry.state, "lift", frozenset(r.value for r in actor.roles))
+    roles = frozenset(r.value for r in actor.roles)
+    rule = transition.resolve(BLACKLIST_RULES, entry.state, "lift", roles)
     if not reason.strip():
         raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    _move_entry(session, entry, rule, at=at, actor=actor.ref, reason=reason.strip(), request_id=actor.request_id)
+    return entry
+
+
+def end_blacklist_entry(session: Session, entry: BlacklistEntry, *, at: dt.datetime) -> BlacklistEntry:
+    """The entry's term is over (the worker, at the term's end): it ends, on the record."""
+    rule = transition.resolve(BLACKLIST_RULES, entry.state, "end", frozenset({"system"}))
+    _move_entry(session, entry, rule, at=at, actor=audit.SYSTEM, reason=None, request_id=None)
+    return entry
+
+
+def _move_entry(
+    session: Session,
+    entry: BlacklistEntry,
+    rule: transition.Rule,
+    *,
+    at: dt.datetime,
+    actor: audit.ActorRef,
+    reason: str | None,
+    request_id: str | None,
+) -> None:
+    """Compare-and-set the entry's state (a concurrent change loses with 409) and audit it."""
     before = entry.state  # read before the UPDATE: it synchronises the loaded entry to the new state
     moved = session.execute(
         update(BlacklistEntry)
@@ -215,17 +250,17 @@ def lift_blacklist_entry(
     session.refresh(entry)
     audit.record(
         session,
-        actor.ref,
-        action="blacklist.lifted",
+        actor,
+        action=f"blacklist.{rule.to}",
         entity_type="blacklist_entry",
         entity_id=entry.id,
         at=at,
+        chain_key=f"org:{entry.broker_id}",
         before={"state": before},
         after={"state": rule.to},
-        reason=reason.strip(),
-        request_id=actor.request_id,
+        reason=reason,
+        request_id=request_id,
     )
-    return entry
 
 
 # ---- adjusters -----------------------------------------------------------------------------------

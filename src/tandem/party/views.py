@@ -96,6 +96,7 @@ class BlacklistOut(BaseModel):
     valid_until: dt.date | None = None
     state: str
     in_force: bool
+    lines: list[str] = []  # the lines the entry covers; empty: all lines
 
 
 def _sees_personal(actor: Actor, owner_org: uuid.UUID | None = None) -> bool:
@@ -204,4 +205,5 @@ def blacklist_out(e: BlacklistEntry, today: dt.date) -> BlacklistOut:
         valid_until=e.valid_until,
         state=e.state,
         in_force=in_force,
+        lines=list(e.lines or []),
     )

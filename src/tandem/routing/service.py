@@ -141,7 +141,7 @@ def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.da
     subject = claim if isinstance(claim, Subject) else claim_subject(claim)
     today = now.astimezone(SHANGHAI).date()
     rec = Recommendation(adj)
-    rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id)
+    rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id, subject.line)
     if (
         adj.firm_id in subject.parties
         or session.execute(

@@ -887,7 +887,7 @@ def _dispute_actions(
         adj = session.get(Adjuster, letter_b.adjuster_id)
         from tandem.party.service import blacklist_hits
 
-        if adj is not None and blacklist_hits(session, adj, now.date(), actor.org_id):
+        if adj is not None and blacklist_hits(session, adj, now.date(), actor.org_id, claim.policy.line):
             firm = org_names(session, [letter_b.firm_id]).get(letter_b.firm_id, "")
             a.refuse_adjuster = LetterRow(letter_b, firm, adj.name, None)
     if consultation_of(session, claim) is None:

@@ -145,6 +145,8 @@ def summarise(rows: list[views.AdjusterOut]) -> AdjusterSummary:
 
 
 def blacklist_state(out: views.BlacklistOut, today: dt.date) -> str:
+    if out.state == "ended":  # at its term, by the worker
+        return "ended"
     if out.state != "active":
         return "lifted"
     if out.in_force:

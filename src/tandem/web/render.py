@@ -79,6 +79,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/products", N_("Products"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
     ("/experts", N_("Experts"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
+    ("/neutrality", N_("Neutrality"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.SUPERVISION, K.PLATFORM})),
     ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
 ]
 

@@ -1,0 +1,256 @@
+"""Neutrality API (相对中立, R-C7): findings and notices, tolerance, blacklist proposals, decisions, appeals,
+and the adjuster's and firm's record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import Field
+
+from tandem.access import scope
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.errors import NotFound
+from tandem.kit.limits import REASON_MAX
+from tandem.neutrality import documents, findings, proposals, views
+from tandem.schemas import Strict
+
+router = APIRouter(prefix="/api/v1/neutrality", tags=["neutrality"])
+NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
+ACT: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not allowed"},
+    409: {"description": "Not possible in this state, or changed meanwhile"},
+    **NF,
+}
+Text = Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
+
+
+class FindingCreate(Strict):
+    adjuster_id: uuid.UUID
+    case_id: uuid.UUID
+    kind: Literal["leans_to_appointer", "leans_to_insured", "leans_to_insurer", "procedure"]
+    severity: Literal["minor", "serious"]
+    text: Text
+    documents: list[uuid.UUID] = Field(default_factory=list, max_length=findings.EVIDENCE_MAX)
+    reports: list[uuid.UUID] = Field(default_factory=list, max_length=findings.EVIDENCE_MAX)
+    cases: list[uuid.UUID] = Field(default_factory=list, max_length=findings.EVIDENCE_MAX)
+
+
+class ReasonBody(Strict):
+    reason: Text
+
+
+class AnswerBody(Strict):
+    answer: Text
+
+
+class DecisionBody(Strict):
+    outcome: Literal["blacklist", "no_listing"]
+    reason: Text
+    lines: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(default_factory=list, max_length=50)
+    term_months: Annotated[int, Field(ge=1, le=proposals.TERM_MAX_MONTHS)] | None = None
+
+
+class AppealDecisionBody(Strict):
+    outcome: Literal["granted", "dismissed"]
+    reason: Text
+
+
+class ToleranceBody(Strict):
+    tolerance: Annotated[int, Field(ge=0, le=proposals.TOLERANCE_MAX)]
+    window_months: Annotated[int, Field(ge=1, le=proposals.WINDOW_MAX_MONTHS)]
+
+
+class QueueOut(Strict):
+    to_review: list[views.FindingOut]
+    answered: list[views.FindingOut]
+    waiting: list[views.FindingOut]
+    proposals: list[views.ProposalOut]
+    appeals: list[views.ProposalOut]
+
+
+# ---- tolerance ------------------------------------------------------------------------------------
+
+
+@router.get("/tolerance", response_model=views.ToleranceOut, responses={403: {"description": "Not a broker"}})
+def get_tolerance(actor: ActorDep, session: SessionDep) -> views.ToleranceOut:
+    from tandem.neutrality import common
+
+    common.require_broker(actor, common.BROKER_STAFF)
+    t = proposals.tolerance_of(session, actor.org_id)
+    return views.ToleranceOut(tolerance=t.tolerance, window_months=t.window_months)
+
+
+@router.put("/tolerance", response_model=views.ToleranceOut, responses={403: {"description": "Not allowed"}})
+def put_tolerance(body: ToleranceBody, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.ToleranceOut:
+    t = proposals.set_tolerance(
+        session, actor, tolerance=body.tolerance, window_months=body.window_months, at=clock.now()
+    )
+    return views.ToleranceOut(tolerance=t.tolerance, window_months=t.window_months)
+
+
+# ---- findings and notices -------------------------------------------------------------------------
+
+
+@router.get("/queue", response_model=QueueOut)
+def get_queue(actor: ActorDep, session: SessionDep, clock: ClockDep) -> QueueOut:
+    """What waits on the broker: findings to review, answered notices, open notices, proposals, appeals."""
+    now = clock.now()
+    q = views.queue(session, actor)
+
+    def fo(rows: list[Any]) -> list[views.FindingOut]:
+        return [views.finding_out(session, actor, f, now) for f in rows]
+
+    def po(rows: list[Any]) -> list[views.ProposalOut]:
+        return [views.proposal_out(session, actor, p, now) for p in rows]
+
+    return QueueOut(
+        to_review=fo(q.to_review),
+        answered=fo(q.answered),
+        waiting=fo(q.waiting),
+        proposals=po(q.proposals),
+        appeals=po(q.appeals),
+    )
+
+
+@router.post("/findings", response_model=views.FindingOut, status_code=201, responses=ACT)
+def create_finding(body: FindingCreate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.FindingOut:
+    new = findings.NewFinding(
+        adjuster_id=body.adjuster_id,
+        case_id=body.case_id,
+        kind=body.kind,
+        severity=body.severity,
+        text=body.text,
+        documents=body.documents,
+        reports=body.reports,
+        cases=body.cases,
+    )
+    f = findings.record_finding(session, actor, new, at=clock.now())
+    return views.finding_out(session, actor, f, clock.now())
+
+
+@router.get("/findings/{finding_id}", response_model=views.FindingOut, responses=NF)
+def get_finding(finding_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.FindingOut:
+    return views.finding_out(session, actor, scope.get_finding(session, actor, finding_id), clock.now())
+
+
+def _review(finding_id: str, confirm: bool, body: ReasonBody, actor: Any, session: Any, clock: Any) -> views.FindingOut:
+    f = findings.review(session, actor, finding_id, confirm=confirm, reason=body.reason, at=clock.now())
+    return views.finding_out(session, actor, f, clock.now())
+
+
+@router.post("/findings/{finding_id}/confirm", response_model=views.FindingOut, responses=ACT)
+def confirm_finding(
+    finding_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.FindingOut:
+    """The second reviewer confirms: the finding becomes a notice (通报) to the adjuster and its firm."""
+    return _review(finding_id, True, body, actor, session, clock)
+
+
+@router.post("/findings/{finding_id}/reject", response_model=views.FindingOut, responses=ACT)
+def reject_finding(
+    finding_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.FindingOut:
+    return _review(finding_id, False, body, actor, session, clock)
+
+
+@router.post("/findings/{finding_id}/answer", response_model=views.FindingOut, responses=ACT)
+def answer_notice(
+    finding_id: str, body: AnswerBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.FindingOut:
+    f = findings.answer(session, actor, finding_id, text=body.answer, at=clock.now())
+    return views.finding_out(session, actor, f, clock.now())
+
+
+def _decide(finding_id: str, uphold: bool, body: ReasonBody, actor: Any, session: Any, clock: Any) -> views.FindingOut:
+    f = findings.decide(session, actor, finding_id, uphold=uphold, reason=body.reason, at=clock.now())
+    return views.finding_out(session, actor, f, clock.now())
+
+
+@router.post("/findings/{finding_id}/uphold", response_model=views.FindingOut, responses=ACT)
+def uphold_notice(
+    finding_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.FindingOut:
+    return _decide(finding_id, True, body, actor, session, clock)
+
+
+@router.post("/findings/{finding_id}/withdraw", response_model=views.FindingOut, responses=ACT)
+def withdraw_notice(
+    finding_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.FindingOut:
+    return _decide(finding_id, False, body, actor, session, clock)
+
+
+@router.get("/findings/{finding_id}/notice.pdf", responses=NF, response_class=Response)
+def notice_pdf(finding_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> Response:
+    """The notice (通报) as a PDF, once rendered (404 before)."""
+    f = scope.get_finding(session, actor, finding_id)
+    data = documents.notice_pdf(settings, f)
+    if data is None:
+        raise NotFound()
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{f.number}.pdf"',
+            "X-Content-SHA256": f.pdf_sha256 or "",
+        },
+    )
+
+
+# ---- proposals, decisions, appeals ----------------------------------------------------------------
+
+
+@router.get("/proposals/{proposal_id}", response_model=views.ProposalOut, responses=NF)
+def get_proposal(proposal_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.ProposalOut:
+    return views.proposal_out(session, actor, scope.get_proposal(session, actor, proposal_id), clock.now())
+
+
+@router.post("/proposals/{proposal_id}/decide", response_model=views.ProposalOut, responses=ACT)
+def decide_proposal(
+    proposal_id: str, body: DecisionBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.ProposalOut:
+    """A broker account manager decides: blacklist (lines, term in months or none for indefinite) or not."""
+    decision = proposals.Decision(
+        blacklist=body.outcome == "blacklist",
+        reason=body.reason,
+        lines=tuple(body.lines),
+        term_months=body.term_months,
+    )
+    p = proposals.decide(session, actor, proposal_id, decision, at=clock.now())
+    return views.proposal_out(session, actor, p, clock.now())
+
+
+@router.post("/proposals/{proposal_id}/appeal", response_model=views.ProposalOut, responses=ACT)
+def appeal_decision(
+    proposal_id: str, body: ReasonBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.ProposalOut:
+    p = proposals.appeal(session, actor, proposal_id, reason=body.reason, at=clock.now())
+    return views.proposal_out(session, actor, p, clock.now())
+
+
+@router.post("/proposals/{proposal_id}/appeal/decide", response_model=views.ProposalOut, responses=ACT)
+def decide_appeal(
+    proposal_id: str, body: AppealDecisionBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.ProposalOut:
+    p = proposals.decide_appeal(
+        session, actor, proposal_id, grant=body.outcome == "granted", reason=body.reason, at=clock.now()
+    )
+    return views.proposal_out(session, actor, p, clock.now())
+
+
+# ---- records --------------------------------------------------------------------------------------
+
+
+@router.get("/adjusters/{adjuster_id}/record", response_model=views.RecordOut, responses=NF)
+def adjuster_record(adjuster_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.RecordOut:
+    """An adjuster's whole record: its notices with their answers and decisions, and the blacklist
+    decisions; the broker also sees how many upheld notices count against its tolerance now."""
+    return views.adjuster_record(session, actor, adjuster_id, clock.now())
+
+
+@router.get("/firms/{firm_id}/record", response_model=views.RecordOut, responses=NF)
+def firm_record(firm_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.RecordOut:
+    return views.firm_record(session, actor, firm_id, clock.now())
