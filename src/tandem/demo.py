@@ -84,7 +84,8 @@ def _org(
 
 def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool = True) -> bool:
     """Load the demo data; return False (and change nothing) when it is already there. ``claims`` adds one
-    claim at each stage (tandem.demo_claims); the tests' template database leaves them out."""
+    claim and one placement at each stage (tandem.demo_claims, tandem.demo_placements); the tests' template
+    database leaves them out."""
     if settings.is_production:
         raise DemoRefused()
     if session.execute(select(Organisation.id).where(Organisation.name == BROKER_NAME)).first():
@@ -550,9 +551,10 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         )
     session.flush()
     if claims:
-        from tandem import demo_claims
+        from tandem import demo_claims, demo_placements
 
         demo_claims.load(session, settings, now)
+        demo_placements.load(session, settings, now)
     return True
 
 

@@ -1,0 +1,41 @@
+"""The demo placements (issue 14: "Demo data holds a placement at every stage, so a new user sees the whole
+flow at once"), built through the real services."""
+
+from __future__ import annotations
+
+from tandem import demo_placements
+from tandem.audit import service as audit
+from tests.helpers import _ok, logged_in, text_of
+
+STAGES = ("opened", "awaiting_choice", "letter_issued", "surveying", "reported", "deciding", "to_market", "withdrawn")
+
+
+def test_demo_placements_stand_at_every_stage(env):
+    with env.factory.begin() as s:
+        demo_placements.load(s, env.settings, env.clock.now())
+    items = _ok(env.client("broker").get("/api/v1/placements"))["items"]
+    assert sorted(p["status"] for p in items) == sorted(STAGES)
+    by_status = {p["status"]: p for p in items}
+    # Each party finds its own in its list: the insureds theirs, the firms the ones they were instructed on.
+    for user, name in (("insured1", "嘉兴鑫达电子科技有限公司"), ("insured2", "东莞宏盛塑胶制品有限公司")):
+        assert {p["insured"]["name"] for p in _ok(env.client(user).get("/api/v1/placements"))["items"]} == {name}
+    firm_sees = {p["status"] for p in _ok(env.client("adjuster3").get("/api/v1/placements"))["items"]}
+    assert {"to_market", "deciding", "surveying"} <= firm_sees and "opened" not in firm_sees
+    assert _ok(env.client("regulator").get(f"/api/v1/placements/{by_status['reported']['id']}"))
+    # The deciding one has prices and a decision pending; the one at market has every point decided.
+    decided = _ok(env.client("insured1").get(f"/api/v1/placements/{by_status['deciding']['id']}/decisions"))
+    assert {d["choice"] for d in decided["decisions"]} == {"remediate", "premium", "undecided"}
+    market = _ok(env.client("insured1").get(f"/api/v1/placements/{by_status['to_market']['id']}/decisions"))
+    assert "undecided" not in {d["choice"] for d in market["decisions"]} and not market["open_for_decisions"]
+    assert _ok(env.client("insured1").get(f"/api/v1/placements/{by_status['deciding']['id']}/prices"))["totals"]
+    # Every case file renders for the parties on it (the partials of every part included).
+    for user in ("broker", "risk", "insured1", "adjuster3", "regulator"):
+        browser = logged_in(env, user)
+        visible = {p["id"] for p in _ok(env.client(user).get("/api/v1/placements"))["items"]}
+        for p in items:
+            page = browser.get(f"/placements/{p['id']}")
+            assert page.status_code == (200 if p["id"] in visible else 404), (user, p["status"])
+            if page.status_code == 200:
+                assert p["number"] in text_of(page)
+    with env.session() as s:
+        assert audit.verify(s) == []
