@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.access.models import Role
+from tandem.access.models import Role, User
 from tandem.case import service as case_service
 from tandem.claim.models import PartyRole
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
@@ -127,6 +127,14 @@ def tasks_of(session: Session, case_id: uuid.UUID, status: TaskStatus | None = N
     if status is not None:
         stmt = stmt.where(RemediationTask.status == status.value)
     return list(session.execute(stmt.order_by(RemediationTask.due_date, RemediationTask.ref)).scalars())
+
+
+def user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of the users who changed the register (its history shows who)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    return {uid: name for uid, name in rows}
 
 
 def is_broker(session: Session, actor: Actor, placement: Placement) -> bool:

@@ -16,11 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.access.models import User
 from tandem.deps import ActorDep, ClockDep, SessionDep
 from tandem.kit.clock import today_local
 from tandem.kit.limits import REASON_MAX
@@ -174,13 +172,6 @@ BASIS = "per line, the fitting product cheapest as decided now, kept for all thr
 # ---- outputs -----------------------------------------------------------------------------------------
 
 
-def _names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
-    return {uid: name for uid, name in rows}
-
-
 def task_out(t: RemediationTask) -> TaskOut:
     return TaskOut(ref=t.ref, title=t.title, due_date=t.due_date, status=t.status, closed_at=t.closed_at)
 
@@ -213,7 +204,7 @@ def _point_out(p: RegisterPoint, history: list[ChangeOut]) -> PointOut:
 
 def register_out(session: Session, status: PlacementStatus, register: RiskRegister) -> RegisterOut:
     changes = risk.changes_of(session, register.case_id)
-    names = _names(session, {c.by_user_id for c in changes})
+    names = risk.user_names(session, {c.by_user_id for c in changes})
     by_point: dict[uuid.UUID, list[ChangeOut]] = {}
     for c in changes:
         by_point.setdefault(c.point_id, []).append(_change_out(c, names))

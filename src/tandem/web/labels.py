@@ -538,3 +538,33 @@ TONES["placement_status"] = {
     "to_market": "ok",
     "withdrawn": "neutral",
 }
+
+
+# ---- the risk register (风险登记册, R-U4) -----------------------------------------------------------
+LABELS["risk_choice"] = {
+    "undecided": N_("Not decided yet"),
+    "remediate": N_("Remediate"),
+    "premium": N_("Accept the loading"),
+}
+LABELS["risk_change"] = {
+    "seeded": N_("Taken from the report"),
+    "assessed": N_("Level or coefficient changed"),
+    "advised": N_("Advice written"),
+    "decided": N_("Insured's decision"),
+}
+LABELS["task_status"] = {
+    "open": N_("To be remedied"),
+    "done": N_("Remedied"),
+    "cancelled": N_("Cancelled: loading accepted instead"),
+}
+TONES["task_status"] = {"open": "warn", "done": "ok", "cancelled": "neutral"}
+LABELS["event"].update(
+    {
+        "risk_register.seeded": N_("Risk register drawn up from the pre-assessment report"),
+        "risk_register.assessed": N_("Risk point re-rated by the broker's risk evaluator"),
+        "risk_register.advised": N_("Risk-management advice on a risk point"),
+        "risk_register.register_advised": N_("Risk-management advice on the register"),
+        "risk_register.decided": N_("The insured decided on a risk point"),
+        "risk_register.tasks_checked": N_("Remediation tasks checked by a staged report"),
+    }
+)
