@@ -1,5 +1,7 @@
 """The report draft editor (公估报告草稿): itemised loss rows per policy section, added and removed on the
-server (no page script), validated into the draft content the API's ``DraftIn`` describes."""
+server (no page script), validated into the draft content the API's ``DraftIn`` describes. The rows
+editor (``SectionForm`` with its fields, :func:`read_rows`, :func:`apply_op`) serves other reports' row
+lists too (the pre-assessment's risk points)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class SectionForm:
     name: str
     rows: list[dict[str, str]]
     replacement_value: str = ""
+    fields: tuple[str, ...] = ITEM_FIELDS
 
     @property
     def total(self) -> Decimal:
@@ -86,15 +89,24 @@ def from_content(content: dict[str, Any] | None, sections: list[tuple[str, str]]
     return DraftForm(out, _plain(c.get("cause")), _plain(c.get("liability")), _plain(c.get("conclusion")))
 
 
+def read_rows(
+    form: Mapping[str, Any], code: str, fields: tuple[str, ...], limits: Mapping[str, int] | None = None
+) -> list[dict[str, str]]:
+    """The rows ``<code>.<i>.<field>`` of a posted rows editor, in order, whatever their count (the count
+    in ``<code>.rows``); each value cut at its limit (300 unless given) plus one, so too long shows."""
+    try:
+        count = min(int(forms.text(form, f"{code}.rows", 5) or 0), MAX_ROWS)
+    except ValueError:
+        count = 0
+    limit = limits or {}
+    return [{f: forms.text(form, f"{code}.{i}.{f}", limit.get(f, 300)) for f in fields} for i in range(count)]
+
+
 def from_post(form: Mapping[str, Any], sections: list[tuple[str, str]]) -> DraftForm:
     """What the editor held when posted: rows are read in order, whatever their count."""
     out = []
     for code, name in sections:
-        try:
-            count = min(int(forms.text(form, f"{code}.rows", 5) or 0), MAX_ROWS)
-        except ValueError:
-            count = 0
-        rows = [{f: forms.text(form, f"{code}.{i}.{f}", 300) for f in ITEM_FIELDS} for i in range(count)]
+        rows = read_rows(form, code, ITEM_FIELDS)
         out.append(SectionForm(code, name, rows, forms.text(form, f"{code}.replacement_value", 40)))
     return DraftForm(
         out,
@@ -104,15 +116,17 @@ def from_post(form: Mapping[str, Any], sections: list[tuple[str, str]]) -> Draft
     )
 
 
-def apply_op(draft: DraftForm, op: str) -> bool:
-    """``add:<code>`` or ``remove:<code>:<row>``; True when the op changed the rows (nothing is saved)."""
+def apply_op(draft: DraftForm | list[SectionForm], op: str) -> bool:
+    """``add:<code>`` or ``remove:<code>:<row>`` on the editor's row lists; True when the op changed the
+    rows (nothing is saved)."""
     kind, _, rest = op.partition(":")
     code, _, index = rest.partition(":")
-    sec = next((s for s in draft.sections if s.code == code), None)
+    lists = draft.sections if isinstance(draft, DraftForm) else draft
+    sec = next((s for s in lists if s.code == code), None)
     if sec is None:
         return False
     if kind == "add" and len(sec.rows) < MAX_ROWS:
-        sec.rows.append(dict.fromkeys(ITEM_FIELDS, ""))
+        sec.rows.append(dict.fromkeys(sec.fields, ""))
         return True
     if kind == "remove" and index.isdigit() and int(index) < len(sec.rows):
         del sec.rows[int(index)]
@@ -120,7 +134,7 @@ def apply_op(draft: DraftForm, op: str) -> bool:
     return False
 
 
-def _empty(row: dict[str, str]) -> bool:
+def empty(row: dict[str, str]) -> bool:
     return not any(v.strip() for v in row.values())
 
 
@@ -181,7 +195,7 @@ def to_content(draft: DraftForm) -> dict[str, Any] | None:
     for sec in draft.sections:
         items: list[dict[str, Any]] = []
         for i, row in enumerate(sec.rows):
-            if _empty(row):
+            if empty(row):
                 continue
             key = f"{sec.code}.{i}"
             ref = row["ref"].strip()

@@ -426,12 +426,14 @@ def failed(
     name: str,
     state: FormState,
     default_field: str,
+    rename: Mapping[str, str] | None = None,
 ) -> Response:
-    """A service refused: roll back, then show the file again with the message beside the form."""
+    """A service refused: roll back, then show the file again with the message beside the form (the
+    service's field names ``rename``d to the form's)."""
     session.rollback()
     alert: object = None
     if isinstance(exc, InvalidInput) or exc.fields:
-        forms.service_errors(exc, state.errors, default_field)
+        forms.service_errors(exc, state.errors, default_field, rename)
     else:
         alert = exc
     return page(request, actor, session, clock, placement_id, states={name: state}, alert=alert, status=exc.status)
