@@ -27,5 +27,6 @@ fi
 if [ -f scripts/check_i18n.py ]; then echo "== i18n"; $V/python scripts/check_i18n.py; fi
 echo "== released migrations unchanged"; $V/python scripts/check_migrations.py
 echo "== lock pins every installed package"; $V/python scripts/check_lock.py
+echo "== no test module imports another"; $V/python scripts/check_test_imports.py tests
 echo "== pytest (PostgreSQL: ${TANDEM_TEST_DATABASE_URL:-off})"
 $V/pytest -p no:cacheprovider -n 2 --dist loadfile -q -rs "$@"

@@ -3,16 +3,45 @@ draft reports. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import html
+import importlib.util
+import io
+import json
 import os
 import re
+import subprocess
+import sys
 import uuid
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from hypothesis import strategies as st
+from pypdf import PdfReader
+from sqlalchemy import func, select, text
+from starlette.routing import Route
 
+from tandem.access import service as access_service
+from tandem.access.models import Organisation, User
+from tandem.audit import service as audit
+from tandem.audit.models import AuditEvent
+from tandem.claim.models import Claim
+from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD
+from tandem.kit.clock import SHANGHAI
+from tandem.kit.i18n import gettext
+from tandem.kit.storage import store_for
+from tandem.kit.workdays import WorkCalendar
+from tandem.party.models import Adjuster, InsurerProduct
+from tandem.reconciliation.models import Consultation
+from tandem.web.labels import label
+from tandem.worker import runner
+
+REPO = Path(__file__).resolve().parents[1]
 
 # How long any wait of the suite (a browser element or navigation, an in-process API call, the schema load)
 # may take before the test fails: generous, so a busy machine only makes the suite slower, never red.
@@ -37,8 +66,9 @@ def co_sign(client, cid):
     return _ok(client.post(f"/api/v1/claims/{cid}/reports/sign", json=body))
 
 
-def _draft():
-    return {
+def _draft(**changes: Any) -> dict[str, Any]:
+    """A draft report of insured1's fire (two sections, 2# workshop), top-level fields replaced by ``changes``."""
+    draft: dict[str, Any] = {
         "cause": "2号车间电气线路短路引燃可燃物。",
         "liability": "属于企业财产保险责任范围。",
         "conclusion": "建议按保单约定理算。",
@@ -76,32 +106,15 @@ def _draft():
             },
         ],
     }
+    draft.update(changes)
+    return draft
 
 
 def _to_reported(env):
-    insured, firm = env.client("insured1"), env.client("adjuster1")
-    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
-    cid = _ok(
-        insured.post(
-            "/api/v1/claims",
-            json={
-                "policy_id": policy["id"],
-                "loss_at": "2026-11-24T22:30:00+08:00",
-                "location": "浙江省嘉兴市南湖区亚中路88号",
-                "description": "2号车间夜间起火",
-                "channel": "web",
-            },
-        ),
-        201,
-    )["id"]
-    _ok(
-        firm.post(
-            f"/api/v1/claims/{cid}/appointment",
-            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
-        )
-    )
-    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
-    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    """insured1's fire claim (POLICY1, routed to firm A) taken to a submitted, signed report of ``_draft()``."""
+    firm = env.client("adjuster1")
+    cid = notice(env)
+    me = accepted_with_team(env, cid)
     _ok(
         firm.post(
             f"/api/v1/claims/{cid}/surveys",
@@ -208,7 +221,7 @@ def logged_in(env, username: str, **headers: str) -> TestClient:
 POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
 
 
-def notice(env, user: str, number: str, **kw) -> str:
+def notice(env, user: str = "insured1", number: str = POLICY1, **kw) -> str:
     body = {
         "policy_id": policy_id(env, number),
         "loss_at": "2026-11-24T22:30:00+08:00",
@@ -432,3 +445,578 @@ def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
         )
         s.commit()
     return p
+
+
+# ---- demo data, the database, the command line -----------------------------------------------------
+
+POLICY3 = "PQC2026330100003"  # insured3's household contents; no designated adjuster; first loss
+INSURED1_ORG = XINDA
+INSURER1_ORG = "中安财产保险股份有限公司"
+
+
+def one(env, stmt):
+    with env.session() as s:
+        return s.execute(stmt).scalar_one()
+
+
+def claim_status(env, cid) -> str:
+    return one(env, select(Claim.status).where(Claim.id == uuid.UUID(str(cid)))).value
+
+
+def org(env, name: str) -> str:
+    return str(one(env, select(Organisation.id).where(Organisation.name == name)))
+
+
+def policy_body(env, **over: Any) -> dict[str, Any]:
+    """A new policy for insured1 with insurer1 that passes validation, with ``over``."""
+    with env.session() as s:
+        product = s.execute(select(InsurerProduct.id).where(InsurerProduct.code == "ZA-QC-2024")).scalar_one()
+        adj = s.execute(select(Adjuster.id).where(Adjuster.name == "李娜")).scalar_one()
+    body: dict[str, Any] = {
+        "number": "PQC2027330400009",
+        "insured_id": org(env, INSURED1_ORG),
+        "insurer_id": org(env, INSURER1_ORG),
+        "product_id": str(product),
+        "line": "企业财产保险",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "designated_adjuster_id": str(adj),
+        "sections": [
+            {
+                "code": "building",
+                "name": "建筑物",
+                "sum_insured": "30000000.00",
+                "insured_value": "36000000",
+                "deductible_amount": "10000.5",
+                "deductible_rate": "0.1",
+            },
+            {"code": "stock", "name": "存货", "sum_insured": 8000000, "aggregate_limit": "8000000.00"},
+        ],
+    }
+    body.update(over)
+    return body
+
+
+def post_inbound(env, payload, secret=None):
+    """The messaging gateway's signed webhook delivers ``payload``."""
+    raw = json.dumps(payload, ensure_ascii=False).encode()
+    sig = hmac.new((secret or env.settings.webhook_secret).encode(), raw, hashlib.sha256).hexdigest()
+    return env.client().post(
+        "/api/v1/intake/messages",
+        content=raw,
+        headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"},
+    )
+
+
+def said(event: str, locale: str = "zh_CN") -> str:
+    """How the inbox names an event (the timeline's label, in the user's language)."""
+    return gettext(label("event", event), locale)
+
+
+def inbox(env, user: str) -> list[str]:
+    return [n["subject"] for n in _ok(env.client(user).get("/api/v1/notifications"))]
+
+
+TANDEM = REPO / ".venv" / "bin" / "tandem"
+if not TANDEM.exists():  # another layout: the script next to the running interpreter
+    TANDEM = Path(sys.executable).with_name("tandem")
+
+
+def assert_rejected(proc: subprocess.CompletedProcess[bytes], field: str | None) -> str:
+    """The command exited 2 with one line naming ``field`` on stderr and nothing on stdout; the line."""
+    stderr = proc.stderr.decode("utf-8")
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, stderr)
+    assert proc.stdout == b""
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
+    line = stderr.rstrip("\n")
+    if field is not None:
+        assert line.startswith(f"error: {field}: "), line
+    return line
+
+
+# Any JSON value (damaged documents for the engines' input checks), and where each part of one sits.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: Decimal(str(d)))
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += json_paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            found += json_paths(inner, (*prefix, i))
+    return found
+
+
+def _work_calendar_migration() -> Any:
+    spec = importlib.util.spec_from_file_location("m0005", REPO / "migrations" / "versions" / "0005_work_calendar.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+SEED = _work_calendar_migration().seed_rows()  # the work calendar's seed rows (migration 0005)
+CAL = WorkCalendar.from_rows((r["day"], r["working"]) for r in SEED)
+
+
+# ---- routes, every row, page sessions (the access censuses) ----------------------------------------
+
+
+def all_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers (FastAPI keeps them nested)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI flattens included routers into app.routes
+        contexts: list[Any] = [r for r in app.routes if isinstance(r, Route)]
+    else:
+        contexts = list(iter_route_contexts(app.routes))
+    out = []
+    for ctx in contexts:
+        path, methods = getattr(ctx, "path", None), getattr(ctx, "methods", None)
+        if path and methods:
+            out.extend((m, path) for m in sorted(set(methods) - {"HEAD", "OPTIONS"}))
+    return out
+
+
+# Tables a refused request may still touch: a page client's session row, failed-login counters.
+NOT_SNAPSHOT = {"api_token", "login_throttle"}
+
+
+def snapshot(env) -> dict[str, list[str]]:
+    """Every row of every table (the demo database is small): nothing may change on a refused request."""
+    from tandem.models import Base
+
+    out: dict[str, list[str]] = {}
+    with env.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in NOT_SNAPSHOT:
+                out[table.name] = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+    return out
+
+
+class PageSessions:
+    """Cookie-session clients for pages (with their CSRF token), one per user, signed in without a form."""
+
+    def __init__(self, env) -> None:
+        self.env = env
+        self.pages: dict[str, TestClient] = {}
+
+    def page(self, username: str) -> TestClient:
+        if username not in self.pages:
+            with unit_of_work(self.env.factory) as s:
+                user = s.execute(select(User).where(User.username == username)).scalar_one()
+                token, row = access_service.issue_token(
+                    s, self.env.settings, user, now=self.env.clock.now(), kind="web"
+                )
+                csrf = row.csrf_token
+            c = TestClient(
+                self.env.app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+            )
+            c.cookies.set("tandem_session", token)
+            c.headers["X-CSRF-Token"] = csrf or ""
+            self.pages[username] = c
+        return self.pages[username]
+
+    def close(self) -> None:
+        for c in self.pages.values():
+            c.close()
+
+
+# ---- the audit chain -------------------------------------------------------------------------------
+
+ACTOR = audit.ActorRef(
+    uuid.UUID("11111111-2222-3333-4444-555555555555"), uuid.UUID("66666666-7777-8888-9999-000000000000")
+)
+
+
+def _tamper(env, statement: str, **params: object) -> None:
+    """Bypass the append-only trigger the way an attacker with DDL rights would."""
+    with env.engine.begin() as conn:
+        if env.backend == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+            conn.execute(text(statement), params)
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+            conn.execute(text(statement), params)
+
+
+def _middle_of_longest_chain(env) -> AuditEvent:
+    with env.session() as s:
+        key, _n = s.execute(
+            select(AuditEvent.chain_key, func.count())
+            .group_by(AuditEvent.chain_key)
+            .order_by(func.count().desc(), AuditEvent.chain_key)
+        ).first()
+        chain = (
+            s.execute(select(AuditEvent).where(AuditEvent.chain_key == key).order_by(AuditEvent.seq)).scalars().all()
+        )
+        return chain[len(chain) // 2]
+
+
+# ---- claims brought to a state (the corrections of issue 22, disputes) ------------------------------
+
+
+def accepted_with_team(env, cid: str) -> dict[str, str]:
+    """Firm A accepts the letter and puts 李娜 on the case; returns firm A's adjusters by name."""
+    firm = env.client("adjuster1")
+    _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    return me
+
+
+def reported(env, cid: str, draft: dict, *, firm_user: str = "adjuster1") -> dict:
+    """Firm A (already appointed) takes the claim to a submitted report of ``draft``; returns the case."""
+    me = accepted_with_team(env, cid)
+    firm = env.client(firm_user)
+    now = env.clock.now().isoformat()
+    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft))
+    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    return co_sign(env.client("adjuster2"), cid)
+
+
+def one_section(code: str, loss: str, replacement_value: str | None = None, ref: str = "1") -> dict:
+    sec: dict = {"code": code, "items": [{"ref": ref, "description": "受损财产", "loss": loss}]}
+    if replacement_value:
+        sec["replacement_value"] = replacement_value
+    return {"cause": "火灾", "sections": [sec]}
+
+
+def _paid(env, cid: str) -> str:
+    """Confirm, propose, accept, pay: returns the amount paid."""
+    conf = _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))["confirmation"]
+    _ok(env.client("broker").post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    ins = env.client("insurer1")
+    _ok(ins.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    due = conf["result"]["due"]
+    _ok(
+        ins.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": due, "reference": f"PAY-{cid[:6]}"})
+    )
+    return due
+
+
+def routed_by_broker(env, cid: str) -> None:
+    broker = env.client("broker")
+    ids = {a["name"]: a["id"] for a in broker.get("/api/v1/adjusters").json()["items"]}
+    _ok(broker.post(f"/api/v1/claims/{cid}/adjuster", json={"adjuster_id": ids["王建国"]}))
+
+
+def consultation_opened(env, days: int = 5) -> str:
+    """A disputed claim with both reports, the consultation opened (aligning) on 2026-11-25."""
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    cid = _to_reported(env)
+    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
+    second_report(env, cid)
+    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    assert view["state"] == "aligning" and view["round_working_days"] == days
+    return cid
+
+
+def to_umpire(env) -> tuple[str, str]:
+    """A disputed claim whose roof item is still open after three rounds (A at 360,000, B at 324,000)."""
+    broker, firm_a, firm_b = env.client("broker"), env.client("adjuster1"), env.client("adjuster3")
+    cid = consultation_opened(env)
+    view = _ok(broker.get(f"/api/v1/claims/{cid}/consultation"))
+    roof = next(i for i in view["items"] if i["section"] == "building")["id"]
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
+    move = {"kind": "propose", "amount": "360000.00", "reason": "按市场询价"}
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json=move))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json={"kind": "hold"}))
+    for _ in range(3):
+        view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation/end-round", json={"confirm": True}))
+    assert view["state"] == "umpire"
+    return cid, roof
+
+
+# ---- the two journeys through the API (their tests, and the notifications test, run them) ------------
+
+
+def notice_to_payment(env) -> str:
+    """insured1's fire claim from the notice to payment and close through the API, each step checked."""
+    insured, broker, risk = env.client("insured1"), env.client("broker"), env.client("risk")
+    firm, second, insurer = env.client("adjuster1"), env.client("adjuster2"), env.client("insurer1")
+    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == "PQC2026330400001")
+    claim = _ok(
+        insured.post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "j-1"},
+            json={
+                "policy_id": policy["id"],
+                "loss_at": "2026-11-24T22:30:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "2号车间夜间起火",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
+    cid = claim["id"]
+    assert claim["status"] == "routed"  # the policy's designated adjuster is eligible
+
+    # The firm accepts the confirmation letter with the fee basis and payment deadline.
+    case = _ok(firm.get(f"/api/v1/claims/{cid}/case"))
+    assert case["appointment"]["state"] == "issued"
+    r = firm.post(f"/api/v1/claims/{cid}/appointment", json={"accept": True})
+    assert r.status_code == 422 and "fee_basis" in r.json()["error"]["fields"]
+    case = _ok(
+        firm.post(
+            f"/api/v1/claims/{cid}/appointment",
+            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        )
+    )
+    assert case["claim"]["status"] == "adjuster_assigned"
+
+    # Survey needs two adjusters on the case.
+    survey = {
+        "scheduled_at": "2026-11-25T14:00:00+08:00",
+        "surveyed_at": "2026-11-25T10:00:00+08:00",
+        "participants": ["王建国", "李娜", "沈国平"],
+        "notes": "屋面整体坍塌",
+        "photo_hashes": [],
+    }
+    assert firm.post(f"/api/v1/claims/{cid}/surveys", json=survey).status_code == 409
+    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
+    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
+    case = _ok(second.post(f"/api/v1/claims/{cid}/surveys", json=survey))
+    assert case["claim"]["status"] == "surveying"
+
+    # The report: draft, then two signatures, then immutable.
+    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=_draft()))
+    r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"]]})
+    assert r.status_code == 422 and "signer_ids" in r.json()["error"]["fields"]
+    r = firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["周敏"]]})
+    assert r.status_code == 422  # 周敏 did not work the case
+    case = _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
+    assert case["claim"]["status"] == "surveying"  # one signature is not a report
+    case = co_sign(second, cid)  # 李娜 signs in person
+    report = case["reports"][0]
+    assert case["claim"]["status"] == "reported" and report["number"].startswith("GR-")
+    assert firm.put(f"/api/v1/claims/{cid}/reports/{report['id']}", json={}).status_code == 409
+    # Copied to the insurer and supervision.
+    assert _ok(insurer.get(f"/api/v1/claims/{cid}/case"))["reports"][0]["content_hash"] == report["content_hash"]
+    assert env.client("regulator").get(f"/api/v1/claims/{cid}/case").status_code == 200
+
+    # The worker renders the PDFs (confirmation letter and report) with an embedded CJK font.
+    runner.run_once(env.factory, env.settings, env.clock)
+    case = _ok(broker.get(f"/api/v1/claims/{cid}/case"))
+    pdfs = {d["kind"]: d for d in case["documents"]}
+    assert {"confirmation_letter", "report_pdf"} <= set(pdfs)
+    data = store_for(env.settings.var_dir).get(pdfs["report_pdf"]["sha256"])
+    assert data.startswith(b"%PDF")
+    pdf = PdfReader(io.BytesIO(data))
+    fonts = {
+        str(f["/BaseFont"])
+        for page in pdf.pages
+        for f in (page["/Resources"].get_object().get("/Font") or {}).values()
+        if "/BaseFont" in f.get_object()
+    }
+    assert any("CJK" in f for f in fonts), fonts
+    text_ = "".join(page.extract_text() for page in pdf.pages)
+    assert "公估报告" in text_ and "2#车间彩钢瓦屋面" in text_
+
+    # Amount confirmation by the risk evaluators, with the engine.
+    assert broker.post(f"/api/v1/claims/{cid}/amount-confirmation").status_code == 403
+    case = _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    res = case["confirmation"]["result"]
+    building = next(s for s in res["sections"] if s["code"] == "building")
+    # net 370000 × 30M/36M = 308333.33; deductible max(10000, 10 %) = 30833.33; payable 277500.00
+    assert building["payable"] == "277500.00"
+    machinery = next(s for s in res["sections"] if s["code"] == "machinery")
+    assert machinery["payable"] == "342000.00"  # 360000 − max(5000, 5 % × 360000)
+    assert res["total_payable"] == "619500.00"
+
+    # Negotiation and payment.
+    case = _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    assert case["claim"]["status"] == "negotiating"
+    r = insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "counter", "amount": "600000.00"})
+    assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
+    _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments", json={"kind": "advance", "amount": "100000.00", "reference": "ADV-001"}
+        )
+    )
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    assert case["claim"]["status"] == "agreed"
+    assert any(d["kind"] == "payment_10d" and d["stopped_at"] is None for d in case["deadlines"])
+    r = insurer.post(
+        f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "619500.00", "reference": "PAY-001"}
+    )
+    assert r.status_code == 422 and "519500.00" in r.json()["error"]["fields"]["amount"]
+    case = _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": "519500.00", "reference": "PAY-001"}
+        )
+    )
+    assert case["claim"]["status"] == "paid"
+    # Closing cannot be undone: without confirm: true it is refused, naming the field, and nothing moves.
+    for body in (None, {}, {"confirm": False}):
+        r = broker.post(f"/api/v1/claims/{cid}/close", json=body)
+        assert r.status_code == 422 and list(r.json()["error"]["fields"]) == ["confirm"], r.text
+    assert _ok(broker.get(f"/api/v1/claims/{cid}/case"))["claim"]["status"] == "paid"
+    case = _ok(broker.post(f"/api/v1/claims/{cid}/close", json={"confirm": True}))
+    assert case["claim"]["status"] == "closed"
+    actions = [e["action"] for e in case["timeline"]]
+    for a in (
+        "claim.notified",
+        "claim.route",
+        "claim.accept_appointment",
+        "claim.start_survey",
+        "claim.submit_report",
+        "claim.confirm_amount",
+        "claim.propose",
+        "claim.accept",
+        "claim.record_final_payment",
+        "claim.close",
+    ):
+        assert a in actions, a
+    assert sum(Decimal(p["amount"]) for p in case["payments"]) == Decimal("619500.00")
+
+    # The outsider still sees nothing.
+    assert env.client("insured2").get(f"/api/v1/claims/{cid}/case").status_code == 404
+    return cid
+
+
+def dispute_to_payment(env) -> str:
+    """insured1's claim disputed, two reports, rounds, umpire, MoU and payment through the API, each step checked."""
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
+    cid = _to_reported(env)
+    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    case = _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
+    assert case["claim"]["status"] == "disputed"
+
+    register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
+    # A firm never acts for both sides.
+    r = insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["周敏"]["id"]})
+    assert r.status_code == 409 and "conflict_of_interest" in r.text
+    r = insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["钱永刚"]["id"]})
+    assert r.status_code == 409 and "certificate_lapsed" in r.text
+    second_report(env, cid)
+
+    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    assert view["state"] == "aligning" and len(view["items"]) == 2
+    roof = next(i for i in view["items"] if i["section"] == "building")
+    machine = next(i for i in view["items"] if i["section"] == "machinery")
+    assert (roof["a_ref"], roof["b_ref"], roof["state"]) == ("1", "B1", "open")
+    assert machine["state"] == "agreed" and machine["how"] == "identical"
+    assert "unit_value" in roof["fields_differ"]
+    assert view["payable"]["at_a"] == "619500.00"
+
+    view = _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
+    assert view["state"] == "negotiating" and view["round"] == 1 and view["round_deadline"]
+    r = firm_a.post(
+        f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "propose", "amount": "360000.00"}
+    )
+    assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]
+    _ok(
+        firm_a.post(
+            f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves",
+            json={"kind": "propose", "amount": "360000.00", "reason": "按市场询价单价330元"},
+        )
+    )
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/moves", json={"kind": "hold"}))
+    # Round deadlines are timers at the end (Asia/Shanghai) of the 5th working day after the round starts:
+    # a minute before, the round is still open; just after, it closes and the next one starts.
+    assert view["round_deadline"] == "2026-12-02T15:59:59.999999+00:00"  # opened Wed 11-25 → Wed 12-02
+    deadlines = []
+    for n in (1, 2, 3):
+        with env.session() as s:
+            cons = s.execute(select(Consultation)).scalar_one()
+        assert cons.round == n and cons.round_deadline is not None
+        deadlines.append(cons.round_deadline.astimezone(SHANGHAI).isoformat())
+        env.clock.current = cons.round_deadline - dt.timedelta(minutes=1)
+        runner.run_once(env.factory, env.settings, env.clock)
+        with env.session() as s:
+            assert s.execute(select(Consultation.round)).scalar_one() == n
+        env.clock.current = cons.round_deadline + dt.timedelta(microseconds=1)
+        runner.run_once(env.factory, env.settings, env.clock)
+    # Round 2 starts at 00:00 on Thursday 12-03 (the start day is not counted), round 3 on Friday 12-11.
+    assert deadlines == [
+        "2026-12-02T23:59:59.999999+08:00",
+        "2026-12-10T23:59:59.999999+08:00",
+        "2026-12-18T23:59:59.999999+08:00",
+    ]
+    env._clients.clear()  # the tokens expired with the moved clock: log in again
+    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
+    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
+    view = _ok(broker.get(f"/api/v1/claims/{cid}/consultation"))
+    assert view["state"] == "umpire"
+
+    expert = next(e for e in firm_a.get("/api/v1/experts").json()["items"] if e["name"] == "邓建华")
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "expert", "umpire_id": expert["id"]}))
+    assert firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire/accept").status_code == 409
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/umpire/accept"))
+    view = _ok(
+        risk.post(
+            f"/api/v1/claims/{cid}/consultation/items/{roof['id']}/umpire-decision",
+            json={"amount": "342000.00", "reason": "取两份报告单价的中间值"},
+        )
+    )
+    assert view["state"] == "agreed" and view["memorandum"]["number"].startswith("MOU-")
+    assert view["memorandum"]["content"]["total_agreed"] == "702000.00"
+
+    # Confirming from the first report is refused until the MoU is acknowledged by all four parties.
+    assert risk.post(f"/api/v1/claims/{cid}/amount-confirmation").status_code == 409
+    for c in (firm_a, firm_b, risk, insurer):
+        view = _ok(c.post(f"/api/v1/claims/{cid}/consultation/memorandum/ack"))
+    assert view["memorandum"]["final"] is True
+    assert firm_a.post(f"/api/v1/claims/{cid}/consultation/memorandum/ack").status_code == 409
+
+    pdf = insurer.get(f"/api/v1/claims/{cid}/consultation/memorandum.pdf")
+    assert pdf.status_code == 200
+    assert "谅解备忘录" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    en = insurer.get(f"/api/v1/claims/{cid}/consultation/memorandum.pdf?lang=en")
+    assert "Memorandum of Understanding" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(en.content)).pages)
+
+    case = _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
+    assert case["confirmation"]["basis_kind"] == "mou"
+    building = next(s for s in case["confirmation"]["result"]["sections"] if s["code"] == "building")
+    # (342000 − 8000) × 30M/36M = 278333.33; deductible 10 % = 27833.33; payable 250500.00
+    assert building["payable"] == "250500.00"
+    # The insured value is the replacement value the MoU carries (report A's; report B gives none).
+    memo = view["memorandum"]
+    assert next(s for s in memo["content"]["sections"] if s["code"] == "building")["replacement_value"] == "36000000.00"
+    mou = {"kind": "mou", "number": memo["number"]}
+    assert case["confirmation"]["sources"]["building"]["insured_value"] == mou
+    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
+    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
+    case = _ok(
+        insurer.post(
+            f"/api/v1/claims/{cid}/payments",
+            json={"kind": "final", "amount": case["confirmation"]["result"]["due"], "reference": "PAY-9"},
+        )
+    )
+    assert case["claim"]["status"] == "paid"
+    actions = [e["action"] for e in case["timeline"]]
+    for a in (
+        "claim.dispute",
+        "consultation.opened",
+        "consultation.umpire_decided",
+        "consultation.memorandum_acknowledged",
+    ):
+        assert a in actions
+    # The other insurer and insured never see the dispute.
+    assert env.client("insurer2").get(f"/api/v1/claims/{cid}/consultation").status_code == 404
+    return cid

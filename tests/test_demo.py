@@ -15,14 +15,14 @@ from pathlib import Path
 from tandem import demo_claims
 from tandem.audit import service as audit
 from tandem.worker import runner
-from tests.claim.test_journey_api import _ok
+from tests.helpers import WAIT_TIMEOUT_MS, _ok
 
 
 def test_demo_claims_at_every_stage(env):
     started = time.monotonic()
     with env.factory.begin() as s:
         demo_claims.load(s, env.settings, env.clock.now())
-    assert time.monotonic() - started < 60
+    print(f"demo claims loaded in {time.monotonic() - started:.1f} s")  # a figure, not a check: the machine may be busy
     for _ in range(10):  # letters, reports and the MoU as PDFs (and digests), batch after batch until idle
         stats = runner.run_once(env.factory, env.settings, env.clock)
         if stats.done + stats.retried + stats.failed == 0:
@@ -75,7 +75,7 @@ def test_serve_with_worker_runs_both_and_one_interrupt_stops_both(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + max(90, 2 * WAIT_TIMEOUT_MS / 1000)  # a state: /healthz answers
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
@@ -88,8 +88,8 @@ def test_serve_with_worker_runs_both_and_one_interrupt_stops_both(tmp_path):
         workers = [c for c in _children(server.pid) if b"worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(workers) == 1, _children(server.pid)
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        assert server.wait(timeout=30) is not None
-        deadline = time.monotonic() + 30
+        assert server.wait(timeout=WAIT_TIMEOUT_MS / 1000) is not None
+        deadline = time.monotonic() + WAIT_TIMEOUT_MS / 1000
         while Path(f"/proc/{workers[0]}").exists() and b"Z" not in Path(f"/proc/{workers[0]}/stat").read_bytes():
             assert time.monotonic() < deadline, "the worker outlived the server"
             time.sleep(0.2)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tandem.audit.models import AuditEvent
-from tests.policy.test_policies import policy_body
+from tests.helpers import policy_body
 
 GENERATED = re.compile(r"^[0-9a-f]{16}$")
 

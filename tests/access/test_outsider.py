@@ -15,21 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.routing import Route
 
 from tandem.access import service as access_service
 from tandem.access.models import Organisation, User
 from tandem.db import unit_of_work
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct, ProductStatus
 from tandem.policy.models import Policy
-from tests.helpers import product_body
+from tests.helpers import INSURED1_ORG, INSURER1_ORG, PageSessions, _ok, all_routes, product_body, snapshot
 
-INSURED1_ORG = "嘉兴鑫达电子科技有限公司"
 FIRM_A = "华信保险公估有限公司"
-INSURER1_ORG = "中安财产保险股份有限公司"
 GARBAGE = ("not-a-uuid",)
 ID_PARAM = re.compile(r"{(\w+_id)(?::\w+)?}")
 
@@ -65,11 +61,6 @@ def _insured(env, s: Session) -> str:
 
 def _expert(env, s: Session) -> str:
     return str(s.execute(select(Expert.id).where(Expert.name == "韩晓光")).scalar_one())  # broker's private pool
-
-
-def _ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def _claim_with_report_and_document(env) -> dict[str, str]:
@@ -458,22 +449,6 @@ KNOWN = {
 }
 
 
-def all_routes(app: Any) -> list[tuple[str, str]]:
-    """(method, path) of every route, including those of included routers (FastAPI keeps them nested)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI flattens included routers into app.routes
-        contexts: list[Any] = [r for r in app.routes if isinstance(r, Route)]
-    else:
-        contexts = list(iter_route_contexts(app.routes))
-    out = []
-    for ctx in contexts:
-        path, methods = getattr(ctx, "path", None), getattr(ctx, "methods", None)
-        if path and methods:
-            out.extend((m, path) for m in sorted(set(methods) - {"HEAD", "OPTIONS"}))
-    return out
-
-
 def id_routes(app: Any) -> list[tuple[str, str, list[str]]]:
     return [(m, p, ID_PARAM.findall(p)) for m, p in all_routes(app) if ID_PARAM.search(p)]
 
@@ -481,44 +456,9 @@ def id_routes(app: Any) -> list[tuple[str, str, list[str]]]:
 # Supervision writes nothing (tests/access/test_supervision.py): its writes are refused before any lookup.
 READ_ONLY_USERS = {"regulator"}
 
-# Tables a refused request may still touch: a page client's session row, failed-login counters.
-NOT_SNAPSHOT = {"api_token", "login_throttle"}
 
-
-def snapshot(env) -> dict[str, list[str]]:
-    """Every row of every table (the demo database is small): nothing may change on a refused request."""
-    from tandem.models import Base
-
-    out: dict[str, list[str]] = {}
-    with env.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name not in NOT_SNAPSHOT:
-                out[table.name] = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-    return out
-
-
-class Callers:
+class Callers(PageSessions):
     """Bearer clients for the JSON API, cookie-session clients (with their CSRF token) for pages."""
-
-    def __init__(self, env) -> None:
-        self.env = env
-        self.pages: dict[str, TestClient] = {}
-
-    def page(self, username: str) -> TestClient:
-        if username not in self.pages:
-            with unit_of_work(self.env.factory) as s:
-                user = s.execute(select(User).where(User.username == username)).scalar_one()
-                token, row = access_service.issue_token(
-                    s, self.env.settings, user, now=self.env.clock.now(), kind="web"
-                )
-                csrf = row.csrf_token
-            c = TestClient(
-                self.env.app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
-            )
-            c.cookies.set("tandem_session", token)
-            c.headers["X-CSRF-Token"] = csrf or ""
-            self.pages[username] = c
-        return self.pages[username]
 
     def call(
         self, user: str, method: str, path: str, values: dict[str, str], real: dict[str, str]
@@ -536,10 +476,6 @@ class Callers:
         for value in values.values():  # pages echo their own URL (language links): not a leak
             body = body.replace(value.encode(), b"{id}")
         return r.status_code, body
-
-    def close(self) -> None:
-        for c in self.pages.values():
-            c.close()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from tandem.demo import DEMO_PASSWORD
 from tandem.deps import OWN_WRITES
 from tandem.report.models import Report
-from tests.access.test_outsider import Callers, all_routes, snapshot
-from tests.helpers import _to_reported
+from tests.helpers import PageSessions, _to_reported, all_routes, snapshot
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that take no signed-in user at all: signing in, and the gateway's signed webhook.
@@ -31,7 +30,7 @@ def test_supervision_writes_nowhere(env):
     assert len(routes) > 60
     own = {(m, p) for m, p in routes if p in OWN_WRITES}
     assert {p for _m, p in own} == set(OWN_WRITES), "OWN_WRITES names a route that does not exist"
-    callers = Callers(env)
+    callers = PageSessions(env)
     before = snapshot(env)
     refused = []
     try:

@@ -4,7 +4,6 @@ in the database, tampering detected, and hashes that do not depend on the backen
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -17,11 +16,9 @@ from tandem.audit.models import AuditEvent, ChainHead
 from tandem.db import make_session_factory, unit_of_work
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.party.models import BlacklistEntry
+from tests.helpers import ACTOR, _middle_of_longest_chain, _tamper
 
 AT = dt.datetime(2026, 11, 25, 3, 4, 5, 123456, tzinfo=dt.UTC)
-ACTOR = audit.ActorRef(
-    uuid.UUID("11111111-2222-3333-4444-555555555555"), uuid.UUID("66666666-7777-8888-9999-000000000000")
-)
 FIXED = dict(
     action="test.fixed",
     entity_type="policy",
@@ -172,32 +169,6 @@ def test_the_database_refuses_update_and_delete(env) -> None:
 
 
 # ---- tampering is detected --------------------------------------------------------------------------
-
-
-def _tamper(env, statement: str, **params: object) -> None:
-    """Bypass the append-only trigger the way an attacker with DDL rights would."""
-    with env.engine.begin() as conn:
-        if env.backend == "postgresql":
-            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
-            conn.execute(text(statement), params)
-            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
-        else:
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_update"))
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
-            conn.execute(text(statement), params)
-
-
-def _middle_of_longest_chain(env) -> AuditEvent:
-    with env.session() as s:
-        key, _n = s.execute(
-            select(AuditEvent.chain_key, func.count())
-            .group_by(AuditEvent.chain_key)
-            .order_by(func.count().desc(), AuditEvent.chain_key)
-        ).first()
-        chain = (
-            s.execute(select(AuditEvent).where(AuditEvent.chain_key == key).order_by(AuditEvent.seq)).scalars().all()
-        )
-        return chain[len(chain) // 2]
 
 
 def test_an_altered_event_is_named_by_verify(env) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent, AuditSeal, ChainHead
 from tandem.db import make_session_factory, unit_of_work
-from tests.audit.test_chain import ACTOR, _middle_of_longest_chain, _tamper
+from tests.helpers import ACTOR, _middle_of_longest_chain, _tamper
 
 AT = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 

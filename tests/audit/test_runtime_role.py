@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tandem import migrate
-from tests.claim.test_intake import _body, _policy
+from tests.helpers import _body, _policy
 
 ATTACKS = [
     "DROP TRIGGER audit_event_append_only ON audit_event",

@@ -3,41 +3,21 @@ aggregate limits that shrink, guard rails on offers, signatures in person, the u
 
 from __future__ import annotations
 
-from tests.helpers import _draft, _ok, co_sign
-
-POLICY1 = "PQC2026330400001"  # insured1's; designates 王建国 (adjuster1)
-
-
-def policy_id(env, number: str) -> str:
-    items = env.client("broker").get("/api/v1/policies").json()["items"]
-    return next(p["id"] for p in items if p["number"] == number)
-
-
-def notice(env, user: str = "insured1", number: str = POLICY1, **kw) -> str:
-    body = {
-        "policy_id": policy_id(env, number),
-        "loss_at": "2026-11-24T22:30:00+08:00",
-        "location": "浙江省嘉兴市南湖区亚中路88号",
-        "description": "2号车间夜间起火",
-        "channel": "web",
-        **kw,
-    }
-    return _ok(env.client(user).post("/api/v1/claims", json=body), 201)["id"]
-
-
-def accepted_with_team(env, cid: str) -> dict[str, str]:
-    """Firm A accepts the letter and puts 李娜 on the case; returns firm A's adjusters by name."""
-    firm = env.client("adjuster1")
-    _ok(
-        firm.post(
-            f"/api/v1/claims/{cid}/appointment",
-            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
-        )
-    )
-    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
-    _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
-    return me
-
+from tests.helpers import (
+    POLICY3,
+    _draft,
+    _ok,
+    _paid,
+    accepted_with_team,
+    co_sign,
+    consultation_opened,
+    notice,
+    one_section,
+    policy_body,
+    reported,
+    routed_by_broker,
+    to_umpire,
+)
 
 # ---- item 7: survey facts ------------------------------------------------------------------------
 
@@ -71,26 +51,6 @@ def test_actual_survey_time_is_between_the_notice_and_now_and_reports_follow_a_d
 
 # ---- items 2 and 3: the figures the amount is confirmed from -------------------------------------
 
-POLICY3 = "PQC2026330100003"  # insured3's household contents; first loss, sum insured not reinstated
-
-
-def reported(env, cid: str, draft: dict, *, firm_user: str = "adjuster1") -> dict:
-    """Firm A (already appointed) takes the claim to a submitted report of ``draft``; returns the case."""
-    me = accepted_with_team(env, cid)
-    firm = env.client(firm_user)
-    now = env.clock.now().isoformat()
-    _ok(firm.post(f"/api/v1/claims/{cid}/surveys", json={"scheduled_at": now, "surveyed_at": now}))
-    _ok(firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft))
-    _ok(firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}), 201)
-    return co_sign(env.client("adjuster2"), cid)
-
-
-def one_section(code: str, loss: str, replacement_value: str | None = None, ref: str = "1") -> dict:
-    sec: dict = {"code": code, "items": [{"ref": ref, "description": "受损财产", "loss": loss}]}
-    if replacement_value:
-        sec["replacement_value"] = replacement_value
-    return {"cause": "火灾", "sections": [sec]}
-
 
 def test_the_reports_replacement_value_is_the_insured_value_and_the_steps_say_where_figures_came_from(env):
     """Machinery valued at ¥25M by the adjuster against ¥20M insured: average 0.8 applies."""
@@ -120,25 +80,6 @@ def test_report_without_a_replacement_value_keeps_the_policys_declared_value(env
     assert conf["sources"]["machinery"]["insured_value"]["kind"] == "policy"
 
 
-def _paid(env, cid: str) -> str:
-    """Confirm, propose, accept, pay: returns the amount paid."""
-    conf = _ok(env.client("risk").post(f"/api/v1/claims/{cid}/amount-confirmation"))["confirmation"]
-    _ok(env.client("broker").post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    ins = env.client("insurer1")
-    _ok(ins.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "accept"}))
-    due = conf["result"]["due"]
-    _ok(
-        ins.post(f"/api/v1/claims/{cid}/payments", json={"kind": "final", "amount": due, "reference": f"PAY-{cid[:6]}"})
-    )
-    return due
-
-
-def routed_by_broker(env, cid: str) -> None:
-    broker = env.client("broker")
-    ids = {a["name"]: a["id"] for a in broker.get("/api/v1/adjusters").json()["items"]}
-    _ok(broker.post(f"/api/v1/claims/{cid}/adjuster", json={"adjuster_id": ids["王建国"]}))
-
-
 def test_what_earlier_claims_paid_reduces_the_aggregate_and_the_sum_insured(env):
     """Two ¥400,000 losses on a ¥500,000 aggregate: the second gets what is left, not ¥399,000 again."""
     kw = {"location": "浙江省杭州市上城区清泰街56号", "description": "厨房起火"}
@@ -163,8 +104,6 @@ def test_what_earlier_claims_paid_reduces_the_aggregate_and_the_sum_insured(env)
 
 
 def test_policy_sections_carry_the_engines_options(env):
-    from tests.policy.test_policies import policy_body
-
     body = policy_body(env)
     body["sections"][0]["options"] = {"basis": "first_loss", "sum_insured_reduces": True, "deductible_kind": "absolute"}
     r = env.client("broker").post("/api/v1/policies", json=body)
@@ -320,39 +259,9 @@ def test_every_practitioner_has_a_login(env):
 # ---- item 5: a neutral, bounded umpire -------------------------------------------------------------
 
 
-def to_umpire(env) -> tuple[str, str]:
-    """A disputed claim whose roof item is still open after three rounds (A at 360,000, B at 324,000)."""
-    from tests.helpers import _to_reported, second_report
-
-    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
-    firm_a, firm_b = env.client("adjuster1"), env.client("adjuster3")
-    cid = _to_reported(env)
-    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
-    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
-    second_report(env, cid)
-    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
-    roof = next(i for i in view["items"] if i["section"] == "building")["id"]
-    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))
-    move = {"kind": "propose", "amount": "360000.00", "reason": "按市场询价"}
-    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json=move))
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/consultation/items/{roof}/moves", json={"kind": "hold"}))
-    for _ in range(3):
-        view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation/end-round", json={"confirm": True}))
-    assert view["state"] == "umpire"
-    return cid, roof
-
-
 def test_ending_a_round_through_the_api_needs_confirm_true(env):
-    from tests.helpers import _to_reported, second_report
-
-    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
-    cid = _to_reported(env)
-    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
-    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
-    second_report(env, cid)
-    _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
+    broker = env.client("broker")
+    cid = consultation_opened(env)
     _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/consultation/start"))
     url = f"/api/v1/claims/{cid}/consultation/end-round"
     for body in (None, {"confirm": False}):

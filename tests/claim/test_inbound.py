@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-
-from tests.helpers import _body, _policy
-
-
-def _post(env, payload, secret=None):
-    raw = json.dumps(payload, ensure_ascii=False).encode()
-    sig = hmac.new((secret or env.settings.webhook_secret).encode(), raw, hashlib.sha256).hexdigest()
-    return env.client().post(
-        "/api/v1/intake/messages",
-        content=raw,
-        headers={"X-Tandem-Signature": f"sha256={sig}", "Content-Type": "application/json"},
-    )
-
+from tests.helpers import _body, _policy, post_inbound
 
 MSG = {
     "channel": "wechat",
@@ -30,11 +15,11 @@ MSG = {
 
 
 def test_wechat_message_becomes_a_draft_linked_by_phone_and_is_confirmed_once(env):
-    assert _post(env, MSG, secret="wrong").status_code == 401
-    r = _post(env, MSG)
+    assert post_inbound(env, MSG, secret="wrong").status_code == 401
+    r = post_inbound(env, MSG)
     assert r.status_code == 202, r.text
     draft = r.json()
-    assert _post(env, MSG).json()["id"] == draft["id"]  # the gateway retries: stored once
+    assert post_inbound(env, MSG).json()["id"] == draft["id"]  # the gateway retries: stored once
     insured1 = env.client("insured1").get("/api/v1/me").json()["organisation_id"]
     assert draft["insured_id"] == insured1 and draft["state"] == "draft"
     drafts = env.client("broker").get("/api/v1/intake/drafts").json()

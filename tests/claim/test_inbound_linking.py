@@ -14,7 +14,7 @@ from tandem.access.service import create_user
 from tandem.claim.models import ChannelAccount
 from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD, DEMO_WECHAT_ACCOUNT
-from tests.claim.test_inbound import _post
+from tests.helpers import post_inbound
 
 INSURED1_ORG = "嘉兴鑫达电子科技有限公司"
 
@@ -31,7 +31,7 @@ def _msg(n: int, sender: dict[str, str], recipient: str = DEMO_WECHAT_ACCOUNT) -
 
 
 def _linked(env, n: int, sender: dict[str, str], recipient: str = DEMO_WECHAT_ACCOUNT) -> str | None:
-    r = _post(env, _msg(n, sender, recipient))
+    r = post_inbound(env, _msg(n, sender, recipient))
     assert r.status_code == 202, r.text
     return r.json()["insured_id"]
 
@@ -86,12 +86,12 @@ def test_a_message_belongs_to_the_broker_whose_channel_received_it(env):
                 channel="wechat", account="gh_other_broker", organisation_id=other.id, created_at=env.clock.now()
             )
         )
-    unmatched = _post(env, _msg(1, {"phone": "13700000000"})).json()
-    linked = _post(env, _msg(2, {"phone": "13957312345"})).json()
-    theirs = _post(env, _msg(3, {"phone": "13700000001"}, recipient="gh_other_broker")).json()
+    unmatched = post_inbound(env, _msg(1, {"phone": "13700000000"})).json()
+    linked = post_inbound(env, _msg(2, {"phone": "13957312345"})).json()
+    theirs = post_inbound(env, _msg(3, {"phone": "13700000001"}, recipient="gh_other_broker")).json()
     # insured1 is not broker2's client: on broker2's channel its number links nothing.
-    stranger = _post(env, _msg(4, {"phone": "13957312345"}, recipient="gh_other_broker")).json()
-    nobody = _post(env, _msg(5, {"phone": "13700000002"}, recipient="gh_unknown")).json()
+    stranger = post_inbound(env, _msg(4, {"phone": "13957312345"}, recipient="gh_other_broker")).json()
+    nobody = post_inbound(env, _msg(5, {"phone": "13700000002"}, recipient="gh_unknown")).json()
     assert stranger["insured_id"] is None
     seen = {u: {d["id"] for d in env.client(u).get("/api/v1/intake/drafts").json()} for u in ("broker", "broker2")}
     assert seen["broker"] == {unmatched["id"], linked["id"]}

@@ -3,21 +3,8 @@ notification in its users' inboxes (and the e-mail digest), in both journeys."""
 
 from __future__ import annotations
 
-from tandem.kit.i18n import gettext
-from tandem.web.labels import label
 from tandem.worker import runner
-from tests.claim import test_dispute_api as dispute
-from tests.claim import test_journey_api as journey
-from tests.helpers import _ok
-
-
-def said(event: str, locale: str = "zh_CN") -> str:
-    """How the inbox names an event (the timeline's label, in the user's language)."""
-    return gettext(label("event", event), locale)
-
-
-def inbox(env, user: str) -> list[str]:
-    return [n["subject"] for n in _ok(env.client(user).get("/api/v1/notifications"))]
+from tests.helpers import _ok, dispute_to_payment, inbox, notice_to_payment, said
 
 
 def told(env, user: str, *events: str) -> None:
@@ -33,7 +20,7 @@ def not_told(env, user: str, *events: str) -> None:
 
 
 def test_paid_claim_tells_each_party_its_turn(env):
-    journey.test_notice_to_payment_through_the_api(env)
+    notice_to_payment(env)
     told(env, "adjuster1", "claim.route")  # the firm: a confirmation letter to answer
     told(env, "adjuster2", "claim.team_member_added")
     told(env, "risk", "claim.submit_report")
@@ -50,7 +37,7 @@ def test_paid_claim_tells_each_party_its_turn(env):
 
 
 def test_dispute_to_mou_tells_each_party_its_turn(env):
-    dispute.test_dispute_to_mou_to_payment(env)
+    dispute_to_payment(env)
     told(env, "broker", "claim.dispute", "consultation.round_closed")
     told(env, "insured1", "claim.dispute", "claim.record_final_payment")
     told(env, "adjuster1", "claim.dispute", "consultation.round_started", "consultation.round_reminder")

@@ -3,9 +3,7 @@ an amount is agreed; everyone on the case is told."""
 
 from __future__ import annotations
 
-from tests.claim.test_notifications import inbox, said
-from tests.helpers import POLICY1, _ok, _to_reported, logged_in, notice, post, text_of
-from tests.web.test_claim_pages import claim_status
+from tests.helpers import POLICY1, _ok, _to_reported, claim_status, inbox, logged_in, notice, post, said, text_of
 
 
 def test_the_insured_withdraws_a_reported_claim_and_everyone_is_told(env):

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, expect
 
 from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
+from tests.helpers import WAIT_TIMEOUT_MS, _draft
 
 from .conftest import running_app
 from .journeys import POLICY, SHANGHAI, Cast, ClaimServer, _done, _local, _loss_time, _pick
@@ -212,7 +213,7 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
 
 
 def _api(server: ClaimServer, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.base_url, timeout=30)
+    client = httpx.Client(base_url=server.base_url, timeout=WAIT_TIMEOUT_MS / 1000)
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     r.raise_for_status()
     client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
@@ -244,46 +245,12 @@ def _proposed_claim(server: ClaimServer) -> str:
         f"/api/v1/claims/{cid}/surveys",
         json={"scheduled_at": loss, "surveyed_at": _local(SystemClock().now()) + ":00+08:00"},
     ).raise_for_status()
-    firm.put(
-        f"/api/v1/claims/{cid}/report-draft",
-        json={
-            "cause": "暴雨致屋面破损进水。",
-            "liability": "属于保险责任。",
-            "conclusion": "建议按保单约定理算。",
-            "sections": [
-                {
-                    "code": "building",
-                    "name": "建筑物",
-                    "items": [
-                        {
-                            "ref": "1",
-                            "description": "3#仓库彩钢瓦屋面",
-                            "quantity": "1200",
-                            "unit": "平方米",
-                            "unit_value": "350.00",
-                            "depreciation_rate": "0.10",
-                            "loss": "378000.00",
-                            "salvage": "8000.00",
-                        }
-                    ],
-                },
-                {
-                    "code": "machinery",
-                    "name": "机器设备",
-                    "items": [
-                        {
-                            "ref": "2",
-                            "description": "注塑机 HX-650",
-                            "quantity": "2",
-                            "unit": "台",
-                            "unit_value": "180000.00",
-                            "loss": "360000.00",
-                        }
-                    ],
-                },
-            ],
-        },
-    ).raise_for_status()
+    # The shared draft report (tests/helpers.py), told of this claim's storm: the roof of warehouse 3, and
+    # no replacement value of its own (the policy's declared value stands).
+    draft = _draft(cause="暴雨致屋面破损进水。", liability="属于保险责任。")
+    draft["sections"][0]["items"][0]["description"] = "3#仓库彩钢瓦屋面"
+    del draft["sections"][0]["replacement_value"]
+    firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft).raise_for_status()
     firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}).raise_for_status()
     second = _api(server, "adjuster2")  # 李娜 signs in person
     signing = second.get(f"/api/v1/claims/{cid}/case").json()["signing"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tandem.access.models import Organisation
 from tandem.audit.service import verify
 from tandem.party.models import Expert
+from tests.helpers import policy_id
 
 FIRM_A, FIRM_B = "华信保险公估有限公司", "浙江正衡保险公估有限公司"
 NOT_FOUND = b'{"error":{"code":"not_found","message":"Not found."}}'
@@ -35,17 +36,14 @@ def _visible(env, user: str) -> set[str]:
 
 
 def _claim(env, key: str, description: str = "冷库制冷机组故障，冻品受损，注塑车间的设备也进水了") -> str:
-    from tests.access.test_outsider import _policy
-
-    with env.session() as s:
-        policy_id = _policy(env, s)
+    policy = policy_id(env, "PQC2026330400001")
     return str(
         _ok(
             env.client("insured1").post(
                 "/api/v1/claims",
                 headers={"Idempotency-Key": key},
                 json={
-                    "policy_id": policy_id,
+                    "policy_id": policy,
                     "loss_at": "2026-11-24T21:00:00+08:00",
                     "location": "浙江省嘉兴市南湖区亚中路88号",
                     "description": description,

@@ -10,6 +10,7 @@ import pytest
 
 from tandem.expert.search import ExpertIndex, load_experts
 from tandem.expert.textproc import Analyzer
+from tests.helpers import POLICY3, _ok, notice
 
 QUERY = "室内水管爆裂，地板和家具浸水"
 
@@ -65,9 +66,6 @@ def test_plumbing_and_water_damage_experts_rank_first_for_a_burst_pipe(tmp_path:
 
 @pytest.mark.usefixtures("expert_index")
 def test_the_demo_pool_no_longer_suggests_fire_engineers_for_a_burst_pipe(env) -> None:
-    from tests.claim.test_journey_api import _ok
-    from tests.web.test_claim_pages import POLICY3, notice
-
     cid = notice(env, "insured3", POLICY3, location="浙江省杭州市上城区清泰街56号", description="室内水管爆裂")
     found = _ok(env.client("broker").get(f"/api/v1/claims/{cid}/expert-suggestions"))["items"]
     fire = {"邓建华", "沈国栋"}  # the demo pool's fire engineers

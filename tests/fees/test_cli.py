@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.premium.test_cli import TANDEM
-from tests.premium.test_cli import assert_rejected as rejected
+from tests.helpers import TANDEM
+from tests.helpers import assert_rejected as rejected
 
 from .data import document
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tandem.fees.engine import FeeInputError, fee_document, loads_json, parse_terms, terms_to_json
-from tests.premium.test_properties import JSON_VALUES
-from tests.premium.test_properties import _paths as paths_in
+from tests.helpers import JSON_VALUES
+from tests.helpers import json_paths as paths_in
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -4,10 +4,7 @@ that migration 0005 seeds (read from the migration itself, so the seed is what i
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import logging
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,21 +21,9 @@ from tandem.kit.workdays import (
     previous_working_day,
     working_days_between,
 )
+from tests.helpers import CAL, SEED
 
 SH = ZoneInfo("Asia/Shanghai")
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0005_work_calendar.py"
-
-
-def _migration() -> Any:
-    spec = importlib.util.spec_from_file_location("m0005", MIGRATION)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-SEED = _migration().seed_rows()
-CAL = WorkCalendar.from_rows((r["day"], r["working"]) for r in SEED)
 D = dt.date.fromisoformat
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tandem.access.models import Organisation
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
-from tandem.party.models import Adjuster, InsurerProduct
+from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicySection
+from tests.helpers import INSURED1_ORG, INSURER1_ORG, org, policy_body
 
 P1 = "PQC2026330400001"
-INSURED1, INSURER1, INSURER2 = "嘉兴鑫达电子科技有限公司", "中安财产保险股份有限公司", "太和财产保险股份有限公司"
+INSURED1, INSURER1, INSURER2 = INSURED1_ORG, INSURER1_ORG, "太和财产保险股份有限公司"
 
 
 def counts(env) -> tuple[int, int, int]:
@@ -24,11 +24,6 @@ def counts(env) -> tuple[int, int, int]:
             s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
             for m in (Policy, PolicySection, AuditEvent)
         )
-
-
-def org(env, name: str) -> str:
-    with env.session() as s:
-        return str(s.execute(select(Organisation.id).where(Organisation.name == name)).scalar_one())
 
 
 # ---- reading --------------------------------------------------------------------------------------
@@ -120,35 +115,6 @@ def test_filters_and_bad_cursor(env) -> None:
 
 
 # ---- creating -------------------------------------------------------------------------------------
-
-
-def policy_body(env, **over: Any) -> dict[str, Any]:
-    with env.session() as s:
-        product = s.execute(select(InsurerProduct.id).where(InsurerProduct.code == "ZA-QC-2024")).scalar_one()
-        adj = s.execute(select(Adjuster.id).where(Adjuster.name == "李娜")).scalar_one()
-    body: dict[str, Any] = {
-        "number": "PQC2027330400009",
-        "insured_id": org(env, INSURED1),
-        "insurer_id": org(env, INSURER1),
-        "product_id": str(product),
-        "line": "企业财产保险",
-        "period_start": "2027-01-01",
-        "period_end": "2027-12-31",
-        "designated_adjuster_id": str(adj),
-        "sections": [
-            {
-                "code": "building",
-                "name": "建筑物",
-                "sum_insured": "30000000.00",
-                "insured_value": "36000000",
-                "deductible_amount": "10000.5",
-                "deductible_rate": "0.1",
-            },
-            {"code": "stock", "name": "存货", "sum_insured": 8000000, "aggregate_limit": "8000000.00"},
-        ],
-    }
-    body.update(over)
-    return body
 
 
 def test_broker_creates_a_policy(env) -> None:

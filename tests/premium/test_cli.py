@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import TANDEM, assert_rejected
+
 from .data import Case, load, params
 
 REPO = Path(__file__).resolve().parents[2]
-TANDEM = REPO / ".venv" / "bin" / "tandem"
-if not TANDEM.exists():  # another layout: the script next to the running interpreter
-    TANDEM = Path(sys.executable).with_name("tandem")
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [str(TANDEM), "calc", "premium", *args], input=stdin, capture_output=True, timeout=120, check=False
     )
-
-
-def assert_rejected(proc: subprocess.CompletedProcess[bytes], field: str | None) -> str:
-    stderr = proc.stderr.decode("utf-8")
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, stderr)
-    assert proc.stdout == b""
-    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
-    assert "Traceback" not in stderr
-    line = stderr.rstrip("\n")
-    if field is not None:
-        assert line.startswith(f"error: {field}: "), line
-    return line
 
 
 @pytest.mark.parametrize("case", params("cases"))

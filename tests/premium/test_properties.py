@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tandem.premium.engine import PremiumInputError, loads_json, price_document
+from tests.helpers import JSON_VALUES, json_paths
 
 from .data import load
 
@@ -336,32 +337,12 @@ def test_a_full_year_ignores_the_short_period_method(doc: dict[str, Any]) -> Non
 
 # every top-level key of the contract's input: its own example (prem-01) uses them all
 TOP_KEYS = set(json.loads(load("cases")[0].input_text))
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**30), 10**30)
-    | st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: Decimal(str(d)))
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            found += _paths(inner, (*prefix, i))
-    return found
 
 
 @SETTINGS
 @given(documents(), st.data())
 def test_a_damaged_document_is_refused_naming_a_field(doc: dict[str, Any], data: st.DataObject) -> None:
-    where = data.draw(st.sampled_from(_paths(doc)))
+    where = data.draw(st.sampled_from(json_paths(doc)))
     parent: Any = doc
     for key in where[:-1]:
         parent = parent[key]

@@ -9,14 +9,13 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests.helpers import _ok
-from tests.reconciliation.test_round_deadline import _open
+from tests.helpers import _ok, consultation_opened
 
 
 def agreed_mou(env) -> str:
     """A disputed claim whose consultation agrees in round 1 (firm A accepts B's roof figure); returns its id."""
     firm_a = env.client("adjuster1")
-    cid = _open(env)
+    cid = consultation_opened(env)
     view = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation"))
     roof = next(i for i in view["items"] if i["state"] == "open")
     _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/start"))

@@ -16,26 +16,13 @@ from tandem.reconciliation.consultation import round_schedule
 from tandem.reconciliation.models import Consultation
 from tandem.sla import calendar
 from tandem.worker import runner
-from tests.helpers import _ok, _to_reported, logged_in, second_report, text_of
+from tests.helpers import _ok, consultation_opened, logged_in, text_of
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=SH).astimezone(dt.UTC)
-
-
-def _open(env, days: int = 5) -> str:
-    """A disputed claim with both reports, the consultation opened (aligning) on 2026-11-25."""
-    broker, risk, insurer = env.client("broker"), env.client("risk"), env.client("insurer1")
-    cid = _to_reported(env)
-    _ok(risk.post(f"/api/v1/claims/{cid}/amount-confirmation"))
-    _ok(broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}))
-    _ok(insurer.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "dispute", "reason": "屋面单价偏高"}))
-    second_report(env, cid)
-    view = _ok(broker.post(f"/api/v1/claims/{cid}/consultation"), 201)
-    assert view["state"] == "aligning" and view["round_working_days"] == days
-    return cid
 
 
 def _move_clock(env, when: dt.datetime) -> None:
@@ -49,7 +36,7 @@ def _cons(env) -> Consultation:
 
 
 def test_a_round_over_new_year_2027_once_the_operator_entered_the_holiday(env):
-    cid = _open(env)
+    cid = consultation_opened(env)
     # The State Council published 2027's schedule; the operator enters 元旦 (tandem calendar set).
     with env.session() as s:
         calendar.set_day(s, dt.date(2027, 1, 1), working=False, note="元旦")
@@ -87,7 +74,7 @@ def test_a_round_over_new_year_2027_once_the_operator_entered_the_holiday(env):
 
 
 def test_without_the_next_years_schedule_the_round_counts_monday_to_friday_and_says_so(env, caplog):
-    cid = _open(env)
+    cid = consultation_opened(env)
     _move_clock(env, at("2026-12-31T10:00"))
     with caplog.at_level(logging.WARNING):
         view = _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/consultation/start"))
@@ -123,7 +110,7 @@ def test_round_schedule_on_the_table(env, start: str, days: int, deadline: str, 
 
 def test_the_setting_is_kept_by_the_consultation(env):
     env.settings.round_working_days = 3  # TANDEM_ROUND_WORKING_DAYS=3 when the consultation opens
-    cid = _open(env, days=3)
+    cid = consultation_opened(env, days=3)
     env.settings.round_working_days = 5  # changed later: the open consultation keeps its rule
     view = _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/consultation/start"))
     assert view["round_deadline"] == at("2026-11-30T23:59:59.999999").isoformat()  # Thu, Fri, Mon

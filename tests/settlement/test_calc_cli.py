@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tandem.settlement.cli import calc_app
 
-from .test_calculator import Record, assert_matches_expected, load_records, params
+from .data import Record, assert_matches_expected, load_records, params
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = REPO / ".venv" / "bin" / "python"

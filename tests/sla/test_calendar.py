@@ -10,7 +10,7 @@ from sqlalchemy import event
 from tandem.kit.workdays import is_working_day, nth_working_day_after
 from tandem.sla import calendar
 from tandem.sla.models import CalendarDay
-from tests.kit.test_workdays import CAL
+from tests.helpers import CAL
 
 D = dt.date.fromisoformat
 

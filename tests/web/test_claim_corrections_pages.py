@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from tests.claim.test_claim_corrections import accepted_with_team, notice
-from tests.helpers import _draft, _ok, logged_in, post, text_of
+from tests.helpers import (
+    POLICY3,
+    _draft,
+    _ok,
+    _paid,
+    accepted_with_team,
+    logged_in,
+    notice,
+    one_section,
+    post,
+    reported,
+    routed_by_broker,
+    text_of,
+    to_umpire,
+)
 
 
 def test_survey_form_refuses_a_time_before_the_notice_or_in_the_future_beside_the_field(env):
@@ -24,8 +37,6 @@ def test_survey_form_refuses_a_time_before_the_notice_or_in_the_future_beside_th
 
 
 def test_the_step_table_says_where_each_figure_came_from_and_the_report_shows_replacement_values(env):
-    from tests.claim.test_claim_corrections import POLICY3, _paid, one_section, reported, routed_by_broker
-
     cid = notice(env)
     number = reported(env, cid, one_section("machinery", "2500000.00", "25000000.00"))["reports"][0]["number"]
     risk = logged_in(env, "risk")
@@ -51,8 +62,6 @@ def test_the_step_table_says_where_each_figure_came_from_and_the_report_shows_re
 
 
 def test_guard_rails_on_the_pages_confirm_offers_withdraw_preview_close(env):
-    from tests.claim.test_claim_corrections import one_section, reported
-
     cid = notice(env)
     reported(env, cid, one_section("machinery", "2500000.00"))
     case = f"/claims/{cid}"
@@ -107,8 +116,6 @@ def test_the_co_signer_signs_from_their_own_page_and_ineligible_practitioners_ar
 
 
 def test_the_consultation_page_shows_the_umpires_affiliation(env):
-    from tests.claim.test_claim_corrections import to_umpire
-
     cid, _ = to_umpire(env)
     firm_a = env.client("adjuster1")
     found = _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation/umpire-candidates"))["items"]

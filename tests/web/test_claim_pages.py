@@ -21,28 +21,20 @@ from tandem.reconciliation.models import ConsultationItem
 from tandem.worker import runner
 from tests.helpers import (
     POLICY1,
+    POLICY3,
     _draft_b,
     _ok,
     _to_reported,
+    claim_status,
     csrf_of,
     logged_in,
     notice,
+    one,
     policy_id,
     post,
     sign_on_page,
     text_of,
 )
-
-POLICY3 = "PQC2026330100003"  # insured3's; no designated adjuster
-
-
-def one(env, stmt):
-    with env.session() as s:
-        return s.execute(stmt).scalar_one()
-
-
-def claim_status(env, cid) -> str:
-    return one(env, select(Claim.status).where(Claim.id == uuid.UUID(str(cid)))).value
 
 
 def adjuster_ids(env, user: str) -> dict[str, str]:

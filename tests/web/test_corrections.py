@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.claim.test_journey_api import _ok
-from tests.web.test_claim_pages import POLICY1, POLICY3, notice, post, text_of
-from tests.web.test_pages import csrf_of, logged_in
+from tests.helpers import POLICY1, POLICY3, _ok, csrf_of, logged_in, notice, post, text_of
 
 
 def test_the_default_claim_list_includes_closed_claims(env):

@@ -18,7 +18,7 @@ from tandem.access.models import ApiToken, LoginThrottle, Organisation, User
 from tandem.demo import DEMO_PASSWORD
 from tandem.party.models import Adjuster, BlacklistEntry
 from tandem.policy.models import Policy
-from tests.helpers import csrf_of, logged_in, login, new_browser
+from tests.helpers import csrf_of, logged_in, login, new_browser, one
 
 INSURED1_POLICY = "PQC2026330400001"
 
@@ -34,11 +34,6 @@ def browser(env) -> Iterator[TestClient]:
 
 def page_csrf(client: TestClient) -> str:
     return csrf_of(client.get("/blacklist").text)
-
-
-def one(env, stmt):
-    with env.session() as s:
-        return s.execute(stmt).scalar_one()
 
 
 def policy_id(env, number: str) -> uuid.UUID:

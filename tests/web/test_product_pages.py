@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tandem.party.models import InsurerProduct, ProductStatus
-from tests.web.test_pages import csrf_of, logged_in, one
+from tests.helpers import csrf_of, logged_in, one
 
 GOOD = {
     "code": "ZA-WEB-1",
