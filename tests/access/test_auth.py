@@ -194,6 +194,8 @@ VISIBLE_POLICIES = {
     "admin": [P2, P3, P1],
     "broker": [P2, P3, P1],
     "risk": [P2, P3, P1],
+    "broker2": [P2, P3, P1],  # the second account manager and risk evaluator (neutrality appeals)
+    "risk2": [P2, P3, P1],
     "insurer1": [P3, P1],
     "underwriter1": [P3, P1],
     "insurer2": [P2],
