@@ -88,3 +88,19 @@ def test_english_refusal_and_a_declining_firm(env):
     page = insured.get(base)
     assert 'id="act-choose"' in page.text and "人手不足" in text_of(page)
     assert logged_in(env, "insured2").get(base).status_code == 404
+
+
+def test_the_timeline_names_the_chosen_adjuster_and_the_letter(env):
+    pid = open_placement(env)["id"]
+    base = f"/placements/{pid}"
+    broker, insured = logged_in(env, "broker"), logged_in(env, "insured1")
+    post(broker, f"{base}/explain", {"note": ""})
+    post(
+        insured, f"{base}/choose", {"adjuster_id": _adjuster_id(env, "王建国"), "acknowledged": "yes", "source": "own"}
+    )
+    post(broker, f"{base}/letter")
+    page = broker.get(base)
+    timeline = page.text[page.text.index('id="timeline"') :]
+    assert "王建国" in timeline and "QRH-2026-000001" in text_of(page)
+    # The insured's own adjuster, not listed for risk evaluation: said in words beside the choice.
+    assert "被保险人自选" in text_of(page) and "not_qualified_for_line" not in page.text

@@ -664,6 +664,8 @@ def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[s
         ("round", N_("Round")),
         ("total_agreed", N_("Total agreed loss")),
         ("expert", N_("Expert")),
+        ("adjuster", N_("Adjuster")),
+        ("letter_no", N_("Confirmation letter")),
     ]
     for key, label in pick:
         value = after.get(key)
