@@ -517,6 +517,11 @@ LABELS["event"].update(
         "placement.message_posted": N_("Message posted"),
         "placement.document_uploaded": N_("Document added"),
         "placement.contact_added": N_("Site contact added"),
+        "case.team_member_added": N_("Adjuster added to the case"),
+        "placement.survey_recorded": N_("Survey recorded"),
+        "placement.survey_photo_uploaded": N_("Survey photo added"),
+        "placement.report_draft_saved": N_("Report draft saved"),
+        "report.signed": N_("Report signed"),
     }
 )
 LABELS["deadline"].update(
