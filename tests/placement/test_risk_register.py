@@ -17,8 +17,9 @@ from tandem.access.models import User
 from tandem.audit.service import verify
 from tandem.case.models import Case
 from tandem.claim.models import Deadline
+from tandem.kit.errors import Conflict
 from tandem.party.models import Adjuster
-from tandem.placement import risk
+from tandem.placement import risk, risk_guard
 from tandem.placement import service as placement_service
 from tandem.placement.models import Placement, PlacementStatus
 from tandem.placement.risk_models import RegisterChange, RemediationTask
@@ -256,3 +257,43 @@ def test_staged_reports_check_the_remediation_tasks(env):
     with env.session() as s:
         assert s.execute(select(RemediationTask).where(RemediationTask.status == "open")).scalars().one().ref == "2"
         assert s.get(Placement, uuid.UUID(pid)).status == PlacementStatus.DECIDING
+
+
+def test_a_discount_in_the_report_blocks_publication_until_reviewed(env):
+    content = {**PRE_ASSESSMENT, "risk_points": [{**PRE_ASSESSMENT["risk_points"][0], "coefficient": "0.9500"}]}
+    pid = placement_reported(env, content)
+    base = f"/api/v1/placements/{pid}"
+    evaluator = env.client("risk")
+    reg = _ok(evaluator.post(f"{base}/risk-register"), 201)
+    assert reg["points"][0]["coefficient"] == "0.9500"  # kept as the adjuster reported it
+    err = _err(evaluator.post(f"{base}/risk-register/publish"), 422)
+    assert err["fields"] == {"points.1.coefficient": risk_guard.BELOW_ONE}
+    assert _ok(env.client("broker").get(f"/api/v1/placements/{pid}"))["status"] == "reported"
+    # A stale version is refused; the review with a reason lets the register go out.
+    stale = {"coefficient": "1.0000", "reason": "按无加费处理", "version": 99}
+    assert _err(evaluator.patch(f"{base}/risk-register/points/1", json=stale), 409)["code"] == "state.changed"
+    _ok(evaluator.patch(f"{base}/risk-register/points/1", json={**stale, "version": 1}))
+    assert _ok(evaluator.post(f"{base}/risk-register/publish"))["status"] == "deciding"
+
+
+def test_any_source_can_seed_the_register(env):
+    """``seed_register`` is the entry point for an MoU's settled risk points (R-U8) as for the report."""
+    pid = placement_reported(env)
+    with env.session() as s:
+        seeds = [risk.SeedPoint("A1", "配电房电缆老化", "双方确认", "1号厂房配电房", "中", Decimal("1.1200"))]
+        reg = risk.seed_register(
+            s,
+            _actor(s, "risk"),
+            pid,
+            seeds,
+            source="memorandum",
+            source_id=None,
+            source_number="MOU-1",
+            now=env.clock.now(),
+        )
+        assert (reg.source, reg.source_number) == ("memorandum", "MOU-1")
+        with pytest.raises(Conflict):
+            risk.seed_from_report(s, _actor(s, "risk"), pid, now=env.clock.now())
+        s.commit()
+    points = _ok(env.client("risk").get(f"/api/v1/placements/{pid}/risk-register"))["points"]
+    assert [(p["ref"], p["level"], p["coefficient"]) for p in points] == [("A1", "中", "1.1200")]
