@@ -382,3 +382,47 @@ def test_two_sessions_reading_one_open_proposal_exactly_one_decision_wins(env):
         s2.close()
     row, entries, decided = decisions_of(env, p["id"])
     assert row.state == "listed" and entries == 1 and decided == 1
+
+
+def test_evidence_documents_by_hash_and_related_cases(env):
+    claim, other = new_claim(env), new_claim(env)
+    case_file = _ok(
+        env.client("insured1").post(
+            f"/api/v1/claims/{claim['id']}/documents",
+            files={"file": ("现场照片.jpg", b"\xff\xd8\xff photo", "image/jpeg")},
+            data={"audience": "all"},
+        ),
+        201,
+    )
+    doc = next(d for d in case_file["documents"] if d["filename"] == "现场照片.jpg")
+    body = {
+        "adjuster_id": claim["adjuster"]["id"],
+        "case_id": claim["id"],
+        "kind": "leans_to_insured",
+        "severity": "minor",
+        "text": "照片显示损失范围远小于报告所列",
+        "documents": [doc["id"]],
+        "cases": [other["id"]],
+    }
+    f = _ok(env.client("risk").post("/api/v1/neutrality/findings", json=body), 201)
+    kinds = {e["kind"]: e for e in f["evidence"]}
+    assert kinds["document"]["sha256"] == doc["sha256"] and kinds["document"]["name"] == doc["filename"]
+    assert kinds["case"]["number"] == other["number"]
+    # A document of another case is no evidence here; a case the broker cannot see is not found.
+    r = env.client("risk").post("/api/v1/neutrality/findings", json={**body, "case_id": other["id"]})
+    assert r.status_code == 422 and "documents" in r.json()["error"]["fields"]
+    r = env.client("risk").post("/api/v1/neutrality/findings", json={**body, "cases": [str(uuid.uuid4())]})
+    assert r.status_code == 404
+
+
+def test_the_adjuster_and_its_firm_are_told_in_their_language(env):
+    f = finding(env, new_claim(env))
+    _ok(env.client("risk2").post(f"/api/v1/neutrality/findings/{f['id']}/confirm", json={"reason": "核实"}))
+    with env.session() as s:
+        rows = s.execute(
+            select(Notification.subject).where(Notification.link == f"/neutrality/findings/{f['id']}")
+        ).scalars()
+        subjects = list(rows)
+    # adjuster1 is both 王建国 and firm A's administrator: told once; risk (a colleague) of the finding.
+    assert sum(f["number"] in s and "请于" in s for s in subjects) == 1
+    assert any("待第二名风险评估人员复核" in s for s in subjects)

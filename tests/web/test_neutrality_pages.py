@@ -95,3 +95,10 @@ def test_tolerance_form(env):
     assert env.client("broker").get("/api/v1/neutrality/tolerance").json() == {"tolerance": 3, "window_months": 6}
     risk = logged_in(env, "risk")
     assert post(risk, "/neutrality/tolerance", {"tolerance": "1", "window_months": "6"}).status_code == 403
+
+
+def test_the_register_links_each_adjusters_record_for_those_who_may_read_it(env):
+    link = f"/neutrality/adjusters/{wang(env)}"
+    assert link in logged_in(env, "broker").get("/adjusters").text
+    assert link in logged_in(env, "regulator").get("/adjusters").text
+    assert link not in logged_in(env, "insurer1").get("/adjusters").text
