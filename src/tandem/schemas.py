@@ -115,6 +115,8 @@ class Recommended(BaseModel):
 class Excluded(BaseModel):
     adjuster: RecAdjuster
     reasons: list[str]
+    # The declared interests (回避) behind ``conflict_of_interest``, as ``kind:organisation``.
+    declarations: list[str] = []
 
 
 class RecommendationsOut(BaseModel):
@@ -131,7 +133,11 @@ class RecommendationsOut(BaseModel):
         ok = sorted((r for r in recs if not r.reasons), key=lambda r: (-r.score, r.adjuster.name))
         return cls(
             recommended=[Recommended(adjuster=_rec_ref(r), score=r.score, reasons=r.explain) for r in ok],
-            excluded=[Excluded(adjuster=_rec_ref(r), reasons=r.reasons) for r in recs if r.reasons],
+            excluded=[
+                Excluded(adjuster=_rec_ref(r), reasons=r.reasons, declarations=r.declarations)
+                for r in recs
+                if r.reasons
+            ],
         )
 
     @classmethod

@@ -370,6 +370,9 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/neutrality/proposals/{proposal_id}/appeal/decide"): {
         "json": {"outcome": "granted", "reason": "outsider"}
     },
+    ("POST", "/api/v1/neutrality/adjusters/{adjuster_id}/interests"): {
+        "json": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
+    },
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
     ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},

@@ -3,6 +3,7 @@ and the adjuster's and firm's record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -12,10 +13,11 @@ from pydantic import Field
 
 from tandem.access import scope
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import today_local
 from tandem.kit.errors import NotFound
 from tandem.kit.limits import REASON_MAX
-from tandem.neutrality import documents, findings, proposals, views
-from tandem.schemas import Strict
+from tandem.neutrality import documents, findings, interests, proposals, views
+from tandem.schemas import Date, Strict
 
 router = APIRouter(prefix="/api/v1/neutrality", tags=["neutrality"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -254,3 +256,53 @@ def adjuster_record(adjuster_id: str, actor: ActorDep, session: SessionDep, cloc
 @router.get("/firms/{firm_id}/record", response_model=views.RecordOut, responses=NF)
 def firm_record(firm_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.RecordOut:
     return views.firm_record(session, actor, firm_id, clock.now())
+
+
+# ---- declared interests (回避) --------------------------------------------------------------------
+
+
+class InterestCreate(Strict):
+    organisation_id: uuid.UUID
+    kind: Literal["employment", "shareholding", "relative"]
+    detail: Text
+    ended_on: Date | None = None
+
+
+class InterestOut(Strict):
+    id: uuid.UUID
+    organisation: views.Person
+    kind: str
+    detail: str
+    ended_on: Date | None = None
+    declared_at: dt.datetime
+    in_force: bool
+
+
+def _interest_out(d: Any, today: dt.date) -> InterestOut:
+    return InterestOut(
+        id=d.id,
+        organisation=views.Person(id=d.organisation.id, name=d.organisation.name),
+        kind=d.kind,
+        detail=d.detail,
+        ended_on=d.ended_on,
+        declared_at=d.declared_at,
+        in_force=interests.in_force(d, today),
+    )
+
+
+@router.get("/adjusters/{adjuster_id}/interests", response_model=list[InterestOut], responses=NF)
+def list_interests(adjuster_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[InterestOut]:
+    """An adjuster's declared interests, with whether each keeps it from the organisation's cases today."""
+    today = today_local(clock)
+    return [_interest_out(d, today) for d in interests.declarations(session, actor, adjuster_id)]
+
+
+@router.post("/adjusters/{adjuster_id}/interests", response_model=InterestOut, status_code=201, responses=ACT)
+def declare_interest(
+    adjuster_id: str, body: InterestCreate, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> InterestOut:
+    """The adjuster (or its firm's administrator) declares an interest in an insurer or insured: routing
+    then excludes it from that organisation's cases with ``conflict_of_interest``."""
+    new = interests.NewDeclaration(body.organisation_id, body.kind, body.detail, body.ended_on)
+    d = interests.declare(session, actor, adjuster_id, new, at=clock.now())
+    return _interest_out(d, today_local(clock))

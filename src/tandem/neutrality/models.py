@@ -11,9 +11,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tandem.access.models import Organisation
 from tandem.db import Base, UTCDateTime, new_id
 from tandem.party.models import Adjuster
 
@@ -106,3 +107,22 @@ class Proposal(Base):
     appeal_reason: Mapped[str | None] = mapped_column(Text)
 
     adjuster: Mapped[Adjuster] = relationship(lazy="joined")
+
+
+class InterestDeclaration(Base):
+    """An adjuster's declared interest (利害关系申报) in an insurer or insured it might meet: employment
+    (counts for 2 years after it ended), a shareholding or a relative (count while they last). Routing
+    excludes the adjuster from cases of that organisation with ``conflict_of_interest`` (回避)."""
+
+    __tablename__ = "interest_declaration"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # employment | shareholding | relative
+    detail: Mapped[str] = mapped_column(Text)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)  # employment ended / shares sold; None: ongoing
+    declared_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tandem.case.models import Case
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
 from tandem.kit.clock import SHANGHAI
+from tandem.neutrality import interests
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
 
@@ -67,6 +68,7 @@ class Recommendation:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)  # exclusion codes when not eligible
     explain: list[str] = field(default_factory=list)  # why it ranks where it does
+    declarations: list[str] = field(default_factory=list)  # declared interests behind conflict_of_interest
 
 
 def province_of(location: str) -> str | None:
@@ -135,14 +137,9 @@ def case_subject(session: Session, case: Case) -> Subject:
     return placement_subject(case.id, broker_id=broker, parties=parties, location="")
 
 
-def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.datetime) -> Recommendation:
-    """Eligibility (exclusion codes) and, if eligible, a score with its explanation, for a claim or any
-    case described as a ``Subject``."""
-    subject = claim if isinstance(claim, Subject) else claim_subject(claim)
-    today = now.astimezone(SHANGHAI).date()
-    rec = Recommendation(adj)
-    rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id, subject.line)
-    if (
+def _firm_conflict(session: Session, subject: Subject, adj: Adjuster) -> bool:
+    """The adjuster's firm is a party to the case, or takes part in it other than as its adjuster."""
+    return (
         adj.firm_id in subject.parties
         or session.execute(
             select(Participation.id).where(
@@ -152,7 +149,19 @@ def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.da
                 Participation.party_role != PartyRole.ADJUSTER,
             )
         ).first()
-    ):
+        is not None
+    )
+
+
+def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.datetime) -> Recommendation:
+    """Eligibility (exclusion codes) and, if eligible, a score with its explanation, for a claim or any
+    case described as a ``Subject``."""
+    subject = claim if isinstance(claim, Subject) else claim_subject(claim)
+    today = now.astimezone(SHANGHAI).date()
+    rec = Recommendation(adj)
+    rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id, subject.line)
+    rec.declarations = [interests.label(d) for d in interests.conflicts(session, adj.id, subject.parties, today)]
+    if rec.declarations or _firm_conflict(session, subject, adj):
         rec.reasons.append("conflict_of_interest")
     load = open_workload(session, adj.id)
     if subject.adjuster_id != adj.id and load >= adj.capacity:
