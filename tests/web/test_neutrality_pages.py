@@ -102,3 +102,19 @@ def test_the_register_links_each_adjusters_record_for_those_who_may_read_it(env)
     assert link in logged_in(env, "broker").get("/adjusters").text
     assert link in logged_in(env, "regulator").get("/adjusters").text
     assert link not in logged_in(env, "insurer1").get("/adjusters").text
+
+
+def test_the_record_page_lists_declared_interests(env):
+    from sqlalchemy import select
+
+    from tandem.access.models import Organisation
+
+    with env.session() as s:
+        insurer = str(
+            s.execute(select(Organisation.id).where(Organisation.name == "中安财产保险股份有限公司")).scalar_one()
+        )
+    body = {"organisation_id": insurer, "kind": "shareholding", "detail": "持有该公司股票"}
+    r = env.client("adjuster1").post(f"/api/v1/neutrality/adjusters/{wang(env)}/interests", json=body)
+    assert r.status_code == 201, r.text
+    page = text_of(logged_in(env, "broker").get(f"/neutrality/adjusters/{wang(env)}"))
+    assert "持有该公司股票" in page and "持股" in page

@@ -72,6 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
         "procedure": N_("Procedure not followed"),
     },
     "unfairness_severity": {"minor": N_("Minor"), "serious": N_("Serious")},
+    "interest": {"employment": N_("Employment"), "shareholding": N_("Shareholding"), "relative": N_("Relative")},
     "notice_state": {
         "recorded": N_("Awaiting second reviewer"),
         "rejected": N_("Rejected"),

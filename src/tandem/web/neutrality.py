@@ -23,7 +23,7 @@ from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
-from tandem.neutrality import common, findings, proposals, views
+from tandem.neutrality import common, findings, interests, proposals, views
 from tandem.web import data
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
@@ -406,10 +406,12 @@ def adjuster_record(
 ) -> Response:
     """An adjuster's whole record: notices, answers, decisions, and what counts against the tolerance."""
     record = views.adjuster_record(session, actor, adjuster_id, clock.now())
-    return render(request, "neutrality/record.html", {"record": record})
+    today = today_local(clock)
+    declared = [(d, interests.in_force(d, today)) for d in interests.declarations(session, actor, adjuster_id)]
+    return render(request, "neutrality/record.html", {"record": record, "declared": declared})
 
 
 @router.get("/neutrality/firms/{firm_id}")
 def firm_record(firm_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
     record = views.firm_record(session, actor, firm_id, clock.now())
-    return render(request, "neutrality/record.html", {"record": record})
+    return render(request, "neutrality/record.html", {"record": record, "declared": None})
