@@ -1020,3 +1020,13 @@ def dispute_to_payment(env) -> str:
     # The other insurer and insured never see the dispute.
     assert env.client("insurer2").get(f"/api/v1/claims/{cid}/consultation").status_code == 404
     return cid
+
+
+def surveyed(env, cid: str) -> str:
+    """The designated firm A accepts the letter, puts 李娜 on the case and records its site survey as done;
+    returns the survey's id."""
+    accepted_with_team(env, cid)
+    at = "2026-11-25T10:00:00+08:00"
+    done = {"scheduled_at": at, "surveyed_at": at}
+    case = _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/surveys", json=done))
+    return case["surveys"][0]["id"]

@@ -37,6 +37,11 @@ def test_demo_claims_at_every_stage(env):
     case = _ok(env.client("insured1").get(f"/api/v1/claims/{disputed['id']}/case"))
     assert case["claim"]["status"] == "closed" and case["payments"]
     assert {"report_pdf", "mou_pdf", "confirmation_letter"} <= {d["kind"] for d in case["documents"]}
+    # A claim waits for the insured's say on the broker's proposed adjuster, and the insured holds the ball.
+    waiting = next(c for c in claims if "阳台雨水倒灌" in c["description"])
+    case = _ok(env.client("insured3").get(f"/api/v1/claims/{waiting['id']}/case"))
+    assert case["claim"]["status"] == "notified" and case["proposal"]["state"] == "proposed"
+    assert next(d for d in case["deadlines"] if d["kind"] == "routing")["holder"] == "insured"
     for user in ("insured1", "insurer1", "adjuster1", "adjuster3", "risk"):
         assert _ok(env.client(user).get("/api/v1/claims"))["items"], user
         assert _ok(env.client(user).get("/api/v1/notifications")), user

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import User
-from tandem.claim import service, workflow
+from tandem.claim import proposal, service, workflow
 from tandem.claim.models import Channel, Claim
 from tandem.config import Settings
 from tandem.kit.clock import SHANGHAI
@@ -217,6 +217,16 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     # The designated firm has a letter to answer; the broker has an adjuster to choose; one was withdrawn.
     story(0.5).notice("insured1", p1, FIRE, "空压机房起火冒烟", Decimal("60000"))
     story(0.2).notice("insured3", p3, "浙江省杭州市上城区清泰街56号", "室内水管爆裂，地板和家具浸水", Decimal("30000"))
+    # The broker proposed an adjuster to insured3; the insured's say is awaited (R-C2).
+    say = story(1.3).notice(
+        "insured3", p3, "浙江省杭州市上城区清泰街56号", "阳台雨水倒灌，木地板起拱", Decimal("15000")
+    )
+    claim = session.get(Claim, say.cid)
+    assert claim is not None
+    best = max((r for r in service.recommendations(session, claim, say.at) if not r.reasons), key=lambda r: r.score)
+    proposal.propose_adjuster(
+        session, actors["broker"], say.cid, best.adjuster.id, now=say.tick(1), reason="熟悉家财险水损案件，可当日查勘"
+    )
     withdrawn = story(2).notice("insured2", p2, "广东省东莞市长安镇振安中路128号", "厂房外墙瓷砖脱落", Decimal("20000"))
     workflow.withdraw(
         session, actors["insured2"], withdrawn.cid, now=withdrawn.tick(3), reason="损失低于免赔额，自行修复"

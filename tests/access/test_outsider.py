@@ -278,6 +278,8 @@ PARAMS: dict[str, Kind] = {
     "document_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
     # a consultation item only exists after a dispute and a second report: stand-in under the real claim
     "item_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, stand_in=True),
+    # a survey of the claim: stand-in under the real claim (the claim's access check decides)
+    "survey_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, stand_in=True),
     # an inbound WeChat message linked to insured1 (brokers see unlinked ones only)
     "draft_id": Kind("insured1", ("insured2", "adjuster1", "insurer1"), build=_draft),
     # the broker's request to engage firm A's expert 曹立新: only firm A decides (the requester is an outsider here)
@@ -319,9 +321,12 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/blacklist/{entry_id}/lift"): {"json": {"reason": "outsider tries to lift"}},
     ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
     ("POST", f"{CLAIM}/adjuster"): {"json": {"adjuster_id": str(uuid.UUID(int=7)), "reason": "x"}},
+    ("POST", f"{CLAIM}/adjuster-proposal"): {"json": {"adjuster_id": str(uuid.UUID(int=7))}},
+    ("POST", f"{CLAIM}/adjuster-proposal/answer"): {"json": {"answer": "agree"}},
     ("POST", f"{CLAIM}/appointment"): {"json": {"accept": False, "reason": "outsider"}},
     ("POST", f"{CLAIM}/team"): {"json": {"adjuster_id": str(uuid.UUID(int=7))}},
     ("POST", f"{CLAIM}/surveys"): {"json": {"scheduled_at": "2026-11-25T14:00:00+08:00"}},
+    ("POST", f"{CLAIM}/surveys/{{survey_id}}/notes"): {"json": {"body": "outsider"}},
     ("PUT", f"{CLAIM}/report-draft"): {
         "json": {"sections": [{"code": "building", "items": [{"ref": "1", "description": "x", "loss": "1.00"}]}]}
     },
@@ -378,10 +383,12 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
     ("POST", "/claims/{claim_id}/adjuster"): {"data": {"adjuster_id": SOME_ID, "reason": "x"}},
+    ("POST", "/claims/{claim_id}/adjuster/answer"): {"data": {"answer": "agree"}},
     ("POST", "/claims/{claim_id}/withdraw"): {"data": {"reason": "outsider"}},
     ("POST", "/claims/{claim_id}/letter"): {"data": {"answer": "decline", "reason": "outsider"}},
     ("POST", "/claims/{claim_id}/team"): {"data": {"adjuster_id": SOME_ID}},
     ("POST", "/claims/{claim_id}/surveys"): {"data": {"scheduled_at": "2026-11-25T14:00"}},
+    ("POST", "/claims/{claim_id}/surveys/{survey_id}/notes"): {"data": {"body": "outsider", "audience": "all"}},
     ("POST", "/claims/{claim_id}/draft"): {
         "data": {"building.rows": "1", "building.0.description": "x", "building.0.loss": "1.00", "op": "save"}
     },
@@ -407,6 +414,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/claims/{claim_id}/consultation/umpire"): {"data": {"umpire": f"expert:{SOME_ID}"}},
     ("POST", "/claims/{claim_id}/consultation/umpire/accept"): {},
     ("POST", "/claims/{claim_id}/consultation/items/{item_id}/decision"): {"data": {"amount": "1.00", "reason": "x"}},
+    ("POST", "/claims/{claim_id}/consultation/items/{item_id}/award"): {"data": {"amount": "1.00"}},
     ("POST", "/claims/{claim_id}/consultation/memorandum/ack"): {},
     ("POST", "/intake/drafts/{draft_id}/confirm"): lambda real: {
         "data": {

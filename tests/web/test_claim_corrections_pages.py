@@ -124,3 +124,26 @@ def test_the_consultation_page_shows_the_umpires_affiliation(env):
     page = logged_in(env, "adjuster3").get(f"/claims/{cid}/consultation")
     t = text_of(page)
     assert "恒信保险经纪有限公司" in t and 'id="umpire-not-neutral"' in page.text and "须经对方明确同意" in t
+
+
+def test_each_side_accepts_an_out_of_range_award_on_the_consultation_page(env):
+    cid, roof = to_umpire(env)
+    firm_a = env.client("adjuster1")
+    lin = next(c for c in _ok(firm_a.get(f"/api/v1/claims/{cid}/consultation/umpire-candidates"))["items"])
+    _ok(firm_a.post(f"/api/v1/claims/{cid}/consultation/umpire", json={"kind": "adjuster", "umpire_id": lin["id"]}))
+    _ok(env.client("adjuster3").post(f"/api/v1/claims/{cid}/consultation/umpire/accept"))
+    page = f"/claims/{cid}/consultation"
+    a, b, risk = logged_in(env, "adjuster1"), logged_in(env, "adjuster3"), logged_in(env, "risk")
+    for side in (a, b):
+        assert f'id="award-{roof}"' in side.get(page).text and "接受超出双方立场的裁定" in text_of(side.get(page))
+    assert f'id="award-{roof}"' not in risk.get(page).text  # the sides accept; the broker records
+    r = post(a, f"{page}/items/{roof}/award", {"amount": ""})
+    assert r.status_code == 422 and f'id="a-amount-{roof}-error"' in r.text
+    assert post(a, f"{page}/items/{roof}/award", {"amount": "380000.00"}).status_code == 303
+    decide = {"amount": "380000.00", "reason": "重新询价"}
+    r = post(risk, f"{page}/items/{roof}/decision", decide)
+    assert r.status_code == 409 and "须双方先明确接受 380000.00" in text_of(r), text_of(r)[:3000]  # one side only
+    assert post(b, f"{page}/items/{roof}/award", {"amount": "380,000.00"}).status_code == 303
+    assert "已接受超出双方立场的裁定 ¥380,000.00" in text_of(risk.get(page))  # each side's acceptance on the record
+    assert post(risk, f"{page}/items/{roof}/decision", decide).status_code == 303
+    assert _ok(env.client("broker").get(f"/api/v1/claims/{cid}/consultation"))["state"] == "agreed"

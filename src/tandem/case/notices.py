@@ -31,6 +31,10 @@ from tandem.web.labels import label
 
 NOTICES: dict[str, tuple[str, ...]] = {
     "claim.route": ("named_firm", "insured"),
+    "claim.adjuster_proposed": ("insured",),
+    "claim.insured_agreed_adjuster": ("broker",),
+    "claim.insured_chose_adjuster": ("broker",),
+    "claim.insured_left_choice_to_broker": ("broker",),
     "claim.accept_appointment": ("broker", "insured"),
     "claim.decline_appointment": ("broker",),
     "claim.team_member_added": ("added_adjuster",),

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
+from tandem.case.audience import BROKER, INSURED
 from tandem.case.audience import viewer as case_viewer
-from tandem.claim import documents, workflow
+from tandem.claim import documents, proposal, survey_notes, workflow
 from tandem.claim.endpoints import ClaimOut, claim_out
 from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
@@ -37,6 +38,19 @@ Text = Annotated[str, Field(min_length=1, max_length=5000)]
 class ChooseAdjuster(Strict):
     adjuster_id: uuid.UUID
     reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
+
+
+class ProposalIn(Strict):
+    adjuster_id: uuid.UUID
+    note: Annotated[str, Field(max_length=REASON_MAX)] | None = None
+
+
+class ProposalAnswer(Strict):
+    """The insured's say: agree to the proposed adjuster, pick another (``adjuster_id``, from the claim's
+    recommendations) or leave the choice to the broker."""
+
+    answer: Literal["agree", "other", "leave_to_broker"]
+    adjuster_id: uuid.UUID | None = None
 
 
 class AppointmentAnswer(Strict):
@@ -116,6 +130,14 @@ class DocumentsRequestIn(Strict):
 Channel = Literal["all", "broker_adjuster", "broker_insurer", "insurer_adjuster"]
 
 
+class SurveyNoteIn(Strict):
+    """A note (and photos: evidence of the case, by SHA-256) added by the broker's staff who joined a survey."""
+
+    audience: Channel | Literal["internal"] = "all"
+    body: Annotated[str, Field(min_length=1, max_length=survey_notes.NOTE_MAX)]
+    photo_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=50)
+
+
 class MessageIn(Strict):
     audience: Channel | Literal["internal"]
     body: Text
@@ -142,6 +164,8 @@ class CaseFile(BaseModel):
     timeline: list[dict[str, Any]]
     # The actor's firm's report waiting for signatures (number, content hash, who signed), if any.
     signing: dict[str, Any] | None = None
+    # The broker's latest adjuster proposal to the insured and the insured's answer (broker and insured only).
+    proposal: dict[str, Any] | None = None
 
 
 def next_actions(session: Any, actor: Actor, claim: Claim) -> list[str]:
@@ -170,8 +194,10 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
     superseded = {r.supersedes_id for r in reports if r.supersedes_id}
     docs = workflow.visible_documents(session, actor, claim)
     signing = workflow.open_signing(session, claim, actor.org_id) if kind == "adjuster_firm" else None
+    notes = survey_notes.visible_notes(session, actor, claim)
     return CaseFile(
         signing=workflow.signing_view(session, signing) if signing else None,
+        proposal=_proposal(session, claim) if viewer.sees([BROKER, INSURED]) else None,
         claim=claim_out(claim),
         next_actions=next_actions(session, actor, claim),
         team=[
@@ -197,6 +223,17 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
         },
         surveys=[
             {
+                "id": str(s.id),
+                "notes_added": [
+                    {
+                        "by": n.author_name,
+                        "audience": n.audience,
+                        "body": n.body,
+                        "photo_hashes": n.photo_hashes,
+                        "at": _iso(n.created_at),
+                    }
+                    for n in notes.get(s.id, [])
+                ],
                 "scheduled_at": _iso(s.scheduled_at),
                 "surveyed_at": _iso(s.surveyed_at),
                 "participants": s.participants,
@@ -297,6 +334,24 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
     )
 
 
+def _proposal(session: Any, claim: Claim) -> dict[str, Any] | None:
+    prop = proposal.latest_proposal(session, claim)
+    if prop is None:
+        return None
+
+    def named(adj: Any) -> dict[str, str] | None:
+        return {"id": str(adj.id), "name": adj.name, "firm": adj.firm.organisation.name} if adj else None
+
+    return {
+        "state": prop.state,
+        "adjuster": named(prop.adjuster),
+        "note": prop.note,
+        "proposed_at": _iso(prop.proposed_at),
+        "chosen_adjuster": named(prop.chosen_adjuster),
+        "answered_at": _iso(prop.answered_at),
+    }
+
+
 @router.get("/{claim_id}/case", response_model=CaseFile, responses=NF)
 def get_case_file(claim_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CaseFile:
     """The case file every participant opens: timeline, thread, documents, deadlines, next actions."""
@@ -315,6 +370,24 @@ def choose_adjuster(
 ) -> CaseFile:
     claim = workflow.choose_adjuster(session, actor, claim_id, body.adjuster_id, now=clock.now(), reason=body.reason)
     return _file(session, actor, claim, clock)
+
+
+@router.post("/{claim_id}/adjuster-proposal", response_model=CaseFile, status_code=201, responses=ERR)
+def propose_adjuster(
+    claim_id: str, body: ProposalIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
+    """The broker proposes an eligible adjuster to the insured (R-C2); the routing clock passes to the insured."""
+    proposal.propose_adjuster(session, actor, claim_id, body.adjuster_id, now=clock.now(), reason=body.note)
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/adjuster-proposal/answer", response_model=CaseFile, responses=ERR)
+def answer_proposal(
+    claim_id: str, body: ProposalAnswer, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
+    """The insured agrees, picks another eligible adjuster, or leaves the choice to the broker."""
+    proposal.answer_proposal(session, actor, claim_id, body.answer, now=clock.now(), adjuster_id=body.adjuster_id)
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 
 
 @router.post("/{claim_id}/appointment", response_model=CaseFile, responses=ERR)
@@ -352,6 +425,24 @@ def record_survey(claim_id: str, body: SurveyIn, actor: ActorDep, session: Sessi
         participants=body.participants,
         notes=body.notes,
         photo_hashes=body.photo_hashes,
+    )
+    return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
+
+
+@router.post("/{claim_id}/surveys/{survey_id}/notes", response_model=CaseFile, status_code=201, responses=ERR)
+def add_survey_note(
+    claim_id: str, survey_id: str, body: SurveyNoteIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> CaseFile:
+    """The broker's staff join the survey and add a note with photos for one audience (R-C3)."""
+    survey_notes.add_survey_note(
+        session,
+        actor,
+        claim_id,
+        survey_id,
+        audience=body.audience,
+        body=body.body,
+        photo_hashes=body.photo_hashes,
+        now=clock.now(),
     )
     return _file(session, actor, scope.get_claim(session, actor, claim_id), clock)
 

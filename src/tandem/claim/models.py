@@ -240,6 +240,27 @@ class Survey(Base):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
 
 
+class SurveyNote(Base):
+    """A note (and photos) added to a site survey by someone who joined it, e.g. the broker's staff helping
+    the adjuster (R-C3), for one audience of the case thread (``tandem.case.audience.CHANNELS``)."""
+
+    __tablename__ = "survey_note"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case.id", ondelete="RESTRICT"), index=True, default=claim_case
+    )
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"), index=True)
+    audience: Mapped[str] = mapped_column(String(30))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    author_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    photo_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class Document(Base):
     """Evidence and generated documents, stored content-addressed by SHA-256."""
 

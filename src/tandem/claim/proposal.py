@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from tandem.access import scope
@@ -20,7 +20,7 @@ from tandem.audit import service as audit
 from tandem.case import audience as _audience
 from tandem.case.service import require_party
 from tandem.claim.lifecycle import BAM, CLAIM_RULES, INS
-from tandem.claim.models import AdjusterProposal, Claim, Deadline, PartyRole
+from tandem.claim.models import AdjusterProposal, Claim, ClaimStatus, Deadline, PartyRole
 from tandem.kit import transition
 from tandem.kit.errors import Conflict, InvalidInput, StateChanged
 from tandem.party.models import Adjuster
@@ -79,6 +79,18 @@ def current_proposal(session: Session, claim: Claim) -> AdjusterProposal | None:
         select(AdjusterProposal)
         .where(AdjusterProposal.claim_id == claim.id, AdjusterProposal.state.in_(OPEN))
         .order_by(AdjusterProposal.proposed_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def latest_proposal(session: Session, claim: Claim) -> AdjusterProposal | None:
+    """The latest proposal on the claim, in whatever state (what the case file shows); of two made at the
+    same moment, the one that replaced the other."""
+    replaced = case((AdjusterProposal.state == "replaced", 1), else_=0)
+    return session.execute(
+        select(AdjusterProposal)
+        .where(AdjusterProposal.claim_id == claim.id)
+        .order_by(AdjusterProposal.proposed_at.desc(), replaced)
         .limit(1)
     ).scalar_one_or_none()
 
@@ -213,7 +225,7 @@ def answer_proposal(
     if action is None:
         raise InvalidInput("Unknown answer.", fields={"answer": "agree, other or leave_to_broker"})
     prop = current_proposal(session, claim)
-    if prop is None or prop.state != "proposed":
+    if claim.status != ClaimStatus.NOTIFIED or prop is None or prop.state != "proposed":
         raise Conflict("No adjuster proposal waits for your answer.")
     chosen: Adjuster | None = prop.adjuster if action == "agree" else None
     if action == "choose_other":

@@ -618,7 +618,13 @@ def umpire_decision(
         low, high = sorted((item.a_position or Decimal(0), item.b_position or Decimal(0)))
         if not (low <= amount <= high) and not award_accepted_by_both(session, cons, item, amount):
             words = f"outside the two positions {low:.2f}–{high:.2f}; both sides must accept {amount:.2f} first"
-            raise Conflict("The award is {why}.", why=words, fields={"amount": words})
+            raise Conflict(
+                "The award is outside the two positions {low}–{high}; both sides must accept {amount} first.",
+                low=f"{low:.2f}",
+                high=f"{high:.2f}",
+                amount=f"{amount:.2f}",
+                fields={"amount": words},
+            )
         item.state, item.agreed_loss, item.how = "agreed", amount, "umpire"
     session.add(
         ConsultationMove(

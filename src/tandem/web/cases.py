@@ -23,8 +23,9 @@ from tandem.case import thread
 from tandem.case.audience import Viewer
 from tandem.case.audience import viewer as case_viewer
 from tandem.case.models import Case as CaseRow
-from tandem.claim import lifecycle, service, workflow
+from tandem.claim import lifecycle, proposal, service, survey_notes, workflow
 from tandem.claim.models import (
+    AdjusterProposal,
     Appointment,
     Claim,
     ClaimStatus,
@@ -35,6 +36,7 @@ from tandem.claim.models import (
     PartyRole,
     Payment,
     Survey,
+    SurveyNote,
     TeamMember,
 )
 from tandem.config import Settings
@@ -133,6 +135,16 @@ class QueueRow:
     holder: str | None
     deadline: Deadline | None
     overdue: bool
+    say: Msg | None = None  # the insured's say on the adjuster, for the broker and the insured
+
+
+# Where the adjuster proposal stands (tandem.claim.proposal), as the broker's and the insured's lists say it.
+SAY = {
+    "proposed": N_("Adjuster {name} proposed; waiting for the insured's answer"),
+    "agreed": N_("The insured agreed to {name}"),
+    "other": N_("The insured chose {name} instead"),
+    "left_to_broker": N_("The insured leaves the choice of adjuster to the broker"),
+}
 
 
 @dataclass(frozen=True)
@@ -183,12 +195,12 @@ def queue(
     claims = list(session.execute(stmt).unique().scalars())
     last = claims[limit - 1] if len(claims) > limit else None
     claims = claims[:limit]
-    rows = queue_rows(session, claims, now)
+    rows = queue_rows(session, claims, now, actor)
     nxt = encode_cursor([last.notified_at.isoformat(), str(last.id)]) if last else None
     return Queue(tab, q, rows, status_counts(session, actor), nxt)
 
 
-def queue_rows(session: Session, claims: list[Claim], now: dt.datetime) -> list[QueueRow]:
+def queue_rows(session: Session, claims: list[Claim], now: dt.datetime, actor: Actor) -> list[QueueRow]:
     open_deadlines: dict[uuid.UUID, Deadline] = {}
     if claims:
         for d in session.execute(
@@ -200,8 +212,20 @@ def queue_rows(session: Session, claims: list[Claim], now: dt.datetime) -> list[
     rows = []
     for c in claims:
         found = open_deadlines.get(c.case_id)
-        rows.append(QueueRow(c, holder(session, c), found, bool(found and (found.breached_at or found.due_at < now))))
+        late = bool(found and (found.breached_at or found.due_at < now))
+        rows.append(QueueRow(c, holder(session, c), found, late, proposal_say(session, actor, c)))
     return rows
+
+
+def proposal_say(session: Session, actor: Actor, claim: Claim) -> Msg | None:
+    """While the adjuster is being agreed, where the broker's proposal stands (for the broker and the insured)."""
+    if claim.status != S.NOTIFIED or actor.org_kind not in (K.BROKER, K.INSURED):
+        return None
+    prop = proposal.current_proposal(session, claim)
+    if prop is None:
+        return None
+    adj = prop.chosen_adjuster or prop.adjuster
+    return Msg(SAY[prop.state], {"name": adj.name})
 
 
 def my_turn(session: Session, actor: Actor, now: dt.datetime, limit: int = 5) -> tuple[list[QueueRow], int]:
@@ -214,7 +238,7 @@ def my_turn(session: Session, actor: Actor, now: dt.datetime, limit: int = 5) ->
     )
     claims = list(session.execute(stmt).unique().scalars())
     mine = [c for c in claims if _is_my_turn(session, c, actor)]
-    return queue_rows(session, mine[:limit], now), len(mine)
+    return queue_rows(session, mine[:limit], now, actor), len(mine)
 
 
 def _is_my_turn(session: Session, claim: Claim, actor: Actor) -> bool:
@@ -241,7 +265,9 @@ def consultation_of(session: Session, claim: Claim) -> Consultation | None:
 def holder(session: Session, claim: Claim) -> str | None:
     """The kind of party whose move it is (``broker``, ``adjuster_firm``, ``insurer``, ``adjusters``)."""
     st = claim.status
-    if st in (S.NOTIFIED, S.REPORTED, S.AMOUNT_CONFIRMED, S.PAID, S.REFUSED, S.WITHDRAWN):
+    if st == S.NOTIFIED:
+        return proposal.routing_holder(session, claim)  # the insured while the broker's proposal waits
+    if st in (S.REPORTED, S.AMOUNT_CONFIRMED, S.PAID, S.REFUSED, S.WITHDRAWN):
         return "broker"
     if st in (S.ROUTED, S.ADJUSTER_ASSIGNED, S.SURVEYING):
         return "adjuster_firm"
@@ -360,6 +386,11 @@ class Choice:
 class Actions:
     choose: list[Choice] | None = None
     excluded: list[Choice] = field(default_factory=list)
+    # The broker's standing adjuster proposal to the insured (shown to the broker with the answer).
+    proposal: AdjusterProposal | None = None
+    # The proposal waiting for this insured's answer, and the other eligible adjusters it may pick instead.
+    answer: AdjusterProposal | None = None
+    answer_choices: list[Choice] = field(default_factory=list)
     withdraw: bool = False
     letter: Appointment | None = None
     team_candidates: list[Adjuster] | None = None
@@ -398,6 +429,7 @@ class Actions:
         return any(
             (
                 self.choose is not None,
+                self.answer is not None,
                 self.withdraw,
                 self.letter is not None,
                 self.team_candidates is not None,
@@ -457,6 +489,9 @@ class Case:
     policy_sections: list[tuple[str, str]]
     engagements: list[EngagementRow] = field(default_factory=list)
     suggest_experts: bool = False
+    # The survey notes this viewer may read, by survey; whether it may join a survey and add one (the broker).
+    survey_notes: dict[uuid.UUID, list[SurveyNote]] = field(default_factory=dict)
+    survey_note: bool = False
 
 
 def party_roles(session: Session, claim: Claim, org_id: uuid.UUID) -> set[PartyRole]:
@@ -744,6 +779,8 @@ def actions_for(
     has = actor.has_any
     if broker and "route" in ok:
         a.choose, a.excluded = recommendation_choices(session, claim, now)
+        a.proposal = proposal.current_proposal(session, claim)
+    _insured_say(session, actor, claim, roles, now, a)
     if "withdraw" in ok and (
         (broker and has(frozenset({BAM}))) or (PartyRole.INSURED in roles and has(frozenset({Role.INSURED_CONTACT})))
     ):
@@ -768,6 +805,23 @@ def actions_for(
         a.message_audiences = case_viewer(session, actor, claim).channels()
         a.upload_audiences = [k for k in a.message_audiences if k != "internal"]
     return a
+
+
+def _insured_say(
+    session: Session, actor: Actor, claim: Claim, roles: set[PartyRole], now: dt.datetime, a: Actions
+) -> None:
+    """The broker's proposal waiting for this insured's answer: agree, pick another eligible adjuster (the
+    recommendations), or leave the choice to the broker."""
+    if claim.status != S.NOTIFIED or PartyRole.INSURED not in roles:
+        return
+    if not actor.has_any(frozenset({Role.INSURED_CONTACT})):
+        return
+    prop = proposal.current_proposal(session, claim)
+    if prop is None or prop.state != "proposed":
+        return
+    a.answer = prop
+    ok, _ = recommendation_choices(session, claim, now)
+    a.answer_choices = [c for c in ok if c.adjuster.id != prop.adjuster_id]
 
 
 def _adjuster_actions(
@@ -1045,6 +1099,8 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         surveys=list(
             session.execute(select(Survey).where(Survey.claim_id == claim.id).order_by(Survey.scheduled_at)).scalars()
         ),
+        survey_notes=survey_notes.visible_notes(session, actor, claim),
+        survey_note=PartyRole.BROKER in roles and claim.status not in survey_notes.SETTLED,
         draft=draft_row.content if draft_row else None,
         draft_at=draft_row.updated_at if draft_row else None,
         reports=report_rows,

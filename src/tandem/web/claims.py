@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
-from tandem.claim import inbound, service, workflow
+from tandem.claim import inbound, proposal, service, survey_notes, workflow
 from tandem.claim.models import Channel, Document, InboundMessage
 from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
@@ -52,6 +52,7 @@ REPORTER_BOTH = N_("Give both the name and the phone number of the caller.")
 FORM_USED = N_("This form was already sent. Please check the claims list before reporting again.")
 CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
 CHOOSE_SIGNERS = N_("Choose at least two adjusters who worked the case.")
+CHOOSE_ANSWER = N_("Agree, choose another adjuster, or leave the choice to the broker.")
 CHOOSE_FILE = N_("Choose a file to upload.")
 FILE_TOO_LARGE = N_("The file is larger than 20 MB.")
 NOT_EVIDENCE = N_("Only photos (JPEG, PNG, HEIC …), PDF or office documents can be uploaded.")
@@ -71,6 +72,9 @@ OFFER_CHECK = {
 NOTICES = {
     "notified": N_("The loss is reported. Everyone on the case has been informed."),
     "adjuster": N_("The adjuster is appointed and the confirmation letter has been issued."),
+    "adjuster_proposed": N_("Your proposal is with the insured; its answer will show here and in your to-do list."),
+    "survey_note": N_("Your note is on the survey; you are named among its participants."),
+    "say_answered": N_("Your answer is with the broker, who now appoints the adjuster."),
     "withdrawn": N_("The claim is withdrawn."),
     "accepted": N_("You accepted the confirmation letter. The case is yours."),
     "declined": N_("You declined the confirmation letter."),
@@ -562,9 +566,12 @@ def _invalid(
 def choose_adjuster(
     claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    return _with_adjuster(
-        request, actor, session, clock, claim_id, form, "choose", workflow.choose_adjuster, "adjuster", with_reason=True
-    )
+    """Appoint the adjuster chosen in the list, or (the button ``intent=propose``) propose it to the insured
+    first (R-C2: the insured agrees, picks another, or leaves the choice to the broker)."""
+    propose = forms.text(form, "intent") == "propose"
+    act: Callable[..., Any] = proposal.propose_adjuster if propose else workflow.choose_adjuster
+    done = "adjuster_proposed" if propose else "adjuster"
+    return _with_adjuster(request, actor, session, clock, claim_id, form, "choose", act, done, with_reason=True)
 
 
 @router.post("/claims/{claim_id}/withdraw")
@@ -657,6 +664,27 @@ def _with_adjuster(
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, section, state, "adjuster_id")
     return _done(claim_id, done)
+
+
+@router.post("/claims/{claim_id}/adjuster/answer")
+def answer_proposal(
+    claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """The insured's say: agree, pick another eligible adjuster (required then), or leave it to the broker."""
+    state = FormState(_values(form, "answer", "adjuster_id"))
+    answer, adjuster_id = state.values["answer"], forms.uuid_or_none(state.values["adjuster_id"])
+    if answer not in proposal.ANSWERS:
+        state.errors["answer"] = CHOOSE_ANSWER
+    elif answer == "other" and adjuster_id is None:
+        state.errors["adjuster_id"] = CHOOSE_ADJUSTER
+    if state.errors:
+        scope.get_claim(session, actor, claim_id)  # a hidden claim stays a 404
+        return _invalid(request, actor, session, clock, claim_id, "answer", state)
+    try:
+        proposal.answer_proposal(session, actor, claim_id, answer, now=clock.now(), adjuster_id=adjuster_id)
+    except (Conflict, InvalidInput) as exc:
+        return _failed(request, actor, session, clock, claim_id, exc, "answer", state, "answer")
+    return _done(claim_id, "say_answered")
 
 
 @router.post("/claims/{claim_id}/team")
@@ -935,6 +963,54 @@ def upload_document(
     except InvalidInput as exc:
         return _failed(request, actor, session, clock, claim_id, exc, "upload", state, "audience")
     return _done(claim_id, "uploaded", "documents")
+
+
+@router.post("/claims/{claim_id}/surveys/{survey_id}/notes")
+def add_survey_note(
+    claim_id: str,
+    survey_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
+    """The broker's staff join a survey: a note for one audience, optionally with a photo (stored as evidence
+    for the same audience and attached to the note), in one transaction."""
+    claim = scope.get_claim(session, actor, claim_id)
+    name = f"note-{survey_id}"[:60]
+    state = FormState(_values(form, "body", "audience"))
+    if not state.values["body"]:
+        state.errors["body"] = forms.REQUIRED
+    elif len(state.values["body"]) > survey_notes.NOTE_MAX:
+        state.errors["body"] = forms.TOO_LONG
+    photo = form.get("file")
+    upload = read_upload(form, state) if isinstance(photo, UploadFile) and photo.filename else None
+    if state.errors:
+        return _invalid(request, actor, session, clock, claim_id, name, state)
+    audience, now = state.values["audience"], clock.now()
+    try:
+        hashes = []
+        if upload is not None:
+            filename, data, content_type = upload
+            doc = workflow.upload_evidence(
+                session, settings, actor, claim.id, audience, filename, content_type, data, now=now
+            )
+            hashes = [doc.sha256]
+        survey_notes.add_survey_note(
+            session,
+            actor,
+            claim.id,
+            survey_id,
+            audience=audience,
+            body=state.values["body"],
+            photo_hashes=hashes,
+            now=now,
+        )
+    except (Conflict, InvalidInput) as exc:
+        return _failed(request, actor, session, clock, claim_id, exc, name, state, "body")
+    return _done(claim_id, "survey_note", "surveys")
 
 
 @router.get("/claims/{claim_id}/documents/{document_id}")

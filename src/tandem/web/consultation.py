@@ -48,6 +48,10 @@ NOTICES = {
     "umpire": N_("The umpire was proposed; the other side accepts or proposes another."),
     "umpire_accepted": N_("Both sides accept the umpire."),
     "decided": N_("The umpire's decision is recorded."),
+    "award": N_(
+        "Your side's acceptance of the award is recorded; once both sides accept the same figure, the broker's "
+        "risk evaluators can record it."
+    ),
     "ack": N_("You acknowledged the memorandum."),
 }
 
@@ -318,6 +322,31 @@ def umpire_decision(
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "reason")
     return _done(claim_id, "decided", f"item-{item_id}")
+
+
+@router.post("/claims/{claim_id}/consultation/items/{item_id}/award")
+def accept_award(
+    claim_id: str,
+    item_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
+    """One side accepts explicitly an umpire's figure outside the range of the two positions; the award is
+    recorded only when both sides accepted the same figure."""
+    name = f"award-{item_id}"[:60]
+    state = FormState({"amount": forms.text(form, "amount")})
+    amount = forms.money(state.values["amount"], state.errors, "amount")
+    if state.errors or amount is None:
+        svc.get_consultation(session, actor, claim_id)
+        return _page(request, actor, session, clock, claim_id, states={name: state}, status=422)
+    try:
+        svc.accept_award(session, actor, claim_id, item_id, amount=amount, now=clock.now())
+    except (Conflict, InvalidInput) as exc:
+        return _failed(request, actor, session, clock, claim_id, exc, name, state, "amount")
+    return _done(claim_id, "award", f"item-{item_id}")
 
 
 @router.post("/claims/{claim_id}/consultation/memorandum/ack")
