@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tandem.access.actor import Actor
 from tandem.access.models import User
+from tandem.audit.models import AuditEvent
 from tandem.audit.service import verify
 from tandem.case.models import Case
 from tandem.claim.models import Deadline
@@ -297,3 +298,65 @@ def test_any_source_can_seed_the_register(env):
         s.commit()
     points = _ok(env.client("risk").get(f"/api/v1/placements/{pid}/risk-register"))["points"]
     assert [(p["ref"], p["level"], p["coefficient"]) for p in points] == [("A1", "中", "1.1200")]
+
+
+def test_a_corrected_report_is_taken_into_the_register(env):
+    pid = placement_reported(env)
+    base = f"/api/v1/placements/{pid}"
+    evaluator = env.client("risk")
+    _ok(evaluator.post(f"{base}/risk-register"), 201)
+    _ok(evaluator.patch(f"{base}/risk-register/points/2", json={"coefficient": "1.0800", "reason": "复查仍未清理"}))
+    assert _err(evaluator.post(f"{base}/risk-register/refresh"), 409)  # nothing corrected yet
+
+    first, second, _third = PRE_ASSESSMENT["risk_points"]
+    corrected = {
+        **PRE_ASSESSMENT,
+        "risk_points": [
+            {**first, "title": "配电房电缆老化破损", "coefficient": "1.2000"},
+            {**second, "coefficient": "1.0600"},
+            {**first, "ref": "4", "title": "屋面彩钢板锈蚀", "level": "低", "coefficient": "1.0200"},
+        ],
+    }
+    with env.session() as s:
+        case, firm = s.get(Case, uuid.UUID(pid)), _actor(s, "adjuster1")
+        signers = [
+            a.id for a in s.execute(select(Adjuster).where(Adjuster.name.in_(["王建国", "李娜"]))).unique().scalars()
+        ]
+        original = report_service.latest_report(s, case, kind="pre_assessment")
+        report_service.save_draft(s, firm, case, "pre_assessment", corrected, now=env.clock.now())
+        report_service.submit(
+            s,
+            firm,
+            case,
+            "pre_assessment",
+            signer_ids=signers,
+            now=env.clock.now(),
+            correction_of=original.id,
+            reason="补充屋面查勘",
+        )
+        s.commit()
+
+    assert env.client("broker").post(f"{base}/risk-register/refresh").status_code == 403  # the evaluators' task
+    reg = _ok(evaluator.post(f"{base}/risk-register/refresh"))
+    assert reg["source_number"] == "YP-2026-000001-R1"
+    points = {p["ref"]: p for p in reg["points"]}
+    # Untouched by the evaluator: follows the correction. Re-rated: keeps the evaluator's figure.
+    assert (points["1"]["title"], points["1"]["coefficient"], points["1"]["proposed_coefficient"]) == (
+        "配电房电缆老化破损",
+        "1.2000",
+        "1.2000",
+    )
+    assert (points["2"]["coefficient"], points["2"]["proposed_coefficient"]) == ("1.0800", "1.0600")
+    assert points["4"]["choice"] == "undecided" and list(points) == ["1", "2", "3", "4"]
+    assert (
+        points["1"]["history"][-1]["kind"] == "refreshed"
+        and points["1"]["history"][-1]["reason"] == "YP-2026-000001-R1"
+    )
+    assert _err(evaluator.post(f"{base}/risk-register/refresh"), 409)
+    with env.session() as s:
+        event = s.execute(
+            select(AuditEvent).where(
+                AuditEvent.chain_key == f"case:{pid}", AuditEvent.action == "risk_register.source_corrected"
+            )
+        ).scalar_one()
+        assert event.after["not_in_report"] == ["3"]  # the dropped point stays for the evaluators to review

@@ -67,6 +67,7 @@ TWICE = N_("Listed twice.")
 NOT_SAVED = N_("Nothing was saved: correct the fields named.")
 NO_REPORT = N_("No pre-assessment report has been submitted yet.")
 ALREADY_SEEDED = N_("The risk register has already been drawn up.")
+NOTHING_CORRECTED = N_("The report has not been corrected since the register was drawn up.")
 NOT_REVIEWING = N_("The risk register is changed only before the placement goes to market.")
 NOT_DECIDING = N_("Decisions are taken once the risk register is published and until the placement goes to market.")
 
@@ -284,6 +285,44 @@ def seed_points_of_report(report: Report) -> list[SeedPoint]:
     ]
 
 
+def _add_point(
+    session: Session, actor: Actor, placement: Placement, position: int, seed: SeedPoint, now: dt.datetime
+) -> RegisterPoint:
+    """A new point as its source states it, undecided, with its ``seeded`` history row."""
+    point = RegisterPoint(
+        case_id=placement.id,
+        position=position,
+        ref=seed.ref,
+        title=seed.title,
+        description=seed.description,
+        location=seed.location,
+        proposed_level=seed.level,
+        proposed_coefficient=seed.coefficient,
+        adjuster_advice=seed.advice,
+        level=seed.level,
+        coefficient=seed.coefficient,
+        advice="",
+        choice=RiskChoice.UNDECIDED.value,
+        updated_at=now,
+        version=1,
+    )
+    session.add(point)
+    session.flush()
+    session.add(
+        RegisterChange(
+            case_id=placement.id,
+            point_id=point.id,
+            kind="seeded",
+            before=None,
+            after=_state(point),
+            reason=None,
+            by_user_id=actor.user_id,
+            at=now,
+        )
+    )
+    return point
+
+
 def seed_register(
     session: Session,
     actor: Actor,
@@ -317,37 +356,7 @@ def seed_register(
     session.add(register)
     session.flush()
     for position, seed in enumerate(seeds):
-        point = RegisterPoint(
-            case_id=placement.id,
-            position=position,
-            ref=seed.ref,
-            title=seed.title,
-            description=seed.description,
-            location=seed.location,
-            proposed_level=seed.level,
-            proposed_coefficient=seed.coefficient,
-            adjuster_advice=seed.advice,
-            level=seed.level,
-            coefficient=seed.coefficient,
-            advice="",
-            choice=RiskChoice.UNDECIDED.value,
-            updated_at=now,
-            version=1,
-        )
-        session.add(point)
-        session.flush()
-        session.add(
-            RegisterChange(
-                case_id=placement.id,
-                point_id=point.id,
-                kind="seeded",
-                before=None,
-                after=_state(point),
-                reason=None,
-                by_user_id=actor.user_id,
-                at=now,
-            )
-        )
+        _add_point(session, actor, placement, position, seed, now)
     case_service.record_event(
         session,
         actor,
@@ -361,13 +370,26 @@ def seed_register(
     return register
 
 
+def current_report(session: Session, placement: Placement) -> Report | None:
+    """The latest version (a correction supersedes its original) of the instructed firm's pre-assessment
+    report, or of the first one submitted on the case."""
+    case = placement_service.case_of(session, placement)
+    report = latest_report(session, case, placement.adjuster_firm_id, kind="pre_assessment")
+    return report or latest_report(session, case, kind="pre_assessment")
+
+
+def corrected_report(session: Session, placement: Placement, register: RiskRegister) -> Report | None:
+    """The report's correction (-R1 …) submitted after the register was drawn up from it, if any."""
+    if register.source != "pre_assessment":
+        return None
+    report = current_report(session, placement)
+    return report if report is not None and report.id != register.source_id else None
+
+
 def seed_from_report(session: Session, actor: Actor, placement_id: object, *, now: dt.datetime) -> RiskRegister:
     """Draw up the register from the latest submitted pre-assessment report of the instructed firm."""
     placement = placement_service.get_placement(session, actor, placement_id)
-    case = placement_service.case_of(session, placement)
-    report = latest_report(session, case, placement.adjuster_firm_id, kind="pre_assessment")
-    if report is None:
-        report = latest_report(session, case, kind="pre_assessment")
+    report = current_report(session, placement)
     if report is None:
         raise Conflict(NO_REPORT)
     return seed_register(
@@ -380,6 +402,61 @@ def seed_from_report(session: Session, actor: Actor, placement_id: object, *, no
         source_number=report.display_number,
         now=now,
     )
+
+
+def refresh_from_report(session: Session, actor: Actor, placement_id: object, *, now: dt.datetime) -> RiskRegister:
+    """Take in the correction of the report the register was drawn up from (a risk evaluator, until the
+    placement goes to market): each point keeps its ref; its wording and the adjuster's figures follow
+    the correction, and so do the register's figures unless an evaluator had changed them; new points
+    are added undecided. A point the correction no longer lists stays (its history cannot go) and is
+    named in the audit event for the evaluators to review."""
+    placement, register = _evaluator(session, actor, placement_id)
+    report = corrected_report(session, placement, register)
+    if report is None:
+        raise Conflict(NOTHING_CORRECTED)
+    points = {p.ref: p for p in points_of(session, placement.id)}
+    seeds = seed_points_of_report(report)
+    audience = _audience(register)
+    position = max((p.position for p in points.values()), default=-1)
+    for seed in seeds:
+        point = points.get(seed.ref)
+        if point is None:
+            position += 1
+            _add_point(session, actor, placement, position, seed, now)
+            continue
+        before = _state(point)
+        untouched = (point.level, point.coefficient) == (point.proposed_level, point.proposed_coefficient)
+        point.title, point.description, point.location = seed.title, seed.description, seed.location
+        point.adjuster_advice = seed.advice
+        point.proposed_level, point.proposed_coefficient = seed.level, seed.coefficient
+        if untouched:
+            point.level, point.coefficient = seed.level, seed.coefficient
+        _touch(point, now)
+        _record(
+            session,
+            actor,
+            placement,
+            point,
+            "refreshed",
+            before,
+            now=now,
+            reason=report.display_number,
+            audience=audience,
+        )
+    dropped = sorted(set(points) - {s.ref for s in seeds})
+    register.source_id, register.source_number = report.id, report.display_number
+    register.version += 1
+    case_service.record_event(
+        session,
+        actor,
+        placement_service.case_of(session, placement),
+        "risk_register.source_corrected",
+        now=now,
+        after={"source_number": report.display_number, "not_in_report": dropped},
+        audience=audience,
+    )
+    session.flush()
+    return register
 
 
 # ---- the evaluators' review ------------------------------------------------------------------------

@@ -40,7 +40,7 @@ Reason = Annotated[str, Field(max_length=REASON_MAX)]
 
 
 class ChangeOut(BaseModel):
-    kind: str = Field(description="seeded | assessed | advised | decided")
+    kind: str = Field(description="seeded | refreshed | assessed | advised | decided")
     before: dict[str, Any] | None
     after: dict[str, Any]
     reason: str | None
@@ -302,6 +302,13 @@ def get_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) 
 def seed_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
     """Draw up the register from the submitted pre-assessment report (a broker's risk evaluator)."""
     risk.seed_from_report(session, actor, placement_id, now=clock.now())
+    return _register(session, actor, placement_id)
+
+
+@router.post("/{placement_id}/risk-register/refresh", response_model=RegisterOut, responses=WRITE)
+def refresh_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
+    """Take in the correction (-R1 …) of the report the register was drawn up from (409 when none)."""
+    risk.refresh_from_report(session, actor, placement_id, now=clock.now())
     return _register(session, actor, placement_id)
 
 

@@ -563,6 +563,7 @@ LABELS["risk_choice"] = {
 }
 LABELS["risk_change"] = {
     "seeded": N_("Taken from the report"),
+    "refreshed": N_("Taken from the corrected report"),
     "assessed": N_("Level or coefficient changed"),
     "advised": N_("Advice written"),
     "decided": N_("Insured's decision"),
@@ -576,6 +577,8 @@ TONES["task_status"] = {"open": "warn", "done": "ok", "cancelled": "neutral"}
 LABELS["event"].update(
     {
         "risk_register.seeded": N_("Risk register drawn up from the pre-assessment report"),
+        "risk_register.refreshed": N_("Risk point updated from the corrected pre-assessment report"),
+        "risk_register.source_corrected": N_("Risk register updated from the corrected pre-assessment report"),
         "risk_register.assessed": N_("Risk point re-rated by the broker's risk evaluator"),
         "risk_register.advised": N_("Risk-management advice on a risk point"),
         "risk_register.register_advised": N_("Risk-management advice on the register"),

@@ -41,6 +41,7 @@ BAD_DATE = N_("Enter a date as YYYY-MM-DD.")  # the same msgid as the other form
 NOTICES.update(
     {
         "risk_seeded": N_("The risk register is drawn up from the pre-assessment report."),
+        "risk_refreshed": N_("The register follows the corrected report now; review the points it changed."),
         "risk_point": N_("The risk point was changed; the reason is on the record."),
         "risk_advice": N_("The risk-management advice was saved."),
         "risk_published": N_("The risk register is published: the insured decides now."),
@@ -79,6 +80,7 @@ class RiskPanel:
     prices: Prices | None
     price_detail: bool  # every fitting product's figures (the broker)
     report_number: str | None  # the submitted pre-assessment report the register would be drawn from
+    correction: str | None  # the number of a correction of the register's report not yet taken in
     can_seed: bool
     can_review: bool
     can_publish: bool
@@ -134,6 +136,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
     reviewing = evaluator and register is not None and status in risk.REVIEW_STATES
     allowed = placement_service.allowed(session, actor, placement) if not actor.read_only else set()
     report_number = _report_number(session, placement) if evaluator and register is None else None
+    corrected = risk.corrected_report(session, placement, register) if reviewing and register else None
     return {
         "risk": RiskPanel(
             register=register,
@@ -142,6 +145,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             prices=prices,
             price_detail=broker,
             report_number=report_number,
+            correction=corrected.display_number if corrected else None,
             can_seed=evaluator and register is None and status == PlacementStatus.REPORTED and bool(report_number),
             can_review=reviewing,
             can_publish=reviewing and "publish_register" in allowed,
@@ -194,6 +198,15 @@ def seed(placement_id: str, request: Request, actor: CheckedActor, session: Sess
     except TandemError as exc:
         return _failed(request, actor, session, clock, placement_id, exc, "risk-seed", FormState())
     return done(placement_id, "risk_seeded", ANCHOR)
+
+
+@router.post("/placements/{placement_id}/risk/refresh")
+def refresh(placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
+    try:
+        risk.refresh_from_report(session, actor, placement_id, now=clock.now())
+    except TandemError as exc:
+        return _failed(request, actor, session, clock, placement_id, exc, "risk-refresh", FormState())
+    return done(placement_id, "risk_refreshed", ANCHOR)
 
 
 @router.post("/placements/{placement_id}/risk/point")
