@@ -241,6 +241,28 @@ def _notice_and_decision(env) -> dict[str, str]:
     return {"finding_id": f["id"], "proposal_id": p["id"]}
 
 
+def _recusal(env) -> dict[str, str]:
+    """insurer1 asks that 王建国 step aside from a new claim of insured1 (the broker decides)."""
+    with env.session() as s:
+        policy_id = _policy(env, s)
+    claim = _ok(
+        env.client("insured1").post(
+            "/api/v1/claims",
+            headers={"Idempotency-Key": "census-recusal"},
+            json={
+                "policy_id": policy_id,
+                "loss_at": "2026-11-24T19:00:00+08:00",
+                "location": "浙江省嘉兴市南湖区亚中路88号",
+                "description": "仓库漏雨",
+                "channel": "app",
+            },
+        ),
+        201,
+    )
+    body = {"case_id": claim["id"], "adjuster_id": claim["adjuster"]["id"], "reason": "曾任被保险人顾问"}
+    return {"recusal_id": _ok(env.client("insurer1").post("/api/v1/neutrality/recusals", json=body), 201)["id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -296,6 +318,8 @@ PARAMS: dict[str, Kind] = {
     # read by supervision; another firm, insurers and insureds see neither
     "finding_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
     "proposal_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
+    # insurer1's request that 王建国 step aside from insured1's claim: the case's parties only
+    "recusal_id": Kind("broker", ("insured2", "insurer2", "adjuster3"), build=_recusal),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -375,6 +399,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/neutrality/proposals/{proposal_id}/appeal/decide"): {
         "json": {"outcome": "granted", "reason": "outsider"}
     },
+    ("POST", "/api/v1/neutrality/recusals/{recusal_id}/decide"): {"json": {"outcome": "refused", "reason": "x"}},
     ("POST", "/api/v1/neutrality/adjusters/{adjuster_id}/interests"): {
         "json": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
     },

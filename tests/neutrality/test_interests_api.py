@@ -72,3 +72,49 @@ def test_only_the_adjusters_side_declares_and_only_in_insurers_or_insureds(env):
     assert declare(env, user="adjuster3").status_code == 404  # another firm's adjuster: not found
     r = declare(env, organisation_id=org_id(env, "华信保险公估有限公司"))
     assert r.status_code == 422 and "organisation_id" in r.json()["error"]["fields"]
+
+
+def test_a_party_asks_for_recusal_and_the_broker_decides_on_the_record(env):
+    claim = new_claim(env)
+    body = {
+        "case_id": claim["id"],
+        "adjuster_id": claim["adjuster"]["id"],
+        "reason": "该公估师曾为被保险人提供咨询服务",
+    }
+    r = env.client("insurer1").post("/api/v1/neutrality/recusals", json=body)
+    assert r.status_code == 201, r.text
+    req = r.json()
+    assert req["state"] == "requested"
+    # Not the insured of another case, nor the risk evaluator, decides; the case's account manager does.
+    assert env.client("insured2").post("/api/v1/neutrality/recusals", json=body).status_code == 404
+    decision = {"outcome": "granted", "reason": "利害关系成立，予以回避"}
+    assert env.client("risk").post(f"/api/v1/neutrality/recusals/{req['id']}/decide", json=decision).status_code == 403
+    assert (
+        env.client("insurer1").post(f"/api/v1/neutrality/recusals/{req['id']}/decide", json=decision).status_code == 403
+    )
+    out = _ok(env.client("broker").post(f"/api/v1/neutrality/recusals/{req['id']}/decide", json=decision))
+    assert out["state"] == "granted" and out["decision_reason"] == decision["reason"]
+    again = env.client("broker2").post(f"/api/v1/neutrality/recusals/{req['id']}/decide", json=decision)
+    assert again.status_code == 409
+    data = _ok(env.client("broker").get(f"/api/v1/claims/{claim['id']}/adjuster-recommendations"))
+    (mine,) = [e for e in data["excluded"] if e["adjuster"]["name"] == WANG]
+    assert "conflict_of_interest" in mine["reasons"] and mine["declarations"] == ["recusal:granted"]
+    listed = _ok(env.client("insured1").get(f"/api/v1/neutrality/recusals?case_id={claim['id']}"))
+    assert [x["state"] for x in listed] == ["granted"]
+    with env.session() as s:
+        actions = set(
+            s.execute(select(AuditEvent.action).where(AuditEvent.chain_key == f"case:{claim['id']}")).scalars()
+        )
+    assert {"neutrality.recusal_requested", "neutrality.recusal_granted"} <= actions
+
+
+def test_recusal_of_an_adjuster_not_on_the_case_names_the_field(env):
+    claim = new_claim(env)
+    other = next(
+        a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=200"))["items"] if a["name"] == "张伟"
+    )
+    body = {"case_id": claim["id"], "adjuster_id": other, "reason": "x"}
+    r = env.client("insured1").post("/api/v1/neutrality/recusals", json=body)
+    assert r.status_code == 422 and "adjuster_id" in r.json()["error"]["fields"]
+    r = env.client("insured1").post("/api/v1/neutrality/recusals", json={**body, "reason": ""})
+    assert r.status_code == 422 and "reason" in r.json()["error"]["fields"]

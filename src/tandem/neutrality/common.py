@@ -45,6 +45,9 @@ EVENTS = {
     "neutrality.appeal_granted": N_("Appeal granted: {adjuster} is no longer on the blacklist"),
     "neutrality.appeal_dismissed": N_("Appeal dismissed: {adjuster} stays on the blacklist"),
     "neutrality.listing_ended": N_("The blacklist entry of {adjuster} has ended"),
+    "neutrality.recusal_requested": N_("{case}: a party asks that {adjuster} step aside (回避)"),
+    "neutrality.recusal_granted": N_("Recusal granted: {adjuster} steps aside from the case"),
+    "neutrality.recusal_refused": N_("Recusal refused: {adjuster} stays on the case"),
 }
 REASON = N_("Reasons: {reason}")
 INDEFINITE = N_("further notice")

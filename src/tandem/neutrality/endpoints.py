@@ -16,7 +16,7 @@ from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
 from tandem.kit.errors import NotFound
 from tandem.kit.limits import REASON_MAX
-from tandem.neutrality import documents, findings, interests, proposals, views
+from tandem.neutrality import documents, findings, interests, proposals, recusal, views
 from tandem.schemas import Date, Strict
 
 router = APIRouter(prefix="/api/v1/neutrality", tags=["neutrality"])
@@ -306,3 +306,61 @@ def declare_interest(
     new = interests.NewDeclaration(body.organisation_id, body.kind, body.detail, body.ended_on)
     d = interests.declare(session, actor, adjuster_id, new, at=clock.now())
     return _interest_out(d, today_local(clock))
+
+
+# ---- recusal requests (回避申请) -------------------------------------------------------------------
+
+
+class RecusalCreate(Strict):
+    case_id: uuid.UUID
+    adjuster_id: uuid.UUID
+    reason: Text
+
+
+class RecusalDecision(Strict):
+    outcome: Literal["granted", "refused"]
+    reason: Text
+
+
+class RecusalOut(Strict):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    adjuster: views.Person
+    reason: str
+    requested_at: dt.datetime
+    state: str
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+
+
+def _recusal_out(r: Any) -> RecusalOut:
+    return RecusalOut(
+        id=r.id,
+        case_id=r.case_id,
+        adjuster=views.Person(id=r.adjuster.id, name=r.adjuster.name),
+        reason=r.reason,
+        requested_at=r.requested_at,
+        state=r.state,
+        decided_at=r.decided_at,
+        decision_reason=r.decision_reason,
+    )
+
+
+@router.get("/recusals", response_model=list[RecusalOut], responses=NF)
+def list_recusals(case_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> list[RecusalOut]:
+    """The recusal requests on a case, for the parties on it."""
+    return [_recusal_out(r) for r in recusal.for_case(session, actor, case_id)]
+
+
+@router.post("/recusals", response_model=RecusalOut, status_code=201, responses=ACT)
+def request_recusal(body: RecusalCreate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RecusalOut:
+    """Any party on the case asks, with reasons, that an adjuster on it step aside; the broker decides."""
+    return _recusal_out(recusal.request(session, actor, body.case_id, body.adjuster_id, body.reason, at=clock.now()))
+
+
+@router.post("/recusals/{recusal_id}/decide", response_model=RecusalOut, responses=ACT)
+def decide_recusal(
+    recusal_id: str, body: RecusalDecision, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> RecusalOut:
+    r = recusal.decide(session, actor, recusal_id, grant=body.outcome == "granted", reason=body.reason, at=clock.now())
+    return _recusal_out(r)

@@ -82,7 +82,7 @@ def link(finding: Finding) -> str:
     return f"/neutrality/findings/{finding.id}"
 
 
-def _worked_on(session: Session, case_id: uuid.UUID, adjuster_id: uuid.UUID) -> bool:
+def worked_on(session: Session, case_id: uuid.UUID, adjuster_id: uuid.UUID) -> bool:
     """The adjuster was instructed on the case, or was on its team."""
     return bool(
         session.execute(
@@ -133,7 +133,7 @@ def record_finding(session: Session, actor: Actor, new: NewFinding, *, at: dt.da
     text = common.reason_text(new.text, "text")
     case = scope.get_case(session, actor, new.case_id)
     adj = scope.get_adjuster(session, actor, new.adjuster_id)
-    if not _worked_on(session, case.id, adj.id):
+    if not worked_on(session, case.id, adj.id):
         raise InvalidInput("This adjuster did not work on this case.", fields={"adjuster_id": "not on the case"})
     finding = Finding(
         number=next_number(session, at, PREFIX),

@@ -126,3 +126,26 @@ class InterestDeclaration(Base):
     declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class RecusalRequest(Base):
+    """A party's request that an adjuster step aside from one case (回避申请), and the broker's decision.
+
+    States: requested → granted | refused. A granted request keeps the adjuster from the case's routing
+    (``conflict_of_interest``)."""
+
+    __tablename__ = "recusal_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"), index=True)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    requesting_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    adjuster: Mapped[Adjuster] = relationship(lazy="joined")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tandem.case.models import Case
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
 from tandem.kit.clock import SHANGHAI
-from tandem.neutrality import interests
+from tandem.neutrality import interests, recusal
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
 
@@ -161,6 +161,8 @@ def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.da
     rec = Recommendation(adj)
     rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id, subject.line)
     rec.declarations = [interests.label(d) for d in interests.conflicts(session, adj.id, subject.parties, today)]
+    if recusal.granted_on(session, subject.case_id, adj.id):
+        rec.declarations.append("recusal:granted")
     if rec.declarations or _firm_conflict(session, subject, adj):
         rec.reasons.append("conflict_of_interest")
     load = open_workload(session, adj.id)
