@@ -118,3 +118,11 @@ def test_the_record_page_lists_declared_interests(env):
     assert r.status_code == 201, r.text
     page = text_of(logged_in(env, "broker").get(f"/neutrality/adjusters/{wang(env)}"))
     assert "持有该公司股票" in page and "持股" in page
+
+
+def test_a_recusal_request_is_on_the_case_timeline(env):
+    cid = notice(env, "insured1", POLICY1)
+    claim = env.client("broker").get(f"/api/v1/claims/{cid}").json()
+    body = {"case_id": cid, "adjuster_id": claim["adjuster"]["id"], "reason": "曾任被保险人顾问"}
+    assert env.client("insurer1").post("/api/v1/neutrality/recusals", json=body).status_code == 201
+    assert "当事方申请公估师回避" in text_of(logged_in(env, "broker").get(f"/claims/{cid}"))

@@ -15,6 +15,7 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Role, User
 from tandem.audit import service as audit
+from tandem.case.audience import ALL
 from tandem.claim.models import Participation, PartyRole
 from tandem.kit import transition
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
@@ -71,6 +72,7 @@ def _record(session: Session, actor: Actor, req: RecusalRequest, action: str, at
         at=at,
         chain_key=f"case:{req.case_id}",
         request_id=actor.request_id,
+        audience=list(ALL),  # every party on the case sees the request and the decision on the timeline
         **kw,
     )
 

@@ -345,6 +345,9 @@ LABELS: dict[str, dict[str, str]] = {
         "全国": N_("All of China"),
     },
     "event": {
+        "neutrality.recusal_requested": N_("A party asked that an adjuster step aside (回避)"),
+        "neutrality.recusal_granted": N_("The broker granted the recusal"),
+        "neutrality.recusal_refused": N_("The broker refused the recusal"),
         "claim.notified": N_("Loss notified"),
         "claim.route": N_("Adjuster appointed, confirmation letter issued"),
         "claim.adjuster_proposed": N_("The broker proposed an adjuster to the insured"),
