@@ -66,7 +66,7 @@ ACTION_ANCHOR = {
     "issue_letter": "selection",
     "accept": "selection",
     "decline": "selection",
-    "submit_report": "report",
+    "submit_report": "pre-assessment",
     "publish_register": "risk",
     "go_to_market": "market",
     "withdraw": "withdraw",
