@@ -14,7 +14,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import User
 from tandem.notification.models import Notification
 from tandem.placement import service
-from tests.helpers import insured_org_id, logged_in, open_placement, post, text_of
+from tests.helpers import _ok, insured_org_id, logged_in, open_placement, placement_reported, post, text_of
 
 FORM = {
     "title": "嘉兴鑫达电子 2027 财产险项目",
@@ -128,3 +128,10 @@ def test_the_ball_moving_notifies_its_holder_and_fills_their_home_queue(env):
     assert "等待您处理的投保项目" in home and "TB-2026-000001" in home
     broker_home = text_of(logged_in(env, "broker").get("/"))
     assert "没有等待您处理的投保项目" in broker_home and "另有 1 个投保项目正由其他参与方处理" in broker_home
+
+
+def test_a_reported_placement_waits_in_the_risk_evaluators_queue_before_the_register_exists(env):
+    pid = placement_reported(env)
+    number = _ok(env.client("broker").get(f"/api/v1/placements/{pid}"))["number"]
+    assert number in text_of(logged_in(env, "risk").get("/")).split("等待您处理的投保项目")[1]
+    assert number not in text_of(logged_in(env, "insured1").get("/")).split("等待您处理的投保项目")[1]

@@ -325,15 +325,18 @@ def _check_side(session: Session, actor: Actor, placement: Placement, rule: _tra
         raise ActionNotAllowed()
 
 
-def allowed(session: Session, actor: Actor, placement: Placement) -> set[str]:
-    """The transitions this actor may take now: by role, side on the case and the rules' guards."""
+def allowed(session: Session, actor: Actor, placement: Placement, *, guards: bool = True) -> set[str]:
+    """The transitions this actor may take now: by role, side on the case and (unless ``guards`` is
+    False: whose turn it is, before its preconditions are met) the rules' guards."""
     state = placement.status.value
     held = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
-    return {
-        action
-        for action in _transition.permitted(PLACEMENT_RULES, state, _roles(actor), session, placement, actor)
-        if _sides(actor, PLACEMENT_RULES[(state, action)]) & held
-    }
+    roles = _roles(actor)
+    candidates = (
+        _transition.permitted(PLACEMENT_RULES, state, roles, session, placement, actor)
+        if guards
+        else set(_transition.allowed_actions(PLACEMENT_RULES, state, roles))
+    )
+    return {action for action in candidates if _sides(actor, PLACEMENT_RULES[(state, action)]) & held}
 
 
 def transition(

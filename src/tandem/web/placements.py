@@ -112,7 +112,7 @@ def _my_turn(session: Session, actor: Actor, placement: Placement) -> bool:
     """The ball is with the actor's side and the actor may move it (withdrawing aside)."""
     if MY_SIDE.get(actor.org_kind) != holder(placement):
         return False
-    return bool(service.allowed(session, actor, placement) - {"withdraw"})
+    return bool(service.allowed(session, actor, placement, guards=False) - {"withdraw"})
 
 
 def rows(session: Session, actor: Actor, placements: list[Placement]) -> list[Row]:
