@@ -199,7 +199,7 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_in_the_browser(
     risk.goto(url)
     risk.locator("#risk form[action$='/seed'] button[type=submit]").click()
     expect(risk.locator("#risk-point-0")).to_be_visible()
-    risk.locator("#risk details summary").first.click()
+    risk.locator("#coefficient-0").locator("xpath=ancestor::details[1]/summary").click()
     risk.locator("#coefficient-0").fill("1.2000")
     risk.locator("#reason-0").fill("电缆老化范围大于报告所述，加重")
     risk.locator("#coefficient-0").locator("xpath=ancestor::form").locator("button[type=submit]").click()
