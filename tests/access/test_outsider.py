@@ -23,7 +23,16 @@ from tandem.access.models import Organisation, User
 from tandem.db import unit_of_work
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct, ProductStatus
 from tandem.policy.models import Policy
-from tests.helpers import INSURED1_ORG, INSURER1_ORG, PageSessions, _ok, all_routes, product_body, snapshot
+from tests.helpers import (
+    INSURED1_ORG,
+    INSURER1_ORG,
+    PageSessions,
+    _ok,
+    all_routes,
+    open_placement,
+    product_body,
+    snapshot,
+)
 
 FIRM_A = "华信保险公估有限公司"
 GARBAGE = ("not-a-uuid",)
@@ -263,6 +272,11 @@ def _recusal(env) -> dict[str, str]:
     return {"recusal_id": _ok(env.client("insurer1").post("/api/v1/neutrality/recusals", json=body), 201)["id"]}
 
 
+def _placement(env) -> dict[str, str]:
+    """insured1's placement, opened by the broker; no firm instructed, no insurer approached."""
+    return {"placement_id": open_placement(env)["id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -320,12 +334,17 @@ PARAMS: dict[str, Kind] = {
     "proposal_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
     # insurer1's request that 王建国 step aside from insured1's claim: the case's parties only
     "recusal_id": Kind("broker", ("insured2", "insurer2", "adjuster3"), build=_recusal),
+    # insured1's placement: another insured, an insurer not yet approached, a firm not instructed, supervision
+    # (no report copied yet) get the same 404 as for no placement
+    "placement_id": Kind("insured1", ("insured2", "insurer1", "adjuster1", "regulator"), build=_placement),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
 # a function of the real ids returning them).
 CLAIM = "/api/v1/claims/{claim_id}"
 CONSULT = f"{CLAIM}/consultation"
+PLACEMENT = "/api/v1/placements/{placement_id}"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(32)  # recognised as a photo by its content
 SOME_ID = str(uuid.UUID(int=7))
 
 
@@ -465,6 +484,57 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/products/{product_id}/actions"): {"json": {"action": "publish"}},
     ("POST", "/products/{product_id}/actions"): {"data": {"action": "publish"}},
     ("POST", "/products/{product_id}/edit"): {"data": {"code": "TH-OUTSIDER", "name": "x"}},
+    # placements (issue 14): the API
+    ("POST", f"{PLACEMENT}/explanation"): {"json": {"note": "outsider"}},
+    ("POST", f"{PLACEMENT}/choice"): {"json": {"adjuster_id": SOME_ID, "acknowledged": True}},
+    ("POST", f"{PLACEMENT}/letter"): {},
+    ("POST", f"{PLACEMENT}/letter/accept"): {
+        "json": {"fee_basis": "outsider", "fee_payment_days": 30, "report_due": "2027-01-15"}
+    },
+    ("POST", f"{PLACEMENT}/letter/decline"): {"json": {"reason": "outsider"}},
+    ("POST", f"{PLACEMENT}/go-to-market"): {},
+    ("POST", f"{PLACEMENT}/team"): {"json": {"adjuster_id": SOME_ID}},
+    ("POST", f"{PLACEMENT}/surveys"): {"json": {"visited_at": "2026-11-24T10:00:00+08:00"}},
+    ("POST", f"{PLACEMENT}/survey-photos"): {"files": {"file": ("x.jpg", JPEG, "image/jpeg")}},
+    ("PUT", f"{PLACEMENT}/report-draft"): {"json": {}},
+    ("POST", f"{PLACEMENT}/reports"): {"json": {"signer_ids": [SOME_ID, str(uuid.UUID(int=8))]}},
+    ("POST", f"{PLACEMENT}/reports/sign"): {"json": {"content_hash": "0" * 64}},
+    ("PUT", f"{PLACEMENT}/reports/{{report_id}}"): {"json": {}},
+    ("PATCH", f"{PLACEMENT}/reports/{{report_id}}"): {"json": {}},
+    ("DELETE", f"{PLACEMENT}/reports/{{report_id}}"): {},
+    ("POST", f"{PLACEMENT}/risk-register"): {},
+    ("PATCH", f"{PLACEMENT}/risk-register/points/{{ref}}"): {"json": {"advice": "outsider"}},
+    ("PUT", f"{PLACEMENT}/risk-register/advice"): {"json": {"advice": "outsider"}},
+    ("POST", f"{PLACEMENT}/risk-register/publish"): {},
+    ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
+    # placements: the pages
+    ("POST", "/placements/{placement_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
+    ("POST", "/placements/{placement_id}/documents"): {
+        "files": {"file": ("x.txt", b"outsider", "text/plain")},
+        "data": {"audience": "all"},
+    },
+    ("POST", "/placements/{placement_id}/contacts"): {
+        "data": {"site_ref": "S1", "name": "outsider", "phone": "13900000000"}
+    },
+    ("POST", "/placements/{placement_id}/withdraw"): {"data": {"reason": "outsider"}},
+    ("POST", "/placements/{placement_id}/go-to-market"): {},
+    ("POST", "/placements/{placement_id}/explain"): {"data": {"note": "outsider"}},
+    ("POST", "/placements/{placement_id}/choose"): {"data": {"adjuster_id": SOME_ID, "acknowledged": "yes"}},
+    ("POST", "/placements/{placement_id}/letter"): {},
+    ("POST", "/placements/{placement_id}/letter/accept"): {
+        "data": {"fee_basis": "outsider", "fee_payment_days": "30", "report_due": "2027-01-15"}
+    },
+    ("POST", "/placements/{placement_id}/letter/decline"): {"data": {"reason": "outsider"}},
+    ("POST", "/placements/{placement_id}/risk/seed"): {},
+    ("POST", "/placements/{placement_id}/risk/point"): {"data": {"ref": "1", "advice": "outsider"}},
+    ("POST", "/placements/{placement_id}/risk/advice"): {"data": {"advice": "outsider"}},
+    ("POST", "/placements/{placement_id}/risk/publish"): {},
+    ("POST", "/placements/{placement_id}/risk/decisions"): {},
+    ("POST", "/placements/{placement_id}/pre-assessment/team"): {"data": {"adjuster_id": SOME_ID}},
+    ("POST", "/placements/{placement_id}/pre-assessment/visits"): {"data": {"visited_at": "2026-11-24T10:00"}},
+    ("POST", "/placements/{placement_id}/report-draft"): {"data": {"op": "save"}},
+    ("POST", "/placements/{placement_id}/pre-assessment/submit"): {"data": {"signers": [SOME_ID]}},
+    ("POST", "/placements/{placement_id}/pre-assessment/sign"): {"data": {"content_hash": "0" * 64}},
 }
 
 # Routes the census must find (so a renamed parameter or a lost router is noticed too).

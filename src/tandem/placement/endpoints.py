@@ -140,7 +140,7 @@ def list_placements(
 
 
 @router.get("/placements/{placement_id}", response_model=PlacementOut, responses=NF)
-def get_placement(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> PlacementOut:
+def get_placement(placement_id: str, actor: ActorDep, session: SessionDep) -> PlacementOut:
     """One placement; 404 for one that does not exist and one that is not the caller's alike."""
     return placement_out(service.get_placement(session, actor, placement_id))
 
@@ -150,6 +150,6 @@ def get_placement(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep)
     response_model=PlacementOut,
     responses={403: {"description": "Not allowed"}, 409: {"description": "Not in this state"}, **NF},
 )
-def go_to_market(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> PlacementOut:
+def go_to_market(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> PlacementOut:
     """The broker's account manager takes the placement to market; the risk decisions are frozen."""
     return placement_out(service.go_to_market(session, actor, placement_id, clock.now()))

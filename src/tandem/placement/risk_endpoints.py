@@ -284,7 +284,7 @@ def prices_out(p: Prices, *, detail: bool) -> PricesOut:
     )
 
 
-def _register(session: Session, actor: Actor, placement_id: uuid.UUID) -> RegisterOut:
+def _register(session: Session, actor: Actor, placement_id: str) -> RegisterOut:
     placement, register = risk.readable_register(session, actor, placement_id)
     return register_out(session, placement.status, register)
 
@@ -293,13 +293,13 @@ def _register(session: Session, actor: Actor, placement_id: uuid.UUID) -> Regist
 
 
 @router.get("/{placement_id}/risk-register", response_model=RegisterOut, responses=READ)
-def get_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> RegisterOut:
+def get_register(placement_id: str, actor: ActorDep, session: SessionDep) -> RegisterOut:
     """The register with each point's history (reasons kept) and the remediation tasks."""
     return _register(session, actor, placement_id)
 
 
 @router.post("/{placement_id}/risk-register", response_model=RegisterOut, status_code=201, responses=WRITE)
-def seed_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
+def seed_register(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
     """Draw up the register from the submitted pre-assessment report (a broker's risk evaluator)."""
     risk.seed_from_report(session, actor, placement_id, now=clock.now())
     return _register(session, actor, placement_id)
@@ -314,7 +314,7 @@ def refresh_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionD
 
 @router.patch("/{placement_id}/risk-register/points/{ref}", response_model=RegisterOut, responses=WRITE)
 def change_point(
-    placement_id: uuid.UUID, ref: str, body: PointPatch, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, ref: str, body: PointPatch, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> RegisterOut:
     """Change a point's level and/or loading coefficient (reason required, kept), and/or its advice."""
     now = clock.now()
@@ -337,7 +337,7 @@ def change_point(
 
 @router.put("/{placement_id}/risk-register/advice", response_model=RegisterOut, responses=WRITE)
 def register_advice(
-    placement_id: uuid.UUID, body: AdviceIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, body: AdviceIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> RegisterOut:
     """The register's overall risk-management advice (风险管理建议)."""
     risk.advise(session, actor, placement_id, None, body.advice, now=clock.now())
@@ -345,21 +345,21 @@ def register_advice(
 
 
 @router.post("/{placement_id}/risk-register/publish", response_model=RegisterOut, responses=WRITE)
-def publish_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
+def publish_register(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
     """Publish the register to the insured: the placement moves to ``deciding``."""
     risk.publish(session, actor, placement_id, now=clock.now())
     return _register(session, actor, placement_id)
 
 
 @router.get("/{placement_id}/decisions", response_model=DecisionsOut, responses=READ)
-def get_decisions(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> DecisionsOut:
+def get_decisions(placement_id: str, actor: ActorDep, session: SessionDep) -> DecisionsOut:
     placement, _register = risk.readable_register(session, actor, placement_id)
     return decisions_out(session, placement.status, placement.id)
 
 
 @router.put("/{placement_id}/decisions", response_model=DecisionsOut, responses=WRITE)
 def put_decisions(
-    placement_id: uuid.UUID, body: DecisionsIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, body: DecisionsIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> DecisionsOut:
     """The insured decides on some or all points (all or nothing): ``remediate`` with a committed date,
     or ``premium`` (accept the loading). Changeable until the placement goes to market (409 after)."""
@@ -370,7 +370,7 @@ def put_decisions(
 
 
 @router.get("/{placement_id}/prices", response_model=PricesOut, responses={403: {"description": "Not allowed"}, **READ})
-def get_prices(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> PricesOut:
+def get_prices(placement_id: str, actor: ActorDep, session: SessionDep) -> PricesOut:
     """Each choice's price (the engine's ``premium_effect``) and the total now, if everything were
     remediated and if nothing were, from the indicative rates of the products that fit."""
     placement, prices = risk.prices(session, actor, placement_id)

@@ -18,7 +18,7 @@ from tandem.case import audience
 from tandem.claim.documents import html_to_pdf, letter_html
 from tandem.claim.models import Appointment
 from tandem.deps import ActorDep, ClockDep, SessionDep
-from tandem.kit.errors import NotFound
+from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.placement import selection, service
 from tandem.placement.models import Placement, PlacementStatus
@@ -144,7 +144,7 @@ def selection_out(session: Session, actor: Actor, placement: Placement, now: dt.
 
 
 @router.get("/{placement_id}/selection", response_model=SelectionOut, responses=NF)
-def get_selection(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> SelectionOut:
+def get_selection(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> SelectionOut:
     """Where the choice of the adjuster stands: explanation, acknowledgement, the choice, the letter (for
     its readers; fee terms for theirs), the clocks and the caller's next moves."""
     placement = service.get_placement(session, actor, placement_id)
@@ -153,7 +153,7 @@ def get_selection(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep,
 
 @router.post("/{placement_id}/explanation", response_model=SelectionOut, responses=MOVES)
 def explain(
-    placement_id: uuid.UUID, body: ExplanationIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, body: ExplanationIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> SelectionOut:
     """R-U1: the broker's account manager records that it explained the pre-assessment to the insured;
     the recommendations go before the insured, who has 5 working days to choose."""
@@ -163,9 +163,7 @@ def explain(
 
 
 @router.get("/{placement_id}/recommendations", response_model=RecommendationsOut, responses=NF)
-def recommendations(
-    placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep
-) -> RecommendationsOut:
+def recommendations(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RecommendationsOut:
     """Adjusters good at risk evaluation (风险评估) for this subject, ranked and explained like a claim's
     routing; the excluded with their reason codes — for the broker, and the insured while it chooses.
     Every other party sees at most the adjuster chosen and why."""
@@ -179,7 +177,11 @@ def recommendations(
 
 @router.get("/{placement_id}/adjuster-check", response_model=CheckOut, responses=NF)
 def adjuster_check(
-    placement_id: uuid.UUID, adjuster_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    adjuster_id: Annotated[str, Query(max_length=100)] = "",
 ) -> CheckOut:
     """Whether an adjuster of the register may take this placement if the insured names it: ``refusals``
     (``certificate_lapsed``, ``firm_not_filed``, ``blacklisted``, ``conflict_of_interest``,
@@ -187,6 +189,8 @@ def adjuster_check(
     placement = service.get_placement(session, actor, placement_id)
     if not selection.sees_judgement(session, actor, placement):
         raise NotFound()
+    if not adjuster_id:
+        raise InvalidInput(fields={"adjuster_id": "required"})
     adj = selection.listed_adjuster(session, actor, adjuster_id)
     rec = selection.evaluate(session, placement, adj, clock.now())
     refusals = selection.refusals(rec)
@@ -195,9 +199,7 @@ def adjuster_check(
 
 
 @router.post("/{placement_id}/choice", response_model=SelectionOut, responses=MOVES)
-def choose(
-    placement_id: uuid.UUID, body: ChoiceIn, actor: ActorDep, session: SessionDep, clock: ClockDep
-) -> SelectionOut:
+def choose(placement_id: str, body: ChoiceIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> SelectionOut:
     """The insured acknowledges the explanation and picks a recommended adjuster or its own from the
     register; its own is refused (422, ``placement.adjuster_refused``, ``fields.adjuster_id`` = the reason
     codes) unless the routing checks pass."""
@@ -207,7 +209,7 @@ def choose(
 
 
 @router.post("/{placement_id}/letter", response_model=SelectionOut, status_code=201, responses=MOVES)
-def issue_letter(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> SelectionOut:
+def issue_letter(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> SelectionOut:
     """R-U2: the broker issues the confirmation letter to the chosen firm (PDF rendered after commit);
     the firm has 2 working days to answer."""
     placement = service.get_placement(session, actor, placement_id)
@@ -217,7 +219,7 @@ def issue_letter(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, 
 
 @router.post("/{placement_id}/letter/accept", response_model=SelectionOut, responses=MOVES)
 def accept_letter(
-    placement_id: uuid.UUID, body: AcceptIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, body: AcceptIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> SelectionOut:
     """The firm accepts with its fee terms, the payment deadline and the date its report is due."""
     placement = service.get_placement(session, actor, placement_id)
@@ -235,7 +237,7 @@ def accept_letter(
 
 @router.post("/{placement_id}/letter/decline", status_code=204, response_class=Response, responses=MOVES)
 def decline_letter(
-    placement_id: uuid.UUID, body: DeclineIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    placement_id: str, body: DeclineIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> Response:
     """The firm declines with a reason and leaves the placement (it reads it no more: 204); the insured
     chooses again."""
@@ -246,7 +248,7 @@ def decline_letter(
 
 @router.get("/{placement_id}/letter.pdf", responses=NF, response_class=Response)
 def letter_pdf(
-    placement_id: uuid.UUID,
+    placement_id: str,
     actor: ActorDep,
     session: SessionDep,
     lang: Annotated[Literal["zh_CN", "en"], Query()] = "zh_CN",
