@@ -506,6 +506,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("PATCH", f"{PLACEMENT}/risk-register/points/{{ref}}"): {"json": {"advice": "outsider"}},
     ("PUT", f"{PLACEMENT}/risk-register/advice"): {"json": {"advice": "outsider"}},
     ("POST", f"{PLACEMENT}/risk-register/publish"): {},
+    ("POST", f"{PLACEMENT}/risk-register/refresh"): {},
     ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
     # placements: the pages
     ("POST", "/placements/{placement_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
@@ -529,6 +530,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/placements/{placement_id}/risk/point"): {"data": {"ref": "1", "advice": "outsider"}},
     ("POST", "/placements/{placement_id}/risk/advice"): {"data": {"advice": "outsider"}},
     ("POST", "/placements/{placement_id}/risk/publish"): {},
+    ("POST", "/placements/{placement_id}/risk/refresh"): {},
     ("POST", "/placements/{placement_id}/risk/decisions"): {},
     ("POST", "/placements/{placement_id}/pre-assessment/team"): {"data": {"adjuster_id": SOME_ID}},
     ("POST", "/placements/{placement_id}/pre-assessment/visits"): {"data": {"visited_at": "2026-11-24T10:00"}},

@@ -306,7 +306,7 @@ def seed_register(placement_id: str, actor: ActorDep, session: SessionDep, clock
 
 
 @router.post("/{placement_id}/risk-register/refresh", response_model=RegisterOut, responses=WRITE)
-def refresh_register(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
+def refresh_register(placement_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RegisterOut:
     """Take in the correction (-R1 …) of the report the register was drawn up from (409 when none)."""
     risk.refresh_from_report(session, actor, placement_id, now=clock.now())
     return _register(session, actor, placement_id)
