@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from tandem.kit.i18n import gettext
 from tandem.web.labels import label
-from tests.helpers import _ok, notice
+from tests.helpers import POLICY3, _ok, notice
 
-POLICY3 = "PQC2026330100003"  # insured3's household contents: no designated adjuster
 HANGZHOU = {"location": "浙江省杭州市上城区清泰街56号", "description": "客厅水管爆裂"}
 
 

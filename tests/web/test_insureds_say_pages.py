@@ -4,9 +4,7 @@ the answer."""
 
 from __future__ import annotations
 
-from tests.helpers import _ok, logged_in, notice, post, text_of
-
-POLICY3 = "PQC2026330100003"  # insured3's household contents: no designated adjuster
+from tests.helpers import POLICY3, _ok, logged_in, notice, post, text_of
 
 
 def test_the_insured_answers_the_brokers_proposal_on_its_claim_page(env):

@@ -124,6 +124,34 @@ def move(
     return claim
 
 
+def _event(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    action: str,
+    now: dt.datetime,
+    *,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    request_id: str | None = None,
+    audience: list[str] | None = None,
+) -> None:
+    """An event on the claim's case (its audit chain) by the actor, for ``audience``."""
+    audit.record(
+        session,
+        actor.ref,
+        action=action,
+        entity_type="claim",
+        entity_id=claim.id,
+        at=now,
+        chain_key=f"case:{claim.id}",
+        after=after,
+        reason=reason,
+        request_id=request_id,
+        audience=audience,
+    )
+
+
 def allowed(session: Session, actor: Actor, claim: Claim) -> set[str]:
     """The claim transitions this actor may take now: ``CLAIM_RULES`` by role, then its guards."""
     return transition.permitted(CLAIM_RULES, claim.status.value, _roles(actor), session, claim, actor)
@@ -233,14 +261,12 @@ def appoint_insurer_adjuster(
             fields={"adjuster_id": ", ".join(reasons)},
         )
     letter = _appoint(session, claim, adj, now, side="insurer")
-    audit.record(
+    _event(
         session,
-        actor.ref,
-        action="claim.insurer_adjuster_appointed",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
+        actor,
+        claim,
+        "claim.insurer_adjuster_appointed",
+        now,
         after={"adjuster_id": str(adj.id), "firm_id": str(adj.firm_id), "blacklisted": "blacklisted" in rec.reasons},
         audience=ALL,
     )
@@ -275,14 +301,12 @@ def require_other_insurer_adjuster(
         )
         .values(until=now)
     )
-    audit.record(
+    _event(
         session,
-        actor.ref,
-        action="claim.insurer_adjuster_refused",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
+        actor,
+        claim,
+        "claim.insurer_adjuster_refused",
+        now,
         reason=reason,
         after={"firm_id": str(letter.firm_id)},
         audience=ALL,
@@ -319,32 +343,12 @@ def answer_appointment(
         if side == "broker":
             move(session, actor, claim, "accept_appointment", now=now, after=terms)
         else:
-            audit.record(
-                session,
-                actor.ref,
-                action="claim.insurer_adjuster_accepted",
-                entity_type="claim",
-                entity_id=claim.id,
-                at=now,
-                chain_key=f"case:{claim.id}",
-                after=terms,
-                audience=ALL,
-            )
+            _event(session, actor, claim, "claim.insurer_adjuster_accepted", now, after=terms, audience=ALL)
         return claim
     if side == "broker":
         move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})
     else:
-        audit.record(
-            session,
-            actor.ref,
-            action="claim.insurer_adjuster_declined",
-            entity_type="claim",
-            entity_id=claim.id,
-            at=now,
-            chain_key=f"case:{claim.id}",
-            reason=reason,
-            audience=ALL,
-        )
+        _event(session, actor, claim, "claim.insurer_adjuster_declined", now, reason=reason, audience=ALL)
     return claim
 
 
@@ -375,14 +379,12 @@ def add_team_member(
     member = TeamMember(claim_id=claim.id, adjuster_id=adj.id, role=TeamRole.SECOND, since=now)
     session.add(member)
     session.flush()
-    audit.record(
+    _event(
         session,
-        actor.ref,
-        action="claim.team_member_added",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
+        actor,
+        claim,
+        "claim.team_member_added",
+        now,
         after={"adjuster_id": str(adj.id), "name": adj.name},
         audience=[_audience.BROKER, _audience.FIRM_A if side == "a" else _audience.FIRM_B],
     )
@@ -576,14 +578,12 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
     digest = report.content_hash
     reason = signing.reason
     if previous is None and side == "b":
-        audit.record(
+        _event(
             session,
-            actor.ref,
-            action="report.second_submitted",
-            entity_type="claim",
-            entity_id=claim.id,
-            at=now,
-            chain_key=f"case:{claim.id}",
+            actor,
+            claim,
+            "report.second_submitted",
+            now,
             after={"report": report.display_number, "content_hash": digest},
             audience=ALL,
         )
@@ -601,14 +601,12 @@ def _submit_signed(session: Session, actor: Actor, claim: Claim, signing: Report
         from tandem.reconciliation.consultation import note_report_reissued
 
         note_report_reissued(session, actor, claim, previous, report, now=now)
-        audit.record(
+        _event(
             session,
-            actor.ref,
-            action="report.corrected",
-            entity_type="claim",
-            entity_id=claim.id,
-            at=now,
-            chain_key=f"case:{claim.id}",
+            actor,
+            claim,
+            "report.corrected",
+            now,
             reason=reason,
             after={"report": report.display_number, "supersedes": previous.display_number, "content_hash": digest},
             audience=ALL,
@@ -916,14 +914,12 @@ def record_payment(
         session.add(pay)
         session.flush()
         stop_deadline(session, claim, "advance_60d", now=now)
-        audit.record(
+        _event(
             session,
-            actor.ref,
-            action="claim.advance_paid",
-            entity_type="claim",
-            entity_id=claim.id,
-            at=now,
-            chain_key=f"case:{claim.id}",
+            actor,
+            claim,
+            "claim.advance_paid",
+            now,
             after={"amount": str(amount), "reference": reference},
             audience=ALL,
         )
@@ -1008,14 +1004,12 @@ def request_documents(
     )
     session.add(msg)
     start_deadline(session, claim, "documents", "insured", now=now, due=now + dt.timedelta(days=due_days))
-    audit.record(
+    _event(
         session,
-        actor.ref,
-        action="claim.documents_requested",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
+        actor,
+        claim,
+        "claim.documents_requested",
+        now,
         after={"items": wanted, "due_days": due_days},
         audience=ALL,
     )
@@ -1038,16 +1032,7 @@ def documents_complete(session: Session, actor: Actor, claim_id: object, *, now:
     for kind, days in STATUTORY_CLOCKS:
         if kind in running:
             start_deadline(session, claim, kind, "insurer", now=now, due=now + dt.timedelta(days=days))
-    audit.record(
-        session,
-        actor.ref,
-        action="claim.documents_completed",
-        entity_type="claim",
-        entity_id=claim.id,
-        at=now,
-        chain_key=f"case:{claim.id}",
-        audience=ALL,
-    )
+    _event(session, actor, claim, "claim.documents_completed", now, audience=ALL)
     return claim
 
 
