@@ -116,9 +116,7 @@ def _evaluator(session: Session, actor: Actor, placement: Placement) -> bool:
 
 
 def _report_number(session: Session, placement: Placement) -> str | None:
-    from tandem.report.service import latest_report
-
-    report = latest_report(session, placement_service.case_of(session, placement), kind="pre_assessment")
+    report = risk.current_report(session, placement)
     return report.display_number if report else None
 
 
