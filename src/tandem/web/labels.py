@@ -528,6 +528,8 @@ LABELS["event"].update(
         "placement.go_to_market": N_("Placement taken to market"),
         "placement.withdraw": N_("Placement withdrawn"),
         "placement.message_posted": N_("Message posted"),
+        "claim.message_posted": N_("Message posted"),
+        "claim.document_uploaded": N_("Document added"),
         "placement.document_uploaded": N_("Document added"),
         "placement.contact_added": N_("Site contact added"),
         "case.team_member_added": N_("Adjuster added to the case"),
