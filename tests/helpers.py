@@ -32,6 +32,7 @@ from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
 from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD
+from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.i18n import gettext
 from tandem.kit.storage import store_for
@@ -42,6 +43,32 @@ from tandem.web.labels import label
 from tandem.worker import runner
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Fee terms a firm fixes on accepting a claim's letter (docs/fees.md): 1.5 % of the assessed loss, at least
+# 3,000 yuan, expenses as incurred up to 5,000 yuan, VAT 6 %, the insurer pays within 30 days.
+CLAIM_TERMS: dict[str, Any] = {
+    "basis": "rate",
+    "rate": "0.015",
+    "minimum_fee": "3000.00",
+    "expenses": {"policy": "actual", "cap": "5000.00"},
+    "payer": "insurer",
+    "payment_days": 30,
+}
+ACCEPT: dict[str, Any] = {"accept": True, "terms": CLAIM_TERMS}
+# A pre-assessment's terms: a fixed 60,000 yuan, paid by the insured within 30 days.
+PRE_ASSESSMENT_TERMS = FeeTerms(Basis.FIXED, Payer.INSURED, 30, amount=Decimal("60000.00"))
+# The claim terms typed into the letter form of the claim page.
+LETTER_FORM = {
+    "answer": "accept",
+    "fee_basis": "rate",
+    "fee_rate": "1.5",
+    "fee_minimum": "3000",
+    "fee_expenses": "actual",
+    "fee_expenses_cap": "5000",
+    "fee_vat_rate": "6",
+    "fee_payer": "insurer",
+    "fee_payment_days": "30",
+}
 
 # How long any wait of the suite (a browser element or navigation, an in-process API call, the schema load)
 # may take before the test fails: generous, so a busy machine only makes the suite slower, never red.
@@ -170,11 +197,7 @@ def second_report(env, cid) -> None:
     insurer, firm_b = env.client("insurer1"), env.client("adjuster3")
     register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
     _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
-    _ok(
-        firm_b.post(
-            f"/api/v1/claims/{cid}/appointment", json={"accept": True, "fee_basis": "按日计费", "fee_payment_days": 30}
-        )
-    )
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment", json=ACCEPT))
     mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
     _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
     _ok(
@@ -403,9 +426,7 @@ def placement_reported(env, content: dict[str, Any] | None = None, **changes: An
             s.execute(select(Adjuster).where(Adjuster.name == n)).unique().scalar_one() for n in ("王建国", "李娜")
         )
         letters.issue_letter(s, case, wang, side="broker", now=now)
-        letters.answer_letter(
-            s, firm, case, "broker", accept=True, fee_basis="按项目固定费用", fee_payment_days=30, now=now
-        )
+        letters.answer_letter(s, firm, case, "broker", accept=True, terms=PRE_ASSESSMENT_TERMS, now=now)
         case_team.add_team_member(s, firm, case, li.id, now=now)
         report_service.save_draft(s, firm, case, "pre_assessment", content or PRE_ASSESSMENT, now=now)
         report_service.submit(s, firm, case, "pre_assessment", signer_ids=[wang.id, li.id], now=now)
@@ -435,9 +456,7 @@ def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
         lead = s.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
         firm = Actor.from_user(s.execute(select(User).where(User.username == "adjuster1")).unique().scalar_one())
         letters.issue_letter(s, case, lead, side="broker", now=now)
-        letters.answer_letter(
-            s, firm, case, "broker", accept=True, fee_basis="按项目固定费用 ¥60,000", fee_payment_days=30, now=now
-        )
+        letters.answer_letter(s, firm, case, "broker", accept=True, terms=PRE_ASSESSMENT_TERMS, now=now)
         s.execute(
             update(Placement)
             .where(Placement.id == case.id)
@@ -675,7 +694,7 @@ def accepted_with_team(env, cid: str) -> dict[str, str]:
     _ok(
         firm.post(
             f"/api/v1/claims/{cid}/appointment",
-            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+            json=ACCEPT,
         )
     )
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
@@ -778,11 +797,11 @@ def notice_to_payment(env) -> str:
     case = _ok(firm.get(f"/api/v1/claims/{cid}/case"))
     assert case["appointment"]["state"] == "issued"
     r = firm.post(f"/api/v1/claims/{cid}/appointment", json={"accept": True})
-    assert r.status_code == 422 and "fee_basis" in r.json()["error"]["fields"]
+    assert r.status_code == 422 and "terms" in r.json()["error"]["fields"]
     case = _ok(
         firm.post(
             f"/api/v1/claims/{cid}/appointment",
-            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+            json=ACCEPT,
         )
     )
     assert case["claim"]["status"] == "adjuster_assigned"

@@ -17,11 +17,22 @@ from tandem.access.models import User
 from tandem.claim import proposal, service, workflow
 from tandem.claim.models import Channel, Claim
 from tandem.config import Settings
+from tandem.fees.engine import Basis, Expenses, ExpensesPolicy, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy
 from tandem.reconciliation import consultation
 
+# The demo firm's terms on a claim: 1.5 % of the assessed loss, at least 3,000 yuan, expenses as incurred
+# up to 5,000 yuan, VAT 6 %, the insurer pays within 30 days of the invoice.
+DEMO_TERMS = FeeTerms(
+    basis=Basis.RATE,
+    rate=Decimal("0.015"),
+    minimum_fee=Decimal("3000.00"),
+    expenses=Expenses(ExpensesPolicy.ACTUAL, cap=Decimal("5000.00")),
+    payer=Payer.INSURER,
+    payment_days=30,
+)
 FIRE = "浙江省嘉兴市南湖区亚中路88号"
 
 
@@ -102,8 +113,7 @@ class _Story:
             self.cid,
             accept=True,
             now=self.tick(),
-            fee_basis="按核定损失金额的1.5%",
-            fee_payment_days=30,
+            terms=DEMO_TERMS,
         )
         workflow.add_team_member(self.session, actor, self.cid, second.id, now=self.tick(0.5))
         done = self.tick(20)

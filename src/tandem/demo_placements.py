@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import User
 from tandem.config import Settings
+from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster, Insured
 from tandem.placement import prereport, risk, selection, service
 from tandem.placement.models import Placement
 
 # A 1×1 PNG: the demo's survey photo (the bytes are stored content-addressed like any upload).
+# The firm's pre-assessment terms: a fixed 60,000 yuan, paid by the insured within 30 days of the invoice.
+PRE_ASSESSMENT_TERMS = FeeTerms(Basis.FIXED, Payer.INSURED, 30, amount=Decimal("60000.00"))
 PHOTO = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
@@ -161,8 +164,7 @@ class _Story:
         now = self.tick(3)
         due = now.astimezone(SHANGHAI).date() + dt.timedelta(days=report_days)
         selection.accept_letter(
-            self.session, self.actors[firm], self.p, now, fee_basis="按项目固定费用 ¥60,000", fee_payment_days=30,
-            report_due=due,
+            self.session, self.actors[firm], self.p, now, terms=PRE_ASSESSMENT_TERMS, report_due=due,
         )  # fmt: skip
         return self
 

@@ -24,6 +24,7 @@ from tandem.db import unit_of_work
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct, ProductStatus
 from tandem.policy.models import Policy
 from tests.helpers import (
+    ACCEPT,
     INSURED1_ORG,
     INSURER1_ORG,
     PageSessions,
@@ -95,7 +96,7 @@ def _claim_with_report_and_document(env) -> dict[str, str]:
     _ok(
         firm.post(
             f"/api/v1/claims/{cid}/appointment",
-            json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+            json=ACCEPT,
         )
     )
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}

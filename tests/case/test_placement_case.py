@@ -7,6 +7,7 @@ of a placement acknowledge (R-U8)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,7 @@ from tandem.case import team as case_team
 from tandem.case.models import CaseKind
 from tandem.claim.documents import letter_html, report_html
 from tandem.claim.models import PartyRole
+from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotFound
 from tandem.party.models import Adjuster
 from tandem.reconciliation import consultation
@@ -104,17 +106,21 @@ def test_a_placement_case_goes_from_letter_to_mou_through_the_services_claims_us
 
         # The broker's letter to firm A, accepted with fee terms; firm A's second joins the team.
         letter_a = letters.issue_letter(s, case, wang, side="broker", now=now)
-        letters.answer_letter(
-            s, firm_a, case, "broker", accept=True, fee_basis="按项目固定费用", fee_payment_days=30, now=now
-        )
+        fixed = FeeTerms(Basis.FIXED, Payer.INSURED, 30, amount=Decimal("20000.00"))
+        with pytest.raises(InvalidInput) as paid_by_insurer:  # a pre-assessment is not the insurer's cost
+            letters.answer_letter(
+                s, firm_a, case, "broker", accept=True, terms=replace(fixed, payer=Payer.INSURER), now=now
+            )
+        assert paid_by_insurer.value.fields == {"terms.payer": "must be insured or broker"}
+        letters.answer_letter(s, firm_a, case, "broker", accept=True, terms=fixed, now=now)
+        assert letter_a.fee_terms is not None and letter_a.fee_terms["payer"] == "insured"
         case_team.add_team_member(s, firm_a, case, li.id, now=now)
 
         # The insurer is approached and hires its own adjuster for a second pre-assessment (R-U7).
         case_service.add_participant(s, case, insurer.org_id, PartyRole.INSURER, now=now)
         letter_b = letters.issue_letter(s, case, zhang, side="insurer", now=now)
-        letters.answer_letter(
-            s, firm_b, case, "insurer", accept=True, fee_basis="按日计费", fee_payment_days=30, now=now
-        )
+        hourly = FeeTerms(Basis.HOURLY, Payer.INSURER, 30, hourly_rate=Decimal("680.00"))
+        letters.answer_letter(s, firm_b, case, "insurer", accept=True, terms=hourly, now=now)
         chen = _adjuster(s, "陈亮")
         case_team.add_team_member(s, firm_b, case, chen.id, now=now)
         insurer_name, broker_name = insurer.org_name, broker.org_name

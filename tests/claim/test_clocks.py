@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.helpers import _draft, _ok, co_sign
+from tests.helpers import ACCEPT, _draft, _ok, co_sign
 
 
 def _clocks(case):
@@ -30,11 +30,7 @@ def test_decision_and_advance_clocks_start_with_the_notice_not_the_report(env):
     env.clock.advance(days=3)  # the firm works three days before its report
     env._clients.clear()
     firm = env.client("adjuster1")
-    _ok(
-        firm.post(
-            f"/api/v1/claims/{cid}/appointment", json={"accept": True, "fee_basis": "按日", "fee_payment_days": 30}
-        )
-    )
+    _ok(firm.post(f"/api/v1/claims/{cid}/appointment", json=ACCEPT))
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))
     surveyed = (notified + dt.timedelta(days=1)).isoformat()

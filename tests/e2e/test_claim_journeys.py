@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, expect
 
 from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
-from tests.helpers import WAIT_TIMEOUT_MS, _draft
+from tests.helpers import ACCEPT, WAIT_TIMEOUT_MS, _draft
 
 from .conftest import running_app
 from .journeys import POLICY, SHANGHAI, Cast, ClaimServer, _done, _local, _loss_time, _pick
@@ -72,7 +72,8 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
     firm.goto(case_url)
     letter = firm.locator("#act-letter")
     expect(letter).to_contain_text("确认函 QRH-")
-    letter.locator("#letter-fee_basis").fill("按核定损失金额的1.5%")
+    letter.locator("#letter-fee_basis").select_option("rate")
+    letter.locator("#letter-fee_rate").fill("1.5")
     letter.locator("#letter-fee_payment_days").fill("30")
     cast.shot(firm, "c05-case-letter")
     letter.get_by_role("button", name="接受委托").click()
@@ -237,7 +238,7 @@ def _proposed_claim(server: ClaimServer) -> str:
     ).json()["id"]
     firm.post(
         f"/api/v1/claims/{cid}/appointment",
-        json={"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30},
+        json=ACCEPT,
     ).raise_for_status()
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}).raise_for_status()
@@ -290,7 +291,8 @@ def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:
     expect(letter).to_have_count(1)
     letter.get_by_role("link").click()
     firm_b.wait_for_url(re.compile(f"{case_url}$"))
-    firm_b.locator("#letter-fee_basis").fill("按日计费")
+    firm_b.locator("#letter-fee_basis").select_option("fixed")
+    firm_b.locator("#letter-fee_amount").fill("8000")
     firm_b.get_by_role("button", name="接受委托").click()
     _done(firm_b, "您已接受确认函")
     _pick(firm_b, "#team-adjuster_id", "陈亮")

@@ -60,7 +60,8 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_through_the_api
     # R-U2: the letter to 张伟's firm, accepted with fee terms and the report's due date.
     _ok(broker.post(f"{API}/{pid}/letter"), 201)
     due = (env.clock.now().astimezone(SHANGHAI).date() + dt.timedelta(days=20)).isoformat()
-    accept = {"fee_basis": "按项目固定费用 ¥60,000", "fee_payment_days": 30, "report_due": due}
+    terms = {"basis": "fixed", "amount": "60000.00", "payer": "insured", "payment_days": 30}
+    accept = {"terms": terms, "report_due": due}
     _ok(lead.post(f"{API}/{pid}/letter/accept", json=accept))
     assert _status(env, pid) == "surveying"
     _outsiders_see_nothing(env, pid, "insured2", "insurer1", "adjuster1")

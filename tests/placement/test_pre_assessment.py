@@ -168,7 +168,7 @@ def test_the_firm_surveys_writes_signs_and_submits_the_pre_assessment_report(env
         html = report_html(s, s.get(Report, uuid.UUID(report["id"])))
     pieces = ["预评估报告", "YP-2026-000001", "嘉兴鑫达电子科技有限公司", "南湖厂区", "1-3号厂房", "¥38,500,000.00"]
     pieces += ["四、保险价值评估", "¥36,000,000.00", "配电房电缆老化", "1.1500", "环评批复齐全", "王建国", "李娜"]
-    pieces += ["按项目固定费用", "存在不足额投保风险：S1-1 建筑物、S1-2 机器设备。"]  # sums insured below the values
+    pieces += ["固定费用 ¥60,000.00", "存在不足额投保风险：S1-1 建筑物、S1-2 机器设备。"]
     for piece in pieces:
         assert piece in html, piece
     pdf = lead.get(f"{url}/pdf?lang=en")

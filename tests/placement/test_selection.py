@@ -95,11 +95,14 @@ def test_explain_recommend_choose_issue_and_accept(env):
     assert firm.get(f"{BASE}/{pid}/letter.pdf?lang=en").content.startswith(b"%PDF")
 
     # The firm accepts with its fee terms, the payment deadline and the report's due date.
-    terms = {"fee_basis": "按项目固定费用 80000 元", "fee_payment_days": 30}
+    terms = {"terms": {"basis": "fixed", "amount": "80000.00", "payer": "insured", "payment_days": 30}}
     r = firm.post(f"{BASE}/{pid}/letter/accept", json={**terms, "report_due": "2026-01-05"})
     assert r.status_code == 422 and "report_due" in r.json()["error"]["fields"]
-    r = firm.post(f"{BASE}/{pid}/letter/accept", json={"fee_payment_days": 30, "report_due": "2027-01-15"})
-    assert r.status_code == 422 and "fee_basis" in r.json()["error"]["fields"]
+    r = firm.post(f"{BASE}/{pid}/letter/accept", json={"report_due": "2027-01-15"})
+    assert r.status_code == 422 and "terms" in r.json()["error"]["fields"]
+    insurer_pays = {"terms": {**terms["terms"], "payer": "insurer"}, "report_due": "2027-01-15"}
+    r = firm.post(f"{BASE}/{pid}/letter/accept", json=insurer_pays)
+    assert r.status_code == 422 and list(r.json()["error"]["fields"]) == ["terms.payer"]
     assert (
         env.client("adjuster1")
         .post(f"{BASE}/{pid}/letter/accept", json={**terms, "report_due": "2027-01-15"})
@@ -108,13 +111,13 @@ def test_explain_recommend_choose_issue_and_accept(env):
     )
     sel = _ok(firm.post(f"{BASE}/{pid}/letter/accept", json={**terms, "report_due": "2027-01-15"}))
     assert sel["status"] == "surveying" and sel["letter"]["state"] == "accepted"
-    assert sel["letter"]["fee_basis"] == terms["fee_basis"] and sel["letter"]["fee_payment_days"] == 30
+    assert sel["letter"]["fee_terms"]["amount"] == "80000.00" and sel["letter"]["fee_payment_days"] == 30
     report = _clock(sel, "pre_assessment_report")
     assert report["holder"] == "adjuster_firm" and report["due_at"].startswith("2027-01-15T15:59:59")
     assert _clock(sel, "letter_answer")["stopped_at"] is not None
-    assert _ok(broker.get(f"{BASE}/{pid}/selection"))["letter"]["fee_basis"] == terms["fee_basis"]
+    assert _ok(broker.get(f"{BASE}/{pid}/selection"))["letter"]["fee_terms"]["payer"] == "insured"
     seen = _ok(insured.get(f"{BASE}/{pid}/selection"))["letter"]
-    assert seen["state"] == "accepted" and seen["fee_basis"] is None  # the fee terms: their readers only
+    assert seen["state"] == "accepted" and seen["fee_terms"] is None  # the fee terms: their readers only
     assert _ok(broker.get(f"{BASE}/{pid}"))["adjuster_firm_id"] == sel["chosen"]["firm_id"]
 
     for action in ("placement.explain", "placement.choose", "placement.issue_letter", "placement.accept"):

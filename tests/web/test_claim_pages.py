@@ -20,6 +20,7 @@ from tandem.notification.models import Notification
 from tandem.reconciliation.models import ConsultationItem
 from tandem.worker import runner
 from tests.helpers import (
+    LETTER_FORM,
     POLICY1,
     POLICY3,
     _draft_b,
@@ -254,7 +255,7 @@ def test_case_forms_need_the_csrf_token(env):
     cid = notice(env, "insured1", POLICY1)
     firm = logged_in(env, "adjuster1")
     for path, data in (
-        (f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日", "fee_payment_days": "30"}),
+        (f"/claims/{cid}/letter", LETTER_FORM),
         (f"/claims/{cid}/messages", {"audience": "all", "body": "你好"}),
     ):
         assert firm.post(path, data=data).status_code == 403
@@ -270,23 +271,24 @@ def test_a_form_error_is_a_swappable_422_beside_the_field(env):
     r = firm.post(
         f"/claims/{cid}/letter",
         headers={"HX-Request": "true", "X-CSRF-Token": token},
-        data={"answer": "accept", "fee_basis": "", "fee_payment_days": "400"},
+        data={
+            "answer": "accept",
+            "fee_basis": "rate",
+            "fee_rate": "",
+            "fee_payer": "insurer",
+            "fee_payment_days": "400",
+        },
     )
     assert r.status_code == 422
     assert 'id="case"' in r.text
-    assert '<span class="error" id="letter-fee_basis-error">必填。</span>' in r.text
-    assert 'id="letter-fee_payment_days-error">请填写 1 至 365 之间的整数。' in r.text
-    assert 'aria-describedby="letter-fee_basis-error"' in r.text
+    assert '<span class="error" id="letter-fee_rate-error">必填。</span>' in r.text
+    assert 'id="letter-fee_payment_days-error">请填写 0 至 365 之间的整数。' in r.text
+    assert 'aria-describedby="letter-fee_rate-error"' in r.text
     assert claim_status(env, cid) == "routed"
     # Declining needs a reason; a conflict (the letter is answered) comes back as a 409 alert on the case.
     r = post(firm, f"/claims/{cid}/letter", {"answer": "decline", "reason": ""})
     assert r.status_code == 422 and 'id="decline-reason-error">必填。' in r.text
-    assert (
-        post(
-            firm, f"/claims/{cid}/letter", {"answer": "accept", "fee_basis": "按日计费", "fee_payment_days": "30"}
-        ).status_code
-        == 303
-    )
+    assert post(firm, f"/claims/{cid}/letter", LETTER_FORM).status_code == 303
     stale = firm.post(f"/claims/{cid}/letter", data={"csrf_token": token, "answer": "decline", "reason": "人手不足"})
     assert stale.status_code == 409 and 'id="case"' in stale.text
     assert "没有发给贵机构且待处理的确认函。" in text_of(stale)
@@ -304,10 +306,11 @@ def test_notice_to_payment_through_the_pages(env):
 
     page = firm.get(case)
     assert "确认函 QRH-" in page.text and "接受委托" in page.text
-    r = post(firm, f"{case}/letter", {"answer": "accept", "fee_basis": "按定损金额的1.5%", "fee_payment_days": "30"})
+    r = post(firm, f"{case}/letter", LETTER_FORM)
     assert r.status_code == 303 and r.headers["location"] == f"{case}?done=accepted"
     t = text_of(firm.get(r.headers["location"]))
-    assert "您已接受确认函，本案由贵机构承办。" in t and "公估人已接案" in t and "按定损金额的1.5%" in t
+    assert "您已接受确认函，本案由贵机构承办。" in t and "公估人已接案" in t
+    assert "核定损失金额的 1.5%" in t and "费用实报实销，上限 ¥5,000.00" in t and "由保险人在开票后 30 日内支付" in t
 
     # The survey needs a second adjuster: the page says so and the form refuses.
     r = post(firm, f"{case}/surveys", {"scheduled_at": "2026-11-25T14:00"})
@@ -494,12 +497,7 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
 
     # Firm B accepts, adds its second, surveys, and submits its report with two differing items.
     mine = adjuster_ids(env, "adjuster3")
-    assert (
-        post(
-            firm_b, f"{case}/letter", {"answer": "accept", "fee_basis": "按日计费", "fee_payment_days": "30"}
-        ).status_code
-        == 303
-    )
+    assert post(firm_b, f"{case}/letter", LETTER_FORM).status_code == 303
     with env.session() as s:  # the insurer's letter is answered: its clock stops too
         assert s.execute(select(Deadline.stopped_at).where(Deadline.kind == "appointment_answer")).scalar_one()
     assert post(firm_b, f"{case}/team", {"adjuster_id": mine["陈亮"]}).status_code == 303

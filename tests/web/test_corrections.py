@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import POLICY1, POLICY3, _ok, csrf_of, logged_in, notice, post, text_of
+from tests.helpers import ACCEPT, POLICY1, POLICY3, _ok, csrf_of, logged_in, notice, post, text_of
 
 
 def test_the_default_claim_list_includes_closed_claims(env):
@@ -18,7 +18,7 @@ def test_the_default_claim_list_includes_closed_claims(env):
 def test_the_progress_bar_moves_on_once_the_letter_is_accepted(env):
     cid = notice(env, "insured1", POLICY1)
     firm = env.client("adjuster1")
-    terms = {"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}
+    terms = ACCEPT
     _ok(firm.post(f"/api/v1/claims/{cid}/appointment", json=terms))
     page = logged_in(env, "insured1").get(f"/claims/{cid}").text
     current = re.search(r'<li class="current" aria-current="step"><span>([^<]+)</span>', page)
@@ -62,7 +62,7 @@ def test_an_empty_evidence_file_is_refused(env):
 def test_zh_pages_name_sections_without_english_codes(env):
     cid = notice(env, "insured1", POLICY1)
     firm = env.client("adjuster1")
-    terms = {"accept": True, "fee_basis": "按定损金额的1.5%", "fee_payment_days": 30}
+    terms = ACCEPT
     _ok(firm.post(f"/api/v1/claims/{cid}/appointment", json=terms))
     me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
     _ok(firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}))

@@ -51,18 +51,35 @@ def test_the_selection_walks_through_the_pages(env):
 
     page = firm.get(base)
     assert page.status_code == 200 and 'id="act-accept"' in page.text
-    r = post(firm, f"{base}/letter/accept", {"fee_basis": "", "fee_payment_days": "0", "report_due": "2026-01-01"})
+    bad = {
+        "fee_basis": "fixed",
+        "fee_amount": "",
+        "fee_payer": "insurer",
+        "fee_payment_days": "",
+        "report_due": "2026-01-01",
+    }
+    r = post(firm, f"{base}/letter/accept", bad)
     assert r.status_code == 422
-    for name in ("fee_basis", "fee_payment_days", "report_due"):
+    for name in ("fee_amount", "fee_payer", "fee_payment_days", "report_due"):
         assert f'id="accept-{name}-error"' in r.text, name
     r = post(
         firm,
         f"{base}/letter/accept",
-        {"fee_basis": "固定费用 80000 元", "fee_payment_days": "30", "report_due": "2027-01-15"},
+        {
+            "fee_basis": "fixed",
+            "fee_amount": "80000",
+            "fee_payer": "insured",
+            "fee_payment_days": "30",
+            "report_due": "2027-01-15",
+        },
     )
     assert r.status_code == 303
     page = broker.get(base)
-    assert "固定费用 80000 元" in text_of(page) and "surveying" not in text_of(page)
+    assert (
+        "固定费用 ¥80,000.00" in text_of(page)
+        and "由被保险人在开票后 30 日内支付" in text_of(page)
+        and "surveying" not in text_of(page)
+    )
 
 
 def test_english_refusal_and_a_declining_firm(env):

@@ -44,7 +44,7 @@ LEGACY = {"adjuster_firm": (FIRM_A, FIRM_B)}
 # and the payer. The insurer bears the cost of establishing the loss (保险法 Art. 64), so it pays both.
 LETTER_READERS = {"broker": [BROKER, FIRM_A, INSURED], "insurer": [INSURER, FIRM_B]}
 FEE_READERS = {"broker": [BROKER, FIRM_A, INSURER], "insurer": [INSURER, FIRM_B]}
-FEE_KEYS = ("fee_basis", "fee_payment_days")
+FEE_KEYS = ("fee_terms", "fee_basis", "fee_payment_days")
 # Timeline events that carry an engagement's fee terms, by the side of the engagement.
 FEE_EVENTS = {"claim.accept_appointment": "broker", "claim.insurer_adjuster_accepted": "insurer"}
 

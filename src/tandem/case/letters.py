@@ -15,6 +15,8 @@ from tandem.case.models import Case
 from tandem.case.numbering import next_number
 from tandem.case.service import case_id_of, start_deadline, stop_deadline
 from tandem.claim.models import Appointment, Claim, Participation, PartyRole, TeamMember, TeamRole
+from tandem.fees.engine import Engagement, FeeTerms, allowed_payers, terms_to_json
+from tandem.fees.terms import engagement_for
 from tandem.kit.errors import Conflict, InvalidInput
 from tandem.notification.outbox import enqueue
 from tandem.party.models import Adjuster
@@ -27,6 +29,12 @@ FIRM_ROLE = {"broker": PartyRole.ADJUSTER, "insurer": PartyRole.INSURER_ADJUSTER
 
 def _claim_id(claim: Claim | Case) -> object:
     return claim.id if isinstance(claim, Claim) else None
+
+
+def engagement_of(claim: Claim | Case, side: str) -> Engagement:
+    """The fee engagement of a letter on this case: a claim's, or a placement's pre-assessment (预评估),
+    instructed by ``side`` (broker or insurer); it decides who may pay."""
+    return engagement_for("claim" if isinstance(claim, Claim) else claim.kind.value, side)
 
 
 def issue_letter(session: Session, claim: Claim | Case, adj: Adjuster, *, side: str, now: dt.datetime) -> Appointment:
@@ -97,28 +105,24 @@ def answer_letter(
     *,
     accept: bool,
     now: dt.datetime,
-    fee_basis: str | None = None,
-    fee_payment_days: int | None = None,
+    terms: FeeTerms | None = None,
     reason: str | None = None,
 ) -> Appointment:
-    """The firm's answer to its open letter on one side: accepted with the fee basis and the payment
-    deadline (资产评估法 Art. 23; the appointed adjuster leads the firm's team), or declined with a reason
-    (the firm no longer takes part). The answer clock stops either way."""
+    """The firm's answer to its open letter on one side: accepted with its fee terms (the fee, how it is
+    paid and when: regulation.md §1.6, 资产评估法 Art. 23; stored in their canonical form; the appointed
+    adjuster leads the firm's team), or declined with a reason (the firm no longer takes part). The
+    answer clock stops either way."""
     letter = current_letter(session, claim, side)
     if letter is None or letter.firm_id != actor.org_id or letter.state != "issued":
         raise Conflict("There is no open confirmation letter for your firm.")
     if accept:
-        if not fee_basis or not fee_payment_days:
-            raise InvalidInput(
-                "Agree the fee basis and the payment deadline.",
-                fields={"fee_basis": "required", "fee_payment_days": "required"},
-            )
-        letter.state, letter.fee_basis, letter.fee_payment_days, letter.answered_at = (
-            "accepted",
-            fee_basis,
-            fee_payment_days,
-            now,
-        )
+        if terms is None:
+            raise InvalidInput("Agree the fee terms.", fields={"terms": "required"})
+        payers = allowed_payers(engagement_of(claim, side))
+        if terms.payer not in payers:
+            raise InvalidInput(fields={"terms.payer": f"must be {' or '.join(p.value for p in payers)}"})
+        letter.state, letter.answered_at = "accepted", now
+        letter.fee_terms, letter.fee_payment_days = terms_to_json(terms), terms.payment_days
         stop_deadline(session, claim, "appointment_answer", now=now)  # either side's letter is answered
         session.add(
             TeamMember(

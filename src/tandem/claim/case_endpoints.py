@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
+from tandem.case import letters
 from tandem.case.audience import BROKER, INSURED
 from tandem.case.audience import viewer as case_viewer
 from tandem.claim import documents, proposal, survey_notes, workflow
@@ -21,6 +22,7 @@ from tandem.claim.endpoints import ClaimOut, claim_out
 from tandem.claim.models import Claim, Survey
 from tandem.claim.service import CLAIM_RULES
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.fees.terms import FeeTermsIn, terms_from_api
 from tandem.kit import transition
 from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
@@ -54,9 +56,11 @@ class ProposalAnswer(Strict):
 
 
 class AppointmentAnswer(Strict):
+    """Accept with the fee terms (docs/fees.md; the payer a claim allows is the insurer), or decline with
+    a reason."""
+
     accept: bool
-    fee_basis: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    fee_payment_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    terms: FeeTermsIn | None = None
     reason: Annotated[str, Field(max_length=REASON_MAX)] | None = None
 
 
@@ -216,6 +220,7 @@ def case_file(session: Any, actor: Actor, claim: Claim, now: dt.datetime) -> Cas
             "state": appt.state,
             "firm_id": str(appt.firm_id),
             "issued_at": _iso(appt.issued_at),
+            "fee_terms": appt.fee_terms if fees else None,
             "fee_basis": appt.fee_basis if fees else None,
             "fee_payment_days": appt.fee_payment_days if fees else None,
             "decline_reason": appt.decline_reason,
@@ -394,15 +399,13 @@ def answer_proposal(
 def answer_appointment(
     claim_id: str, body: AppointmentAnswer, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> CaseFile:
+    terms = None
+    if body.accept and body.terms is not None:
+        subject = scope.get_claim(session, actor, claim_id)
+        side = "broker" if workflow.adjuster_side(session, actor, subject) == "a" else "insurer"
+        terms = terms_from_api(body.terms, letters.engagement_of(subject, side))
     claim = workflow.answer_appointment(
-        session,
-        actor,
-        claim_id,
-        accept=body.accept,
-        now=clock.now(),
-        fee_basis=body.fee_basis,
-        fee_payment_days=body.fee_payment_days,
-        reason=body.reason,
+        session, actor, claim_id, accept=body.accept, now=clock.now(), terms=terms, reason=body.reason
     )
     return _file(session, actor, claim, clock)
 

@@ -20,8 +20,9 @@ from tandem.case.letters import instructing_party
 from tandem.case.models import Case
 from tandem.claim.models import Appointment, Claim, Survey
 from tandem.config import Settings
+from tandem.fees.terms import summary as fee_summary
 from tandem.kit.clock import local
-from tandem.kit.i18n import format_money, format_rate, translate_message
+from tandem.kit.i18n import format_money, format_rate, translate_message, use_locale
 from tandem.party.models import Adjuster
 from tandem.placement.models import Placement
 from tandem.report.models import Report, ReportPdf, ReportSignature, ReportSigning
@@ -316,7 +317,10 @@ def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
             }
         )
     fee = None
-    if letter is not None and letter.fee_basis:
+    if letter is not None and letter.fee_terms:
+        with use_locale("zh_CN" if zh else "en"):
+            fee = fee_summary(letter.fee_terms)
+    elif letter is not None and letter.fee_basis:  # accepted before the terms were structured
         fee = t["fee_terms"].format(basis=letter.fee_basis, days=letter.fee_payment_days or "—")
     return _ENV.get_template("report.html").render(
         title=f"{t['title']} {report.display_number}",
@@ -545,14 +549,7 @@ def _pre_assessment_html(session: Session, report: Report, lang: str) -> str:
             "lines": t["list_sep"].join(pl["lines"]),
             "period": f"{pl['period_start']} – {pl['period_end']}",
         },
-        letter={
-            "number": letter["number"],
-            "fee": t["fee_terms"].format(basis=letter["fee_basis"], days=letter["fee_payment_days"])
-            if letter.get("fee_basis")
-            else "—",
-        }
-        if letter
-        else None,
+        letter={"number": letter["number"], "fee": _fee_text(letter, t, lang)} if letter else None,
         previous=previous.display_number if previous else None,
         reason=reason,
         issued=when(report.submitted_at, lang),
@@ -594,6 +591,16 @@ def _risk_report_html(session: Session, report: Report) -> str:
         total=f"{report.total_loss:,.2f}",
         signers=signers,
     )
+
+
+def _fee_text(letter: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """A report's fee line: the letter's terms in words, or the free text of a letter accepted before."""
+    if letter.get("fee_terms"):
+        with use_locale(lang):
+            return fee_summary(letter["fee_terms"])
+    if letter.get("fee_basis"):
+        return t["fee_terms"].format(basis=letter["fee_basis"], days=letter["fee_payment_days"])
+    return "—"
 
 
 def report_pdf(session: Session, report: Report, lang: str = "zh_CN") -> bytes:

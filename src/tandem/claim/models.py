@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -188,6 +189,9 @@ class Appointment(Base):
     side: Mapped[str] = mapped_column(String(16), default="broker")  # broker | insurer (its own adjuster)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(20))  # issued | accepted | declined | refused_by_broker
+    # The fee terms fixed on acceptance (docs/fees.md, canonical form); ``fee_basis`` is the free text of
+    # letters accepted before terms were structured, kept as agreed (migration 0023 read what it could).
+    fee_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     fee_payment_days: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -46,6 +46,7 @@ from tandem.claim.models import (
     TeamRole,
 )
 from tandem.config import Settings
+from tandem.fees.engine import FeeTerms
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NeedsConfirmation, NotFound, StateChanged
@@ -320,11 +321,10 @@ def answer_appointment(
     *,
     accept: bool,
     now: dt.datetime,
-    fee_basis: str | None = None,
-    fee_payment_days: int | None = None,
+    terms: FeeTerms | None = None,
     reason: str | None = None,
 ) -> Claim:
-    """The firm accepts (fee basis and payment deadline agreed, 资产评估法 Art. 23) or declines with a reason."""
+    """The firm accepts (fee terms fixed, 资产评估法 Art. 23; regulation.md §1.6) or declines with a reason."""
     claim = scope.get_claim(session, actor, claim_id)
     side = "broker" if adjuster_side(session, actor, claim) == "a" else "insurer"
     letter = letters.answer_letter(
@@ -334,16 +334,15 @@ def answer_appointment(
         side,
         accept=accept,
         now=now,
-        fee_basis=fee_basis,
-        fee_payment_days=fee_payment_days,
+        terms=terms,
         reason=reason,
     )
     if accept:
-        terms = {"fee_basis": letter.fee_basis, "fee_payment_days": letter.fee_payment_days}
+        agreed = {"fee_terms": letter.fee_terms, "fee_payment_days": letter.fee_payment_days}
         if side == "broker":
-            move(session, actor, claim, "accept_appointment", now=now, after=terms)
+            move(session, actor, claim, "accept_appointment", now=now, after=agreed)
         else:
-            _event(session, actor, claim, "claim.insurer_adjuster_accepted", now, after=terms, audience=ALL)
+            _event(session, actor, claim, "claim.insurer_adjuster_accepted", now, after=agreed, audience=ALL)
         return claim
     if side == "broker":
         move(session, actor, claim, "decline_appointment", now=now, reason=reason, values={"adjuster_id": None})

@@ -313,6 +313,7 @@ def frozen_header(session: Session, placement: Placement, firm_id: uuid.UUID) ->
         },
         "letter": {
             "number": letter.letter_no,
+            "fee_terms": letter.fee_terms,
             "fee_basis": letter.fee_basis,
             "fee_payment_days": letter.fee_payment_days,
             "accepted_at": letter.answered_at.isoformat() if letter.answered_at else None,

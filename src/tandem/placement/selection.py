@@ -23,6 +23,7 @@ from tandem.access.actor import Actor
 from tandem.case import audience, letters
 from tandem.case import service as case_service
 from tandem.claim.models import Appointment, Deadline
+from tandem.fees.engine import FeeTerms
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
@@ -238,8 +239,7 @@ def accept_letter(
     placement: Placement,
     now: dt.datetime,
     *,
-    fee_basis: str | None,
-    fee_payment_days: int | None,
+    terms: FeeTerms | None,
     report_due: dt.date | None,
 ) -> Appointment:
     """The firm accepts the letter with its fee terms and payment deadline and the date its pre-assessment
@@ -254,8 +254,7 @@ def accept_letter(
         "broker",
         accept=True,
         now=now,
-        fee_basis=fee_basis,
-        fee_payment_days=fee_payment_days,
+        terms=terms,
     )
     service.transition(
         session,

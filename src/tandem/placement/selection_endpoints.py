@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.case import audience
+from tandem.case import audience, letters
 from tandem.claim.documents import html_to_pdf, letter_html
 from tandem.claim.models import Appointment
 from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.fees.terms import FeeTermsIn, terms_from_api
 from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.placement import selection, service
@@ -44,8 +45,7 @@ class ChoiceIn(Strict):
 
 
 class AcceptIn(Strict):
-    fee_basis: Annotated[str, Field(min_length=1, max_length=200)]
-    fee_payment_days: Annotated[int, Field(ge=1, le=365)]
+    terms: FeeTermsIn  # docs/fees.md; a pre-assessment for the broker is paid by the insured or the broker
     report_due: Date
 
 
@@ -76,6 +76,7 @@ class LetterOut(BaseModel):
     adjuster_id: uuid.UUID
     issued_at: dt.datetime
     answered_at: dt.datetime | None = None
+    fee_terms: dict[str, Any] | None = None
     fee_basis: str | None = None
     fee_payment_days: int | None = None
     decline_reason: str | None = None
@@ -113,6 +114,7 @@ def letter_out(session: Session, actor: Actor, placement: Placement, letter: App
         adjuster_id=letter.adjuster_id,
         issued_at=letter.issued_at,
         answered_at=letter.answered_at,
+        fee_terms=letter.fee_terms if fees else None,
         fee_basis=letter.fee_basis if fees else None,
         fee_payment_days=letter.fee_payment_days if fees else None,
         decline_reason=letter.decline_reason,
@@ -228,8 +230,7 @@ def accept_letter(
         actor,
         placement,
         clock.now(),
-        fee_basis=body.fee_basis,
-        fee_payment_days=body.fee_payment_days,
+        terms=terms_from_api(body.terms, letters.engagement_of(service.case_of(session, placement), "broker")),
         report_due=body.report_due,
     )
     return selection_out(session, actor, placement, clock.now())

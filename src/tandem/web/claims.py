@@ -21,6 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
+from tandem.case import letters
 from tandem.claim import inbound, proposal, service, survey_notes, workflow
 from tandem.claim.models import Channel, Document, InboundMessage
 from tandem.config import Settings
@@ -31,7 +32,7 @@ from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, evidence_type
-from tandem.web import cases, draft_form, forms
+from tandem.web import cases, draft_form, fee_terms, forms
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.labels import Message as Msg
@@ -596,22 +597,21 @@ def withdraw(
 def answer_letter(
     claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    """The firm accepts the confirmation letter (fee basis, payment days) or declines with a reason."""
-    state = FormState(_values(form, "answer", "fee_basis", "fee_payment_days", "reason"))
-    v = state.values
-    accept = v["answer"] != "decline"
-    name = "letter" if accept else "decline"
-    days = None
+    """The firm accepts the confirmation letter with its fee terms or declines with a reason."""
+    accept = forms.text(form, "answer") != "decline"
+    terms = None
     if accept:
-        if not v["fee_basis"]:
-            state.errors["fee_basis"] = forms.REQUIRED
-        elif len(v["fee_basis"]) > 200:
-            state.errors["fee_basis"] = forms.TOO_LONG
-        days = forms.whole(v["fee_payment_days"], state.errors, "fee_payment_days", 1, 365)
-    elif not v["reason"]:
-        state.errors["reason"] = forms.REQUIRED
-    elif len(v["reason"]) > REASON_MAX:
-        state.errors["reason"] = forms.TOO_LONG
+        claim = scope.get_claim(session, actor, claim_id)
+        side = "broker" if workflow.adjuster_side(session, actor, claim) == "a" else "insurer"
+        terms, state = fee_terms.terms_from_form(form, letters.engagement_of(claim, side))
+        name = "letter"
+    else:
+        state = FormState(_values(form, "reason"))
+        name = "decline"
+        if not state.values["reason"]:
+            state.errors["reason"] = forms.REQUIRED
+        elif len(state.values["reason"]) > REASON_MAX:
+            state.errors["reason"] = forms.TOO_LONG
     if state.errors:
         return _invalid(request, actor, session, clock, claim_id, name, state)
     try:
@@ -621,9 +621,8 @@ def answer_letter(
             claim_id,
             accept=accept,
             now=clock.now(),
-            fee_basis=v["fee_basis"] or None,
-            fee_payment_days=days,
-            reason=v["reason"] or None,
+            terms=terms,
+            reason=state.values.get("reason") or None,
         )
     except (Conflict, InvalidInput) as exc:
         return _failed(request, actor, session, clock, claim_id, exc, name, state, "fee_basis" if accept else "reason")

@@ -19,6 +19,18 @@ class Message:
 
 
 LABELS: dict[str, dict[str, str]] = {
+    "fee_basis": {
+        "fixed": N_("Fixed fee"),
+        "hourly": N_("Hours × hourly rate"),
+        "rate": N_("Rate of the assessed loss"),
+        "scale": N_("Scale (tiers of the assessed loss)"),
+    },
+    "expenses_policy": {
+        "none": N_("Included in the fee"),
+        "actual": N_("As incurred (实报实销)"),
+        "allowance": N_("Fixed allowance (包干)"),
+    },
+    "fee_payer": {"insurer": N_("Insurer"), "insured": N_("Insured"), "broker": N_("Insurance broker")},
     "org_kind": {
         "broker": N_("Insurance broker"),
         "adjuster_firm": N_("Loss adjuster firm"),

@@ -19,6 +19,8 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.case.audience import LETTER_READERS
 from tandem.deps import ClockDep, SessionDep
+from tandem.fees.engine import FeeTerms
+from tandem.fees.terms import engagement_for
 from tandem.kit.clock import today_local
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
@@ -29,7 +31,7 @@ from tandem.placement.models import Placement
 from tandem.routing import register
 from tandem.routing import service as routing
 from tandem.routing.service import PROVINCES
-from tandem.web import cases, forms, placements
+from tandem.web import cases, fee_terms, forms, placements
 from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
@@ -76,8 +78,6 @@ def adjuster_register(
     )
 
 
-FEE_BASIS_MAX = 200
-FEE_BASIS_TOO_LONG = N_("At most 200 characters.")
 REASON_TOO_LONG = N_("At most 2000 characters.")
 DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 
@@ -208,15 +208,12 @@ def issue_letter(
     return placements.done(placement.id, "letter", "selection")
 
 
-def read_accept(form: Mapping[str, Any], now: dt.datetime) -> tuple[FormState, dt.date | None, int | None]:
-    """The firm's acceptance as typed: fee basis, payment days, the report's due date."""
-    state = FormState({n: forms.text(form, n) for n in ("fee_basis", "fee_payment_days", "report_due")})
+def read_accept(form: Mapping[str, Any], now: dt.datetime) -> tuple[FormState, dt.date | None, FeeTerms | None]:
+    """The firm's acceptance as typed: the fee terms (a pre-assessment for the broker: the insured or the
+    broker pays) and the report's due date."""
+    terms, state = fee_terms.terms_from_form(form, engagement_for("placement", "broker"))
     v = state.values
-    if not v["fee_basis"]:
-        state.errors["fee_basis"] = forms.REQUIRED
-    elif len(v["fee_basis"]) > FEE_BASIS_MAX:
-        state.errors["fee_basis"] = FEE_BASIS_TOO_LONG
-    days = forms.whole(v["fee_payment_days"], state.errors, "fee_payment_days", 1, 365)
+    v["report_due"] = forms.text(form, "report_due")
     due: dt.date | None = None
     if not v["report_due"]:
         state.errors["report_due"] = forms.REQUIRED
@@ -228,14 +225,14 @@ def read_accept(form: Mapping[str, Any], now: dt.datetime) -> tuple[FormState, d
             state.errors["report_due"] = DATE_INVALID
         except InvalidInput as exc:
             state.errors["report_due"] = exc
-    return state, due, days
+    return state, due, terms
 
 
 @router.post("/placements/{placement_id}/letter/accept")
 def accept_letter(
     placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    state, due, days = read_accept(form, clock.now())
+    state, due, terms = read_accept(form, clock.now())
     if state.errors:
         return placements.page(request, actor, session, clock, placement_id, states={"accept": state}, status=422)
     placement = service.get_placement(session, actor, placement_id)
@@ -245,8 +242,7 @@ def accept_letter(
             actor,
             placement,
             clock.now(),
-            fee_basis=state.values["fee_basis"],
-            fee_payment_days=days,
+            terms=terms,
             report_due=due,
         )
     except TandemError as exc:

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
+from tandem.fees.terms import describe as describe_fee_terms
 from tandem.kit import i18n
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
@@ -204,8 +205,15 @@ def environment(locale: str) -> Environment:
         locale=locale,
         total_of=total_sum_insured,
         REASON_MAX=REASON_MAX,
+        fee_lines=partial(_fee_lines, locale),
     )
     return env
+
+
+def _fee_lines(locale: str, terms: dict[str, Any]) -> list[str]:
+    """Stored fee terms in words, one line per term."""
+    with i18n.use_locale(locale):
+        return describe_fee_terms(terms)
 
 
 def request_locale(request: Request, actor: Actor | None = None) -> str:
