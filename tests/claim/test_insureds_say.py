@@ -105,3 +105,15 @@ def test_the_insured_agrees_or_leaves_the_choice_to_the_broker(env):
     assert case["claim"]["status"] == "routed"
     actions = [e["action"] for e in case["timeline"]]
     assert "claim.adjuster_proposal_replaced" in actions and "claim.insured_left_choice_to_broker" in actions
+
+
+def test_a_withdrawn_claim_takes_no_answer(env):
+    broker, insured = env.client("broker"), env.client("insured3")
+    cid = _claim(env)
+    ok, _ = _recs(env, cid)
+    url = f"/api/v1/claims/{cid}/adjuster-proposal"
+    _ok(broker.post(url, json={"adjuster_id": ok[0]["id"]}), 201)
+    _ok(insured.post(f"/api/v1/claims/{cid}/withdraw", json={"reason": "已自行修复"}))
+    r = insured.post(f"{url}/answer", json={"answer": "agree"})
+    assert r.status_code == 409, r.text
+    assert _ok(insured.get(f"/api/v1/claims/{cid}/case"))["proposal"]["state"] == "proposed"
