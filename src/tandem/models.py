@@ -11,6 +11,7 @@ from tandem.notification import models as notification_models
 from tandem.party import models as party_models
 from tandem.placement import models as placement_models
 from tandem.placement import risk_models as placement_risk_models
+from tandem.placement import screening_models as placement_screening_models
 from tandem.policy import models as policy_models
 from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
@@ -29,6 +30,7 @@ __all__ = [
     "party_models",
     "placement_models",
     "placement_risk_models",
+    "placement_screening_models",
     "policy_models",
     "reconciliation_models",
     "report_models",

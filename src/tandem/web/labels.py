@@ -538,6 +538,7 @@ LABELS["event"].update(
         "placement.submit_report": N_("Pre-assessment report submitted"),
         "placement.publish_register": N_("Risk register published to the insured"),
         "placement.go_to_market": N_("Placement taken to market"),
+        "placement.shortlist": N_("Insurer shortlist saved"),
         "placement.withdraw": N_("Placement withdrawn"),
         "placement.message_posted": N_("Message posted"),
         "claim.message_posted": N_("Message posted"),

@@ -18,6 +18,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.neutrality import router as neutrality_router
     from tandem.web.placement_report import router as placement_report_router
     from tandem.web.placement_risk import router as placement_risk_router
+    from tandem.web.placement_screening import router as placement_screening_router
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
     from tandem.web.products import router as products_router
@@ -36,4 +37,5 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(placement_selection_router)
     app.include_router(neutrality_router)
     app.include_router(placement_risk_router)
+    app.include_router(placement_screening_router)
     app.include_router(placement_report_router)
