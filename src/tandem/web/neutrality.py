@@ -8,6 +8,7 @@ decisions without a form."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -278,6 +279,22 @@ def finding_page(
     return _finding_page(request, actor, session, clock, finding_id, PageState(notice=DONE.get(done or "")))
 
 
+def _perform(session: SessionDep, state: PageState, step: Callable[[], None]) -> int | None:
+    """Run one step of a page's form: None when it went through; otherwise rolled back, with the error
+    beside the form's fields it names (422) or as the page's alert, and the status to render with."""
+    try:
+        step()
+    except (Conflict, ActionNotAllowed, InvalidInput) as exc:
+        session.rollback()
+        named = [name for name in (exc.fields or {}) if name in state.values] if isinstance(exc, InvalidInput) else []
+        if named:
+            state.errors.update(dict.fromkeys(named, exc))
+            return 422
+        state.alert = exc
+        return exc.status
+    return None
+
+
 def _finding_step(session: SessionDep, actor: Actor, finding_id: str, action: str, text: str, clock: ClockDep) -> None:
     at = clock.now()
     if action in ("confirm", "reject"):
@@ -305,15 +322,14 @@ def finding_step(
     scope.get_finding(session, actor, finding_id)
     state = PageState(values={action: text.strip()})
     body = _text(text, state.errors, action)
-    if not state.errors:
-        try:
-            _finding_step(session, actor, finding_id, action, body, clock)
-        except (Conflict, ActionNotAllowed, InvalidInput) as exc:
-            session.rollback()
-            state.alert = exc
-            return _finding_page(request, actor, session, clock, finding_id, state, exc.status)
+    status = (
+        422
+        if state.errors
+        else _perform(session, state, lambda: _finding_step(session, actor, finding_id, action, body, clock))
+    )
+    if status is None:
         return RedirectResponse(f"/neutrality/findings/{finding_id}?done={action}", 303)
-    return _finding_page(request, actor, session, clock, finding_id, state, 422)
+    return _finding_page(request, actor, session, clock, finding_id, state, status)
 
 
 # ---- a proposal, its decision and its appeal ------------------------------------------------------
@@ -382,19 +398,16 @@ def proposal_step(
     state = PageState(values={action: text.strip(), "lines": lines.strip(), "term_months": term_months.strip()})
     body = _text(text, state.errors, action)
     term = _int(term_months.strip(), state.errors, "term_months") if term_months.strip() else None
-    if not state.errors:
-        try:
-            _proposal_step(session, actor, proposal_id, action, body, lines, term, clock.now())
-        except (Conflict, ActionNotAllowed) as exc:
-            session.rollback()
-            state.alert = exc
-            return _proposal_page(request, actor, session, clock, proposal_id, state, exc.status)
-        except InvalidInput as exc:
-            session.rollback()
-            state.errors.update(dict.fromkeys(exc.fields or {action: ""}, exc))
-        else:
-            return RedirectResponse(f"/neutrality/proposals/{proposal_id}?done={action}", 303)
-    return _proposal_page(request, actor, session, clock, proposal_id, state, 422)
+    status = (
+        422
+        if state.errors
+        else _perform(
+            session, state, lambda: _proposal_step(session, actor, proposal_id, action, body, lines, term, clock.now())
+        )
+    )
+    if status is None:
+        return RedirectResponse(f"/neutrality/proposals/{proposal_id}?done={action}", 303)
+    return _proposal_page(request, actor, session, clock, proposal_id, state, status)
 
 
 # ---- records --------------------------------------------------------------------------------------
