@@ -21,7 +21,7 @@ from tandem.config import Settings
 from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster, Insured
-from tandem.placement import prereport, risk, selection, service
+from tandem.placement import prereport, risk, screening, selection, service
 from tandem.placement.models import Placement
 
 # A 1×1 PNG: the demo's survey photo (the bytes are stored content-addressed like any upload).
@@ -213,6 +213,11 @@ class _Story:
         service.go_to_market(self.session, self.actors["broker"], self.p.id, self.tick(24))
         return self
 
+    def shortlist(self) -> _Story:
+        """The account manager screens the insurers' products and saves the shortlist (R-U5)."""
+        screening.save_shortlist(self.session, self.actors["broker"], self.p.id, screening.Settings(), now=self.tick(2))
+        return self
+
 
 def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     """The demo placements; called once, inside ``tandem.demo.load`` (whose guard makes it idempotent)."""
@@ -240,7 +245,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     # Gone to market: the whole of R-U1..R-U4, decisions frozen.
     xinda_to_report(30, f"嘉兴鑫达电子 {year} 财产险项目", property_lines, XINDA_SITES).register().decide(
         "insured1", remediate=("1", "3")
-    ).market()
+    ).market().shortlist()
     # The insured deciding on its risk points (two decided, one still open).
     xinda_to_report(
         16, f"嘉兴鑫达电子 {year} 机器损坏及营业中断项目", [*property_lines[1:], "营业中断保险"], XINDA_SITES[:1]

@@ -28,6 +28,9 @@ def test_demo_placements_stand_at_every_stage(env):
     market = _ok(env.client("insured1").get(f"/api/v1/placements/{by_status['to_market']['id']}/decisions"))
     assert "undecided" not in {d["choice"] for d in market["decisions"]} and not market["open_for_decisions"]
     assert _ok(env.client("insured1").get(f"/api/v1/placements/{by_status['deciding']['id']}/prices"))["totals"]
+    # The one at market carries the broker's saved shortlist (R-U5) with insurers kept.
+    saved = _ok(env.client("broker").get(f"/api/v1/placements/{by_status['to_market']['id']}/shortlist"))
+    assert [v["version"] for v in saved] == [1] and saved[0]["kept"]
     # Every case file renders for the parties on it (the partials of every part included).
     for user in ("broker", "risk", "insured1", "adjuster3", "regulator"):
         browser = logged_in(env, user)
