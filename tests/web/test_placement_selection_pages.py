@@ -33,6 +33,8 @@ def test_the_selection_walks_through_the_pages(env):
     assert 'id="act-choose"' in page.text and 'id="act-own"' in page.text
     assert "张伟" in text and "吴斌" in text and "周敏" in text
     assert "或指定自选公估师" in text and "钱永刚" in text  # the excluded are listed with their reasons
+    own = page.text[page.text.index('id="own-adjuster_id"') :]
+    assert "钱永刚 · 华信保险公估有限公司 · 已失效" in own  # the register, each with its qualification status
     # No acknowledgement: refused beside the checkbox, nothing saved.
     r = post(insured, f"{base}/choose", {"adjuster_id": _adjuster_id(env, "张伟")})
     assert r.status_code == 422 and 'id="choose-ack-error"' in r.text

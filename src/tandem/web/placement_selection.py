@@ -21,10 +21,11 @@ from tandem.case.audience import LETTER_READERS
 from tandem.deps import ClockDep, SessionDep
 from tandem.fees.engine import FeeTerms
 from tandem.fees.terms import engagement_for
-from tandem.kit.clock import today_local
+from tandem.kit.clock import SHANGHAI, today_local
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
+from tandem.party import service as party_service
 from tandem.party.models import Adjuster
 from tandem.placement import selection, service
 from tandem.placement.models import Placement
@@ -100,7 +101,7 @@ class SelectionView:
     moves: frozenset[str]  # the selection's transitions this actor may take now
     recommended: list[cases.Choice]
     excluded: list[cases.Choice]
-    register: list[Adjuster]  # the insured's own choice: every practitioner of the register
+    register: list[tuple[Adjuster, str]]  # the insured's own choice: the register, with qualification status
     chosen: cases.Choice | None
     letter_readable: bool
     sees_fees: bool
@@ -116,10 +117,13 @@ def selection_view(session: Session, actor: Actor, placement: Placement, now: dt
     moves = (
         frozenset() if actor.read_only else frozenset(service.allowed(session, actor, placement) & selection.ACTIONS)
     )
-    register_rows: list[Adjuster] = []
+    register_rows: list[tuple[Adjuster, str]] = []
     if "choose" in moves:
+        today = now.astimezone(SHANGHAI).date()
         stmt = scope.register_adjusters(actor).order_by(Adjuster.name, Adjuster.id)
-        register_rows = list(session.execute(stmt).unique().scalars())
+        register_rows = [
+            (a, party_service.qualification_status(a, today)) for a in session.execute(stmt).unique().scalars()
+        ]
     viewer = selection.viewer(session, actor, placement)
     chosen = selection.evaluate(session, placement, sel.chosen, now) if sel.chosen else None
     return SelectionView(
