@@ -490,7 +490,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{PLACEMENT}/choice"): {"json": {"adjuster_id": SOME_ID, "acknowledged": True}},
     ("POST", f"{PLACEMENT}/letter"): {},
     ("POST", f"{PLACEMENT}/letter/accept"): {
-        "json": {"fee_basis": "outsider", "fee_payment_days": 30, "report_due": "2027-01-15"}
+        "json": {
+            "terms": {"basis": "fixed", "amount": "60000.00", "payer": "insured", "payment_days": 30},
+            "report_due": "2027-01-15",
+        }
     },
     ("POST", f"{PLACEMENT}/letter/decline"): {"json": {"reason": "outsider"}},
     ("POST", f"{PLACEMENT}/go-to-market"): {},
@@ -524,7 +527,13 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/placements/{placement_id}/choose"): {"data": {"adjuster_id": SOME_ID, "acknowledged": "yes"}},
     ("POST", "/placements/{placement_id}/letter"): {},
     ("POST", "/placements/{placement_id}/letter/accept"): {
-        "data": {"fee_basis": "outsider", "fee_payment_days": "30", "report_due": "2027-01-15"}
+        "data": {
+            "fee_basis": "fixed",
+            "fee_amount": "60000",
+            "fee_payer": "insured",
+            "fee_payment_days": "30",
+            "report_due": "2027-01-15",
+        }
     },
     ("POST", "/placements/{placement_id}/letter/decline"): {"data": {"reason": "outsider"}},
     ("POST", "/placements/{placement_id}/risk/seed"): {},
