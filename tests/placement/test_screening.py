@@ -88,7 +88,7 @@ def test_each_reason_leaves_a_product_out_and_names_it() -> None:
 
     # A peril neither covered nor excluded, and the broker's own thresholds.
     narrow = _product(good, "NARROW", perils_covered=["fire"], perils_excluded=[])
-    lax = screening.Settings(min_solvency=Decimal(90), ratings=("A", "B", "C"))
+    lax = screening.Settings(min_solvency=Decimal(90), ratings=("A", "B", "C"), perils=("fire", "rainstorm"))
     result = screening.screen(
         [narrow, _product(weak, "WEAK")],
         standings,
@@ -100,6 +100,19 @@ def test_each_reason_leaves_a_product_out_and_names_it() -> None:
     )
     assert _codes(result, "NARROW") == ["peril_not_covered"]
     assert _codes(result, "WEAK") == []
+    # The broker names the perils instead: earthquake (no risk point mentions it) is excluded by every product.
+    named = screening.Settings(perils=("earthquake",))
+    by_broker = screening.screen(
+        [narrow, _product(good, "OK")],
+        standings,
+        lines=["企业财产保险"],
+        start=START,
+        subject=SUBJECT,
+        points=POINTS,
+        settings=named,
+    )
+    assert by_broker.perils == {"earthquake": []} and _codes(by_broker, "OK") == ["peril_excluded"]
+    assert _codes(by_broker, "NARROW") == ["peril_not_covered"]
     # In words, translated at display time; the peril by its label.
     reason = next(o for o in result.outcomes if o.code == "NARROW").reasons[0]
     assert screening.describe(reason.code, reason.params) == (
@@ -144,8 +157,11 @@ def test_broker_previews_and_saves_versions_of_the_shortlist(env) -> None:
         events = s.execute(select(AuditEvent).where(AuditEvent.action == "placement.shortlist")).scalars().all()
         assert sorted(e.after["version"] for e in events) == [1, 2]
 
-    bad = broker.post(f"{base}/shortlist", json={"ratings": ["E"], "min_solvency": "-1"})
-    assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) == {"ratings", "min_solvency"}
+    bad = broker.post(f"{base}/shortlist", json={"ratings": ["E"], "min_solvency": "-1", "perils": ["meteor"]})
+    assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) == {"ratings", "min_solvency", "perils"}
+    quake = _ok(broker.get(f"{base}/screening", params={"perils": ["earthquake"]}))
+    assert quake["criteria"]["perils"] == {"earthquake": []}
+    assert any(r["code"] == "peril_excluded" for o in quake["excluded"] for r in o["reasons"])
 
 
 def test_only_the_brokers_staff_see_the_reasons(env) -> None:

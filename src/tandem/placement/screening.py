@@ -91,6 +91,7 @@ class Settings:
     min_solvency: Decimal = Decimal(100)
     ratings: tuple[str, ...] = ("A", "B")
     fund_mode: str = "traditional"
+    perils: tuple[str, ...] | None = None  # named by the broker instead of read from the risk points
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _standing(record: Insurer | None, settings: Settings) -> list[Reason]:
 def _cover(p: InsurerProduct, perils: Mapping[str, list[str]]) -> list[Reason]:
     reasons: list[Reason] = []
     for peril, refs in perils.items():
-        params = {"peril": peril, "refs": ", ".join(refs)}
+        params = {"peril": peril, "refs": ", ".join(refs) or "-"}
         if peril in (p.perils_excluded or []):
             reasons.append(Reason("peril_excluded", params))
         elif peril not in (p.perils_covered or []):
@@ -216,11 +217,11 @@ def screen(
     subject: Mapping[str, Any],
     points: Sequence[Point],
     settings: Settings = Settings(),
-    perils: Mapping[str, list[str]] | None = None,
 ) -> Screening:
-    """Screen ``catalogue`` against the placement (pure: no database). ``perils`` overrides the perils
-    read from the risk points."""
-    wanted = dict(perils) if perils is not None else perils_of(points)
+    """Screen ``catalogue`` against the placement (pure: no database). ``settings.perils`` (the broker's)
+    replaces the perils read from the risk points; each keeps the refs of the points that concern it."""
+    read = perils_of(points)
+    wanted = read if settings.perils is None else {p: read.get(p, []) for p in settings.perils}
     needed = largest_risk(subject)
     outcomes = []
     for p in sorted(catalogue, key=lambda p: (p.insurer.name if p.insurer else "", p.code)):
@@ -248,7 +249,12 @@ def _broker_placement(session: Session, actor: Actor, placement_id: object) -> P
     return placement
 
 
-def check_settings(min_solvency: Decimal | None, ratings: Sequence[str] | None, fund_mode: str | None) -> Settings:
+def check_settings(
+    min_solvency: Decimal | None,
+    ratings: Sequence[str] | None,
+    fund_mode: str | None,
+    perils: Sequence[str] | None = None,
+) -> Settings:
     """The broker's thresholds for this screening (defaults where not given); 422 naming the field."""
     errors: dict[str, str] = {}
     default = Settings()
@@ -258,12 +264,15 @@ def check_settings(min_solvency: Decimal | None, ratings: Sequence[str] | None, 
         errors["ratings"] = products.NOT_LISTED
     if fund_mode is not None and fund_mode not in cover.FUND_MODES:
         errors["fund_mode"] = products.NOT_LISTED
+    if perils is not None and any(p not in cover.PERILS for p in perils):
+        errors["perils"] = products.NOT_LISTED
     if errors:
         raise InvalidInput(fields=errors)
     return Settings(
         min_solvency=default.min_solvency if min_solvency is None else min_solvency,
         ratings=default.ratings if ratings is None else tuple(dict.fromkeys(ratings)),
         fund_mode=fund_mode or default.fund_mode,
+        perils=None if perils is None else tuple(dict.fromkeys(perils)),
     )
 
 

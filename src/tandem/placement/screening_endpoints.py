@@ -60,6 +60,9 @@ class ShortlistIn(Strict):
     min_solvency: Decimal | None = Field(default=None, description="comprehensive solvency ratio, %")
     ratings: list[Annotated[str, Field(max_length=1)]] | None = Field(default=None, max_length=4)
     fund_mode: str | None = Field(default=None, max_length=40)
+    perils: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, max_length=40, description="peril codes to screen against (default: read from the risk points)"
+    )
 
 
 def _outcome(o: dict[str, Any]) -> OutcomeOut:
@@ -88,9 +91,10 @@ def preview(
     min_solvency: Annotated[Decimal | None, Query()] = None,
     ratings: Annotated[list[str] | None, Query(max_length=4)] = None,
     fund_mode: Annotated[str | None, Query(max_length=40)] = None,
+    perils: Annotated[list[str] | None, Query(max_length=40)] = None,
 ) -> ScreeningOut:
     """The screening as it would be saved now, each product left out with its reasons."""
-    settings = screening.check_settings(min_solvency, ratings, fund_mode)
+    settings = screening.check_settings(min_solvency, ratings, fund_mode, perils)
     _placement, result = screening.preview(session, actor, placement_id, settings)
     return ScreeningOut(
         criteria=screening.criteria_json(result),
@@ -104,7 +108,7 @@ def save(
     placement_id: uuid.UUID, body: ShortlistIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> ShortlistOut:
     """Screen and save the shortlist as the next version (earlier versions stay as they were)."""
-    settings = screening.check_settings(body.min_solvency, body.ratings, body.fund_mode)
+    settings = screening.check_settings(body.min_solvency, body.ratings, body.fund_mode, body.perils)
     return _shortlist(screening.save_shortlist(session, actor, placement_id, settings, now=clock.now()))
 
 
