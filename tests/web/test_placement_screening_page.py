@@ -40,3 +40,9 @@ def test_the_broker_screens_and_saves_the_shortlist_on_the_case_file(env):
     excluded = re.search(r'<table id="screening-excluded">.*?</table>', section, re.S)
     assert excluded and "风险综合评级 B 不在 A 之内。" in excluded.group(0)
     assert 'id="screening"' not in insured.get(url).text
+
+    # The broker names the perils: earthquake, which every demo product excludes.
+    form = {"min_solvency": "100", "ratings": "A B", "fund_mode": "traditional", "perils": "earthquake"}
+    assert post(manager, f"{url}/shortlist", form).status_code == 303
+    section = _section(manager.get(url))
+    assert "短名单第 2 版" in section and "除外了风险点涉及的风险：地震（-）。" in section

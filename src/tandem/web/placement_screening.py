@@ -18,6 +18,7 @@ from tandem.access.actor import Actor
 from tandem.deps import ClockDep, SessionDep
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_, gettext
+from tandem.party import cover
 from tandem.placement import risk, screening
 from tandem.placement.models import Placement
 from tandem.web import forms
@@ -59,6 +60,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "excluded": _rows(excluded, locale),
             "saved": saved[0] if saved else None,
             "may_save": not actor.read_only,
+            "perils": list(cover.PERILS),
         }
     }
 
@@ -76,8 +78,9 @@ def save(
     except ArithmeticError:
         ratio = Decimal("NaN")  # refused by the check, beside the field
     ratings = [r for r in state.values["ratings"].replace(",", " ").split() if r] or None
+    perils = [v for v in form.getlist("perils") if isinstance(v, str)][:40] or None  # none: the risk points'
     try:
-        settings = screening.check_settings(ratio, ratings, state.values["fund_mode"] or None)
+        settings = screening.check_settings(ratio, ratings, state.values["fund_mode"] or None, perils)
         screening.save_shortlist(session, actor, placement_id, settings, now=clock.now())
     except TandemError as exc:
         return failed(request, actor, session, clock, placement_id, exc, "screening", state, "min_solvency")
