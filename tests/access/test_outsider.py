@@ -511,6 +511,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("PUT", f"{PLACEMENT}/risk-register/advice"): {"json": {"advice": "outsider"}},
     ("POST", f"{PLACEMENT}/risk-register/publish"): {},
     ("POST", f"{PLACEMENT}/risk-register/refresh"): {},
+    ("POST", f"{PLACEMENT}/shortlist"): {"json": {}},
     ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
     # placements: the pages
     ("POST", "/placements/{placement_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
@@ -536,6 +537,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         }
     },
     ("POST", "/placements/{placement_id}/letter/decline"): {"data": {"reason": "outsider"}},
+    ("POST", "/placements/{placement_id}/shortlist"): {"data": {}},
     ("POST", "/placements/{placement_id}/risk/seed"): {},
     ("POST", "/placements/{placement_id}/risk/point"): {"data": {"ref": "1", "advice": "outsider"}},
     ("POST", "/placements/{placement_id}/risk/advice"): {"data": {"advice": "outsider"}},

@@ -9,7 +9,6 @@ parameters (defaults otherwise); ``POST /{id}/shortlist`` saves it as the next v
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -85,7 +84,7 @@ def _shortlist(row: Shortlist) -> ShortlistOut:
 
 @router.get("/{placement_id}/screening", response_model=ScreeningOut, responses=RESPONSES)
 def preview(
-    placement_id: uuid.UUID,
+    placement_id: str,
     actor: ActorDep,
     session: SessionDep,
     min_solvency: Annotated[Decimal | None, Query()] = None,
@@ -104,15 +103,13 @@ def preview(
 
 
 @router.post("/{placement_id}/shortlist", response_model=ShortlistOut, status_code=201, responses=RESPONSES)
-def save(
-    placement_id: uuid.UUID, body: ShortlistIn, actor: ActorDep, session: SessionDep, clock: ClockDep
-) -> ShortlistOut:
+def save(placement_id: str, body: ShortlistIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ShortlistOut:
     """Screen and save the shortlist as the next version (earlier versions stay as they were)."""
     settings = screening.check_settings(body.min_solvency, body.ratings, body.fund_mode, body.perils)
     return _shortlist(screening.save_shortlist(session, actor, placement_id, settings, now=clock.now()))
 
 
 @router.get("/{placement_id}/shortlist", response_model=list[ShortlistOut], responses=RESPONSES)
-def versions(placement_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> list[ShortlistOut]:
+def versions(placement_id: str, actor: ActorDep, session: SessionDep) -> list[ShortlistOut]:
     """The saved shortlists, newest first."""
     return [_shortlist(row) for row in screening.saved(session, actor, placement_id)]
