@@ -99,6 +99,9 @@ def check_locale(locale: str, expected: set[MsgId], locale_dir: Path = LOCALE_DI
     problems: list[str] = []
     if catalog.fuzzy:
         problems.append(f"{locale}: the catalogue header is marked fuzzy (pybabel compile would skip it)")
+    # What `pybabel compile` (run by `make install`) refuses, e.g. "% i" read as a python-format placeholder.
+    for message, errors in catalog.check():
+        problems.extend(f"{locale}: {_first(_key(message))!r} does not compile: {e}" for e in errors)
     by_id = {_key(m): m for m in catalog if m.id}
     for mid in sorted(expected, key=_first):
         message = by_id.get(mid)

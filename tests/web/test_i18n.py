@@ -46,6 +46,21 @@ def test_checker_reports_untranslated_and_fuzzy(tmp_path):
     assert any("placeholders of 'Hello {name}'" in line for line in found)
 
 
+def test_checker_reports_what_pybabel_compile_refuses(tmp_path):
+    """A msgid with "% i" reads as a python-format placeholder that a Chinese msgstr lacks: `pybabel compile`
+    (and so `make install`) fails; the checker says so before it lands."""
+    checker = load_checker()
+    po = tmp_path / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        '#, python-format\nmsgid "Ratio 5 % is low."\nmsgstr "比率 5 % 偏低。"\n',
+        encoding="utf-8",
+    )
+    found = checker.check_locale("zh_CN", {"Ratio 5 % is low."}, tmp_path)
+    assert any("'Ratio 5 % is low.' does not compile" in line for line in found), found
+
+
 @pytest.mark.parametrize(
     ("preference", "cookie", "accept", "expected"),
     [

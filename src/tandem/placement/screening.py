@@ -46,7 +46,7 @@ REASONS: Mapping[str, str] = {
     "peril_not_covered": N_("Does not cover a peril a risk point concerns: {peril} ({refs})."),
     "capacity": N_("Capacity {capacity} is below the largest sum insured per risk {needed}."),
     "solvency_unknown": N_("The insurer has not stated its solvency ratio."),
-    "solvency": N_("Comprehensive solvency ratio {ratio} % is below {minimum} %."),
+    "solvency": N_("Comprehensive solvency ratio {ratio} is below {minimum}."),
     "rating_unknown": N_("The insurer has not stated its risk rating."),
     "rating": N_("Risk rating {rating} is not among {allowed}."),
 }
@@ -172,7 +172,7 @@ def _standing(record: Insurer | None, settings: Settings) -> list[Reason]:
     if ratio is None:
         reasons.append(Reason("solvency_unknown"))
     elif ratio < settings.min_solvency:
-        reasons.append(Reason("solvency", {"ratio": str(ratio), "minimum": str(settings.min_solvency)}))
+        reasons.append(Reason("solvency", {"ratio": f"{ratio} %", "minimum": f"{settings.min_solvency} %"}))
     rating = record.risk_rating if record else None
     if not rating:
         reasons.append(Reason("rating_unknown"))
