@@ -114,7 +114,7 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_in_the_browser(
     insured.locator("#act-choose label.choice", has_text="张伟").click()
     insured.locator("#choose-ack").check()
     cast.shot(insured, "p03-insured-chooses")
-    insured.get_by_role("button", name="选定该公估师").click()
+    insured.get_by_role("button", name="选择该公估师").click()
     expect(insured.locator("h1")).to_contain_text("已选定公估机构")
 
     # R-U2: the letter issued; the firm accepts with its fee terms and the report's due date.
