@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tandem.party.models import Adjuster
-from tests.helpers import _ok, open_placement
+from tests.helpers import _ok, open_placement, placement_reported, said
 
 BASE = "/api/v1/placements"
 
@@ -41,3 +41,19 @@ def test_the_party_holding_the_ball_is_notified(env):
     assert env.client("adjuster3").post(f"{BASE}/{pid}/letter/decline", json={"reason": "人手不足"}).status_code == 204
     assert len(_inbox(env, "insured1", pid)) == told + 1  # the insured chooses again
     assert len(_inbox(env, "broker", pid)) == 2
+
+
+def test_the_broker_hears_of_the_insureds_risk_decisions(env):
+    """R-U4: once the register is published the ball is the insured's; each decision it makes is the
+    broker's news (its account manager and its risk evaluators), never the insured's own."""
+    pid = placement_reported(env)
+    base = f"{BASE}/{pid}"
+    _ok(env.client("risk").post(f"{base}/risk-register"), 201)
+    _ok(env.client("risk").post(f"{base}/risk-register/publish"))
+    before = {user: len(_inbox(env, user, pid)) for user in ("broker", "risk", "insured1")}
+    body = {"decisions": [{"ref": "1", "choice": "premium"}, {"ref": "2", "choice": "premium"}]}
+    _ok(env.client("insured1").put(f"{base}/decisions", json=body))
+    assert len(_inbox(env, "broker", pid)) == before["broker"] + 2
+    assert len(_inbox(env, "risk", pid)) == before["risk"] + 2
+    assert len(_inbox(env, "insured1", pid)) == before["insured1"]
+    assert said("risk_register.decided") in _inbox(env, "broker", pid)[0]

@@ -77,6 +77,7 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "placement.decline": ("broker", "insured"),
     "placement.submit_report": ("broker", "risk", "insured"),
     "placement.publish_register": ("insured",),
+    "risk_register.decided": ("broker", "risk"),
     "placement.go_to_market": ("insured", "risk"),
     "placement.withdraw": ("everyone",),
 }
