@@ -116,8 +116,13 @@ def test_the_record_page_lists_declared_interests(env):
     body = {"organisation_id": insurer, "kind": "shareholding", "detail": "持有该公司股票"}
     r = env.client("adjuster1").post(f"/api/v1/neutrality/adjusters/{wang(env)}/interests", json=body)
     assert r.status_code == 201, r.text
-    page = text_of(logged_in(env, "broker").get(f"/neutrality/adjusters/{wang(env)}"))
+    r = logged_in(env, "broker").get(f"/neutrality/adjusters/{wang(env)}")
+    html, page = r.text, text_of(r)
     assert "持有该公司股票" in page and "持股" in page
+    # Listed once, in the page; the window's title is the record's name only.
+    assert html.count('id="interests"') == 1
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "王建国" in title, title
 
 
 def test_a_recusal_request_is_on_the_case_timeline(env):
