@@ -192,12 +192,13 @@ def _draft_b():
     }
 
 
-def second_report(env, cid) -> None:
-    """The insurer appoints firm B's 张伟, who accepts, forms a team, surveys and submits report B."""
+def second_report(env, cid, accept: dict[str, Any] = ACCEPT) -> None:
+    """The insurer appoints firm B's 张伟, who accepts (with ``accept``'s fee terms), forms a team, surveys
+    and submits report B."""
     insurer, firm_b = env.client("insurer1"), env.client("adjuster3")
     register = {a["name"]: a for a in insurer.get("/api/v1/adjusters").json()["items"]}
     _ok(insurer.post(f"/api/v1/claims/{cid}/insurer-adjuster", json={"adjuster_id": register["张伟"]["id"]}), 201)
-    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment", json=ACCEPT))
+    _ok(firm_b.post(f"/api/v1/claims/{cid}/appointment", json=accept))
     mine = {a["name"]: a["id"] for a in firm_b.get("/api/v1/adjusters").json()["items"]}
     _ok(firm_b.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": mine["陈亮"]}))
     _ok(

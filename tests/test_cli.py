@@ -163,7 +163,7 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     assert r.stdout.strip() == "demo data loaded"
     loaded = cli.counts()
     assert loaded["organisation"] == 11  # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds
-    assert loaded["user_account"] == 25  # underwriter2 (products) and a login for every practitioner (adjuster4…14)
+    assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
     assert loaded["policy"] == 3
     assert loaded["adjuster"] == 14
     assert loaded["audit_event"] > 0

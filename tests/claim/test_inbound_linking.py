@@ -75,7 +75,7 @@ def test_a_message_belongs_to_the_broker_whose_channel_received_it(env):
             s,
             env.settings,
             organisation=other,
-            username="broker2",
+            username="broker_other",
             display_name="王五",
             password=DEMO_PASSWORD,
             roles=[Role.BROKER_ACCOUNT_MANAGER],
@@ -89,14 +89,14 @@ def test_a_message_belongs_to_the_broker_whose_channel_received_it(env):
     unmatched = post_inbound(env, _msg(1, {"phone": "13700000000"})).json()
     linked = post_inbound(env, _msg(2, {"phone": "13957312345"})).json()
     theirs = post_inbound(env, _msg(3, {"phone": "13700000001"}, recipient="gh_other_broker")).json()
-    # insured1 is not broker2's client: on broker2's channel its number links nothing.
+    # insured1 is not broker_other's client: on broker_other's channel its number links nothing.
     stranger = post_inbound(env, _msg(4, {"phone": "13957312345"}, recipient="gh_other_broker")).json()
     nobody = post_inbound(env, _msg(5, {"phone": "13700000002"}, recipient="gh_unknown")).json()
     assert stranger["insured_id"] is None
-    seen = {u: {d["id"] for d in env.client(u).get("/api/v1/intake/drafts").json()} for u in ("broker", "broker2")}
+    seen = {u: {d["id"] for d in env.client(u).get("/api/v1/intake/drafts").json()} for u in ("broker", "broker_other")}
     assert seen["broker"] == {unmatched["id"], linked["id"]}
-    assert seen["broker2"] == {theirs["id"], stranger["id"]}
+    assert seen["broker_other"] == {theirs["id"], stranger["id"]}
     admin = {d["id"] for d in env.client("admin").get("/api/v1/intake/drafts").json()}
     assert nobody["id"] in admin
-    assert env.client("broker2").post(f"/api/v1/intake/drafts/{unmatched['id']}/dismiss").status_code == 404
+    assert env.client("broker_other").post(f"/api/v1/intake/drafts/{unmatched['id']}/dismiss").status_code == 404
     assert {d["id"] for d in env.client("insured1").get("/api/v1/intake/drafts").json()} == {linked["id"]}

@@ -22,6 +22,7 @@ from tandem.deps import ClockDep, SessionDep
 from tandem.kit.clock import SHANGHAI, Clock
 from tandem.kit.errors import NotFound, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.placement import risk
 from tandem.placement import service as placement_service
 from tandem.placement.models import Placement, PlacementStatus
@@ -213,7 +214,7 @@ def change_point(
 ) -> Response:
     """One point's level and coefficient (with the reason) and its advice, from the evaluator's form."""
     names = ("ref", "level", "coefficient", "reason", "advice", "version")
-    state = FormState(values={n: forms.text(form, n, 2000) for n in names})
+    state = FormState(values={n: forms.text(form, n, REASON_MAX) for n in names})
     v = state.values
     name = f"risk-point-{v['ref']}"
     try:
@@ -262,7 +263,7 @@ def _point_of(session: Session, actor: Actor, placement_id: str, ref: str) -> Re
 def register_advice(
     placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    state = FormState(values={"advice": forms.text(form, "advice", 2000)})
+    state = FormState(values={"advice": forms.text(form, "advice", REASON_MAX)})
     try:
         risk.advise(session, actor, placement_id, None, state.values["advice"], now=clock.now())
     except TandemError as exc:
