@@ -437,6 +437,26 @@ def placement_reported(env, content: dict[str, Any] | None = None, **changes: An
     return pid
 
 
+def placement_at_market(env) -> str:
+    """A placement whose pre-assessment (华信, 王建国 and 李娜) is in and which went to market; both demo
+    insurers were approached (they take part in its case, as a submission makes them)."""
+    from tandem.case import service as case_service
+    from tandem.case.models import Case
+    from tandem.claim.models import PartyRole
+    from tandem.placement.models import Placement, PlacementStatus
+
+    pid = placement_reported(env)
+    with env.session() as s:
+        placement = s.get(Placement, uuid.UUID(pid))
+        placement.status = PlacementStatus.TO_MARKET
+        case = s.get(Case, uuid.UUID(pid))
+        for user in ("underwriter1", "underwriter2"):
+            org_id = _user_actor(s, user).org_id
+            case_service.add_participant(s, case, org_id, PartyRole.INSURER, now=env.clock.now())
+        s.commit()
+    return pid
+
+
 def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
     """A placement whose pre-assessment is under way (R-U3): opened through the API, the broker's letter
     to 王建国's firm issued and accepted with fee terms (王建国 leads the team); the steps of R-U1/R-U2

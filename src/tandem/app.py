@@ -148,6 +148,7 @@ def create_app(
     from tandem.placement.report_endpoints import router as placement_report_router
     from tandem.placement.risk_endpoints import router as placement_risk_router
     from tandem.placement.screening_endpoints import router as placement_screening_router
+    from tandem.placement.second_endpoints import router as placement_second_router
     from tandem.placement.selection_endpoints import router as placement_selection_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.premium.endpoints import router as premium_router
@@ -164,6 +165,7 @@ def create_app(
     app.include_router(placement_screening_router)
     app.include_router(placement_report_router)
     app.include_router(placement_selection_router)
+    app.include_router(placement_second_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
     app.include_router(inbound_router)

@@ -338,6 +338,9 @@ PARAMS: dict[str, Kind] = {
     # insured1's placement: another insured, an insurer not yet approached, a firm not instructed, supervision
     # (no report copied yet) get the same 404 as for no placement
     "placement_id": Kind("insured1", ("insured2", "insurer1", "adjuster1", "regulator"), build=_placement),
+    # an insurer's own adjuster on a placement: stand-in under the real placement (its access check decides;
+    # one insurer never seeing another's is tests/placement/test_insurer_adjuster.py)
+    "appointment_id": Kind("insured1", ("insured2", "insurer1", "adjuster1", "regulator"), stand_in=True),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -513,6 +516,18 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{PLACEMENT}/risk-register/refresh"): {},
     ("POST", f"{PLACEMENT}/shortlist"): {"json": {}},
     ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
+    # the insurer's own adjuster (R-U7)
+    ("POST", f"{PLACEMENT}/insurer-adjusters"): {"json": {"adjuster_id": SOME_ID}},
+    ("POST", f"{PLACEMENT}/insurer-adjusters/{{appointment_id}}/accept"): {
+        "json": {
+            "terms": {"basis": "fixed", "amount": "30000.00", "payer": "insurer", "payment_days": 30},
+            "report_due": "2027-01-15",
+        }
+    },
+    ("POST", f"{PLACEMENT}/insurer-adjusters/{{appointment_id}}/decline"): {"json": {"reason": "outsider"}},
+    ("POST", f"{PLACEMENT}/insurer-adjusters/{{appointment_id}}/broker-answer"): {
+        "json": {"action": "require_another", "reason": "outsider"}
+    },
     # placements: the pages
     ("POST", "/placements/{placement_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
     ("POST", "/placements/{placement_id}/documents"): {

@@ -49,6 +49,14 @@ FEE_KEYS = ("fee_terms", "fee_basis", "fee_payment_days")
 FEE_EVENTS = {"claim.accept_appointment": "broker", "claim.insurer_adjuster_accepted": "insurer"}
 
 NOT_YOUR_AUDIENCE = "not an audience you belong to"
+# An audience may also name one organisation (``org:<id>``): an event about one insurer's own dealings on a
+# placement (its adjuster, its submission) is read by that insurer, not by every insurer on the case.
+ORG_PREFIX = "org:"
+
+
+def org(org_id: uuid.UUID) -> str:
+    """The audience token of one organisation."""
+    return f"{ORG_PREFIX}{org_id}"
 
 
 def sides_of(session: Session, claim_id: uuid.UUID, org_id: uuid.UUID) -> frozenset[str]:
@@ -82,7 +90,8 @@ class Viewer:
     admin: bool = False
 
     def sees(self, audience: Iterable[str]) -> bool:
-        return self.admin or bool(self.sides & _expand(audience))
+        tokens = _expand(audience)
+        return self.admin or bool(self.sides & tokens) or org(self.org_id) in tokens
 
     def sees_message(self, m: Message) -> bool:
         if self.admin:

@@ -107,12 +107,13 @@ def answer_letter(
     now: dt.datetime,
     terms: FeeTerms | None = None,
     reason: str | None = None,
+    letter: Appointment | None = None,
 ) -> Appointment:
-    """The firm's answer to its open letter on one side: accepted with its fee terms (the fee, how it is
-    paid and when: regulation.md §1.6, 资产评估法 Art. 23; stored in their canonical form; the appointed
-    adjuster leads the firm's team), or declined with a reason (the firm no longer takes part). The
-    answer clock stops either way."""
-    letter = current_letter(session, claim, side)
+    """The firm's answer to its open letter on one side (``letter``, else the side's newest): accepted
+    with its fee terms (the fee, how it is paid and when: regulation.md §1.6, 资产评估法 Art. 23; stored in
+    their canonical form; the appointed adjuster leads the firm's team), or declined with a reason (the
+    firm no longer takes part). The answer clock stops either way."""
+    letter = letter or current_letter(session, claim, side)
     if letter is None or letter.firm_id != actor.org_id or letter.state != "issued":
         raise Conflict("There is no open confirmation letter for your firm.")
     if accept:
@@ -136,16 +137,24 @@ def answer_letter(
         return letter
     if not reason:
         raise InvalidInput("Give the reason for declining.", fields={"reason": "required"})
-    letter.state, letter.decline_reason, letter.answered_at = "declined", reason, now
+    end_letter(session, claim, letter, "declined", reason, now)
+    stop_deadline(session, claim, "appointment_answer", now=now)
+    return letter
+
+
+def end_letter(
+    session: Session, claim: Claim | Case, letter: Appointment, state: str, reason: str, now: dt.datetime
+) -> None:
+    """The letter ends — ``declined`` by the firm, or ``refused_by_broker`` (an insurer's adjuster on the
+    broker's blacklist, R-U7) — with its reason, and the firm no longer takes part in the case."""
+    letter.state, letter.decline_reason, letter.answered_at = state, reason, now
     session.execute(
         update(Participation)
         .where(
             Participation.case_id == case_id_of(claim),
-            Participation.organisation_id == actor.org_id,
-            Participation.party_role.in_([PartyRole.ADJUSTER, PartyRole.INSURER_ADJUSTER]),
+            Participation.organisation_id == letter.firm_id,
+            Participation.party_role == FIRM_ROLE[letter.side],
             Participation.until.is_(None),
         )
         .values(until=now)
     )
-    stop_deadline(session, claim, "appointment_answer", now=now)
-    return letter

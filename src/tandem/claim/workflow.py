@@ -38,7 +38,6 @@ from tandem.claim.models import (
     Deadline,
     Document,
     Message,
-    Participation,
     PartyRole,
     Payment,
     Survey,
@@ -291,17 +290,7 @@ def require_other_insurer_adjuster(
         raise Conflict("Only an adjuster on the broker's blacklist can be refused.")
     if not reason:
         raise InvalidInput("Give the reason.", fields={"reason": "required"})
-    letter.state, letter.decline_reason, letter.answered_at = "refused_by_broker", reason, now
-    session.execute(
-        update(Participation)
-        .where(
-            Participation.claim_id == claim.id,
-            Participation.organisation_id == letter.firm_id,
-            Participation.party_role == PartyRole.INSURER_ADJUSTER,
-            Participation.until.is_(None),
-        )
-        .values(until=now)
-    )
+    letters.end_letter(session, claim, letter, "refused_by_broker", reason, now)
     _event(
         session,
         actor,

@@ -1,0 +1,160 @@
+"""The insurer's own adjuster for a second pre-assessment (R-U7), through the API: routing checks, never
+the broker's adjuster's firm nor a firm working for another insurer, the letter accepted with fee terms the
+insurer pays, and the broker's answers to an adjuster on its blacklist (require another, withdraw the
+submission), each with its reason and audit event. An insurer never sees another insurer's appointment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from tandem.case import thread
+from tandem.case.models import Case
+from tandem.claim.models import Appointment
+from tandem.party.models import Adjuster, BlacklistEntry
+from tandem.placement.second_models import InsurerAdjuster
+from tests.helpers import _ok, _user_actor, placement_at_market
+
+API = "/api/v1/placements"
+INSURER_TERMS: dict[str, Any] = {"basis": "hourly", "hourly_rate": "680.00", "payer": "insurer", "payment_days": 30}
+
+
+def adjuster_ids(env) -> dict[str, str]:
+    with env.session() as s:
+        return {a.name: str(a.id) for a in s.execute(select(Adjuster)).unique().scalars()}
+
+
+def _blacklist(env, name: str) -> None:
+    with env.session() as s:
+        adj = s.execute(select(Adjuster).where(Adjuster.name == name)).unique().scalar_one()
+        broker = _user_actor(s, "broker")
+        s.add(
+            BlacklistEntry(
+                broker_id=broker.org_id,
+                adjuster_id=adj.id,
+                reason="偏袒委托方",
+                valid_from=dt.date(2020, 1, 1),
+                state="active",
+                created_at=env.clock.now(),
+                created_by=broker.user_id,
+            )
+        )
+        s.commit()
+
+
+def _due(env) -> str:
+    return (env.clock.now().date() + dt.timedelta(days=20)).isoformat()
+
+
+def test_the_insurers_adjuster_is_screened_accepted_and_answered_by_the_broker(env):
+    broker, uw1, uw2 = env.client("broker"), env.client("underwriter1"), env.client("underwriter2")
+    firm_b, insured = env.client("adjuster3"), env.client("insured1")
+    pid, ids = placement_at_market(env), adjuster_ids(env)
+    url = f"{API}/{pid}/insurer-adjusters"
+
+    # Never the broker's adjuster's firm; a claims handler is not the underwriter who appoints.
+    r = uw1.post(url, json={"adjuster_id": ids["李娜"]})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"adjuster_id": "broker_adjuster_firm"}, r.text
+    assert env.client("insurer1").post(url, json={"adjuster_id": ids["张伟"]}).status_code == 403
+    # The routing checks apply: a lapsed certificate is refused.
+    r = uw1.post(url, json={"adjuster_id": ids["钱永刚"]})
+    assert r.status_code == 422 and "certificate_lapsed" in r.json()["error"]["fields"]["adjuster_id"]
+    # The insured and the broker do not appoint the insurer's adjuster.
+    assert insured.post(url, json={"adjuster_id": ids["张伟"]}).status_code == 403
+
+    # 何雪梅 is on the broker's blacklist: appointed, flagged to the broker only.
+    first = _ok(uw1.post(url, json={"adjuster_id": ids["何雪梅"]}), 201)
+    assert first["state"] == "appointed" and first["blacklisted"] is False
+    assert first["letter"]["state"] == "issued" and first["actions"] == []
+    seen = _ok(broker.get(f"{url}/{first['id']}"))
+    assert seen["blacklisted"] is True
+    assert seen["actions"] == ["require_another", "withdraw_submission"]
+    assert uw1.post(url, json={"adjuster_id": ids["张伟"]}).status_code == 409  # one at a time
+    r = broker.post(f"{url}/{first['id']}/broker-answer", json={"action": "require_another", "reason": ""})
+    assert r.status_code == 422 and "reason" in str(r.json()["error"]), r.text
+    replaced = _ok(
+        broker.post(
+            f"{url}/{first['id']}/broker-answer",
+            json={"action": "require_another", "reason": "该公估师在我司黑名单内，请另行委托"},
+        )
+    )
+    assert replaced["state"] == "replaced" and replaced["reason"] == "该公估师在我司黑名单内，请另行委托"
+    assert replaced["letter"]["state"] == "refused_by_broker"
+    assert firm_b.get(f"{url}/{first['id']}").status_code == 404  # the firm no longer takes part
+
+    # The insurer appoints another of the same firm; not blacklisted, so the broker cannot refuse it.
+    second = _ok(uw1.post(url, json={"adjuster_id": ids["张伟"]}), 201)
+    r = broker.post(f"{url}/{second['id']}/broker-answer", json={"action": "withdraw_submission", "reason": "不接受"})
+    assert r.status_code == 409, r.text
+    # A firm working for one insurer does not work for another on the same placement.
+    r = uw2.post(url, json={"adjuster_id": ids["何雪梅"]})
+    assert r.status_code == 422 and "conflict_of_interest" in r.json()["error"]["fields"]["adjuster_id"]
+
+    # The firm accepts: the insurer pays its own adjuster (the insured does not).
+    accept = f"{url}/{second['id']}/accept"
+    r = firm_b.post(accept, json={"terms": {**INSURER_TERMS, "payer": "insured"}, "report_due": _due(env)})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {
+        "terms.payer": "must be insurer for a pre_assessment instructed by the insurer"
+    }, r.text
+    assert (
+        env.client("adjuster1").post(accept, json={"terms": INSURER_TERMS, "report_due": _due(env)}).status_code == 404
+    )
+    done = _ok(firm_b.post(accept, json={"terms": INSURER_TERMS, "report_due": _due(env)}))
+    assert done["state"] == "accepted" and done["letter"]["fee_terms"]["payer"] == "insurer"
+    assert firm_b.post(accept, json={"terms": INSURER_TERMS, "report_due": _due(env)}).status_code == 409
+
+    # The other insurer sees none of it: its list is empty, the appointment answers as a missing one.
+    assert _ok(uw2.get(url)) == []
+    r, missing = uw2.get(f"{url}/{second['id']}"), uw2.get(f"{url}/{uuid.uuid4()}")
+    assert r.status_code == missing.status_code == 404 and r.json() == missing.json()
+    assert {a["id"] for a in _ok(uw1.get(url))} == {first["id"], second["id"]}
+    assert len(_ok(broker.get(url))) == 2
+
+    # Insurer 2's adjuster's firm declines with a reason (林志伟 administers 粤安); the insurer appoints again.
+    lin = env.client("adjuster13")
+    declined = _ok(uw2.post(url, json={"adjuster_id": ids["林志伟"]}), 201)
+    r = lin.post(f"{url}/{declined['id']}/decline", json={"reason": " "})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"reason": "required"}, r.text
+    gone = _ok(lin.post(f"{url}/{declined['id']}/decline", json={"reason": "档期已满"}))
+    assert gone["state"] == "declined" and gone["letter"]["decline_reason"] == "档期已满"
+    # Insurer 2's adjuster is now on the broker's blacklist: the broker withdraws the submission to insurer 2.
+    _blacklist(env, "林志伟")
+    third = _ok(uw2.post(url, json={"adjuster_id": ids["林志伟"]}), 201)
+    withdrawn = _ok(
+        broker.post(
+            f"{url}/{third['id']}/broker-answer",
+            json={"action": "withdraw_submission", "reason": "保险人坚持委托黑名单公估人，转投其他保险人"},
+        )
+    )
+    assert withdrawn["state"] == "withdrawn" and withdrawn["letter"]["state"] == "refused_by_broker"
+
+    with env.session() as s:
+        case = s.get(Case, uuid.UUID(pid))
+        rows = s.execute(select(InsurerAdjuster).where(InsurerAdjuster.case_id == case.id)).scalars().all()
+        assert sorted(r.state for r in rows) == ["accepted", "declined", "replaced", "withdrawn"]
+        letters = s.execute(select(Appointment).where(Appointment.case_id == case.id, Appointment.side == "insurer"))
+        assert sorted(a.state for a in letters.scalars()) == [
+            "accepted",
+            "declined",
+            "refused_by_broker",
+            "refused_by_broker",
+        ]
+        assert {r.insurer_id for r in rows if r.state in ("withdrawn", "declined")} == {
+            _user_actor(s, "underwriter2").org_id
+        }
+        assert {r.insurer_id for r in rows if r.state in ("accepted", "replaced")} == {
+            _user_actor(s, "underwriter1").org_id
+        }
+        # Every step on the case's timeline; each insurer reads only its own.
+        actions = [e.action for e in thread.timeline(s, _user_actor(s, "broker"), case)]
+        for action in ("appointed", "require_another", "accepted", "withdraw_submission"):
+            assert f"placement.insurer_adjuster.{action}" in actions
+        own = [
+            e.after["appointment"]
+            for e in thread.timeline(s, _user_actor(s, "underwriter2"), case)
+            if e.after and "appointment" in e.after
+        ]
+        assert set(own) == {declined["id"], third["id"]}
