@@ -539,6 +539,13 @@ LABELS["event"].update(
         "placement.publish_register": N_("Risk register published to the insured"),
         "placement.go_to_market": N_("Placement taken to market"),
         "placement.shortlist": N_("Insurer shortlist saved"),
+        "placement.insurer_adjuster.appointed": N_(
+            "The insurer appointed its own adjuster for a second pre-assessment"
+        ),
+        "placement.insurer_adjuster.accepted": N_("The insurer's adjuster accepted the letter"),
+        "placement.insurer_adjuster.declined": N_("The insurer's adjuster declined the letter"),
+        "placement.insurer_adjuster.require_another": N_("The broker required the insurer to appoint another adjuster"),
+        "placement.insurer_adjuster.withdraw_submission": N_("The broker withdrew the submission from the insurer"),
         "placement.withdraw": N_("Placement withdrawn"),
         "placement.message_posted": N_("Message posted"),
         "claim.message_posted": N_("Message posted"),
