@@ -71,6 +71,7 @@ class QueueOut(Strict):
     waiting: list[views.FindingOut]
     proposals: list[views.ProposalOut]
     appeals: list[views.ProposalOut]
+    suggestions: list[views.SuggestionOut]  # adjusters the bias analytics flag: to review, not findings
 
 
 # ---- tolerance ------------------------------------------------------------------------------------
@@ -114,6 +115,7 @@ def get_queue(actor: ActorDep, session: SessionDep, clock: ClockDep) -> QueueOut
         waiting=fo(q.waiting),
         proposals=po(q.proposals),
         appeals=po(q.appeals),
+        suggestions=views.suggestions(session, actor),
     )
 
 

@@ -17,7 +17,7 @@ from tandem.access.models import OrgKind, Role, User
 from tandem.case.models import Case
 from tandem.kit import transition
 from tandem.kit.errors import NotFound
-from tandem.neutrality import common, findings, proposals
+from tandem.neutrality import analytics, bias, common, findings, proposals
 from tandem.neutrality.models import Finding, Proposal
 from tandem.party.models import Adjuster, BlacklistEntry
 
@@ -92,6 +92,35 @@ class ToleranceOut(BaseModel):
     window_months: int
 
 
+class BiasCaseOut(BaseModel):
+    """One measured report (one dot of the chart): signed toward the appointer (``lean``)."""
+
+    case_number: str
+    claim_id: uuid.UUID
+    source: str  # mou | agreed
+    side: str  # insured | insurer: who appointed the adjuster
+    report_amount: str
+    settled_amount: str
+    deviation: str
+    lean: str
+
+
+class BiasOut(BaseModel):
+    """The bias figures (偏向分析) of an adjuster or a firm over the cases the reader may see."""
+
+    n: int
+    mean: str
+    sd: str
+    lower: str | None
+    toward_insured: str
+    flagged: bool
+    direction: str | None
+    min_cases: int
+    tolerance: str
+    confidence: str
+    cases: list[BiasCaseOut]
+
+
 class RecordOut(BaseModel):
     adjuster: Person | None = None
     firm: Person
@@ -99,6 +128,7 @@ class RecordOut(BaseModel):
     decisions: list[ProposalOut]
     counting: int
     tolerance: ToleranceOut | None = None
+    figures: BiasOut | None = None
 
 
 def _person(session: Session, user_id: uuid.UUID | None) -> Person | None:
@@ -186,6 +216,65 @@ def proposal_out(session: Session, actor: Actor, proposal: Proposal, now: dt.dat
     )
 
 
+def bias_out(found: analytics.Figures, group: bias.GroupFigures | None) -> BiasOut | None:
+    """The figures of one group as the API and the record page show them (4-decimal strings)."""
+    if group is None or found.result is None:
+        return None
+    fmt = bias.format_figure
+    options = found.result.options
+    return BiasOut(
+        n=group.n,
+        mean=fmt(group.mean),
+        sd=fmt(group.sd),
+        lower=None if group.lower is None else fmt(group.lower),
+        toward_insured=fmt(group.toward_insured),
+        flagged=group.flagged,
+        direction=group.direction,
+        min_cases=options.min_cases,
+        tolerance=str(options.tolerance),
+        confidence=str(options.confidence),
+        cases=[
+            BiasCaseOut(
+                case_number=m.row.case,
+                claim_id=found.claim_of(m),
+                source=found.rows[m.index].source,
+                side=m.row.side.value,
+                report_amount=f"{m.row.report_amount:.2f}",
+                settled_amount=f"{m.row.settled_amount:.2f}",
+                deviation=fmt(m.deviation),
+                lean=fmt(m.lean),
+            )
+            for m in group.rows
+        ],
+    )
+
+
+class SuggestionOut(BaseModel):
+    """A flagged adjuster: a suggestion to review, linked to the cases behind it; never a finding."""
+
+    adjuster: Person
+    firm: Person
+    figures: BiasOut
+
+
+def suggestions(session: Session, actor: Actor) -> list[SuggestionOut]:
+    """The adjusters the bias analytics flag on the broker's cases (for its risk evaluators' queue)."""
+    if actor.org_kind != OrgKind.BROKER:
+        return []
+    found = analytics.figures(session, actor)
+    out = []
+    for g in found.flagged_adjusters():
+        figures = bias_out(found, g)
+        assert figures is not None
+        adjuster = Person(id=uuid.UUID(g.key), name=found.names[g.key])
+        out.append(
+            SuggestionOut(
+                adjuster=adjuster, firm=Person(id=uuid.UUID(g.firm), name=found.names[g.firm]), figures=figures
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Queue:
     """The risk evaluators' queue: what waits on the broker, oldest first."""
@@ -265,11 +354,13 @@ def _record(
     )
     counting = 0
     tol = None
+    found = analytics.figures(session, actor)
+    firm = adj.firm.organisation if adj is not None else firm_org
+    figures = bias_out(found, found.adjuster(adj.id) if adj is not None else found.firm(firm.id))
     if adj is not None and actor.org_kind == OrgKind.BROKER:
         counting = len(proposals.counting(session, actor.org_id, adj.id, now))
         t = proposals.tolerance_of(session, actor.org_id)
         tol = ToleranceOut(tolerance=t.tolerance, window_months=t.window_months)
-    firm = adj.firm.organisation if adj is not None else firm_org
     return RecordOut(
         adjuster=Person(id=adj.id, name=adj.name) if adj else None,
         firm=Person(id=firm.id, name=firm.name),
@@ -277,4 +368,5 @@ def _record(
         decisions=[proposal_out(session, actor, p, now) for p in decided.unique().scalars()],
         counting=counting,
         tolerance=tol,
+        figures=figures,
     )

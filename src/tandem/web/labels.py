@@ -84,6 +84,13 @@ LABELS: dict[str, dict[str, str]] = {
         "procedure": N_("Procedure not followed"),
     },
     "unfairness_severity": {"minor": N_("Minor"), "serious": N_("Serious")},
+    "bias_rule": {
+        "mean": N_("Mean lean"),
+        "lower": N_("Lower confidence bound"),
+        "tolerance": N_("Tolerance"),
+        "zero": N_("Zero: no lean"),
+    },
+    "bias_side": {"insured": N_("The insured (through the broker)"), "insurer": N_("The insurer")},
     "interest": {"employment": N_("Employment"), "shareholding": N_("Shareholding"), "relative": N_("Relative")},
     "notice_state": {
         "recorded": N_("Awaiting second reviewer"),

@@ -25,7 +25,7 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.neutrality import common, findings, interests, proposals, views
-from tandem.web import data
+from tandem.web import bias_chart, data
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
 
@@ -132,6 +132,7 @@ def _queue_page(
             "form": form,
             "state": state,
             "tolerance": tol,
+            "suggestions": views.suggestions(session, actor) if evaluator else [],
         },
         status=status,
     )
@@ -421,10 +422,14 @@ def adjuster_record(
     record = views.adjuster_record(session, actor, adjuster_id, clock.now())
     today = today_local(clock)
     declared = [(d, interests.in_force(d, today)) for d in interests.declarations(session, actor, adjuster_id)]
-    return render(request, "neutrality/record.html", {"record": record, "declared": declared})
+    return render(request, "neutrality/record.html", {"record": record, "declared": declared, "chart": _chart(record)})
+
+
+def _chart(record: views.RecordOut) -> bias_chart.Chart | None:
+    return bias_chart.chart(record.figures) if record.figures else None
 
 
 @router.get("/neutrality/firms/{firm_id}")
 def firm_record(firm_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
     record = views.firm_record(session, actor, firm_id, clock.now())
-    return render(request, "neutrality/record.html", {"record": record, "declared": None})
+    return render(request, "neutrality/record.html", {"record": record, "declared": None, "chart": _chart(record)})
