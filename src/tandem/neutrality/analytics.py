@@ -27,11 +27,12 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.claim.lifecycle import last_offer_step
 from tandem.claim.models import Appointment, Claim, ClaimStatus
+from tandem.claim.workflow import latest_confirmation
 from tandem.neutrality import bias
 from tandem.party.models import Adjuster
 from tandem.reconciliation.models import Consultation, Memorandum
 from tandem.report.models import Report
-from tandem.settlement.models import AmountConfirmation, NegotiationStep
+from tandem.settlement.models import NegotiationStep
 
 AGREED_STATES = (ClaimStatus.AGREED, ClaimStatus.PAID, ClaimStatus.CLOSED)
 
@@ -128,12 +129,7 @@ def _agreements(session: Session, actor: Actor, out: _Collector) -> None:
         scope.visible_claims(actor).where(Claim.status.in_(AGREED_STATES), Claim.id.in_(accepted))
     ).unique()
     for claim in claims.scalars():
-        conf = session.execute(
-            select(AmountConfirmation)
-            .where(AmountConfirmation.claim_id == claim.id)
-            .order_by(AmountConfirmation.confirmed_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        conf = latest_confirmation(session, claim)
         offer = last_offer_step(session, claim)
         if conf is None or conf.basis_kind != "report" or offer is None or offer.amount is None:
             continue  # an MoU basis is measured as the MoU
