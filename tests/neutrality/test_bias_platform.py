@@ -112,7 +112,7 @@ def test_platform_figures_agree_with_the_engine_and_flag_only_the_leaning_adjust
     assert {c["claim_id"] for c in suggestions[0]["figures"]["cases"]} == {*cids, mou}
     page = logged_in(env, "risk").get("/neutrality").text
     section = page.split('id="suggestions"')[1].split("</section>")[0]
-    assert f'/neutrality/adjusters/{wang["id"]}#figures' in section and "张伟" not in section
+    assert f"/neutrality/adjusters/{wang['id']}#figures" in section and "张伟" not in section
     assert all(f"/claims/{c}" in section for c in [*cids, mou])
 
     # The record page draws the chart in the page: one dot per case, mean and bound, no script.
