@@ -144,6 +144,7 @@ def create_app(
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
     from tandem.party.product_endpoints import router as product_router
+    from tandem.placement.comparison_endpoints import router as placement_comparison_router
     from tandem.placement.endpoints import router as placement_router
     from tandem.placement.report_endpoints import router as placement_report_router
     from tandem.placement.risk_endpoints import router as placement_risk_router
@@ -163,6 +164,7 @@ def create_app(
     app.include_router(placement_router)
     app.include_router(placement_risk_router)
     app.include_router(placement_screening_router)
+    app.include_router(placement_comparison_router)
     app.include_router(placement_report_router)
     app.include_router(placement_selection_router)
     app.include_router(placement_second_router)

@@ -484,6 +484,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("PUT", "/api/v1/insurers/{insurer_id}/standing"): {
         "json": {"solvency_ratio": "150.00", "risk_rating": "A", "as_of": "2026-09-30"}
     },
+    ("PUT", "/api/v1/insurers/{insurer_id}/underwriting"): {"json": {"steps": ["核保"], "turnaround_days": 5}},
     ("PUT", "/api/v1/products/{product_id}"): {"json": {**product_body(code="TH-OUTSIDER"), "version": 1}},
     ("POST", "/api/v1/products/{product_id}/actions"): {"json": {"action": "publish"}},
     ("POST", "/products/{product_id}/actions"): {"data": {"action": "publish"}},
@@ -515,6 +516,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{PLACEMENT}/risk-register/publish"): {},
     ("POST", f"{PLACEMENT}/risk-register/refresh"): {},
     ("POST", f"{PLACEMENT}/shortlist"): {"json": {}},
+    ("POST", f"{PLACEMENT}/comparison/choice"): {"json": {"action": "ask"}},
     ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
     # the insurer's own adjuster (R-U7)
     ("POST", f"{PLACEMENT}/insurer-adjusters"): {"json": {"adjuster_id": SOME_ID}},

@@ -153,6 +153,10 @@ class Insurer(Base):
     solvency_ratio: Mapped[Decimal | None] = mapped_column(DecimalText)
     risk_rating: Mapped[str | None] = mapped_column(String(1))
     standing_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    # The underwriting process as the insurer declares it (承保流程, R-U6): its steps in order and the
+    # turnaround in working days from a complete submission to a quote.
+    underwriting_steps: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=_EMPTY_LIST)
+    underwriting_days: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

@@ -146,6 +146,13 @@ class InsurerOut(BaseModel):
     solvency_ratio: RateOut | None = Field(default=None, description="综合偿付能力充足率, in %")
     risk_rating: str | None = Field(default=None, description="风险综合评级: A, B, C or D")
     standing_as_of: dt.date | None = None
+    underwriting_steps: list[str] = Field(default_factory=list, description="承保流程: the declared steps, in order")
+    underwriting_days: int | None = Field(default=None, description="declared turnaround, working days")
+
+
+class UnderwritingBody(Strict):
+    steps: list[Annotated[str, Field(max_length=400)]] = Field(max_length=40)
+    turnaround_days: int | None = None
 
 
 class Vocabulary(BaseModel):
@@ -193,6 +200,8 @@ def insurer_out(session: Session, org: Organisation) -> InsurerOut:
         solvency_ratio=record.solvency_ratio if record else None,
         risk_rating=record.risk_rating if record else None,
         standing_as_of=record.standing_as_of if record else None,
+        underwriting_steps=list(record.underwriting_steps or []) if record else [],
+        underwriting_days=record.underwriting_days if record else None,
     )
 
 
@@ -281,4 +290,15 @@ def set_standing(
 ) -> InsurerOut:
     data = products.StandingData(body.solvency_ratio, body.risk_rating, body.as_of)
     products.set_standing(session, actor, insurer_id, data, at=clock.now(), today=today_local(clock))
+    return insurer_out(session, products.get_insurer(session, actor, insurer_id))
+
+
+@router.put("/insurers/{insurer_id}/underwriting", response_model=InsurerOut, responses=WRITE)
+def set_underwriting(
+    insurer_id: str, body: UnderwritingBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> InsurerOut:
+    """The insurer's underwriter declares its underwriting process (steps and turnaround), shown in the
+    placement comparison (横评)."""
+    data = products.UnderwritingData(body.steps, body.turnaround_days)
+    products.set_underwriting(session, actor, insurer_id, data, at=clock.now())
     return insurer_out(session, products.get_insurer(session, actor, insurer_id))

@@ -468,35 +468,101 @@ def get_insurer(session: Session, actor: Actor, insurer_id: object) -> Organisat
     raise NotFound()
 
 
-def set_standing(
-    session: Session, actor: Actor, insurer_id: object, data: StandingData, *, at: dt.datetime, today: dt.date
-) -> Insurer:
-    """Record the insurer's latest disclosed solvency ratio and risk rating (its own underwriters only)."""
+def _own_record(
+    session: Session, actor: Actor, insurer_id: object, errors: dict[str, str], message: str
+) -> tuple[Organisation, Insurer]:
+    """The insurer's record for its own underwriters (404 for another insurer's, 403 for the others);
+    422 with ``errors`` when there are any."""
     org = get_insurer(session, actor, insurer_id)
     if actor.org_kind == OrgKind.INSURER and org.id != actor.org_id:
         raise NotFound()
     _require_writer(actor)
-    errors = validate_standing(data, today)
     if errors:
-        raise InvalidInput(STANDING_NOT_SAVED, fields=errors)
-    record = insurer_record(session, org)
-    before = standing_json(record)
-    record.solvency_ratio = data.solvency_ratio
-    record.risk_rating = data.risk_rating
-    record.standing_as_of = data.as_of
+        raise InvalidInput(message, fields=errors)
+    return org, insurer_record(session, org)
+
+
+def _recorded(
+    session: Session,
+    actor: Actor,
+    org: Organisation,
+    action: str,
+    at: dt.datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
     session.flush()
     audit.record(
         session,
         actor.ref,
-        action="insurer.standing_recorded",
+        action=action,
         entity_type="insurer",
         entity_id=org.id,
         at=at,
         chain_key=f"org:{org.id}",
         before=before,
-        after=standing_json(record),
+        after=after,
         request_id=actor.request_id,
     )
+
+
+def set_standing(
+    session: Session, actor: Actor, insurer_id: object, data: StandingData, *, at: dt.datetime, today: dt.date
+) -> Insurer:
+    """Record the insurer's latest disclosed solvency ratio and risk rating (its own underwriters only)."""
+    org, record = _own_record(session, actor, insurer_id, validate_standing(data, today), STANDING_NOT_SAVED)
+    before = standing_json(record)
+    record.solvency_ratio = data.solvency_ratio
+    record.risk_rating = data.risk_rating
+    record.standing_as_of = data.as_of
+    _recorded(session, actor, org, "insurer.standing_recorded", at, before, standing_json(record))
+    return record
+
+
+STEPS_MAX = 12
+STEP_TOO_LONG = N_("A step is at most 200 characters.")
+STEPS_TOO_MANY = N_("At most 12 steps.")
+DAYS_RANGE = N_("Give a whole number of working days from 1 to 365.")
+UNDERWRITING_NOT_SAVED = N_("The underwriting process was not saved: correct the fields named.")
+
+
+@dataclass
+class UnderwritingData:
+    """The underwriting process as the insurer declares it (承保流程): its steps in order and the
+    turnaround in working days from a complete submission to a quote."""
+
+    steps: list[str]
+    days: int | None
+
+
+def validate_underwriting(data: UnderwritingData) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    steps = [s.strip() for s in data.steps]
+    if not steps or not all(steps):
+        errors["steps"] = REQUIRED
+    elif len(steps) > STEPS_MAX:
+        errors["steps"] = STEPS_TOO_MANY
+    for n, step in enumerate(steps):
+        if len(step) > 200:
+            errors[f"steps[{n}]"] = STEP_TOO_LONG
+    if data.days is None:
+        errors["turnaround_days"] = REQUIRED
+    elif not 1 <= data.days <= 365:
+        errors["turnaround_days"] = DAYS_RANGE
+    return errors
+
+
+def set_underwriting(
+    session: Session, actor: Actor, insurer_id: object, data: UnderwritingData, *, at: dt.datetime
+) -> Insurer:
+    """Record the insurer's declared underwriting process (its own underwriters only), audited."""
+    errors = validate_underwriting(data)
+    org, record = _own_record(session, actor, insurer_id, errors, UNDERWRITING_NOT_SAVED)
+    before = {"steps": list(record.underwriting_steps or []), "days": record.underwriting_days}
+    record.underwriting_steps = [s.strip() for s in data.steps]
+    record.underwriting_days = data.days
+    after = {"steps": record.underwriting_steps, "days": record.underwriting_days}
+    _recorded(session, actor, org, "insurer.underwriting_declared", at, before, after)
     return record
 
 

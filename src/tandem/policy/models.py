@@ -38,6 +38,7 @@ class Policy(Base):
     period_end: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"), index=True)
     designated_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
+    premium: Mapped[Decimal | None] = mapped_column(Money)  # the annual premium written, in ``currency``
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     insured: Mapped[Organisation] = relationship(foreign_keys=[insured_id], lazy="joined")
