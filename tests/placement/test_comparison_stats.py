@@ -111,7 +111,8 @@ def test_the_score_reweights_over_the_components_with_data() -> None:
     assert three.score == Decimal("86.3")  # (80*15 + 90*15 + 90*10) / 40 = 86.25
     assert stats.integrity(_figures(decided_30d="80", paid_10d="90"), weights).score is None
     # A weight of 0 leaves its component out of the count.
-    assert stats.integrity(_figures(decided_30d="80", paid_10d="90", disputes="10"), {**weights, "disputes": 0}).score is None
+    no_disputes = {**weights, "disputes": 0}
+    assert stats.integrity(_figures(decided_30d="80", paid_10d="90", disputes="10"), no_disputes).score is None
 
 
 @given(
