@@ -42,6 +42,13 @@ def test_demo_claims_at_every_stage(env):
     case = _ok(env.client("insured3").get(f"/api/v1/claims/{waiting['id']}/case"))
     assert case["claim"]["status"] == "notified" and case["proposal"]["state"] == "proposed"
     assert next(d for d in case["deadlines"] if d["kind"] == "routing")["holder"] == "insured"
+    # Bias analytics: 王建国 is flagged (a suggestion in the risk evaluators' queue), 张伟 is measured, not flagged.
+    suggestions = _ok(env.client("risk").get("/api/v1/neutrality/queue"))["suggestions"]
+    assert [s["adjuster"]["name"] for s in suggestions] == ["王建国"]
+    assert suggestions[0]["figures"]["n"] == 6 and suggestions[0]["figures"]["flagged"] is True
+    register = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=200"))["items"]}
+    zhang = _ok(env.client("broker").get(f"/api/v1/neutrality/adjusters/{register['张伟']}/record"))["figures"]
+    assert zhang["n"] == 1 and zhang["flagged"] is False
     for user in ("insured1", "insurer1", "adjuster1", "adjuster3", "risk"):
         assert _ok(env.client(user).get("/api/v1/claims"))["items"], user
         assert _ok(env.client(user).get("/api/v1/notifications")), user

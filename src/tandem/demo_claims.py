@@ -148,6 +148,25 @@ class _Story:
             )
         return self
 
+    def agreed_below(self, lean: Decimal) -> _Story:
+        """The insurer counters the proposed amount at payable / (1 + ``lean``) and the broker accepts: the
+        report sits ``lean`` above the agreed amount, toward the insured whose broker appointed the firm."""
+        conf = workflow.confirm_amount(self.session, self.actors["risk"], self.cid, now=self.tick(20))
+        workflow.negotiate(self.session, self.actors["broker"], self.cid, "propose", now=self.tick(2))
+        counter = (conf.total_payable / (1 + lean)).quantize(Decimal("0.01"))
+        workflow.negotiate(
+            self.session,
+            self.actors["insurer1"],
+            self.cid,
+            "counter",
+            now=self.tick(20),
+            amount=counter,
+            reason="报告屋面单价及机器设备损失偏高，按核定结果还价",
+            confirm=True,
+        )
+        workflow.negotiate(self.session, self.actors["broker"], self.cid, "accept", now=self.tick(4))
+        return self
+
     def settle(self, until: str) -> _Story:
         """Confirm, propose, accept, pay and close, stopping after ``until``."""
         workflow.confirm_amount(self.session, self.actors["risk"], self.cid, now=self.tick(20))
@@ -209,6 +228,16 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     for user in ("adjuster1", "adjuster3", "risk", "insurer1"):
         consultation.acknowledge(session, actors[user], s.cid, now=s.tick(3))
     s.settle("closed")
+
+    # Bias analytics (偏向分析): five more of 王建国's reports agreed with the insurer 7–12 % lower, so the
+    # analytics flag him (the risk evaluators' queue suggests a review); 张伟's report B met the MoU exactly.
+    for days, lean, scale in ((95, "0.10", "0.7"), (85, "0.12", "0.9"), (75, "0.08", "0.5"), (65, "0.11", "0.6")):
+        story(days).notice("insured1", p1, FIRE, "厂房屋面渗漏，车间设备受损", Decimal("400000")).survey(
+            "adjuster1", li
+        ).report("adjuster1", [wang, li], _report(Decimal(scale))).agreed_below(Decimal(lean))
+    story(55).notice("insured1", p1, FIRE, "仓库雷击起火，屋面及设备受损", Decimal("450000")).survey(
+        "adjuster1", li
+    ).report("adjuster1", [wang, li], _report(Decimal("0.8"))).agreed_below(Decimal("0.07"))
 
     # A paid and closed claim; one awaiting payment; one in negotiation; one reported; one being surveyed.
     story(20).notice("insured1", p1, FIRE, "3号仓库暴雨进水，原料受潮", Decimal("300000")).survey(
