@@ -140,6 +140,7 @@ def create_app(
     from tandem.claim.inbound import router as inbound_router
     from tandem.expert.endpoints import router as expert_router
     from tandem.fees.endpoints import router as fee_router
+    from tandem.fees.invoice_endpoints import router as invoice_router
     from tandem.neutrality.endpoints import router as neutrality_router
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
@@ -175,6 +176,7 @@ def create_app(
     app.include_router(expert_router)
     app.include_router(premium_router)
     app.include_router(fee_router)
+    app.include_router(invoice_router)
     app.include_router(neutrality_router)
     mount_web(app)
     _document_error_bodies(app)

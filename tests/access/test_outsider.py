@@ -29,6 +29,7 @@ from tests.helpers import (
     INSURER1_ORG,
     PageSessions,
     _ok,
+    _to_reported,
     all_routes,
     open_placement,
     product_body,
@@ -273,6 +274,15 @@ def _recusal(env) -> dict[str, str]:
     return {"recusal_id": _ok(env.client("insurer1").post("/api/v1/neutrality/recusals", json=body), 201)["id"]}
 
 
+def _invoice(env) -> dict[str, str]:
+    """Firm A's fee invoice to insurer1 on a claim of insured1 taken to a submitted report: the firm, the
+    payer and the broker read it; the insured (not a reader of the fees) and other parties do not."""
+    cid = _to_reported(env)
+    body = {"work": {"expenses_incurred": "800.00"}}
+    inv = _ok(env.client("adjuster1").post(f"/api/v1/cases/{cid}/invoices", json=body), 201)
+    return {"case_id": cid, "invoice_id": inv["id"]}
+
+
 def _placement(env) -> dict[str, str]:
     """insured1's placement, opened by the broker; no firm instructed, no insurer approached."""
     return {"placement_id": open_placement(env)["id"]}
@@ -335,6 +345,10 @@ PARAMS: dict[str, Kind] = {
     "proposal_id": Kind("adjuster1", ("adjuster3", "insured1", "insurer1"), build=_notice_and_decision),
     # insurer1's request that 王建国 step aside from insured1's claim: the case's parties only
     "recusal_id": Kind("broker", ("insured2", "insurer2", "adjuster3"), build=_recusal),
+    # a claim's case and firm A's fee invoice on it (issue 18): the case's parties only; the invoice also not
+    # the insured, who does not read the fees of the broker's engagement
+    "case_id": Kind("adjuster1", ALL_CLAIM_OUTSIDERS, build=_invoice),
+    "invoice_id": Kind("insurer1", ("insured1", *ALL_CLAIM_OUTSIDERS), build=_invoice),
     # insured1's placement: another insured, an insurer not yet approached, a firm not instructed, supervision
     # (no report copied yet) get the same 404 as for no placement
     "placement_id": Kind("insured1", ("insured2", "insurer1", "adjuster1", "regulator"), build=_placement),
@@ -425,6 +439,13 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/neutrality/recusals/{recusal_id}/decide"): {"json": {"outcome": "refused", "reason": "x"}},
     ("POST", "/api/v1/neutrality/adjusters/{adjuster_id}/interests"): {
         "json": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
+    },
+    ("POST", "/api/v1/cases/{case_id}/invoices"): {"json": {}},
+    ("POST", "/api/v1/invoices/{invoice_id}/accept"): {},
+    ("POST", "/api/v1/invoices/{invoice_id}/dispute"): {"json": {"reason": "outsider", "lines": ["fee"]}},
+    ("POST", "/api/v1/invoices/{invoice_id}/reissue"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/invoices/{invoice_id}/payments"): {
+        "json": {"amount": "1.00", "paid_on": "2026-11-25", "reference": "outsider"}
     },
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
     ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},

@@ -618,3 +618,15 @@ LABELS["event"].update(
         "risk_register.tasks_checked": N_("Remediation tasks checked by a staged report"),
     }
 )
+LABELS["event"].update(
+    {
+        "fees.invoice_issued": N_("The adjuster firm issued its fee invoice"),
+        "fees.invoice_accepted": N_("The payer accepted the fee invoice"),
+        "fees.invoice_disputed": N_("The payer disputed the fee invoice"),
+        "fees.invoice_replaced": N_("The disputed fee invoice was replaced"),
+        "fees.invoice_reissued": N_("The adjuster firm reissued its fee invoice"),
+        "fees.payment_recorded": N_("The payer recorded a payment of the fee invoice"),
+        "fees.invoice_reminded": N_("The payer was reminded of the fee invoice"),
+        "fees.invoice_escalated": N_("The overdue fee invoice was escalated to the payer's managers"),
+    }
+)
