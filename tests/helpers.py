@@ -26,18 +26,20 @@ from sqlalchemy import func, select, text
 from starlette.routing import Route
 
 from tandem.access import service as access_service
-from tandem.access.models import Organisation, User
+from tandem.access.models import Organisation, OrgKind, User
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
 from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD
+from tandem.demo_comparison import Profile, history
 from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.i18n import gettext
 from tandem.kit.storage import store_for
 from tandem.kit.workdays import WorkCalendar
-from tandem.party.models import Adjuster, InsurerProduct
+from tandem.party.models import Adjuster, Insurer, InsurerProduct, ProductStatus
+from tandem.policy.models import Policy
 from tandem.reconciliation.models import Consultation
 from tandem.web.labels import label
 from tandem.worker import runner
@@ -1070,3 +1072,79 @@ def surveyed(env, cid: str) -> str:
     done = {"scheduled_at": at, "surveyed_at": at}
     case = _ok(env.client("adjuster1").post(f"/api/v1/claims/{cid}/surveys", json=done))
     return case["surveys"][0]["id"]
+
+
+# ---- the insurer comparison (横评, R-U6) ---------------------------------------------------------
+
+COMPARISON_FAST = Profile((5, 20), (2, 8), 0.1, 0.15, 0.3, ("0.70", "1.10"))
+COMPARISON_SLOW = Profile((20, 45), (6, 25), 0.3, 0.3, 0.0, ("0.55", "0.90"))
+ZHONGAN, TAIHE = "中安财产保险股份有限公司", "太和财产保险股份有限公司"
+COMPARISON_NEW_INSURERS = ("华泰安和财产保险股份有限公司", "东海联合财产保险股份有限公司")
+
+
+def _comparison_insurers(env) -> dict[str, uuid.UUID]:
+    """Two more insurers, rated A, each publishing a copy of 中安's products: four on the shortlist."""
+    with env.session() as s:
+        ids = {
+            n: s.execute(select(Organisation.id).where(Organisation.name == n)).scalar_one() for n in (ZHONGAN, TAIHE)
+        }
+        source = (
+            s.execute(
+                select(InsurerProduct).where(
+                    InsurerProduct.insurer_id == ids[ZHONGAN], InsurerProduct.status == ProductStatus.PUBLISHED
+                )
+            )
+            .unique()
+            .scalars()
+            .all()
+        )
+        mapper = InsurerProduct.__mapper__
+        columns = [a.key for a in mapper.column_attrs if a.key not in ("id", "insurer_id", "code")]
+        for n, name in enumerate(COMPARISON_NEW_INSURERS):
+            org = Organisation(kind=OrgKind.INSURER, name=name, region="上海", created_at=env.clock.now())
+            s.add(org)
+            s.flush()
+            s.add(Insurer(organisation_id=org.id, solvency_ratio=Decimal("180.5"), risk_rating="A"))
+            for p in source:
+                s.add(InsurerProduct(insurer_id=org.id, code=f"{p.code}-X{n}", **{c: getattr(p, c) for c in columns}))
+            ids[name] = org.id
+        s.commit()
+    return ids
+
+
+def comparison_ready(env) -> tuple[str, dict[str, uuid.UUID], dict[uuid.UUID, list[str]]]:
+    """A placement of insured1 with a saved shortlist of 4 insurers, and the platform's history: 32 other
+    insureds with policies and claims (12, 9, 7 and 4 per insurer). Returns the placement's id, the
+    insurers' ids by name and each insurer's insureds' names."""
+    ids = _comparison_insurers(env)
+    pid = placement_reported(env)
+    risk = env.client("risk")
+    _ok(risk.post(f"/api/v1/placements/{pid}/risk-register"), 201)
+    _ok(risk.post(f"/api/v1/placements/{pid}/risk-register/publish"))
+    with env.session() as s:
+        # 12 + 9 + 7 + 4 = 32 other insureds; the last insurer has too few for any figure.
+        plan = {
+            ids[ZHONGAN]: (12, COMPARISON_FAST),
+            ids[TAIHE]: (9, COMPARISON_SLOW),
+            ids[COMPARISON_NEW_INSURERS[0]]: (7, COMPARISON_SLOW),
+        }
+        plan[ids[COMPARISON_NEW_INSURERS[1]]] = (4, COMPARISON_FAST)
+        names = history(s, plan, line="企业财产保险", now=env.clock.now(), tag="T")
+        s.commit()
+    _ok(env.client("broker").post(f"/api/v1/placements/{pid}/shortlist", json={}), 201)
+    return pid, ids, names
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def comparison_secrets(env, names: dict[uuid.UUID, list[str]]) -> list[str]:
+    """Every other insured's name, policy and claim number and premium, as any page could write them."""
+    out: list[str] = [n for group in names.values() for n in group]
+    with env.session() as s:
+        others = select(Organisation.id).where(Organisation.name.in_(out))
+        for number, premium in s.execute(select(Policy.number, Policy.premium).where(Policy.insured_id.in_(others))):
+            out += [number, str(premium), f"{premium:,}"]
+        out += list(s.execute(select(Claim.number).where(Claim.insured_id.in_(others))).scalars())
+    return out

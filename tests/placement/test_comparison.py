@@ -13,78 +13,30 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tandem.access.models import Organisation, OrgKind
+from tandem.access.models import Organisation
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
-from tandem.demo_comparison import Profile, history
-from tandem.party.models import Insurer, InsurerProduct, ProductStatus
+from tandem.demo_comparison import history
 from tandem.placement import comparison_stats as stats
 from tandem.placement.comparison_models import InsurerChoice
 from tandem.placement.models import Placement
 from tandem.policy.models import Policy
-from tests.helpers import _ok, placement_reported
-
-FAST = Profile((5, 20), (2, 8), 0.1, 0.15, 0.3, ("0.70", "1.10"))
-SLOW = Profile((20, 45), (6, 25), 0.3, 0.3, 0.0, ("0.55", "0.90"))
-ZHONGAN, TAIHE = "中安财产保险股份有限公司", "太和财产保险股份有限公司"
-NEW_INSURERS = ("华泰安和财产保险股份有限公司", "东海联合财产保险股份有限公司")
-
-
-def _add_insurers(env) -> dict[str, uuid.UUID]:
-    """Two more insurers, rated A, each publishing a copy of 中安's products: four on the shortlist."""
-    with env.session() as s:
-        ids = {
-            n: s.execute(select(Organisation.id).where(Organisation.name == n)).scalar_one() for n in (ZHONGAN, TAIHE)
-        }
-        source = (
-            s.execute(
-                select(InsurerProduct).where(
-                    InsurerProduct.insurer_id == ids[ZHONGAN], InsurerProduct.status == ProductStatus.PUBLISHED
-                )
-            )
-            .unique()
-            .scalars()
-            .all()
-        )
-        mapper = InsurerProduct.__mapper__
-        columns = [a.key for a in mapper.column_attrs if a.key not in ("id", "insurer_id", "code")]
-        for n, name in enumerate(NEW_INSURERS):
-            org = Organisation(kind=OrgKind.INSURER, name=name, region="上海", created_at=env.clock.now())
-            s.add(org)
-            s.flush()
-            s.add(Insurer(organisation_id=org.id, solvency_ratio=Decimal("180.5"), risk_rating="A"))
-            for p in source:
-                s.add(InsurerProduct(insurer_id=org.id, code=f"{p.code}-X{n}", **{c: getattr(p, c) for c in columns}))
-            ids[name] = org.id
-        s.commit()
-    return ids
-
-
-def _comparison_ready(env) -> tuple[str, dict[str, uuid.UUID], dict[uuid.UUID, list[str]]]:
-    ids = _add_insurers(env)
-    pid = placement_reported(env)
-    risk = env.client("risk")
-    _ok(risk.post(f"/api/v1/placements/{pid}/risk-register"), 201)
-    _ok(risk.post(f"/api/v1/placements/{pid}/risk-register/publish"))
-    with env.session() as s:
-        # 12 + 9 + 7 + 4 = 32 other insureds; the last insurer has too few for any figure.
-        plan = {ids[ZHONGAN]: (12, FAST), ids[TAIHE]: (9, SLOW), ids[NEW_INSURERS[0]]: (7, SLOW)}
-        plan[ids[NEW_INSURERS[1]]] = (4, FAST)
-        names = history(s, plan, line="企业财产保险", now=env.clock.now(), tag="T")
-        s.commit()
-    _ok(env.client("broker").post(f"/api/v1/placements/{pid}/shortlist", json={}), 201)
-    return pid, ids, names
-
-
-def _secrets(env, names: dict[uuid.UUID, list[str]]) -> list[str]:
-    """Every other insured's name, policy and claim number and premium, as any page could write them."""
-    out: list[str] = [n for group in names.values() for n in group]
-    with env.session() as s:
-        others = select(Organisation.id).where(Organisation.name.in_(out))
-        for number, premium in s.execute(select(Policy.number, Policy.premium).where(Policy.insured_id.in_(others))):
-            out += [number, str(premium), f"{premium:,}"]
-        out += list(s.execute(select(Claim.number).where(Claim.insured_id.in_(others))).scalars())
-    return out
+from tests.helpers import (
+    COMPARISON_NEW_INSURERS as NEW_INSURERS,
+)
+from tests.helpers import (
+    COMPARISON_SLOW as SLOW,
+)
+from tests.helpers import (
+    TAIHE,
+    ZHONGAN,
+    _ok,
+    comparison_ready,
+    comparison_secrets,
+    logged_in,
+    pdf_text,
+    placement_reported,
+)
 
 
 def _figures(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,7 +60,7 @@ def _hidden_truths(env, insurer: uuid.UUID) -> list[str]:
 
 
 def test_the_insured_sees_no_other_insured_and_no_figure_behind_fewer_than_five(env) -> None:
-    pid, ids, names = _comparison_ready(env)
+    pid, ids, names = comparison_ready(env)
     assert sum(len(v) for v in names.values()) >= 30 and len(names) == 4
     body = _ok(env.client("insured1").get(f"/api/v1/placements/{pid}/comparison"))
     by_name = {i["name"]: i for i in body["insurers"]}
@@ -133,14 +85,31 @@ def test_the_insured_sees_no_other_insured_and_no_figure_behind_fewer_than_five(
     ranks = sorted(i["integrity"]["rank"] for i in body["insurers"] if i["integrity"]["rank"] is not None)
     assert ranks[0] == 1 and body["insurers"][0]["integrity"]["rank"] == 1  # ranked first
 
-    text = json.dumps(body, ensure_ascii=False)
-    leaks = [secret for secret in _secrets(env, names) if secret in text]
-    assert not leaks, leaks[:5]
-    assert not [t for t in _hidden_truths(env, ids[NEW_INSURERS[1]]) if t in text]
+    # The same in the page, the API and the PDF (both languages): no secret, no hidden figure.
+    browser = logged_in(env, "insured1")
+    page = browser.get(f"/placements/{pid}")
+    assert page.status_code == 200 and 'id="comparison-table"' in page.text
+    pdfs = {lang: browser.get(f"/placements/{pid}/comparison.pdf", params={"lang": lang}) for lang in ("zh_CN", "en")}
+    assert all(r.status_code == 200 and r.headers["content-type"] == "application/pdf" for r in pdfs.values())
+    texts = {
+        "api": json.dumps(body, ensure_ascii=False),
+        "page": page.text,
+        **{f"pdf-{lang}": pdf_text(r.content) for lang, r in pdfs.items()},
+    }
+    assert "横评" in texts["pdf-zh_CN"] and "Insurer comparison" in texts["pdf-en"]
+    assert "Not enough data" in texts["pdf-en"] and "数据不足" in texts["pdf-zh_CN"]
+    secrets = comparison_secrets(env, names)
+    hidden = _hidden_truths(env, ids[NEW_INSURERS[1]])
+    shown = many["premium_rates"]["value"]  # the figures that are shown are there, in each
+    for where, text in texts.items():
+        leaks = [secret for secret in secrets if secret in text]
+        assert not leaks, (where, leaks[:5])
+        assert not [t for t in hidden if t in text], where
+        assert all(figure in text for figure in shown), where
 
 
 def test_the_insureds_own_policies_and_claims_are_not_in_its_comparison(env) -> None:
-    pid, ids, _names = _comparison_ready(env)
+    pid, ids, _names = comparison_ready(env)
     before = _ok(env.client("insured1").get(f"/api/v1/placements/{pid}/comparison"))
     with env.session() as s:
         placement = s.get(Placement, uuid.UUID(pid))
@@ -161,7 +130,7 @@ def test_the_insureds_own_policies_and_claims_are_not_in_its_comparison(env) -> 
 
 
 def test_pick_or_ask_recommend_and_confirm(env) -> None:
-    pid, ids, _names = _comparison_ready(env)
+    pid, ids, _names = comparison_ready(env)
     base = f"/api/v1/placements/{pid}/comparison"
     insured, broker = env.client("insured1"), env.client("broker")
     assert _ok(insured.get(base))["actions"] == ["ask", "pick"]

@@ -408,15 +408,15 @@ def _insurer(shortlist: Shortlist, insurer_id: object) -> uuid.UUID:
     for i in shortlisted(shortlist):
         if str(i) == str(insurer_id):
             return i
-    raise InvalidInput(fields={"insurer_id": NOT_ON_SHORTLIST})
+    raise InvalidInput(NOT_ON_SHORTLIST, fields={"insurer_id": NOT_ON_SHORTLIST})
 
 
 def _reasons(reasons: str | None) -> str:
     text = (reasons or "").strip()
     if not text:
-        raise InvalidInput(fields={"reasons": REASONS_REQUIRED})
+        raise InvalidInput(REASONS_REQUIRED, fields={"reasons": REASONS_REQUIRED})
     if len(text) > REASON_MAX:
-        raise InvalidInput(fields={"reasons": REASONS_TOO_LONG})
+        raise InvalidInput(REASONS_TOO_LONG, fields={"reasons": REASONS_TOO_LONG})
     return text
 
 

@@ -16,6 +16,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.neutrality import router as neutrality_router
+    from tandem.web.placement_comparison import router as placement_comparison_router
     from tandem.web.placement_report import router as placement_report_router
     from tandem.web.placement_risk import router as placement_risk_router
     from tandem.web.placement_screening import router as placement_screening_router
@@ -38,4 +39,5 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(neutrality_router)
     app.include_router(placement_risk_router)
     app.include_router(placement_screening_router)
+    app.include_router(placement_comparison_router)
     app.include_router(placement_report_router)
