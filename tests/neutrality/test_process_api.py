@@ -16,7 +16,7 @@ from tandem.neutrality.models import Finding, Proposal
 from tandem.notification.models import Notification, OutboxJob
 from tandem.party.models import BlacklistEntry
 from tandem.worker import runner
-from tests.helpers import _body, _ok, policy_id
+from tests.helpers import _body, _ok, logged_in, policy_id
 
 WANG = "王建国"  # adjuster1, designated on PQC2026330400001
 
@@ -117,6 +117,14 @@ def test_journey_finding_to_blacklist_appeal_and_routing_again(env):
     assert nxt["status"] == "notified" and nxt["adjuster"] is None
     names, excluded = recommended(env, nxt)
     assert WANG not in names and excluded[WANG] == ["blacklisted"]
+    # The insured and the insurer see that the designated adjuster was passed over as `blacklisted`, no more.
+    for user in ("insured1", "insurer1"):
+        timeline = _ok(env.client(user).get(f"/api/v1/claims/{nxt['id']}/case"))["timeline"]
+        (passed,) = [e for e in timeline if e["action"] == "routing.designated_not_eligible"]
+        assert passed["after"]["reasons"] == ["blacklisted"] and passed["after"]["adjuster"] == WANG, user
+        assert not any(e["action"].startswith("neutrality.") for e in timeline), user
+    page = logged_in(env, "insured1").get(f"/claims/{nxt['id']}").text
+    assert "列入经纪人黑名单" in page.split('id="timeline"')[1]
     assert env.client("insurer1").get(f"/api/v1/neutrality/proposals/{p['id']}").status_code == 404
     assert env.client("insured1").get(f"/api/v1/neutrality/findings/{f['id']}").status_code == 404
 

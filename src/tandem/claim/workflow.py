@@ -209,8 +209,10 @@ def route_designated(session: Session, claim: Claim, now: dt.datetime) -> None:
             entity_id=claim.id,
             at=now,
             chain_key=f"case:{claim.id}",
-            after={"adjuster_id": str(adj.id), "reasons": rec.reasons},
-            audience=["broker"],
+            # The insured and the insurer see who was passed over and why (a listing shows only as
+            # `blacklisted`, never the broker's deliberations); the reasons are the routing codes.
+            after={"adjuster_id": str(adj.id), "adjuster": adj.name, "reasons": rec.reasons},
+            audience=["broker", "insurer", "insured"],
         )
         return
     move(

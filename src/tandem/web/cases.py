@@ -358,7 +358,7 @@ class ConfirmationView:
 class EventRow:
     event: AuditEvent
     who: str
-    details: list[tuple[str, str | Decimal]]  # (msgid label, value)
+    details: list[tuple[str, str | Decimal | list[str]]]  # (msgid label, value; a list = exclusion codes)
     reason: Msg | None
 
 
@@ -684,8 +684,8 @@ SYSTEM_REASONS = {"designated by the policy": N_("Designated by the policy")}
 MONEY_KEYS = frozenset({"total_payable", "amount", "agreed", "total_agreed"})
 
 
-def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal]]:
-    out: list[tuple[str, str | Decimal]] = []
+def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[str, str | Decimal | list[str]]]:
+    out: list[tuple[str, str | Decimal | list[str]]] = []
     pick = [
         ("number", N_("Claim no.")),
         ("report", N_("Report")),
@@ -713,6 +713,8 @@ def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[s
                 out.append((label, str(value)))
         else:
             out.append((label, str(value)))
+    if isinstance(after.get("reasons"), list):  # routing exclusions: codes the page labels
+        out.append((N_("Not eligible because"), [str(r) for r in after["reasons"]]))
     if after.get("firm_id"):
         try:
             firm = names.get(uuid.UUID(str(after["firm_id"])))
