@@ -34,6 +34,7 @@ from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD
 from tandem.demo_comparison import Profile, history
 from tandem.fees.engine import Basis, FeeTerms, Payer
+from tandem.fees.models import Invoice
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.i18n import gettext
 from tandem.kit.storage import store_for
@@ -1114,7 +1115,8 @@ def _comparison_insurers(env) -> dict[str, uuid.UUID]:
 
 def comparison_ready(env) -> tuple[str, dict[str, uuid.UUID], dict[uuid.UUID, list[str]]]:
     """A placement of insured1 with a saved shortlist of 4 insurers, and the platform's history: 32 other
-    insureds with policies and claims (12, 9, 7 and 4 per insurer). Returns the placement's id, the
+    insureds with policies and claims (12, 9, 7 and 4 per insurer), the paid claims' fees invoiced by
+    王建国's firm and settled by the insurers. Returns the placement's id, the
     insurers' ids by name and each insurer's insureds' names."""
     ids = _comparison_insurers(env)
     pid = placement_reported(env)
@@ -1129,7 +1131,8 @@ def comparison_ready(env) -> tuple[str, dict[str, uuid.UUID], dict[uuid.UUID, li
             ids[COMPARISON_NEW_INSURERS[0]]: (7, COMPARISON_SLOW),
         }
         plan[ids[COMPARISON_NEW_INSURERS[1]]] = (4, COMPARISON_FAST)
-        names = history(s, plan, line="企业财产保险", now=env.clock.now(), tag="T")
+        wang = s.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
+        names = history(s, plan, line="企业财产保险", now=env.clock.now(), tag="T", firm=wang)
         s.commit()
     _ok(env.client("broker").post(f"/api/v1/placements/{pid}/shortlist", json={}), 201)
     return pid, ids, names
@@ -1146,5 +1149,7 @@ def comparison_secrets(env, names: dict[uuid.UUID, list[str]]) -> list[str]:
         others = select(Organisation.id).where(Organisation.name.in_(out))
         for number, premium in s.execute(select(Policy.number, Policy.premium).where(Policy.insured_id.in_(others))):
             out += [number, str(premium), f"{premium:,}"]
-        out += list(s.execute(select(Claim.number).where(Claim.insured_id.in_(others))).scalars())
+        claims = select(Claim.id).where(Claim.insured_id.in_(others))
+        out += list(s.execute(select(Claim.number).where(Claim.id.in_(claims))).scalars())
+        out += list(s.execute(select(Invoice.number).where(Invoice.case_id.in_(claims))).scalars())
     return out

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem import demo_comparison
 from tandem.access.actor import Actor
 from tandem.access.models import User
 from tandem.config import Settings
 from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster, Insured
-from tandem.placement import prereport, risk, screening, selection, service
+from tandem.placement import comparison, prereport, risk, screening, selection, service
 from tandem.placement.models import Placement
 
 # A 1×1 PNG: the demo's survey photo (the bytes are stored content-addressed like any upload).
@@ -218,6 +219,26 @@ class _Story:
         screening.save_shortlist(self.session, self.actors["broker"], self.p.id, screening.Settings(), now=self.tick(2))
         return self
 
+    def recommended(self) -> _Story:
+        """The insured asks the broker to recommend an insurer; the account manager recommends the one
+        ranked first with its reasons (R-U6), for the insured to confirm."""
+        comparison.choose(self.session, self.actors["insured1"], self.p.id, "ask", now=self.tick(20))
+        best = comparison.comparison(self.session, self.actors["broker"], self.p.id, self.tick(1)).columns[0]
+        why = (
+            f"{best.name}在短名单中诚信评价排名第一（{best.integrity.score} 分），各项理赔记录均有足够数据；"
+            f"申报承保周期 {best.underwriting_days} 个工作日，可满足起保日期。"
+        )
+        comparison.choose(
+            self.session,
+            self.actors["broker"],
+            self.p.id,
+            "recommend",
+            now=self.tick(3),
+            insurer_id=best.insurer_id,
+            reasons=why,
+        )
+        return self
+
 
 def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     """The demo placements; called once, inside ``tandem.demo.load`` (whose guard makes it idempotent)."""
@@ -230,6 +251,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     # the firm the second insured's latest letter went to.
     zhang, chen, lin = (adjusters[n] for n in ("张伟", "陈亮", "林志伟"))
     year = (now.astimezone(SHANGHAI) + dt.timedelta(days=62)).year
+    demo_comparison.load(session, now)  # insurers and the platform's history the comparison reads (R-U6)
     property_lines = ["企业财产保险", "机器损坏保险"]
 
     def story(days_ago: float) -> _Story:
@@ -245,7 +267,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     # Gone to market: the whole of R-U1..R-U4, decisions frozen.
     xinda_to_report(30, f"嘉兴鑫达电子 {year} 财产险项目", property_lines, XINDA_SITES).register().decide(
         "insured1", remediate=("1", "3")
-    ).market().shortlist()
+    ).market().shortlist().recommended()
     # The insured deciding on its risk points (two decided, one still open).
     xinda_to_report(
         16, f"嘉兴鑫达电子 {year} 机器损坏及营业中断项目", [*property_lines[1:], "营业中断保险"], XINDA_SITES[:1]

@@ -77,9 +77,10 @@ def test_the_insured_sees_no_other_insured_and_no_figure_behind_fewer_than_five(
     many = by_name[ZHONGAN]
     assert many["premium_rates"]["shown"] and many["premium_rates"]["insureds"] == 12
     assert many["claims_record"]["payment_days"]["shown"] and many["integrity"]["rank"] is not None
-    # No fees or complaints on the platform yet: not enough data, and the score re-weighted without them.
+    # The fees the insurer settled count; no complaints on the platform: re-weighted without them.
     parts = {p["code"]: p for p in many["integrity"]["components"]}
-    assert not parts["fee_days"]["shown"] and parts["fee_days"]["effective_weight"] is None
+    assert parts["fee_days"]["shown"] and parts["fee_days"]["insureds"] >= 5
+    assert not parts["complaints"]["shown"] and parts["complaints"]["effective_weight"] is None
     effective = [Decimal(p["effective_weight"]) for p in parts.values() if p["effective_weight"]]
     assert abs(sum(effective) - 100) <= Decimal("0.1") * len(effective)  # each rounded to one place
     ranks = sorted(i["integrity"]["rank"] for i in body["insurers"] if i["integrity"]["rank"] is not None)

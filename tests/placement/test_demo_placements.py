@@ -3,6 +3,8 @@ flow at once"), built through the real services."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tandem import demo_placements
 from tandem.audit import service as audit
 from tests.helpers import _ok, logged_in, text_of
@@ -42,3 +44,22 @@ def test_demo_placements_stand_at_every_stage(env):
                 assert p["number"] in text_of(page)
     with env.session() as s:
         assert audit.verify(s) == []
+
+
+def test_the_demo_comparison_has_real_looking_figures_for_several_insurers(env):
+    with env.factory.begin() as s:
+        demo_placements.load(s, env.settings, env.clock.now())
+    items = _ok(env.client("broker").get("/api/v1/placements"))["items"]
+    market = next(p for p in items if p["status"] == "to_market")
+    body = _ok(env.client("insured1").get(f"/api/v1/placements/{market['id']}/comparison"))
+    ranked = [i for i in body["insurers"] if i["integrity"]["rank"] is not None]
+    assert len(body["insurers"]) == 4 and len(ranked) == 3  # one insurer has too few insureds behind it
+    for insurer in ranked:
+        assert insurer["premium_rates"]["shown"] and insurer["underwriting"]["turnaround_days"]
+        assert all(f["shown"] for code, f in insurer["claims_record"].items() if code != "refusals_paid")
+        fee = next(p for p in insurer["integrity"]["components"] if p["code"] == "fee_days")
+        assert fee["shown"] and Decimal(fee["value"]) > 0
+    assert body["choice"]["state"] == "recommended" and body["choice"]["recommended_insurer"] == ranked[0]["name"]
+    assert "confirm" in body["actions"]
+    page = logged_in(env, "insured1").get(f"/placements/{market['id']}")
+    assert 'id="comparison-table"' in page.text and ranked[0]["name"] in text_of(page)

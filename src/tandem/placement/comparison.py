@@ -6,10 +6,9 @@ to recommend one (the recommendation and its reasons recorded, the insured confi
 The facts about other insureds are read here as observations ``(insured, value)`` — never the
 viewing placement's own insured — and handed straight to :func:`comparison_stats.aggregate`: what
 leaves this module is :class:`Comparison`, made of insurer names, declared facts and suppressed
-:class:`~tandem.placement.comparison_stats.Figure` s only. Two sources do not exist on the platform
-yet and count as "not enough data": the days insurers take to pay adjusters' fees
-(:data:`FEE_DAYS_SOURCE`, to be pointed at the fee invoices) and upheld complaints
-(:data:`COMPLAINTS_SOURCE`).
+:class:`~tandem.placement.comparison_stats.Figure` s only. The days insurers take to pay adjusters'
+fees are read from the fee invoices they settled (:data:`FEE_DAYS_SOURCE`); upheld complaints
+(:data:`COMPLAINTS_SOURCE`) are not kept on the platform yet, so that component is "not enough data".
 """
 
 from __future__ import annotations
@@ -29,7 +28,9 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role
 from tandem.audit import service as audit
 from tandem.case import service as case_service
-from tandem.claim.models import Claim, ClaimStatus, PartyRole, Payment
+from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole, Payment
+from tandem.fees import ageing
+from tandem.fees.models import Invoice
 from tandem.kit import transition
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
 from tandem.kit.i18n import N_
@@ -64,6 +65,8 @@ NAMES: Mapping[str, str] = {
     "fee_days": N_("Median days to pay adjusters' fees"),
     "complaints": N_("Upheld complaints per 100 insureds"),
 }
+#: The components that make the claims record on the platform (the others: fees and complaints).
+CLAIMS_RECORD = ("payment_days", "decided_30d", "paid_10d", "disputes", "refusals", "refusals_paid")
 #: How each component earns its 0–100 points (published with the weights).
 SCORING: Mapping[str, str] = {
     "payment_days": N_("100 at 10 days or fewer, 0 at 90 days or more, straight in between."),
@@ -169,11 +172,30 @@ def claim_facts(
     return found
 
 
-def no_fee_invoices(
+def fee_invoice_days(
     session: Session, insurers: Sequence[uuid.UUID], exclude: uuid.UUID
 ) -> Mapping[uuid.UUID, Observations] | None:
-    """Days from an adjuster's fee invoice to the insurer's payment: no invoices on the platform yet."""
-    return None
+    """Per insurer, the calendar days from each adjuster's fee invoice it paid to the payment that settled
+    it (``fees.ageing.days_to_pay``), tagged with the insured of the invoice's case (invoices of a case
+    without an insured, or of the viewing insured, are left out)."""
+    rows = session.execute(
+        select(Invoice.payer_id, Invoice.invoice_date, Invoice.settled_on, Participation.organisation_id)
+        .join(
+            Participation,
+            (Participation.case_id == Invoice.case_id) & (Participation.party_role == PartyRole.INSURED),
+        )
+        .where(
+            Invoice.payer_id.in_(insurers),
+            Invoice.state == "paid",
+            Invoice.settled_on.is_not(None),
+            Participation.organisation_id != exclude,
+        )
+    ).all()
+    found: dict[uuid.UUID, Observations] = defaultdict(list)
+    for payer, issued, settled, insured in rows:
+        if settled is not None:
+            found[payer].append((insured, Decimal(ageing.days_to_pay(issued, settled))))
+    return found
 
 
 def no_complaints(
@@ -184,7 +206,7 @@ def no_complaints(
 
 
 #: Where the days to pay adjusters' fees come from: observations ``(insured, days)`` per insurer.
-FEE_DAYS_SOURCE: Source = no_fee_invoices
+FEE_DAYS_SOURCE: Source = fee_invoice_days
 #: Where upheld complaints come from: observations ``(insured, upheld complaints per 100 insureds)``.
 COMPLAINTS_SOURCE: Source = no_complaints
 
@@ -546,7 +568,7 @@ def column_json(column: Column) -> dict[str, Any]:
         "products": list(column.products),
         "underwriting": {"steps": list(column.underwriting_steps), "turnaround_days": column.underwriting_days},
         "premium_rates": rates,
-        "claims_record": {code: figure_json(column.record[code]) for code in NAMES if code in column.record},
+        "claims_record": {code: figure_json(column.record[code]) for code in CLAIMS_RECORD},
         "integrity": {
             "score": _dec(column.integrity.score),
             "rank": column.integrity.rank,
