@@ -215,8 +215,8 @@ def history(
     tag: str = "H",
     firm: Adjuster | None = None,
 ) -> dict[uuid.UUID, list[str]]:
-    """For each insurer of ``plan``, that many new insureds, each with one policy for ``line`` (one to
-    three years back) and one to three claims on it; with a ``firm`` (one of its adjusters), each paid
+    """For each insurer of ``plan``, that many new insureds, each with one expired policy for ``line``
+    (written 13 to 25 months back; every claim on it closed before now) and one to three claims on it; with a ``firm`` (one of its adjusters), each paid
     claim's fee invoiced by that firm and settled by the insurer. Returns each insurer's insureds' names."""
     rng = random.Random(seed)
     writer = _Writer(session, rng, now, line, tag, firm)
@@ -232,7 +232,7 @@ def history(
             session.add(org)
             session.flush()
             names[insurer].append(org.name)
-            start = (now - ONE_DAY * rng.randint(200, 700)).date()
+            start = (now - ONE_DAY * rng.randint(400, 760)).date()
             policy = writer.policy(insurer, org.id, profile, start)
             session.flush()
             for _claim in range(rng.randint(1, 3)):

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from tandem import demo_placements
 from tandem.audit import service as audit
+from tandem.claim.models import Claim, ClaimStatus
 from tests.helpers import _ok, logged_in, text_of
 
 STAGES = ("opened", "awaiting_choice", "letter_issued", "surveying", "reported", "deciding", "to_market", "withdrawn")
@@ -63,3 +66,7 @@ def test_the_demo_comparison_has_real_looking_figures_for_several_insurers(env):
     assert "confirm" in body["actions"]
     page = logged_in(env, "insured1").get(f"/placements/{market['id']}")
     assert 'id="comparison-table"' in page.text and ranked[0]["name"] in text_of(page)
+    # The history is past: every generated claim closed, so no work queue shows one.
+    with env.session() as s:
+        history = s.execute(select(Claim.status).where(Claim.description == "历史赔案")).scalars().all()
+    assert len(history) > 38 and set(history) == {ClaimStatus.CLOSED}
