@@ -216,8 +216,9 @@ def history(
     firm: Adjuster | None = None,
 ) -> dict[uuid.UUID, list[str]]:
     """For each insurer of ``plan``, that many new insureds, each with one expired policy for ``line``
-    (written 13 to 25 months back; every claim on it closed before now) and one to three claims on it; with a ``firm`` (one of its adjusters), each paid
-    claim's fee invoiced by that firm and settled by the insurer. Returns each insurer's insureds' names."""
+    (written 13 to 25 months back) and one to three claims on it, all closed before now; with a ``firm``
+    (one of its adjusters), each paid claim's fee invoiced by that firm and settled by the insurer.
+    Returns each insurer's insureds' names."""
     rng = random.Random(seed)
     writer = _Writer(session, rng, now, line, tag, firm)
     taken = set(session.execute(select(Organisation.name)).scalars())
