@@ -440,15 +440,16 @@ def placement_reported(env, content: dict[str, Any] | None = None, **changes: An
     return pid
 
 
-def placement_at_market(env) -> str:
-    """A placement whose pre-assessment (华信, 王建国 and 李娜) is in and which went to market; both demo
-    insurers were approached (they take part in its case, as a submission makes them)."""
+def placement_at_market(env, pid: str | None = None) -> str:
+    """A placement whose pre-assessment (华信, 王建国 and 李娜) is in and which went to market (``pid``: this
+    one, already reported); both demo insurers were approached (they take part in its case, as a
+    submission makes them)."""
     from tandem.case import service as case_service
     from tandem.case.models import Case
     from tandem.claim.models import PartyRole
     from tandem.placement.models import Placement, PlacementStatus
 
-    pid = placement_reported(env)
+    pid = pid or placement_reported(env)
     with env.session() as s:
         placement = s.get(Placement, uuid.UUID(pid))
         placement.status = PlacementStatus.TO_MARKET

@@ -146,6 +146,7 @@ def create_app(
     from tandem.party.endpoints import router as party_router
     from tandem.party.product_endpoints import router as product_router
     from tandem.placement.comparison_endpoints import router as placement_comparison_router
+    from tandem.placement.consult_endpoints import router as placement_consult_router
     from tandem.placement.endpoints import router as placement_router
     from tandem.placement.report_endpoints import router as placement_report_router
     from tandem.placement.risk_endpoints import router as placement_risk_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(placement_report_router)
     app.include_router(placement_selection_router)
     app.include_router(placement_second_router)
+    app.include_router(placement_consult_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
     app.include_router(inbound_router)

@@ -539,6 +539,19 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{PLACEMENT}/shortlist"): {"json": {}},
     ("POST", f"{PLACEMENT}/comparison/choice"): {"json": {"action": "ask"}},
     ("PUT", f"{PLACEMENT}/decisions"): {"json": {"decisions": [{"ref": "1", "choice": "premium"}]}},
+    # two pre-assessments, one answer (R-U8)
+    ("POST", f"{PLACEMENT}/consultation"): {"json": {}},
+    ("PUT", f"{PLACEMENT}/consultation/alignment"): {"json": {"pairs": [["1", "F1"]]}},
+    ("POST", f"{PLACEMENT}/consultation/start"): {},
+    ("POST", f"{PLACEMENT}/consultation/end-round"): {"json": {"confirm": True}},
+    ("POST", f"{PLACEMENT}/consultation/items/{{item_id}}/moves"): {"json": {"kind": "hold"}},
+    ("POST", f"{PLACEMENT}/consultation/umpire"): {"json": {"kind": "adjuster", "umpire_id": SOME_ID}},
+    ("POST", f"{PLACEMENT}/consultation/umpire/accept"): {},
+    ("POST", f"{PLACEMENT}/consultation/items/{{item_id}}/umpire-decision"): {
+        "json": {"level": "中", "coefficient": "1.1200", "reason": "outsider"}
+    },
+    ("POST", f"{PLACEMENT}/consultation/memorandum/ack"): {},
+    ("POST", f"{PLACEMENT}/risk-register/memorandum"): {},
     # the insurer's own adjuster (R-U7)
     ("POST", f"{PLACEMENT}/insurer-adjusters"): {"json": {"adjuster_id": SOME_ID}},
     ("POST", f"{PLACEMENT}/insurer-adjusters/{{appointment_id}}/accept"): {

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tandem.access.models import Role, User, UserRole
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
+from tandem.case import audience
 from tandem.case.models import Case
 from tandem.claim.models import Claim, Participation, PartyRole, TeamMember
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, format_local, format_money, gettext, translate_message
@@ -161,8 +162,16 @@ def recipients(session: Session, claim: Claim | Case, ev: AuditEvent) -> list[Us
             users += _adjuster_users(session, after.get("adjuster_id"))
         elif party == "added_adjuster":
             users += _adjuster_users(session, after.get("adjuster_id"))
-    unique = {u.id: u for u in users if u.id != ev.actor_user_id}
+    private = _private_to_others(ev, parties.get(PartyRole.INSURER, set()) | firm_b)
+    unique = {u.id: u for u in users if u.id != ev.actor_user_id and u.organisation_id not in private}
     return list(unique.values())
+
+
+def _private_to_others(ev: AuditEvent, insurer_side: set[uuid.UUID]) -> set[uuid.UUID]:
+    """An event naming organisations in its audience (``org:<id>``: one insurer's own dealings on a
+    placement) reaches no other organisation of the insurers' side."""
+    named = {t for t in (ev.audience or []) if t.startswith(audience.ORG_PREFIX)}
+    return {o for o in insurer_side if audience.org(o) not in named} if named else set()
 
 
 def _adjuster_users(session: Session, adjuster_id: Any) -> list[User]:

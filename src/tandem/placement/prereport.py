@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,13 +23,15 @@ from tandem.case import service as case_service
 from tandem.case import team as case_team
 from tandem.case.documents import store_document
 from tandem.case.models import Case
-from tandem.claim.models import Document, Survey, TeamMember
+from tandem.claim.models import Appointment, Document, Survey, TeamMember
 from tandem.config import Settings
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, translate_message
 from tandem.notification.service import notify
 from tandem.party.models import Adjuster
+from tandem.placement import second_opinion
 from tandem.placement.models import Placement, PlacementStatus
+from tandem.placement.second_models import InsurerAdjuster
 from tandem.placement.service import case_of, get_placement, transition
 from tandem.report import service as report_service
 from tandem.report.models import Report, ReportDraft, ReportSigning
@@ -57,28 +60,53 @@ COPY_BODY = N_("The adjuster firm submitted pre-assessment report {report}; it c
 # ---- who works the report ---------------------------------------------------------------------------
 
 
-def _firm_case(session: Session, actor: Actor, placement: Placement) -> Case:
-    """The placement's case, for the firm instructed on it (the broker's side); 403 for anybody else."""
+@dataclass(frozen=True)
+class Work:
+    """A firm working a pre-assessment on the placement: the broker's adjuster (``second`` is None) or an
+    insurer's own adjuster for a second pre-assessment (R-U7, ``second`` its appointment)."""
+
+    case: Case
+    second: InsurerAdjuster | None = None
+
+    def audience(self, broker_side: list[str]) -> list[str]:
+        """Who reads this firm's work: ``broker_side`` for the broker's adjuster's; for an insurer's
+        adjuster's, that insurer's readers (never a competing insurer)."""
+        return broker_side if self.second is None else second_opinion.report_audience(self.second)
+
+    def working(self, placement: Placement, correcting: bool) -> bool:
+        """Whether the report may be worked now: the broker's adjuster while the placement is surveyed
+        (and corrected until it goes to market), an insurer's adjuster once it accepted (and corrected
+        after it reported)."""
+        if self.second is None:
+            return placement.status in (
+                (PlacementStatus.SURVEYING, *CORRECTABLE) if correcting else (PlacementStatus.SURVEYING,)
+            )
+        return self.second.state in (
+            (second_opinion.ACCEPTED, second_opinion.REPORTED) if correcting else (second_opinion.ACCEPTED,)
+        )
+
+
+def _work(session: Session, actor: Actor, placement: Placement) -> Work:
+    """The firm's work on the placement: the instructed firm on the broker's side, or an insurer's adjuster
+    whose letter is accepted; 403 for anybody else."""
     case = case_of(session, placement)
-    if case_service.adjuster_side(session, actor, case) != "a" or placement.adjuster_firm_id not in (
-        None,
-        actor.org_id,
-    ):
+    side = case_service.adjuster_side(session, actor, case)
+    if side == "a" and placement.adjuster_firm_id in (None, actor.org_id):
+        return Work(case)
+    row = second_opinion.of_firm(session, placement, actor.org_id) if side == "b" else None
+    if row is None or row.state == second_opinion.APPOINTED:
         raise ActionNotAllowed()
-    return case
+    return Work(case, row)
 
 
 def _surveying(
-    session: Session,
-    actor: Actor,
-    placement_id: object,
-    states: tuple[PlacementStatus, ...] = (PlacementStatus.SURVEYING,),
-) -> tuple[Placement, Case]:
+    session: Session, actor: Actor, placement_id: object, *, correcting: bool = False
+) -> tuple[Placement, Work]:
     placement = get_placement(session, actor, placement_id)
-    case = _firm_case(session, actor, placement)
-    if placement.status not in states:
+    work = _work(session, actor, placement)
+    if not work.working(placement, correcting):
         raise Conflict("The pre-assessment is worked while the placement is being surveyed.")
-    return placement, case
+    return placement, work
 
 
 def add_second(
@@ -86,8 +114,8 @@ def add_second(
 ) -> TeamMember:
     """The firm adds one of its adjusters as the second (the lead joined when the letter was accepted),
     after the routing checks that matter for a person (qualification, re-verification, filing, blacklist)."""
-    _, case = _surveying(session, actor, placement_id)
-    return case_team.add_team_member(session, actor, case, adjuster_id, now=now)
+    _, work = _surveying(session, actor, placement_id)
+    return case_team.add_team_member(session, actor, work.case, adjuster_id, now=now)
 
 
 def team_view(session: Session, placement: Placement) -> list[dict[str, Any]]:
@@ -107,16 +135,25 @@ def team_view(session: Session, placement: Placement) -> list[dict[str, Any]]:
 # ---- survey visits ---------------------------------------------------------------------------------
 
 
-def letter_accepted_at(session: Session, placement: Placement) -> dt.datetime | None:
-    """When the firm accepted the broker's confirmation letter (确认函), if it did."""
-    letter = letters.current_letter(session, case_of(session, placement), "broker")
+def letter_of(session: Session, placement: Placement, work: Work | None = None) -> Appointment | None:
+    """The firm's confirmation letter (确认函): the broker's, or the insurer's for its own adjuster."""
+    if work is not None and work.second is not None:
+        return second_opinion.letter_of(session, work.second)
+    return letters.current_letter(session, case_of(session, placement), "broker")
+
+
+def letter_accepted_at(session: Session, placement: Placement, work: Work | None = None) -> dt.datetime | None:
+    """When the firm accepted its confirmation letter (确认函), if it did."""
+    letter = letter_of(session, placement, work)
     return letter.answered_at if letter is not None and letter.state == "accepted" else None
 
 
-def check_visit_time(session: Session, placement: Placement, visited_at: dt.datetime, now: dt.datetime) -> None:
+def check_visit_time(
+    session: Session, placement: Placement, visited_at: dt.datetime, now: dt.datetime, work: Work | None = None
+) -> None:
     """A visit took place after the letter was accepted (to the minute: forms give minutes) and not in
     the future (five minutes of clock skew allowed)."""
-    accepted = letter_accepted_at(session, placement)
+    accepted = letter_accepted_at(session, placement, work)
     if accepted is not None and visited_at < accepted.replace(second=0, microsecond=0):
         raise InvalidInput(
             "The visit cannot have taken place before the letter was accepted.",
@@ -138,7 +175,8 @@ def upload_photo(
     now: dt.datetime,
 ) -> Document:
     """A survey photo, stored content-addressed on the case for the broker, the firm and the insured."""
-    _, case = _surveying(session, actor, placement_id)
+    _, work = _surveying(session, actor, placement_id)
+    case = work.case
     doc = store_document(
         session,
         settings,
@@ -147,7 +185,7 @@ def upload_photo(
         filename=(filename or "photo")[:200],
         data=data,
         content_type=content_type,
-        audience=PHOTO_AUDIENCE,
+        audience=work.audience(PHOTO_AUDIENCE),
         now=now,
         uploaded_by=actor.user_id,
     )
@@ -158,7 +196,7 @@ def upload_photo(
         "placement.survey_photo_uploaded",
         now=now,
         after={"document_id": str(doc.id), "sha256": doc.sha256, "filename": doc.filename},
-        audience=PHOTO_AUDIENCE,
+        audience=work.audience(PHOTO_AUDIENCE),
     )
     return doc
 
@@ -176,12 +214,13 @@ def record_visit(
 ) -> Survey:
     """One survey visit (现场查勘) by the firm's team (lead and second): when, who, what was found, and
     the photos taken (uploaded first with :func:`upload_photo`)."""
-    placement, case = _surveying(session, actor, placement_id)
+    placement, work = _surveying(session, actor, placement_id)
+    case = work.case
     if len(case_service.team(session, case, actor.org_id)) < 2:
         raise Conflict(
             "At least two adjusters must work the case (lead and second).", fields={"team": "add a second adjuster"}
         )
-    check_visit_time(session, placement, visited_at, now)
+    check_visit_time(session, placement, visited_at, now, work)
     photos = list(dict.fromkeys(photo_hashes))
     known = set(
         session.execute(
@@ -210,16 +249,23 @@ def record_visit(
         "placement.survey_recorded",
         now=now,
         after={"visited_at": visited_at.isoformat(), "photos": len(photos), "participants": participants},
-        audience=case_service.ALL,
+        audience=work.audience(case_service.ALL),
     )
     return survey
 
 
-def visits(session: Session, placement: Placement, firm_id: uuid.UUID | None = None) -> list[Survey]:
-    """The survey visits recorded on the placement (by one firm's people if given), oldest first."""
+def visits(
+    session: Session, placement: Placement, firm_id: uuid.UUID | None = None, actor: Actor | None = None
+) -> list[Survey]:
+    """The survey visits recorded on the placement (by one firm's people if given), oldest first; given the
+    reader, without those of other insurers' adjusters."""
     stmt = select(Survey).where(Survey.case_id == placement.case_id).order_by(Survey.surveyed_at, Survey.id)
     if firm_id is not None:
         stmt = stmt.join(User, User.id == Survey.created_by).where(User.organisation_id == firm_id)
+    hidden = second_opinion.hidden_firms(session, actor, placement) if actor is not None else set()
+    if hidden:
+        others = select(User.id).where(User.organisation_id.in_(hidden))
+        stmt = stmt.where(Survey.created_by.not_in(others))
     return list(session.execute(stmt).scalars())
 
 
@@ -267,17 +313,17 @@ def save_draft(
     """Create or replace the firm's draft (while surveying, and after submission as the working copy of a
     correction): validated for the report kind, then against the placement's sites and sections. The
     submitted report itself never changes."""
-    placement, case = _surveying(session, actor, placement_id, (PlacementStatus.SURVEYING, *CORRECTABLE))
+    placement, work = _surveying(session, actor, placement_id, correcting=True)
     check_against_subject(placement, validate_content(KIND, content))
-    draft = report_service.save_draft(session, actor, case, KIND, content, now=now)
+    draft = report_service.save_draft(session, actor, work.case, KIND, content, now=now)
     case_service.record_event(
         session,
         actor,
-        case,
+        work.case,
         "placement.report_draft_saved",
         now=now,
         after={"risk_points": len(draft.content["risk_points"])},
-        audience=[audience.FIRM_A],
+        audience=[audience.FIRM_A] if work.second is None else [audience.org(actor.org_id)],
     )
     return draft
 
@@ -294,12 +340,16 @@ def _org_name(session: Session, org_id: uuid.UUID | None) -> dict[str, str]:
     return {"name": org.name, "name_en": org.name_en or org.name} if org else {"name": "", "name_en": ""}
 
 
-def frozen_header(session: Session, placement: Placement, firm_id: uuid.UUID) -> dict[str, Any]:
+def frozen_header(
+    session: Session, placement: Placement, firm_id: uuid.UUID, work: Work | None = None
+) -> dict[str, Any]:
     """What the report states about the placement, frozen with it (the report reads alone): the parties,
-    the subject with sums insured, the letter and its fee terms, and the survey visits."""
-    case = case_of(session, placement)
-    letter = letters.current_letter(session, case, "broker")
+    the subject with sums insured, the letter and its fee terms, and the survey visits; for an insurer's
+    adjuster also the insurer that instructed it."""
+    letter = letter_of(session, placement, work)
+    instructed = {"insurer": _org_name(session, work.second.insurer_id)} if work and work.second else {}
     return {
+        **instructed,
         "case_number": placement.number,
         "placement": {
             "title": placement.title,
@@ -336,16 +386,17 @@ def _base(
     session: Session,
     actor: Actor,
     placement: Placement,
-    case: Case,
+    work: Work,
     correction_of: uuid.UUID | None,
     reason: str | None,
 ) -> Report | None:
     """The report a submission corrects (None for a first one), after checking it may be made now."""
+    first = work.working(placement, correcting=False)
     if correction_of is not None:
-        if placement.status not in CORRECTABLE:
+        if first or not work.working(placement, correcting=True):
             raise Conflict("A report is corrected after it was submitted, until the placement goes to market.")
-        return report_service.correction_base(session, actor, case, correction_of, reason)
-    if placement.status != PlacementStatus.SURVEYING:
+        return report_service.correction_base(session, actor, work.case, correction_of, reason)
+    if not first:
         raise Conflict("Your report is already submitted; submit a correction instead.")
     if not visits(session, placement, actor.org_id):
         raise Conflict("Record a survey visit before submitting the report.", fields={"visits": "required"})
@@ -366,7 +417,8 @@ def submit(
     hashed, signed by the acting adjuster; the other named signer (≥ 2 adjusters of the team) is told to
     sign in person (:func:`sign`)."""
     placement = get_placement(session, actor, placement_id)
-    case = _firm_case(session, actor, placement)
+    work = _work(session, actor, placement)
+    case = work.case
     found = report_service.draft_of(session, case, actor.org_id, KIND)
     if found is None:
         raise InvalidInput("The report has no content yet.", fields={"content": "required"})
@@ -374,8 +426,8 @@ def submit(
     if missing:
         raise InvalidInput("Give the replacement value of every section.", fields=missing)
     signers, me = report_service.check_signers(session, actor, case, signer_ids)
-    previous = _base(session, actor, placement, case, correction_of, reason)
-    content = {**found.content, **frozen_header(session, placement, actor.org_id)}
+    previous = _base(session, actor, placement, work, correction_of, reason)
+    content = {**found.content, **frozen_header(session, placement, actor.org_id, work)}
     return report_service.start_signing(
         session,
         actor,
@@ -415,19 +467,18 @@ def sign(session: Session, actor: Actor, placement_id: object, *, content_hash: 
     the report is submitted exactly as frozen: the placement moves to ``reported`` (a first report), the
     report is copied to supervision and the insured. Returns the report once submitted."""
     placement = get_placement(session, actor, placement_id)
-    case = _firm_case(session, actor, placement)
+    work = _work(session, actor, placement)
+    case = work.case
     signing = report_service.countersign(session, actor, case, KIND, content_hash=content_hash, now=now)
     if len(signing.signatures) < 2:
         return None
     previous = session.get(Report, signing.supersedes_id) if signing.supersedes_id else None
-    if previous is None and placement.status != PlacementStatus.SURVEYING:
+    if previous is None and not work.working(placement, correcting=False):
         raise Conflict("The placement is no longer being surveyed.")
     report = report_service.submit_signed(session, actor, case, signing, now=now)
     facts = {"report": report.display_number, "content_hash": report.content_hash}
     if previous is None:
-        transition(session, actor, placement, "submit_report", now, after=facts)
-        case_service.stop_deadline(session, case, "pre_assessment_report", now=now)
-        report_service.copy_to_supervision(session, case, now=now)
+        _first_submitted(session, actor, placement, work, facts, now)
     else:
         case_service.record_event(
             session,
@@ -437,19 +488,35 @@ def sign(session: Session, actor: Actor, placement_id: object, *, content_hash: 
             now=now,
             reason=signing.reason,
             after={**facts, "supersedes": previous.display_number},
-            audience=[*case_service.ALL, audience.SUPERVISION],
+            audience=work.audience([*case_service.ALL, audience.SUPERVISION]),
         )
     _copy_to_insured(session, placement, report, now)
     return report
+
+
+def _first_submitted(
+    session: Session, actor: Actor, placement: Placement, work: Work, facts: dict[str, Any], now: dt.datetime
+) -> None:
+    """A firm's first report is in: the placement moves to ``reported`` (the broker's adjuster's) or the
+    insurer's appointment does (its own adjuster's); copied to supervision."""
+    if work.second is None:
+        transition(session, actor, placement, "submit_report", now, after=facts)
+        case_service.stop_deadline(session, work.case, "pre_assessment_report", now=now)
+    else:
+        second_opinion.reported(session, actor, placement, work.second, facts, now)
+    report_service.copy_to_supervision(session, work.case, now=now)
 
 
 def open_signing(session: Session, placement: Placement, firm_id: uuid.UUID) -> ReportSigning | None:
     return report_service.open_signing(session, case_of(session, placement), firm_id, KIND)
 
 
-def submitted(session: Session, placement: Placement) -> list[Report]:
-    """The placement's submitted pre-assessment reports, oldest first (corrections after their original)."""
-    return report_service.reports(session, case_of(session, placement), KIND)
+def submitted(session: Session, placement: Placement, actor: Actor | None = None) -> list[Report]:
+    """The placement's submitted pre-assessment reports, oldest first (corrections after their original);
+    given the reader, without those of other insurers' adjusters (``second_opinion.hidden_firms``)."""
+    rows = report_service.reports(session, case_of(session, placement), KIND)
+    hidden = second_opinion.hidden_firms(session, actor, placement) if actor is not None else set()
+    return [r for r in rows if r.firm_id not in hidden]
 
 
 def current_report(session: Session, placement: Placement) -> Report | None:

@@ -92,7 +92,9 @@ def report_out(report: Report) -> dict[str, Any]:
 
 def pre_assessment(session: Session, actor: Actor, placement: Placement) -> PreAssessment:
     case = case_of(session, placement)
-    firm = PartyRole.ADJUSTER in case_service.participant_roles(session, case, actor.org_id)
+    firm = bool(
+        {PartyRole.ADJUSTER, PartyRole.INSURER_ADJUSTER} & case_service.participant_roles(session, case, actor.org_id)
+    )
     draft = prereport.draft(session, placement, actor.org_id) if firm else None
     signing = prereport.open_signing(session, placement, actor.org_id) if firm else None
     return PreAssessment(
@@ -107,11 +109,11 @@ def pre_assessment(session: Session, actor: Actor, placement: Placement) -> PreA
                 "notes": v.notes,
                 "photo_hashes": v.photo_hashes,
             }
-            for v in prereport.visits(session, placement)
+            for v in prereport.visits(session, placement, actor=actor)
         ],
         draft=draft.content if draft else None,
         signing=report_service.signing_view(session, signing) if signing else None,
-        reports=[report_out(r) for r in prereport.submitted(session, placement)],
+        reports=[report_out(r) for r in prereport.submitted(session, placement, actor)],
     )
 
 
@@ -199,7 +201,7 @@ def sign(placement_id: str, body: SignIn, actor: ActorDep, session: SessionDep, 
 
 def _report(session: Session, actor: Actor, placement_id: str, report_id: str) -> Report:
     placement = get_placement(session, actor, placement_id)
-    found = next((r for r in prereport.submitted(session, placement) if str(r.id) == report_id), None)
+    found = next((r for r in prereport.submitted(session, placement, actor) if str(r.id) == report_id), None)
     if found is None:
         raise NotFound()
     return found

@@ -414,9 +414,40 @@ def refresh_from_report(session: Session, actor: Actor, placement_id: object, *,
     report = corrected_report(session, placement, register)
     if report is None:
         raise Conflict(NOTHING_CORRECTED)
-    points = {p.ref: p for p in points_of(session, placement.id)}
     seeds = seed_points_of_report(report)
-    audience = _audience(register)
+    dropped = _merge(session, actor, placement, register, seeds, "refreshed", report.display_number, now=now)
+    register.source_id, register.source_number = report.id, report.display_number
+    register.version += 1
+    case_service.record_event(
+        session,
+        actor,
+        placement_service.case_of(session, placement),
+        "risk_register.source_corrected",
+        now=now,
+        after={"source_number": report.display_number, "not_in_report": dropped},
+        audience=_audience(register),
+    )
+    session.flush()
+    return register
+
+
+def _merge(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    register: RiskRegister,
+    seeds: Sequence[SeedPoint],
+    kind: str,
+    source_number: str,
+    *,
+    now: dt.datetime,
+    settled: bool = False,
+) -> list[str]:
+    """Take ``seeds`` into the register point by point (by ref): the wording and the adjusters' figures
+    follow the source; the register's figures too unless an evaluator had changed them — or always, when
+    the source ``settled`` them (an MoU). New points are added undecided. Returns the refs the source no
+    longer lists (they stay: their history cannot go)."""
+    points = {p.ref: p for p in points_of(session, placement.id)}
     position = max((p.position for p in points.values()), default=-1)
     for seed in seeds:
         point = points.get(seed.ref)
@@ -429,31 +460,45 @@ def refresh_from_report(session: Session, actor: Actor, placement_id: object, *,
         point.title, point.description, point.location = seed.title, seed.description, seed.location
         point.adjuster_advice = seed.advice
         point.proposed_level, point.proposed_coefficient = seed.level, seed.coefficient
-        if untouched:
+        if untouched or settled:
             point.level, point.coefficient = seed.level, seed.coefficient
         _touch(point, now)
         _record(
-            session,
-            actor,
-            placement,
-            point,
-            "refreshed",
-            before,
-            now=now,
-            reason=report.display_number,
-            audience=audience,
+            session, actor, placement, point, kind, before, now=now, reason=source_number, audience=_audience(register)
         )
-    dropped = sorted(set(points) - {s.ref for s in seeds})
-    register.source_id, register.source_number = report.id, report.display_number
+    return sorted(set(points) - {s.ref for s in seeds})
+
+
+def merge_settled(
+    session: Session,
+    actor: Actor,
+    placement_id: object,
+    seeds: Sequence[SeedPoint],
+    *,
+    source_number: str,
+    now: dt.datetime,
+) -> RiskRegister:
+    """Take an acknowledged MoU's settled risk points (R-U8) into the register instead of drawing up a
+    second one (``seed_register`` refuses that): a risk evaluator, also after the placement went to market
+    (the MoU is what the insurer rates). Each settled point sets the register's level and coefficient; the
+    insured's decisions stay; a point only the insurer's adjuster found is added undecided."""
+    placement = placement_service.get_placement(session, actor, placement_id)
+    _side(session, actor, placement, PartyRole.BROKER, EVALUATOR)
+    if placement.status not in (*REVIEW_STATES, PlacementStatus.TO_MARKET):
+        raise Conflict(NOT_REVIEWING)
+    register = register_of(session, placement.id)
+    if register is None:
+        raise Conflict(NOT_SEEDED)
+    dropped = _merge(session, actor, placement, register, seeds, "settled", source_number, now=now, settled=True)
     register.version += 1
     case_service.record_event(
         session,
         actor,
         placement_service.case_of(session, placement),
-        "risk_register.source_corrected",
+        "risk_register.memorandum_merged",
         now=now,
-        after={"source_number": report.display_number, "not_in_report": dropped},
-        audience=audience,
+        after={"source_number": source_number, "points": [s.ref for s in seeds], "not_in_memorandum": dropped},
+        audience=_audience(register),
     )
     session.flush()
     return register

@@ -37,9 +37,10 @@ from tandem.placement.models import Placement, PlacementStatus
 from tandem.placement.second_models import InsurerAdjuster
 from tandem.placement.service import case_of, get_placement
 
-APPOINTED, ACCEPTED, DECLINED = "appointed", "accepted", "declined"
+APPOINTED, ACCEPTED, REPORTED, DECLINED = "appointed", "accepted", "reported", "declined"
 REPLACED, WITHDRAWN = "replaced", "withdrawn"
-ACTIVE = (APPOINTED, ACCEPTED)
+ANSWERABLE = (APPOINTED, ACCEPTED)  # the broker may still refuse a blacklisted adjuster
+ACTIVE = (*ANSWERABLE, REPORTED)
 BAM, UW = Role.BROKER_ACCOUNT_MANAGER.value, Role.INSURER_UNDERWRITER.value
 ADJ, FADM = Role.ADJUSTER.value, Role.ADJUSTER_FIRM_ADMIN.value
 # The placement's states in which an insurer may still appoint: once it went to market.
@@ -62,13 +63,16 @@ def _rule(to: str, *roles: str, guard: Callable[..., None] | None = None) -> tra
 SECOND_RULES: transition.Table = {
     (APPOINTED, "accept"): _rule(ACCEPTED, ADJ, FADM),
     (APPOINTED, "decline"): _rule(DECLINED, ADJ, FADM),
-    **{(s, "require_another"): _rule(REPLACED, BAM, guard=_blacklisted) for s in ACTIVE},
-    **{(s, "withdraw_submission"): _rule(WITHDRAWN, BAM, guard=_blacklisted) for s in ACTIVE},
+    # Its 《预评估报告》 submitted, signed by two of its adjusters (placement.prereport).
+    (ACCEPTED, "submit_report"): _rule(REPORTED, ADJ, FADM),
+    **{(s, "require_another"): _rule(REPLACED, BAM, guard=_blacklisted) for s in ANSWERABLE},
+    **{(s, "withdraw_submission"): _rule(WITHDRAWN, BAM, guard=_blacklisted) for s in ANSWERABLE},
 }
 # The side on the placement's case each action's actor must hold.
 ACTION_SIDE = {
     "accept": PartyRole.INSURER_ADJUSTER,
     "decline": PartyRole.INSURER_ADJUSTER,
+    "submit_report": PartyRole.INSURER_ADJUSTER,
     "require_another": PartyRole.BROKER,
     "withdraw_submission": PartyRole.BROKER,
 }
@@ -331,6 +335,35 @@ def answer_blacklisted(
     case_service.stop_deadline(session, case, "appointment_answer", now=now)
     _record(session, actor, placement, row, action, now, reason=reason)
     return row
+
+
+def reported(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    row: InsurerAdjuster,
+    facts: dict[str, object],
+    now: dt.datetime,
+) -> None:
+    """The firm's second pre-assessment is submitted (``prereport.sign``): the appointment moves on."""
+    _move(session, actor, placement, row, "submit_report", now)
+    _record(session, actor, placement, row, "reported", now, **facts)
+
+
+def report_audience(row: InsurerAdjuster) -> list[str]:
+    """Who reads the insurer's adjuster's work on the placement (photos, visits, its report's events): the
+    broker, the insured, supervision, that insurer and its firm; the broker's adjuster reads the report
+    itself in the consultation."""
+    return [*event_audience(row.insurer_id, row.firm_id), audience.INSURED]
+
+
+def hidden_firms(session: Session, actor: Actor, placement: Placement) -> set[uuid.UUID]:
+    """The firms whose work on the placement the actor may not read: those of other insurers' adjusters
+    (an insurer and its firm never see a competitor's second pre-assessment)."""
+    sides = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
+    if actor.is_admin or not sides & {PartyRole.INSURER, PartyRole.INSURER_ADJUSTER}:
+        return set()
+    return {r.firm_id for r in appointments(session, placement) if actor.org_id not in (r.insurer_id, r.firm_id)}
 
 
 def org_name(session: Session, org_id: uuid.UUID) -> str:

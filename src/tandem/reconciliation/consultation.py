@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
+from tandem.case import audience
 from tandem.case import notices as notices  # registers the case notifications
 from tandem.case.models import Case
 from tandem.case.numbering import next_number
@@ -101,12 +102,22 @@ def get_consultation(session: Session, actor: Actor, claim_id: object) -> tuple[
 
 
 def case_consultation(session: Session, actor: Actor, case_id: object) -> tuple[Subject, Consultation]:
-    """The consultation of any case the actor may see (a claim's, or a placement's), else 404."""
+    """The consultation of any case the actor may see (a claim's, or a placement's), else 404; a placement's
+    is not read by another insurer approached with it, nor by that insurer's adjuster."""
     claim = get_subject(session, actor, case_id)
     cons = _of_case(session, claim)
-    if cons is None:
+    if cons is None or not _reads(session, actor, claim, cons):
         raise NotFound()
     return claim, cons
+
+
+def _reads(session: Session, actor: Actor, claim: Subject, cons: Consultation) -> bool:
+    if cons.insurer_id is None or actor.is_admin:
+        return True
+    roles = _roles(session, claim, actor)
+    if not roles & {PartyRole.INSURER, PartyRole.INSURER_ADJUSTER}:
+        return True
+    return actor.org_id in (cons.insurer_id, cons.firm_b_id)
 
 
 def items(session: Session, cons: Consultation) -> list[ConsultationItem]:
@@ -136,8 +147,18 @@ def _event(
         now=now,
         after=after,
         reason=reason,
-        audience=[*ALL, "supervision"],
+        audience=_audience(session, claim),
     )
+
+
+def _audience(session: Session, claim: Subject) -> list[str]:
+    """Who reads the consultation's events: every party and supervision; a placement's, of the parties on
+    the insurers' side only the insurer whose adjuster reported and that adjuster's firm."""
+    cons = _of_case(session, claim)
+    if cons is None or cons.insurer_id is None:
+        return [*ALL, "supervision"]
+    sides = [s for s in ALL if s not in (audience.INSURER, audience.FIRM_B)]
+    return [*sides, "supervision", audience.org(cons.insurer_id), audience.org(cons.firm_b_id)]
 
 
 def _build_items(
@@ -217,22 +238,27 @@ def _build_items(
 
 
 def open_consultation(
-    session: Session, actor: Actor, claim_id: object, *, now: dt.datetime, round_working_days: int
+    session: Session,
+    actor: Actor,
+    claim_id: object,
+    *,
+    now: dt.datetime,
+    round_working_days: int,
+    second: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> Consultation:
-    """The broker opens the consultation on the two submitted reports of one kind — a disputed claim's
-    adjusting reports (R-C5), a placement's two pre-assessments (R-U8); each round will last
-    ``round_working_days`` working days (TANDEM_ROUND_WORKING_DAYS)."""
+    """Open the consultation on the two submitted reports of one kind: a disputed claim's adjusting reports
+    (R-C5, the broker opens), or a placement's two pre-assessments (R-U8): the broker's adjuster's and,
+    ``second`` = (insurer, its firm), the insurer's own adjuster's — opened by that insurer or the broker.
+    Each round will last ``round_working_days`` working days (TANDEM_ROUND_WORKING_DAYS)."""
     claim = get_subject(session, actor, claim_id)
     is_claim = isinstance(claim, Claim)
-    disputed = not isinstance(claim, Claim) or claim.status == ClaimStatus.DISPUTED
-    if PartyRole.BROKER not in _roles(session, claim, actor) or not disputed:
-        raise ActionNotAllowed() if disputed else Conflict("A consultation is opened on a disputed claim.")
+    _check_opener(session, actor, claim, second)
     if _of_case(session, claim) is not None:
         raise Conflict("The consultation is already open.")
     kind = "adjusting" if is_claim else "pre_assessment"
     firms = {r.org: r.role for r in _participants(session, claim)}
     firm_a = next((o for o, r in firms.items() if r == PartyRole.ADJUSTER), None)
-    firm_b = next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
+    firm_b = second[1] if second else next((o for o, r in firms.items() if r == PartyRole.INSURER_ADJUSTER), None)
     ra = latest_report(session, claim, firm_a, kind) if firm_a else None
     rb = latest_report(session, claim, firm_b, kind) if firm_b else None
     if ra is None or rb is None or firm_a is None or firm_b is None:
@@ -246,6 +272,7 @@ def open_consultation(
         report_b_id=rb.id,
         firm_a_id=firm_a,
         firm_b_id=firm_b,
+        insurer_id=second[0] if second else None,
         state="aligning",
         round=0,
         max_rounds=3,
@@ -271,6 +298,20 @@ def open_consultation(
     )
     _maybe_finish(session, claim, cons, now)
     return cons
+
+
+def _check_opener(session: Session, actor: Actor, claim: Subject, second: tuple[uuid.UUID, uuid.UUID] | None) -> None:
+    """A claim's consultation is opened by the broker once the claim is disputed; a placement's by the
+    broker or the insurer whose adjuster wrote the second report."""
+    roles = _roles(session, claim, actor)
+    if isinstance(claim, Claim):
+        if claim.status != ClaimStatus.DISPUTED:
+            raise Conflict("A consultation is opened on a disputed claim.")
+        if PartyRole.BROKER not in roles:
+            raise ActionNotAllowed()
+        return
+    if PartyRole.BROKER not in roles and (second is None or actor.org_id != second[0]):
+        raise ActionNotAllowed()
 
 
 class _P:
@@ -518,8 +559,6 @@ def propose_umpire(
         raise InvalidInput("Unknown umpire kind.", fields={"kind": "expert or adjuster"})
     from tandem.reconciliation.umpire import screen
 
-    if not isinstance(claim, Claim):  # the umpire's screening reads a claim's parties; placements: issue 14
-        raise Conflict("An umpire decides what stays open after the last round.")
     found = screen(session, actor, claim, cons, kind, umpire_id, now)
     name = found.name
     cons.umpire_kind, cons.umpire_id, cons.umpire_name = kind, umpire_id, name
@@ -562,7 +601,7 @@ def accept_award(
     session: Session, actor: Actor, claim_id: object, item_id: object, *, amount: Decimal, now: dt.datetime
 ) -> ConsultationItem:
     """One side accepts, explicitly, an umpire's award outside the range of the two positions."""
-    claim, cons = get_consultation(session, actor, claim_id)
+    claim, cons = case_consultation(session, actor, claim_id)
     side = adjuster_side(session, actor, claim)
     if cons.state != "umpire" or not cons.umpire_accepted:
         raise Conflict("Both sides must accept the umpire first.")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fastapi import Response
 from sqlalchemy.orm import Session
 
 from tandem.access.models import Organisation, User
 from tandem.claim.documents import _ENV, html_to_pdf, money, section_names, when
 from tandem.claim.models import Claim
+from tandem.kit.errors import NotFound
 from tandem.kit.i18n import gettext
-from tandem.reconciliation.consultation import acks
+from tandem.reconciliation.consultation import acks, memorandum
 from tandem.reconciliation.models import Consultation, Memorandum
 from tandem.web.labels import label
 
@@ -155,3 +157,19 @@ def _risk_mou_html(session: Session, memo: Memorandum) -> str:
 
 def mou_pdf(session: Session, memo: Memorandum, lang: str = "zh_CN") -> bytes:
     return html_to_pdf(mou_html(session, memo, lang))
+
+
+def mou_response(session: Session, cons: Consultation, lang: str) -> Response:
+    """The consultation's MoU as a PDF download (API), its content hash in ``X-Content-SHA256``; 404 before
+    it is generated."""
+    memo = memorandum(session, cons)
+    if memo is None:
+        raise NotFound()
+    return Response(
+        mou_pdf(session, memo, lang),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{memo.number}.pdf"',
+            "X-Content-SHA256": memo.content_hash,
+        },
+    )

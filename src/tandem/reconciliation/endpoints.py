@@ -16,11 +16,11 @@ from tandem.access.actor import Actor
 from tandem.claim import workflow
 from tandem.claim.models import Claim
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
-from tandem.kit.errors import Conflict, NotFound
+from tandem.kit.errors import Conflict
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import round_cny
 from tandem.reconciliation import consultation as svc
-from tandem.reconciliation.documents import mou_pdf
+from tandem.reconciliation.documents import mou_response
 from tandem.reconciliation.models import Consultation, ConsultationMove
 from tandem.schemas import ConfirmIn, MoneyIn, Strict
 from tandem.settlement import calculator
@@ -362,14 +362,4 @@ def memorandum_pdf(
 ) -> Response:
     """The MoU as a PDF: Chinese by default, English with ``?lang=en``."""
     _, cons = svc.get_consultation(session, actor, claim_id)
-    memo = svc.memorandum(session, cons)
-    if memo is None:
-        raise NotFound()
-    return Response(
-        mou_pdf(session, memo, lang),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{memo.number}.pdf"',
-            "X-Content-SHA256": memo.content_hash,
-        },
-    )
+    return mou_response(session, cons, lang)

@@ -32,6 +32,9 @@ class Consultation(Base):
     report_b_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
     firm_a_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     firm_b_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    # A placement's: the insurer whose own adjuster wrote report B (R-U8). Other insurers approached with the
+    # same placement never read it (``consultation.case_consultation``).
+    insurer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     state: Mapped[str] = mapped_column(String(20))  # aligning | negotiating | umpire | agreed
     round: Mapped[int] = mapped_column(Integer, default=0)
     max_rounds: Mapped[int] = mapped_column(Integer, default=3)

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation
-from tandem.claim.models import Claim, Participation
+from tandem.case.models import Case
+from tandem.case.service import case_id_of
+from tandem.claim.models import Claim, Participation, PartyRole
 from tandem.kit.errors import Conflict, NotFound
 from tandem.party.models import Adjuster, Expert
 from tandem.reconciliation.models import Consultation
-from tandem.routing.service import evaluate
+from tandem.routing.service import case_subject, evaluate
 
 # Routing reasons that do not matter for deciding one disputed item.
 NOT_BLOCKING = ("over_capacity", "not_qualified_for_line", "outside_area")
@@ -35,12 +37,15 @@ class Candidate:
     conflicts: list[str] = field(default_factory=list)  # why the person may not decide (in words)
 
 
-def parties(session: Session, claim: Claim) -> dict[uuid.UUID, str]:
+Subject = Claim | Case
+
+
+def parties(session: Session, claim: Subject) -> dict[uuid.UUID, str]:
     """The organisations taking part in the case now, by id, with their names."""
     ids = set(
         session.execute(
             select(Participation.organisation_id).where(
-                Participation.claim_id == claim.id, Participation.until.is_(None)
+                Participation.case_id == case_id_of(claim), Participation.until.is_(None)
             )
         ).scalars()
     )
@@ -53,7 +58,22 @@ def _names(text: str, names: list[str]) -> list[str]:
     return [n for n in names if text and (text in n or n in text)]
 
 
-def expert_standing(session: Session, claim: Claim, cons: Consultation, expert: Expert) -> Candidate:
+def _principals(session: Session, claim: Subject) -> set[uuid.UUID]:
+    """The insured and the insurer(s) of the case: an umpire employed by one of them is conflicted."""
+    if isinstance(claim, Claim):
+        return {claim.insured_id, claim.insurer_id}
+    return {
+        o
+        for o, r in session.execute(
+            select(Participation.organisation_id, Participation.party_role).where(
+                Participation.case_id == claim.id, Participation.until.is_(None)
+            )
+        ).all()
+        if r in (PartyRole.INSURED, PartyRole.INSURER)
+    }
+
+
+def expert_standing(session: Session, claim: Subject, cons: Consultation, expert: Expert) -> Candidate:
     on_case = parties(session, claim)
     owner = session.get(Organisation, expert.owner_id)
     owner_name = owner.name if owner else ""
@@ -67,15 +87,14 @@ def expert_standing(session: Session, claim: Claim, cons: Consultation, expert: 
     for party in sorted(on_case.values()):
         if any(c in party or party in c for c in declared):
             conflicts.append(f"{expert.name}: declared a conflict of interest with {party}")
-    employed = _names(
-        expert.employer or "", [n for o, n in on_case.items() if o in (claim.insured_id, claim.insurer_id)]
-    )
+    principals = _principals(session, claim)
+    employed = _names(expert.employer or "", [n for o, n in on_case.items() if o in principals])
     conflicts += [f"{expert.name}: employed by {n}" for n in employed]
     neutral = expert.owner_id not in on_case and not _names(expert.employer or "", list(on_case.values()))
     return Candidate("expert", expert.id, expert.name, affiliation, neutral, conflicts)
 
 
-def adjuster_standing(session: Session, claim: Claim, adj: Adjuster, now: dt.datetime) -> Candidate:
+def adjuster_standing(session: Session, claim: Subject, adj: Adjuster, now: dt.datetime) -> Candidate:
     from tandem.party.service import ineligibility_words
 
     on_case = parties(session, claim)
@@ -83,12 +102,13 @@ def adjuster_standing(session: Session, claim: Claim, adj: Adjuster, now: dt.dat
     conflicts = []
     if adj.firm_id in on_case:
         conflicts.append(f"{adj.name}: {firm} takes part in this case")
-    if [r for r in evaluate(session, claim, adj, now).reasons if r not in (*NOT_BLOCKING, "conflict_of_interest")]:
-        conflicts.append(ineligibility_words(session, adj, now.date(), claim.broker_id) or adj.name)
+    subject = claim if isinstance(claim, Claim) else case_subject(session, claim)
+    if [r for r in evaluate(session, subject, adj, now).reasons if r not in (*NOT_BLOCKING, "conflict_of_interest")]:
+        conflicts.append(ineligibility_words(session, adj, now.date(), subject.broker_id) or adj.name)
     return Candidate("adjuster", adj.id, adj.name, firm, adj.firm_id not in on_case, conflicts)
 
 
-def candidates(session: Session, actor: Actor, claim: Claim, cons: Consultation, now: dt.datetime) -> list[Candidate]:
+def candidates(session: Session, actor: Actor, claim: Subject, cons: Consultation, now: dt.datetime) -> list[Candidate]:
     """Experts and third adjusters the actor may propose, outsiders first; conflicted ones are left out."""
     found = [
         expert_standing(session, claim, cons, e)
@@ -104,7 +124,13 @@ def candidates(session: Session, actor: Actor, claim: Claim, cons: Consultation,
 
 
 def screen(
-    session: Session, actor: Actor, claim: Claim, cons: Consultation, kind: str, umpire_id: uuid.UUID, now: dt.datetime
+    session: Session,
+    actor: Actor,
+    claim: Subject,
+    cons: Consultation,
+    kind: str,
+    umpire_id: uuid.UUID,
+    now: dt.datetime,
 ) -> Candidate:
     """The proposed person's standing; 409 naming the conflict in words beside ``umpire_id``."""
     if kind == "adjuster":

@@ -246,7 +246,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
         else []
     )
     draft = prereport.draft(session, placement, actor.org_id) if firm else None
-    reports = prereport.submitted(session, placement)
+    reports = prereport.submitted(session, placement, actor)
     mine = [r for r in reports if r.firm_id == actor.org_id]
     superseded = {r.supersedes_id for r in reports}
     return {
@@ -256,7 +256,10 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "working": working,
             "team": team,
             "candidates": candidates,
-            "visits": [(v, _photos(session, placement, v.photo_hashes)) for v in prereport.visits(session, placement)],
+            "visits": [
+                (v, _photos(session, placement, v.photo_hashes))
+                for v in prereport.visits(session, placement, actor=actor)
+            ],
             "draft": draft,
             "signing": _signing(session, actor, placement) if firm else None,
             "can_submit": working and draft is not None and not mine,
