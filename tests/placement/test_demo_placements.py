@@ -70,3 +70,32 @@ def test_the_demo_comparison_has_real_looking_figures_for_several_insurers(env):
     with env.session() as s:
         history = s.execute(select(Claim.status).where(Claim.description == "历史赔案")).scalars().all()
     assert len(history) > 38 and set(history) == {ClaimStatus.CLOSED}
+
+
+def test_the_demo_placement_at_market_has_a_second_pre_assessment_settled_by_mou(env):
+    from tandem import demo_mou
+
+    with env.factory.begin() as s:
+        demo_placements.load(s, env.settings, env.clock.now())
+        demo_mou.load(s, env.settings, env.clock.now())
+    items = _ok(env.client("broker").get("/api/v1/placements"))["items"]
+    pid = next(p["id"] for p in items if p["status"] == "to_market")
+    url = f"/api/v1/placements/{pid}/consultation"
+    view = _ok(env.client("underwriter1").get(url))
+    memo = view["memorandum"]
+    assert view["state"] == "agreed" and memo["final"] is True
+    hows = sorted(p["how"] for p in memo["content"]["risk_points"])
+    assert hows == ["identical", "identical", "round 2"]
+    settled = next(p for p in memo["content"]["risk_points"] if p["how"] == "round 2")
+    assert (settled["a_level"], settled["b_level"], settled["level"], settled["coefficient"]) == (
+        "高",
+        "中",
+        "中",
+        "1.1200",
+    )
+    register = _ok(env.client("risk").get(f"/api/v1/placements/{pid}/risk-register"))
+    point = next(p for p in register["points"] if p["ref"] == "1")
+    assert (point["level"], point["coefficient"]) == ("中", "1.1200")
+    assert _ok(env.client("underwriter1").get(f"{url}/premium"))["totals"]
+    # The other insurer sees none of it.
+    assert env.client("underwriter2").get(url).status_code == 404

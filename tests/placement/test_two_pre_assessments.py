@@ -162,6 +162,9 @@ def test_two_pre_assessments_go_through_consultation_to_an_mou_the_register_and_
         (p["a_ref"], p["b_ref"]): (p["level"], p["coefficient"], p["how"]) for p in memo["content"]["risk_points"]
     }
     assert settled[("1", "F1")] == ("中", "1.1200", "umpire")
+    original = next(p for p in memo["content"]["risk_points"] if p["a_ref"] == "1")
+    assert (original["a_level"], original["a_coefficient"]) == ("高", "1.1500")  # as report A said
+    assert (original["b_level"], original["b_coefficient"]) == ("中", "1.1000")
     assert settled[("2", "F2")] == ("中", "1.0500", "identical")
 
     # Not the basis before every acknowledgement: no merge, no premium.

@@ -1000,28 +1000,37 @@ def _risk_move(
 def _risk_content(
     claim: Subject, cons: Consultation, ra: Report, rb: Report, rows: list[ConsultationItem]
 ) -> dict[str, Any]:
-    """What a placement's MoU settles: every risk point with its agreed level and loading coefficient
-    (the basis of the premium, R-U8), and who must acknowledge it."""
+    """What a placement's MoU settles: every risk point with both reports' original level and loading
+    coefficient and the agreed ones (the basis of the premium, R-U8), and who must acknowledge it."""
+    by_a, by_b = ({p.ref: p for p in _risk_points(r)} for r in (ra, rb))
+
+    def original(points: dict[str, engine.RiskPoint], ref: str | None) -> tuple[str | None, str | None]:
+        p = points.get(ref) if ref is not None else None
+        return (p.level, str(p.coefficient)) if p else (None, None)
+
+    settled = []
+    for i in rows:
+        (a_level, a_coefficient), (b_level, b_coefficient) = original(by_a, i.a_ref), original(by_b, i.b_ref)
+        settled.append(
+            {
+                "a_ref": i.a_ref,
+                "b_ref": i.b_ref,
+                "description": i.description,
+                "a_level": a_level,
+                "b_level": b_level,
+                "a_coefficient": a_coefficient,
+                "b_coefficient": b_coefficient,
+                "level": i.agreed_level,
+                "coefficient": i.agreed_coefficient,
+                "how": i.how,
+            }
+        )
     return {
         "case_number": _number(claim),
         "kind": cons.kind,
         "report_a": {"number": ra.display_number, "sha256": ra.content_hash},
         "report_b": {"number": rb.display_number, "sha256": rb.content_hash},
         "umpire": cons.umpire_name,
-        "risk_points": [
-            {
-                "a_ref": i.a_ref,
-                "b_ref": i.b_ref,
-                "description": i.description,
-                "a_level": i.a_level,
-                "b_level": i.b_level,
-                "a_coefficient": i.a_coefficient,
-                "b_coefficient": i.b_coefficient,
-                "level": i.agreed_level,
-                "coefficient": i.agreed_coefficient,
-                "how": i.how,
-            }
-            for i in rows
-        ],
+        "risk_points": settled,
         "acknowledgers": list(acknowledgers(cons)),
     }
