@@ -450,6 +450,11 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
     ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},
+    ("POST", "/neutrality/recusals/{recusal_id}/{action}"): {"data": {"text": "outsider"}},
+    ("POST", "/neutrality/cases/{case_id}/recusals"): {"data": {"adjuster_id": SOME_ID, "reason": "outsider"}},
+    ("POST", "/neutrality/adjusters/{adjuster_id}/interests"): {
+        "data": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
+    },
     ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
     ("POST", "/claims/{claim_id}/adjuster"): {"data": {"adjuster_id": SOME_ID, "reason": "x"}},
     ("POST", "/claims/{claim_id}/adjuster/answer"): {"data": {"answer": "agree"}},

@@ -26,6 +26,7 @@ from tandem.kit.workdays import add_working_days, on_working_day_before
 from tandem.neutrality import common
 from tandem.neutrality.models import Finding
 from tandem.notification.outbox import enqueue
+from tandem.party.models import Adjuster
 from tandem.report.models import Report
 from tandem.sla import calendar
 
@@ -82,19 +83,24 @@ def link(finding: Finding) -> str:
     return f"/neutrality/findings/{finding.id}"
 
 
+def _worked(case_id: uuid.UUID, adjuster_id: Any) -> Any:
+    """The adjuster was instructed on the case, or was on its team (an SQL condition)."""
+    return or_(
+        exists().where(Appointment.case_id == case_id, Appointment.adjuster_id == adjuster_id),
+        exists().where(TeamMember.case_id == case_id, TeamMember.adjuster_id == adjuster_id),
+        exists().where(Claim.case_id == case_id, Claim.adjuster_id == adjuster_id),
+    )
+
+
+def on_case(session: Session, case_id: uuid.UUID) -> list[Adjuster]:
+    """The adjusters :func:`worked_on` the case, by name."""
+    stmt = select(Adjuster).where(_worked(case_id, Adjuster.id)).order_by(Adjuster.name, Adjuster.id)
+    return list(session.execute(stmt).unique().scalars())
+
+
 def worked_on(session: Session, case_id: uuid.UUID, adjuster_id: uuid.UUID) -> bool:
     """The adjuster was instructed on the case, or was on its team."""
-    return bool(
-        session.execute(
-            select(
-                or_(
-                    exists().where(Appointment.case_id == case_id, Appointment.adjuster_id == adjuster_id),
-                    exists().where(TeamMember.case_id == case_id, TeamMember.adjuster_id == adjuster_id),
-                    exists().where(Claim.case_id == case_id, Claim.adjuster_id == adjuster_id),
-                )
-            )
-        ).scalar()
-    )
+    return bool(session.execute(select(_worked(case_id, adjuster_id))).scalar())
 
 
 def _evidence(session: Session, actor: Actor, case: Case, new: NewFinding) -> list[dict[str, Any]]:

@@ -92,6 +92,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "bias_side": {"insured": N_("The insured (through the broker)"), "insurer": N_("The insurer")},
     "interest": {"employment": N_("Employment"), "shareholding": N_("Shareholding"), "relative": N_("Relative")},
+    "recusal_state": {"requested": N_("Awaiting the broker"), "granted": N_("Granted"), "refused": N_("Refused")},
     "notice_state": {
         "recorded": N_("Awaiting second reviewer"),
         "rejected": N_("Rejected"),

@@ -12,20 +12,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind, Role
-from tandem.case.models import Case
-from tandem.deps import ClockDep, SessionDep
+from tandem.case import documents
+from tandem.case.models import Case, CaseKind
+from tandem.claim.models import PartyRole
+from tandem.config import Settings
+from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
-from tandem.neutrality import common, findings, interests, proposals, views
+from tandem.neutrality import common, findings, proposals, views
 from tandem.web import bias_chart, data
+from tandem.web.claims import read_upload
+from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
 
@@ -172,28 +177,65 @@ def _check_finding(session: SessionDep, actor: Actor, form: FindingForm, errors:
     return case
 
 
+def _evidence_file(file: UploadFile | None, errors: dict[str, object]) -> tuple[str, bytes, str] | None:
+    """The uploaded evidence (name, bytes, detected type), if any; its error beside the field otherwise."""
+    if file is None or not file.filename:
+        return None
+    fs = FormState()
+    upload = read_upload({"file": file}, fs)
+    errors.update(fs.errors)
+    return upload
+
+
+def _store_evidence(
+    session: SessionDep, settings: Settings, actor: Actor, case: Case, upload: tuple[str, bytes, str], at: Any
+) -> uuid.UUID:
+    """Evidence of a finding: a document of the case only the broker reads (the firm sees its name and hash
+    on the notice once confirmed)."""
+    filename, content, content_type = upload
+    doc = documents.store_document(
+        session,
+        settings,
+        case_id=case.id,
+        claim_id=case.id if case.kind == CaseKind.CLAIM else None,
+        kind="finding_evidence",
+        filename=filename[:200],
+        data=content,
+        content_type=content_type,
+        audience=[PartyRole.BROKER.value],
+        now=at,
+        uploaded_by=actor.user_id,
+    )
+    return doc.id
+
+
 @router.post("/neutrality/findings")
 def record_finding(
     request: Request,
     actor: CheckedActor,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     adjuster_id: Annotated[str, Form()] = "",
     case_number: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "",
     severity: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """A risk evaluator records a finding; field errors come back next to the fields (422)."""
+    """A risk evaluator records a finding, optionally with a document as evidence (stored on the case for
+    the broker, attached by hash); field errors come back next to the fields (422)."""
     _reader(actor)
     common.require_broker(actor, common.EVALUATORS)
     form = FindingForm(adjuster_id.strip(), case_number.strip(), kind, severity, text.strip())
     state = PageState()
     case = _check_finding(session, actor, form, state.errors)
     target = _uuid(form.adjuster_id)
+    attached = _evidence_file(file, state.errors)
     if state.errors or case is None or target is None:
         return _queue_page(request, actor, session, clock, form, state, 422)
-    new = findings.NewFinding(target, case.id, form.kind, form.severity, form.text)
+    docs = [_store_evidence(session, settings, actor, case, attached, clock.now())] if attached else []
+    new = findings.NewFinding(target, case.id, form.kind, form.severity, form.text, documents=docs)
     try:
         f = findings.record_finding(session, actor, new, at=clock.now())
     except (InvalidInput, NotFound) as exc:
@@ -414,22 +456,15 @@ def proposal_step(
 # ---- records --------------------------------------------------------------------------------------
 
 
-@router.get("/neutrality/adjusters/{adjuster_id}")
-def adjuster_record(
-    adjuster_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep
-) -> Response:
-    """An adjuster's whole record: notices, answers, decisions, and what counts against the tolerance."""
-    record = views.adjuster_record(session, actor, adjuster_id, clock.now())
-    today = today_local(clock)
-    declared = [(d, interests.in_force(d, today)) for d in interests.declarations(session, actor, adjuster_id)]
-    return render(request, "neutrality/record.html", {"record": record, "declared": declared, "chart": _chart(record)})
-
-
-def _chart(record: views.RecordOut) -> bias_chart.Chart | None:
+def chart_of(record: views.RecordOut) -> bias_chart.Chart | None:
     return bias_chart.chart(record.figures) if record.figures else None
 
 
 @router.get("/neutrality/firms/{firm_id}")
 def firm_record(firm_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
     record = views.firm_record(session, actor, firm_id, clock.now())
-    return render(request, "neutrality/record.html", {"record": record, "declared": None, "chart": _chart(record)})
+    return render(
+        request,
+        "neutrality/record.html",
+        {"record": record, "declared": None, "chart": chart_of(record), "state": PageState()},
+    )

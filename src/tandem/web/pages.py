@@ -23,6 +23,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
     from tandem.web.products import router as products_router
+    from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -37,6 +38,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(products_router)
     app.include_router(placement_selection_router)
     app.include_router(neutrality_router)
+    app.include_router(recusal_router)
     app.include_router(placement_risk_router)
     app.include_router(placement_screening_router)
     app.include_router(placement_comparison_router)
