@@ -23,12 +23,11 @@ from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.i18n import N_
 from tandem.neutrality import common, findings, interests, recusal, views
 from tandem.web.guards import CheckedActor, PageActor
-from tandem.web.neutrality import PageState, _perform, _text, _uuid, chart_of
+from tandem.web.neutrality import CHOOSE_ADJUSTER, PageState, _perform, _text, _uuid, chart_of
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
 CHOOSE_ORGANISATION = N_("Choose an insurer or an insured from the list.")
 CHOOSE_KIND = N_("Choose a kind of interest.")
 BAD_DATE = N_("Enter a date as YYYY-MM-DD.")
