@@ -67,3 +67,16 @@ def test_outsiders_get_no_comparison_pdf(env):
     assert other.get(f"/placements/{pid}/comparison.pdf").status_code == 404
     r = post(other, f"/placements/{pid}/comparison/choice", {"action": "ask"})
     assert r.status_code == 404
+
+
+def test_the_underwriter_declares_the_process_on_the_products_page(env):
+    uw = logged_in(env, "underwriter1", **ZH)
+    r = post(uw, "/products/underwriting", {"steps": "投保资料初审\n核保定价", "turnaround_days": "0"})
+    assert r.status_code == 422 and 'id="turnaround_days-error"' in r.text
+    r = post(uw, "/products/underwriting", {"steps": "投保资料初审\n\n核保定价\n出具报价", "turnaround_days": "6"})
+    assert r.status_code == 303 and r.headers["location"] == "/products?done=underwriting"
+    page = text_of(uw.get(r.headers["location"]))
+    assert "投保资料初审 → 核保定价 → 出具报价" in page and "6 个工作日内报价" in page
+    broker = logged_in(env, "broker", **ZH)
+    assert "投保资料初审 → 核保定价 → 出具报价" in text_of(broker.get("/products"))
+    assert post(broker, "/products/underwriting", {"steps": "x", "turnaround_days": "5"}).status_code == 403

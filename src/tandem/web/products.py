@@ -42,6 +42,7 @@ DONE = {
     "publish": N_("The product is published: brokers can see it."),
     "withdraw": N_("The product is withdrawn: it is no longer offered."),
     "standing": N_("The standing was saved."),
+    "underwriting": N_("The underwriting process was saved; brokers' comparisons show it."),
 }
 READERS = frozenset({OrgKind.BROKER, OrgKind.INSURER, OrgKind.SUPERVISION, OrgKind.PLATFORM})
 EMPTY_ROWS = 2  # blank rate and factor rows offered below the filled ones
@@ -254,6 +255,7 @@ def _list_page(
     standing_form: forms.FormState,
     notice: str | None,
     status: int = 200,
+    underwriting_form: forms.FormState | None = None,
 ) -> Response:
     if actor.org_kind not in READERS:
         raise NotFound()
@@ -287,6 +289,7 @@ def _list_page(
             "in_force": products.in_force,
             "notice": notice,
             "standing_form": standing_form,
+            "underwriting_form": underwriting_form or forms.FormState(),
             "ratings": list(cover.RISK_RATINGS),
         },
         status=status,
@@ -317,6 +320,31 @@ def standing_save(
     if state.errors:
         return _list_page(request, actor, session, clock, state, None, 422)
     return RedirectResponse("/products?done=standing", 303)
+
+
+@router.post("/products/underwriting")
+def underwriting_save(
+    request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """The insurer's declared underwriting process (承保流程): steps one per line, turnaround in working
+    days (its underwriters only); shown in the brokers' comparisons (横评)."""
+    if not writes(actor):
+        raise ActionNotAllowed()
+    state = forms.FormState(
+        values={"steps": forms.text(form, "steps", 4000), "turnaround_days": forms.text(form, "turnaround_days", 10)}
+    )
+    days = state.values["turnaround_days"]
+    steps = [line.strip() for line in state.values["steps"].splitlines() if line.strip()]
+    data = products.UnderwritingData(steps, int(days) if days.isdigit() else None)
+    try:
+        products.set_underwriting(session, actor, actor.org_id, data, at=clock.now())
+    except TandemError as exc:
+        session.rollback()
+        if exc.status != 422:
+            raise
+        state.errors = {k.split("[")[0]: v for k, v in (exc.fields or {}).items()}
+        return _list_page(request, actor, session, clock, forms.FormState(), None, 422, underwriting_form=state)
+    return RedirectResponse("/products?done=underwriting", 303)
 
 
 @router.get("/products/new")
