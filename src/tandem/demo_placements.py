@@ -226,8 +226,8 @@ class _Story:
         best = comparison.comparison(self.session, self.actors["broker"], self.p.id, self.tick(1)).columns[0]
         days = best.record["payment_days"]
         why = (
-            f"{best.name}在短名单中诚信评价排名第一（{best.integrity.score} 分），报案至赔付天数中位数 {days.value} 天；"
-            f"申报承保周期 {best.underwriting_days} 个工作日，可满足起保日期。"
+            f"{best.name}在短名单中诚信评价排名第一（{best.integrity.score} 分），"
+            f"报案至赔付天数中位数 {days.value} 天；申报承保周期 {best.underwriting_days} 个工作日，可满足起保日期。"
         )
         comparison.choose(
             self.session,
