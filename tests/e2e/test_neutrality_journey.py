@@ -178,3 +178,44 @@ def test_finding_notice_blacklist_appeal_and_routing_again_in_zh(cast: Cast) -> 
     expect(regulator.locator("form[method=post]:not([action='/logout'])")).to_have_count(0)
     cast.shot(regulator, "n13-record-supervision")
     assert cast.problems() == []
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[ClaimServer]:
+    tmp = tmp_path_factory.mktemp("bias-e2e")
+    with running_app(tmp, "bias.db", demo_claims=True, TANDEM_SMTP_PORT="1") as (base, env, _):
+        yield ClaimServer(base, env)
+
+
+def test_a_new_user_sees_the_bias_analytics_of_the_demo(browser: Browser, demo_server: ClaimServer, artifacts: Path):
+    cast = Cast(browser, demo_server, artifacts)
+    try:
+        # The risk evaluator's queue suggests a review of 王建国, with the cases behind the figure.
+        risk = cast("risk")
+        risk.goto("/neutrality")
+        suggested = risk.locator("#suggestions")
+        expect(suggested.locator("tbody tr")).to_have_count(1)
+        expect(suggested).to_contain_text(WANG)
+        expect(suggested.locator("tbody tr a[href^='/claims/']")).to_have_count(6)
+        cast.shot(risk, "b01-queue-suggestion")
+        # His record: n, mean, bound, flagged, and the chart drawn in the page (one dot per case).
+        suggested.get_by_role("link", name=WANG).click()
+        figures = risk.locator("#figures")
+        expect(figures.locator("#bias-n")).to_have_text("6")
+        expect(figures.locator("#bias-flagged")).to_contain_text("建议审查")
+        expect(figures.locator("#bias-chart circle.point")).to_have_count(6)
+        expect(figures.locator("#bias-chart line.rule.lower")).to_have_count(1)
+        cast.shot(risk, "b02-record-chart")
+        # 张伟 is measured and not flagged; his firm's page shows the pooled figures.
+        firm = cast("adjuster3")
+        firm.goto("/neutrality")
+        adjusters = demo_server.base_url + "/neutrality/adjusters/"
+        zhang = firm.request.get(demo_server.base_url + "/api/v1/adjusters?limit=200").json()["items"]
+        zid = next(a["id"] for a in zhang if a["name"] == "张伟")
+        firm.goto(adjusters + zid)
+        expect(firm.locator("#bias-n")).to_have_text("1")
+        expect(firm.locator("#bias-flagged")).not_to_contain_text("建议审查")
+        cast.shot(firm, "b03-record-not-flagged")
+        assert cast.problems() == []
+    finally:
+        cast.close()

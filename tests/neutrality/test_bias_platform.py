@@ -118,7 +118,7 @@ def test_platform_figures_agree_with_the_engine_and_flag_only_the_leaning_adjust
     # The record page draws the chart in the page: one dot per case, mean and bound, no script.
     html = logged_in(env, "adjuster1").get(f"/neutrality/adjusters/{wang['id']}").text
     svg = html.split('<svg id="bias-chart"')[1].split("</svg>")[0]
-    assert len(re.findall(r'<circle class="dot"', svg)) == 6
+    assert len(re.findall(r'<circle class="point"', svg)) == 6
     assert 'class="rule mean"' in svg and 'class="rule lower"' in svg
     assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
     assert by_key["W"]["mean"] in html and by_key["W"]["lower"] in html
