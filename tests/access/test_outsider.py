@@ -595,6 +595,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/placements/{placement_id}/letter/decline"): {"data": {"reason": "outsider"}},
     ("POST", "/placements/{placement_id}/shortlist"): {"data": {}},
     ("POST", "/placements/{placement_id}/comparison/choice"): {"data": {"action": "ask"}},
+    ("POST", "/placements/{placement_id}/comparison/weights"): {"data": {"w_refusals": "20"}},
     ("POST", "/placements/{placement_id}/risk/seed"): {},
     ("POST", "/placements/{placement_id}/risk/point"): {"data": {"ref": "1", "advice": "outsider"}},
     ("POST", "/placements/{placement_id}/risk/advice"): {"data": {"advice": "outsider"}},

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import ZHONGAN, comparison_ready, logged_in, pdf_text, post, text_of
+from tandem.placement import comparison_stats as stats
+from tests.helpers import ZHONGAN, _ok, comparison_ready, logged_in, pdf_text, post, text_of
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -80,3 +81,19 @@ def test_the_underwriter_declares_the_process_on_the_products_page(env):
     broker = logged_in(env, "broker", **ZH)
     assert "投保资料初审 → 核保定价 → 出具报价" in text_of(broker.get("/products"))
     assert post(broker, "/products/underwriting", {"steps": "x", "turnaround_days": "5"}).status_code == 403
+
+
+def test_the_account_manager_publishes_the_weights_from_the_comparison(env):
+    pid, _ids, _names = comparison_ready(env)
+    url = f"/placements/{pid}"
+    manager = logged_in(env, "broker", **ZH)
+    assert 'id="weights"' in _section(manager.get(url))
+    assert 'id="weights"' not in _section(logged_in(env, "insured1", **ZH).get(url))
+    assert 'id="weights"' not in _section(logged_in(env, "risk", **ZH).get(url))
+    defaults = {f"w_{code}": str(w) for code, w in stats.DEFAULT_WEIGHTS.items()}
+    r = post(manager, f"{url}/comparison/weights", defaults | {"w_refusals": "120", "w_disputes": "x"})
+    assert r.status_code == 422 and 'id="w_refusals-error"' in r.text and 'id="w_disputes-error"' in r.text
+    r = post(manager, f"{url}/comparison/weights", defaults | {"w_refusals": "30", "w_complaints": "0"})
+    assert r.status_code == 303 and r.headers["location"] == f"{url}?done=weights#comparison"
+    assert "公布权重 30。" in text_of(manager.get(r.headers["location"]))
+    assert _ok(env.client("broker").get("/api/v1/comparison-weights"))["weights"]["refusals"] == 30

@@ -242,9 +242,13 @@ def check_weights(weights: Mapping[str, object]) -> dict[str, int]:
     return checked
 
 
+def may_set_weights(actor: Actor) -> bool:
+    return not actor.read_only and actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER}))
+
+
 def set_weights(session: Session, actor: Actor, weights: Mapping[str, object], *, now: dt.datetime) -> dict[str, int]:
     """The broker's account manager publishes the weights of the integrity score (audited)."""
-    if not actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER})):
+    if not may_set_weights(actor):
         raise ActionNotAllowed()
     checked = check_weights(weights)
     before = weights_of(session, actor.org_id)

@@ -38,9 +38,10 @@ NOTICES["insurer_pick"] = N_("Your choice of insurer is recorded; the broker app
 NOTICES["insurer_ask"] = N_("The broker is asked to recommend an insurer.")
 NOTICES["insurer_recommend"] = N_("The recommendation and its reasons are recorded; the insured confirms it.")
 NOTICES["insurer_confirm"] = N_("The recommended insurer is confirmed; the broker approaches it for you.")
+NOTICES["weights"] = N_("The weights are published; every comparison of your clients uses them.")
 
 
-def view(session: Session, comp: comparison.Comparison, locale: str) -> dict[str, Any]:
+def view(session: Session, comp: comparison.Comparison, locale: str, may_weigh: bool = False) -> dict[str, Any]:
     """What the partial and the PDF show (nothing :class:`Comparison` does not hold); the components'
     names and scoring rules translated here (they hold a literal %)."""
     chosen_at = comp.choice.chosen_at if comp.state == "chosen" and comp.choice is not None else None
@@ -63,6 +64,7 @@ def view(session: Session, comp: comparison.Comparison, locale: str) -> dict[str
         "choice": {**comparison.choice_json(session, comp), "chosen_at": chosen_at},
         "actions": comp.actions,
         "reason_max": REASON_MAX,
+        "may_weigh": may_weigh,
     }
 
 
@@ -73,7 +75,8 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
         comp = comparison.comparison(session, actor, placement.id, now)
     except (ActionNotAllowed, Conflict):
         return {"comparison": None}
-    return {"comparison": view(session, comp, locale)}
+    weigh = comparison.may_set_weights(actor) and comp.placement.broker_id == actor.org_id
+    return {"comparison": view(session, comp, locale, weigh)}
 
 
 PANELS.append(panel)
@@ -98,6 +101,29 @@ def choose(
     except TandemError as exc:
         return failed(request, actor, session, clock, placement_id, exc, "comparison", state, "insurer_id")
     return done(placement_id, f"insurer_{action}", ANCHOR)
+
+
+@router.post("/placements/{placement_id}/comparison/weights")
+def weights(
+    placement_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
+    """The broker's account manager publishes the weights from the comparison card (they apply to every
+    comparison of the broker's clients)."""
+    codes = [c.code for c in stats.COMPONENTS]
+    state = FormState(values={f"w_{code}": forms.text(form, f"w_{code}", 5) for code in codes})
+    given: dict[str, object] = {}
+    for code in codes:
+        raw = state.values[f"w_{code}"]
+        given[code] = int(raw) if raw.isdigit() else raw
+    try:
+        placement = comparison.comparison(session, actor, placement_id, clock.now()).placement
+        if placement.broker_id != actor.org_id:
+            raise ActionNotAllowed()
+        comparison.set_weights(session, actor, given, now=clock.now())
+    except TandemError as exc:
+        rename = {f"weights.{code}": f"w_{code}" for code in codes} | {"weights": f"w_{codes[0]}"}
+        return failed(request, actor, session, clock, placement_id, exc, "weights", state, f"w_{codes[0]}", rename)
+    return done(placement_id, "weights", ANCHOR)
 
 
 def comparison_html(session: Session, comp: comparison.Comparison, locale: str, now: dt.datetime) -> str:
