@@ -279,7 +279,7 @@ def _copy_products(session: Session, source: uuid.UUID, insurer: uuid.UUID, pref
 def load(session: Session, now: dt.datetime) -> None:
     """The demo's comparison: two more insurers with products and standing, every insurer's declared
     underwriting process, and the platform's history of 38 insureds (one insurer with too few for any
-    figure), the claims' fees invoiced by 华信 (王建国) and settled by the insurers."""
+    figure), the claims' fees invoiced by 华信 (赵海涛, no other demo story uses him) and settled by the insurers."""
     orgs = {
         o.name: o for o in session.execute(select(Organisation).where(Organisation.kind == OrgKind.INSURER)).scalars()
     }
@@ -299,6 +299,6 @@ def load(session: Session, now: dt.datetime) -> None:
         record = session.get(Insurer, orgs[name].id)
         assert record is not None
         record.underwriting_steps, record.underwriting_days = steps, days
-    wang = session.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
+    zhao = session.execute(select(Adjuster).where(Adjuster.name == "赵海涛")).unique().scalar_one()
     plan = {orgs[name].id: entry for name, entry in DEMO_PLAN.items()}
-    history(session, plan, line="企业财产保险", now=now, seed=2026, tag="H", firm=wang)
+    history(session, plan, line="企业财产保险", now=now, seed=2026, tag="H", firm=zhao)
