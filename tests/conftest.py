@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -174,6 +177,34 @@ def env(
     if dbname:
         with _admin_engine().connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+class Sink:
+    """A real SMTP server's message store (aiosmtpd): what the worker sent, as received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A real SMTP server on a free local port (set ``env.settings.smtp_port`` to it)."""
+    sink = Sink()
+    port = _free_port()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield sink, port
+    ctl.stop()
 
 
 @pytest.fixture

@@ -633,8 +633,9 @@ def all_routes(app: Any) -> list[tuple[str, str]]:
     return out
 
 
-# Tables a refused request may still touch: a page client's session row, failed-login counters.
-NOT_SNAPSHOT = {"api_token", "login_throttle"}
+# Tables a refused request may still touch: a page client's session row, failed-login counters, the login
+# history of the accounts the census signs in as.
+NOT_SNAPSHOT = {"api_token", "login_throttle", "login_event"}
 
 
 def snapshot(env) -> dict[str, list[str]]:
@@ -1154,3 +1155,30 @@ def comparison_secrets(env, names: dict[uuid.UUID, list[str]]) -> list[str]:
         out += list(s.execute(select(Claim.number).where(Claim.id.in_(claims))).scalars())
         out += list(s.execute(select(Invoice.number).where(Invoice.case_id.in_(claims))).scalars())
     return out
+
+
+LINK = re.compile(r"https?://[^\s/]+/login/(invitation|reset)/([A-Za-z0-9_\-]+)")
+
+
+def mailed_links(env, sink, to: str) -> list[tuple[str, str]]:
+    """Run the worker, then every one-time link the real SMTP server received for ``to``, as
+    ``(kind, token)`` read out of the mail's text (kind: ``invitation`` or ``reset``)."""
+    import email
+    import email.policy
+
+    runner.run_once(env.factory, env.settings, env.clock)
+    found = []
+    for envelope in sink.messages:
+        if to not in envelope.rcpt_tos:
+            continue
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        found.extend(LINK.findall(body.get_content() if body else ""))
+    return found
+
+
+def mailed_link(env, sink, to: str, kind: str) -> str:
+    """The newest link of ``kind`` mailed to ``to`` (after running the worker)."""
+    tokens = [t for k, t in mailed_links(env, sink, to) if k == kind]
+    assert tokens, f"no {kind} link mailed to {to}"
+    return tokens[-1]

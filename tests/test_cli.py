@@ -250,6 +250,44 @@ def test_users_create_taken_username_is_refused(demo_cli: Cli) -> None:
 # ---- audit verify ---------------------------------------------------------------------------------
 
 
+def test_create_platform_admin_on_an_empty_database(cli: Cli) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    assert cli.counts()["user_account"] == 0
+    strong = {"TANDEM_NEW_PASSWORD": "quiet harbour lantern 42"}
+    r = cli.run("admin", "create-platform-admin", "root", "--email", "root@example.com", **strong)
+    assert r.returncode == 0, r.stderr
+    rows = cli.sql(
+        "SELECT o.kind, r.role, u.email FROM user_account u JOIN organisation o ON o.id = u.organisation_id "
+        "JOIN user_role r ON r.user_id = u.id WHERE u.username = 'root'"
+    )
+    assert rows == [("platform", "platform_admin", "root@example.com")]
+    # a second one joins the same platform organisation
+    assert cli.run("admin", "create-platform-admin", "root2", **strong).returncode == 0
+    assert cli.counts()["organisation"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "needle"),
+    [
+        (["root"], "short", "password"),
+        (["bad name"], "quiet harbour lantern 42", "username"),
+        (["root", "--email", "nowhere"], "quiet harbour lantern 42", "email"),
+    ],
+)
+def test_create_platform_admin_bad_input_is_one_line_and_writes_nothing(
+    cli: Cli, args: list[str], password: str, needle: str
+) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    r = cli.run("admin", "create-platform-admin", *args, TANDEM_NEW_PASSWORD=password)
+    assert needle in one_line_error(r, 2)
+    assert cli.counts()["user_account"] == 0 and cli.counts()["organisation"] == 0
+
+
+def test_create_platform_admin_taken_username_is_refused(demo_cli: Cli) -> None:
+    r = demo_cli.run("admin", "create-platform-admin", "admin", TANDEM_NEW_PASSWORD="quiet harbour lantern 42")
+    assert "username" in one_line_error(r, 1)
+
+
 def _broker_chain(c: Cli) -> list[tuple[int, int]]:
     """(id, seq) of the broker organisation's chain, the longest demo chain with a blacklist event."""
     key = c.sql("SELECT chain_key FROM audit_event WHERE action = 'policy.created' LIMIT 1")[0][0]

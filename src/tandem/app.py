@@ -134,6 +134,7 @@ def create_app(
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    from tandem.access.admin_endpoints import router as onboarding_router
     from tandem.access.endpoints import router as access_router
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
@@ -159,6 +160,7 @@ def create_app(
     from tandem.web.pages import mount_web
 
     app.include_router(access_router)
+    app.include_router(onboarding_router)
     app.include_router(party_router)
     app.include_router(product_router)
     app.include_router(policy_router)

@@ -1,5 +1,6 @@
-"""Command line (Typer): ``tandem db upgrade``, ``demo load``, ``serve``, ``users create``, ``validate``,
-``audit verify``, ``calc payable``, ``reconcile``, ``calendar``. Every failure is one line on stderr, no traceback."""
+"""Command line (Typer): ``tandem db upgrade``, ``demo load``, ``serve``, ``users create``, ``admin
+create-platform-admin``, ``validate``, ``audit verify``, ``calc payable``, ``reconcile``, ``calendar``.
+Every failure is one line on stderr, no traceback."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
 validate_app = typer.Typer(help="Check Chinese identifiers (ID number, USCC).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+admin_app = typer.Typer(help="Running the platform: its administrators.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(validate_app, name="validate")
 app.add_typer(audit_app, name="audit")
+app.add_typer(admin_app, name="admin")
 
 
 @db_app.command("upgrade")
@@ -172,6 +175,34 @@ def users_create(
             at=SystemClock().now(),
         )
     typer.echo(f"user {username} created")
+
+
+@admin_app.command("create-platform-admin")
+def create_platform_admin(
+    username: str,
+    email: Annotated[str | None, typer.Option(help="e-mail address (password resets are mailed there)")] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[str | None, typer.Option(envvar="TANDEM_NEW_PASSWORD", help="or TANDEM_NEW_PASSWORD")] = None,
+) -> None:
+    """Create a platform administrator (on an empty database: the platform organisation too). They
+    set up TOTP at their first login, then open the organisations of the platform."""
+    from tandem.access.onboarding import create_platform_admin as create
+    from tandem.db import unit_of_work
+    from tandem.kit.clock import SystemClock
+
+    if not password:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work(session_factory()) as session:
+        create(
+            session,
+            get_settings(),
+            username=username,
+            display_name=display_name or username,
+            email=email,
+            password=password,
+            now=SystemClock().now(),
+        )
+    typer.echo(f"platform administrator {username} created")
 
 
 @validate_app.command("id")

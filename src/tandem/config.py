@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     # Load or build the expert search index in the background when the server starts (requests never build it).
     expert_index_at_startup: bool = True
     mail_from: str = "tandem@localhost"
+    # The address people reach the site at: the links in invitation and password-reset e-mails start
+    # with it (never with the request's Host header, which a caller chooses).
+    public_url: str = "http://127.0.0.1:8000"
+    # One-time links (tandem.access.links): an invitation stays open for 72 hours, a reset link for one.
+    invite_ttl_hours: int = Field(72, ge=1, le=24 * 30)
+    reset_ttl_minutes: int = Field(60, ge=5, le=24 * 60)
+    # Between the password and the TOTP code (or the enrolment a required second factor asks for).
+    mfa_pending_minutes: int = Field(10, ge=1, le=60)
 
     @property
     def is_production(self) -> bool:

@@ -96,7 +96,9 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         year_end = year_end.replace(year=today.year + 1)
 
     def user(org: Organisation, username: str, name: str, roles: list[Role], phone: str | None = None) -> None:
-        create_user(
+        """A demo account: never made to enrol in TOTP (``mfa_exempt``, ignored in production), so the
+        documented password alone signs in; each may still turn the second factor on."""
+        made = create_user(
             session,
             settings,
             organisation=org,
@@ -108,6 +110,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             email=f"{username}@demo.tandem.local",
             phone=phone,
         )
+        made.mfa_exempt = True
 
     platform = _org(session, OrgKind.PLATFORM, "Tandem 平台运营", now, name_en="Tandem platform")
     broker = _org(
@@ -132,7 +135,9 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         for ch, account in DEMO_CHANNELS.items()
     )
     user(platform, "admin", "平台管理员", [Role.PLATFORM_ADMIN])
-    user(broker, "broker", "陈晓东", [Role.BROKER_ACCOUNT_MANAGER], "13816620318")
+    # The broker's, the first insurer's and the first insured's contacts also administer their
+    # organisation's people (invitations, roles, deactivation).
+    user(broker, "broker", "陈晓东", [Role.BROKER_ACCOUNT_MANAGER, Role.ORG_ADMIN], "13816620318")
     user(broker, "risk", "刘静怡", [Role.BROKER_RISK_EVALUATOR], "13916628841")
     # A finding needs a second reviewer, and an appeal someone who took no part (相对中立, R-C7).
     user(broker, "risk2", "周文博", [Role.BROKER_RISK_EVALUATOR], "13916628842")
@@ -270,7 +275,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     ]:
         insurers.append(_org(session, OrgKind.INSURER, name, now, uscc_body=ub, region=region, name_en=en))
     demo_products.load(session, insurers, today, now)
-    user(insurers[0], "insurer1", "马俊", [Role.INSURER_CLAIMS_HANDLER])
+    user(insurers[0], "insurer1", "马俊", [Role.INSURER_CLAIMS_HANDLER, Role.ORG_ADMIN])
     user(insurers[1], "insurer2", "高洁", [Role.INSURER_CLAIMS_HANDLER])
     user(insurers[0], "underwriter1", "许文博", [Role.INSURER_UNDERWRITER])
     user(insurers[1], "underwriter2", "邵雨晴", [Role.INSURER_UNDERWRITER])
@@ -328,7 +333,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         )
         insureds.append(org)
     session.flush()
-    user(insureds[0], "insured1", "沈国平", [Role.INSURED_CONTACT], "13957312345")
+    user(insureds[0], "insured1", "沈国平", [Role.INSURED_CONTACT, Role.ORG_ADMIN], "13957312345")
     user(insureds[1], "insured2", "梁志明", [Role.INSURED_CONTACT], "13829276543")
     user(insureds[2], "insured3", "杨慧敏", [Role.INSURED_CONTACT], "13605718899")
 

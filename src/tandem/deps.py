@@ -19,9 +19,24 @@ from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotAuthenticated, 
 SESSION_COOKIE = "tandem_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Writes that concern only the signed-in user's own session and inbox, not the record: the only writes
-# a read-only organisation (supervision) makes. A route for one's own account belongs here too.
+# a read-only organisation (supervision) makes. A route for one's own account belongs here too, and so do
+# those by which an organisation's administrator manages its own people (the service checks who may).
 OWN_WRITES = frozenset(
     {
+        "/account/totp/start",
+        "/account/totp/confirm",
+        "/account/totp/disable",
+        "/organisations/{org_id}/invite",
+        "/users/{user_id}/roles",
+        "/users/{user_id}/deactivate",
+        "/users/{user_id}/totp-reset",
+        "/api/v1/me/totp/start",
+        "/api/v1/me/totp/confirm",
+        "/api/v1/me/totp/disable",
+        "/api/v1/organisations/{org_id}/invitations",
+        "/api/v1/users/{user_id}/roles",
+        "/api/v1/users/{user_id}/totp-reset",
+        "/api/v1/users/{user_id}/deactivate",
         "/logout",
         "/notifications/read",
         "/api/v1/notifications/read",

@@ -155,6 +155,8 @@ def _rec_ref(r: Recommendation) -> RecAdjuster:
 class TokenRequest(Strict):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    # The account's second factor, when it has one: the 6 digits of the app, or a recovery code.
+    totp_code: Annotated[str, Field(min_length=1, max_length=20)] | None = None
 
 
 class TokenResponse(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 def load_builtin_tasks() -> None:
     """Import every task module; each registers its handlers once, on first import."""
+    from tandem.access import tasks as access_tasks  # noqa: F401
     from tandem.claim import tasks as claim_tasks  # noqa: F401
     from tandem.fees import tasks as fee_tasks  # noqa: F401
     from tandem.neutrality import tasks as neutrality_tasks  # noqa: F401

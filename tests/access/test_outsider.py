@@ -507,6 +507,17 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("DELETE", "/api/v1/me/tokens/{token_id}"): {},
     ("POST", "/account/tokens/{token_id}/revoke"): {},
     ("POST", "/api/v1/users/{user_id}/deactivate"): {},
+    ("PUT", "/api/v1/users/{user_id}/roles"): {"json": {"roles": ["adjuster"]}},
+    ("POST", "/api/v1/users/{user_id}/totp-reset"): {},
+    ("POST", "/users/{user_id}/roles"): {"data": {"roles": ["adjuster"]}},
+    ("POST", "/users/{user_id}/deactivate"): {},
+    ("POST", "/users/{user_id}/totp-reset"): {},
+    ("POST", "/organisations/{org_id}/invite"): {
+        "data": {"email": "outsider@example.com", "display_name": "outsider", "roles": ["insured_contact"]}
+    },
+    ("POST", "/api/v1/organisations/{org_id}/invitations"): {
+        "json": {"email": "outsider@example.com", "display_name": "outsider", "roles": ["insured_contact"]}
+    },
     ("PUT", "/api/v1/insurers/{insurer_id}/standing"): {
         "json": {"solvency_ratio": "150.00", "risk_rating": "A", "as_of": "2026-09-30"}
     },

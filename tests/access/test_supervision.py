@@ -16,8 +16,22 @@ from tandem.report.models import Report
 from tests.helpers import PageSessions, _to_reported, all_routes, snapshot
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
-# Writes that take no signed-in user at all: signing in, and the gateway's signed webhook.
-SIGN_IN = {("POST", "/api/v1/auth/token"), ("POST", "/login"), ("POST", "/api/v1/intake/messages")}
+# Writes that take no signed-in user at all: signing in, the gateway's signed webhook, and what a one-time
+# link or an empty database allows (accepting an invitation, resetting a password, the first-run set-up).
+SIGN_IN = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/login"),
+    ("POST", "/api/v1/intake/messages"),
+    ("POST", "/api/v1/invitations/accept"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+    ("POST", "/login/code"),
+    ("POST", "/login/enrol"),
+    ("POST", "/login/setup"),
+    ("POST", "/login/reset"),
+    ("POST", "/login/reset/{token}"),
+    ("POST", "/login/invitation/{token}"),
+}
 
 
 def test_supervision_writes_nowhere(env):

@@ -5,43 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from tandem.notification.models import OutboxJob
 from tandem.notification.outbox import enqueue
 from tandem.worker import runner
 from tandem.worker.registry import HANDLERS, task
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = _free_port()
-    ctl = Controller(sink, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield sink, port
-    ctl.stop()
 
 
 def _email(env: Any, key: str) -> None:

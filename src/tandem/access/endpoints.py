@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from tandem.access import scope
+from tandem.access import logins, onboarding, scope
 from tandem.access import service as access_service
 from tandem.access.models import ApiToken, Organisation, OrgKind, Role, User
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep, client_address, current_token_id
@@ -95,25 +95,39 @@ def org_out(o: Organisation) -> OrganisationOut:
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Throttled"}},
+    responses={
+        401: {"description": "Wrong username, password or code"},
+        403: {"description": "A second factor must be set up first"},
+        429: {"description": "Throttled"},
+    },
 )
 def issue_token(
     body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> TokenResponse | JSONResponse:
-    """Exchange username and password for a bearer token (failed attempts are rate-limited)."""
-    client = request.client.host if request.client else None
-    result = access_service.authenticate(
-        session, settings, body.username, body.password, client=client, now=clock.now()
-    )
-    if result.throttled:
+    """Exchange username and password (and the TOTP code, when the account has a second factor) for a
+    bearer token. Failed attempts are rate-limited; each attempt on an account is in its login history."""
+    attempt = logins.Attempt("api", client_address(request), request.headers.get("user-agent"))
+    result = logins.sign_in(session, settings, body.username, body.password, body.totp_code, attempt, clock.now())
+    if result.outcome == logins.THROTTLED:
         return JSONResponse(THROTTLED, 429, headers={"Retry-After": str(result.retry_after)})
-    if result.user is None:
-        # Return (not raise) so the failure counter commits.
-        return JSONResponse(
-            {"error": {"code": "auth.invalid_credentials", "message": "Wrong username or password."}}, 401
-        )
+    # Refusals are returned (not raised) so the failure counter and the login history commit.
+    if result.outcome != logins.SUCCESS or result.user is None:
+        code, status, message = REFUSALS[result.outcome]
+        return JSONResponse({"error": {"code": code, "message": message}}, status)
     token, row = access_service.issue_token(session, settings, result.user, now=clock.now())
     return TokenResponse(access_token=token, expires_at=row.expires_at)
+
+
+REFUSALS = {
+    logins.WRONG_PASSWORD: ("auth.invalid_credentials", 401, "Wrong username or password."),
+    logins.CODE_NEEDED: ("auth.totp_required", 401, "This account has a second factor: send totp_code too."),
+    logins.WRONG_CODE: ("auth.totp_invalid", 401, "The second-factor code is not right."),
+    logins.ENROLMENT_REQUIRED: (
+        "auth.totp_enrolment_required",
+        403,
+        "Your role requires a second factor: sign in on the web once to set it up.",
+    ),
+}
 
 
 @router.get("/me", response_model=MeOut)
@@ -238,9 +252,13 @@ def change_password(
 @router.post(
     "/users/{user_id}/deactivate",
     response_model=UserOut,
-    responses={403: {"description": "Not allowed"}, 404: {"description": "Not found"}, 409: {"description": "Self"}},
+    responses={
+        403: {"description": "Not allowed"},
+        404: {"description": "Not found"},
+        409: {"description": "Self, or the last administrator"},
+    },
 )
 def deactivate_user(user_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> UserOut:
     """Deactivate a person (firm admin: own organisation; platform admin: any); their sessions and API
     tokens are revoked at once."""
-    return user_out(access_service.deactivate_user(session, actor, user_id, now=clock.now()))
+    return user_out(onboarding.deactivate(session, actor, user_id, now=clock.now()))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.db import Base, UTCDateTime, new_id
@@ -31,17 +32,30 @@ class Role(enum.StrEnum):
     INSURED_CONTACT = "insured_contact"
     REGULATOR_VIEWER = "regulator_viewer"
     PLATFORM_ADMIN = "platform_admin"
+    # The administrator of a broker, insurer, insured or supervision organisation: invites its people,
+    # gives and takes their roles, deactivates them (an adjuster firm's is ADJUSTER_FIRM_ADMIN).
+    ORG_ADMIN = "org_admin"
 
 
 # Which roles an organisation kind may hold.
 ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
-    OrgKind.BROKER: frozenset({Role.BROKER_ACCOUNT_MANAGER, Role.BROKER_RISK_EVALUATOR}),
+    OrgKind.BROKER: frozenset({Role.BROKER_ACCOUNT_MANAGER, Role.BROKER_RISK_EVALUATOR, Role.ORG_ADMIN}),
     OrgKind.ADJUSTER_FIRM: frozenset({Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN}),
-    OrgKind.INSURER: frozenset({Role.INSURER_CLAIMS_HANDLER, Role.INSURER_UNDERWRITER}),
-    OrgKind.INSURED: frozenset({Role.INSURED_CONTACT}),
-    OrgKind.SUPERVISION: frozenset({Role.REGULATOR_VIEWER}),
+    OrgKind.INSURER: frozenset({Role.INSURER_CLAIMS_HANDLER, Role.INSURER_UNDERWRITER, Role.ORG_ADMIN}),
+    OrgKind.INSURED: frozenset({Role.INSURED_CONTACT, Role.ORG_ADMIN}),
+    OrgKind.SUPERVISION: frozenset({Role.REGULATOR_VIEWER, Role.ORG_ADMIN}),
     OrgKind.PLATFORM: frozenset({Role.PLATFORM_ADMIN}),
 }
+
+
+def admin_role(kind: OrgKind) -> Role:
+    """The role that administers an organisation of this kind (invites and manages its people)."""
+    return {OrgKind.PLATFORM: Role.PLATFORM_ADMIN, OrgKind.ADJUSTER_FIRM: Role.ADJUSTER_FIRM_ADMIN}.get(
+        kind, Role.ORG_ADMIN
+    )
+
+
+ADMIN_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.ADJUSTER_FIRM_ADMIN, Role.ORG_ADMIN})
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -78,6 +92,15 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # TOTP second factor (tandem.access.totp): the secret sealed with the server key, when it was enabled,
+    # the last time step used (a code is never accepted twice), the recovery codes' SHA-256 hashes.
+    totp_secret: Mapped[str | None] = mapped_column(String(120))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_recovery: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Demo accounts only (tandem.demo): not made to enrol in TOTP although their role requires it;
+    # ignored when TANDEM_ENV=production.
+    mfa_exempt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -122,3 +145,40 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(200))
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the latest failure
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccessLink(Base):
+    """A one-time link sent by e-mail: an invitation to join an organisation (``invite``) or a password
+    reset (``reset``). Only the SHA-256 of its token is stored; the token itself is an HMAC of the link's
+    id under the server key, so the outbox job that mails it carries the id only. Used once, then spent."""
+
+    __tablename__ = "access_link"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(16))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    email: Mapped[str] = mapped_column(String(200))
+    # An invitation's display name and roles.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | used | revoked
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginEvent(Base):
+    """One sign-in attempt on a known account (登录记录): when, from where, how, and what came of it."""
+
+    __tablename__ = "login_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # success | wrong_password | wrong_code | throttled | enrolment_required
+    outcome: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(8))  # web | api
+    client: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

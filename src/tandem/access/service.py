@@ -33,6 +33,9 @@ def hasher(settings: Settings) -> PasswordHasher:
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
+# Between the password and the second factor: ``mfa`` waits for a TOTP code, ``enrol`` for the set-up a
+# required second factor asks for. Neither is a session: no page or endpoint accepts them.
+PENDING_KINDS = frozenset({"mfa", "enrol"})
 WRONG_CURRENT = N_("The current password is not right.")
 SAME_PASSWORD = N_("The new password is the same as the current one.")
 
@@ -106,6 +109,7 @@ class LoginResult:
     user: User | None
     throttled: bool = False
     retry_after: int = 0  # seconds, when throttled
+    attempted: uuid.UUID | None = None  # the account a wrong password was tried on (login history)
 
 
 def _throttle_keys(username: str, client: str | None) -> list[str]:
@@ -178,9 +182,18 @@ def authenticate(
             pass
     if not ok:
         _note_failure(session, settings, keys, now)
-        return LoginResult(None)
+        return LoginResult(None, attempted=user.id if user is not None else None)
     session.execute(update(LoginThrottle).where(LoginThrottle.key == keys[0]).values(failures=0))
     return LoginResult(user)
+
+
+def note_failure(session: Session, settings: Settings, username: str, client: str | None, now: dt.datetime) -> None:
+    """Count a failed second step (a wrong TOTP code) like a wrong password."""
+    _note_failure(session, settings, _throttle_keys(username, client), now)
+
+
+def retry_after(session: Session, settings: Settings, username: str, client: str | None, now: dt.datetime) -> int:
+    return _retry_after(session, settings, _throttle_keys(username, client), now)
 
 
 def _hash_token(token: str) -> str:
@@ -191,13 +204,15 @@ def issue_token(
     session: Session, settings: Settings, user: User, *, now: dt.datetime, kind: str = "api"
 ) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
-    ttl = settings.token_ttl_hours if kind == "api" else settings.session_ttl_hours
+    ttl = dt.timedelta(hours=settings.token_ttl_hours if kind == "api" else settings.session_ttl_hours)
+    if kind in PENDING_KINDS:
+        ttl = dt.timedelta(minutes=settings.mfa_pending_minutes)
     row = ApiToken(
         user_id=user.id,
         token_hash=_hash_token(token),
         kind=kind,
         created_at=now,
-        expires_at=now + dt.timedelta(hours=ttl),
+        expires_at=now + ttl,
         csrf_token=secrets.token_urlsafe(24) if kind == "web" else None,
     )
     session.add(row)
@@ -232,7 +247,12 @@ def live_tokens(session: Session, user_id: uuid.UUID, *, now: dt.datetime) -> li
     """A user's browser sessions and API tokens that still work, newest first."""
     stmt = (
         select(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+            ApiToken.kind.not_in(PENDING_KINDS),
+        )
         .order_by(ApiToken.created_at.desc(), ApiToken.id)
     )
     return list(session.execute(stmt).scalars())

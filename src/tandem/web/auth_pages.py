@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+import datetime as dt
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from tandem.access import logins, onboarding
 from tandem.access import service as access_service
+from tandem.access.models import User
 from tandem.config import Settings
-from tandem.deps import SESSION_COOKIE, ClockDep, CsrfFailed, OptionalActorDep, SessionDep, SettingsDep
+from tandem.deps import (
+    SESSION_COOKIE,
+    ClockDep,
+    CsrfFailed,
+    OptionalActorDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from tandem.kit import i18n
 from tandem.kit.errors import NotFound, RateLimited
 from tandem.kit.i18n import N_
@@ -21,32 +33,32 @@ from tandem.web.render import render
 router = APIRouter(include_in_schema=False)
 
 BAD_CREDENTIALS = N_("Wrong username or password.")
+PENDING_COOKIE = "tandem_pending"
+LOGIN_NOTICES = {
+    "reset": N_("Your password was changed. Sign in with the new one."),
+    "joined": N_("Your account is ready. Sign in with your username and password."),
+    "setup": N_("The platform administrator was created. Sign in to set up the second factor."),
+}
 REQUIRED = N_("Required.")
 TOO_LONG = N_("Too long.")
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
-def _login_page(
+def public_page(
     request: Request,
     settings: Settings,
+    template: str,
+    ctx: dict[str, Any],
     *,
     status: int = 200,
-    next_url: str = "/",
-    username: str = "",
-    error: Any = None,
-    fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     reuse_token: bool = False,
 ) -> Response:
+    """A page before any session (sign-in steps, first run, one-time links, all under /login): its forms
+    carry the double-submit token of the login cookie."""
     existing = request.cookies.get(csrf.LOGIN_COOKIE, "")
     token = existing if reuse_token and 20 <= len(existing) <= 64 else csrf.new_token()
-    response = render(
-        request,
-        "login.html",
-        {"login_csrf": token, "next": next_url, "username": username, "error": error, "fields": fields or {}},
-        status=status,
-        headers=headers,
-    )
+    response = render(request, template, {"login_csrf": token, **ctx}, status=status, headers=headers)
     response.set_cookie(
         csrf.LOGIN_COOKIE,
         token,
@@ -59,16 +71,38 @@ def _login_page(
     return response
 
 
+def login_page(
+    request: Request,
+    settings: Settings,
+    *,
+    status: int = 200,
+    next_url: str = "/",
+    username: str = "",
+    error: Any = None,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    reuse_token: bool = False,
+    notice: str | None = None,
+) -> Response:
+    ctx = {"next": next_url, "username": username, "error": error, "fields": fields or {}, "notice": notice}
+    return public_page(request, settings, "login.html", ctx, status=status, headers=headers, reuse_token=reuse_token)
+
+
 @router.get("/login")
 def login_form(
     request: Request,
     actor: OptionalActorDep,
     settings: SettingsDep,
+    session: SessionDep,
     next_url: Annotated[str, Query(alias="next")] = "/",
+    done: str | None = None,
 ) -> Response:
     if actor is not None:
         return RedirectResponse(safe_next(next_url), 303)
-    return _login_page(request, settings, next_url=safe_next(next_url), reuse_token=True)
+    if not onboarding.platform_admin_exists(session):
+        return RedirectResponse("/login/setup", 303)  # an empty database: the first-run page
+    notice = LOGIN_NOTICES.get(done or "")
+    return login_page(request, settings, next_url=safe_next(next_url), reuse_token=True, notice=notice)
 
 
 @router.post("/login")
@@ -87,7 +121,7 @@ def login(
     target = safe_next(next_url)
     username = username.strip()
     if not csrf.login_token_ok(request, csrf_token):
-        return _login_page(request, settings, status=403, next_url=target, username=username[:64], error=CsrfFailed())
+        return login_page(request, settings, status=403, next_url=target, username=username[:64], error=CsrfFailed())
     fields = {}
     if not username:
         fields["username"] = REQUIRED
@@ -98,13 +132,11 @@ def login(
     elif len(password) > 256:
         fields["password"] = TOO_LONG
     if fields:
-        return _login_page(request, settings, status=422, next_url=target, username=username[:64], fields=fields)
+        return login_page(request, settings, status=422, next_url=target, username=username[:64], fields=fields)
     now = clock.now()
-    result = access_service.authenticate(
-        session, settings, username, password, client=request.client.host if request.client else None, now=now
-    )
-    if result.throttled:
-        return _login_page(
+    result = logins.password_step(session, settings, username, password, attempt_of(request), now)
+    if result.outcome == logins.THROTTLED:
+        return login_page(
             request,
             settings,
             status=429,
@@ -114,23 +146,51 @@ def login(
             headers={"Retry-After": str(result.retry_after)},
         )
     if result.user is None:
-        return _login_page(request, settings, status=401, next_url=target, username=username, error=BAD_CREDENTIALS)
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        access_service.revoke_token(session, old, now=now)
-    token, _row = access_service.issue_token(session, settings, result.user, now=now, kind="web")
-    response = RedirectResponse(target, 303)
+        return login_page(request, settings, status=401, next_url=target, username=username, error=BAD_CREDENTIALS)
+    if result.outcome == logins.CODE_NEEDED:
+        return pending(request, session, settings, result.user, "mfa", f"/login/code?next={quote(target)}", now)
+    if result.outcome == logins.ENROLMENT_REQUIRED:
+        return pending(request, session, settings, result.user, "enrol", f"/login/enrol?next={quote(target)}", now)
+    return start_session(request, session, settings, result.user, target, now)
+
+
+def attempt_of(request: Request) -> logins.Attempt:
+    return logins.Attempt("web", client_address(request), request.headers.get("user-agent"))
+
+
+def _cookie(response: Response, settings: Settings, name: str, value: str, max_age: int, path: str) -> None:
+    samesite: Literal["lax", "strict"] = "lax" if name == SESSION_COOKIE else "strict"
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_ttl_hours * 3600,
-        path="/",
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
+        name, value, max_age=max_age, path=path, httponly=True, secure=settings.cookie_secure, samesite=samesite
     )
+
+
+def pending(
+    request: Request, session: Session, settings: Settings, user: User, kind: str, to: str, now: dt.datetime
+) -> Response:
+    """The password was right; the second step (a TOTP code, or the enrolment a required second factor
+    asks for) comes next, carried by a short-lived cookie that is no session."""
+    token, _row = access_service.issue_token(session, settings, user, now=now, kind=kind)
+    response = RedirectResponse(to, 303)
+    _cookie(response, settings, PENDING_COOKIE, token, settings.mfa_pending_minutes * 60, "/login")
+    return response
+
+
+def start_session(
+    request: Request, session: Session, settings: Settings, user: User, target: str, now: dt.datetime
+) -> Response:
+    """Start a browser session (ending the one this browser had) and go to ``target``."""
+    for old in (request.cookies.get(SESSION_COOKIE), request.cookies.get(PENDING_COOKIE)):
+        if old:
+            access_service.revoke_token(session, old, now=now)
+    token, _row = access_service.issue_token(session, settings, user, now=now, kind="web")
+    response = RedirectResponse(target, 303)
+    _cookie(response, settings, SESSION_COOKIE, token, settings.session_ttl_hours * 3600, "/")
     response.delete_cookie(
         csrf.LOGIN_COOKIE, path="/login", httponly=True, secure=settings.cookie_secure, samesite="strict"
+    )
+    response.delete_cookie(
+        PENDING_COOKIE, path="/login", httponly=True, secure=settings.cookie_secure, samesite="strict"
     )
     return response
 

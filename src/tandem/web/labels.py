@@ -49,6 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "insured_contact": N_("Insured contact"),
         "regulator_viewer": N_("Regulator (read only)"),
         "platform_admin": N_("Platform administrator"),
+        "org_admin": N_("Organisation administrator"),
     },
     "policy_status": {
         "draft": N_("Draft"),
@@ -634,3 +635,20 @@ LABELS["event"].update(
         "fees.invoice_escalated": N_("The overdue fee invoice was escalated to the payer's managers"),
     }
 )
+
+# ---- sign-ins (login history, issue 19 item 1) -----------------------------------------------------
+LABELS["login_outcome"] = {
+    "success": N_("Signed in"),
+    "wrong_password": N_("Wrong password"),
+    "wrong_code": N_("Wrong second-factor code"),
+    "throttled": N_("Refused: too many attempts"),
+    "enrolment_required": N_("Sent to set up the second factor"),
+}
+LABELS["login_channel"] = {"web": N_("Web page"), "api": N_("API")}
+TONES["login_outcome"] = {
+    "success": "ok",
+    "wrong_password": "bad",
+    "wrong_code": "bad",
+    "throttled": "warn",
+    "enrolment_required": "warn",
+}

@@ -16,6 +16,8 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.neutrality import router as neutrality_router
+    from tandem.web.onboarding import router as onboarding_router
+    from tandem.web.people import router as people_router
     from tandem.web.placement_comparison import router as placement_comparison_router
     from tandem.web.placement_report import router as placement_report_router
     from tandem.web.placement_risk import router as placement_risk_router
@@ -28,7 +30,9 @@ def mount_web(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_router)
+    app.include_router(onboarding_router)
     app.include_router(account_router)
+    app.include_router(people_router)
     app.include_router(registry_router)
     app.include_router(claims_router)
     app.include_router(placements_router)

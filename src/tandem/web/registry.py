@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tandem.access import scope
-from tandem.access import service as access_service
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm
@@ -28,7 +27,7 @@ from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
 from tandem.schemas import bounded_date
-from tandem.web import cases, data, placements
+from tandem.web import cases, data, people, placements
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -43,7 +42,6 @@ DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 END_BEFORE_START = N_("The end is before the start.")  # the same msgid as the party service's
 ADDED = N_("The adjuster is now on the blacklist.")
 LIFTED = N_("The blacklist entry has been lifted.")
-REGISTER_VIEWERS = frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.ADJUSTER_FIRM, K.PLATFORM})
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -58,10 +56,6 @@ def _date(value: str) -> dt.date | None:
         return bounded_date(dt.date.fromisoformat(value.strip()))
     except ValueError:
         return None
-
-
-def sees_register(actor: Actor) -> bool:
-    return actor.org_kind in REGISTER_VIEWERS
 
 
 # ---- home ----------------------------------------------------------------------------------------
@@ -116,31 +110,10 @@ def organisation_list(request: Request, actor: PageActor, session: SessionDep) -
 
 @router.get("/organisations/{org_id}")
 def organisation_page(
-    org_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep
+    org_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep, done: str | None = None
 ) -> Response:
     org = scope.get_organisation(session, actor, org_id)
-    try:
-        people = access_service.users_of(session, actor, org.id)
-    except NotFound:
-        people = None  # the organisation is visible, its people list is not
-    firm = None
-    if org.kind == K.ADJUSTER_FIRM and sees_register(actor):
-        try:
-            firm = data.firm_row(session, scope.get_firm(session, actor, org.id), today_local(clock))
-        except NotFound:
-            firm = None
-    insured = None
-    if org.kind == K.INSURED:
-        try:
-            insured = views.insured_out(actor, scope.get_insured(session, actor, org.id))
-        except NotFound:
-            insured = None
-    policies = data.policies(session, actor, org_id=org.id) if org.kind in (K.BROKER, K.INSURER, K.INSURED) else []
-    return render(
-        request,
-        "organisations/detail.html",
-        {"org": org, "people": people, "firm": firm, "insured": insured, "policies": policies},
-    )
+    return people.organisation_view(request, actor, session, clock, org, notice=people.NOTICES.get(done or ""))
 
 
 # ---- policies ------------------------------------------------------------------------------------
@@ -164,7 +137,7 @@ def policy_page(policy_id: str, request: Request, actor: PageActor, session: Ses
         {
             "policy": policy,
             "total": data.total_sum_insured(policy),
-            "sees_register": sees_register(actor),
+            "sees_register": people.sees_register(actor),
             "can_report": cases.can_report(actor) and policy.status == "in_force",
         },
     )
