@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from tests.helpers import POLICY1, XINDA, _ok, logged_in, notice, org, post, text_of
+from tests.helpers import POLICY1, XINDA, _ok, logged_in, notice, open_placement, org, post, text_of
 
 FINDING = re.compile(r"/neutrality/findings/([0-9a-f-]{36})")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -72,6 +72,10 @@ def test_a_party_asks_for_a_recusal_and_the_broker_decides_on_the_page(env):
     page = text_of(broker.get(r.headers["location"]))
     assert "已同意" in page and "顾问关系属实，予以回避" in page
     assert _ok(env.client("insurer1").get(f"/api/v1/neutrality/recusals?case_id={cid}"))[0]["state"] == "granted"
+    # A placement links its recusal page too.
+    pid = open_placement(env)["id"]
+    assert f"/neutrality/cases/{pid}/recusals" in logged_in(env, "broker").get(f"/placements/{pid}").text
+    assert logged_in(env, "broker").get(f"/neutrality/cases/{pid}/recusals").status_code == 200
     # Not a party to the case: the same 404 as for no case.
     assert logged_in(env, "insured2").get(f"/neutrality/cases/{cid}/recusals").status_code == 404
 

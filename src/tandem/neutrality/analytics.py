@@ -71,25 +71,28 @@ def _find(groups: tuple[bias.GroupFigures, ...], key: str) -> bias.GroupFigures 
     return next((g for g in groups if g.key == key), None)
 
 
-def _appointed(session: Session, claim: Claim, firm_id: uuid.UUID) -> Appointment | None:
-    """The firm's accepted appointment letter on the claim's case (the latest, if it was appointed twice)."""
-    return session.execute(
+def _appointments(session: Session, actor: Actor) -> dict[tuple[uuid.UUID, uuid.UUID], Appointment]:
+    """Each firm's accepted appointment letter per case of the actor's claims (the latest, if it was
+    appointed twice), read in one query."""
+    visible = scope.visible_claims(actor).with_only_columns(Claim.case_id)
+    rows = session.execute(
         select(Appointment)
-        .where(Appointment.case_id == claim.case_id, Appointment.firm_id == firm_id, Appointment.state == "accepted")
-        .order_by(Appointment.issued_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+        .where(Appointment.case_id.in_(visible), Appointment.state == "accepted")
+        .order_by(Appointment.issued_at)
+    ).scalars()
+    return {(a.case_id, a.firm_id): a for a in rows}
 
 
 class _Collector:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.rows: list[CaseRow] = []
         self.names: dict[str, str] = {}
         self._seen: set[tuple[uuid.UUID, str]] = set()
+        self._appointments = _appointments(session, actor)
 
     def add(self, claim: Claim, source: str, report: Report, report_amount: Decimal, settled: Decimal) -> None:
-        appointment = _appointed(self.session, claim, report.firm_id)
+        appointment = self._appointments.get((claim.case_id, report.firm_id))
         if appointment is None or settled <= 0 or report_amount < 0:
             return
         adjuster = self.session.get(Adjuster, appointment.adjuster_id)
@@ -142,7 +145,7 @@ def _agreements(session: Session, actor: Actor, out: _Collector) -> None:
 
 def case_rows(session: Session, actor: Actor) -> tuple[list[CaseRow], dict[str, str]]:
     """Every measured report on the actor's cases, in claim-number order, and the names of the keys."""
-    out = _Collector(session)
+    out = _Collector(session, actor)
     _memoranda(session, actor, out)
     _agreements(session, actor, out)
     out.rows.sort(key=lambda r: (r.row.case, r.row.adjuster))
