@@ -33,9 +33,11 @@ from tests.helpers import (
     _ok,
     comparison_ready,
     comparison_secrets,
+    inbox,
     logged_in,
     pdf_text,
     placement_reported,
+    said,
 )
 
 
@@ -144,6 +146,7 @@ def test_pick_or_ask_recommend_and_confirm(env) -> None:
 
     asked = _ok(insured.post(f"{base}/choice", json={"action": "ask"}))
     assert asked["choice"]["state"] == "requested"
+    assert any(said("placement.insurer_ask") in subject for subject in inbox(env, "broker"))
     no_reason = broker.post(f"{base}/choice", json={"action": "recommend", "insurer_id": str(ids[ZHONGAN])})
     assert no_reason.status_code == 422 and "reasons" in no_reason.json()["error"]["fields"]
     why = "理赔记录最好：30日内决定的比例最高，付款最快。"
@@ -152,6 +155,7 @@ def test_pick_or_ask_recommend_and_confirm(env) -> None:
     )
     assert rec["choice"]["state"] == "recommended" and rec["choice"]["reasons"] == why
     assert rec["choice"]["recommended_insurer"] == ZHONGAN
+    assert any(said("placement.insurer_recommend") in subject for subject in inbox(env, "insured1"))
     done = _ok(insured.post(f"{base}/choice", json={"action": "confirm"}))
     assert done["choice"] | {"chosen_at": None} == done["choice"] | {
         "state": "chosen",

@@ -80,6 +80,10 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "placement.publish_register": ("insured",),
     "risk_register.decided": ("broker", "risk"),
     "placement.go_to_market": ("insured", "risk"),
+    "placement.insurer_pick": ("broker",),
+    "placement.insurer_ask": ("broker",),
+    "placement.insurer_recommend": ("insured",),
+    "placement.insurer_confirm": ("broker",),
     "placement.withdraw": ("everyone",),
 }
 

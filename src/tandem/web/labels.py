@@ -548,6 +548,10 @@ LABELS["event"].update(
         "placement.publish_register": N_("Risk register published to the insured"),
         "placement.go_to_market": N_("Placement taken to market"),
         "placement.shortlist": N_("Insurer shortlist saved"),
+        "placement.insurer_pick": N_("The insured chose the insurer from the comparison"),
+        "placement.insurer_ask": N_("The insured asked the broker to recommend an insurer"),
+        "placement.insurer_recommend": N_("The broker recommended an insurer, with its reasons"),
+        "placement.insurer_confirm": N_("The insured confirmed the recommended insurer"),
         "placement.insurer_adjuster.appointed": N_(
             "The insurer appointed its own adjuster for a second pre-assessment"
         ),
