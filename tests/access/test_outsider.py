@@ -605,6 +605,22 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     },
     ("POST", "/placements/{placement_id}/letter/decline"): {"data": {"reason": "outsider"}},
     ("POST", "/placements/{placement_id}/shortlist"): {"data": {}},
+    ("POST", "/placements/{placement_id}/insurer-adjuster"): {"data": {"adjuster_id": SOME_ID}},
+    ("POST", "/placements/{placement_id}/insurer-adjuster/{appointment_id}/accept"): {
+        "data": {
+            "fee_basis": "fixed",
+            "fee_amount": "30000",
+            "fee_payer": "insurer",
+            "fee_payment_days": "30",
+            "report_due": "2027-01-15",
+        }
+    },
+    ("POST", "/placements/{placement_id}/insurer-adjuster/{appointment_id}/decline"): {"data": {"reason": "outsider"}},
+    ("POST", "/placements/{placement_id}/insurer-adjuster/{appointment_id}/broker-answer"): {
+        "data": {"action": "require_another", "reason": "outsider"}
+    },
+    ("POST", "/placements/{placement_id}/consultation"): {"data": {"step": "ack"}},
+    ("POST", "/placements/{placement_id}/consultation/items/{item_id}"): {"data": {"kind": "hold"}},
     ("POST", "/placements/{placement_id}/comparison/choice"): {"data": {"action": "ask"}},
     ("POST", "/placements/{placement_id}/comparison/weights"): {"data": {"w_refusals": "20"}},
     ("POST", "/placements/{placement_id}/risk/seed"): {},

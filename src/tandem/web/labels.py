@@ -261,6 +261,15 @@ LABELS: dict[str, dict[str, str]] = {
         "adjuster_b": N_("Insurer's adjuster firm"),
         "broker": N_("Broker (risk evaluation)"),
         "insurer": N_("Insurer"),
+        "insured": N_("Insured"),
+    },
+    "second_state": {
+        "appointed": N_("Letter issued"),
+        "accepted": N_("Surveying"),
+        "reported": N_("Report submitted"),
+        "declined": N_("Declined"),
+        "replaced": N_("Another required by the broker"),
+        "withdrawn": N_("Submission withdrawn"),
     },
     "umpire_kind": {
         "expert": N_("Expert"),
@@ -487,6 +496,14 @@ TONES: dict[str, dict[str, str]] = {
     "letter_state": {"issued": "warn", "accepted": "ok", "declined": "bad", "refused_by_broker": "bad"},
     "consultation_state": {"aligning": "info", "negotiating": "warn", "umpire": "warn", "agreed": "ok"},
     "item_state": {"open": "warn", "agreed": "ok"},
+    "second_state": {
+        "appointed": "warn",
+        "accepted": "info",
+        "reported": "ok",
+        "declined": "bad",
+        "replaced": "bad",
+        "withdrawn": "neutral",
+    },
     "engagement_status": {"requested": "warn", "accepted": "ok", "declined": "bad"},
     "visibility": {"private": "neutral", "partners": "info", "named": "info"},
     "exclusion": {

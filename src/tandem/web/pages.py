@@ -22,6 +22,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.placement_report import router as placement_report_router
     from tandem.web.placement_risk import router as placement_risk_router
     from tandem.web.placement_screening import router as placement_screening_router
+    from tandem.web.placement_second import router as placement_second_router
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
     from tandem.web.products import router as products_router
@@ -45,5 +46,6 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(recusal_router)
     app.include_router(placement_risk_router)
     app.include_router(placement_screening_router)
+    app.include_router(placement_second_router)
     app.include_router(placement_comparison_router)
     app.include_router(placement_report_router)

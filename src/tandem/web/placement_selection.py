@@ -212,10 +212,12 @@ def issue_letter(
     return placements.done(placement.id, "letter", "selection")
 
 
-def read_accept(form: Mapping[str, Any], now: dt.datetime) -> tuple[FormState, dt.date | None, FeeTerms | None]:
+def read_accept(
+    form: Mapping[str, Any], now: dt.datetime, side: str = "broker"
+) -> tuple[FormState, dt.date | None, FeeTerms | None]:
     """The firm's acceptance as typed: the fee terms (a pre-assessment for the broker: the insured or the
-    broker pays) and the report's due date."""
-    terms, state = fee_terms.terms_from_form(form, engagement_for("placement", "broker"))
+    broker pays; for the insurer's own adjuster: the insurer) and the report's due date."""
+    terms, state = fee_terms.terms_from_form(form, engagement_for("placement", side))
     v = state.values
     v["report_due"] = forms.text(form, "report_due")
     due: dt.date | None = None

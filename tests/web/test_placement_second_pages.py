@@ -1,0 +1,76 @@
+"""The second pre-assessment and the MoU on the placement's case file (R-U7, R-U8), in zh-CN and en: each
+party sees its part (the insurer its adjuster and the premium on the MoU, the broker the blacklist flag and
+its answers, the risk evaluator the merge, both firms and the insured the consultation and the MoU), the
+forms show their errors beside the field, and a competing insurer sees none of it."""
+
+from __future__ import annotations
+
+from tandem import demo_mou, demo_placements
+from tests.helpers import _ok, logged_in, placement_at_market, post, text_of
+
+API = "/api/v1/placements"
+
+
+def _demo(env) -> str:
+    with env.factory.begin() as s:
+        demo_placements.load(s, env.settings, env.clock.now())
+        demo_mou.load(s, env.settings, env.clock.now())
+    items = _ok(env.client("broker").get(API))["items"]
+    return next(p["id"] for p in items if p["status"] == "to_market")
+
+
+def test_each_party_sees_the_second_pre_assessment_and_the_mou_in_both_languages(env):
+    pid = _demo(env)
+    zh = {"Accept-Language": "zh-CN"}
+    en = {"Accept-Language": "en"}
+    for user in ("broker", "risk", "insured1", "adjuster3", "adjuster5", "underwriter1"):
+        page = logged_in(env, user, **zh).get(f"/placements/{pid}")
+        assert page.status_code == 200, user
+        text = text_of(page)
+        assert "风险点竞争性磋商" in text and "各方均已确认" in text, user
+        assert 'id="placement-consultation"' in page.text and "谅解备忘录 MOU-" in text, user
+    uw = text_of(logged_in(env, "underwriter1", **zh).get(f"/placements/{pid}"))
+    assert "保险人委托的公估人（第二次预评估）" in uw and "周敏" in uw and "按谅解备忘录厘定的保费" in uw
+    uw_en = text_of(logged_in(env, "underwriter1", **en).get(f"/placements/{pid}"))
+    assert "The insurer's own adjuster (second pre-assessment)" in uw_en and "Premium rated on the memorandum:" in uw_en
+    assert "Competitive consultation on the risk points" in uw_en and "Acknowledged by every party" in uw_en
+    risk_page = logged_in(env, "risk", **en).get(f"/placements/{pid}")
+    assert "Take the memorandum into the risk register" in text_of(risk_page)
+    # Merged from the page: back to the card with the notice.
+    risk = logged_in(env, "risk", **zh)
+    r = post(risk, f"/placements/{pid}/consultation", {"step": "merge"})
+    assert r.status_code == 303 and r.headers["location"].endswith("#placement-consultation")
+    assert "谅解备忘录的风险点已并入风险登记册。" in text_of(risk.get(r.headers["location"]))
+    # The other insurer is not on this placement: the page answers 404.
+    assert logged_in(env, "underwriter2").get(f"/placements/{pid}").status_code == 404
+
+
+def test_the_insurer_appoints_and_the_broker_answers_a_blacklisted_adjuster_on_the_page(env):
+    pid = placement_at_market(env)
+    adjusters = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
+    uw = logged_in(env, "underwriter1", **{"Accept-Language": "zh-CN"})
+    page = uw.get(f"/placements/{pid}")
+    assert 'id="second-appoint"' in page.text and "保险人委托的公估人（第二次预评估）" in text_of(page)
+    # No adjuster chosen: the error beside the field; the broker's adjuster's firm: refused beside it too.
+    r = post(uw, f"/placements/{pid}/insurer-adjuster", {"adjuster_id": ""})
+    assert r.status_code == 422 and 'id="appoint-adjuster_id-error"' in r.text, r.text[:500]
+    r = post(uw, f"/placements/{pid}/insurer-adjuster", {"adjuster_id": adjusters["李娜"]})
+    assert r.status_code == 422 and "broker_adjuster_firm" in r.text
+    r = post(uw, f"/placements/{pid}/insurer-adjuster", {"adjuster_id": adjusters["何雪梅"]})
+    assert r.status_code == 303, r.text[:500]
+    assert "确认函已发送至贵司委托的公估公司。" in text_of(uw.get(r.headers["location"]))
+
+    broker = logged_in(env, "broker", **{"Accept-Language": "en"})
+    text = text_of(broker.get(f"/placements/{pid}"))
+    assert "On your blacklist" in text and "Withdraw the submission and go to another insurer" in text
+    row = _ok(env.client("broker").get(f"{API}/{pid}/insurer-adjusters"))[0]
+    url = f"/placements/{pid}/insurer-adjuster/{row['id']}/broker-answer"
+    r = post(broker, url, {"action": "require_another", "reason": ""})
+    assert r.status_code == 422 and 'id="broker-answer-reason-error"' in r.text
+    r = post(broker, url, {"action": "require_another", "reason": "黑名单公估人，请另行委托"})
+    assert r.status_code == 303
+    assert "Another required by the broker" in text_of(broker.get(f"/placements/{pid}"))
+    assert _ok(env.client("underwriter1").get(f"{API}/{pid}/insurer-adjusters/{row['id']}"))["state"] == "replaced"
+    # The other insurer on the same placement sees no row of it.
+    other = logged_in(env, "underwriter2").get(f"/placements/{pid}").text
+    assert 'id="second-appoint"' in other and 'id="second-rows"' not in other and row["id"] not in other
