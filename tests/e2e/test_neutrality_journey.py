@@ -142,6 +142,14 @@ def test_finding_notice_blacklist_appeal_and_routing_again_in_zh(cast: Cast) -> 
     expect(insured.locator("body")).not_to_contain_text("三次通报")
     cast.shot(insured, "n07-insured-sees-blacklisted")
     assert insured.request.get(proposal_url).status == 404
+    insurer = cast("insurer1")
+    insurer.goto(case_url)
+    expect(insurer.locator("#timeline li", has_text="保单指定的公估人不符合承接条件")).to_contain_text(
+        "列入经纪人黑名单"
+    )
+    expect(insurer.locator("body")).not_to_contain_text("三次通报")
+    cast.shot(insurer, "n07b-insurer-sees-blacklisted")
+    assert insurer.request.get(proposal_url).status == 404
     broker.goto(case_url)
     excluded = broker.locator("details.excluded")
     excluded.locator("summary").click()
