@@ -78,11 +78,11 @@ class Server:
 
 @contextmanager
 def running_app(
-    tmp: Path, db_name: str, demo_claims: bool = False, **extra_env: str
+    tmp: Path, db_name: str, demo_claims: bool = False, demo: bool = True, **extra_env: str
 ) -> Iterator[tuple[str, dict[str, str], Path]]:
-    """``tandem db upgrade`` and ``tandem demo load`` (without the demo claims unless ``demo_claims``) into a
-    fresh SQLite file under ``tmp``, then uvicorn on a free loopback port; yields (base URL, environment,
-    server log) and stops the server after."""
+    """``tandem db upgrade`` and ``tandem demo load`` (without the demo claims unless ``demo_claims``; no demo
+    at all without ``demo``: an empty database) into a fresh SQLite file under ``tmp``, then uvicorn on a free
+    loopback port; yields (base URL, environment, server log) and stops the server after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
     env.update(
         {
@@ -101,7 +101,8 @@ def running_app(
     )
     _cli(["db", "upgrade"], env)
     # The journeys count their own claims and notices; a tour of the demo asks for its claims.
-    _cli(["demo", "load"] if demo_claims else ["demo", "load", "--no-claims"], env)
+    if demo:
+        _cli(["demo", "load"] if demo_claims else ["demo", "load", "--no-claims"], env)
     port = _free_port()
     log = tmp / "uvicorn.log"
     with log.open("wb") as out:

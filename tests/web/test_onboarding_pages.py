@@ -99,6 +99,7 @@ def test_the_platform_admin_opens_an_organisation_through_the_form(env, mail):
     }
     r = post(admin, "/organisations/new", form)
     assert r.status_code == 422 and 'id="uscc-error"' in r.text and "杭州明远纺织有限公司" in r.text
+    assert "校验码不符" in r.text  # the reason, in the page's language
     r = post(admin, "/organisations/new", {**form, "uscc": uscc("91330100MA2A0000X")})
     assert r.status_code == 303, r.text
     assert "机构已开通" in text_of(admin.get(r.headers["location"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from tandem.kit.i18n import N_
+
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -26,23 +28,23 @@ def normalise_id_number(value: str, *, today: dt.date | None = None) -> str:
     """Validate an 18-character resident ID number and return it upper-cased; raise IdentifierError."""
     v = value.strip().upper()
     if len(v) == 15 and v.isdigit():
-        raise IdentifierError("legacy 15-digit number; use the 18-digit number")
+        raise IdentifierError(N_("legacy 15-digit number; use the 18-digit number"))
     if len(v) != 18:
-        raise IdentifierError("must be 18 characters")
+        raise IdentifierError(N_("must be 18 characters"))
     if not _ID_RE.match(v):  # ASCII digits only: str.isdigit() also accepts full-width and other digits
-        raise IdentifierError("must be 17 digits followed by a digit or X")
+        raise IdentifierError(N_("must be 17 digits followed by a digit or X"))
     if v[0] == "0":
-        raise IdentifierError("address code is not valid")
+        raise IdentifierError(N_("address code is not valid"))
     try:
         born = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        raise IdentifierError("birth date is not a valid date") from None
+        raise IdentifierError(N_("birth date is not a valid date")) from None
     if today is None:
         today = dt.datetime.now(tz=dt.UTC).date()  # noqa: TID251 - pure check, no clock to inject
     if born.year < 1800 or born > today:
-        raise IdentifierError("birth date is not a valid date")
+        raise IdentifierError(N_("birth date is not a valid date"))
     if id_check_char(v[:17]) != v[17]:
-        raise IdentifierError("check digit does not match")
+        raise IdentifierError(N_("check digit does not match"))
     return v
 
 
@@ -55,13 +57,13 @@ def normalise_uscc(value: str) -> str:
     """Validate a unified social credit code and return it upper-cased; raise IdentifierError."""
     v = value.strip().upper()
     if len(v) != 18:
-        raise IdentifierError("must be 18 characters")
+        raise IdentifierError(N_("must be 18 characters"))
     if not _USCC_RE.match(v):
-        raise IdentifierError("contains a character outside the code alphabet (no I, O, S, V, Z)")
+        raise IdentifierError(N_("contains a character outside the code alphabet (no I, O, S, V, Z)"))
     if not v[2:8].isdigit():
-        raise IdentifierError("division code (positions 3-8) must be digits")
+        raise IdentifierError(N_("division code (positions 3-8) must be digits"))
     if uscc_check_char(v[:17]) != v[17]:
-        raise IdentifierError("check character does not match")
+        raise IdentifierError(N_("check character does not match"))
     return v
 
 
