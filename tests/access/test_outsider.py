@@ -456,6 +456,8 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "data": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
     },
     ("POST", "/blacklist/{entry_id}/lift"): {"data": {"reason": "outsider tries to lift"}},
+    ("POST", "/cases/{case_id}/invoices"): {"data": {"expenses_incurred": "1.00"}},
+    ("POST", "/invoices/{invoice_id}/{action}"): {"data": {"reason": "outsider", "amount": "1.00"}},
     ("POST", "/claims/{claim_id}/adjuster"): {"data": {"adjuster_id": SOME_ID, "reason": "x"}},
     ("POST", "/claims/{claim_id}/adjuster/answer"): {"data": {"answer": "agree"}},
     ("POST", "/claims/{claim_id}/withdraw"): {"data": {"reason": "outsider"}},

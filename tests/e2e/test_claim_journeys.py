@@ -14,16 +14,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
-from tests.helpers import ACCEPT, WAIT_TIMEOUT_MS, _draft
 
 from .conftest import running_app
-from .journeys import POLICY, SHANGHAI, Cast, ClaimServer, _done, _local, _loss_time, _pick
+from .journeys import POLICY, Cast, ClaimServer, _api, _done, _local, _loss_time, _pick, reported_claim
 
 pytestmark = pytest.mark.e2e
 
@@ -213,54 +210,15 @@ def test_one_claim_from_notice_to_payment_in_zh(cast: Cast) -> None:
 # ---- 2. the dispute ------------------------------------------------------------------------------------
 
 
-def _api(server: ClaimServer, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.base_url, timeout=WAIT_TIMEOUT_MS / 1000)
-    r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-    r.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
-    return client
-
-
 def _proposed_claim(server: ClaimServer) -> str:
     """A claim reported by 华信 (firm A), confirmed and proposed to the insurer — set up through the API."""
-    insured, firm, risk, broker = (_api(server, u) for u in ("insured1", "adjuster1", "risk", "broker"))
-    policy = next(p for p in insured.get("/api/v1/policies").json()["items"] if p["number"] == POLICY)
-    loss = _loss_time().astimezone(SHANGHAI).isoformat(timespec="minutes")
-    cid = insured.post(
-        "/api/v1/claims",
-        json={
-            "policy_id": policy["id"],
-            "loss_at": loss,
-            "location": "浙江省嘉兴市南湖区亚中路88号3号仓库",
-            "description": "3号仓库暴雨进水，屋面及注塑机受损",
-            "channel": "app",
-        },
-    ).json()["id"]
-    firm.post(
-        f"/api/v1/claims/{cid}/appointment",
-        json=ACCEPT,
-    ).raise_for_status()
-    me = {a["name"]: a["id"] for a in firm.get("/api/v1/adjusters").json()["items"]}
-    firm.post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["李娜"]}).raise_for_status()
-    firm.post(
-        f"/api/v1/claims/{cid}/surveys",
-        json={"scheduled_at": loss, "surveyed_at": _local(SystemClock().now()) + ":00+08:00"},
-    ).raise_for_status()
-    # The shared draft report (tests/helpers.py), told of this claim's storm: the roof of warehouse 3, and
-    # no replacement value of its own (the policy's declared value stands).
-    draft = _draft(cause="暴雨致屋面破损进水。", liability="属于保险责任。")
-    draft["sections"][0]["items"][0]["description"] = "3#仓库彩钢瓦屋面"
-    del draft["sections"][0]["replacement_value"]
-    firm.put(f"/api/v1/claims/{cid}/report-draft", json=draft).raise_for_status()
-    firm.post(f"/api/v1/claims/{cid}/reports", json={"signer_ids": [me["王建国"], me["李娜"]]}).raise_for_status()
-    second = _api(server, "adjuster2")  # 李娜 signs in person
-    signing = second.get(f"/api/v1/claims/{cid}/case").json()["signing"]
-    second.post(f"/api/v1/claims/{cid}/reports/sign", json={"content_hash": signing["content_hash"]}).raise_for_status()
+    cid = reported_claim(server)
+    risk, broker = _api(server, "risk"), _api(server, "broker")
     risk.post(f"/api/v1/claims/{cid}/amount-confirmation").raise_for_status()
     broker.post(f"/api/v1/claims/{cid}/negotiation", json={"move": "propose"}).raise_for_status()
-    for c in (insured, firm, risk, broker):
+    for c in (risk, broker):
         c.close()
-    return str(cid)
+    return cid
 
 
 def test_dispute_consultation_umpire_mou_and_payment(cast: Cast) -> None:

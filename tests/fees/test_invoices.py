@@ -18,7 +18,7 @@ from tandem.fees import invoices
 from tandem.fees.models import InvoiceCounter
 from tandem.report.models import Report
 from tandem.worker import runner
-from tests.helpers import _draft, _ok, _to_reported, inbox, notice, one, reported
+from tests.helpers import _draft, _ok, _to_reported, inbox, notice, one, pdf_text, reported
 
 FIRM_A = "华信保险公估有限公司"
 FEN = Decimal("0.01")
@@ -134,6 +134,16 @@ def test_a_disputed_line_is_answered_by_a_reissue(env):
     assert (new["invoice_date"], new["due_date"]) == ("2026-11-27", "2026-12-27")
     old = _ok(insurer.get(f"/api/v1/invoices/{inv['id']}"))
     assert (old["state"], old["replaced_by"], old["total"]) == ("replaced", new["number"], inv["total"])  # unchanged
+    pdf = insurer.get(f"/api/v1/invoices/{new['id']}/invoice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert (
+        "公估费发票" in text
+        and new["number"] in text
+        and inv["number"] in text
+        and new["total"] in text.replace(",", "")
+    )
+    assert env.client("insured1").get(f"/api/v1/invoices/{new['id']}/invoice.pdf").status_code == 404
     assert firm.post(f"/api/v1/invoices/{inv['id']}/reissue", json=reissue).status_code == 409
     assert [i["state"] for i in _ok(insurer.get(f"/api/v1/cases/{cid}/invoices"))] == ["replaced", "issued"]
     assert [s for s in inbox(env, "insurer1") if new["number"] in s and inv["number"] in s]

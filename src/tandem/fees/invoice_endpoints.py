@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tandem.deps import ActorDep, ClockDep, SessionDep
-from tandem.fees import invoices
+from tandem.fees import documents, invoices
 from tandem.fees.invoices import Ledger, WorkIn
 from tandem.fees.models import Invoice
 from tandem.kit.limits import REASON_MAX
@@ -186,6 +187,17 @@ def raise_invoice(case_id: str, body: RaiseBody, actor: ActorDep, session: Sessi
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut, responses=NF)
 def get_invoice(invoice_id: str, actor: ActorDep, session: SessionDep) -> InvoiceOut:
     return invoice_out(session, invoices.get_invoice(session, actor, invoice_id))
+
+
+@router.get("/invoices/{invoice_id}/invoice.pdf", responses=NF, response_class=Response)
+def invoice_pdf(invoice_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """The invoice as a PDF (Chinese), rendered on request."""
+    inv = invoices.get_invoice(session, actor, invoice_id)
+    return Response(
+        documents.invoice_pdf(session, inv),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{inv.number}.pdf"'},
+    )
 
 
 @router.post("/invoices/{invoice_id}/accept", response_model=InvoiceOut, responses=ACT)

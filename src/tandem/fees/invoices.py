@@ -696,17 +696,21 @@ def _ledger(session: Session, stmt: Select[Any], by: str, now: dt.datetime) -> L
         ageing.OpenItem(str(inv.payer_id if by == "payer" else inv.firm_id), inv.due_date, left) for inv, left in rows
     )
     table = ageing.ageing(items, today)
-    names = _names(session, [uuid.UUID(k) for k in table])
-    return Ledger(rows, table, names)
+    return Ledger(rows, table, org_names(session, [uuid.UUID(k) for k in table]))
 
 
-def _names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
+def org_names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
     if not ids:
         return {}
     return {
         str(i): n
         for i, n in session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
     }
+
+
+def payers_of(session: Session, firm_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every organisation the firm has invoiced."""
+    return list(session.execute(select(Invoice.payer_id).where(Invoice.firm_id == firm_id).distinct()).scalars())
 
 
 @dataclass(frozen=True)

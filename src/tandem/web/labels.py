@@ -673,3 +673,33 @@ TONES["login_outcome"] = {
     "throttled": "warn",
     "enrolment_required": "warn",
 }
+LABELS["invoice_state"] = {
+    "issued": N_("Issued"),
+    "accepted": N_("Accepted"),
+    "disputed": N_("Disputed"),
+    "part_paid": N_("Part paid"),
+    "paid": N_("Paid in full"),
+    "replaced": N_("Replaced"),
+}
+TONES["invoice_state"] = {
+    "issued": "info",
+    "accepted": "info",
+    "disputed": "bad",
+    "part_paid": "warn",
+    "paid": "ok",
+    "replaced": "neutral",
+}
+LABELS["invoice_line"] = {
+    "fee": N_("Adjuster's fee"),
+    "expenses": N_("Reimbursed expenses"),
+    "vat": N_("VAT"),
+}
+LABELS["ageing_bucket"] = {
+    "current": N_("Not yet due"),
+    "1-30": N_("1–30 days overdue"),
+    "31-60": N_("31–60 days overdue"),
+    "61-90": N_("61–90 days overdue"),
+    "90+": N_("Over 90 days overdue"),
+}
+TONES["ageing_bucket"] = {"current": "ok", "1-30": "warn", "31-60": "bad", "61-90": "bad", "90+": "bad"}
+LABELS["payer"] = {"insurer": N_("Insurer"), "insured": N_("Insured"), "broker": N_("Broker")}

@@ -15,6 +15,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.consultation import router as consultation_router
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
+    from tandem.web.invoices import router as invoices_router
     from tandem.web.neutrality import router as neutrality_router
     from tandem.web.onboarding import router as onboarding_router
     from tandem.web.people import router as people_router
@@ -39,6 +40,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(placements_router)
     app.include_router(consultation_router)
     app.include_router(inbox_router)
+    app.include_router(invoices_router)
     app.include_router(experts_router)
     app.include_router(products_router)
     app.include_router(placement_selection_router)

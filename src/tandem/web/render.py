@@ -82,6 +82,8 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/neutrality", N_("Neutrality"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.SUPERVISION, K.PLATFORM})),
     ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
+    ("/receivables", N_("Receivables"), frozenset({K.ADJUSTER_FIRM})),
+    ("/payables", N_("Payables"), frozenset({K.INSURER, K.BROKER, K.INSURED})),
 ]
 
 
