@@ -16,7 +16,7 @@ from tandem.case.models import Case
 from tandem.claim.models import Appointment
 from tandem.party.models import Adjuster, BlacklistEntry
 from tandem.placement.second_models import InsurerAdjuster
-from tests.helpers import _ok, _user_actor, placement_at_market
+from tests.helpers import _ok, _user_actor, inbox, placement_at_market, said
 
 API = "/api/v1/placements"
 INSURER_TERMS: dict[str, Any] = {"basis": "hourly", "hourly_rate": "680.00", "payer": "insurer", "payment_days": 30}
@@ -73,6 +73,11 @@ def test_the_insurers_adjuster_is_screened_accepted_and_answered_by_the_broker(e
     assert seen["blacklisted"] is True
     assert seen["actions"] == ["require_another", "withdraw_submission"]
     assert uw1.post(url, json={"adjuster_id": ids["张伟"]}).status_code == 409  # one at a time
+    # Told: the firm named in the letter and the broker; the other insurer's people are not.
+    appointed = said("placement.insurer_adjuster.appointed")
+    assert any(appointed in subject for subject in inbox(env, "adjuster3"))
+    assert any(appointed in subject for subject in inbox(env, "broker"))
+    assert not any(appointed in subject for subject in inbox(env, "insurer2"))
     r = broker.post(f"{url}/{first['id']}/broker-answer", json={"action": "require_another", "reason": ""})
     assert r.status_code == 422 and "reason" in str(r.json()["error"]), r.text
     replaced = _ok(
@@ -83,6 +88,10 @@ def test_the_insurers_adjuster_is_screened_accepted_and_answered_by_the_broker(e
     )
     assert replaced["state"] == "replaced" and replaced["reason"] == "该公估师在我司黑名单内，请另行委托"
     assert replaced["letter"]["state"] == "refused_by_broker"
+    # The insurer is told why (its claims handler), the competing insurer on the same placement is not.
+    refused = said("placement.insurer_adjuster.require_another")
+    assert any(refused in subject for subject in inbox(env, "insurer1"))
+    assert not any(refused in subject for subject in inbox(env, "insurer2"))
     assert firm_b.get(f"{url}/{first['id']}").status_code == 404  # the firm no longer takes part
 
     # The insurer appoints another of the same firm; not blacklisted, so the broker cannot refuse it.

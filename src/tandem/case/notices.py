@@ -80,6 +80,13 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "placement.publish_register": ("insured",),
     "risk_register.decided": ("broker", "risk"),
     "placement.go_to_market": ("insured", "risk"),
+    # The insurer's own adjuster (R-U7): events addressed by organisation (``org:<id>``) reach no other insurer.
+    "placement.insurer_adjuster.appointed": ("named_firm", "broker"),
+    "placement.insurer_adjuster.accepted": ("broker",),
+    "placement.insurer_adjuster.declined": ("broker",),
+    "placement.insurer_adjuster.require_another": ("insurer", "named_firm"),
+    "placement.insurer_adjuster.withdraw_submission": ("insurer", "named_firm"),
+    "placement.insurer_adjuster.reported": ("broker", "risk", "insured", "firm_a"),
     "placement.insurer_pick": ("broker",),
     "placement.insurer_ask": ("broker",),
     "placement.insurer_recommend": ("insured",),
