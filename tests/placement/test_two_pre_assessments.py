@@ -118,7 +118,10 @@ def test_two_pre_assessments_go_through_consultation_to_an_mou_the_register_and_
     numbers = {r["number"] for r in _ok(broker.get(f"{API}/{pid}/pre-assessment"))["reports"]}
     assert len(numbers) == 2
     assert {r["number"] for r in _ok(firm_a.get(f"{API}/{pid}/pre-assessment"))["reports"]} == numbers
-    assert len(_ok(uw2.get(f"{API}/{pid}/pre-assessment"))["reports"]) == 1
+    seen_by_other = _ok(uw2.get(f"{API}/{pid}/pre-assessment"))
+    assert len(seen_by_other["reports"]) == 1 and seen_by_other["visits"] == []
+    assert {m["name"] for m in seen_by_other["team"]} == {"王建国", "李娜"}  # not the other insurer's 张伟, 陈亮
+    assert {m["name"] for m in _ok(uw1.get(f"{API}/{pid}/pre-assessment"))["team"]} >= {"张伟", "陈亮"}
 
     # The other insurer cannot open it (it has no adjuster); the insurer does; nobody opens twice.
     assert uw2.post(url).status_code == 409

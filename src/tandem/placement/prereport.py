@@ -118,8 +118,10 @@ def add_second(
     return case_team.add_team_member(session, actor, work.case, adjuster_id, now=now)
 
 
-def team_view(session: Session, placement: Placement) -> list[dict[str, Any]]:
-    """The adjusters working the placement: lead first, with their qualification numbers."""
+def team_view(session: Session, placement: Placement, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """The adjusters working the placement: lead first, with their qualification numbers; given the reader,
+    without other insurers' adjusters."""
+    hidden = second_opinion.hidden_firms(session, actor, placement) if actor is not None else set()
     return [
         {
             "adjuster_id": str(m.adjuster_id),
@@ -129,6 +131,7 @@ def team_view(session: Session, placement: Placement) -> list[dict[str, Any]]:
             "since": m.since,
         }
         for m in case_service.team(session, case_of(session, placement))
+        if m.adjuster.firm_id not in hidden
     ]
 
 

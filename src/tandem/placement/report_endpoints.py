@@ -100,7 +100,7 @@ def pre_assessment(session: Session, actor: Actor, placement: Placement) -> PreA
     return PreAssessment(
         placement_id=placement.id,
         status=placement.status.value,
-        team=prereport.team_view(session, placement),
+        team=prereport.team_view(session, placement, actor),
         visits=[
             {
                 "id": str(v.id),

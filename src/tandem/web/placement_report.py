@@ -232,7 +232,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
     case file's ``PANELS``."""
     firm = _firm(session, actor, placement)
     working = firm and placement.status == PlacementStatus.SURVEYING
-    team = prereport.team_view(session, placement)
+    team = prereport.team_view(session, placement, actor)
     on_team = {m["adjuster_id"] for m in team}
     candidates = (
         [
