@@ -135,3 +135,35 @@ def test_ranking_shares_ties_and_leaves_out_the_unscored() -> None:
         "c": None,
         "d": 2,
     }
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),
+            st.integers(0, 60),
+            st.one_of(st.none(), st.integers(1, 40)),
+            st.booleans(),
+            st.one_of(st.none(), st.integers(0, 30)),
+        ),
+        max_size=40,
+    )
+)
+def test_no_figure_of_the_claims_record_stands_on_fewer_than_five_insureds(rows) -> None:
+    facts = []
+    for who, notified, decided, refused, paid in rows:
+        at = T0 + dt.timedelta(days=notified)
+        decision = None if decided is None else at + dt.timedelta(days=decided)
+        facts.append(
+            stats.ClaimFacts(
+                insured=who,
+                notified_at=at,
+                agreed_at=None if refused else decision,
+                refused_at=decision if refused else None,
+                negotiated=decision is not None,
+                paid_at=None if decision is None or paid is None else decision + dt.timedelta(days=paid),
+            )
+        )
+    for figure in stats.claims_record(facts, NOW).values():
+        assert figure == stats.HIDDEN or (figure.insureds is not None and figure.insureds >= stats.MIN_INSUREDS)
+        assert figure.shown or (figure.value is None and figure.insureds is None)

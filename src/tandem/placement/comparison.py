@@ -152,10 +152,12 @@ def claim_facts(
     negotiated = {claim_id for claim_id, _move, _at in steps}
     agreed, refused, disputed = _first(moves["accept"]), _first(moves["refuse"]), {c for c, _ in moves["dispute"]}
     final = _first([(c, at) for c, kind, at in payments if kind == "final"])
+    last_paid = {c: at for c, at in sorted(((c, at) for c, _kind, at in payments), key=lambda row: row[1])}
     found: dict[uuid.UUID, list[stats.ClaimFacts]] = defaultdict(list)
     for claim_id, insurer, insured, notified, status in claims:
         refusal = refused.get(claim_id)
-        later = refusal is not None and any(c == claim_id and at > refusal for c, _k, at in payments)
+        paid = last_paid.get(claim_id)
+        later = refusal is not None and paid is not None and paid > refusal
         found[insurer].append(
             stats.ClaimFacts(
                 insured=insured,
