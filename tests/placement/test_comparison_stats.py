@@ -17,6 +17,11 @@ NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 decimals = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("50"), places=3)
 
 
+def test_upheld_complaints_per_hundred_insureds() -> None:
+    counts = [(i, Decimal(c)) for i, c in enumerate([0, 0, 1, 0, 2, 0, 0, 0])]
+    assert stats.aggregate(counts, stats.per_hundred) == stats.Figure(Decimal("37.5"), 8)
+
+
 def test_quartiles_interpolate_between_closest_ranks() -> None:
     values = [Decimal(v) for v in ("1", "2", "3", "4", "10")]
     assert stats.quartiles(values) == (Decimal(2), Decimal(3), Decimal(4))

@@ -209,13 +209,20 @@ def no_complaints(
 
 #: Where the days to pay adjusters' fees come from: observations ``(insured, days)`` per insurer.
 FEE_DAYS_SOURCE: Source = fee_invoice_days
-#: Where upheld complaints come from: observations ``(insured, upheld complaints per 100 insureds)``.
+#: Where upheld complaints come from: one observation ``(insured, its upheld complaints)`` per insured the
+#: insurer covered, shown as upheld complaints per 100 insureds.
 COMPLAINTS_SOURCE: Source = no_complaints
 
 
-def _sourced(source: Source, session: Session, insurers: Sequence[uuid.UUID], exclude: uuid.UUID) -> dict[Any, Any]:
+def _sourced(
+    source: Source,
+    compute: Callable[[list[Any]], Any],
+    session: Session,
+    insurers: Sequence[uuid.UUID],
+    exclude: uuid.UUID,
+) -> dict[Any, Any]:
     found = source(session, insurers, exclude)
-    return {i: stats.aggregate(found.get(i, []), stats.median_days) for i in insurers} if found is not None else {}
+    return {i: stats.aggregate(found.get(i, []), compute) for i in insurers} if found is not None else {}
 
 
 # ---- weights (the broker's published settings) ---------------------------------------------------
@@ -339,8 +346,8 @@ def build(session: Session, placement: Placement, shortlist: Shortlist, now: dt.
     exclude = placement.insured_id
     rates = premium_rates(session, ids, list(placement.lines or []), exclude)
     facts = claim_facts(session, ids, exclude)
-    fees = _sourced(FEE_DAYS_SOURCE, session, ids, exclude)
-    complaints = _sourced(COMPLAINTS_SOURCE, session, ids, exclude)
+    fees = _sourced(FEE_DAYS_SOURCE, stats.median_days, session, ids, exclude)
+    complaints = _sourced(COMPLAINTS_SOURCE, stats.per_hundred, session, ids, exclude)
     weights = weights_of(session, placement.broker_id)
     records = {i: stats.claims_record(facts.get(i, []), now) for i in ids}
     for i in ids:

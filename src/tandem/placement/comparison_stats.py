@@ -81,6 +81,11 @@ def share(flags: Sequence[bool]) -> Decimal:
     return _q(HUNDRED * sum(1 for f in flags if f) / len(flags), "0.1")
 
 
+def per_hundred(counts: list[Decimal]) -> Decimal:
+    """Events per 100 of the observed insureds (one count per insured), to one place."""
+    return _q(HUNDRED * sum(counts, Decimal(0)) / len(counts), "0.1")
+
+
 def rate_quartiles(values: list[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
     """Quartiles of premium rates in ‰, to three places."""
     low, mid, high = quartiles(values)
