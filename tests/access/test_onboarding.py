@@ -297,3 +297,17 @@ def test_the_demo_admins_are_not_forced_into_totp(env):
     finally:
         env.settings.env = "test"
     assert r.status_code == 403
+
+
+def test_an_admin_clears_a_lost_second_factor_and_the_persons_sessions_end(env):
+    client = env.client("adjuster2")
+    app = pyotp.TOTP(_ok(client.post("/api/v1/me/totp/start"))["secret"])
+    _ok(client.post("/api/v1/me/totp/confirm", json={"code": app.at(env.clock.now())}))
+    assert _token(env, "adjuster2", DEMO_PASSWORD).json()["error"]["code"] == "auth.totp_required"
+    with env.session() as s:
+        uid = str(s.execute(select(User.id).where(User.username == "adjuster2")).scalar_one())
+    assert env.client("adjuster3").post(f"/api/v1/users/{uid}/totp-reset").status_code == 404  # another firm's
+    _ok(env.client("adjuster1").post(f"/api/v1/users/{uid}/totp-reset"))
+    assert client.get("/api/v1/me").status_code == 401  # the lost phone's sessions ended
+    assert _token(env, "adjuster2", DEMO_PASSWORD).status_code == 200  # no code asked any more
+    assert _events(env, "user.totp_reset")[-1].after["sessions_revoked"] >= 1

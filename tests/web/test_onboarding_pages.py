@@ -208,3 +208,17 @@ def test_the_pages_speak_english_too(env):
     guest.cookies.set("tandem_lang", "en")
     assert "Reset your password" in guest.get("/login/reset").text
     assert "重置密码" in new_browser(env).get("/login/reset").text
+
+
+def test_the_demo_shows_a_pending_invitation_and_a_login_history(env):
+    from tandem import demo_onboarding
+
+    with env.factory.begin() as s:
+        demo_onboarding.load(s, env.settings, env.clock.now())
+    broker = logged_in(env, "broker")
+    org = one(env, select(User.organisation_id).where(User.username == "broker"))
+    page = broker.get(f"/organisations/{org}")
+    assert 'data-testid="pending-invitations"' in page.text and "sun.yue@hengxin.demo.tandem.local" in page.text
+    assert "pending-invitations" not in logged_in(env, "risk").get(f"/organisations/{org}").text  # admins only
+    history = text_of(broker.get("/account"))
+    assert "密码错误" in history and "10.20.3.17" in history

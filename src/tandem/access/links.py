@@ -219,6 +219,17 @@ def invite(
     return link
 
 
+def pending_invitations(session: Session, org_id: uuid.UUID, now: dt.datetime) -> list[AccessLink]:
+    """An organisation's invitations not yet accepted and still open, newest first."""
+    stmt = select(AccessLink).where(
+        AccessLink.organisation_id == org_id,
+        AccessLink.purpose == INVITE,
+        AccessLink.state == "pending",
+        AccessLink.expires_at > now,
+    )
+    return list(session.execute(stmt.order_by(AccessLink.created_at.desc())).scalars())
+
+
 def invitation(session: Session, token: str, *, now: dt.datetime) -> tuple[AccessLink, Organisation]:
     link = find(session, token, INVITE, now=now)
     org = session.get(Organisation, link.organisation_id)

@@ -182,6 +182,7 @@ def organisation_view(
         "insured": insured,
         "policies": policies,
         "manage": can_manage(actor, org),
+        "invitations": links.pending_invitations(session, org.id, clock.now()) if can_manage(actor, org) else [],
         "roles": assignable_roles(org),
         "invite": invite or {"values": {}, "errors": {}},
         "notice": notice,
