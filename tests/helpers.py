@@ -461,6 +461,45 @@ def placement_at_market(env, pid: str | None = None) -> str:
     return pid
 
 
+# The insurer's own adjuster's fee terms (R-U7): by the hour, the insurer pays.
+SECOND_TERMS = {"basis": "hourly", "hourly_rate": "680.00", "payer": "insurer", "payment_days": 30}
+
+
+def _insurer_report(sites: list[dict]) -> dict:
+    """The insurer's adjuster's report: the same three risk points in its own words, one rated lower."""
+    from tandem.demo_placements import report_content
+
+    content = report_content(sites, "嘉兴鑫达电子：保险人委托第二次预评估")
+    points = [dict(p) for p in PRE_ASSESSMENT["risk_points"]]
+    points[0] |= {"title": "配电房电缆老化破损", "level": "中", "coefficient": "1.1000"}
+    content["risk_points"] = [{**p, "ref": f"F{p['ref']}"} for p in points]
+    return content
+
+
+def second_report_in(env, pid: str) -> None:
+    """insurer1 appoints 张伟 (firm B), who accepts, forms a team with 陈亮, surveys, writes and submits."""
+    ids = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
+    uw1 = env.client("underwriter1")
+    lead, second = env.client("adjuster3"), env.client("adjuster11")
+    base = f"/api/v1/placements/{pid}"
+    row = _ok(uw1.post(f"{base}/insurer-adjusters", json={"adjuster_id": ids["张伟"]}), 201)
+    due = (env.clock.now().date() + dt.timedelta(days=20)).isoformat()
+    _ok(
+        lead.post(
+            f"{base}/insurer-adjusters/{row['id']}/accept",
+            json={"terms": SECOND_TERMS, "report_due": due},
+        )
+    )
+    _ok(lead.post(f"{base}/team", json={"adjuster_id": ids["陈亮"]}))
+    visit = {"visited_at": env.clock.now().isoformat(), "participants": ["张伟", "陈亮"], "notes": "复核配电房。"}
+    _ok(lead.post(f"{base}/surveys", json=visit), 201)
+    sites = _ok(env.client("broker").get(f"{base}"))["sites"]
+    _ok(lead.put(f"{base}/report-draft", json=_insurer_report(sites)))
+    signing = _ok(lead.post(f"{base}/reports", json={"signer_ids": [ids["张伟"], ids["陈亮"]]}), 201)["signing"]
+    _ok(second.post(f"{base}/reports/sign", json={"content_hash": signing["content_hash"]}))
+    assert _ok(uw1.get(f"{base}/insurer-adjusters/{row['id']}"))["state"] == "reported"
+
+
 def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
     """A placement whose pre-assessment is under way (R-U3): opened through the API, the broker's letter
     to 王建国's firm issued and accepted with fee terms (王建国 leads the team); the steps of R-U1/R-U2

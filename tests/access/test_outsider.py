@@ -623,6 +623,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     },
     ("POST", "/placements/{placement_id}/consultation"): {"data": {"step": "ack"}},
     ("POST", "/placements/{placement_id}/consultation/items/{item_id}"): {"data": {"kind": "hold"}},
+    ("POST", "/placements/{placement_id}/consultation/umpire"): {"data": {"umpire": f"adjuster:{SOME_ID}"}},
+    ("POST", "/placements/{placement_id}/consultation/items/{item_id}/decision"): {
+        "data": {"level": "中", "coefficient": "1.1200", "reason": "outsider"}
+    },
     ("POST", "/placements/{placement_id}/comparison/choice"): {"data": {"action": "ask"}},
     ("POST", "/placements/{placement_id}/comparison/weights"): {"data": {"w_refusals": "20"}},
     ("POST", "/placements/{placement_id}/risk/seed"): {},

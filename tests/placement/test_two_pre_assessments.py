@@ -14,48 +14,18 @@ from decimal import Decimal
 from sqlalchemy import select, text
 
 from tandem.audit.service import verify
-from tandem.demo_placements import report_content
 from tandem.party.models import InsurerProduct, ProductStatus
 from tandem.placement import risk_pricing
 from tandem.placement.models import Placement
 from tandem.placement.risk_models import RegisterPoint
-from tests.helpers import PRE_ASSESSMENT, _ok, _user_actor, placement_at_market, placement_reported
+from tests.helpers import _ok, _user_actor, placement_at_market, placement_reported, second_report_in
 
 API = "/api/v1/placements"
-INSURER_TERMS = {"basis": "hourly", "hourly_rate": "680.00", "payer": "insurer", "payment_days": 30}
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found."}}
-
-
-def _insurer_report(sites: list[dict]) -> dict:
-    """The insurer's adjuster's report: the same three risk points in its own words, one rated lower."""
-    content = report_content(sites, "嘉兴鑫达电子：保险人委托第二次预评估")
-    points = [dict(p) for p in PRE_ASSESSMENT["risk_points"]]
-    points[0] |= {"title": "配电房电缆老化破损", "level": "中", "coefficient": "1.1000"}
-    content["risk_points"] = [{**p, "ref": f"F{p['ref']}"} for p in points]
-    return content
 
 
 def _ids(env) -> dict[str, str]:
     return {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
-
-
-def _second_report_in(env, pid: str) -> None:
-    """insurer1 appoints 张伟 (firm B), who accepts, forms a team with 陈亮, surveys, writes and submits."""
-    ids, uw1 = _ids(env), env.client("underwriter1")
-    lead, second = env.client("adjuster3"), env.client("adjuster11")
-    row = _ok(uw1.post(f"{API}/{pid}/insurer-adjusters", json={"adjuster_id": ids["张伟"]}), 201)
-    due = (env.clock.now().date() + dt.timedelta(days=20)).isoformat()
-    _ok(
-        lead.post(f"{API}/{pid}/insurer-adjusters/{row['id']}/accept", json={"terms": INSURER_TERMS, "report_due": due})
-    )
-    _ok(lead.post(f"{API}/{pid}/team", json={"adjuster_id": ids["陈亮"]}))
-    visit = {"visited_at": env.clock.now().isoformat(), "participants": ["张伟", "陈亮"], "notes": "复核配电房。"}
-    _ok(lead.post(f"{API}/{pid}/surveys", json=visit), 201)
-    sites = _ok(env.client("broker").get(f"{API}/{pid}"))["sites"]
-    _ok(lead.put(f"{API}/{pid}/report-draft", json=_insurer_report(sites)))
-    signing = _ok(lead.post(f"{API}/{pid}/reports", json={"signer_ids": [ids["张伟"], ids["陈亮"]]}), 201)["signing"]
-    _ok(second.post(f"{API}/{pid}/reports/sign", json={"content_hash": signing["content_hash"]}))
-    assert _ok(uw1.get(f"{API}/{pid}/insurer-adjusters/{row['id']}"))["state"] == "reported"
 
 
 def _placement_with_register(env) -> str:
@@ -112,7 +82,7 @@ def test_two_pre_assessments_go_through_consultation_to_an_mou_the_register_and_
 
     # Before the insurer's adjuster reported there is nothing to reconcile.
     assert uw1.post(url).status_code == 409
-    _second_report_in(env, pid)
+    second_report_in(env, pid)
 
     # The other insurer does not see the insurer's adjuster's report; the broker's adjuster does.
     numbers = {r["number"] for r in _ok(broker.get(f"{API}/{pid}/pre-assessment"))["reports"]}

@@ -6,7 +6,7 @@ forms show their errors beside the field, and a competing insurer sees none of i
 from __future__ import annotations
 
 from tandem import demo_mou, demo_placements
-from tests.helpers import _ok, logged_in, placement_at_market, post, text_of
+from tests.helpers import _ok, logged_in, placement_at_market, post, second_report_in, text_of
 
 API = "/api/v1/placements"
 
@@ -74,3 +74,35 @@ def test_the_insurer_appoints_and_the_broker_answers_a_blacklisted_adjuster_on_t
     # The other insurer on the same placement sees no row of it.
     other = logged_in(env, "underwriter2").get(f"/placements/{pid}").text
     assert 'id="second-appoint"' in other and 'id="second-rows"' not in other and row["id"] not in other
+
+
+def test_the_umpire_is_proposed_accepted_and_decides_on_the_page(env):
+    pid = placement_at_market(env)
+    second_report_in(env, pid)
+    url = f"{API}/{pid}/consultation"
+    _ok(env.client("underwriter1").post(url), 201)
+    _ok(env.client("adjuster1").post(f"{url}/start"))
+    for _ in range(3):
+        _ok(env.client("broker").post(f"{url}/end-round", json={"confirm": True}))
+    firm_a = logged_in(env, "adjuster1", **{"Accept-Language": "zh-CN"})
+    page = firm_a.get(f"/placements/{pid}")
+    assert 'id="placement-umpire"' in page.text and "林志伟" in page.text
+    # Nothing chosen: the error beside the field; then 林志伟 (粤安, outside both sides).
+    r = post(firm_a, f"/placements/{pid}/consultation/umpire", {"umpire": ""})
+    assert r.status_code == 422 and 'id="placement-umpire-choice-error"' in r.text
+    lin = next(
+        a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"] if a["name"] == "林志伟"
+    )
+    assert post(firm_a, f"/placements/{pid}/consultation/umpire", {"umpire": f"adjuster:{lin}"}).status_code == 303
+    firm_b = logged_in(env, "adjuster3", **{"Accept-Language": "en"})
+    assert "Accept the umpire" in text_of(firm_b.get(f"/placements/{pid}"))
+    assert post(firm_b, f"/placements/{pid}/consultation", {"step": "umpire_accept"}).status_code == 303
+    risk = logged_in(env, "risk", **{"Accept-Language": "zh-CN"})
+    item = next(i for i in _ok(env.client("risk").get(url))["items"] if i["state"] == "open")
+    decide = f"/placements/{pid}/consultation/items/{item['id']}/decision"
+    r = post(risk, decide, {"level": "中", "coefficient": "1.1200", "reason": ""})
+    assert r.status_code == 422 and f'id="decide-reason-{item["id"]}-error"' in r.text
+    assert post(risk, decide, {"level": "中", "coefficient": "1.1200", "reason": "按中等风险加费"}).status_code == 303
+    view = _ok(env.client("risk").get(url))
+    assert view["state"] == "agreed" and view["memorandum"] is not None
+    assert "谅解备忘录 MOU-" in text_of(risk.get(f"/placements/{pid}"))

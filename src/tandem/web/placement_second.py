@@ -33,6 +33,7 @@ from tandem.placement.consult_endpoints import view as consultation_view
 from tandem.placement.models import Placement
 from tandem.placement.service import case_of
 from tandem.reconciliation import consultation as engine
+from tandem.reconciliation import umpire
 from tandem.web import fee_terms, forms, placements
 from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
@@ -93,8 +94,15 @@ def _consultation(session: Session, actor: Actor, placement: Placement) -> dict[
             premium = consult.premium(session, actor, placement.id)[1].totals
         except TandemError:
             premium = None
+    view = consultation_view(session, actor, cons)
+    choosing = cons.state == "umpire" and not cons.umpire_accepted and view.my_side is not None
     return {
-        "view": consultation_view(session, actor, cons),
+        "view": view,
+        "umpire_candidates": umpire.candidates(session, actor, case_of(session, placement), cons, cons.created_at)
+        if choosing
+        else [],
+        "may_accept_umpire": choosing and cons.umpire_id is not None and cons.umpire_proposed_by != actor.org_id,
+        "deciding": cons.state == "umpire" and cons.umpire_accepted,
         "broker": PartyRole.BROKER in roles,
         "evaluator": PartyRole.BROKER in roles and actor.has_any(frozenset({Role.BROKER_RISK_EVALUATOR})),
         "premium": premium,
@@ -277,6 +285,7 @@ def consultation_step(
         "start": on_placement(engine.start_rounds, now=now),
         "end_round": on_placement(engine.end_round, now=now, confirm=True),
         "ack": on_placement(engine.acknowledge, now=now),
+        "umpire_accept": on_placement(engine.accept_umpire, now=now),
         "merge": lambda: consult.merge_memorandum(session, actor, placement_id, now=now),
     }
     state = FormState({"step": step})
@@ -301,13 +310,7 @@ def move(
 ) -> Response:
     """An adjuster's move on a risk point: accept, propose (level, coefficient, reason) or hold."""
     consult.consultation_of(session, actor, placement_id)
-    state = FormState({n: forms.text(form, n, 5000) for n in ("kind", "level", "coefficient", "reason")})
-    value: Decimal | None = None
-    if state.values["coefficient"]:
-        try:
-            value = Decimal(state.values["coefficient"])
-        except InvalidOperation:
-            state.errors["coefficient"] = forms.REQUIRED
+    state, value = _position(form)
     return _run(
         request, actor, session, clock, placement_id, state, f"move-{item_id}", "kind",
         lambda: engine.item_move(
@@ -316,3 +319,59 @@ def move(
         ),
         "consulted", CONSULT,
     )  # fmt: skip
+
+
+@router.post("/placements/{placement_id}/consultation/umpire")
+def propose_umpire(
+    placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """One adjuster proposes an umpire from the screened list (``kind:id``)."""
+    consult.consultation_of(session, actor, placement_id)
+    state = FormState({"umpire": forms.text(form, "umpire", 80)})
+    kind, _, ident = state.values["umpire"].partition(":")
+    umpire_id = forms.uuid_or_none(ident)
+    if kind not in ("expert", "adjuster") or umpire_id is None:
+        state.errors["umpire"] = CHOOSE_ONE
+
+    def step() -> object:
+        assert umpire_id is not None  # checked above: _run does not step with errors
+        return engine.propose_umpire(session, actor, placement_id, kind=kind, umpire_id=umpire_id, now=clock.now())
+
+    return _run(request, actor, session, clock, placement_id, state, "umpire", "umpire", step, "consulted", CONSULT)
+
+
+@router.post("/placements/{placement_id}/consultation/items/{item_id}/decision")
+def umpire_decision(
+    placement_id: str,
+    item_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    form: FormDep,
+) -> Response:
+    """The accepted umpire's level and coefficient for a risk point, entered by the risk evaluators."""
+    consult.consultation_of(session, actor, placement_id)
+    state, value = _position(form)
+    if not state.values["reason"]:
+        state.errors["reason"] = forms.REQUIRED
+    return _run(
+        request, actor, session, clock, placement_id, state, f"decide-{item_id}", "level",
+        lambda: engine.umpire_decision(
+            session, actor, placement_id, item_id, reason=state.values["reason"], now=clock.now(),
+            level=state.values["level"] or None, coefficient=value,
+        ),
+        "consulted", CONSULT,
+    )  # fmt: skip
+
+
+def _position(form: Any) -> tuple[FormState, Decimal | None]:
+    """A risk point's level, coefficient and reason as typed."""
+    state = FormState({n: forms.text(form, n, 5000) for n in ("kind", "level", "coefficient", "reason")})
+    value: Decimal | None = None
+    if state.values["coefficient"]:
+        try:
+            value = Decimal(state.values["coefficient"])
+        except InvalidOperation:
+            state.errors["coefficient"] = forms.REQUIRED
+    return state, value
