@@ -10,15 +10,15 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tandem.access.models import Organisation
 from tandem.audit.models import AuditEvent
 from tandem.fees import invoices
-from tandem.fees.models import InvoiceCounter
+from tandem.fees.models import Invoice, InvoiceCounter
 from tandem.report.models import Report
 from tandem.worker import runner
-from tests.helpers import _draft, _ok, _to_reported, inbox, notice, one, pdf_text, reported
+from tests.helpers import _draft, _ok, _to_reported, inbox, logged_in, notice, one, pdf_text, reported
 
 FIRM_A = "华信保险公估有限公司"
 FEN = Decimal("0.01")
@@ -276,3 +276,14 @@ def test_concurrent_raises_take_consecutive_numbers_with_no_gap(env):
     assert numbers == [f"GF-2027-{k:06d}" for k in range(1, 5)], got
     with env.session() as s:
         assert s.execute(select(func.max(InvoiceCounter.value)).where(InvoiceCounter.firm_id == firm)).scalar() == 4
+
+
+def test_an_invoice_without_a_computation_still_shows(env):
+    """Invoices written without the engine's document (the comparison demo's history) show and print."""
+    inv = _raise(env, _to_reported(env))
+    with env.factory.begin() as s:
+        s.execute(update(Invoice).where(Invoice.id == uuid.UUID(inv["id"])).values(calculation={}))
+    pdf = env.client("insurer1").get(f"/api/v1/invoices/{inv['id']}/invoice.pdf")
+    assert pdf.status_code == 200 and inv["number"] in pdf_text(pdf.content)
+    page = logged_in(env, "insurer1").get(f"/invoices/{inv['id']}")
+    assert page.status_code == 200 and inv["number"] in page.text

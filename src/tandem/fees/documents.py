@@ -47,7 +47,8 @@ def invoice_html(session: Session, inv: Invoice) -> str:
         replaces=old.number if old else None,
         lines=[(LINES_ZH[line["code"]], money(line["amount"], "zh_CN")) for line in invoices.lines(inv)],
         total=money(inv.total, "zh_CN"),
-        vat_rate=inv.calculation["terms"]["vat_rate"],
+        vat_rate=(inv.calculation.get("terms") or {}).get("vat_rate", "—"),
+        steps=inv.calculation.get("steps", []),
         state=STATES_ZH[inv.state],
     )
 
