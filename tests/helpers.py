@@ -530,6 +530,41 @@ def placement_surveying(env, user: str = "broker") -> dict[str, Any]:
     return p
 
 
+def placement_deciding(env, **changes: Any) -> str:
+    """A placement (``placement_reported``) whose risk register the broker's risk evaluator drew up and
+    published, and on whose three points insured1 decided (two remediated, one loading borne)."""
+    pid = placement_reported(env, **changes)
+    api, risk = f"/api/v1/placements/{pid}", env.client("risk")
+    _ok(risk.post(f"{api}/risk-register"), 201)
+    _ok(risk.post(f"{api}/risk-register/publish"))
+    soon = (env.clock.now().date() + dt.timedelta(days=40)).isoformat()
+    decisions = [
+        {"ref": "1", "choice": "remediate", "committed_date": soon},
+        {"ref": "2", "choice": "premium"},
+        {"ref": "3", "choice": "remediate", "committed_date": soon},
+    ]
+    _ok(env.client("insured1").put(f"{api}/decisions", json={"decisions": decisions}))
+    return pid
+
+
+def consents_acknowledged(env, pid: str) -> None:
+    """The broker gives the disclosure and the mandate (both generated) and insured1 acknowledges both."""
+    broker, insured = env.client("broker"), env.client("insured1")
+    _ok(broker.post(f"/api/v1/placements/{pid}/disclosure", json={}), 201)
+    _ok(broker.post(f"/api/v1/placements/{pid}/mandate", json={}), 201)
+    for kind in ("disclosure", "mandate"):
+        _ok(insured.post(f"/api/v1/placements/{pid}/consents/{kind}/acknowledge"))
+
+
+def placement_gone_to_market(env, **changes: Any) -> str:
+    """A placement (``placement_deciding``) taken to market through the API once the insured acknowledged
+    both papers; no insurer approached yet."""
+    pid = placement_deciding(env, **changes)
+    consents_acknowledged(env, pid)
+    _ok(env.client("broker").post(f"/api/v1/placements/{pid}/go-to-market"))
+    return pid
+
+
 # ---- demo data, the database, the command line -----------------------------------------------------
 
 POLICY3 = "PQC2026330100003"  # insured3's household contents; no designated adjuster; first loss

@@ -149,6 +149,7 @@ def create_app(
     from tandem.placement.comparison_endpoints import router as placement_comparison_router
     from tandem.placement.consult_endpoints import router as placement_consult_router
     from tandem.placement.endpoints import router as placement_router
+    from tandem.placement.market_endpoints import router as placement_market_router
     from tandem.placement.report_endpoints import router as placement_report_router
     from tandem.placement.risk_endpoints import router as placement_risk_router
     from tandem.placement.screening_endpoints import router as placement_screening_router
@@ -173,6 +174,7 @@ def create_app(
     app.include_router(placement_selection_router)
     app.include_router(placement_second_router)
     app.include_router(placement_consult_router)
+    app.include_router(placement_market_router)
     app.include_router(case_router)
     app.include_router(consultation_router)
     app.include_router(inbound_router)

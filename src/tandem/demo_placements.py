@@ -22,7 +22,8 @@ from tandem.config import Settings
 from tandem.fees.engine import Basis, FeeTerms, Payer
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster, Insured
-from tandem.placement import comparison, prereport, risk, screening, selection, service
+from tandem.placement import binding, comparison, market, market_docs, prereport, risk, screening, selection, service
+from tandem.placement.market_models import ConsentKind
 from tandem.placement.models import Placement
 
 # A 1×1 PNG: the demo's survey photo (the bytes are stored content-addressed like any upload).
@@ -165,21 +166,38 @@ class _Story:
         now = self.tick(3)
         due = now.astimezone(SHANGHAI).date() + dt.timedelta(days=report_days)
         selection.accept_letter(
-            self.session, self.actors[firm], self.p, now, terms=PRE_ASSESSMENT_TERMS, report_due=due,
-        )  # fmt: skip
+            self.session,
+            self.actors[firm],
+            self.p,
+            now,
+            terms=PRE_ASSESSMENT_TERMS,
+            report_due=due,
+        )
         return self
 
     def survey(self, firm: str, second: Adjuster) -> _Story:
         actor, pid = self.actors[firm], self.p.id
         prereport.add_second(self.session, actor, pid, second.id, now=self.tick(2))
         photo = prereport.upload_photo(
-            self.session, self.settings, actor, pid, filename="配电房.png", content_type="image/png", data=PHOTO,
+            self.session,
+            self.settings,
+            actor,
+            pid,
+            filename="配电房.png",
+            content_type="image/png",
+            data=PHOTO,
             now=self.tick(20),
-        )  # fmt: skip
+        )
         prereport.record_visit(
-            self.session, actor, pid, visited_at=self.at, participants=[actor.display_name, second.name],
-            notes="查勘厂房、配电房、仓库及化学品库；现场联系人陪同。", photo_hashes=[photo.sha256], now=self.tick(1),
-        )  # fmt: skip
+            self.session,
+            actor,
+            pid,
+            visited_at=self.at,
+            participants=[actor.display_name, second.name],
+            notes="查勘厂房、配电房、仓库及化学品库；现场联系人陪同。",
+            photo_hashes=[photo.sha256],
+            now=self.tick(1),
+        )
         return self
 
     def report(self, firm: str, signers: list[Adjuster], co_signer: str, subject: str) -> _Story:
@@ -195,9 +213,15 @@ class _Story:
         evaluator, pid = self.actors["risk"], self.p.id
         risk.seed_from_report(self.session, evaluator, pid, now=self.tick(4))
         risk.assess(
-            self.session, evaluator, pid, "2", level="中", coefficient="1.0800", reason="仓库堆放可燃包装物，加重",
+            self.session,
+            evaluator,
+            pid,
+            "2",
+            level="中",
+            coefficient="1.0800",
+            reason="仓库堆放可燃包装物，加重",
             now=self.tick(1),
-        )  # fmt: skip
+        )
         risk.publish(self.session, evaluator, pid, now=self.tick(1))
         return self
 
@@ -210,8 +234,60 @@ class _Story:
         risk.decide(self.session, self.actors[insured], self.p.id, decisions, today=today, now=now)
         return self
 
-    def market(self) -> _Story:
-        service.go_to_market(self.session, self.actors["broker"], self.p.id, self.tick(24))
+    def market(self, insured: str = "insured1") -> _Story:
+        """The broker gives the disclosure and the mandate, the insured acknowledges both, and the
+        placement goes to market (issue 15)."""
+        broker = self.actors["broker"]
+        for kind in ConsentKind:
+            market_docs.generate(self.session, self.settings, broker, self.p.id, kind, {}, now=self.tick(10))
+        for kind in ConsentKind:
+            market.acknowledge(self.session, self.actors[insured], self.p.id, kind.value, now=self.tick(1))
+        service.go_to_market(self.session, broker, self.p.id, self.tick(2))
+        return self
+
+    def submit(self) -> _Story:
+        """The account manager submits the programme to the shortlist's insurers (issue 15)."""
+        self.subs = market.submit(self.session, self.actors["broker"], self.p.id, now=self.tick(3))
+        return self
+
+    def quote(self, underwriter: str, factor: str = "0.95") -> _Story:
+        """The underwriter's insurer quotes: a rate per section by its type, a deductible on buildings."""
+        actor = self.actors[underwriter]
+        sub = next(s for s in self.subs if s.insurer_id == actor.org_id)
+        now = self.tick(30)
+        sections = [
+            {
+                "ref": sec["ref"],
+                "rate_permille": DEMO_RATES.get(sec["type"], "1.00"),
+                "deductible_amount": "10000.00" if sec["type"] == "building" else None,
+            }
+            for site in sub.programme["sites"]
+            for sec in site["sections"]
+        ]
+        data = {
+            "sections": sections,
+            "factors": [{"code": "sprinkler", "value": factor}],
+            "conditions": "特别约定：仓库消防通道须于起保前清理完毕；每次事故绝对免赔额人民币一万元（建筑物）。",
+            "valid_until": (now.astimezone(SHANGHAI).date() + dt.timedelta(days=30)).isoformat(),
+        }
+        self.quotes = {
+            **getattr(self, "quotes", {}),
+            underwriter: market.quote(self.session, actor, sub.id, data, now=now),
+        }
+        return self
+
+    def ask(self, underwriter: str, question: str, answer: str) -> _Story:
+        sub = next(s for s in self.subs if s.insurer_id == self.actors[underwriter].org_id)
+        market.post_message(self.session, self.actors[underwriter], sub.id, question, now=self.tick(20))
+        market.post_message(self.session, self.actors["broker"], sub.id, answer, now=self.tick(3))
+        return self
+
+    def bind(self, insured: str, underwriter: str, adjuster: Adjuster) -> _Story:
+        """The insured accepts the underwriter's quote, designating the adjuster for claims."""
+        quote = self.quotes[underwriter]
+        binding.accept(
+            self.session, self.actors[insured], quote.id, designated_adjuster_id=adjuster.id, now=self.tick(26)
+        )
         return self
 
     def shortlist(self) -> _Story:
@@ -241,6 +317,10 @@ class _Story:
         return self
 
 
+# The demo insurers' rates (‰) by section type.
+DEMO_RATES = {"building": "0.45", "machinery": "0.80", "stock": "0.60", "electronic_equipment": "1.10"}
+
+
 def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     """The demo placements; called once, inside ``tandem.demo.load`` (whose guard makes it idempotent)."""
     users = {u.username: u for u in session.execute(select(User)).unique().scalars()}
@@ -265,10 +345,17 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
             "adjuster3", [zhang, chen], "adjuster11", f"嘉兴鑫达电子：{'、'.join(x['name'] for x in sites)}"
         )
 
-    # Gone to market: the whole of R-U1..R-U4, decisions frozen.
+    # Gone to market: the whole of R-U1..R-U4, decisions frozen; the programme submitted to the shortlist's
+    # insurers (issue 15), one has asked a question and quoted, the others have yet to answer.
     xinda_to_report(30, f"嘉兴鑫达电子 {year} 财产险项目", property_lines, XINDA_SITES).register().decide(
         "insured1", remediate=("1", "3")
-    ).market().shortlist().recommended()
+    ).market().shortlist().recommended().submit().ask(
+        "underwriter1", "秀洲仓库是否设有自动喷淋系统？", "设有，2025 年消防验收合格，验收意见已上传。"
+    ).quote("underwriter1")
+    # Bound: the insured accepted a quote; the policy is issued with 张伟 designated for claims.
+    xinda_to_report(50, f"嘉兴鑫达电子 {year} 南湖厂区财产险项目", ["企业财产保险"], XINDA_SITES[:1]).register().decide(
+        "insured1", remediate=("1", "3")
+    ).market().shortlist().submit().quote("underwriter1").bind("insured1", "underwriter1", zhang)
     # The insured deciding on its risk points (two decided, one still open).
     xinda_to_report(
         16, f"嘉兴鑫达电子 {year} 机器损坏及营业中断项目", [*property_lines[1:], "营业中断保险"], XINDA_SITES[:1]

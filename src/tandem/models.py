@@ -11,6 +11,7 @@ from tandem.neutrality import models as neutrality_models
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
 from tandem.placement import comparison_models as placement_comparison_models
+from tandem.placement import market_models as placement_market_models
 from tandem.placement import models as placement_models
 from tandem.placement import risk_models as placement_risk_models
 from tandem.placement import screening_models as placement_screening_models
@@ -33,6 +34,7 @@ __all__ = [
     "notification_models",
     "party_models",
     "placement_comparison_models",
+    "placement_market_models",
     "placement_models",
     "placement_risk_models",
     "placement_screening_models",

@@ -32,6 +32,8 @@ from tests.helpers import (
     _to_reported,
     all_routes,
     open_placement,
+    org,
+    placement_gone_to_market,
     product_body,
     snapshot,
 )
@@ -288,6 +290,19 @@ def _placement(env) -> dict[str, str]:
     return {"placement_id": open_placement(env)["id"]}
 
 
+def _submission(env) -> dict[str, str]:
+    """insured1's placement at market, submitted to insurer1 only, which quoted once (issue 15)."""
+    pid = placement_gone_to_market(env)
+    insurer = org(env, INSURER1_ORG)
+    sub = _ok(env.client("broker").post(f"/api/v1/placements/{pid}/submissions", json={"insurer_ids": [insurer]}), 201)
+    body = {
+        "sections": [{"ref": r, "rate_permille": "1.00"} for r in ("S1-1", "S1-2", "S2-1")],
+        "valid_until": "2027-01-31",
+    }
+    quote = _ok(env.client("underwriter1").post(f"/api/v1/submissions/{sub[0]['id']}/quotes", json=body), 201)
+    return {"submission_id": sub[0]["id"], "quote_id": quote["id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     """How to find a real object for one path parameter, a user who sees it, and users who must not.
@@ -304,6 +319,7 @@ class Kind:
 
 
 ALL_CLAIM_OUTSIDERS = ("insured2", "insurer2", "adjuster3")
+MARKET_OUTSIDERS = ("underwriter2", "insurer2", "insured2", "adjuster1")
 PARAMS: dict[str, Kind] = {
     # insured1's policy (insurer1; designated adjuster 王建国 of firm A)
     "policy_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), lookup=_policy),
@@ -355,6 +371,10 @@ PARAMS: dict[str, Kind] = {
     # an insurer's own adjuster on a placement: stand-in under the real placement (its access check decides;
     # one insurer never seeing another's is tests/placement/test_insurer_adjuster.py)
     "appointment_id": Kind("insured1", ("insured2", "insurer1", "adjuster1", "regulator"), stand_in=True),
+    # insurer1's submission of insured1's placement and its quote: the competing insurer's underwriter, its
+    # claims handler, another insured and an adjuster firm get the same 404 as for none
+    "submission_id": Kind("underwriter1", MARKET_OUTSIDERS, build=_submission),
+    "quote_id": Kind("underwriter1", MARKET_OUTSIDERS, build=_submission),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -582,6 +602,30 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", f"{PLACEMENT}/insurer-adjusters/{{appointment_id}}/broker-answer"): {
         "json": {"action": "require_another", "reason": "outsider"}
     },
+    # going to market and binding (issue 15)
+    ("POST", f"{PLACEMENT}/disclosure"): {"json": {}},
+    ("POST", f"{PLACEMENT}/mandate"): {"json": {}},
+    ("POST", f"{PLACEMENT}/mandate/upload"): {"files": {"file": ("m.jpg", JPEG, "image/jpeg")}},
+    ("POST", f"{PLACEMENT}/consents/{{kind}}/acknowledge"): {},
+    ("POST", f"{PLACEMENT}/submissions"): {"json": {}},
+    ("POST", "/api/v1/submissions/{submission_id}/messages"): {"json": {"body": "outsider"}},
+    ("POST", "/api/v1/submissions/{submission_id}/quotes"): {
+        "json": {"sections": [{"ref": "S1-1", "rate_permille": "1.00"}], "valid_until": "2027-01-31"}
+    },
+    ("POST", "/api/v1/submissions/{submission_id}/decline"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/submissions/{submission_id}/withdraw"): {"json": {"reason": "outsider"}},
+    ("POST", "/api/v1/quotes/{quote_id}/accept"): {"json": {}},
+    # going to market and binding (issue 15): the pages
+    ("POST", "/placements/{placement_id}/disclosure"): {"data": {"remuneration": "outsider"}},
+    ("POST", "/placements/{placement_id}/mandate"): {"data": {"op": "generate"}},
+    ("POST", "/placements/{placement_id}/consents/{kind}/acknowledge"): {},
+    ("POST", "/placements/{placement_id}/submissions"): {"data": {"insurer_ids": [SOME_ID], "answer_days": "10"}},
+    ("POST", "/placements/{placement_id}/quotes/{quote_id}/accept"): {"data": {"designated_adjuster_id": ""}},
+    ("POST", "/submissions/{submission_id}/messages"): {"data": {"body": "outsider"}},
+    ("POST", "/submissions/{submission_id}/quotes"): {
+        "data": {"sections[0].rate_permille": "1.00", "valid_until": "2027-01-31"}
+    },
+    ("POST", "/submissions/{submission_id}/{action}"): {"data": {"reason": "outsider"}},
     # placements: the pages
     ("POST", "/placements/{placement_id}/messages"): {"data": {"audience": "all", "body": "outsider"}},
     ("POST", "/placements/{placement_id}/documents"): {

@@ -12,7 +12,17 @@ from tandem.audit import service as audit
 from tandem.claim.models import Claim, ClaimStatus
 from tests.helpers import _ok, logged_in, text_of
 
-STAGES = ("opened", "awaiting_choice", "letter_issued", "surveying", "reported", "deciding", "to_market", "withdrawn")
+STAGES = (
+    "opened",
+    "awaiting_choice",
+    "letter_issued",
+    "surveying",
+    "reported",
+    "deciding",
+    "to_market",
+    "withdrawn",
+    "bound",
+)
 
 
 def test_demo_placements_stand_at_every_stage(env):
@@ -36,6 +46,16 @@ def test_demo_placements_stand_at_every_stage(env):
     # The one at market carries the broker's saved shortlist (R-U5) with insurers kept.
     saved = _ok(env.client("broker").get(f"/api/v1/placements/{by_status['to_market']['id']}/shortlist"))
     assert [v["version"] for v in saved] == [1] and saved[0]["kept"]
+    # At market (issue 15): submitted to the shortlist's insurers, one of which asked and quoted; the bound
+    # one became a policy with 张伟 designated, which its insurer's underwriter sees.
+    market = by_status["to_market"]["id"]
+    subs = _ok(env.client("insured1").get(f"/api/v1/placements/{market}/submissions"))
+    assert len(subs) >= 2 and {s["status"] for s in subs} >= {"quoted", "submitted"}
+    assert _ok(env.client("underwriter1").get("/api/v1/submissions"))
+    bound = by_status["bound"]["id"]
+    policy = next(p for p in _ok(env.client("insured1").get("/api/v1/policies"))["items"] if p["placement_id"] == bound)
+    assert policy["status"] == "in_force" and policy["designated_adjuster"]["name"] == "张伟" and policy["premium"]
+    assert _ok(env.client("underwriter1").get(f"/api/v1/policies/{policy['id']}"))["number"] == policy["number"]
     # Every case file renders for the parties on it (the partials of every part included).
     for user in ("broker", "risk", "insured1", "adjuster3", "regulator"):
         browser = logged_in(env, user)

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from tandem.audit.service import verify
 from tandem.demo_placements import PHOTO, report_content
 from tandem.kit.clock import SHANGHAI
-from tests.helpers import _ok, open_placement
+from tests.helpers import _ok, consents_acknowledged, open_placement
 
 API = "/api/v1/placements"
 
@@ -119,7 +119,10 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_through_the_api
     # Only point 2's loading is borne: the premium now is the all-remediated one plus its effect.
     assert after["now"] == after["all_remediated"] + effect_2 and after["now"] < totals["none_remediated"]
 
-    # To market: the decisions freeze.
+    # To market (issue 15): refused until the insured acknowledged the disclosure and the mandate; then
+    # the decisions freeze.
+    assert broker.post(f"{API}/{pid}/go-to-market").status_code == 409
+    consents_acknowledged(env, pid)
     assert _ok(broker.post(f"{API}/{pid}/go-to-market"))["status"] == "to_market"
     r = insured.put(f"{API}/{pid}/decisions", json={"decisions": decisions[1:2]})
     assert r.status_code == 409

@@ -25,7 +25,7 @@ from tandem.placement import service as placement_service
 from tandem.placement.models import Placement, PlacementStatus
 from tandem.placement.risk_models import RegisterChange, RemediationTask
 from tandem.report import service as report_service
-from tests.helpers import PRE_ASSESSMENT, _ok, placement_reported
+from tests.helpers import PRE_ASSESSMENT, _ok, consents_acknowledged, placement_reported
 
 
 def _actor(session, username: str) -> Actor:
@@ -164,6 +164,7 @@ def test_register_review_publication_decisions_and_their_prices(env):
     after = _ok(insured.get(f"{base}/prices"))
     assert Decimal(after["totals"]["now"]) < t["now"]  # two remediated now, one accepted
 
+    consents_acknowledged(env, pid)  # issue 15: the disclosure and the mandate come before the market
     with env.session() as s:
         # Every point decided: the insured's clock stopped.
         clock = s.execute(

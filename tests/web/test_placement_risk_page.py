@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import logged_in, placement_reported, post, text_of
+from tests.helpers import consents_acknowledged, logged_in, placement_reported, post, text_of
 
 
 def _risk_section(r) -> str:
@@ -65,7 +65,9 @@ def test_the_register_on_the_case_file_from_draft_to_market(env):
     text = text_of(insured.get(url))
     assert re.search(r"整改任务： ?待整改", text)
 
-    # The account manager takes it to market: the decision form is gone, the choices stay on view.
+    # The account manager takes it to market (the disclosure and the mandate acknowledged first, issue 15):
+    # the decision form is gone, the choices stay on view.
+    consents_acknowledged(env, pid)
     assert post(manager, f"{url}/go-to-market").status_code == 303
     page = insured.get(url)
     assert 'action="/placements/' + pid + '/risk/decisions"' not in page.text

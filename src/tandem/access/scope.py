@@ -31,6 +31,7 @@ from tandem.party.models import (
     ProductStatus,
     Visibility,
 )
+from tandem.placement.market_models import Submission
 from tandem.policy.models import Policy
 
 K = OrgKind
@@ -297,4 +298,26 @@ def visible_claims(actor: Actor) -> Select[Claim]:
 
 def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:
     result: Claim = _get(session, visible_claims(actor), Claim.id, claim_id)
+    return result
+
+
+def visible_submissions(actor: Actor) -> Select[Submission]:
+    """A placement's submissions to insurers (issue 15): an insurer sees only those addressed to it (it is
+    not a party to the placement's case, so nothing else of the placement); the parties to the case
+    (the broker, the insured, supervision) see them all; adjuster firms none."""
+    match actor.org_kind:
+        case K.PLATFORM:
+            cond: Any = true()
+        case K.INSURER:
+            cond = Submission.insurer_id == actor.org_id
+        case K.ADJUSTER_FIRM:
+            cond = false()
+        case _:
+            cond = Submission.case_id.in_(_my_cases(actor))
+    return select(Submission).where(cond)
+
+
+def get_submission(session: Session, actor: Actor, submission_id: Any) -> Submission:
+    """One submission through :func:`visible_submissions`: another insurer's is NotFound, like none."""
+    result: Submission = _get(session, visible_submissions(actor), Submission.id, submission_id)
     return result

@@ -9,7 +9,7 @@ pages both ask this module; nothing else decides.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
 from tandem.case.models import Case
-from tandem.claim.models import Claim, Message, Participation, PartyRole
+from tandem.claim.models import Claim, Deadline, Message, Participation, PartyRole
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 
 P = PartyRole
@@ -57,6 +57,17 @@ ORG_PREFIX = "org:"
 def org(org_id: uuid.UUID) -> str:
     """The audience token of one organisation."""
     return f"{ORG_PREFIX}{org_id}"
+
+
+# Who reads the warning and the breach of a deadline whose kind is ``<prefix>:<id>`` (a clock of one
+# object, e.g. one insurer's submission): the module owning the prefix says; otherwise the broker and
+# the holder's side. Each reader is ``reader(session, deadline) -> audience``.
+DEADLINE_READERS: dict[str, Callable[[Session, Deadline], list[str]]] = {}
+
+
+def deadline_audience(session: Session, deadline: Deadline) -> list[str]:
+    reader = DEADLINE_READERS.get(deadline.kind.split(":", 1)[0]) if ":" in deadline.kind else None
+    return reader(session, deadline) if reader else [BROKER, deadline.holder]
 
 
 def sides_of(session: Session, claim_id: uuid.UUID, org_id: uuid.UUID) -> frozenset[str]:

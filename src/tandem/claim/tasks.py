@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.models import Role, User, UserRole
 from tandem.audit import service as audit
+from tandem.case.audience import deadline_audience
 from tandem.claim import documents
 from tandem.claim.models import Claim, ClaimStatus, Deadline
 from tandem.config import Settings
@@ -105,5 +106,5 @@ def sla_check(session: Session, payload: dict[str, Any], now: dt.datetime, setti
         at=now,
         chain_key=f"case:{dl.case_id}",
         after={"deadline": dl.kind, "holder": dl.holder, "due": dl.due_at.isoformat()},
-        audience=["broker", dl.holder],
+        audience=deadline_audience(session, dl),
     )

@@ -6,7 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tandem.kit.errors import ActionNotAllowed, IllegalTransition, TandemError
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tandem.kit.errors import ActionNotAllowed, IllegalTransition, StateChanged, TandemError
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,20 @@ def permitted(table: Table, state: str, roles: frozenset[str], *guard_args: Any)
 def possible(table: Table, state: str) -> set[str]:
     """The actions anybody may take in this state."""
     return {a for (s, a) in table if s == state}
+
+
+def move_row(session: Session, row: Any, changes: dict[str, Any]) -> None:
+    """Write ``changes`` (the new ``status`` among them) to ``row`` with one conditional UPDATE on its id
+    and its current status, so of two concurrent moves one wins and the other gets StateChanged (409);
+    the loaded object takes the new values."""
+    model = type(row)
+    moved = session.execute(
+        update(model)
+        .where(model.id == row.id, model.status == row.status)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if moved != 1:
+        raise StateChanged()
+    for key, value in changes.items():
+        set_committed_value(row, key, value)

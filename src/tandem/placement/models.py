@@ -25,6 +25,7 @@ class PlacementStatus(enum.StrEnum):
     REPORTED = "reported"
     DECIDING = "deciding"
     TO_MARKET = "to_market"
+    BOUND = "bound"  # the insured accepted a quote and the policy was issued (closed)
     WITHDRAWN = "withdrawn"
 
 

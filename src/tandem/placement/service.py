@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.access import scope
 from tandem.access.actor import Actor
@@ -23,7 +22,7 @@ from tandem.case.models import Case, CaseKind
 from tandem.claim.models import Document, Message, PartyRole
 from tandem.config import Settings
 from tandem.kit import transition as _transition
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.money import DecimalInputError, fmt, parse_decimal
 from tandem.party.cover import LINES, SECTION_TYPES
@@ -49,6 +48,7 @@ NOT_POSITIVE = N_("The amount must be more than zero.")
 TOO_MANY_DECIMALS = N_("At most two decimals.")
 NO_INSURED = N_("Choose an insured from the list.")
 BAD_PHONE = N_("Enter a phone number (digits, spaces and dashes).")
+INSURER_CHANNEL = N_("Insurers are reached on their own submission's thread.")
 NOT_OPEN = N_("The placement has gone to market or was withdrawn; nothing can be added.")
 # Text fields of a site and their longest length; the first two must be given.
 SITE_TEXT = (("name", 200, True), ("address", 300, True), ("occupancy", 200, False), ("construction", 200, False))
@@ -361,16 +361,7 @@ def transition(
     _transition.check_guard(rule, session, placement, actor)
     before = placement.status.value
     changes = {"status": PlacementStatus(rule.to), "updated_at": now, **(values or {})}
-    moved = session.execute(
-        update(Placement)
-        .where(Placement.id == placement.id, Placement.status == placement.status)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if moved != 1:
-        raise StateChanged()
-    for key, value in changes.items():
-        set_committed_value(placement, key, value)
+    _transition.move_row(session, placement, changes)
     case_service.record_event(
         session,
         actor,
@@ -424,12 +415,27 @@ def add_contact(
     return placement
 
 
+# On a placement every insurer approached takes part as ``insurer``, so a channel they share would let one
+# read what was meant for another: they talk on their own submission's thread (placement.market).
+SHARED_WITH_INSURERS = frozenset({"broker_insurer"})
+
+
+def check_thread(session: Session, actor: Actor, case: Case, channel: str) -> None:
+    """An insurer writes nothing on the placement's thread, and nobody writes to the broker–insurer channel."""
+    held = case_service.participant_roles(session, case, actor.org_id)
+    if held and held <= {PartyRole.INSURER}:
+        raise ActionNotAllowed()
+    if channel in SHARED_WITH_INSURERS:
+        raise InvalidInput(INSURER_CHANNEL, fields={"audience": INSURER_CHANNEL})
+
+
 def post_message(
     session: Session, actor: Actor, placement_id: object, *, audience: str, body: str, now: dt.datetime
 ) -> Message:
     """A message on the placement's thread (tandem.case.thread), to a channel the author belongs to."""
     placement = get_placement(session, actor, placement_id)
     case = case_of(session, placement)
+    check_thread(session, actor, case, audience)
     return thread.post_message(
         session, actor, case, audience=audience, body=body, now=now, action="placement.message_posted"
     )
@@ -452,6 +458,7 @@ def upload_document(
     placement = get_placement(session, actor, placement_id)
     _require_open(placement)
     case = case_of(session, placement)
+    check_thread(session, actor, case, channel)
     return thread.upload_evidence(
         session, settings, actor, case, channel, filename, content_type, data, now=now,
         action="placement.document_uploaded",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from tandem.access.models import Role
 from tandem.claim.models import PartyRole
 from tandem.kit import transition
+from tandem.placement.market_guard import consents_acknowledged
 from tandem.placement.models import PlacementStatus
 from tandem.placement.risk_guard import register_ready
 
@@ -52,6 +53,9 @@ PLACEMENT_RULES: transition.Table = {
     # R-U4: the risk register published to the insured, who decides per risk point.
     # The broker's risk evaluators keep the register and publish it (placement/risk.py).
     (S.REPORTED.value, "publish_register"): _r(S.DECIDING, BRE, guard=register_ready),
-    (S.DECIDING.value, "go_to_market"): _r(S.TO_MARKET, BAM),
+    # Issue 15: to market once the insured acknowledged the disclosure and the mandate (placement.market).
+    (S.DECIDING.value, "go_to_market"): _r(S.TO_MARKET, BAM, guard=consents_acknowledged),
+    # Binding: the insured accepts a valid quote; the policy is issued and the placement closes.
+    (S.TO_MARKET.value, "bind"): _r(S.BOUND, INS),
     **{(state.value, "withdraw"): _r(S.WITHDRAWN, BAM) for state in OPEN_STATES},
 }

@@ -51,6 +51,8 @@ class PolicyOut(BaseModel):
     product: Ref | None = None
     designated_adjuster: AdjusterRef | None = None
     sections: list[SectionOut]
+    premium: MoneyOut | None = Field(None, description="the annual premium of a policy bound on the platform")
+    placement_id: uuid.UUID | None = Field(None, description="the placement it was bound from (issue 15)")
 
 
 class PolicyPage(BaseModel):
@@ -132,6 +134,8 @@ def policy_out(p: Policy) -> PolicyOut:
             )
             for s in p.sections
         ],
+        premium=p.premium,
+        placement_id=p.placement_id,
     )
 
 

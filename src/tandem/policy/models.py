@@ -39,6 +39,9 @@ class Policy(Base):
     status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"), index=True)
     designated_adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     premium: Mapped[Decimal | None] = mapped_column(Money)  # the annual premium written, in ``currency``
+    # A policy bound from a placement (issue 15): the placement and the accepted quote.
+    placement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("placement.id", ondelete="RESTRICT"), index=True)
+    quote_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("placement_quote.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     insured: Mapped[Organisation] = relationship(foreign_keys=[insured_id], lazy="joined")

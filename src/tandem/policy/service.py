@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import Organisation, OrgKind
+from tandem.access.models import Organisation, OrgKind, Role
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.kit import transition
@@ -44,10 +44,22 @@ POLICY_RULES: transition.Table = {
     (PolicyStatus.DRAFT.value, "cancel"): transition.Rule(PolicyStatus.CANCELLED.value, _MANAGERS),
     (PolicyStatus.IN_FORCE.value, "cancel"): transition.Rule(PolicyStatus.CANCELLED.value, _MANAGERS),
     (PolicyStatus.IN_FORCE.value, "expire"): transition.Rule(PolicyStatus.EXPIRED.value, _MANAGERS),
+    # Issue 15: the insured's acceptance of a quote binds the policy the platform issued from it.
+    (PolicyStatus.DRAFT.value, "accept_quote"): transition.Rule(
+        PolicyStatus.IN_FORCE.value, frozenset({Role.INSURED_CONTACT.value})
+    ),
 }
 
 
-def create_policy(
+def create_policy(session: Session, actor: Actor, **fields: Any) -> Policy:
+    """Record a policy placed by the broker (status draft until bound); ``fields`` as ``issue_policy``'s."""
+    if not actor.can(Perm.MANAGE_POLICIES) or actor.org_kind not in (OrgKind.BROKER, OrgKind.PLATFORM):
+        raise ActionNotAllowed()
+    broker_id = actor.org_id if actor.org_kind == OrgKind.BROKER else None
+    return issue_policy(session, actor, broker_id=broker_id, **fields)
+
+
+def issue_policy(
     session: Session,
     actor: Actor,
     *,
@@ -59,13 +71,15 @@ def create_policy(
     period_end: dt.date,
     sections: list[SectionInput],
     at: dt.datetime,
+    broker_id: uuid.UUID | None,
     product_id: uuid.UUID | None = None,
     designated_adjuster_id: uuid.UUID | None = None,
     currency: str = "CNY",
+    extra: dict[str, Any] | None = None,
 ) -> Policy:
-    """Record a policy placed by the broker (status draft until bound)."""
-    if not actor.can(Perm.MANAGE_POLICIES) or actor.org_kind not in (OrgKind.BROKER, OrgKind.PLATFORM):
-        raise ActionNotAllowed()
+    """A draft policy, checked (sections, insured, insurer, product, the designated adjuster by the
+    routing checks against ``broker_id``'s blacklist); ``extra`` sets further columns (a bound
+    placement's premium, placement and quote). The caller checked who may issue it."""
     if period_end <= period_start:
         raise InvalidInput("The period ends before it starts.", fields={"period_end": "after period_start"})
     if not sections:
@@ -85,9 +99,8 @@ def create_policy(
         if product is None or product.insurer_id != insurer.id:
             raise InvalidInput("Unknown product.", fields={"product_id": "not a product of this insurer"})
     if designated_adjuster_id is not None:
-        adj = scope.get_adjuster(session, actor, designated_adjuster_id)
+        adj = scope.get_listed_adjuster(session, actor, designated_adjuster_id)
         # The routing checks: a designated adjuster gets the case at once, so it must be able to take it.
-        broker_id = actor.org_id if actor.org_kind == OrgKind.BROKER else None
         why = ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
         if why:
             raise InvalidInput(
@@ -99,7 +112,7 @@ def create_policy(
         number=number,
         insured_id=insured_org.id,
         insurer_id=insurer.id,
-        broker_id=actor.org_id if actor.org_kind == OrgKind.BROKER else None,
+        broker_id=broker_id,
         product_id=product_id,
         line=line,
         currency=currency,
@@ -108,6 +121,7 @@ def create_policy(
         status=PolicyStatus.DRAFT,
         designated_adjuster_id=designated_adjuster_id,
         created_at=at,
+        **(extra or {}),
     )
     policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
     for i, sec in enumerate(policy.sections):
@@ -130,7 +144,13 @@ def create_policy(
 def change_status(
     session: Session, actor: Actor, policy_id: object, action: str, *, at: dt.datetime, reason: str | None = None
 ) -> Policy:
-    policy = scope.get_policy(session, actor, policy_id)
+    return apply(session, actor, scope.get_policy(session, actor, policy_id), action, at=at, reason=reason)
+
+
+def apply(
+    session: Session, actor: Actor, policy: Policy, action: str, *, at: dt.datetime, reason: str | None = None
+) -> Policy:
+    """One transition of ``POLICY_RULES`` on a policy the caller may act on, audited."""
     rule = transition.resolve(POLICY_RULES, policy.status.value, action, frozenset(r.value for r in actor.roles))
     before = policy.status.value
     moved = session.execute(

@@ -520,8 +520,10 @@ TONES: dict[str, dict[str, str]] = {
 
 def label(group: str, code: object) -> str:
     """The msgid naming ``code`` in ``group``; the code itself when it has no name."""
-    key = getattr(code, "value", code)
-    return LABELS.get(group, {}).get(str(key), str(key))
+    key = str(getattr(code, "value", code))
+    names = LABELS.get(group, {})
+    # A per-object code (``answer:<submission>``) is named by its kind, the part before the colon.
+    return names.get(key) or names.get(key.split(":", 1)[0], key)
 
 
 def tone(group: str, code: object) -> str:
@@ -540,6 +542,7 @@ LABELS["placement_status"] = {
     "deciding": N_("Insured deciding on risks"),
     "to_market": N_("Gone to market"),
     "withdrawn": N_("Withdrawn"),
+    "bound": N_("Bound: policy issued"),
 }
 LABELS["placement_tab"] = {"all": N_("All"), **LABELS["placement_status"]}
 LABELS["placement_action"] = {
@@ -610,7 +613,61 @@ TONES["placement_status"] = {
     "deciding": "warn",
     "to_market": "ok",
     "withdrawn": "neutral",
+    "bound": "ok",
 }
+
+# ---- going to market and binding (issue 15 items 3 and 6) -------------------------------------------
+LABELS["submission_status"] = {
+    "submitted": N_("Awaiting the insurer's answer"),
+    "quoted": N_("Quoted"),
+    "declined": N_("Declined by the insurer"),
+    "withdrawn": N_("Withdrawn by the broker"),
+    "accepted": N_("Accepted: bound"),
+    "not_taken": N_("Not taken"),
+}
+TONES["submission_status"] = {
+    "submitted": "warn",
+    "quoted": "info",
+    "declined": "neutral",
+    "withdrawn": "neutral",
+    "accepted": "ok",
+    "not_taken": "neutral",
+}
+LABELS["quote_field"] = {
+    "rate_permille": N_("Rate (‰)"),
+    "deductible_amount": N_("Deductible amount"),
+    "deductible_rate": N_("Deductible rate"),
+}
+LABELS["consent_kind"] = {
+    "disclosure": N_("Client disclosure (客户告知书)"),
+    "mandate": N_("Written mandate (委托书)"),
+}
+LABELS["consent_status"] = {"given": N_("Awaiting the insured's acknowledgement"), "acknowledged": N_("Acknowledged")}
+TONES["consent_status"] = {"given": "warn", "acknowledged": "ok"}
+LABELS["event"].update(
+    {
+        "placement.disclosure_given": N_("Client disclosure given to the insured"),
+        "placement.mandate_given": N_("Written mandate recorded"),
+        "placement.disclosure_acknowledged": N_("The insured acknowledged the client disclosure"),
+        "placement.mandate_acknowledged": N_("The insured acknowledged the written mandate"),
+        "placement.bind": N_("Placement bound"),
+        "placement.policy_issued": N_("Policy issued from the accepted quote"),
+        "submission.submitted": N_("Programme submitted to the insurer"),
+        "submission.quote": N_("The insurer quoted"),
+        "submission.decline": N_("The insurer declined to quote"),
+        "submission.withdraw": N_("The broker withdrew the submission"),
+        "submission.accept": N_("The insured accepted the quote"),
+        "submission.not_taken": N_("Another insurer's quote was accepted"),
+        "submission.message_posted": N_("Question or answer on the submission"),
+    }
+)
+LABELS["deadline"].update(
+    {
+        "answer": N_("Answer the submission: quote or decline"),
+        "quote": N_("Quote valid until"),
+        "quote_decision": N_("Decide on the quotes"),
+    }
+)
 
 
 # ---- the risk register (风险登记册, R-U4) -----------------------------------------------------------

@@ -20,6 +20,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.onboarding import router as onboarding_router
     from tandem.web.people import router as people_router
     from tandem.web.placement_comparison import router as placement_comparison_router
+    from tandem.web.placement_market import router as placement_market_router
     from tandem.web.placement_report import router as placement_report_router
     from tandem.web.placement_risk import router as placement_risk_router
     from tandem.web.placement_screening import router as placement_screening_router
@@ -29,6 +30,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
+    from tandem.web.submissions import router as submissions_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_router)
@@ -51,3 +53,5 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(placement_second_router)
     app.include_router(placement_comparison_router)
     app.include_router(placement_report_router)
+    app.include_router(placement_market_router)
+    app.include_router(submissions_router)

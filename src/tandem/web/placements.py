@@ -35,6 +35,7 @@ from tandem.kit.i18n import N_
 from tandem.party.cover import LINES, SECTION_TYPES
 from tandem.party.models import Insured
 from tandem.placement import service
+from tandem.placement.market import visible_deadline
 from tandem.placement.models import Placement, PlacementStatus
 from tandem.placement.workflow import ADDABLE_STATES
 from tandem.routing.service import PROVINCES
@@ -336,6 +337,9 @@ class PlacementFile:
 def _actions(session: Session, actor: Actor, placement: Placement, roles: set[PartyRole]) -> Actions:
     allowed = service.allowed(session, actor, placement) if not actor.read_only else set()
     channels = case_viewer(session, actor, case_row(session, placement)).channels() if not actor.read_only else []
+    # Insurers approached talk on their submission's thread (placement.service.check_thread).
+    insurer_only = bool(roles) and roles <= {PartyRole.INSURER}
+    channels = [] if insurer_only else [c for c in channels if c not in service.SHARED_WITH_INSURERS]
     writable = placement.status in ADDABLE_STATES
     return Actions(
         next=[(a, ACTION_ANCHOR.get(a, "next-actions")) for a in sorted(allowed) if a not in OWN_FORMS],
@@ -370,7 +374,7 @@ def file_view(session: Session, actor: Actor, placement: Placement, now: dt.date
         firm=names.get(placement.adjuster_firm_id) if placement.adjuster_firm_id else None,
         account_manager=manager.display_name if manager else "",
         total=service.total_sum_insured(placement),
-        deadlines=cases.deadline_rows(session, case, now),
+        deadlines=[r for r in cases.deadline_rows(session, case, now) if visible_deadline(session, actor, r.deadline)],
         documents=thread.documents,
         messages=thread.messages,
         timeline=thread.timeline,

@@ -26,6 +26,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
+from tandem.placement import binding
 from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
 from tandem.web.guards import CheckedActor, PageActor
@@ -139,6 +140,7 @@ def policy_page(policy_id: str, request: Request, actor: PageActor, session: Ses
             "total": data.total_sum_insured(policy),
             "sees_register": people.sees_register(actor),
             "can_report": cases.can_report(actor) and policy.status == "in_force",
+            "origin": binding.origin(session, actor, policy),
         },
     )
 
