@@ -122,7 +122,7 @@ def test_broker_journey_zh_then_en_and_outsider_404(server: Server, browser: Bro
 
     _nav(page, "本机构")
     expect(page.get_by_role("heading", name="恒信保险经纪有限公司")).to_be_visible()
-    people = page.locator("section", has=page.get_by_role("heading", name="人员"))
+    people = page.locator("section", has=page.get_by_role("heading", name="人员", exact=True))
     expect(people).to_contain_text("陈晓东")
     expect(people).to_contain_text("刘静怡")
     expect(people).to_contain_text("风险评估师")
