@@ -40,6 +40,6 @@ def test_demo_invoices_at_every_stage(env):
     assert Decimal(row["31-60"]) > 0 and Decimal(row["1-30"]) > 0 and Decimal(row["current"]) > 0
     assert _ok(env.client("insurer1").get("/api/v1/payables"))["ageing"][0]["total"] == row["total"]
     overdue = next(i for i in rows if i.state == "issued" and i.due_date < env.clock.now().date())
-    escalated = [m for m in inbox(env, "underwriter1") if overdue.number in m]
-    assert escalated, inbox(env, "underwriter1")
+    escalated = [m for m in inbox(env, "insurer1") if overdue.number in m and "逾期超过30天" in m]
+    assert escalated, inbox(env, "insurer1")
     assert uuid.UUID(row["org_id"]) == payer

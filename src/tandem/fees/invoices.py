@@ -57,8 +57,8 @@ PAYER_ROLES = {
     "broker": Role.BROKER_ACCOUNT_MANAGER,
     "insured": Role.INSURED_CONTACT,
 }
-# Escalation past 30 days overdue: the payer's managers. Insurers have no administrator role on the platform,
-# so their whole staff (claims handlers and underwriters) is told; a broker's account managers; the insured.
+# Escalation past 30 days overdue: the payer organisation's administrator (ORG_ADMIN); a payer without one
+# falls back to its managing roles: an insurer's whole staff, a broker's account managers, the insured.
 MANAGER_ROLES = {
     "insurer": (Role.INSURER_CLAIMS_HANDLER, Role.INSURER_UNDERWRITER),
     "broker": (Role.BROKER_ACCOUNT_MANAGER,),
@@ -629,7 +629,8 @@ def remind(session: Session, invoice_id: uuid.UUID, stage: str, now: dt.datetime
 
 
 def escalate(session: Session, invoice_id: uuid.UUID, now: dt.datetime) -> bool:
-    """More than 30 days overdue and still open: the payer's managers are told, and the firm."""
+    """More than 30 days overdue and still open: the payer's administrator is told (its managers when it has
+    none), and the firm's administrators."""
     inv = session.get(Invoice, invoice_id)
     if (
         inv is None
@@ -637,7 +638,9 @@ def escalate(session: Session, invoice_id: uuid.UUID, now: dt.datetime) -> bool:
         or ageing.days_overdue(inv.due_date, today_local_of(now)) <= ageing.ESCALATE_AFTER_DAYS
     ):
         return False
-    users = users_with_roles(session, inv.payer_id, MANAGER_ROLES[inv.payer_kind])
+    users = users_with_roles(session, inv.payer_id, [Role.ORG_ADMIN]) or users_with_roles(
+        session, inv.payer_id, MANAGER_ROLES[inv.payer_kind]
+    )
     users += [u for u in users_with_roles(session, inv.firm_id, [Role.ADJUSTER_FIRM_ADMIN]) if u not in users]
     _tell(session, users, inv, "fees.invoice_escalated", at=now, key=f"fees:{inv.id}:escalated")
     _record(
