@@ -222,3 +222,13 @@ def test_the_demo_shows_a_pending_invitation_and_a_login_history(env):
     assert "pending-invitations" not in logged_in(env, "risk").get(f"/organisations/{org}").text  # admins only
     history = text_of(broker.get("/account"))
     assert "密码错误" in history and "10.20.3.17" in history
+
+
+def test_the_first_run_page_stays_closed_when_the_platform_admin_is_deactivated(env):
+    from sqlalchemy import update
+
+    with env.factory.begin() as s:
+        s.execute(update(User).where(User.username == "admin").values(active=False))
+    browser = new_browser(env)
+    assert browser.get("/login/setup").status_code == 404
+    assert browser.get("/login").status_code == 200  # the sign-in form, not the first-run page

@@ -237,11 +237,9 @@ def _add_record(
 
 
 def platform_admin_exists(session: Session) -> bool:
-    stmt = (
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.PLATFORM_ADMIN, User.active.is_(True))
-    )
+    """Whether any platform administrator account exists, active or not: deactivating the last one must
+    not reopen the first-run page to whoever comes next (the CLI is the way back in)."""
+    stmt = select(User.id).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.PLATFORM_ADMIN)
     return session.execute(stmt.limit(1)).first() is not None
 
 
