@@ -15,6 +15,10 @@ from tandem.access.models import Organisation, _enum
 from tandem.db import Base, DecimalText, Money, UTCDateTime, new_id
 from tandem.party.models import Adjuster, InsurerProduct
 
+# The tables a policy bound from a placement points at (issue 15), known wherever policies are.
+from tandem.placement import market_models as _market_models  # noqa: F401
+from tandem.placement import models as _placement_models  # noqa: F401
+
 
 class PolicyStatus(enum.StrEnum):
     DRAFT = "draft"

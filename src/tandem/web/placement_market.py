@@ -38,7 +38,7 @@ from tandem.web.guards import CheckedActor
 from tandem.web.placements import NOTICES, PANELS, done, page
 
 router = APIRouter(include_in_schema=False)
-ANCHOR = "market"
+ANCHOR = "going-to-market"
 NOTICES.update(
     {
         "disclosure": N_("The client disclosure is given to the insured."),
