@@ -167,3 +167,25 @@ def test_the_insurers_adjuster_is_screened_accepted_and_answered_by_the_broker(e
             if e.after and "appointment" in e.after
         ]
         assert set(own) == {declined["id"], third["id"]}
+
+
+def test_withdrawing_for_a_blacklisted_adjuster_withdraws_the_submission_to_that_insurer(env):
+    from tandem.placement import market
+    from tandem.placement.market_models import Submission, SubmissionStatus
+
+    pid, ids = placement_at_market(env), adjuster_ids(env)
+    with env.session() as s:
+        insurer2 = _user_actor(s, "underwriter2").org_id
+        market.submit(s, _user_actor(s, "broker"), pid, insurer_ids=[insurer2], now=env.clock.now())
+        s.commit()
+    _blacklist(env, "林志伟")
+    url = f"{API}/{pid}/insurer-adjusters"
+    row = _ok(env.client("underwriter2").post(url, json={"adjuster_id": ids["林志伟"]}), 201)
+    reason = "保险人坚持委托黑名单公估人，转投其他保险人"
+    body = {"action": "withdraw_submission", "reason": reason}
+    assert _ok(env.client("broker").post(f"{url}/{row['id']}/broker-answer", json=body))["state"] == "withdrawn"
+    with env.session() as s:
+        sub = s.execute(select(Submission).where(Submission.case_id == uuid.UUID(pid))).scalar_one()
+        assert sub.status == SubmissionStatus.WITHDRAWN and sub.reason == reason
+    # The insurer has nothing live on the placement any more: it no longer sees it.
+    assert env.client("underwriter2").get(f"{API}/{pid}").status_code == 404

@@ -41,8 +41,10 @@ def test_each_party_sees_the_second_pre_assessment_and_the_mou_in_both_languages
     r = post(risk, f"/placements/{pid}/consultation", {"step": "merge"})
     assert r.status_code == 303 and r.headers["location"].endswith("#placement-consultation")
     assert "谅解备忘录的风险点已并入风险登记册。" in text_of(risk.get(r.headers["location"]))
-    # The other insurer is not on this placement: the page answers 404.
-    assert logged_in(env, "underwriter2").get(f"/placements/{pid}").status_code == 404
+    # The other insurer approached with this placement sees neither the appointment nor the consultation.
+    other = logged_in(env, "underwriter2").get(f"/placements/{pid}")
+    assert other.status_code in (200, 404)
+    assert 'id="second-rows"' not in other.text and 'id="placement-consultation"' not in other.text
 
 
 def test_the_insurer_appoints_and_the_broker_answers_a_blacklisted_adjuster_on_the_page(env):

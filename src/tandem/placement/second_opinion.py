@@ -33,7 +33,8 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Adjuster
 from tandem.party.service import blacklist_hits
-from tandem.placement import selection
+from tandem.placement import market, selection
+from tandem.placement.market_models import Submission
 from tandem.placement.models import Placement, PlacementStatus
 from tandem.placement.second_models import InsurerAdjuster
 from tandem.placement.service import case_of, get_placement
@@ -47,7 +48,8 @@ ADJ, FADM = Role.ADJUSTER.value, Role.ADJUSTER_FIRM_ADMIN.value
 # The placement's states in which an insurer may still appoint: once it went to market.
 APPOINTABLE = (PlacementStatus.TO_MARKET,)
 # The broker's answers to a blacklisted adjuster.
-BROKER_ANSWERS = ("require_another", "withdraw_submission")
+WITHDRAW = "withdraw_submission"
+BROKER_ANSWERS = ("require_another", WITHDRAW)
 SAME_FIRM = "broker_adjuster_firm"
 
 
@@ -334,8 +336,24 @@ def answer_blacklisted(
     case = case_of(session, placement)
     letters.end_letter(session, case, letter_of(session, row), "refused_by_broker", reason, now)
     case_service.stop_deadline(session, case, "appointment_answer", now=now)
-    _record(session, actor, placement, row, action, now, reason=reason)
+    withdrawn = _withdraw_submissions(session, actor, placement, row, reason, now) if action == WITHDRAW else []
+    _record(session, actor, placement, row, action, now, reason=reason, submissions=withdrawn)
     return row
+
+
+def _withdraw_submissions(
+    session: Session, actor: Actor, placement: Placement, row: InsurerAdjuster, reason: str, now: dt.datetime
+) -> list[str]:
+    """The broker's live submissions to that insurer are withdrawn with the same reason (``market.close``:
+    the insurer is told, its clocks stop, it leaves the case once nothing of it is live)."""
+    live = session.execute(
+        select(Submission).where(
+            Submission.case_id == placement.id,
+            Submission.insurer_id == row.insurer_id,
+            Submission.status.in_(market.LIVE),
+        )
+    ).scalars()
+    return [market.close(session, actor, sub.id, "withdraw", reason, now=now).number for sub in list(live)]
 
 
 def reported(
