@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import typer
 
+from tandem import demo_comparison
+
 REPO = Path(__file__).resolve().parents[1]
 TANDEM = REPO / ".venv" / "bin" / "tandem"
 if not TANDEM.exists():  # another layout: the script next to the running interpreter
@@ -162,9 +164,11 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "demo data loaded"
     loaded = cli.counts()
-    assert loaded["organisation"] == 11  # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds
+    history = sum(insureds for insureds, _ in demo_comparison.DEMO_PLAN.values())  # one expired policy each
+    # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds; the comparison's insurers and history
+    assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history
     assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
-    assert loaded["policy"] == 3
+    assert loaded["policy"] == 3 + history + 1  # and the placement the demo binds (demo_placements)
     assert loaded["adjuster"] == 14
     assert loaded["audit_event"] > 0
 
