@@ -319,7 +319,7 @@ class Kind:
 
 
 ALL_CLAIM_OUTSIDERS = ("insured2", "insurer2", "adjuster3")
-MARKET_OUTSIDERS = ("underwriter2", "insurer2", "insured2", "adjuster1")
+MARKET_OUTSIDERS = ("underwriter2", "insurer2", "insured2", "adjuster3")  # adjuster1: the broker's adjuster
 PARAMS: dict[str, Kind] = {
     # insured1's policy (insurer1; designated adjuster 王建国 of firm A)
     "policy_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), lookup=_policy),

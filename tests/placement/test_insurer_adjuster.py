@@ -189,3 +189,34 @@ def test_withdrawing_for_a_blacklisted_adjuster_withdraws_the_submission_to_that
         assert sub.status == SubmissionStatus.WITHDRAWN and sub.reason == reason
     # The insurer has nothing live on the placement any more: it no longer sees it.
     assert env.client("underwriter2").get(f"{API}/{pid}").status_code == 404
+
+
+def test_the_brokers_adjuster_follows_the_insurers_underwriting(env):
+    """R-U7: the broker's adjuster reads the insurer's submission, its questions and quotes, and comments on
+    its thread; it moves nothing. Another firm sees none of it."""
+    from tests.helpers import INSURER1_ORG, org, placement_gone_to_market
+
+    pid = placement_gone_to_market(env)
+    sub = _ok(
+        env.client("broker").post(f"{API}/{pid}/submissions", json={"insurer_ids": [org(env, INSURER1_ORG)]}), 201
+    )[0]
+    body = {
+        "sections": [{"ref": r, "rate_permille": "1.00"} for r in ("S1-1", "S1-2", "S2-1")],
+        "valid_until": "2027-01-31",
+    }
+    _ok(env.client("underwriter1").post(f"/api/v1/submissions/{sub['id']}/quotes", json=body), 201)
+    _ok(
+        env.client("underwriter1").post(f"/api/v1/submissions/{sub['id']}/messages", json={"body": "仓库是否有喷淋？"}),
+        201,
+    )
+    follower = env.client("adjuster1")  # 王建国, the broker's adjuster on this placement
+    seen = _ok(follower.get(f"/api/v1/submissions/{sub['id']}"))
+    assert seen["id"] == sub["id"] and seen["quote"] is not None  # the quote, with its rates
+    r = follower.post(f"/api/v1/submissions/{sub['id']}/messages", json={"body": "预评估报告第3项已说明喷淋覆盖。"})
+    assert r.status_code == 201, r.text
+    thread = _ok(follower.get(f"/api/v1/submissions/{sub['id']}/messages"))
+    assert {m["body"] for m in thread} == {"仓库是否有喷淋？", "预评估报告第3项已说明喷淋覆盖。"}
+    assert len(_ok(follower.get(f"/api/v1/submissions/{sub['id']}/quotes"))) == 1
+    assert follower.post(f"/api/v1/submissions/{sub['id']}/quotes", json=body).status_code == 403
+    assert follower.post(f"/api/v1/submissions/{sub['id']}/withdraw", json={"reason": "x"}).status_code == 403
+    assert env.client("adjuster3").get(f"/api/v1/submissions/{sub['id']}").status_code == 404

@@ -32,6 +32,7 @@ from tandem.party.models import (
     Visibility,
 )
 from tandem.placement.market_models import Submission
+from tandem.placement.models import Placement
 from tandem.policy.models import Policy
 
 K = OrgKind
@@ -304,14 +305,15 @@ def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:
 def visible_submissions(actor: Actor) -> Select[Submission]:
     """A placement's submissions to insurers (issue 15): an insurer sees only those addressed to it (it is
     not a party to the placement's case, so nothing else of the placement); the parties to the case
-    (the broker, the insured, supervision) see them all; adjuster firms none."""
+    (the broker, the insured, supervision) see them all; of adjuster firms only the broker's adjuster on
+    that placement, which follows the insurer's underwriting (R-U7)."""
     match actor.org_kind:
         case K.PLATFORM:
             cond: Any = true()
         case K.INSURER:
             cond = Submission.insurer_id == actor.org_id
-        case K.ADJUSTER_FIRM:
-            cond = false()
+        case K.ADJUSTER_FIRM:  # the broker's adjuster follows the insurer's underwriting (R-U7)
+            cond = Submission.case_id.in_(select(Placement.id).where(Placement.adjuster_firm_id == actor.org_id))
         case _:
             cond = Submission.case_id.in_(_my_cases(actor))
     return select(Submission).where(cond)

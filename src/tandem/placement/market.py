@@ -118,6 +118,9 @@ def side_on(session: Session, actor: Actor, sub: Submission) -> str | None:
     for side in (PartyRole.BROKER, PartyRole.INSURED):
         if side in held:
             return side.value
+    placement = session.get(Placement, sub.case_id)
+    if placement is not None and placement.adjuster_firm_id == actor.org_id and PartyRole.ADJUSTER in held:
+        return PartyRole.ADJUSTER.value  # the broker's adjuster: reads and comments, never moves (R-U7)
     return None
 
 
