@@ -65,8 +65,19 @@ def test_a_party_asks_for_a_recusal_and_the_broker_decides_on_the_page(env):
     assert f"/neutrality/recusals/{req['id']}/grant" not in insurer.get(f"/neutrality/cases/{cid}/recusals").text
     broker = logged_in(env, "broker")
     assert f"/neutrality/recusals/{req['id']}/grant" in broker.get(f"/neutrality/cases/{cid}/recusals").text
+    # The insured asks too: two waiting requests, two decision forms, every field id once on the page.
+    r = post(
+        logged_in(env, "insured1"),
+        f"/neutrality/cases/{cid}/recusals",
+        {"adjuster_id": wang(env), "reason": "另有利害关系"},
+    )
+    assert r.status_code == 303
+    waiting = broker.get(f"/neutrality/cases/{cid}/recusals").text
+    ids = re.findall(r' id="([^"]+)"', waiting)
+    assert len(ids) == len(set(ids)) and waiting.count('name="text"') == 4
     r = post(broker, f"/neutrality/recusals/{req['id']}/grant", {"text": ""})
-    assert r.status_code == 422 and 'id="grant-error"' in r.text
+    assert r.status_code == 422 and r.text.count('class="error"') == 1
+    assert f'id="grant-{req["id"]}-error"' in r.text
     r = post(broker, f"/neutrality/recusals/{req['id']}/grant", {"text": "顾问关系属实，予以回避"})
     assert r.status_code == 303
     page = text_of(broker.get(r.headers["location"]))

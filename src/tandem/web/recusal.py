@@ -122,8 +122,9 @@ def decide_recusal(
     req = recusal.get(session, actor, recusal_id)
     if action not in ("grant", "refuse"):
         raise ActionNotAllowed()
-    state = PageState(values={action: text.strip()})
-    body = _text(text, state.errors, action)
+    key = f"{action}-{req.id}"  # one form per waiting request: its own field ids and errors
+    state = PageState(values={key: text.strip()})
+    body = _text(text, state.errors, key)
 
     def step() -> None:
         recusal.decide(session, actor, req.id, grant=action == "grant", reason=body, at=clock.now())
