@@ -25,5 +25,9 @@ else
   $V/tandem db upgrade
 fi
 $V/tandem demo load
+if [ -z "${TANDEM_SMTP_HOST:-}" ] && [ -z "${TANDEM_MAIL_DIR:-}" ]; then
+  export TANDEM_MAIL_DIR="$PWD/var/mail"  # no mail server given: e-mails are written there as .eml files
+  echo "E-mails (invitations, password resets, notices) are written to var/mail/*.eml"
+fi
 echo "Tandem on http://127.0.0.1:$PORT — log in as broker / tandem-demo (Ctrl-C stops server and worker)"
 TANDEM_PORT="$PORT" exec $V/tandem serve --with-worker

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
+    # A maildrop for development and the demo: when set, e-mails are written as .eml files in this folder
+    # instead of being sent through SMTP (`make demo` sets var/mail unless TANDEM_SMTP_HOST is given).
+    mail_dir: str | None = None
     # Load or build the expert search index in the background when the server starts (requests never build it).
     expert_index_at_startup: bool = True
     mail_from: str = "tandem@localhost"

@@ -40,6 +40,22 @@ def test_email_is_sent_through_a_real_smtp_server(env, smtp):
     assert runner.run_once(env.factory, env.settings, env.clock).done == 0
 
 
+def test_a_maildrop_folder_takes_the_mail_instead_of_smtp(env, tmp_path):
+    """`make demo` without a mail server: each e-mail becomes one .eml file; a resend replaces it."""
+    env.settings.smtp_port = 9  # nothing listens there: SMTP would fail the job
+    env.settings.mail_dir = str(tmp_path / "mail")
+    _email(env, "drop-1")
+    assert runner.run_once(env.factory, env.settings, env.clock).done == 1
+    (eml,) = (tmp_path / "mail").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert msg["To"] == "broker@demo.tandem.local" and msg["Subject"] == "案件提醒"
+    assert "48小时" in msg.get_content() and msg["Message-ID"] == "<drop-1@tandem>"
+    HANDLERS["notification.email"](
+        None, {"to": "x@y", "subject": "s", "body": "b", "key": "drop-1"}, env.clock.now(), env.settings
+    )
+    assert [p.name for p in (tmp_path / "mail").iterdir()] == [eml.name]  # the same message, no stray file
+
+
 def test_rollback_enqueues_nothing(env):
     s = env.factory()
     enqueue(s, "notification.email", {"to": "x@y", "subject": "s", "body": "b"}, now=env.clock.now())

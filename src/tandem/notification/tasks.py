@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import smtplib
 import uuid
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +28,20 @@ def send_email(session: Session, payload: dict[str, Any], now: dt.datetime, sett
     msg["Subject"] = payload["subject"]
     msg["Message-ID"] = f"<{payload.get('key', 'tandem')}@tandem>"
     msg.set_content(payload["body"])
+    if settings.mail_dir:
+        _drop(Path(settings.mail_dir), payload.get("key", "tandem"), msg)
+        return
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         smtp.send_message(msg)
+
+
+def _drop(folder: Path, key: str, msg: EmailMessage) -> None:
+    """Write the message as ``<key>.eml`` (a resend after a crash replaces the same file), atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(key.encode()).hexdigest()[:32]
+    tmp = folder / f".{name}.tmp"
+    tmp.write_bytes(msg.as_bytes())
+    tmp.replace(folder / f"{name}.eml")
 
 
 @task("notification.digest")
