@@ -115,6 +115,34 @@ def _done(page: Page, text: str) -> None:
     expect(page.locator("#case .alert.ok, #consultation .alert.ok").first).to_contain_text(text)
 
 
+def papers_to_market(cast: Cast, url: str, shot: str, insured: str = "insured1") -> None:
+    """Issue 15: the account manager gives the client disclosure (客户告知书) and generates the written
+    mandate (委托书), the insured acknowledges both (screenshot ``shot``), and the account manager takes the
+    placement to market, freezing the risk decisions."""
+    broker, client = cast("broker"), cast(insured)
+
+    def notice(page: Page, text: str) -> None:
+        expect(page.locator("#case .alert.ok", has_text=text).first).to_be_visible()
+
+    broker.goto(url)
+    broker.locator("#going-to-market details", has_text="出具客户告知书").locator("summary").click()
+    broker.locator("#going-to-market form[action$='/disclosure'] button[type=submit]").click()
+    notice(broker, "已向被保险人出具客户告知书")
+    broker.locator("#going-to-market details", has_text="记录委托书").locator("summary").click()
+    broker.locator("#going-to-market button[name=op][value=generate]").click()
+    notice(broker, "委托书已记录")
+    client.goto(url)
+    for kind in ("disclosure", "mandate"):
+        client.locator(f"#consent-{kind} button[type=submit]").click()
+        notice(client, "您的确认已记录")
+    expect(client.locator("#consent-mandate .badge")).to_contain_text("已确认")
+    cast.shot(client, shot)
+    broker.goto(url)
+    broker.locator("#market button[type=submit]").click()
+    notice(broker, "风险决定已锁定")
+    expect(broker.locator("h1")).to_contain_text("已进入询价")
+
+
 def _pick(page: Page, select: str, text: str) -> None:
     """Choose the option of a ``<select>`` whose text contains ``text``."""
     value = page.locator(f"{select} option", has_text=text).first.get_attribute("value")

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 from tandem.kit.clock import SystemClock
 
 from .conftest import running_app
-from .journeys import SHANGHAI, Cast, ClaimServer, _done, _local, _pick
+from .journeys import SHANGHAI, Cast, ClaimServer, _done, _local, _pick, papers_to_market
 
 pytestmark = pytest.mark.e2e
 
@@ -78,24 +78,7 @@ def _to_market(cast: Cast, url: str) -> None:
     insured.locator("#risk-decisions button[type=submit]").last.click()
     expect(insured.locator("#risk-decisions input[value=premium]:checked").first).to_be_visible()
 
-    broker = cast("broker")
-    broker.goto(url)
-    broker.locator("#going-to-market details", has_text="出具客户告知书").locator("summary").click()
-    broker.locator("#going-to-market form[action$='/disclosure'] button[type=submit]").click()
-    _notice(broker, "已向被保险人出具客户告知书")
-    broker.locator("#going-to-market details", has_text="记录委托书").locator("summary").click()
-    broker.locator("#going-to-market button[name=op][value=generate]").click()
-    _notice(broker, "委托书已记录")
-    insured.goto(url)
-    for kind in ("disclosure", "mandate"):
-        insured.locator(f"#consent-{kind} button[type=submit]").click()
-        _notice(insured, "您的确认已记录")
-    expect(insured.locator("#consent-mandate .badge")).to_contain_text("已确认")
-    cast.shot(insured, "m01-papers-acknowledged")
-    broker.goto(url)
-    broker.locator("#market button[type=submit]").click()
-    _notice(broker, "风险决定已锁定")
-    expect(broker.locator("h1")).to_contain_text("已进入询价")
+    papers_to_market(cast, url, "m01-papers-acknowledged")
 
 
 def _quote(page: Page, rates: tuple[str, ...], factor: str) -> None:

@@ -20,7 +20,7 @@ from tandem.demo_placements import PHOTO
 from tandem.kit.clock import SystemClock
 
 from .conftest import running_app
-from .journeys import SHANGHAI, Cast, ClaimServer, _pick
+from .journeys import SHANGHAI, Cast, ClaimServer, _pick, papers_to_market
 
 pytestmark = pytest.mark.e2e
 
@@ -228,21 +228,6 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_in_the_browser(
 
     # Issue 15: the broker gives the client disclosure and the written mandate; the insured acknowledges
     # both; then the broker takes it to market and the decisions freeze.
-    broker.goto(url)
-    broker.locator("#going-to-market details", has_text="出具客户告知书").locator("summary").click()
-    broker.locator("#going-to-market form[action$='/disclosure'] button[type=submit]").click()
-    _notice(broker, "已向被保险人出具客户告知书")
-    broker.locator("#going-to-market details", has_text="记录委托书").locator("summary").click()
-    broker.locator("#going-to-market button[name=op][value=generate]").click()
-    _notice(broker, "委托书已记录")
-    insured.goto(url)
-    for kind in ("disclosure", "mandate"):
-        insured.locator(f"#consent-{kind} button[type=submit]").click()
-        _notice(insured, "您的确认已记录")
-    cast.shot(insured, "p10b-papers-acknowledged")
-    broker.goto(url)
-    broker.locator("#market button[type=submit]").click()
-    _notice(broker, "风险决定已锁定")
-    expect(broker.locator("h1")).to_contain_text("已进入询价")
+    papers_to_market(cast, url, "p10b-papers-acknowledged")
     cast.shot(broker, "p11-to-market")
     assert cast.problems() == []
