@@ -50,6 +50,11 @@ def grant_runtime(owner_url: str, role: str, *, create: bool = False) -> list[st
             conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {ident}"))
             conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ident}"))
             conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {ident}"))
+            # Number sequences the owner creates later (its own first use of a kind and year, e.g. a CLI
+            # run as the owner) stay usable by the runtime role.
+            conn.execute(
+                text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {ident}")
+            )
             append_only = conn.execute(
                 text(
                     "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "

@@ -24,6 +24,7 @@ from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Adjuster
 from tandem.placement import binding, market, market_docs, screening
 from tandem.placement import service as placement_service
@@ -144,7 +145,7 @@ def give_disclosure(
 ) -> Response:
     """The account manager generates the client disclosure (客户告知书) and gives it to the insured."""
     keys = ("remuneration", "related_parties", "complaints")
-    state = FormState(values={k: forms.text(form, k, 2000) for k in keys})
+    state = FormState(values={k: forms.text(form, k, REASON_MAX) for k in keys})
     try:
         kind = ConsentKind.DISCLOSURE
         market_docs.generate(session, settings, actor, placement_id, kind, state.values, now=clock.now())
@@ -164,7 +165,7 @@ def record_mandate(
     clock: ClockDep,
 ) -> Response:
     """The written mandate (委托书): generated, or a signed scan uploaded (``op=upload``)."""
-    state = FormState(values={"scope": forms.text(form, "scope", 2000), "op": forms.text(form, "op", 10)})
+    state = FormState(values={"scope": forms.text(form, "scope", REASON_MAX), "op": forms.text(form, "op", 10)})
     try:
         if state.values["op"] == "upload":
             upload = read_upload(form, state)

@@ -21,6 +21,7 @@ from tandem.deps import ClockDep, SessionDep
 from tandem.kit.clock import Clock
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.placement import market
 from tandem.placement.market_models import Submission
 from tandem.web import forms
@@ -136,7 +137,7 @@ def post_message(
     submission_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
 ) -> Response:
     """A question (the insurer) or an answer (the broker, the insured) on the submission's thread."""
-    state = FormState(values={"body": forms.text(form, "body", 2000)})
+    state = FormState(values={"body": forms.text(form, "body", REASON_MAX)})
     try:
         market.post_message(session, actor, submission_id, state.values["body"], now=clock.now())
     except TandemError as exc:
@@ -162,7 +163,7 @@ def quote_data(form: Mapping[str, Any], refs: list[str]) -> dict[str, Any]:
     return {
         "sections": sections,
         "factors": [f for f in factors if f["code"] or f["value"]],
-        "conditions": forms.text(form, "conditions", 2000),
+        "conditions": forms.text(form, "conditions", REASON_MAX),
         "valid_until": forms.text(form, "valid_until", 10),
         "minimum_premium": forms.text(form, "minimum_premium", 20) or None,
     }
@@ -174,7 +175,7 @@ def quote(
 ) -> Response:
     """The insurer's underwriter quotes (a re-quote is the next version)."""
     sub = market.get_submission(session, actor, submission_id)
-    state = FormState(values={k: forms.text(form, k, 2000) for k in form if isinstance(k, str)})
+    state = FormState(values={k: forms.text(form, k, REASON_MAX) for k in form if isinstance(k, str)})
     try:
         market.quote(session, actor, sub.id, quote_data(form, [s["ref"] for s in _sections(sub)]), now=clock.now())
     except TandemError as exc:
@@ -193,7 +194,7 @@ def close(
     clock: ClockDep,
 ) -> Response:
     """The insurer declines to quote (``decline``) or the broker withdraws the submission (``withdraw``)."""
-    state = FormState(values={"reason": forms.text(form, "reason", 2000)})
+    state = FormState(values={"reason": forms.text(form, "reason", REASON_MAX)})
     try:
         market.close(session, actor, submission_id, action, state.values["reason"], now=clock.now())
     except TandemError as exc:
