@@ -30,7 +30,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.neutrality import common, findings, proposals, views
 from tandem.web import bias_chart, data
 from tandem.web.claims import read_upload
-from tandem.web.forms import FormState
+from tandem.web.forms import FormState, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
 
@@ -162,7 +162,7 @@ def _case_by_number(session: SessionDep, actor: Actor, number: str) -> Case | No
 
 
 def _check_finding(session: SessionDep, actor: Actor, form: FindingForm, errors: dict[str, object]) -> Case | None:
-    if _uuid(form.adjuster_id) is None:
+    if uuid_or_none(form.adjuster_id) is None:
         errors["adjuster_id"] = CHOOSE_ADJUSTER
     case = _case_by_number(session, actor, form.case_number) if form.case_number else None
     if not form.case_number:
@@ -230,7 +230,7 @@ def record_finding(
     form = FindingForm(adjuster_id.strip(), case_number.strip(), kind, severity, text.strip())
     state = PageState()
     case = _check_finding(session, actor, form, state.errors)
-    target = _uuid(form.adjuster_id)
+    target = uuid_or_none(form.adjuster_id)
     attached = _evidence_file(file, state.errors)
     if state.errors or case is None or target is None:
         return _queue_page(request, actor, session, clock, form, state, 422)
@@ -283,13 +283,6 @@ def _int(value: str, errors: dict[str, object], name: str) -> int | None:
         errors[name] = WHOLE_NUMBER
         return None
     return int(value)
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value.strip())
-    except (ValueError, AttributeError):
-        return None
 
 
 # ---- a finding and its notice ---------------------------------------------------------------------

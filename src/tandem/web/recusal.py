@@ -22,8 +22,9 @@ from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.i18n import N_
 from tandem.neutrality import common, findings, interests, recusal, views
+from tandem.web.forms import uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
-from tandem.web.neutrality import CHOOSE_ADJUSTER, PageState, _perform, _text, _uuid, chart_of
+from tandem.web.neutrality import CHOOSE_ADJUSTER, PageState, _perform, _text, chart_of
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +92,7 @@ def ask_recusal(
     case = scope.get_case(session, actor, case_id)
     state = PageState(values={"adjuster_id": adjuster_id.strip(), "reason": reason.strip()})
     text = _text(reason, state.errors, "reason")
-    target = _uuid(adjuster_id)
+    target = uuid_or_none(adjuster_id)
     if target is None:
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
     status = (
@@ -192,7 +193,7 @@ def declare_interest(
     values = {"organisation_id": organisation_id, "kind": kind, "detail": detail.strip(), "ended_on": ended_on}
     state = PageState(values={k: v.strip() for k, v in values.items()})
     text = _text(detail, state.errors, "detail")
-    org = _uuid(organisation_id)
+    org = uuid_or_none(organisation_id)
     if org is None:
         state.errors["organisation_id"] = CHOOSE_ORGANISATION
     if kind not in interests.KINDS:

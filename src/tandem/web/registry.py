@@ -7,7 +7,6 @@ for an id that does not exist.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -29,6 +28,7 @@ from tandem.party.models import AdjusterFirm
 from tandem.placement import binding
 from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
+from tandem.web.forms import uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -43,13 +43,6 @@ DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 END_BEFORE_START = N_("The end is before the start.")  # the same msgid as the party service's
 ADDED = N_("The adjuster is now on the blacklist.")
 LIFTED = N_("The blacklist entry has been lifted.")
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value.strip())
-    except (ValueError, AttributeError):
-        return None
 
 
 def _date(value: str) -> dt.date | None:
@@ -273,7 +266,7 @@ def blacklist_add(
     today = today_local(clock)
     form = BlacklistForm(adjuster_id.strip(), reason.strip(), valid_from.strip(), valid_until.strip())
     view = BlacklistView(form)
-    target = _uuid(form.adjuster_id)
+    target = uuid_or_none(form.adjuster_id)
     if target is None:
         view.errors["adjuster_id"] = CHOOSE_ADJUSTER
     if not form.reason:
