@@ -1256,3 +1256,73 @@ def mailed_link(env, sink, to: str, kind: str) -> str:
     tokens = [t for k, t in mailed_links(env, sink, to) if k == kind]
     assert tokens, f"no {kind} link mailed to {to}"
     return tokens[-1]
+
+
+# ---- market figures: a known set of claims and fees (issue 18 items 3-4) -------------------------------
+
+#: The known set's six insureds; the first is insured1's company (嘉兴鑫达).
+FIGURES_INSUREDS = (
+    "嘉兴鑫达电子科技有限公司",
+    "图一有限公司",
+    "图二有限公司",
+    "图三有限公司",
+    "图四有限公司",
+    "图五有限公司",
+)
+
+
+def figures_known_set(env) -> dict[str, str]:
+    """Six claims (A-F) worked out by hand in tests/figures: A 中安 上海 华信 (adjuster after 1 day, report
+    after 11, agreed 10 days later, paid 5 days later, 100 000 settled, fee 5 000 + VAT paid after 20 days);
+    B 中安 浙江 正衡 (adjuster after 3 days, report after 23, agreed 40 days later, paid 2 days later, 300 000,
+    fee 9 000 + VAT invoiced 2 days after the report, unpaid); C 中安 上海 no adjuster (agreed after 15 days,
+    paid 12 later, 50 000); D 太和 江苏 no adjuster (agreed after 20 days, unpaid); E 太和 广东 粤安 (adjuster
+    after 1 day, no report); F 中安 上海 (notified 5 days ago). Returns names → ids."""
+    from tandem.demo_history import ClaimSpec, Writer
+
+    day = dt.timedelta(days=1)
+    now = env.clock.now()
+    with unit_of_work(env.factory) as s:
+        orgs = {o.name: o for o in s.execute(select(Organisation)).scalars()}
+        broker = next(o for o in orgs.values() if o.kind == OrgKind.BROKER)
+        supervision = next(o for o in orgs.values() if o.kind == OrgKind.SUPERVISION)
+        user = s.execute(select(User.id).where(User.username == "broker")).scalar_one()
+        for name in FIGURES_INSUREDS[1:]:
+            s.add(Organisation(kind=OrgKind.INSURED, name=name, region="上海", created_at=now))
+        s.flush()
+        orgs = {o.name: o for o in s.execute(select(Organisation)).scalars()}
+        adj = {a.name: a for a in s.execute(select(Adjuster)).unique().scalars()}
+        w = Writer(s, broker.id, supervision.id, user, tag="K")
+        zhongan, taihe = orgs["中安财产保险股份有限公司"].id, orgs["太和财产保险股份有限公司"].id
+        start = (now - 200 * day).date()
+        pol = [
+            w.policy(orgs[name], insurer, line, start)
+            for name, insurer, line in zip(
+                FIGURES_INSUREDS,
+                (zhongan, zhongan, zhongan, taihe, taihe, zhongan),
+                ("企业财产保险",) * 3 + ("货物运输保险",) * 2 + ("企业财产保险",),
+                strict=True,
+            )
+        ]
+        s.flush()
+
+        def at(month: int, d: int) -> dt.datetime:
+            return dt.datetime(2026, month, d, 2, tzinfo=dt.UTC)
+
+        specs = {
+            "A": ClaimSpec(pol[0], "上海市浦东新区张江路1号", at(9, 10), adj["王建国"], day, 11 * day, 21 * day,
+                           26 * day, Decimal("100000.00"), Decimal("5000.00"), 0, 20),
+            "B": ClaimSpec(pol[1], "浙江省嘉兴市南湖区亚中路2号", at(9, 15), adj["张伟"], 3 * day, 23 * day, 63 * day,
+                           65 * day, Decimal("300000.00"), Decimal("9000.00"), 2, None),
+            "C": ClaimSpec(pol[2], "上海市嘉定区墨玉路3号", at(10, 5), None, None, None, 15 * day, 27 * day,
+                           Decimal("50000.00")),
+            "D": ClaimSpec(pol[3], "江苏省苏州市星湖街4号", at(10, 10), None, None, None, 20 * day),
+            "E": ClaimSpec(pol[4], "广东省东莞市振安中路5号", at(10, 20), adj["林志伟"], day),
+            "F": ClaimSpec(pol[5], "上海市浦东新区张江路6号", now - 5 * day),
+        }  # fmt: skip
+        claims = {k: w.claim(spec, now) for k, spec in specs.items()}
+        w.flush()
+        out = {k: str(c.id) for k, c in claims.items()}
+        out |= {name: str(orgs[name].id) for name in ("中安财产保险股份有限公司", "太和财产保险股份有限公司")}
+        out |= {a: str(adj[a].firm_id) for a in ("王建国", "张伟")}
+        return out
