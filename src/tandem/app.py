@@ -156,6 +156,7 @@ def create_app(
     from tandem.placement.second_endpoints import router as placement_second_router
     from tandem.placement.selection_endpoints import router as placement_selection_router
     from tandem.policy.endpoints import router as policy_router
+    from tandem.policy.inforce_endpoints import router as policy_inforce_router
     from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
     from tandem.web.pages import mount_web
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(party_router)
     app.include_router(product_router)
     app.include_router(policy_router)
+    app.include_router(policy_inforce_router)
     app.include_router(claim_router)
     app.include_router(placement_router)
     app.include_router(placement_risk_router)

@@ -16,6 +16,7 @@ from tandem.placement import models as placement_models
 from tandem.placement import risk_models as placement_risk_models
 from tandem.placement import screening_models as placement_screening_models
 from tandem.placement import second_models as placement_second_models
+from tandem.policy import inforce_models as policy_inforce_models
 from tandem.policy import models as policy_models
 from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
@@ -39,6 +40,7 @@ __all__ = [
     "placement_risk_models",
     "placement_screening_models",
     "placement_second_models",
+    "policy_inforce_models",
     "policy_models",
     "reconciliation_models",
     "report_models",

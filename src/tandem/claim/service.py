@@ -34,6 +34,7 @@ from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.notification.outbox import Job, enqueue_all
+from tandem.policy import suspension
 from tandem.policy.models import Policy, PolicyStatus
 from tandem.routing.service import OPEN_STATES as OPEN_STATES
 from tandem.routing.service import PROVINCES as PROVINCES
@@ -44,6 +45,8 @@ from tandem.routing.service import province_of as province_of
 from tandem.routing.service import recommendations as recommendations
 
 INTAKE_ROLES = frozenset({Role.INSURED_CONTACT, Role.BROKER_ACCOUNT_MANAGER, Role.PLATFORM_ADMIN})
+# A suspended or terminated policy still takes a notice of a loss before its date (issue 16).
+NOTIFIABLE = (PolicyStatus.IN_FORCE, PolicyStatus.SUSPENDED, PolicyStatus.TERMINATED)
 # Escalation points as fractions of the routing window (50 %, 80 %, then the deadline itself).
 ESCALATIONS = (("half", Decimal("0.5")), ("late", Decimal("0.8")), ("missed", Decimal("1")))
 
@@ -138,11 +141,14 @@ def notify_loss(
         assert found is not None
         return _replay(session, found, fingerprint), False
     policy = scope.get_policy(session, actor, notice.policy_id, lazyload(Policy.sections))
-    if policy.status != PolicyStatus.IN_FORCE:
+    if policy.status not in NOTIFIABLE:
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
     loss_day = notice.loss_at.astimezone(SHANGHAI).date()
     if not (policy.period_start <= loss_day <= policy.period_end):
         raise InvalidInput("The loss is outside the policy period.", fields={"loss_at": "outside the policy period"})
+    gap = suspension.uncovered(session, policy, loss_day)
+    if gap is not None:  # a suspended or terminated policy covers only the losses before its date
+        raise InvalidInput(gap.message, fields={"loss_at": gap.text()}, **gap.params())
     if notice.loss_at > now + dt.timedelta(minutes=5):
         raise InvalidInput("The loss time is in the future.", fields={"loss_at": "in the future"})
     number = next_number(session, now)

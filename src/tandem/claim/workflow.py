@@ -52,6 +52,7 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NeedsCon
 from tandem.kit.i18n import N_
 from tandem.kit.money import round_cny
 from tandem.party.models import Adjuster
+from tandem.policy.versions import sections_at
 from tandem.report import service as report_service
 from tandem.report.models import Report, ReportDraft, ReportSigning
 from tandem.report.service import latest_report as latest_report
@@ -797,7 +798,7 @@ def implausible_offer(session: Session, claim: Claim, amount: Decimal) -> tuple[
     ``sum_insured``, or more than ten times (``multiple``) the confirmed amount payable. None when plausible."""
     if amount == 0:
         return "zero", ""
-    sums = [s.sum_insured for s in claim.policy.sections if s.sum_insured is not None]
+    sums = [s.sum_insured for s in sections_at(session, claim.policy, claim.loss_at) if s.sum_insured is not None]
     if sums and amount > sum(sums, Decimal(0)):
         return "sum_insured", f"{sum(sums, Decimal(0)):.2f}"
     conf = latest_confirmation(session, claim)
@@ -872,7 +873,8 @@ def _check_advance(session: Session, claim: Claim, amount: Decimal) -> None:
     amount is confirmed, 保险法 Art. 25) the policy's sums insured."""
     agreed = last_offer(session, claim) if claim.status == ClaimStatus.AGREED else None
     conf = latest_confirmation(session, claim)
-    insured = [sec.sum_insured for sec in claim.policy.sections if sec.sum_insured is not None]
+    cover = sections_at(session, claim.policy, claim.loss_at)
+    insured = [sec.sum_insured for sec in cover if sec.sum_insured is not None]
     cap = agreed if agreed is not None else conf.total_payable if conf is not None else sum(insured, Decimal(0))
     room = round_cny(cap - advances(session, claim))
     if round_cny(amount) > room:

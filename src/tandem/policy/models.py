@@ -25,6 +25,9 @@ class PolicyStatus(enum.StrEnum):
     IN_FORCE = "in_force"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # Issue 16 (R-U10): 效力中止 until reinstated (复效), or ended early (解除/终止).
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
 
 
 class Policy(Base):

@@ -39,6 +39,8 @@ class SectionInput:
 
 
 _MANAGERS = frozenset(r.value for r in roles_with(Perm.MANAGE_POLICIES))
+_UNDERWRITER = frozenset({Role.INSURER_UNDERWRITER.value})
+_ENDERS = frozenset({Role.INSURER_UNDERWRITER.value, Role.BROKER_ACCOUNT_MANAGER.value})
 POLICY_RULES: transition.Table = {
     (PolicyStatus.DRAFT.value, "bind"): transition.Rule(PolicyStatus.IN_FORCE.value, _MANAGERS),
     (PolicyStatus.DRAFT.value, "cancel"): transition.Rule(PolicyStatus.CANCELLED.value, _MANAGERS),
@@ -48,6 +50,12 @@ POLICY_RULES: transition.Table = {
     (PolicyStatus.DRAFT.value, "accept_quote"): transition.Rule(
         PolicyStatus.IN_FORCE.value, frozenset({Role.INSURED_CONTACT.value})
     ),
+    # Issue 16 (R-U10): the insurer suspends (效力中止) and reinstates (复效); the insurer, or the broker for
+    # the insured, ends the contract (policy.suspension checks which side may end it how).
+    (PolicyStatus.IN_FORCE.value, "suspend"): transition.Rule(PolicyStatus.SUSPENDED.value, _UNDERWRITER),
+    (PolicyStatus.SUSPENDED.value, "reinstate"): transition.Rule(PolicyStatus.IN_FORCE.value, _UNDERWRITER),
+    (PolicyStatus.IN_FORCE.value, "terminate"): transition.Rule(PolicyStatus.TERMINATED.value, _ENDERS),
+    (PolicyStatus.SUSPENDED.value, "terminate"): transition.Rule(PolicyStatus.TERMINATED.value, _ENDERS),
 }
 
 
@@ -148,7 +156,14 @@ def change_status(
 
 
 def apply(
-    session: Session, actor: Actor, policy: Policy, action: str, *, at: dt.datetime, reason: str | None = None
+    session: Session,
+    actor: Actor,
+    policy: Policy,
+    action: str,
+    *,
+    at: dt.datetime,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Policy:
     """One transition of ``POLICY_RULES`` on a policy the caller may act on, audited."""
     rule = transition.resolve(POLICY_RULES, policy.status.value, action, frozenset(r.value for r in actor.roles))
@@ -170,7 +185,7 @@ def apply(
         entity_id=policy.id,
         at=at,
         before={"status": before},
-        after={"status": rule.to},
+        after={"status": rule.to, **(detail or {})},
         reason=reason,
         request_id=actor.request_id,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tandem.claim.models import Claim, Payment
 from tandem.kit.errors import Conflict, InvalidInput
 from tandem.kit.money import round_cny
+from tandem.policy import versions as policy_versions
 from tandem.policy.models import PolicySection
 from tandem.settlement import calculator
 from tandem.settlement.models import AmountConfirmation
@@ -137,7 +138,8 @@ def calc_input(
     ``basis`` is ("report", number) or ("mou", number). The insured value of a section is the replacement
     value the basis gives for it, else the value declared on the policy."""
     policy = claim.policy
-    policy_sections = {s.code: s for s in policy.sections}
+    # The version of the cover in force at the loss time (issue 16: mid-term changes).
+    policy_sections = {s.code: s for s in policy_versions.sections_at(session, policy, claim.loss_at)}
     paid = paid_by_other_claims(session, claim)
     kind, number = basis
     sections, sources = [], {}
