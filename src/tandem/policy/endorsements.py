@@ -118,6 +118,7 @@ def _old_with_rates(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> lis
 
 def _same(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
     """Nothing a change is about differs (the sections, their names and sums insured; rates only price it)."""
+
     def key(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         return [(s["code"], s["name"], Decimal(s["sum_insured"] or 0)) for s in rows]
 

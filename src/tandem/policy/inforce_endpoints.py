@@ -140,19 +140,6 @@ def change_out(c: StatusChange) -> StatusChangeOut:
 def list_versions(policy_id: str, actor: ActorDep, session: SessionDep) -> list[VersionOut]:
     """The versions of the cover, oldest first (the policy as issued when nothing was changed)."""
     policy = scope.get_policy(session, actor, policy_id)
-    recorded = policy_versions.versions(session, policy)
-    if not recorded:
-        first = policy_versions.as_issued(session, policy)
-        return [
-            VersionOut(
-                number=0,
-                effective_date=first.effective_date,
-                sections=_sections(first.sections),
-                coefficient=first.coefficient,
-                total_premium=policy.premium,
-                premium_delta=Decimal("0.00"),
-            )
-        ]
     return [
         VersionOut(
             number=v.number,
@@ -162,7 +149,7 @@ def list_versions(policy_id: str, actor: ActorDep, session: SessionDep) -> list[
             total_premium=v.total_premium,
             premium_delta=v.premium_delta,
         )
-        for v in recorded
+        for v in policy_versions.history(session, policy)
     ]
 
 

@@ -32,6 +32,8 @@ class Snapshot:
     effective_date: dt.date
     sections: list[dict[str, Any]]
     coefficient: str
+    total_premium: Decimal | None = None
+    premium_delta: Decimal = Decimal("0.00")
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -71,13 +73,25 @@ def as_issued(session: Session, policy: Policy) -> Snapshot:
     return Snapshot(0, policy.period_start, sections, coefficient)
 
 
+def _snapshot(v: PolicyVersion) -> Snapshot:
+    return Snapshot(v.number, v.effective_date, list(v.sections), v.coefficient, v.total_premium, v.premium_delta)
+
+
+def history(session: Session, policy: Policy) -> list[Snapshot]:
+    """The versions oldest first; the policy as issued (number 0, its premium) when none is recorded."""
+    recorded = versions(session, policy)
+    if recorded:
+        return [_snapshot(v) for v in recorded]
+    first = as_issued(session, policy)
+    return [Snapshot(0, first.effective_date, first.sections, first.coefficient, policy.premium)]
+
+
 def current(session: Session, policy: Policy) -> Snapshot:
     """The latest agreed version (the one a new change starts from)."""
     found = versions(session, policy)
     if not found:
         return as_issued(session, policy)
-    v = found[-1]
-    return Snapshot(v.number, v.effective_date, list(v.sections), v.coefficient)
+    return _snapshot(found[-1])
 
 
 def version_at(session: Session, policy: Policy, day: dt.date) -> PolicyVersion | None:
