@@ -1326,3 +1326,38 @@ def figures_known_set(env) -> dict[str, str]:
         out |= {name: str(orgs[name].id) for name in ("中安财产保险股份有限公司", "太和财产保险股份有限公司")}
         out |= {a: str(adj[a].firm_id) for a in ("王建国", "张伟")}
         return out
+
+
+def html_table(page: str, table_id: str) -> list[list[str]]:
+    """The text of each cell of the page's table ``table_id``, row by row (header, body, footer)."""
+    found = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, flags=re.S)
+    assert found, f"no table {table_id}"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), flags=re.S)
+    cell = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", flags=re.S)
+    return [
+        [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", c))).strip() for c in cell.findall(r)] for r in rows
+    ]
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet of an XLSX file as text, read from its XML (shared strings resolved, numbers as
+    written)."""
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        shared = []
+        if "xl/sharedStrings.xml" in z.namelist():
+            root = ET.fromstring(z.read("xl/sharedStrings.xml"))
+            shared = ["".join(t.text or "" for t in si.iter(f"{{{ns['m']}}}t")) for si in root.findall("m:si", ns)]
+        sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    out = []
+    for row in sheet.iter(f"{{{ns['m']}}}row"):
+        cells = []
+        for c in row.findall("m:c", ns):
+            v = c.find("m:v", ns)
+            text = "" if v is None or v.text is None else v.text
+            cells.append(shared[int(text)] if c.get("t") == "s" else text)
+        out.append(cells)
+    return out

@@ -38,22 +38,17 @@ INTERVALS = (
     ("agreement_payment", "agreed_at", "paid_at"),
 )
 HOLDERS = ("broker", "insured", "insurer", "adjuster_firm")
+CLAIM_FIGURES = ("claims", "appointed", "delegation", "settled", "settled_reported", "supply")
+TURNAROUND = tuple(f"{code}_{q}" for code, _s, _e in INTERVALS for q in ("p50", "p90"))
+FEE_FIGURES = ("fees_billed", "fees_paid", "fees_overdue", "days_to_pay")
 #: Every figure, in the order of the table's columns.
 METRICS: tuple[str, ...] = (
-    "claims",
-    "appointed",
-    "delegation",
-    "settled",
-    "settled_reported",
-    "supply",
-    *(f"{code}_{q}" for code, _s, _e in INTERVALS for q in ("p50", "p90")),
+    *CLAIM_FIGURES,
+    *TURNAROUND,
     "sla_steps",
     "sla",
     *(f"held_{h}" for h in HOLDERS),
-    "fees_billed",
-    "fees_paid",
-    "fees_overdue",
-    "days_to_pay",
+    *FEE_FIGURES,
 )
 #: How each figure is written: a count, an amount, a share in % or days.
 KINDS: dict[str, str] = {

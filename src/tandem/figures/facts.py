@@ -96,6 +96,10 @@ class Facts:
     clocks: list[ClockRow]
     fees: list[FeeRow]
 
+    def dims(self) -> list[Dims]:
+        """Where the claims and invoices fall (the filters' choices come from these only)."""
+        return [c.dims for c in self.claims] + [f.dims for f in self.fees]
+
 
 def month(at: dt.datetime | dt.date) -> str:
     day = at.astimezone(SHANGHAI).date() if isinstance(at, dt.datetime) else at

@@ -760,3 +760,38 @@ LABELS["ageing_bucket"] = {
 }
 TONES["ageing_bucket"] = {"current": "ok", "1-30": "warn", "31-60": "bad", "61-90": "bad", "90+": "bad"}
 LABELS["payer"] = {"insurer": N_("Insurer"), "insured": N_("Insured"), "broker": N_("Broker")}
+
+# ---- market figures and dashboards (issue 18 items 3-4) ----------------------------------------------
+LABELS["market_figure"] = {
+    "claims": N_("Claims notified"),
+    "appointed": N_("With an adjuster"),
+    "delegation": N_("Delegation rate %"),
+    "settled": N_("Amount settled"),
+    "settled_reported": N_("Settled on adjusted claims"),
+    "supply": N_("Supply rate %"),
+    "notice_adjuster_p50": N_("Notice → adjuster, median days"),
+    "notice_adjuster_p90": N_("Notice → adjuster, p90 days"),
+    "notice_report_p50": N_("Notice → report, median days"),
+    "notice_report_p90": N_("Notice → report, p90 days"),
+    "report_agreement_p50": N_("Report → agreement, median days"),
+    "report_agreement_p90": N_("Report → agreement, p90 days"),
+    "agreement_payment_p50": N_("Agreement → payment, median days"),
+    "agreement_payment_p90": N_("Agreement → payment, p90 days"),
+    "sla_steps": N_("Clock-bound steps decided"),
+    "sla": N_("Within the clock %"),
+    "held_broker": N_("Days held: broker"),
+    "held_insured": N_("Days held: insured"),
+    "held_insurer": N_("Days held: insurer"),
+    "held_adjuster_firm": N_("Days held: adjuster firm"),
+    "fees_billed": N_("Fees billed"),
+    "fees_paid": N_("Fees paid"),
+    "fees_overdue": N_("Fees overdue"),
+    "days_to_pay": N_("Fee days to pay, median"),
+}
+LABELS["figure_dimension"] = {
+    "period": N_("Month"),
+    "line": N_("Line"),
+    "region": N_("Region"),
+    "insurer": N_("Insurer"),
+    "firm": N_("Adjuster firm"),
+}

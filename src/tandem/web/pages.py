@@ -13,6 +13,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.auth_pages import router as auth_router
     from tandem.web.claims import router as claims_router
     from tandem.web.consultation import router as consultation_router
+    from tandem.web.dashboards import router as dashboards_router
     from tandem.web.experts import router as experts_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.invoices import router as invoices_router
@@ -43,6 +44,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(consultation_router)
     app.include_router(inbox_router)
     app.include_router(invoices_router)
+    app.include_router(dashboards_router)
     app.include_router(experts_router)
     app.include_router(products_router)
     app.include_router(placement_selection_router)

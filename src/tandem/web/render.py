@@ -68,6 +68,7 @@ K = OrgKind
 _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/", N_("Home"), frozenset(K)),
     ("/claims", N_("Claims"), frozenset(K)),
+    ("/dashboard", N_("Dashboard"), frozenset(K)),
     ("/placements", N_("Placements"), frozenset({K.BROKER, K.INSURED, K.ADJUSTER_FIRM, K.SUPERVISION, K.PLATFORM})),
     ("/submissions", N_("Submissions"), frozenset({K.INSURER})),
     ("/intake/drafts", N_("Inbound messages"), frozenset({K.BROKER, K.PLATFORM})),
