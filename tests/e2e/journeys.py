@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -141,6 +142,50 @@ def papers_to_market(cast: Cast, url: str, shot: str, insured: str = "insured1")
     broker.locator("#market button[type=submit]").click()
     notice(broker, "风险决定已锁定")
     expect(broker.locator("h1")).to_contain_text("已进入询价")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a firm writes into the pre-assessment draft editor after the values: risk points (ref, title,
+    location, site ref or "", level, coefficient), the words ending each description, and the environmental,
+    safety and advice texts."""
+
+    points: Sequence[tuple[str, str, str, str, str, str]]
+    seen: str
+    texts: tuple[str, str, str]
+
+
+def draft_and_sign(
+    cast: Cast, firm: Page, url: str, draft: Draft, shot: str, signers: Sequence[str], co_signer: str
+) -> None:
+    """The firm's lead fills the open draft editor's risk points (a row added for each after the first) and
+    texts (screenshot ``shot``), saves, and signs naming ``signers`` (its own name first); the second
+    signer then signs in person from its own login ``co_signer``."""
+    for n, (ref, title, where, site, level, coefficient) in enumerate(draft.points):
+        if n:
+            firm.locator('button[name="op"][value="add:risk"]').click()
+        row = f"risk.{n}"
+        expect(firm.locator(f'[name="{row}.title"]')).to_be_visible()
+        firm.locator(f'[name="{row}.ref"]').fill(ref)
+        firm.locator(f'[name="{row}.title"]').fill(title)
+        firm.locator(f'[name="{row}.location"]').fill(where)
+        firm.locator(f'[name="{row}.site_ref"]').select_option(site)
+        firm.locator(f'[name="{row}.level"]').select_option(level)
+        firm.locator(f'[name="{row}.coefficient"]').fill(coefficient)
+        firm.locator(f'[name="{row}.description"]').fill(f"{title}，{draft.seen}。")
+        firm.locator(f'[name="{row}.advice"]').fill("限期整改，整改后复查。")
+    for name, text in zip(("environmental", "safety", "advice"), draft.texts, strict=True):
+        firm.locator(f'[name="{name}"]').fill(text)
+    cast.shot(firm, shot)
+    firm.locator('button[name="op"][value="save"]').click()
+    expect(firm.locator("#case .alert.ok", has_text="报告草稿已保存").first).to_be_visible()
+    for name in signers:
+        firm.locator("#act-pre_submit label.check", has_text=name).locator("input").check()
+    firm.locator("#act-pre_submit button[type=submit]").click()
+    expect(firm.locator("#signing")).to_be_visible()
+    second = cast(co_signer)
+    second.goto(url)
+    second.locator("#signing button[type=submit]").click()
 
 
 def _pick(page: Page, select: str, text: str) -> None:

@@ -4,7 +4,13 @@ m01–m12): on the demo placement whose insured is deciding, the insured decides
 account manager gives the client disclosure (客户告知书) and the written mandate (委托书), the insured
 acknowledges both and the placement goes to market; the programme is submitted to two insurers;
 underwriter2 asks a question and the account manager answers; underwriter2 meets the 404 page at
-underwriter1's submission; both underwriters quote; the insured compares the quotes side by side and
+underwriter1's submission; the broker's adjuster follows underwriter1's underwriting and comments on its
+thread; underwriter1 appoints its own adjuster (吴斌 of 华信) for a second pre-assessment, whose firm
+accepts the letter, surveys, writes the report in the draft editor and has it signed by two; the insurer
+opens the consultation over the risk points, one is disputed, proposed and held in round 1 and accepted
+in round 2; the MoU is acknowledged by both adjusters, the broker's risk evaluator, the insurer and the
+insured, merged into the register, and the insurer reads the premium rated on it; supervision reads it
+(screenshots n00–n08); both underwriters quote; the insured compares the quotes side by side and
 accepts one; the policy's page links back to the placement; the insured notifies a loss on the new policy
 through the ordinary claim intake and sees the claim."""
 
@@ -23,7 +29,7 @@ from playwright.sync_api import Browser, Page, expect
 from tandem.kit.clock import SystemClock
 
 from .conftest import running_app
-from .journeys import SHANGHAI, Cast, ClaimServer, _done, _local, _pick, papers_to_market
+from .journeys import SHANGHAI, Cast, ClaimServer, Draft, _done, _local, _pick, draft_and_sign, papers_to_market
 
 pytestmark = pytest.mark.e2e
 
@@ -97,6 +103,141 @@ def _quote(page: Page, rates: tuple[str, ...], factor: str) -> None:
     expect(page.locator("#quote-v1")).to_contain_text("¥")
 
 
+# The insurer's adjuster's report (R-U7): the broker's adjuster's three risk points (demo_placements.RISK_POINTS)
+# in its own words; it rates the first one lower, the dispute the consultation settles.
+SECOND_POINTS = (
+    ("F1", "配电房电缆老化", "1号厂房配电房", "S1", "中", "1.1000"),
+    ("F2", "消防通道堵塞", "秀洲仓库东侧", "", "中", "1.0500"),
+    ("F3", "危化品储存不规范", "注塑车间化学品库", "S1", "重大", "1.3000"),
+)
+
+
+def _second_report(cast: Cast, url: str) -> None:
+    """吴斌's firm (华信, not the broker's adjuster's) answers insurer1's letter, adds 周敏, surveys, writes
+    the second 《预评估报告》 in the draft editor and signs it; 周敏 co-signs it in person."""
+    firm = cast("adjuster6")  # 吴斌
+    firm.goto(url)
+    accept = firm.locator("#second-accept")
+    accept.locator("#second-fee_basis").select_option("hourly")
+    accept.locator("#second-fee_hourly_rate").fill("680")
+    accept.locator("#second-report_due").fill((_today() + dt.timedelta(days=15)).isoformat())
+    accept.locator("form[action$='/accept'] button[type=submit]").click()
+    _notice(firm, "您对保险人确认函的答复已记录")
+    _pick(firm, "#team-adjuster", "周敏")
+    firm.locator("form[action$='/pre-assessment/team'] button[type=submit]").click()
+    _notice(firm, "该公估师已加入团队")
+    firm.locator("#visit-who").fill("吴斌, 周敏, 沈国平（厂长）")
+    firm.locator("#visit-notes").fill("复核配电房：主干电缆已部分更换，余下线路老化。")
+    firm.locator("form[action$='/pre-assessment/visits'] button[type=submit]").click()
+    _notice(firm, "现场查勘已记录")
+    firm.goto(f"{url}/report-draft")
+    firm.locator('[name="subject"]').fill("嘉兴鑫达电子科技有限公司：南湖厂区（保险人委托第二次预评估）")
+    values = firm.locator("input[name$='.replacement_value']")
+    for n in range(values.count()):
+        values.nth(n).fill("9,000,000.00")
+    bases = firm.locator("input[name$='.basis']")
+    for n in range(bases.count()):
+        bases.nth(n).fill("重置成本法")
+    texts = ("环评批复齐全。", "安评：配电房主干电缆已部分更换。", "完成余下线路更换后复查。")
+    draft = Draft(SECOND_POINTS, "复核查见", texts)
+    draft_and_sign(cast, firm, url, draft, "n02-second-report-draft", ("吴斌", "周敏"), "adjuster5")
+    second = cast("adjuster5")  # 周敏 signed in person
+    _notice(second, "公估报告已签署提交")
+    expect(second.locator("#second-rows")).to_contain_text("报告已提交")
+    cast.shot(second, "n03-second-report-signed")
+
+
+def _consult(page: Page, step: str) -> None:
+    """A consultation step's button on the placement's page (start, end the round, acknowledge, merge)."""
+    page.locator(f"#placement-consultation form:has(input[name=step][value={step}]) button[type=submit]").click()
+    _notice(page, "谅解备忘录的风险点已并入风险登记册" if step == "merge" else "磋商已更新")
+
+
+def _move(page: Page, kind: str, level: str = "", coefficient: str = "", reason: str = "") -> None:
+    form = page.locator("#consultation-points form[action*='/consultation/items/']")
+    expect(form).to_have_count(1)  # the one disputed risk point
+    form.locator("select[name=kind]").select_option(kind)
+    if level:
+        form.locator("select[name=level]").select_option(level)
+        form.locator("input[name=coefficient]").fill(coefficient)
+        form.locator("input[name=reason]").fill(reason)
+    form.locator("button[type=submit]").click()
+    _notice(page, "磋商已更新")
+
+
+def _second_opinion(cast: Cast, url: str, zhongan: str) -> None:
+    """R-U7 and R-U8 in the browser: the broker's adjuster follows underwriter1's submission and comments on
+    its thread; underwriter1 appoints its own adjuster (吴斌, of another firm than the broker's adjuster's);
+    the second report is signed by two; the consultation over the risk points settles the disputed one in
+    a second round; the MoU is acknowledged by all five, merged into the register by the risk evaluator,
+    and the insurer reads the premium rated on it; supervision reads it all."""
+    follower = cast("adjuster3")  # 张伟, the broker's adjuster
+    follower.goto(zhongan)
+    expect(follower.locator("#programme-risks tbody tr").first).to_be_visible()
+    expect(follower.locator("#quote-form")).to_have_count(0)
+    follower.locator("#message-body").fill("配电房主干电缆已于上月部分更换，更换记录已上传至项目文件。")
+    follower.get_by_role("button", name="发送").click()
+    _notice(follower, "消息已发送")
+    cast.shot(follower, "n00-broker-adjuster-follows-underwriting")
+
+    uw1 = cast("underwriter1")
+    uw1.goto(url)
+    _pick(uw1, "#appoint-adjuster_id", "吴斌")
+    uw1.locator("#second-appoint button[type=submit]").click()
+    _notice(uw1, "确认函已发送至贵司委托的公估公司")
+    expect(uw1.locator("#second-rows")).to_contain_text("吴斌")
+    cast.shot(uw1, "n01-insurer-appoints-its-adjuster")
+    _second_report(cast, url)
+
+    # The insurer opens the consultation; one risk point is disputed (高 1.15 against 中 1.10).
+    uw1.goto(url)
+    uw1.locator("#consultation-open button[type=submit]").click()
+    _notice(uw1, "磋商已更新")
+    points = uw1.locator("#consultation-points")
+    expect(points.locator("tbody tr[id^=point-]")).to_have_count(3)
+    expect(points.locator(".badge.warn")).to_have_count(1)
+    firm_a, firm_b = cast("adjuster3"), cast("adjuster6")
+    firm_a.goto(url)
+    _consult(firm_a, "start")
+    _move(firm_a, "propose", "中", "1.1200", "主干电缆已部分更换，余下线路仍老化")
+    firm_b.goto(url)
+    _move(firm_b, "hold")
+    cast.shot(firm_b, "n04-round-one")
+    broker = cast("broker")
+    broker.goto(url)
+    _consult(broker, "end_round")
+    expect(broker.locator("#placement-consultation .sub").first).to_contain_text("第 2")
+    firm_b.goto(url)
+    _move(firm_b, "accept")
+    memo = firm_b.locator("#memorandum")
+    expect(memo).to_contain_text("MOU-")
+    expect(firm_b.locator("#consultation-points .badge.warn")).to_have_count(0)
+    expect(firm_b.locator("#consultation-points")).to_contain_text("1.1200 第 2 轮议定")
+    cast.shot(firm_b, "n05-agreed-in-round-two")
+
+    # Five acknowledgements: both adjusters, the broker's risk evaluator, the insurer and the insured.
+    for who in ("adjuster6", "adjuster3", "risk", "underwriter1", "insured1"):
+        page = cast(who)
+        page.goto(f"{url}#placement-consultation")
+        _consult(page, "ack")
+    insured = cast("insured1")
+    expect(insured.locator("#memorandum")).to_contain_text("各方均已确认")
+    cast.shot(insured, "n06-mou-acknowledged-by-all")
+    risk = cast("risk")
+    risk.goto(url)
+    _consult(risk, "merge")
+    uw1.goto(f"{url}#placement-consultation")
+    expect(uw1.locator("#mou-premium")).to_contain_text("¥")
+    cast.shot(uw1, "n07-insurer-rates-on-the-mou")
+
+    # Supervision reads the placement, both pre-assessments and the MoU.
+    regulator = cast("regulator")
+    regulator.goto(url)
+    expect(regulator.locator("#pre-assessment")).to_contain_text("YP-")
+    expect(regulator.locator("#memorandum")).to_contain_text("各方均已确认")
+    cast.shot(regulator, "n08-supervision-reads-the-mou")
+
+
 def test_a_placement_through_the_market_to_a_policy_and_a_claim(
     cast: Cast, market_server: tuple[ClaimServer, str], artifacts: Path
 ) -> None:
@@ -142,6 +283,9 @@ def test_a_placement_through_the_market_to_a_policy_and_a_claim(
     _notice(broker, "消息已发送")
     expect(broker.locator("#thread li.msg")).to_have_count(2)
     cast.shot(broker, "m05-broker-answers")
+
+    # The broker's adjuster follows the underwriting; the insurer's own adjuster, the consultation, the MoU.
+    _second_opinion(cast, url, str(links[ZHONGAN]))
 
     # Both underwriters quote, each through its own submission's page.
     uw2.goto(str(links[TAIHE]))

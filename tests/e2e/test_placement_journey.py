@@ -20,7 +20,7 @@ from tandem.demo_placements import PHOTO
 from tandem.kit.clock import SystemClock
 
 from .conftest import running_app
-from .journeys import SHANGHAI, Cast, ClaimServer, _pick, papers_to_market
+from .journeys import SHANGHAI, Cast, ClaimServer, Draft, _pick, draft_and_sign, papers_to_market
 
 pytestmark = pytest.mark.e2e
 
@@ -156,36 +156,14 @@ def test_a_placement_from_opening_to_the_insureds_risk_decisions_in_the_browser(
         firm.locator(f'[name="values.{ref}.replacement_value"]').fill(value)
         firm.locator(f'[name="values.{ref}.basis"]').fill("重置成本法")
     points = (
-        ("1", "配电房电缆老化", "1号厂房配电房", "高", "1.1500"),
-        ("2", "化学品库未分区存放", "注塑车间化学品库", "重大", "1.3000"),
+        ("1", "配电房电缆老化", "1号厂房配电房", "S1", "高", "1.1500"),
+        ("2", "化学品库未分区存放", "注塑车间化学品库", "S1", "重大", "1.3000"),
     )
-    for n, (ref, title, where, level, coefficient) in enumerate(points):
-        if n:
-            firm.locator('button[name="op"][value="add:risk"]').click()
-        row = f"risk.{n}"
-        expect(firm.locator(f'[name="{row}.title"]')).to_be_visible()
-        firm.locator(f'[name="{row}.ref"]').fill(ref)
-        firm.locator(f'[name="{row}.title"]').fill(title)
-        firm.locator(f'[name="{row}.location"]').fill(where)
-        firm.locator(f'[name="{row}.site_ref"]').select_option("S1")
-        firm.locator(f'[name="{row}.level"]').select_option(level)
-        firm.locator(f'[name="{row}.coefficient"]').fill(coefficient)
-        firm.locator(f'[name="{row}.description"]').fill(f"{title}，现场查见。")
-        firm.locator(f'[name="{row}.advice"]').fill("限期整改，整改后复查。")
-    firm.locator('[name="environmental"]').fill("环评批复齐全，危废暂存间未设防渗。")
-    firm.locator('[name="safety"]').fill("安评：电气线路老化，消防通道占用。")
-    firm.locator('[name="advice"]').fill("建立消防巡查制度。")
-    firm.locator('button[name="op"][value="save"]').click()
-    expect(firm.locator("#draft-editor .alert.bad")).to_have_count(0)
-    cast.shot(firm, "p05-report-draft")
-    firm.goto(url)
-    for name in ("张伟", "陈亮"):
-        firm.locator("#act-pre_submit label.check", has_text=name).locator("input").check()
-    firm.locator("#act-pre_submit button[type=submit]").click()
-    expect(firm.locator("#signing")).to_be_visible()
+    texts = ("环评批复齐全，危废暂存间未设防渗。", "安评：电气线路老化，消防通道占用。", "建立消防巡查制度。")
+    draft_and_sign(
+        cast, firm, url, Draft(points, "现场查见", texts), "p05-report-draft", ("张伟", "陈亮"), "adjuster11"
+    )
     second = cast("adjuster11")
-    second.goto(url)
-    second.locator("#signing button[type=submit]").click()
     expect(second.locator("h1")).to_contain_text("预评估已报告")
     cast.shot(second, "p06-report-submitted")
 

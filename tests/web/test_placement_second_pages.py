@@ -5,8 +5,12 @@ forms show their errors beside the field, and a competing insurer sees none of i
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from tandem import demo_mou, demo_placements
-from tests.helpers import _ok, logged_in, placement_at_market, post, second_report_in, text_of
+from tandem.kit.clock import SHANGHAI
+from tests.helpers import SECOND_TERMS, _ok, logged_in, placement_at_market, post, second_report_in, text_of
 
 API = "/api/v1/placements"
 
@@ -108,3 +112,56 @@ def test_the_umpire_is_proposed_accepted_and_decides_on_the_page(env):
     view = _ok(env.client("risk").get(url))
     assert view["state"] == "agreed" and view["memorandum"] is not None
     assert "谅解备忘录 MOU-" in text_of(risk.get(f"/placements/{pid}"))
+
+
+def test_the_insurers_adjuster_writes_and_signs_its_report_on_the_pages(env):
+    """R-U7 on the pages: once its letter is accepted the insurer's adjuster's firm has the team, visit,
+    draft and signing forms of the broker's adjuster (before that the draft editor is refused)."""
+    pid = placement_at_market(env)
+    base = f"/placements/{pid}"
+    ids = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
+    row = _ok(env.client("underwriter1").post(f"{API}/{pid}/insurer-adjusters", json={"adjuster_id": ids["张伟"]}), 201)
+    lead = logged_in(env, "adjuster3", **{"Accept-Language": "zh-CN"})
+    assert lead.get(f"{base}/report-draft").status_code == 403
+    assert 'id="team-adjuster"' not in lead.get(base).text
+    due = (env.clock.now().date() + dt.timedelta(days=20)).isoformat()
+    _ok(
+        env.client("adjuster3").post(
+            f"{API}/{pid}/insurer-adjusters/{row['id']}/accept", json={"terms": SECOND_TERMS, "report_due": due}
+        )
+    )
+
+    page = lead.get(base)
+    assert 'id="team-adjuster"' in page.text and f'action="{base}/pre-assessment/visits"' in page.text
+    assert post(lead, f"{base}/pre-assessment/team", {"adjuster_id": ids["陈亮"]}).status_code == 303
+    env.clock.advance(hours=2)
+    visited = (env.clock.now() - dt.timedelta(hours=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    visit = {"visited_at": visited, "participants": "张伟，陈亮", "notes": "复核配电房"}
+    assert post(lead, f"{base}/pre-assessment/visits", visit).status_code == 303
+    editor = lead.get(f"{base}/report-draft")
+    assert editor.status_code == 200
+    form = {
+        n: "9000000" for n in re.findall(r'name="(values\.[^"]+\.replacement_value)"', editor.text)
+    } | {
+        "subject": "保险人委托第二次预评估", "risk.rows": "1", "risk.0.ref": "F1", "risk.0.title": "配电房电缆老化",
+        "risk.0.location": "1号厂房配电房", "risk.0.site_ref": "", "risk.0.level": "中", "risk.0.coefficient": "1.1",
+        "risk.0.description": "部分更换。", "risk.0.advice": "复查。", "environmental": "齐全。", "safety": "老化。",
+        "advice": "巡查。", "op": "save",
+    }  # fmt: skip
+    r = post(lead, f"{base}/report-draft", form)
+    assert r.status_code == 303 and r.headers["location"].endswith("done=draft#pre-assessment"), text_of(r)[:800]
+    page = lead.get(base)
+    signers = dict(
+        (n.strip(), i) for i, n in re.findall(r'name="signers" value="([0-9a-f-]{36})"[^>]*>([^<]+)</label>', page.text)
+    )
+    assert set(signers) == {"张伟", "陈亮"}
+    assert post(lead, f"{base}/pre-assessment/submit", {"signers": list(signers.values())}).status_code == 303
+    second = logged_in(env, "adjuster11")
+    content_hash = re.search(r'name="content_hash" value="([0-9a-f]{64})"', second.get(base).text)
+    assert content_hash
+    r = post(second, f"{base}/pre-assessment/sign", {"content_hash": content_hash.group(1)})
+    assert r.status_code == 303 and r.headers["location"].endswith("done=report#pre-assessment")
+    assert _ok(env.client("underwriter1").get(f"{API}/{pid}/insurer-adjusters/{row['id']}"))["state"] == "reported"
+    # The other insurer sees neither its draft nor its report.
+    other = logged_in(env, "underwriter2").get(base).text
+    assert "保险人委托第二次预评估" not in other

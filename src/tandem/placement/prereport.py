@@ -86,17 +86,28 @@ class Work:
         )
 
 
-def _work(session: Session, actor: Actor, placement: Placement) -> Work:
+def work_of(session: Session, actor: Actor, placement: Placement) -> Work | None:
     """The firm's work on the placement: the instructed firm on the broker's side, or an insurer's adjuster
-    whose letter is accepted; 403 for anybody else."""
+    whose letter is accepted; None for anybody else."""
     case = case_of(session, placement)
-    side = case_service.adjuster_side(session, actor, case)
+    try:
+        side = case_service.adjuster_side(session, actor, case)
+    except ActionNotAllowed:
+        return None
     if side == "a" and placement.adjuster_firm_id in (None, actor.org_id):
         return Work(case)
     row = second_opinion.of_firm(session, placement, actor.org_id) if side == "b" else None
     if row is None or row.state == second_opinion.APPOINTED:
-        raise ActionNotAllowed()
+        return None
     return Work(case, row)
+
+
+def _work(session: Session, actor: Actor, placement: Placement) -> Work:
+    """``work_of``; 403 for anybody else."""
+    work = work_of(session, actor, placement)
+    if work is None:
+        raise ActionNotAllowed()
+    return work
 
 
 def _surveying(

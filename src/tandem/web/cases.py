@@ -704,7 +704,7 @@ def _details(after: dict[str, Any], names: dict[uuid.UUID, str]) -> list[tuple[s
     ]
     for key, label in pick:
         value = after.get(key)
-        if value in (None, ""):
+        if value in (None, "") or isinstance(value, bool):  # a consultation move's "agreed": its title says it
             continue
         if key in MONEY_KEYS:
             try:

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from tandem.access.actor import Actor
 from tandem.case import service as case_service
-from tandem.claim.models import Document, PartyRole
+from tandem.claim.models import Document
 from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import Clock
@@ -29,7 +29,7 @@ from tandem.kit.uploads import MAX_UPLOAD, evidence_type
 from tandem.party.cover import SECTION_TYPES
 from tandem.party.models import Adjuster
 from tandem.placement import prereport
-from tandem.placement.models import Placement, PlacementStatus
+from tandem.placement.models import Placement
 from tandem.placement.service import case_of, get_placement
 from tandem.report import service as report_service
 from tandem.report.schemas import RISK_LEVELS, coefficient
@@ -197,9 +197,9 @@ def to_content(pre: PreForm) -> dict[str, Any] | None:
 
 
 def _firm(session: Session, actor: Actor, placement: Placement) -> bool:
-    """Whether the actor works for the firm instructed on the placement."""
-    held = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
-    return PartyRole.ADJUSTER in held and placement.adjuster_firm_id in (None, actor.org_id)
+    """Whether the actor works for a firm writing a pre-assessment of the placement: the instructed one,
+    or an insurer's own adjuster whose letter is accepted (R-U7)."""
+    return prereport.work_of(session, actor, placement) is not None
 
 
 def _photos(session: Session, placement: Placement, hashes: list[str]) -> list[Document]:
@@ -230,21 +230,20 @@ def _signing(session: Session, actor: Actor, placement: Placement) -> dict[str, 
 def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime, locale: str = "") -> dict[str, Any]:
     """What ``placements/_report.html`` shows (the context key ``pre``) for this actor; registered in the
     case file's ``PANELS``."""
-    firm = _firm(session, actor, placement)
-    working = firm and placement.status == PlacementStatus.SURVEYING
+    work = prereport.work_of(session, actor, placement)
+    firm = work is not None
+    working = work is not None and work.working(placement, correcting=False)
     team = prereport.team_view(session, placement, actor)
     on_team = {m["adjuster_id"] for m in team}
-    candidates = (
-        [
-            a
-            for a in session.execute(select(Adjuster).where(Adjuster.firm_id == actor.org_id).order_by(Adjuster.name))
-            .unique()
-            .scalars()
-            if str(a.id) not in on_team
-        ]
-        if working
+    own = (
+        session.execute(select(Adjuster).where(Adjuster.firm_id == actor.org_id).order_by(Adjuster.name))
+        .unique()
+        .scalars()
+        .all()
+        if firm
         else []
     )
+    candidates = [a for a in own if str(a.id) not in on_team] if working else []
     draft = prereport.draft(session, placement, actor.org_id) if firm else None
     reports = prereport.submitted(session, placement, actor)
     mine = [r for r in reports if r.firm_id == actor.org_id]
@@ -255,6 +254,8 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "firm": firm,
             "working": working,
             "team": team,
+            # Who may sign: the team's adjusters of the actor's own firm (not the other pre-assessment's).
+            "signers": [m for m in team if m["adjuster_id"] in {str(a.id) for a in own}],
             "candidates": candidates,
             "visits": [
                 (v, _photos(session, placement, v.photo_hashes))
@@ -264,7 +265,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "signing": _signing(session, actor, placement) if firm else None,
             "can_submit": working and draft is not None and not mine,
             "correctable": [r for r in mine if r.id not in superseded]
-            if placement.status in prereport.CORRECTABLE
+            if work is not None and not working and work.working(placement, correcting=True)
             else [],
             "reports": [(r, prereport.replacement_total(r)) for r in reports],
             "default_visit_at": forms.local_input(now.replace(second=0, microsecond=0)),
