@@ -565,6 +565,35 @@ def placement_gone_to_market(env, **changes: Any) -> str:
     return pid
 
 
+def policy_bound(env, days_ago: float = 50) -> str:
+    """A policy bound from a placement, told by the demo's story from ``days_ago``: 华信 (张伟, 陈亮)
+    pre-assessed it, the register has points 1 (高), 2 (中, loaded) and 3 (重大), the insured committed to
+    remedy 1 and 3 within 60 days, underwriter1's quote was accepted. Returns the policy id."""
+    from tandem import demo_placements
+    from tandem.access.actor import Actor
+    from tandem.party.models import Adjuster, Insured
+    from tandem.placement.binding import policy_of
+
+    with unit_of_work(env.factory) as s:
+        users = {u.username: u for u in s.execute(select(User)).unique().scalars()}
+        actors = {name: Actor.from_user(u) for name, u in users.items()}
+        adjusters = {a.name: a for a in s.execute(select(Adjuster)).unique().scalars()}
+        insureds = s.execute(select(Insured)).unique().scalars()
+        xinda = next(i.organisation_id for i in insureds if i.organisation.name == XINDA)
+        zhang, chen = adjusters["张伟"], adjusters["陈亮"]
+        story = demo_placements._Story(s, env.settings, actors, env.clock.now() - dt.timedelta(days=days_ago))
+        sites = demo_placements.XINDA_SITES[:1]
+        story.open(xinda, "嘉兴鑫达电子 南湖厂区财产险项目", ["企业财产保险"], sites).explain()
+        story.choose("insured1", zhang)
+        story.letter().accept("adjuster3").survey("adjuster3", chen)
+        story.report("adjuster3", [zhang, chen], "adjuster11", "嘉兴鑫达电子：南湖厂区").register()
+        story.decide("insured1", remediate=("1", "3")).market().shortlist().submit().quote("underwriter1")
+        story.bind("insured1", "underwriter1", zhang)
+        policy = policy_of(s, story.p.id)
+        assert policy is not None
+        return str(policy.id)
+
+
 # ---- demo data, the database, the command line -----------------------------------------------------
 
 POLICY3 = "PQC2026330100003"  # insured3's household contents; no designated adjuster; first loss

@@ -7,6 +7,7 @@ from tandem.claim import models as claim_models
 from tandem.db import Base
 from tandem.expert import models as expert_models
 from tandem.fees import models as fee_models
+from tandem.inforce import models as inforce_models
 from tandem.neutrality import models as neutrality_models
 from tandem.notification import models as notification_models
 from tandem.party import models as party_models
@@ -31,6 +32,7 @@ __all__ = [
     "claim_models",
     "expert_models",
     "fee_models",
+    "inforce_models",
     "neutrality_models",
     "notification_models",
     "party_models",

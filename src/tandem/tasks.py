@@ -10,6 +10,7 @@ def load_builtin_tasks() -> None:
     from tandem.access import tasks as access_tasks  # noqa: F401
     from tandem.claim import tasks as claim_tasks  # noqa: F401
     from tandem.fees import tasks as fee_tasks  # noqa: F401
+    from tandem.inforce import tasks as inforce_tasks  # noqa: F401
     from tandem.neutrality import tasks as neutrality_tasks  # noqa: F401
     from tandem.notification import tasks as notification_tasks  # noqa: F401
     from tandem.placement import market  # noqa: F401  (the submissions' clocks: readers and insurers' notices)

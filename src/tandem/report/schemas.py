@@ -103,6 +103,27 @@ class RiskReport(BaseModel):
     sites: Annotated[list[SiteValue], Field(max_length=100)] = []  # pre-assessment: values per site/section
 
 
+POINT_STATES = ("remedied", "not_remedied", "worse")
+
+
+class EarlierPoint(BaseModel):
+    """A risk point of an earlier stage as the re-survey found it, with the evidence (what was seen)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ref: Annotated[str, Field(min_length=1, max_length=20)]
+    state: Literal["remedied", "not_remedied", "worse"]
+    evidence: Text
+    level: Literal["低", "中", "高", "重大"] | None = None  # worse: its level now
+
+
+class StagedRiskReport(RiskReport):
+    """《阶段性风险评价报告》 (R-U9): every earlier open point with its state and evidence (``earlier``) and
+    the new points found (``risk_points``, possibly none)."""
+
+    risk_points: Annotated[list[RiskPoint], Field(max_length=500)] = []
+    earlier: Annotated[list[EarlierPoint], Field(max_length=500)] = []
+
+
 class TerminationReport(BaseModel):
     """《保险合同效力中止或终止评估报告》 (R-U10): the loss the suspension or termination causes."""
 
@@ -133,7 +154,9 @@ def validate_content(kind: str, content: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("Unknown report kind.", fields={"kind": ", ".join(REPORT_KINDS)})
     if kind == "adjusting":
         return content
-    model: type[BaseModel] = RiskReport if kind in RISK_KINDS else TerminationReport
+    model: type[BaseModel] = (
+        StagedRiskReport if kind == "staged_risk" else RiskReport if kind in RISK_KINDS else TerminationReport
+    )
     try:
         parsed = model.model_validate(content)
     except ValidationError as exc:

@@ -458,9 +458,11 @@ def submit(
     now: dt.datetime,
     correction_of: uuid.UUID | None = None,
     reason: str | None = None,
+    again: bool = False,
 ) -> Report:
     """Submit the firm's report of ``kind`` on a case whose own workflow has no state for it (a placement's
     pre-assessment, staged or termination report): checks, freeze, one audit event, copy to supervision.
+    ``again``: a report of a kind the firm files more than once on the case (each stage's staged report).
     A claim's adjusting report goes through ``claim.workflow.submit_report``, which adds the claim's
     transitions around the same steps."""
     adjuster_side(session, actor, case)
@@ -469,7 +471,7 @@ def submit(
         raise InvalidInput("The report has no content yet.", fields={"content": "required"})
     signers, _ = check_signers(session, actor, case, signer_ids)
     previous = correction_base(session, actor, case, correction_of, reason)
-    if previous is None and any(r.firm_id == actor.org_id for r in reports(session, case, kind)):
+    if previous is None and not again and any(r.firm_id == actor.org_id for r in reports(session, case, kind)):
         raise Conflict("Your report is already submitted; submit a correction instead.")
     report = freeze(
         session, actor, case, draft, signers=signers, previous=previous, header={"case_number": case.number}, now=now

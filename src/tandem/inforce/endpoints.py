@@ -1,0 +1,171 @@
+"""Staged risk evaluation API (阶段性风险评价, R-U9) on a bound policy.
+
+``/api/v1/policies/{id}/staged-risk`` GET: the plan, the re-surveys, the register over time (open points by
+level per stage) and the insured's tasks (for the broker, the insured, the re-surveying firm, and the
+insurer where the plan says so); 404 for anybody else. ``/plan`` POST (the broker proposes or changes the
+interval), ``/plan/agree`` POST (the insured), ``/draft`` PUT and ``/reports`` POST (the broker's adjuster
+firm while a re-survey is open: two adjusters sign).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.inforce import staged
+from tandem.inforce.models import StagedTask
+from tandem.report.models import Report
+from tandem.schemas import Strict
+
+router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+READ: dict[int | str, dict[str, Any]] = {404: {"description": "Not found (or not yours)"}}
+WRITE: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not allowed"},
+    409: {"description": "Not in this state"},
+    422: {"description": "Invalid field (named)"},
+    **READ,
+}
+
+
+class PlanIn(Strict):
+    interval_months: int = Field(description="a re-survey every so many months from the policy's start (1-12)")
+    lead_days: int = Field(14, description="the re-survey opens so many days ahead of its date (1-60)")
+    insurer_sees_missed: bool = Field(False, description="the policy says the insurer is told of missed commitments")
+
+
+class PlanOut(BaseModel):
+    status: str = Field(description="proposed | agreed")
+    interval_months: int
+    lead_days: int
+    insurer_sees_missed: bool
+    proposed_at: dt.datetime
+    agreed_at: dt.datetime | None
+
+
+class SurveyOut(BaseModel):
+    stage: int
+    due_date: dt.date
+    opens_at: dt.datetime
+    status: str = Field(description="scheduled | open | reported")
+    opened_at: dt.datetime | None
+    report_id: uuid.UUID | None
+    reported_at: dt.datetime | None
+
+
+class StagePointOut(BaseModel):
+    ref: str
+    title: str
+    level: str
+    state: str = Field(description="open (at binding) | remedied | not_remedied | worse | new")
+    evidence: str
+
+
+class ReportRef(BaseModel):
+    id: uuid.UUID
+    number: str
+    content_hash: str
+
+
+class StageOut(BaseModel):
+    number: int = Field(description="0: the register at binding; then one per staged report")
+    at: dt.datetime
+    report: ReportRef | None
+    points: list[StagePointOut]
+    open_by_level: dict[str, int]
+
+
+class TaskOut(BaseModel):
+    ref: str
+    title: str
+    level: str
+    opened_stage: int
+    due_date: dt.date
+    status: str = Field(description="open | missed | done")
+    missed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class StagedOut(BaseModel):
+    policy_id: uuid.UUID
+    plan: PlanOut | None
+    surveys: list[SurveyOut]
+    stages: list[StageOut]
+    tasks: list[TaskOut] | None = Field(description="null: not shown to this reader")
+    missed: list[TaskOut] | None = Field(description="the commitments missed (tasks past their date while open)")
+    may: list[str]
+
+
+class DraftIn(Strict):
+    content: dict[str, Any]
+
+
+class DraftOut(BaseModel):
+    content: dict[str, Any]
+
+
+class SubmitIn(Strict):
+    signer_ids: Annotated[list[uuid.UUID], Field(min_length=2, max_length=10)]
+
+
+def _task(t: StagedTask) -> TaskOut:
+    return TaskOut.model_validate(t, from_attributes=True)
+
+
+def _stage(s: staged.Stage) -> StageOut:
+    points = [StagePointOut.model_validate(p, from_attributes=True) for p in s.points]
+    return StageOut(
+        number=s.number,
+        at=s.at,
+        report=_ref(s.report) if s.report else None,
+        points=points,
+        open_by_level=s.open_by_level(),
+    )
+
+
+def _ref(report: Report) -> ReportRef:
+    return ReportRef(id=report.id, number=report.display_number, content_hash=report.content_hash)
+
+
+def staged_out(view: staged.Overview) -> StagedOut:
+    tasks = [_task(t) for t in view.tasks] if view.tasks is not None else None
+    return StagedOut(
+        policy_id=view.policy.id,
+        plan=PlanOut.model_validate(view.plan, from_attributes=True) if view.plan else None,
+        surveys=[SurveyOut.model_validate(s, from_attributes=True) for s in view.surveys],
+        stages=[_stage(s) for s in view.stages],
+        tasks=tasks,
+        missed=[t for t in tasks if t.missed_at is not None] if tasks is not None else None,
+        may=sorted(view.may),
+    )
+
+
+@router.get("/{policy_id}/staged-risk", response_model=StagedOut, responses=READ)
+def read(policy_id: str, actor: ActorDep, session: SessionDep) -> StagedOut:
+    return staged_out(staged.overview(session, actor, policy_id))
+
+
+@router.post("/{policy_id}/staged-risk/plan", response_model=StagedOut, responses=WRITE)
+def propose(policy_id: str, body: PlanIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> StagedOut:
+    staged.propose(session, actor, policy_id, **body.model_dump(), now=clock.now())
+    return staged_out(staged.overview(session, actor, policy_id))
+
+
+@router.post("/{policy_id}/staged-risk/plan/agree", response_model=StagedOut, responses=WRITE)
+def agree(policy_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> StagedOut:
+    staged.agree(session, actor, policy_id, now=clock.now())
+    return staged_out(staged.overview(session, actor, policy_id))
+
+
+@router.put("/{policy_id}/staged-risk/draft", response_model=DraftOut, responses=WRITE)
+def save_draft(policy_id: str, body: DraftIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> DraftOut:
+    return DraftOut(content=staged.save_draft(session, actor, policy_id, body.content, now=clock.now()))
+
+
+@router.post("/{policy_id}/staged-risk/reports", response_model=ReportRef, status_code=201, responses=WRITE)
+def submit(policy_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ReportRef:
+    return _ref(staged.submit(session, actor, policy_id, signer_ids=body.signer_ids, now=clock.now()))

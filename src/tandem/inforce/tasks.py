@@ -1,0 +1,25 @@
+"""Outbox handlers of in-force monitoring: the durable timers of staged risk evaluation (R-U9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tandem.config import Settings
+from tandem.inforce import staged
+from tandem.worker.registry import task
+
+
+@task("staged.open_survey")
+def open_survey(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """Open a scheduled re-survey for the broker's adjuster firm (idempotent; a moved schedule's old timer
+    does nothing)."""
+    staged.open_survey(session, payload["survey_id"], payload["opens_at"], now)
+
+
+@task("staged.task_check")
+def task_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """Remind the insured of a task, or mark the commitment missed once its date has passed."""
+    staged.check_task(session, payload["task_id"], payload["due"], payload["stage"], now)
