@@ -142,6 +142,7 @@ def create_app(
     from tandem.expert.endpoints import router as expert_router
     from tandem.fees.endpoints import router as fee_router
     from tandem.fees.invoice_endpoints import router as invoice_router
+    from tandem.inforce.endpoints import records_router
     from tandem.inforce.endpoints import router as staged_router
     from tandem.neutrality.endpoints import router as neutrality_router
     from tandem.notification.endpoints import router as notification_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(policy_router)
     app.include_router(policy_inforce_router)
     app.include_router(staged_router)
+    app.include_router(records_router)
     app.include_router(claim_router)
     app.include_router(placement_router)
     app.include_router(placement_risk_router)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tandem.deps import ActorDep, ClockDep, SessionDep
-from tandem.inforce import staged
+from tandem.inforce import staged, tracking
 from tandem.inforce.models import StagedTask
 from tandem.report.models import Report
-from tandem.schemas import Strict
+from tandem.schemas import Ref, Strict
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
 READ: dict[int | str, dict[str, Any]] = {404: {"description": "Not found (or not yours)"}}
@@ -169,3 +170,88 @@ def save_draft(policy_id: str, body: DraftIn, actor: ActorDep, session: SessionD
 @router.post("/{policy_id}/staged-risk/reports", response_model=ReportRef, status_code=201, responses=WRITE)
 def submit(policy_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ReportRef:
     return _ref(staged.submit(session, actor, policy_id, signer_ids=body.signer_ids, now=clock.now()))
+
+
+# ---- tracking the insurer (issue 16 item 2) -------------------------------------------------------
+
+records_router = APIRouter(prefix="/api/v1/insurer-records", tags=["policies"])
+BROKER_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "A party, not the broker"}, **READ}
+
+
+class TallyOut(BaseModel):
+    on_time: int
+    late: int
+    pending: int = Field(description="cannot be told yet (the clock still runs)")
+
+
+class ClaimLineOut(BaseModel):
+    claim_id: uuid.UUID
+    number: str
+    policy_number: str
+    notified_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_on_time: bool | None = Field(description="保险法 Art. 23: decided within 30 days of notice")
+    agreed_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    paid_on_time: bool | None = Field(description="保险法 Art. 23: paid within 10 days of the agreement")
+    disputed: bool
+
+
+class FeeLineOut(BaseModel):
+    invoice_id: uuid.UUID
+    number: str
+    claim_number: str
+    invoice_date: dt.date
+    due_date: dt.date
+    settled_on: dt.date | None
+    days_to_pay: int | None
+    on_time: bool | None
+    disputed: bool
+
+
+class RecordOut(BaseModel):
+    insurer: Ref
+    policies: list[str]
+    decided: TallyOut
+    paid: TallyOut
+    fees_paid: TallyOut
+    disputes: int = Field(description="claims the insurer disputed")
+    fee_disputes: int = Field(description="adjusters' fee invoices the insurer disputed")
+    platform_fee_days: Decimal | None = Field(description="the insurer's median days to pay fees, platform-wide")
+    claims: list[ClaimLineOut]
+    fees: list[FeeLineOut]
+
+
+def record_out(r: tracking.Record) -> RecordOut:
+    def t(x: tracking.Tally) -> TallyOut:
+        return TallyOut.model_validate(x, from_attributes=True)
+
+    return RecordOut(
+        insurer=Ref(id=r.insurer_id, name=r.insurer_name),
+        policies=r.policies,
+        decided=t(r.decided),
+        paid=t(r.paid),
+        fees_paid=t(r.fees_paid),
+        disputes=r.disputes,
+        fee_disputes=r.fee_disputes,
+        platform_fee_days=r.platform_fee_days,
+        claims=[ClaimLineOut.model_validate(c, from_attributes=True) for c in r.claims],
+        fees=[FeeLineOut.model_validate(f, from_attributes=True) for f in r.fees],
+    )
+
+
+@router.get(
+    "/{policy_id}/insurer-record", response_model=RecordOut, responses={403: {"description": "Not the broker"}, **READ}
+)
+def policy_record(policy_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RecordOut:
+    return record_out(tracking.policy_record(session, actor, policy_id, clock.now()))
+
+
+@records_router.get("", response_model=list[Ref], responses=READ)
+def record_insurers(actor: ActorDep, session: SessionDep) -> list[Ref]:
+    return [Ref(id=o.id, name=o.name) for o in tracking.insurers(session, actor)]
+
+
+@records_router.get("/{insurer_id}", response_model=RecordOut, responses=READ)
+def insurer_record(insurer_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RecordOut:
+    return record_out(tracking.insurer_record(session, actor, insurer_id, clock.now()))

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role
@@ -132,12 +133,21 @@ def claim_facts(
     session: Session, insurers: Sequence[uuid.UUID], exclude: uuid.UUID
 ) -> dict[uuid.UUID, list[stats.ClaimFacts]]:
     """Per insurer, the facts of every claim against it on the platform (other insureds' only)."""
+    found: dict[uuid.UUID, list[stats.ClaimFacts]] = defaultdict(list)
+    for insurer, facts in facts_by_claim(session, Claim.insurer_id.in_(insurers), Claim.insured_id != exclude).values():
+        found[insurer].append(facts)
+    return found
+
+
+def facts_by_claim(
+    session: Session, *where: ColumnElement[bool]
+) -> dict[uuid.UUID, tuple[uuid.UUID, stats.ClaimFacts]]:
+    """The integrity record's facts of the claims ``where`` selects, by claim id, with each claim's insurer
+    (the comparison reads them per insurer; the broker's tracking of an insurer per policy)."""
     claims = session.execute(
-        select(Claim.id, Claim.insurer_id, Claim.insured_id, Claim.notified_at, Claim.status).where(
-            Claim.insurer_id.in_(insurers), Claim.insured_id != exclude
-        )
+        select(Claim.id, Claim.insurer_id, Claim.insured_id, Claim.notified_at, Claim.status).where(*where)
     ).all()
-    ours = select(Claim.id).where(Claim.insurer_id.in_(insurers), Claim.insured_id != exclude)
+    ours = select(Claim.id).where(*where)
     steps = session.execute(
         select(NegotiationStep.claim_id, NegotiationStep.move, NegotiationStep.at).where(
             NegotiationStep.claim_id.in_(ours)
@@ -153,12 +163,13 @@ def claim_facts(
     agreed, refused, disputed = _first(moves["accept"]), _first(moves["refuse"]), {c for c, _ in moves["dispute"]}
     final = _first([(c, at) for c, kind, at in payments if kind == "final"])
     last_paid = {c: at for c, at in sorted(((c, at) for c, _kind, at in payments), key=lambda row: row[1])}
-    found: dict[uuid.UUID, list[stats.ClaimFacts]] = defaultdict(list)
+    found: dict[uuid.UUID, tuple[uuid.UUID, stats.ClaimFacts]] = {}
     for claim_id, insurer, insured, notified, status in claims:
         refusal = refused.get(claim_id)
         paid = last_paid.get(claim_id)
         later = refusal is not None and paid is not None and paid > refusal
-        found[insurer].append(
+        found[claim_id] = (
+            insurer,
             stats.ClaimFacts(
                 insured=insured,
                 notified_at=notified,
@@ -169,7 +180,7 @@ def claim_facts(
                 paid_at=final.get(claim_id),
                 paid_after_refusal=later,
                 withdrawn=status == ClaimStatus.WITHDRAWN,
-            )
+            ),
         )
     return found
 

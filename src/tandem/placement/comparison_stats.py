@@ -146,6 +146,16 @@ def _paid_in_time(c: ClaimFacts, now: dt.datetime) -> bool | None:
     return None if now < limit else False
 
 
+def decided_in_time(c: ClaimFacts, now: dt.datetime) -> bool | None:
+    """保险法 Art. 23: decided within 30 days of notice (None: cannot be told yet, or withdrawn undecided)."""
+    return _decided_in_time(c, now)
+
+
+def paid_in_time(c: ClaimFacts, now: dt.datetime) -> bool | None:
+    """保险法 Art. 23: paid within 10 days of the agreement (None: not agreed, or the 10 days still run)."""
+    return _paid_in_time(c, now)
+
+
 def claims_record(facts: Sequence[ClaimFacts], now: dt.datetime) -> dict[str, Figure]:
     """The insurer's claims record on the platform, every figure through :func:`aggregate`: median days
     from notice to the final payment, % decided within 30 days of notice, % paid within 10 days of the
