@@ -184,31 +184,6 @@ class TallyOut(BaseModel):
     pending: int = Field(description="cannot be told yet (the clock still runs)")
 
 
-class ClaimLineOut(BaseModel):
-    claim_id: uuid.UUID
-    number: str
-    policy_number: str
-    notified_at: dt.datetime
-    decided_at: dt.datetime | None
-    decided_on_time: bool | None = Field(description="保险法 Art. 23: decided within 30 days of notice")
-    agreed_at: dt.datetime | None
-    paid_at: dt.datetime | None
-    paid_on_time: bool | None = Field(description="保险法 Art. 23: paid within 10 days of the agreement")
-    disputed: bool
-
-
-class FeeLineOut(BaseModel):
-    invoice_id: uuid.UUID
-    number: str
-    claim_number: str
-    invoice_date: dt.date
-    due_date: dt.date
-    settled_on: dt.date | None
-    days_to_pay: int | None
-    on_time: bool | None
-    disputed: bool
-
-
 class RecordOut(BaseModel):
     insurer: Ref
     policies: list[str]
@@ -218,8 +193,10 @@ class RecordOut(BaseModel):
     disputes: int = Field(description="claims the insurer disputed")
     fee_disputes: int = Field(description="adjusters' fee invoices the insurer disputed")
     platform_fee_days: Decimal | None = Field(description="the insurer's median days to pay fees, platform-wide")
-    claims: list[ClaimLineOut]
-    fees: list[FeeLineOut]
+    claims: list[tracking.ClaimLine] = Field(
+        description="decided_on_time / paid_on_time: 保险法 Art. 23 (30 and 10 days)"
+    )
+    fees: list[tracking.FeeLine]
 
 
 def record_out(r: tracking.Record) -> RecordOut:
@@ -235,8 +212,8 @@ def record_out(r: tracking.Record) -> RecordOut:
         disputes=r.disputes,
         fee_disputes=r.fee_disputes,
         platform_fee_days=r.platform_fee_days,
-        claims=[ClaimLineOut.model_validate(c, from_attributes=True) for c in r.claims],
-        fees=[FeeLineOut.model_validate(f, from_attributes=True) for f in r.fees],
+        claims=r.claims,
+        fees=r.fees,
     )
 
 

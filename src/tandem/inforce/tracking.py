@@ -181,12 +181,8 @@ def insurer_record(session: Session, actor: Actor, insurer_id: object, now: dt.d
     """The insurer's record over the broker's policies with it (a broker only; 404 for anybody else and for
     an organisation that is no insurer)."""
     _broker(actor)
-    try:
-        oid = uuid.UUID(str(insurer_id))
-    except ValueError:
-        raise NotFound() from None
-    insurer = session.get(Organisation, oid)
-    if insurer is None or insurer.kind != OrgKind.INSURER:
+    insurer = scope.get_organisation(session, actor, insurer_id)
+    if insurer.kind != OrgKind.INSURER:
         raise NotFound()
     policies = session.execute(
         scope.visible_policies(actor).where(Policy.insurer_id == insurer.id).order_by(Policy.number)
