@@ -50,7 +50,7 @@ from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster, Expert
-from tandem.policy.models import Policy, PolicyStatus
+from tandem.policy.models import Policy
 from tandem.reconciliation import consultation as consult
 from tandem.reconciliation.models import Consultation
 from tandem.report.models import Report, ReportDraft
@@ -1136,8 +1136,9 @@ def inbound_count(session: Session, actor: Actor) -> int:
 
 
 def notice_policies(session: Session, actor: Actor) -> list[Policy]:
-    """Policies the actor may report a loss on: in force, the insured's own or the broker's clients'."""
-    stmt = scope.visible_policies(actor).where(Policy.status == PolicyStatus.IN_FORCE).order_by(Policy.number)
+    """Policies the actor may report a loss on: in force (or suspended or terminated, for a loss before the
+    date), the insured's own or the broker's clients'."""
+    stmt = scope.visible_policies(actor).where(Policy.status.in_(service.NOTIFIABLE)).order_by(Policy.number)
     return list(session.execute(stmt).unique().scalars())
 
 

@@ -56,6 +56,49 @@ LABELS: dict[str, dict[str, str]] = {
         "in_force": N_("In force"),
         "expired": N_("Expired"),
         "cancelled": N_("Cancelled"),
+        "suspended": N_("Cover suspended"),
+        "terminated": N_("Terminated"),
+    },
+    # Issue 16: mid-term changes (批改), suspension (效力中止), reinstatement (复效) and termination.
+    "endorsement_status": {
+        "requested": N_("Awaiting the insurer"),
+        "accepted": N_("Accepted"),
+        "declined": N_("Declined"),
+        "withdrawn": N_("Withdrawn"),
+    },
+    "policy_change": {
+        "suspend": N_("Cover suspended"),
+        "reinstate": N_("Reinstated"),
+        "terminate": N_("Terminated"),
+    },
+    "policy_change_reason": {
+        "premium_unpaid": N_("Premium unpaid"),
+        "premium_paid": N_("Premium paid"),
+        "breach": N_("Breach of the contract"),
+        "risk_increased": N_("Risk increased significantly"),
+        "insured_request": N_("At the insured's request"),
+        "agreement": N_("By agreement"),
+        "other": N_("Other"),
+    },
+    "policy_change_verb": {
+        "suspend": N_("Suspend the cover"),
+        "reinstate": N_("Reinstate the cover"),
+        "terminate": N_("Terminate the policy"),
+    },
+    "change_column": {
+        "code": N_("Code"),
+        "name": N_("Section"),
+        "sum_insured": N_("Sum insured"),
+        "rate": N_("Rate (‰)"),
+    },
+    "refund_method": {
+        "short_period_table": N_("Short-period rate table"),
+        "pro_rata_daily": N_("Daily pro rata"),
+    },
+    "ended_by": {
+        "insurer": N_("By the insurer"),
+        "insured": N_("By the insured"),
+        "agreement": N_("By agreement"),
     },
     "qualification": {
         "valid": N_("Valid"),
@@ -456,7 +499,15 @@ LABELS: dict[str, dict[str, str]] = {
 # Badge colour per code (CSS modifier class).
 TONES: dict[str, dict[str, str]] = {
     "product_status": {"draft": "neutral", "published": "ok", "withdrawn": "bad"},
-    "policy_status": {"draft": "neutral", "in_force": "ok", "expired": "neutral", "cancelled": "bad"},
+    "policy_status": {
+        "draft": "neutral",
+        "in_force": "ok",
+        "expired": "neutral",
+        "cancelled": "bad",
+        "suspended": "warn",
+        "terminated": "bad",
+    },
+    "endorsement_status": {"requested": "warn", "accepted": "ok", "declined": "bad", "withdrawn": "neutral"},
     "qualification": {"valid": "ok", "lapsed": "warn", "sanctioned": "bad", "inactive": "neutral"},
     "filing_status": {"filed": "ok", "pending": "warn", "suspended": "bad", "revoked": "bad"},
     "notice_state": {

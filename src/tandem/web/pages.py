@@ -28,6 +28,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.placement_second import router as placement_second_router
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
+    from tandem.web.policy_inforce import router as policy_inforce_router
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
@@ -39,6 +40,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(people_router)
     app.include_router(registry_router)
+    app.include_router(policy_inforce_router)
     app.include_router(claims_router)
     app.include_router(placements_router)
     app.include_router(consultation_router)

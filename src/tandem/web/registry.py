@@ -7,16 +7,19 @@ for an id that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm
+from tandem.claim.service import NOTIFIABLE
 from tandem.deps import ClockDep, SessionDep
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
@@ -26,9 +29,11 @@ from tandem.party import service as party_service
 from tandem.party import views
 from tandem.party.models import AdjusterFirm
 from tandem.placement import binding
+from tandem.policy.models import Policy
 from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
-from tandem.web.forms import uuid_or_none
+from tandem.web.claims import FormBag
+from tandem.web.forms import FormState, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -122,20 +127,48 @@ def policy_list(request: Request, actor: PageActor, session: SessionDep) -> Resp
     )
 
 
+# The cards other modules add to the policy page (issue 16: versions, changes, suspension, termination):
+# each returns its part of the context for (session, actor, policy).
+POLICY_PANELS: list[Callable[[Session, Actor, Policy], dict[str, Any]]] = []
+
+
 @router.get("/policies/{policy_id}")
-def policy_page(policy_id: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
+def policy_page(
+    policy_id: str, request: Request, actor: PageActor, session: SessionDep, done: str | None = None
+) -> Response:
+    return policy_view(request, actor, session, policy_id, notice=POLICY_NOTICES.get(done or ""))
+
+
+POLICY_NOTICES: dict[str, str] = {}
+
+
+def policy_view(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    policy_id: str,
+    *,
+    states: dict[str, FormState] | None = None,
+    alert: object = None,
+    notice: object = None,
+    status: int = 200,
+) -> Response:
+    """The policy's page; ``states`` the forms to show again with their errors."""
     policy = scope.get_policy(session, actor, policy_id)
-    return render(
-        request,
-        "policies/detail.html",
-        {
-            "policy": policy,
-            "total": data.total_sum_insured(policy),
-            "sees_register": people.sees_register(actor),
-            "can_report": cases.can_report(actor) and policy.status == "in_force",
-            "origin": binding.origin(session, actor, policy),
-        },
-    )
+    session.refresh(policy)
+    ctx: dict[str, Any] = {
+        "policy": policy,
+        "total": data.total_sum_insured(policy),
+        "sees_register": people.sees_register(actor),
+        "can_report": cases.can_report(actor) and policy.status in NOTIFIABLE,
+        "origin": binding.origin(session, actor, policy),
+        "fs": FormBag(dict(states or {})),
+        "alert": alert,
+        "notice": notice,
+    }
+    for panel in POLICY_PANELS:
+        ctx.update(panel(session, actor, policy))
+    return render(request, "policies/detail.html", ctx, status=status)
 
 
 # ---- adjusters -----------------------------------------------------------------------------------
