@@ -147,3 +147,19 @@ def test_each_side_accepts_an_out_of_range_award_on_the_consultation_page(env):
     assert "已接受超出双方立场的裁定 ¥380,000.00" in text_of(risk.get(page))  # each side's acceptance on the record
     assert post(risk, f"{page}/items/{roof}/decision", decide).status_code == 303
     assert _ok(env.client("broker").get(f"/api/v1/claims/{cid}/consultation"))["state"] == "agreed"
+
+
+def test_an_ineligible_practitioner_is_named_in_the_pages_language(env):
+    """The words for why a practitioner may not work a case are Chinese on a zh-CN page and English on an en
+    one (the API keeps the English, tests/claim/test_claim_corrections.py)."""
+    cid = notice(env)
+    me = accepted_with_team(env, cid)
+    case = f"/claims/{cid}"
+    zh = text_of(
+        post(logged_in(env, "adjuster1", **{"Accept-Language": "zh-CN"}), f"{case}/team", {"adjuster_id": me["钱永刚"]})
+    )
+    assert "钱永刚：资格证书已失效（未通过年度复核）" in zh and "certificate lapsed" not in zh, zh[:2000]
+    en = text_of(
+        post(logged_in(env, "adjuster1", **{"Accept-Language": "en"}), f"{case}/team", {"adjuster_id": me["钱永刚"]})
+    )
+    assert "钱永刚: certificate lapsed (annual review not passed)" in en

@@ -41,9 +41,11 @@ def add_team_member(
     rec = evaluate(session, claim if isinstance(claim, Claim) else case_subject(session, claim), adj, now)
     blocking = [r for r in rec.reasons if r not in NOT_BLOCKING]
     if blocking:  # named in words beside the field (issue 22 item 6)
-        why = ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), subject_broker(session, claim))
-        why = why or adj.name
-        raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": why})
+        why = (
+            ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), subject_broker(session, claim))
+            or adj.name
+        )
+        raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": str(why)})
     if session.execute(
         select(TeamMember.id).where(TeamMember.case_id == case_id_of(claim), TeamMember.adjuster_id == adj.id)
     ).first():

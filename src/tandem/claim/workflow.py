@@ -362,7 +362,7 @@ def add_team_member(
         from tandem.party.service import ineligibility_words
 
         why = ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), claim.broker_id) or adj.name
-        raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": why})
+        raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": str(why)})
     if session.execute(
         select(TeamMember.id).where(TeamMember.claim_id == claim.id, TeamMember.adjuster_id == adj.id)
     ).first():

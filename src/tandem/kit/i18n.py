@@ -153,6 +153,45 @@ def N_(message: str) -> str:
     return message
 
 
+class Phrase:
+    """Words a domain service composes for people (``吴斌: certificate lapsed``): an msgid with ``{name}``
+    parameters, translated at the edge (:func:`phrase_text`); ``str()`` is the English, which is what the
+    API answers. A parameter may be a phrase or a tuple of phrases (joined with "; ")."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid, self.params = msgid, params
+
+    def __str__(self) -> str:
+        return str(phrase_text(self, None))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.msgid, self.params) == (other.msgid, other.params)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def phrase_text(value: object, locale: str | None) -> object:
+    """A :class:`Phrase` (or a tuple of them) in ``locale`` (None: the English msgids); other values as they
+    are."""
+    if isinstance(value, tuple) and value and all(isinstance(v, Phrase) for v in value):
+        return ("；" if locale == "zh_CN" else "; ").join(str(phrase_text(v, locale)) for v in value)
+    if not isinstance(value, Phrase):
+        return value
+    params = {k: phrase_text(v, locale) for k, v in value.params.items()}
+    if locale is None:
+        return value.msgid.format(**params) if params else value.msgid
+    return translate_message(value.msgid, params, locale)
+
+
 def translate_message(message: str, params: Mapping[str, Any] | None = None, locale: str | None = None) -> str:
     """Translate an msgid with ``{name}`` parameters (the shape of ``TandemError`` messages).
 

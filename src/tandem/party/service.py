@@ -18,6 +18,7 @@ from tandem.config import Settings
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.i18n import N_, Phrase
 from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, FilingStatus, LegalForm
 
 # Minimum number of 公估师 by legal form (2021 实施办法 Art. 53; 资产评估法 Art. 15).
@@ -79,28 +80,29 @@ def ineligibility(
 
 
 QUALIFICATION_WORDS = {
-    "lapsed": "certificate lapsed (annual review not passed)",
-    "sanctioned": "sanctioned (practice suspended)",
-    "inactive": "no longer practising",
+    "lapsed": N_("certificate lapsed (annual review not passed)"),
+    "sanctioned": N_("sanctioned (practice suspended)"),
+    "inactive": N_("no longer practising"),
 }
 
 
 def ineligibility_words(
     session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None, line: str | None = None
-) -> str | None:
-    """Why this practitioner may not be given work, in words and by name (``钱永刚: certificate lapsed …``);
-    None when nothing stands in the way. ``line``: the insurance line the work is in."""
+) -> Phrase | None:
+    """Why this practitioner may not be given work, in words and by name (``钱永刚: certificate lapsed …``),
+    translated where it is shown (``str()``: the English the API answers); None when nothing stands in the
+    way. ``line``: the insurance line the work is in."""
     words = []
     status = qualification_status(adj, today)
     if status != "valid":
-        words.append(QUALIFICATION_WORDS[status])
+        words.append(Phrase(QUALIFICATION_WORDS[status]))
     if adj.firm.filing_status != FilingStatus.FILED or not adj.firm.organisation.active:
-        words.append("the firm's filing (备案) is not in force")
+        words.append(Phrase(N_("the firm's filing (备案) is not in force")))
     if blacklist_hits(session, adj, today, broker_id, line):
-        words.append("on the broker's blacklist")
+        words.append(Phrase(N_("on the broker's blacklist")))
     if line and adj.lines and line not in adj.lines:
-        words.append(f"not qualified for {line}")
-    return f"{adj.name}: {'; '.join(words)}" if words else None
+        words.append(Phrase(N_("not qualified for {line}"), line=line))
+    return Phrase(N_("{name}: {reasons}"), name=adj.name, reasons=tuple(words)) if words else None
 
 
 def require_assignable(session: Session, adj: Adjuster, today: dt.date, broker_id: uuid.UUID | None = None) -> None:

@@ -112,7 +112,7 @@ def issue_policy(
         why = ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
         if why:
             raise InvalidInput(
-                "This adjuster cannot be designated: {why}.", why=why, fields={"designated_adjuster_id": why}
+                "This adjuster cannot be designated: {why}.", why=why, fields={"designated_adjuster_id": str(why)}
             )
     if session.execute(select(Policy.id).where(Policy.number == number)).first():
         raise Conflict("Policy number already exists.", fields={"number": "already exists"})

@@ -19,6 +19,7 @@ from tandem.case.models import Case
 from tandem.case.service import case_id_of
 from tandem.claim.models import Claim, Participation, PartyRole
 from tandem.kit.errors import Conflict, NotFound
+from tandem.kit.i18n import N_, Phrase, phrase_text
 from tandem.party.models import Adjuster, Expert
 from tandem.reconciliation.models import Consultation
 from tandem.routing.service import case_subject, evaluate
@@ -34,7 +35,7 @@ class Candidate:
     name: str
     affiliation: str  # the organisation (and employer) the person belongs to
     neutral: bool  # outside every party of the case
-    conflicts: list[str] = field(default_factory=list)  # why the person may not decide (in words)
+    conflicts: list[Phrase] = field(default_factory=list)  # why the person may not decide (in words)
 
 
 Subject = Claim | Case
@@ -82,14 +83,18 @@ def expert_standing(session: Session, claim: Subject, cons: Consultation, expert
     )
     conflicts = []
     if expert.owner_id in (cons.firm_a_id, cons.firm_b_id):
-        conflicts.append(f"{expert.name}: an expert of {owner_name}, which acts for one side")
+        conflicts.append(
+            Phrase(N_("{name}: an expert of {owner}, which acts for one side"), name=expert.name, owner=owner_name)
+        )
     declared = [c for c in (expert.extra or {}).get("conflicts") or [] if isinstance(c, str) and c]
     for party in sorted(on_case.values()):
         if any(c in party or party in c for c in declared):
-            conflicts.append(f"{expert.name}: declared a conflict of interest with {party}")
+            conflicts.append(
+                Phrase(N_("{name}: declared a conflict of interest with {party}"), name=expert.name, party=party)
+            )
     principals = _principals(session, claim)
     employed = _names(expert.employer or "", [n for o, n in on_case.items() if o in principals])
-    conflicts += [f"{expert.name}: employed by {n}" for n in employed]
+    conflicts += [Phrase(N_("{name}: employed by {employer}"), name=expert.name, employer=n) for n in employed]
     neutral = expert.owner_id not in on_case and not _names(expert.employer or "", list(on_case.values()))
     return Candidate("expert", expert.id, expert.name, affiliation, neutral, conflicts)
 
@@ -101,10 +106,10 @@ def adjuster_standing(session: Session, claim: Subject, adj: Adjuster, now: dt.d
     firm = adj.firm.organisation.name
     conflicts = []
     if adj.firm_id in on_case:
-        conflicts.append(f"{adj.name}: {firm} takes part in this case")
+        conflicts.append(Phrase(N_("{name}: {firm} takes part in this case"), name=adj.name, firm=firm))
     subject = claim if isinstance(claim, Claim) else case_subject(session, claim)
     if [r for r in evaluate(session, subject, adj, now).reasons if r not in (*NOT_BLOCKING, "conflict_of_interest")]:
-        conflicts.append(ineligibility_words(session, adj, now.date(), subject.broker_id) or adj.name)
+        conflicts.append(ineligibility_words(session, adj, now.date(), subject.broker_id) or Phrase(adj.name))
     return Candidate("adjuster", adj.id, adj.name, firm, adj.firm_id not in on_case, conflicts)
 
 
@@ -145,6 +150,8 @@ def screen(
     else:
         found = expert_standing(session, claim, cons, scope.get_expert(session, actor, umpire_id))
     if found.conflicts:
-        words = "; ".join(found.conflicts)
-        raise Conflict("This umpire is not acceptable: {why}.", why=words, fields={"umpire_id": words})
+        why = tuple(found.conflicts)
+        raise Conflict(
+            "This umpire is not acceptable: {why}.", why=why, fields={"umpire_id": str(phrase_text(why, None))}
+        )
     return found

@@ -122,7 +122,11 @@ def static_url(name: str) -> str:
 def message_text(locale: str, value: object) -> str:
     """Translate a ``TandemError`` or a :class:`labels.Message` (msgid + params) or a bare msgid."""
     if isinstance(value, TandemError):
-        return i18n.translate_message(value.message, value.params, locale)
+        return i18n.translate_message(
+            value.message, {k: i18n.phrase_text(v, locale) for k, v in value.params.items()}, locale
+        )
+    if isinstance(value, i18n.Phrase):
+        return str(i18n.phrase_text(value, locale))
     if isinstance(value, labels.Message):
         params = {k: _param(locale, v) for k, v in value.params.items()}
         return i18n.translate_message(value.msgid, params, locale)
@@ -131,7 +135,7 @@ def message_text(locale: str, value: object) -> str:
 
 def _param(locale: str, value: object) -> object:
     """A message parameter: a ``(group, code)`` label is translated, a list of them joined."""
-    if isinstance(value, labels.Message):
+    if isinstance(value, labels.Message | i18n.Phrase):
         return message_text(locale, value)
     if isinstance(value, tuple) and len(value) == 2 and value[0] in labels.LABELS:
         return _label(locale, value[1], value[0])
