@@ -6,6 +6,7 @@ rate is shown beside that rate; the insured compares and accepts; the policy's p
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from tests.helpers import INSURER1_ORG, _ok, logged_in, org, placement_deciding, post, text_of
@@ -70,6 +71,18 @@ def test_the_market_through_the_pages(env):
     q1 = next(r["quote"] for r in quote["rows"] if r["quote"])
     text = text_of(insured.get(base))
     assert "已报价" in text and "保险人已拒绝报价" in text and "超出承保偏好" in text and "接受该报价" in text
+    # The adjuster it may designate for claims: only those the policy would take (the routing checks); one
+    # slipped in anyway is refused beside the field, in words of the page's language.
+    page = insured.get(base).text
+    picker = page[
+        page.index('name="designated_adjuster_id"') : page.index(
+            "</select>", page.index('name="designated_adjuster_id"')
+        )
+    ]
+    assert "张伟" in picker and not {"钱永刚", "何雪梅", "罗振华"} & set(re.findall(r">([^<·]+?) ·", picker)), picker
+    ids = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
+    r = post(insured, f"{base}/quotes/{q1['id']}/accept", {"designated_adjuster_id": ids["钱永刚"]})
+    assert r.status_code == 422 and "钱永刚：资格证书已失效" in text_of(r) and "certificate lapsed" not in text_of(r)
     assert post(insured, f"{base}/quotes/{q1['id']}/accept", {"designated_adjuster_id": ""}).status_code == 303
     assert _ok(env.client("broker").get(f"/api/v1/placements/{pid}"))["status"] == "bound"
     policy = next(p for p in _ok(env.client("insured1").get("/api/v1/policies"))["items"] if p["placement_id"] == pid)

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.case import service as case_service
 from tandem.kit.errors import Conflict
 from tandem.kit.i18n import N_, gettext
 from tandem.party.cover import SECTION_TYPES
+from tandem.party.models import Adjuster
 from tandem.placement import market, prereport
 from tandem.placement import service as placement_service
 from tandem.placement.market_models import Quote, Submission
@@ -60,6 +62,19 @@ def _check(session: Session, sub: Submission, quote: Quote, now: dt.datetime) ->
         raise Conflict(EXPIRED, fields={"valid_until": EXPIRED})
 
 
+def _line(placement: Placement) -> str:
+    """The line the bound policy is issued in: the programme's first."""
+    return placement.lines[0] if placement.lines else ""
+
+
+def designatable(session: Session, actor: Actor, placement: Placement, now: dt.datetime) -> list[Adjuster]:
+    """The register's practitioners the insured may designate for claims when it accepts a quote: those the
+    policy would take (``policy_service.designation_refusal``, the routing checks), by name."""
+    listed = session.execute(scope.register_adjusters(actor).order_by(Adjuster.name)).unique().scalars()
+    line = _line(placement)
+    return [a for a in listed if policy_service.designation_refusal(session, a, now, placement.broker_id, line) is None]
+
+
 def accept(
     session: Session, actor: Actor, quote_id: object, *, designated_adjuster_id: Any = None, now: dt.datetime
 ) -> Policy:
@@ -70,7 +85,7 @@ def accept(
     placement_service.transition(session, actor, placement, "bind", now, after={"submission": sub.number})
     market.move(session, actor, sub, "accept", now, after={"quote_id": str(quote.id), "version": quote.version})
     product = sub.product_id
-    line = placement.lines[0] if placement.lines else ""
+    line = _line(placement)
     policy = policy_service.issue_policy(
         session,
         actor,

@@ -19,7 +19,8 @@ from tandem.audit import service as audit
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
-from tandem.party.models import InsurerProduct
+from tandem.kit.i18n import Phrase
+from tandem.party.models import Adjuster, InsurerProduct
 from tandem.party.service import ineligibility_words
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 from tandem.settlement.basis import check_options
@@ -67,6 +68,14 @@ def create_policy(session: Session, actor: Actor, **fields: Any) -> Policy:
     return issue_policy(session, actor, broker_id=broker_id, **fields)
 
 
+def designation_refusal(
+    session: Session, adj: Adjuster, at: dt.datetime, broker_id: uuid.UUID | None, line: str
+) -> Phrase | None:
+    """Why ``adj`` cannot be designated for claims on a policy of ``line`` issued at ``at`` (the routing
+    checks: a designated adjuster gets each case at once, so it must be able to take it); None when it can."""
+    return ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
+
+
 def issue_policy(
     session: Session,
     actor: Actor,
@@ -109,7 +118,7 @@ def issue_policy(
     if designated_adjuster_id is not None:
         adj = scope.get_listed_adjuster(session, actor, designated_adjuster_id)
         # The routing checks: a designated adjuster gets the case at once, so it must be able to take it.
-        why = ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
+        why = designation_refusal(session, adj, at, broker_id, line)
         if why:
             raise InvalidInput(
                 "This adjuster cannot be designated: {why}.", why=why, fields={"designated_adjuster_id": str(why)}

@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.case import service as case_service
@@ -23,9 +22,8 @@ from tandem.claim.models import PartyRole
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import InvalidInput, NotFound, TandemError
-from tandem.kit.i18n import N_
+from tandem.kit.i18n import N_, Phrase
 from tandem.kit.limits import REASON_MAX
-from tandem.party.models import Adjuster
 from tandem.placement import binding, market, market_docs, screening
 from tandem.placement import service as placement_service
 from tandem.placement.market_guard import missing_consents
@@ -65,10 +63,6 @@ def _insurers(session: Session, placement: Placement) -> list[dict[str, Any]]:
     return [{"id": str(o.id), "name": o.name, "kept": str(o.id) in kept} for o in orgs]
 
 
-def _adjusters(session: Session, actor: Actor) -> list[Adjuster]:
-    return list(session.execute(scope.register_adjusters(actor).order_by(Adjuster.name)).unique().scalars())
-
-
 def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime, locale: str) -> dict[str, Any]:
     """The context of ``placements/_market.html`` (registered in the case file's ``PANELS``)."""
     sides = _sides(session, actor, placement)
@@ -90,7 +84,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "may_submit": manager and at_market,
             "insurers": _insurers(session, placement) if manager and at_market else [],
             "may_accept": insured and at_market,
-            "adjusters": _adjusters(session, actor) if insured and at_market else [],
+            "adjusters": binding.designatable(session, actor, placement, now) if insured and at_market else [],
             "policy": binding.policy_of(session, placement.id),
             "today": now.astimezone(SHANGHAI).date(),
         }
@@ -104,7 +98,9 @@ def field_errors(exc: TandemError, state: FormState, default: str) -> object:
     """Each field's own message from the service (``sections[0].rate_permille``: "Enter a rate …"), or the
     error beside ``default``; the alert to show when no field is named (None otherwise)."""
     if exc.fields:
-        state.errors.update(exc.fields)
+        # Words the service composed (``why``: a kit.i18n Phrase) are read in the page's language, not the API's.
+        phrased = any(isinstance(v, Phrase) for v in exc.params.values())
+        state.errors.update({k: exc if phrased else v for k, v in exc.fields.items()})
         return None
     if isinstance(exc, InvalidInput):
         state.errors[default] = exc
