@@ -32,6 +32,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
+    from tandem.web.staged_risk import router as staged_risk_router
     from tandem.web.submissions import router as submissions_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -59,3 +60,4 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(placement_report_router)
     app.include_router(placement_market_router)
     app.include_router(submissions_router)
+    app.include_router(staged_risk_router)
