@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import typer
 
-from tandem import demo_comparison
+from tandem import demo_comparison, demo_inforce
 
 REPO = Path(__file__).resolve().parents[1]
 TANDEM = REPO / ".venv" / "bin" / "tandem"
@@ -170,6 +170,11 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
     assert loaded["policy"] == 3 + history + 1  # and the placement the demo binds (demo_placements)
     assert loaded["adjuster"] == 14
+    # issue 16: the bound policy's accepted change (its first version recorded with it), one policy suspended
+    # then terminated (demo_inforce)
+    bound = loaded["policy"] - 3 - history
+    assert loaded["policy_endorsement"] == bound and loaded["policy_version"] == bound + 1
+    assert loaded["policy_status_change"] == len(demo_inforce.STATUS_CHANGES)
     assert loaded["audit_event"] > 0
 
     r = cli.run("demo", "load")

@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tandem import demo_inforce, demo_placements
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
 from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
 from tandem.premium.cli import run_premium
 from tandem.settlement import basis
-from tests.helpers import POLICY1, policy_id
+from tests.helpers import POLICY1, logged_in, policy_id, text_of
 
 LOSS = "2026-11-24T22:30:00+08:00"
 
@@ -283,3 +284,24 @@ def test_termination_for_the_insured_uses_the_short_period_table_on_the_rated_ve
     assert c["pricing"]["input"]["sections"][0]["sum_insured"] == "35000000.00"
     assert c["refund"] == out["termination"]["refund"]
     assert env.client("insured1").get(f"/api/v1/policies/{pid}").json()["status"] == "terminated"
+
+
+# ---- demo -----------------------------------------------------------------------------------------------
+
+
+def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
+    now = env.clock.now()
+    with env.factory.begin() as s:
+        demo_placements.load(s, env.settings, now)
+        demo_inforce.load(s, now)
+    items = env.client("broker").get("/api/v1/policies?limit=200").json()["items"]
+    bound = next(p for p in items if p["placement_id"])
+    versions = env.client("insured1").get(f"/api/v1/policies/{bound['id']}/versions").json()
+    assert [v["number"] for v in versions] == [1, 2] and Decimal(versions[1]["premium_delta"]) > 0
+    ended = next(p for p in items if p["number"] == demo_inforce.SUSPENDED_POLICY)
+    assert ended["status"] == "terminated"
+    changes = env.client("insured2").get(f"/api/v1/policies/{ended['id']}/status-changes").json()
+    assert tuple(c["action"] for c in changes) == demo_inforce.STATUS_CHANGES
+    assert Decimal(changes[-1]["refund"]) > 0
+    page = text_of(logged_in(env, "insured2").get(f"/policies/{ended['id']}"))
+    assert "效力中止" in page and "保险人解除" in page
