@@ -165,3 +165,31 @@ def test_the_insurers_adjuster_writes_and_signs_its_report_on_the_pages(env):
     # The other insurer sees neither its draft nor its report.
     other = logged_in(env, "underwriter2").get(base).text
     assert "保险人委托第二次预评估" not in other
+
+
+def test_either_adjuster_corrects_the_pairs_of_risk_points_on_the_page(env):
+    """R-U8: before the rounds start an adjuster re-pairs the two reports' risk points on the page (the API's
+    PUT …/consultation/alignment); a point paired twice is refused beside the form; nobody else has the form."""
+    pid = placement_at_market(env)
+    second_report_in(env, pid)
+    url = f"{API}/{pid}/consultation"
+    _ok(env.client("underwriter1").post(url), 201)
+    firm_a = logged_in(env, "adjuster1", **{"Accept-Language": "zh-CN"})
+    page = firm_a.get(f"/placements/{pid}")
+    assert 'id="placement-alignment"' in page.text and "更正风险点配对" in text_of(page)
+    assert re.search(r'<option value="F1" selected>', page.text)
+    for user in ("insured1", "broker", "underwriter1"):
+        assert 'id="placement-alignment"' not in logged_in(env, user).get(f"/placements/{pid}").text, user
+    form = {"a-0": "1", "b-0": "F1", "a-1": "2", "b-1": "F1", "a-2": "3", "b-2": "F3"}
+    r = post(firm_a, f"/placements/{pid}/consultation/alignment", form)
+    assert r.status_code == 422 and 'id="alignment-pairs-error"' in r.text, text_of(r)[:800]
+    assert {(i["a_ref"], i["b_ref"]) for i in _ok(env.client("adjuster1").get(url))["items"]} == {
+        ("1", "F1"), ("2", "F2"), ("3", "F3"),
+    }  # fmt: skip
+    r = post(firm_a, f"/placements/{pid}/consultation/alignment", form | {"b-1": ""})
+    assert r.status_code == 303 and r.headers["location"].endswith("#placement-consultation")
+    pairs = {(i["a_ref"], i["b_ref"]) for i in _ok(env.client("adjuster1").get(url))["items"]}
+    assert pairs == {("1", "F1"), ("3", "F3"), ("2", None), (None, "F2")}
+    # Once the rounds start the pairs are frozen: no form.
+    _ok(env.client("adjuster1").post(f"{url}/start"))
+    assert 'id="placement-alignment"' not in firm_a.get(f"/placements/{pid}").text

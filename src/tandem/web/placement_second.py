@@ -34,6 +34,8 @@ from tandem.placement.models import Placement
 from tandem.placement.service import case_of
 from tandem.reconciliation import consultation as engine
 from tandem.reconciliation import umpire
+from tandem.reconciliation.models import Consultation
+from tandem.report.models import Report
 from tandem.web import fee_terms, forms, placements
 from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
@@ -53,6 +55,7 @@ placements.NOTICES.update(
 )
 CHOOSE_ONE = N_("Choose an adjuster from the list.")
 LEVELS = ("低", "中", "高", "重大")
+ALIGN_ROWS = 500  # the most risk points a report holds (report.schemas), the rows the re-pairing form reads
 
 
 def _candidates(session: Session, placement: Placement) -> list[Adjuster]:
@@ -95,6 +98,7 @@ def _consultation(session: Session, actor: Actor, placement: Placement) -> dict[
         except TandemError:
             premium = None
     view = consultation_view(session, actor, cons)
+    aligning = cons.state == "aligning" and view.my_side is not None
     choosing = cons.state == "umpire" and not cons.umpire_accepted and view.my_side is not None
     return {
         "view": view,
@@ -107,6 +111,23 @@ def _consultation(session: Session, actor: Actor, placement: Placement) -> dict[
         "evaluator": PartyRole.BROKER in roles and actor.has_any(frozenset({Role.BROKER_RISK_EVALUATOR})),
         "premium": premium,
         "levels": LEVELS,
+        "alignment": _alignment(session, cons, view.items) if aligning else None,
+    }
+
+
+def _alignment(session: Session, cons: Consultation, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The re-pairing form's rows: each of report A's risk points with the point of report B paired with it
+    now, and report B's points to choose from (R-U8: either adjuster corrects the pairs before the rounds)."""
+    ra, rb = session.get(Report, cons.report_a_id), session.get(Report, cons.report_b_id)
+    assert ra is not None and rb is not None
+    paired = {i["a_ref"]: i["b_ref"] for i in items if i["a_ref"] is not None}
+
+    def point(p: dict[str, Any]) -> dict[str, str]:
+        return {"ref": p["ref"], "title": f"{p['ref']} {p['title']}（{p['location']}）"}
+
+    return {
+        "a": [{**point(p), "b_ref": paired.get(p["ref"]) or ""} for p in ra.content["risk_points"]],
+        "b": [point(p) for p in rb.content["risk_points"]],
     }
 
 
@@ -295,6 +316,23 @@ def consultation_step(
     return _run(
         request, actor, session, clock, placement_id, state, "consultation", "step",
         steps.get(step, lambda: None), notice, CONSULT,
+    )  # fmt: skip
+
+
+@router.post("/placements/{placement_id}/consultation/alignment")
+def realign(
+    placement_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
+) -> Response:
+    """Either adjuster corrects the pairs of risk points before the rounds start: row ``n`` pairs report A's
+    point ``a-n`` with report B's ``b-n`` (empty: unpaired)."""
+    consult.consultation_of(session, actor, placement_id)
+    rows = [(forms.text(form, f"a-{n}", 20), forms.text(form, f"b-{n}", 20)) for n in range(ALIGN_ROWS)]
+    pairs = [(a, b) for a, b in rows if a and b]
+    state = FormState({f"b-{n}": b for n, (_, b) in enumerate(rows) if b})
+    return _run(
+        request, actor, session, clock, placement_id, state, "alignment", "pairs",
+        lambda: engine.realign(session, actor, placement_id, pairs, now=clock.now()),
+        "consulted", CONSULT,
     )  # fmt: skip
 
 
