@@ -42,3 +42,4 @@ bench: install system-deps
 	$(V)/python -m bench.surge --notices $(BENCH_NOTICES) --kill --json
 	$(V)/python -m bench.growth --sizes $(BENCH_GROWTH_SIZES) --json
 	$(V)/python -m bench.expert_search --experts 100000 --queries 200 --json
+	$(V)/python -m bench.dashboards --samples 30 --json

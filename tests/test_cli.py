@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import typer
 
-from tandem import demo_comparison, demo_inforce
+from tandem import demo_comparison, demo_history, demo_inforce
 
 REPO = Path(__file__).resolve().parents[1]
 TANDEM = REPO / ".venv" / "bin" / "tandem"
@@ -166,15 +166,17 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     loaded = cli.counts()
     history = sum(insureds for insureds, _ in demo_comparison.DEMO_PLAN.values())  # one expired policy each
     # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds; the comparison's insurers and history
-    assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history
+    clients = demo_history.INSUREDS  # the broker's year (demo_history): new clients, one policy each
+    assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history + clients
     assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
-    assert loaded["policy"] == 3 + history + 1  # and the placement the demo binds (demo_placements)
+    assert loaded["policy"] == 3 + history + 1 + clients + 1  # the bound placement; insured1's history policy
     assert loaded["adjuster"] == 14
     # issue 16: the bound policy's accepted change (its first version recorded with it), one policy suspended
     # then terminated (demo_inforce)
-    bound = loaded["policy"] - 3 - history
+    bound = loaded["policy"] - 3 - history - clients - 1
     assert loaded["policy_endorsement"] == bound and loaded["policy_version"] == bound + 1
     assert loaded["policy_status_change"] == len(demo_inforce.STATUS_CHANGES)
+    assert loaded["claim"] >= demo_history.CLAIMS
     assert loaded["audit_event"] > 0
 
     r = cli.run("demo", "load")

@@ -12,10 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tandem import demo_claims
+from tandem import demo_claims, demo_history
 from tandem.audit import service as audit
 from tandem.worker import runner
-from tests.helpers import WAIT_TIMEOUT_MS, _ok
+from tests.helpers import WAIT_TIMEOUT_MS, _ok, _user_actor, html_table, logged_in
 
 
 def test_demo_claims_at_every_stage(env):
@@ -54,6 +54,33 @@ def test_demo_claims_at_every_stage(env):
         assert _ok(env.client(user).get("/api/v1/notifications")), user
     with env.session() as s:
         assert audit.verify(s) == []
+
+
+def test_demo_history_is_a_year_of_claims_across_insurers_firms_lines_and_regions(env):
+    from tandem.figures import compute, facts
+
+    started = time.monotonic()
+    with env.factory.begin() as s:
+        assert demo_history.load(s, env.clock.now()) == demo_history.CLAIMS
+    print(f"demo history loaded in {time.monotonic() - started:.1f} s")  # a figure, not a check
+    with env.session() as s:
+        rows = facts.read(s, _user_actor(s, "broker"), env.clock.now())
+    dims = [c.dims for c in rows.claims]
+    assert len(rows.claims) == demo_history.CLAIMS
+    assert len({d.period for d in dims}) >= 12 and len({d.line for d in dims}) == len(demo_history.LINES)
+    assert len({d.insurer for d in dims}) >= 2 and len({d.firm for d in dims if d.firm}) == 3
+    assert {d.region for d in dims} == {"上海", "浙江", "江苏", "广东"}
+    months = compute.table(rows, compute.Filters(), "period", private=False).groups
+    # Every month has claims, delegated ones and money settled, so the trends are real-looking.
+    for g in months[1:-1]:  # the first and the current month are partial
+        assert g.figures["claims"].value > 5 and g.figures["delegation"].value > 0, g.key
+    assert any(f.overdue for f in rows.fees) and any(f.days_to_pay for f in rows.fees)
+    # Every role's dashboard has figures to show on it (none hidden in the total for the firm and the insurer).
+    for user, role in (("broker", "broker"), ("adjuster1", "firm"), ("insurer1", "insurer"), ("insured1", "insured")):
+        page = logged_in(env, user).get(f"/dashboard/{role}")
+        assert page.status_code == 200, (user, page.text)
+        total = html_table(page.text, "dashboard-table")[-1]
+        assert "数据不足" not in total and total[1] not in ("0", "—"), (user, total)
 
 
 def _free_port() -> int:

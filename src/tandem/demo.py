@@ -556,13 +556,14 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         )
     session.flush()
     if claims:
-        from tandem import demo_claims, demo_inforce, demo_invoices, demo_mou, demo_placements
+        from tandem import demo_claims, demo_history, demo_inforce, demo_invoices, demo_mou, demo_placements
 
         demo_claims.load(session, settings, now)
         demo_invoices.load(session, now)
         demo_placements.load(session, settings, now)
         demo_mou.load(session, settings, now)
         demo_inforce.load(session, now)
+        demo_history.load(session, now)  # the broker's year behind the dashboards (after the comparison's insurers)
     return True
 
 

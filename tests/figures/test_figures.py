@@ -37,10 +37,12 @@ def test_every_figure_of_the_brokers_book_matches_the_hand_computation(env):
     assert (v["notice_report_p50"], v["notice_report_p90"]) == (D("17.0"), D("21.8"))  # 11, 23
     assert (v["report_agreement_p50"], v["report_agreement_p90"]) == (D("25.0"), D("37.0"))  # 10, 40
     assert (v["agreement_payment_p50"], v["agreement_payment_p90"]) == (D("5.0"), D("10.6"))  # 2, 5, 12
-    # Clocks decided: A 3 met; B routing late, decision late, payment met; C decision met, payment late;
-    # D decision met, payment overdue; E routing met, decision overdue; F running within its clock.
-    assert (v["sla_steps"], v["sla"]) == (12, D("58.3"))  # 7 of 12
-    assert v["held_broker"] == D("5.0")  # routing: A 1, B 3, E 1
+    # Clocks decided: A 4 met; B routing late (letter after 52 h), answer met, decision late, payment met;
+    # C decision met, payment late; D decision met, payment overdue; E routing and answer met, decision
+    # overdue; F running within its clock.
+    assert (v["sla_steps"], v["sla"]) == (15, D("66.7"))  # 10 of 15
+    assert v["held_broker"] == D("2.5")  # routing to the letter: A 4 h, B 52 h, E 4 h
+    assert v["held_adjuster_firm"] == D("2.5")  # the letter answered in 20 h: A, B, E
     assert v["held_insurer"] == D("171.0")  # A 10+5, B 40+2, C 15+12, D 20+26 (to now), E 36, F 5
     assert t.figures["held_insured"].value is None
     # Fees: A 5 300 paid after 20 days; B 9 540 invoiced 10 Oct, due 9 Nov, unpaid.
@@ -78,7 +80,7 @@ def test_figures_from_fewer_than_five_insureds_are_hidden_outside_the_broker(env
     figures_known_set(env)
     market = _table(env, "regulator").total.figures  # market-wide: six insureds behind the claims
     assert market["claims"].value == 6 and market["delegation"].value == D("50.0")
-    assert market["sla"].value == D("58.3")  # A-E: five insureds
+    assert market["sla"].value == D("66.7")  # A-E: five insureds
     for code in ("appointed", "notice_adjuster_p50", "supply", "fees_billed", "days_to_pay"):  # 2-3 insureds
         assert not market[code].shown and market[code].value is None, code
     insurer = _table(env, "insurer1").total.figures  # 中安: A, B, C, F, four insureds

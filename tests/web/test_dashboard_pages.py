@@ -47,7 +47,7 @@ def test_the_brokers_dashboard_shows_the_hand_computed_figures_and_exports_the_s
     assert [row[0] for row in body] == ["2026-09", "2026-10", "2026-11", "全部"]
     total = dict(zip(head, body[-1], strict=True))
     assert total["报案数"] == "6" and total["委托公估率 %"] == "50.0" and total["公估供给率 %"] == "88.9"
-    assert total["已付赔款"] == "¥450,000.00" and total["时限内完成率 %"] == "58.3"
+    assert total["已付赔款"] == "¥450,000.00" and total["时限内完成率 %"] == "66.7"
     assert total["报案→委派公估 P90 天数"] == "2.6" and total["赔款协议→支付 中位天数"] == "5.0"
     assert total["公估费逾期额"] == "¥9,540.00" and total["公估费付款中位天数"] == "20.0"
     assert 'class="figure-chart"' in r.text and '<rect class="bar"' in r.text  # drawn by the server
@@ -82,6 +82,8 @@ def test_filters_and_grouping_and_their_export(env):
     assert [row[0] for row in exported] == ["地区", "上海", "浙江", "全部"]
     one_month = html_table(browser.get("/dashboard/broker?from=2026-10&to=2026-10").text, "dashboard-table")
     assert [row[0] for row in one_month[1:]] == ["2026-10", "全部"] and one_month[-1][1] == "3"
+    # By default the last twelve months (now is 2026-11-25): the form says from which.
+    assert 'id="f-from" name="from" value="2025-12"' in browser.get("/dashboard/broker").text
     bad = browser.get("/dashboard/broker?from=2026-13")
     assert bad.status_code == 422 and "请输入月份，例如 2026-03。" in text_of(bad)
 
@@ -98,7 +100,7 @@ def test_figures_behind_fewer_than_five_insureds_are_hidden_outside_the_broker(e
     regulator = logged_in(env, "regulator")  # the market: six insureds behind the claims
     head, *body = html_table(regulator.get("/dashboard/supervision").text, "dashboard-table")
     total = dict(zip(head, body[-1], strict=True))
-    assert total["报案数"] == "6" and total["委托公估率 %"] == "50.0" and total["时限内完成率 %"] == "58.3"
+    assert total["报案数"] == "6" and total["委托公估率 %"] == "50.0" and total["时限内完成率 %"] == "66.7"
     assert total["公估供给率 %"] == NOT_ENOUGH and total["报案→委派公估 中位天数"] == NOT_ENOUGH
     own = logged_in(env, "insured1")  # its own claim A only: shown
     head, *body = html_table(own.get("/dashboard/insured").text, "dashboard-table")

@@ -9,6 +9,7 @@ A filter naming an insurer or firm the reader has no row of is the same 404 as o
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import uuid
@@ -28,6 +29,7 @@ from tandem.fees.invoices import org_names
 from tandem.figures import compute, facts
 from tandem.figures.compute import KINDS, Filters
 from tandem.kit import i18n
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import NotFound
 from tandem.kit.i18n import N_
 from tandem.placement.comparison_stats import Figure
@@ -189,13 +191,22 @@ def _key_label(by: str, key: Any, names: dict[str, str], locale: str) -> str:
     return str(key)
 
 
-def build(session: SessionDep, actor: Actor, role: str, raw: dict[str, str], now: Any, locale: str) -> View:
+def year_back(now: dt.datetime) -> str:
+    """The month eleven months before ``now``'s (Asia/Shanghai): with it, twelve months."""
+    day = now.astimezone(SHANGHAI).date()
+    index = day.year * 12 + day.month - 1 - 11
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def build(session: SessionDep, actor: Actor, role: str, raw: dict[str, str], now: dt.datetime, locale: str) -> View:
     """The page's content: filters checked against the reader's own rows, the table and the charts."""
     rows = facts.read(session, actor, now)
     ids = {str(d.insurer) for d in rows.dims()} | {str(d.firm) for d in rows.dims() if d.firm}
     names = org_names(session, [uuid.UUID(i) for i in ids])
     options = _options(rows, names, locale)
     values = {k: raw.get(k, "").strip() for k in ("from", "to", "line", "region", "insurer", "firm", "by")}
+    if "from" not in raw:  # by default the last twelve months, this one included
+        values["from"] = year_back(now)
     view = View(role, values["by"] or "period", values, options, private=actor.org_kind not in OPEN_READERS)
     selection = _selection(values, options, view.errors)
     if view.errors:

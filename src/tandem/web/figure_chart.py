@@ -11,7 +11,7 @@ from typing import ClassVar
 
 WIDTH = 560
 HEIGHT = 200
-LEFT = 48  # room for the y labels
+LEFT = 64  # room for the y labels (up to 9 digits with separators)
 RIGHT = 8
 TOP = 18  # room for the value over the tallest bar
 BOTTOM = 30  # room for the month labels
@@ -57,9 +57,10 @@ def _ceiling(value: Decimal) -> Decimal:
     return power * 10  # pragma: no cover - the loop ends at 10
 
 
-def chart(code: str, points: Sequence[tuple[str, Decimal | None]]) -> Chart:
-    """Geometry of one figure's bars over ``points`` (label, value) in order."""
-    values = [v for _l, v in points if v is not None]
+def chart(code: str, points: Sequence[tuple[str, Decimal | int | None]]) -> Chart:
+    """Geometry of one figure's bars over ``points`` (label, value; a count is an int) in order."""
+    exact = [(label, None if v is None else Decimal(v)) for label, v in points]
+    values = [v for _l, v in exact if v is not None]
     top = _ceiling(max(values, default=Decimal(0)))
     plot_h = HEIGHT - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
@@ -70,7 +71,7 @@ def chart(code: str, points: Sequence[tuple[str, Decimal | None]]) -> Chart:
         return round(float(TOP + (top - value) / top * plot_h), 1)
 
     bars = []
-    for i, (label, value) in enumerate(points):
+    for i, (label, value) in enumerate(exact):
         x = round(LEFT + i * slot + (slot - width) / 2, 1)
         top_y = y(value) if value is not None else float(HEIGHT - BOTTOM)
         bars.append(Bar(x, top_y, round(HEIGHT - BOTTOM - top_y, 1), label, value))
