@@ -20,7 +20,7 @@ from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
 from tandem.premium.cli import run_premium
 from tandem.settlement import basis
-from tests.helpers import POLICY1, logged_in, policy_id, text_of
+from tests.helpers import POLICY1, inbox, logged_in, policy_id, text_of
 
 LOSS = "2026-11-24T22:30:00+08:00"
 
@@ -89,9 +89,12 @@ def test_increase_of_sum_insured_is_priced_pro_rata_and_agrees_with_calc_premium
     # Only the insurer answers; the broker cannot accept its own request, the claims handler has no say.
     assert _act(env, "broker", pid, e["id"], "accept").status_code == 403
     assert _act(env, "insurer1", pid, e["id"], "accept").status_code == 403
+    assert f"保单 {POLICY1}：有一项批改待答复" in inbox(env, "underwriter1")
     ok = _act(env, "underwriter1", pid, e["id"], "accept")
     assert ok.status_code == 200, ok.text
     assert ok.json()["status"] == "accepted"
+    assert f"保单 {POLICY1}：批改已接受" in inbox(env, "insured1")
+    assert f"保单 {POLICY1}：批改已接受" in inbox(env, "broker")
     assert _act(env, "underwriter1", pid, e["id"], "decline", "晚了").status_code == 409
     versions = env.client("insured1").get(f"/api/v1/policies/{pid}/versions").json()
     assert [(v["number"], v["effective_date"], v["premium_delta"]) for v in versions] == [
@@ -210,6 +213,7 @@ def test_suspension_refuses_later_losses_naming_the_date_and_reinstatement_resto
     )  # fmt: skip
     assert r.status_code == 201, r.text
     assert env.client("insured1").get(f"/api/v1/policies/{pid}").json()["status"] == "suspended"
+    assert f"保单 {POLICY1}：自 2026-10-01 起效力中止" in inbox(env, "insured1")
     refused = _notice(env, pid)
     assert refused.status_code == 422
     err = refused.json()["error"]

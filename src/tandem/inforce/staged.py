@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
-from tandem.access.models import OrgKind, Role, User, UserRole
+from tandem.access.models import OrgKind, Role
 from tandem.case import audience
 from tandem.case import service as case_service
 from tandem.case.models import Case
@@ -38,9 +37,10 @@ from tandem.inforce.models import StagedPlan, StagedSurvey, StagedTask
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
-from tandem.kit.i18n import DEFAULT_LOCALE, N_, translate_message
+from tandem.kit.i18n import N_, translate_message
 from tandem.notification.outbox import Job, enqueue_all
-from tandem.notification.service import notify
+from tandem.notification.service import org_users as _users
+from tandem.notification.service import tell as _tell
 from tandem.placement import risk
 from tandem.placement.models import Placement
 from tandem.placement.risk_models import TaskStatus
@@ -219,37 +219,6 @@ def _side(actor: Actor, org_id: uuid.UUID | None, roles: frozenset[str]) -> None
 
 def _plan_audience(policy: Policy) -> list[str]:
     return [audience.BROKER, audience.INSURED, audience.FIRM_A, audience.org(policy.insurer_id)]
-
-
-def _users(session: Session, org_id: uuid.UUID | None, roles: frozenset[str]) -> list[User]:
-    if org_id is None:
-        return []
-    stmt = (
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.organisation_id == org_id, UserRole.role.in_(roles), User.active.is_(True))
-    )
-    return list(session.execute(stmt).unique().scalars())
-
-
-def _tell(
-    session: Session,
-    users: Sequence[User],
-    subject: str,
-    body: str,
-    params: dict[str, Any],
-    *,
-    link: str,
-    key: str,
-    now: dt.datetime,
-) -> None:
-    """Each user once per ``key``, in the user's language."""
-    groups: dict[str, list[User]] = {}
-    for user in users:
-        groups.setdefault(user.locale or DEFAULT_LOCALE, []).append(user)
-    for lang, group in groups.items():
-        text = {k: translate_message(v, params, lang) for k, v in (("subject", subject), ("body", body))}
-        notify(session, group, **text, now=now, link=link, key=key)
 
 
 def _link(policy: Policy) -> str:

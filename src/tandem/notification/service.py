@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tandem.access.models import User
+from tandem.access.models import User, UserRole
 from tandem.db import insert_or_skip
+from tandem.kit.i18n import DEFAULT_LOCALE, translate_message
 from tandem.notification.models import Notification
 from tandem.notification.outbox import enqueue
 
@@ -54,6 +57,38 @@ def notify(
                 not_before=end,
                 dedupe_key=f"digest:{u.id}:{end.isoformat()}",
             )
+
+
+def org_users(session: Session, org_id: uuid.UUID | None, roles: Iterable[str]) -> list[User]:
+    """The active users of an organisation holding one of ``roles``."""
+    if org_id is None:
+        return []
+    stmt = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.organisation_id == org_id, UserRole.role.in_(list(roles)), User.active.is_(True))
+    )
+    return list(session.execute(stmt).unique().scalars())
+
+
+def tell(
+    session: Session,
+    users: Sequence[User],
+    subject: str,
+    body: str,
+    params: dict[str, Any],
+    *,
+    link: str,
+    key: str,
+    now: dt.datetime,
+) -> None:
+    """Notify each user once per ``key``, the msgids ``subject`` and ``body`` in the user's language."""
+    groups: dict[str, list[User]] = {}
+    for user in users:
+        groups.setdefault(user.locale or DEFAULT_LOCALE, []).append(user)
+    for lang, group in groups.items():
+        text = {k: translate_message(v, params, lang) for k, v in (("subject", subject), ("body", body))}
+        notify(session, group, **text, now=now, link=link, key=key)
 
 
 def inbox(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Notification]:

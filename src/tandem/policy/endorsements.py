@@ -21,7 +21,7 @@ from tandem.audit import service as audit
 from tandem.kit import transition
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_
-from tandem.policy import pricing
+from tandem.policy import notices, pricing
 from tandem.policy import versions as policy_versions
 from tandem.policy.inforce_models import Endorsement, EndorsementStatus, PolicyVersion
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
@@ -172,6 +172,7 @@ def request(
     session.add(row)
     session.flush()
     _audit(session, actor, policy, row, "requested", now, before=None)
+    notices.change_requested(session, policy, row, now)
     return row
 
 
@@ -238,6 +239,7 @@ def answer(
     if action == "accept":
         _new_version(session, policy, row, now)
     _audit(session, actor, policy, row, rule.to, now, before=before)
+    notices.change_answered(session, policy, row, now)
     return row
 
 

@@ -20,7 +20,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 from tandem.kit.i18n import N_
-from tandem.policy import pricing, service
+from tandem.policy import notices, pricing, service
 from tandem.policy import versions as policy_versions
 from tandem.policy.inforce_models import PolicyVersion, StatusChange
 from tandem.policy.models import Policy
@@ -193,4 +193,5 @@ def change(
     )
     session.add(row)
     session.flush()
+    notices.status_changed(session, policy, row, now)
     return row
