@@ -83,7 +83,9 @@ def test_filters_and_grouping_and_their_export(env):
     one_month = html_table(browser.get("/dashboard/broker?from=2026-10&to=2026-10").text, "dashboard-table")
     assert [row[0] for row in one_month[1:]] == ["2026-10", "全部"] and one_month[-1][1] == "3"
     # By default the last twelve months (now is 2026-11-25): the form says from which.
-    assert 'id="f-from" name="from" value="2025-12"' in browser.get("/dashboard/broker").text
+    default = browser.get("/dashboard/broker").text
+    assert 'id="f-from" name="from" value="2025-12"' in default and ">清除</a>" not in default
+    assert ">清除</a>" in browser.get("/dashboard/broker?from=2026-10").text
     bad = browser.get("/dashboard/broker?from=2026-13")
     assert bad.status_code == 422 and "请输入月份，例如 2026-03。" in text_of(bad)
 

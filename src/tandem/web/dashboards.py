@@ -123,6 +123,12 @@ class View:
     charts: list[figure_chart.Chart] = field(default_factory=list)
     errors: dict[str, object] = field(default_factory=dict)
     private: bool = True
+    default_from: str = ""  # the first of the last twelve months, shown when no month is asked for
+
+    def filtered(self) -> bool:
+        """Whether the reader changed anything from the default selection."""
+        changed = {k: v for k, v in self.values.items() if v and not (k == "from" and v == self.default_from)}
+        return bool(changed) or not self.values["from"]
 
     def tiles(self) -> list[tuple[str, str, Cell]]:
         """The first figures of the total, shown as tiles above the charts."""
@@ -205,9 +211,11 @@ def build(session: SessionDep, actor: Actor, role: str, raw: dict[str, str], now
     names = org_names(session, [uuid.UUID(i) for i in ids])
     options = _options(rows, names, locale)
     values = {k: raw.get(k, "").strip() for k in ("from", "to", "line", "region", "insurer", "firm", "by")}
+    default_from = year_back(now)
     if "from" not in raw:  # by default the last twelve months, this one included
-        values["from"] = year_back(now)
+        values["from"] = default_from
     view = View(role, values["by"] or "period", values, options, private=actor.org_kind not in OPEN_READERS)
+    view.default_from = default_from
     selection = _selection(values, options, view.errors)
     if view.errors:
         view.by = "period"
