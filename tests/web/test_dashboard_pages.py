@@ -104,6 +104,7 @@ def test_figures_behind_fewer_than_five_insureds_are_hidden_outside_the_broker(e
     total = dict(zip(head, body[-1], strict=True))
     assert total["报案数"] == "6" and total["委托公估率 %"] == "50.0" and total["时限内完成率 %"] == "66.7"
     assert total["公估供给率 %"] == NOT_ENOUGH and total["报案→委派公估 中位天数"] == NOT_ENOUGH
+    assert 'href="/payables"' in r.text  # what the insurer acts on: its payables
     own = logged_in(env, "insured1")  # its own claim A only: shown
     head, *body = html_table(own.get("/dashboard/insured").text, "dashboard-table")
     total = dict(zip(head, body[-1], strict=True))
