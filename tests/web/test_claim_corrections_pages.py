@@ -163,3 +163,38 @@ def test_an_ineligible_practitioner_is_named_in_the_pages_language(env):
         post(logged_in(env, "adjuster1", **{"Accept-Language": "en"}), f"{case}/team", {"adjuster_id": me["钱永刚"]})
     )
     assert "钱永刚: certificate lapsed (annual review not passed)" in en
+
+
+def test_the_insurer_reconsiders_a_refusal_and_the_claim_counts_as_a_refusal_later_paid(env):
+    """A refused claim is not always the end: the insurer withdraws its refusal on the page (its reason
+    required beside the field), the negotiation resumes on the broker's standing offer, the claim is paid, and
+    the insurer's claims record (placement.comparison.facts_by_claim) counts it as a refusal later paid."""
+    import uuid
+
+    from tandem.claim.models import Claim
+    from tandem.placement.comparison import facts_by_claim
+
+    cid = notice(env)
+    reported(env, cid, one_section("machinery", "2500000.00"))
+    case, api = f"/claims/{cid}", f"/api/v1/claims/{cid}"
+    _ok(env.client("risk").post(f"{api}/amount-confirmation"))
+    _ok(env.client("broker").post(f"{api}/negotiation", json={"move": "propose"}))
+    ins = env.client("insurer1")
+    _ok(ins.post(f"{api}/negotiation", json={"move": "refuse", "reason": "不属保险责任"}))
+    insurer = logged_in(env, "insurer1", **{"Accept-Language": "zh-CN"})
+    assert "重新考虑拒赔" in text_of(insurer.get(case))
+    assert 'id="act-reconsider"' not in logged_in(env, "broker").get(case).text
+    r = post(insurer, f"{case}/negotiation", {"move": "reconsider", "reason": ""})
+    assert r.status_code == 422 and 'id="reconsider-reason-error"' in r.text
+    env.clock.advance(minutes=30)  # the insurer reviews its refusal
+    reason = "经纪人投诉后复核，属于保险责任"
+    assert post(insurer, f"{case}/negotiation", {"move": "reconsider", "reason": reason}).status_code == 303
+    view = _ok(ins.get(f"{api}/case"))
+    assert view["claim"]["status"] == "negotiating"
+    assert "保险人撤回拒赔" in text_of(insurer.get(case))
+    _ok(ins.post(f"{api}/negotiation", json={"move": "accept"}))
+    amount = _ok(ins.get(f"{api}/case"))["confirmation"]["result"]["due"]
+    _ok(ins.post(f"{api}/payments", json={"kind": "final", "amount": amount, "reference": "PAY-RECONSIDERED"}))
+    with env.session() as s:
+        _insurer, facts = facts_by_claim(s, Claim.id == uuid.UUID(cid))[uuid.UUID(cid)]
+    assert facts.refused_at is not None and facts.paid_after_refusal and facts.paid_at is not None

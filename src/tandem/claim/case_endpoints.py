@@ -109,7 +109,7 @@ class SubmitIn(Strict):
 
 
 class NegotiationIn(Strict):
-    move: Literal["propose", "accept", "counter", "dispute", "refuse", "withdraw"]
+    move: Literal["propose", "accept", "counter", "dispute", "refuse", "reconsider", "withdraw"]
     amount: MoneyIn | None = None
     # A zero or implausible offer (workflow.implausible_offer) is sent only with confirm: true (else 422).
     confirm: bool = False

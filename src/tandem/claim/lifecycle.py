@@ -118,6 +118,9 @@ CLAIM_RULES: transition.Table = {
     ("disputed", "confirm_amount"): _r("amount_confirmed", BRE),
     ("agreed", "record_final_payment"): _r("paid", ICH),
     ("paid", "close"): _r("closed", BAM),
+    # The insurer withdraws its refusal (after the broker's complaint, say): the negotiation resumes on the
+    # standing offer; a payment after it is a "refusal later paid" of the insurer's claims record.
+    ("refused", "reconsider"): _r("negotiating", ICH),
     ("refused", "close"): _r("closed", BAM),
     ("withdrawn", "close"): _r("closed", BAM),
     **{(state, "withdraw"): _r("withdrawn", INS, BAM) for state in WITHDRAWABLE},

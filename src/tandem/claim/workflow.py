@@ -686,6 +686,9 @@ def latest_confirmation(session: Session, claim: Claim) -> AmountConfirmation | 
     ).scalar_one_or_none()
 
 
+MOVES = ("propose", "accept", "counter", "dispute", "refuse", "reconsider", "withdraw")
+
+
 def negotiate(
     session: Session,
     actor: Actor,
@@ -697,12 +700,13 @@ def negotiate(
     reason: str | None = None,
     confirm: bool = False,
 ) -> NegotiationStep:
-    """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons); the
-    broker may accept the insurer's counter-offer. Only the side that did not make the standing offer may
+    """Broker proposes; the insurer accepts, counters, disputes the report or refuses (with reasons), and may
+    reconsider a refusal (with its reason: the negotiation resumes); the broker may accept the insurer's
+    counter-offer. Only the side that did not make the standing offer may
     accept or answer it (the guards of ``CLAIM_RULES``); its maker may withdraw it until then. A zero or
     implausible offer is sent only when ``confirm`` says so (:func:`implausible_offer`)."""
-    if move_name not in ("propose", "accept", "counter", "dispute", "refuse", "withdraw"):
-        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute, refuse or withdraw"})
+    if move_name not in MOVES:
+        raise InvalidInput("Unknown move.", fields={"move": ", ".join(MOVES)})
     claim = scope.get_claim(session, actor, claim_id)
     if move_name == "withdraw":
         return _withdraw_offer(session, actor, claim, now=now, reason=reason)
@@ -716,7 +720,7 @@ def negotiate(
         pass  # the broker accepts the insurer's counter-offer (the table's guard checks whose offer it is)
     else:
         _require_party(session, actor, claim, PartyRole.INSURER)
-    if move_name in ("counter", "dispute", "refuse") and not reason:
+    if move_name in ("counter", "dispute", "refuse", "reconsider") and not reason:
         raise InvalidInput("Give your reasons.", fields={"reason": "required"})
     if move_name == "counter" and (amount is None or amount < 0):
         raise InvalidInput("Give the amount you offer.", fields={"amount": "required"})
@@ -739,6 +743,8 @@ def negotiate(
         move(session, actor, claim, "refuse", now=now, reason=reason)
         stop_deadline(session, claim, "decision_30d", now=now)
         stop_deadline(session, claim, "advance_60d", now=now)
+    elif move_name == "reconsider":  # the refusal withdrawn: the standing offer is answered again
+        move(session, actor, claim, "reconsider", now=now, reason=reason, audience=["broker", "insurer", "insured"])
     else:
         move(
             session,

@@ -409,6 +409,7 @@ class Actions:
     counter: bool = False
     dispute: bool = False
     refuse: bool = False
+    reconsider: bool = False  # the insurer may withdraw its refusal
     # This side's own standing offer, waiting for the other side's answer.
     waiting: Decimal | None = None
     pay_advance: bool = False
@@ -443,6 +444,7 @@ class Actions:
                 self.sign,
                 self.dispute,
                 self.refuse,
+                self.reconsider,
                 self.pay_advance,
                 self.pay_final is not None,
                 self.close,
@@ -887,7 +889,11 @@ def _adjuster_actions(
 def _negotiation_actions(
     session: Session, actor: Actor, claim: Claim, roles: set[PartyRole], ok: set[str], a: Actions
 ) -> None:
-    """The standing offer: the other side may accept it (or answer it), its maker sees it waiting."""
+    """The standing offer: the other side may accept it (or answer it), its maker sees it waiting; a refused
+    claim: the insurer may reconsider."""
+    if claim.status == S.REFUSED:
+        a.reconsider = PartyRole.INSURER in roles and "reconsider" in ok
+        return
     if claim.status != S.NEGOTIATING or not (roles & {PartyRole.BROKER, PartyRole.INSURER}):
         return
     last = lifecycle.last_offer_step(session, claim)

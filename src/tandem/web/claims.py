@@ -817,17 +817,18 @@ def confirm_amount(
 def negotiate(
     claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    """Broker proposes; the insurer accepts, counters, disputes the report or refuses, with reasons."""
+    """Broker proposes; the insurer accepts, counters, disputes the report or refuses, with reasons, and may
+    reconsider its refusal."""
     state = FormState(_values(form, "move", "amount", "reason"))
     v = state.values
     move = v["move"]
-    if move not in ("propose", "accept", "counter", "dispute", "refuse", "withdraw"):
-        raise InvalidInput("Unknown move.", fields={"move": "propose, accept, counter, dispute, refuse or withdraw"})
+    if move not in workflow.MOVES:
+        raise InvalidInput("Unknown move.", fields={"move": ", ".join(workflow.MOVES)})
     name = f"neg_{move}"
     amount = None
     if move in ("propose", "counter"):
         amount = forms.money(v["amount"], state.errors, "amount", required=move == "counter")
-    if move in ("counter", "dispute", "refuse") and not v["reason"]:
+    if move in ("counter", "dispute", "refuse", "reconsider") and not v["reason"]:
         state.errors["reason"] = forms.REQUIRED
     elif len(v["reason"]) > 5000:
         state.errors["reason"] = forms.TOO_LONG

@@ -258,6 +258,7 @@ LABELS: dict[str, dict[str, str]] = {
         "counter": N_("Counter-offer"),
         "dispute": N_("Disputed the report"),
         "refuse": N_("Refused the claim"),
+        "reconsider": N_("Withdrew its refusal"),
         "withdraw": N_("Withdrew its offer"),
     },
     "payment_kind": {
@@ -450,6 +451,7 @@ LABELS: dict[str, dict[str, str]] = {
         "claim.accept": N_("The insurer accepted"),
         "claim.dispute": N_("The insurer disputed the report"),
         "claim.refuse": N_("The insurer refused the claim"),
+        "claim.reconsider": N_("The insurer withdrew its refusal"),
         "claim.advance_paid": N_("Advance payment made"),
         "claim.record_final_payment": N_("Claim paid"),
         "claim.close": N_("Case closed"),
