@@ -296,6 +296,7 @@ def test_a_placement_through_the_market_to_a_policy_and_a_claim(
     uw1.goto("/submissions")
     uw1.get_by_role("link", name=re.compile(re.escape(number))).first.click()
     expect(uw1.locator("h1")).to_contain_text("-S")
+    expect(uw1.locator("#mou-basis")).to_contain_text("按谅解备忘录 MOU-")  # it rates on the MoU
     _quote(uw1, ("0.80", "1.20", "1.50"), "0.90")
     cast.shot(uw1, "m07-underwriter1-quoted")
 

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from tandem import demo_mou, demo_placements
 from tandem.kit.clock import SHANGHAI
-from tests.helpers import SECOND_TERMS, _ok, logged_in, placement_at_market, post, second_report_in, text_of
+from tests.helpers import (
+    INSURER1_ORG,
+    SECOND_TERMS,
+    _ok,
+    logged_in,
+    org,
+    placement_at_market,
+    post,
+    second_report_in,
+    text_of,
+)
 
 API = "/api/v1/placements"
 
@@ -49,6 +60,21 @@ def test_each_party_sees_the_second_pre_assessment_and_the_mou_in_both_languages
     other = logged_in(env, "underwriter2").get(f"/placements/{pid}")
     assert other.status_code in (200, 404)
     assert 'id="second-rows"' not in other.text and 'id="placement-consultation"' not in other.text
+
+
+def test_the_underwriter_quotes_beside_the_premium_rated_on_the_mou(env):
+    """R-U8: the insurer rates on the MoU: its underwriter's submission page shows the premium the engine
+    gives on the acknowledged MoU beside the quote form; a competing insurer's page does not."""
+    pid = _demo(env)
+    assert _ok(env.client("underwriter1").get(f"{API}/{pid}/consultation"))["memorandum"]["final"] is True
+    subs = {x["insurer"]["id"]: x["id"] for x in _ok(env.client("broker").get(f"{API}/{pid}/submissions"))}
+    uw1 = logged_in(env, "underwriter1", **{"Accept-Language": "zh-CN"})
+    page = uw1.get(f"/submissions/{subs[org(env, INSURER1_ORG)]}")
+    assert 'id="mou-basis"' in page.text and "按谅解备忘录 MOU-" in text_of(page)
+    premium = _ok(env.client("underwriter1").get(f"{API}/{pid}/consultation/premium"))["totals"]["now"]
+    assert f"{Decimal(premium):,.2f}" in text_of(page)
+    for sid in (v for k, v in subs.items() if k != org(env, INSURER1_ORG)):
+        assert 'id="mou-basis"' not in logged_in(env, "underwriter2").get(f"/submissions/{sid}").text
 
 
 def test_the_insurer_appoints_and_the_broker_answers_a_blacklisted_adjuster_on_the_page(env):

@@ -22,8 +22,9 @@ from tandem.kit.clock import Clock
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
-from tandem.placement import market
+from tandem.placement import consult, market
 from tandem.placement.market_models import Submission
+from tandem.reconciliation import consultation as engine
 from tandem.web import forms
 from tandem.web.claims import FormBag, FormDep
 from tandem.web.forms import FormState
@@ -69,6 +70,21 @@ def _abilities(session: Session, actor: Actor, sub: Submission) -> dict[str, boo
     }
 
 
+def _mou_basis(session: Session, actor: Actor, sub: Submission) -> dict[str, Any] | None:
+    """The premium this insurer rated on the placement's acknowledged MoU (R-U8), shown beside its quote
+    form; None for anyone else, or before every party acknowledged it."""
+    if actor.org_kind != OrgKind.INSURER or sub.insurer_id != actor.org_id:
+        return None
+    try:
+        cons, prices = consult.premium(session, actor, sub.case_id)
+    except TandemError:
+        return None
+    memo = engine.memorandum(session, cons)
+    if cons.insurer_id != actor.org_id or prices.totals is None or memo is None:
+        return None
+    return {"number": memo.number, "premium": prices.totals.now}
+
+
 def _page(
     request: Request,
     actor: Actor,
@@ -97,6 +113,7 @@ def _page(
         "alert": alert,
         "notice": notice,
         "is_insurer": actor.org_kind == OrgKind.INSURER,
+        "mou": _mou_basis(session, actor, sub),
         **_abilities(session, actor, sub),
     }
     return render(request, "submissions/detail.html", ctx, status=status)
