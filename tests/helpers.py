@@ -1390,3 +1390,138 @@ def xlsx_rows(data: bytes) -> list[list[str]]:
             cells.append(shared[int(text)] if c.get("t") == "s" else text)
         out.append(cells)
     return out
+
+
+# ---- a broker's book to import (issue 19 item 2) ---------------------------------------------------
+
+
+def valid_uscc(body17: str) -> str:
+    from tandem.kit.ids import uscc_check_char
+
+    return body17 + uscc_check_char(body17)
+
+
+def valid_id_number(body17: str) -> str:
+    from tandem.kit.ids import id_check_char
+
+    return body17 + id_check_char(body17)
+
+
+BOOK_FIRM = "钱江保险公估有限公司"
+BOOK_INSURED = "湖州恒达纺织有限公司"
+BOOK_POLICY = "PHZ2026330500001"
+
+
+def book_sheets(**changes: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """A small book: a filed firm with two practitioners, a company and a person insured, a policy of the
+    company at insurer1 designating the firm's first practitioner, with two sections. ``changes`` merges
+    into the first row of the named sheet (``insured={"uscc": "…"}``)."""
+    sheets: dict[str, list[dict[str, str]]] = {
+        "firm": [
+            {
+                "name": BOOK_FIRM,
+                "uscc": valid_uscc("91330100MA2H7Q8K3"),
+                "legal_form": "company",
+                "capital": "5000000",
+                "filing_no": "BA-330100-2026-017",
+                "region": "浙江省",
+                "lines": "企业财产保险;工程保险",
+            }
+        ],
+        "adjuster": [
+            {
+                "firm": BOOK_FIRM,
+                "name": "沈建华",
+                "certificate_no": "GZS-2019-330177",
+                "registration_no": "ZY-330100-0177",
+                "id_number": valid_id_number("33010219800512003"),
+                "lines": "企业财产保险",
+                "regions": "浙江省",
+            },
+            {
+                "firm": BOOK_FIRM,
+                "name": "周敏",
+                "certificate_no": "GZS-2020-330178",
+                "registration_no": "ZY-330100-0178",
+            },
+        ],
+        "insured": [
+            {
+                "name": BOOK_INSURED,
+                "kind": "company",
+                "uscc": valid_uscc("91330500MA2B3C4D5"),
+                "contact_name": "钱卫东",
+                "contact_phone": "13957200001",
+                "address": "浙江省湖州市吴兴区织里镇振兴路8号",
+                "region": "浙江省",
+            },
+            {"name": "王秀英", "kind": "person", "id_number": valid_id_number("33050219750301002")},
+        ],
+        "policy": [
+            {
+                "number": BOOK_POLICY,
+                "insured": BOOK_INSURED,
+                "insurer": "中安财产保险股份有限公司",
+                "line": "企业财产保险",
+                "currency": "CNY",
+                "period_start": "2026-03-01",
+                "period_end": "2027-02-28",
+                "premium": "42000.00",
+                "designated_adjuster": "ZY-330100-0177",
+                "status": "in_force",
+            }
+        ],
+        "section": [
+            {
+                "policy": BOOK_POLICY,
+                "code": "building",
+                "name": "建筑物",
+                "sum_insured": "12000000",
+                "insured_value": "15000000",
+                "deductible_amount": "5000",
+                "deductible_rate": "10%",
+                "basis": "average",
+            },
+            {
+                "policy": BOOK_POLICY,
+                "code": "stock",
+                "name": "存货",
+                "sum_insured": "3000000",
+                "aggregate_limit": "3000000",
+                "basis": "first_loss",
+            },
+        ],
+    }
+    for sheet, change in changes.items():
+        sheets[sheet][0] = {**sheets[sheet][0], **change}
+    return sheets
+
+
+def book_xlsx(sheets: dict[str, list[dict[str, str]]]) -> bytes:
+    """The book as a workbook, a sheet per kind headed by its columns."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    for name, rows in sheets.items():
+        ws = book.add_worksheet(name)
+        header = list(dict.fromkeys(k for r in rows for k in r))
+        ws.write_row(0, 0, header)
+        for i, r in enumerate(rows, start=1):
+            ws.write_row(i, 0, [r.get(k, "") for k in header])
+    book.close()
+    return buf.getvalue()
+
+
+def book_csv(sheets: dict[str, list[dict[str, str]]]) -> bytes:
+    """The book as one CSV, each row saying its kind in the ``record`` column."""
+    import csv
+
+    header = ["record", *dict.fromkeys(k for rows in sheets.values() for r in rows for k in r)]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    for kind, rows in sheets.items():
+        for r in rows:
+            w.writerow([kind, *(r.get(k, "") for k in header[1:])])
+    return buf.getvalue().encode("utf-8")

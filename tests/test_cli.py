@@ -439,6 +439,7 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
         "calendar list",
         "calendar set",
         "calendar import",
+        "import book",
     } <= names
     groups = [p for p in paths if len(p) <= 1]
     # The groups through the real entry point, in parallel (each start costs about a second) ...
@@ -528,3 +529,31 @@ def test_calendar_bad_input_is_one_line_and_changes_nothing(
     line = one_line_error(cli.run("calendar", *args), 2)
     assert needle in line, line
     assert cli.sql("SELECT count(*) FROM calendar_day") == before
+
+
+# ---- import book (issue 19 item 2) ----------------------------------------------------------------
+
+
+def test_import_book_all_or_nothing_then_again_nothing(demo_cli: Cli) -> None:
+    from tests.helpers import BOOK_POLICY, book_csv, book_sheets, book_xlsx
+
+    bad = demo_cli.cwd / "book.csv"
+    bad.write_bytes(book_csv(book_sheets(insured={"uscc": "91330500MA2B3C4D5X"})))
+    before = demo_cli.counts()
+    r = demo_cli.run("import", "book", str(bad), "--as", "broker")
+    line = one_line_error(r, 2)
+    assert "line 5: uscc: " in line and "nothing imported" in line, line
+    assert f"{bad}: refused: line 7: insured: " in r.stdout, r.stdout
+    assert demo_cli.counts() == before
+    good = demo_cli.cwd / "book.xlsx"
+    good.write_bytes(book_xlsx(book_sheets()))
+    r = demo_cli.run("import", "book", str(good), "--as", "broker", "--dry-run")
+    assert r.returncode == 0 and r.stdout.startswith("dry run, nothing written"), r.stderr
+    assert demo_cli.counts() == before
+    r = demo_cli.run("import", "book", str(good), "--as", "broker")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "created 1 firm, 2 adjuster, 2 insured, 1 policy, 2 section\n"
+    assert demo_cli.sql("SELECT status FROM policy WHERE number = ?", (BOOK_POLICY,)) == [("in_force",)]
+    r = demo_cli.run("import", "book", str(good), "--as", "broker")
+    assert r.stdout == "created nothing; already there: 1 firm, 2 adjuster, 2 insured, 1 policy\n", r.stdout
+    assert "not a broker" in one_line_error(demo_cli.run("import", "book", str(good), "--as", "insured1"), 2)

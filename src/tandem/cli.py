@@ -314,6 +314,9 @@ def _mount_optional() -> None:
     from tandem.neutrality.cli import neutrality_app
 
     app.add_typer(neutrality_app, name="neutrality", help="Neutrality (相对中立): bias analytics.")
+    from tandem.policy.book_cli import import_app
+
+    app.add_typer(import_app, name="import", help="A broker's book (CSV or XLSX): insureds, policies, firms.")
 
 
 _mount_optional()

@@ -130,17 +130,26 @@ def _broker(session: Session, value: str | None, errors: dict[str, str]) -> uuid
     return org.id
 
 
-def create_organisation(
-    session: Session, settings: Settings, actor: Actor, spec: NewOrganisation, *, now: dt.datetime
-) -> tuple[Organisation, AccessLink]:
-    """Open an organisation of any kind but the platform, with its record (firm, insurer, insured) and an
-    invitation to its first administrator. Every field is checked first; any refusal writes nothing."""
-    if not actor.can(Perm.MANAGE_ORGANISATIONS):
-        raise ActionNotAllowed()
+@dataclass(frozen=True)
+class CheckedOrganisation:
+    """An organisation's fields after :func:`check_organisation`: normalised and free to use."""
+
+    kind: OrgKind
+    name: str
+    uscc: str | None
+    id_number: str | None
+    legal_form: LegalForm | None
+    capital: Decimal | None
+    broker_id: uuid.UUID | None
+
+
+def check_organisation(session: Session, spec: NewOrganisation) -> tuple[CheckedOrganisation | None, dict[str, str]]:
+    """Every field of ``spec`` checked (identifiers, the firm's form and capital, the insured's broker, the
+    name and identifiers not yet on the platform): the normalised values, or the reason beside each field."""
     errors: dict[str, str] = {}
     kind = next((k for k in CREATABLE if k.value == spec.kind), None)
     if kind is None:
-        raise InvalidInput("Unknown kind of organisation.", fields={"kind": BAD_KIND})
+        return None, {"kind": BAD_KIND}
     name = _text(spec.name, 200)
     if not name:
         errors["name"] = REQUIRED
@@ -149,21 +158,26 @@ def create_organisation(
     broker_id = _broker(session, spec.broker_id, errors) if kind == OrgKind.INSURED else None
     if name:
         _check_unique(session, name, uscc, id_number, errors)
-    if errors:
-        status = Conflict if set(errors.values()) & {NAME_TAKEN, USCC_TAKEN, ID_TAKEN} else InvalidInput
-        raise status("Organisation not created.", fields=errors)
-    assert name is not None
+    if errors or not name:
+        return None, errors
+    return CheckedOrganisation(kind, name, uscc, id_number, form, capital, broker_id), errors
+
+
+def add_organisation(
+    session: Session, actor: Actor, spec: NewOrganisation, checked: CheckedOrganisation, *, now: dt.datetime
+) -> Organisation:
+    """Write a checked organisation and its record (firm, insurer, insured), audited; no invitation."""
     org = Organisation(
-        kind=kind,
-        name=name,
+        kind=checked.kind,
+        name=checked.name,
         name_en=_text(spec.name_en, 200),
         region=_text(spec.region, 40),
-        uscc=uscc,
+        uscc=checked.uscc,
         created_at=now,
     )
     session.add(org)
     session.flush()
-    _add_record(session, org, spec, form, capital, id_number, broker_id)
+    _add_record(session, org, spec, checked.legal_form, checked.capital, checked.id_number, checked.broker_id)
     audit.record(
         session,
         actor.ref,
@@ -172,9 +186,26 @@ def create_organisation(
         entity_id=org.id,
         at=now,
         chain_key=f"org:{org.id}",
-        after={"kind": kind.value, "name": name, "uscc": uscc},
+        after={"kind": checked.kind.value, "name": checked.name, "uscc": checked.uscc},
         request_id=actor.request_id,
     )
+    return org
+
+
+def create_organisation(
+    session: Session, settings: Settings, actor: Actor, spec: NewOrganisation, *, now: dt.datetime
+) -> tuple[Organisation, AccessLink]:
+    """Open an organisation of any kind but the platform, with its record (firm, insurer, insured) and an
+    invitation to its first administrator. Every field is checked first; any refusal writes nothing."""
+    if not actor.can(Perm.MANAGE_ORGANISATIONS):
+        raise ActionNotAllowed()
+    checked, errors = check_organisation(session, spec)
+    if "kind" in errors:
+        raise InvalidInput("Unknown kind of organisation.", fields=errors)
+    if checked is None:
+        status = Conflict if set(errors.values()) & {NAME_TAKEN, USCC_TAKEN, ID_TAKEN} else InvalidInput
+        raise status("Organisation not created.", fields=errors)
+    org = add_organisation(session, actor, spec, checked, now=now)
     link = links.invite(
         session,
         settings,
@@ -182,7 +213,7 @@ def create_organisation(
         org,
         email=spec.admin_email,
         display_name=spec.admin_name,
-        roles=[admin_role(kind)],
+        roles=[admin_role(checked.kind)],
         now=now,
     )
     return org, link
