@@ -37,6 +37,12 @@ def test_demo_claims_at_every_stage(env):
     case = _ok(env.client("insured1").get(f"/api/v1/claims/{disputed['id']}/case"))
     assert case["claim"]["status"] == "closed" and case["payments"]
     assert {"report_pdf", "mou_pdf", "confirmation_letter"} <= {d["kind"] for d in case["documents"]}
+    # A refusal the insurer withdrew after the broker's complaint, then paid: a refusal later paid.
+    reconsidered = next(c for c in claims if "原料仓库起火" in c["description"])
+    case = _ok(env.client("insurer1").get(f"/api/v1/claims/{reconsidered['id']}/case"))
+    actions = [e["action"] for e in case["timeline"]]
+    assert case["claim"]["status"] == "paid" and case["payments"]
+    assert actions.index("claim.refuse") < actions.index("claim.reconsider") < actions.index("claim.accept")
     # A claim waits for the insured's say on the broker's proposed adjuster, and the insured holds the ball.
     waiting = next(c for c in claims if "阳台雨水倒灌" in c["description"])
     case = _ok(env.client("insured3").get(f"/api/v1/claims/{waiting['id']}/case"))

@@ -167,17 +167,8 @@ class _Story:
         workflow.negotiate(self.session, self.actors["broker"], self.cid, "accept", now=self.tick(4))
         return self
 
-    def settle(self, until: str) -> _Story:
-        """Confirm, propose, accept, pay and close, stopping after ``until``."""
-        workflow.confirm_amount(self.session, self.actors["risk"], self.cid, now=self.tick(20))
-        if until == "confirmed":
-            return self
-        workflow.negotiate(self.session, self.actors["broker"], self.cid, "propose", now=self.tick(2))
-        if until == "proposed":
-            return self
-        workflow.negotiate(self.session, self.actors["insurer1"], self.cid, "accept", now=self.tick(20))
-        if until == "agreed":
-            return self
+    def pay(self) -> _Story:
+        """The insurer pays the agreed amount in full."""
         claim = self.session.get(Claim, self.cid)
         assert claim is not None
         due = workflow.last_offer(self.session, claim)
@@ -191,6 +182,30 @@ class _Story:
             reference="ZA-PAY-2026-0417",
             now=self.tick(48),
         )
+        return self
+
+    def refused_then_paid(self) -> _Story:
+        """The insurer refuses the proposed amount, withdraws its refusal after the broker's complaint,
+        accepts and pays: a refusal later paid, as the insurers' claims records count them."""
+        insurer = self.actors["insurer1"]
+        workflow.negotiate(self.session, insurer, self.cid, "refuse", now=self.tick(20), reason="自燃不属于保险责任")
+        why = "经纪人投诉后复核：起火系配电箱短路引燃，属于火灾保险责任"
+        workflow.negotiate(self.session, insurer, self.cid, "reconsider", now=self.tick(72), reason=why)
+        workflow.negotiate(self.session, insurer, self.cid, "accept", now=self.tick(4))
+        return self.pay()
+
+    def settle(self, until: str) -> _Story:
+        """Confirm, propose, accept, pay and close, stopping after ``until``."""
+        workflow.confirm_amount(self.session, self.actors["risk"], self.cid, now=self.tick(20))
+        if until == "confirmed":
+            return self
+        workflow.negotiate(self.session, self.actors["broker"], self.cid, "propose", now=self.tick(2))
+        if until == "proposed":
+            return self
+        workflow.negotiate(self.session, self.actors["insurer1"], self.cid, "accept", now=self.tick(20))
+        if until == "agreed":
+            return self
+        self.pay()
         if until == "paid":
             return self
         workflow.close(self.session, self.actors["broker"], self.cid, now=self.tick(24), confirm=True)
@@ -253,6 +268,11 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
         "adjuster1", [wang, li], _report(Decimal("0.4"))
     )
     story(3).notice("insured1", p1, FIRE, "成品仓库货架倒塌", Decimal("120000")).survey("adjuster1", li)
+    # Refused, then the refusal withdrawn after the broker's complaint, agreed and paid (reported after the
+    # claims above that carry the demo's fee invoices, so those stay as they are).
+    story(10).notice("insured1", p1, FIRE, "原料仓库起火，部分原料烧毁", Decimal("200000")).survey(
+        "adjuster1", li
+    ).report("adjuster1", [wang, li], _report(Decimal("0.3"))).settle("proposed").refused_then_paid()
     # The designated firm has a letter to answer; the broker has an adjuster to choose; one was withdrawn.
     story(0.5).notice("insured1", p1, FIRE, "空压机房起火冒烟", Decimal("60000"))
     story(0.2).notice("insured3", p3, "浙江省杭州市上城区清泰街56号", "室内水管爆裂，地板和家具浸水", Decimal("30000"))
