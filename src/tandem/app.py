@@ -159,6 +159,7 @@ def create_app(
     from tandem.placement.selection_endpoints import router as placement_selection_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.policy.inforce_endpoints import router as policy_inforce_router
+    from tandem.policy.recovery_endpoints import router as policy_recovery_router
     from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
     from tandem.web.pages import mount_web
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(product_router)
     app.include_router(policy_router)
     app.include_router(policy_inforce_router)
+    app.include_router(policy_recovery_router)
     app.include_router(staged_router)
     app.include_router(records_router)
     app.include_router(claim_router)

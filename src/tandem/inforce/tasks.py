@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tandem.config import Settings
 from tandem.inforce import staged
+from tandem.policy import recovery
 from tandem.worker.registry import task
 
 
@@ -23,3 +24,9 @@ def open_survey(session: Session, payload: dict[str, Any], now: dt.datetime, set
 def task_check(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
     """Remind the insured of a task, or mark the commitment missed once its date has passed."""
     staged.check_task(session, payload["task_id"], payload["due"], payload["stage"], now)
+
+
+@task("recovery.deadline")
+def recovery_deadline(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """A recovery's deadline: remind the insurer ahead of the date, tell both sides once it has passed."""
+    recovery.deadline(session, payload, now)

@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tandem.access.models import _enum
 from tandem.db import Base, Money, UTCDateTime, new_id
 
+# The report a recovery takes its amount from, known wherever recoveries are.
+from tandem.report import models as _report_models  # noqa: F401
+
 
 class EndorsementStatus(enum.StrEnum):
     REQUESTED = "requested"
@@ -85,5 +88,50 @@ class StatusChange(Base):
     premium_paid: Mapped[Decimal | None] = mapped_column(Money)
     refund: Mapped[Decimal | None] = mapped_column(Money)
     pricing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class Recovery(Base):
+    """追偿 (issue 16 item 5): the broker claims from the insurer, for the insured, the loss the insurer's
+    suspension or termination causes. ``status`` moves by ``recovery.RULES``; ``amount`` is the current
+    demand (from the signed termination report, or the itemised heads in ``heads``), ``agreed`` what the
+    insurer accepted, ``answer_due`` / ``payment_due`` the deadlines the timers remind of. Each step is
+    also one immutable :class:`RecoveryStep` row."""
+
+    __tablename__ = "policy_recovery"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    heads: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
+    round_no: Mapped[int] = mapped_column(Integer)
+    agreed: Mapped[Decimal | None] = mapped_column(Money)
+    answer_due: Mapped[dt.date | None] = mapped_column(Date)
+    payment_due: Mapped[dt.date | None] = mapped_column(Date)
+    paid: Mapped[Decimal | None] = mapped_column(Money)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class RecoveryStep(Base):
+    """One step of a recovery, never updated: the demand, each answer (accept / counter / refuse with the
+    reasons), a payment, an escalation (complaint to the regulator, arbitration, litigation) and its
+    outcome, with the date it happened."""
+
+    __tablename__ = "policy_recovery_step"
+    __table_args__ = (UniqueConstraint("recovery_id", "number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    recovery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy_recovery.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    round_no: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    reasons: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(20))  # escalation: regulator | arbitration | litigation
+    on_date: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))

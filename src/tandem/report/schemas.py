@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from tandem.kit.errors import InvalidInput
 from tandem.kit.limits import REASON_MAX
@@ -122,6 +122,21 @@ class StagedRiskReport(RiskReport):
 
     risk_points: Annotated[list[RiskPoint], Field(max_length=500)] = []
     earlier: Annotated[list[EarlierPoint], Field(max_length=500)] = []
+
+
+#: The heads of the loss a suspension or termination causes the insured (R-U10): the premium refund due,
+#: the cost of replacement cover for the rest of the period (a new quote minus the refund), losses left
+#: uncovered during the suspension, and other costs — each with its evidence.
+TERMINATION_HEADS = ("refund_due", "replacement_cost", "uncovered_losses", "other_costs")
+
+
+class TerminationHead(BaseModel):
+    """One head of the loss a suspension or termination causes, with the evidence for it."""
+
+    model_config = ConfigDict(extra="forbid")
+    head: Literal["refund_due", "replacement_cost", "uncovered_losses", "other_costs"]
+    amount: Annotated[Decimal, BeforeValidator(money)]
+    evidence: Text
 
 
 class TerminationReport(BaseModel):
