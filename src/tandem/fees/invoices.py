@@ -41,7 +41,8 @@ from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, IllegalTransition, InvalidInput, NotFound
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, format_date, format_money, translate_message
-from tandem.neutrality.common import move, reason_text
+from tandem.kit.limits import reason_text
+from tandem.kit.transition import move
 from tandem.notification.outbox import enqueue
 from tandem.notification.service import notify
 from tandem.report.models import Report

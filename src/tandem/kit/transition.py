@@ -75,3 +75,34 @@ def move_row(session: Session, row: Any, changes: dict[str, Any]) -> None:
         raise StateChanged()
     for key, value in changes.items():
         set_committed_value(row, key, value)
+
+
+def move(
+    session: Session,
+    row: Any,
+    table: Table,
+    action: str,
+    roles: frozenset[str],
+    *guard_args: Any,
+    values: dict[str, Any] | None = None,
+) -> tuple[str, str]:
+    """Take ``action`` on ``row`` through ``table``: resolve the rule, run its guard, then move the state
+    with a compare-and-set UPDATE, so of two concurrent steps exactly one wins (the other: 409
+    ``state.changed``). Returns (before, after)."""
+    rule = resolve(table, row.state, action, roles)
+    check_guard(rule, *guard_args)
+    before = row.state
+    model = type(row)
+    pk = model.id
+    state = model.state
+    moved = session.execute(
+        update(model)
+        .where(pk == row.id, state == before)
+        .values(state=rule.to, **(values or {}))
+        .returning(pk)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if moved is None:
+        raise StateChanged()
+    session.refresh(row)
+    return before, rule.to

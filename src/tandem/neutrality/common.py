@@ -7,17 +7,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind, Role, User, UserRole
 from tandem.audit import service as audit
-from tandem.db import Base
-from tandem.kit import transition
-from tandem.kit.errors import ActionNotAllowed, InvalidInput, StateChanged
+from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, gettext, translate_message
-from tandem.kit.limits import REASON_MAX
 from tandem.notification.service import notify
 from tandem.party.models import Adjuster
 
@@ -62,51 +59,11 @@ def require_broker(actor: Actor, roles: frozenset[str]) -> None:
         raise ActionNotAllowed()
 
 
-def reason_text(value: str, field: str = "reason") -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput("A reason is required.", fields={field: "required"})
-    if len(text) > REASON_MAX:
-        raise InvalidInput("The text is too long.", fields={field: f"at most {REASON_MAX} characters"})
-    return text
-
-
 def speaks_for(actor: Actor, adjuster: Adjuster) -> bool:
     """The adjuster itself, or an administrator of its firm (answers and appeals)."""
     if actor.org_kind != OrgKind.ADJUSTER_FIRM or actor.org_id != adjuster.firm_id:
         return False
     return adjuster.user_id == actor.user_id or Role.ADJUSTER_FIRM_ADMIN in actor.roles
-
-
-def move(
-    session: Session,
-    row: Any,
-    table: transition.Table,
-    action: str,
-    roles: frozenset[str],
-    *guard_args: Any,
-    values: dict[str, Any] | None = None,
-) -> tuple[str, str]:
-    """Take ``action`` on ``row`` through ``table``: resolve the rule, run its guard, then move the state
-    with a compare-and-set UPDATE, so of two concurrent steps exactly one wins (the other: 409
-    ``state.changed``). Returns (before, after)."""
-    rule = transition.resolve(table, row.state, action, roles)
-    transition.check_guard(rule, *guard_args)
-    before = row.state
-    model: type[Base] = type(row)
-    pk = model.id  # type: ignore[attr-defined]
-    state = model.state  # type: ignore[attr-defined]
-    moved = session.execute(
-        update(model)
-        .where(pk == row.id, state == before)
-        .values(state=rule.to, **(values or {}))
-        .returning(pk)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if moved is None:
-        raise StateChanged()
-    session.refresh(row)
-    return before, rule.to
 
 
 def record(

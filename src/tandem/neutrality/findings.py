@@ -22,6 +22,7 @@ from tandem.claim.models import Appointment, Claim, Document, TeamMember
 from tandem.kit import transition
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 from tandem.kit.i18n import format_local
+from tandem.kit.limits import reason_text
 from tandem.kit.workdays import add_working_days, on_working_day_before
 from tandem.neutrality import common
 from tandem.neutrality.models import Finding
@@ -136,7 +137,7 @@ def record_finding(session: Session, actor: Actor, new: NewFinding, *, at: dt.da
         raise InvalidInput("Unknown kind of unfairness.", fields={"kind": "one of " + ", ".join(KINDS)})
     if new.severity not in SEVERITIES:
         raise InvalidInput("Unknown severity.", fields={"severity": "minor or serious"})
-    text = common.reason_text(new.text, "text")
+    text = reason_text(new.text, "text")
     case = scope.get_case(session, actor, new.case_id)
     adj = scope.get_adjuster(session, actor, new.adjuster_id)
     if not worked_on(session, case.id, adj.id):
@@ -185,12 +186,12 @@ def review(session: Session, actor: Actor, finding_id: Any, *, confirm: bool, re
     """The second reviewer confirms (the finding becomes a notice) or rejects it."""
     finding = scope.get_finding(session, actor, finding_id)
     common.require_broker(actor, common.EVALUATORS)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     values: dict[str, Any] = {"reviewed_by": actor.user_id, "reviewed_at": at, "review_reason": text}
     if confirm:
         due = add_working_days(at, ANSWER_WORKING_DAYS, calendar.load(session))
         values |= {"notified_at": at, "answer_due": due}
-    before, after = common.move(
+    before, after = transition.move(
         session,
         finding,
         RULES,
@@ -263,9 +264,9 @@ def _issue(session: Session, finding: Finding, at: dt.datetime) -> None:
 def answer(session: Session, actor: Actor, finding_id: Any, *, text: str, at: dt.datetime) -> Finding:
     """The adjuster (or its firm's administrator) answers the notice within the window."""
     finding = scope.get_finding(session, actor, finding_id)
-    body = common.reason_text(text, "answer")
+    body = reason_text(text, "answer")
     values = {"answer": body, "answered_by": actor.user_id, "answered_at": at}
-    before, after = common.move(
+    before, after = transition.move(
         session, finding, RULES, "answer", common.roles_of(actor), finding, actor, at, values=values
     )
     common.record(
@@ -295,10 +296,12 @@ def decide(session: Session, actor: Actor, finding_id: Any, *, uphold: bool, rea
     """The broker upholds or withdraws the notice, with reasons, by someone other than the finder."""
     finding = scope.get_finding(session, actor, finding_id)
     common.require_broker(actor, common.BROKER_STAFF)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     values = {"decided_by": actor.user_id, "decided_at": at, "decision_reason": text}
     action = "uphold" if uphold else "withdraw"
-    before, _ = common.move(session, finding, RULES, action, common.roles_of(actor), finding, actor, at, values=values)
+    before, _ = transition.move(
+        session, finding, RULES, action, common.roles_of(actor), finding, actor, at, values=values
+    )
     _decided(session, actor, finding, before, at)
     return finding
 
@@ -309,7 +312,7 @@ def uphold_by_default(session: Session, finding: Finding, at: dt.datetime) -> bo
     if finding.state != "notified" or finding.answer_due is None or at <= finding.answer_due:
         return False
     values = {"decided_at": at, "decision_reason": None, "by_default": True}
-    before, _ = common.move(
+    before, _ = transition.move(
         session, finding, RULES, "uphold_by_default", common.SYSTEM_ROLES, finding, None, at, values=values
     )
     _decided(session, None, finding, before, at)

@@ -26,6 +26,7 @@ from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 from tandem.kit.i18n import format_local
+from tandem.kit.limits import reason_text
 from tandem.neutrality import common
 from tandem.neutrality.models import Finding, NeutralitySettings, Proposal
 from tandem.notification.outbox import enqueue
@@ -224,7 +225,7 @@ def decide(session: Session, actor: Actor, proposal_id: Any, decision: Decision,
     """Decide the proposal: list (scope, term) or not. Of two concurrent decisions exactly one wins."""
     proposal = scope.get_proposal(session, actor, proposal_id)
     common.require_broker(actor, common.MANAGERS)
-    text = common.reason_text(decision.reason)
+    text = reason_text(decision.reason)
     if decision.term_months is not None and not 1 <= decision.term_months <= TERM_MAX_MONTHS:
         raise InvalidInput("Out of range.", fields={"term_months": f"1 to {TERM_MAX_MONTHS}, or none"})
     lines = list(dict.fromkeys(x.strip() for x in decision.lines if x.strip()))
@@ -233,7 +234,7 @@ def decide(session: Session, actor: Actor, proposal_id: Any, decision: Decision,
         appeal_day = at.astimezone(SHANGHAI).date() + dt.timedelta(days=APPEAL_DAYS)
         due = dt.datetime.combine(appeal_day, dt.time.max, tzinfo=SHANGHAI).astimezone(dt.UTC)
         values |= {"lines": lines, "term_months": decision.term_months, "appeal_due": due}
-    before, after = common.move(
+    before, after = transition.move(
         session, proposal, RULES, "list" if decision.blacklist else "not_list", common.roles_of(actor), values=values
     )
     evidence = _evidence_list(session, proposal)
@@ -305,9 +306,9 @@ def _list(session: Session, actor: Actor, proposal: Proposal, reason: str, at: d
 def appeal(session: Session, actor: Actor, proposal_id: Any, *, reason: str, at: dt.datetime) -> Proposal:
     """The adjuster or its firm appeals within the period."""
     proposal = scope.get_proposal(session, actor, proposal_id)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     values = {"appeal": text, "appealed_by": actor.user_id, "appealed_at": at}
-    before, after = common.move(
+    before, after = transition.move(
         session, proposal, RULES, "appeal", common.roles_of(actor), proposal, actor, at, session, values=values
     )
     common.record(
@@ -342,9 +343,9 @@ def decide_appeal(
     """Someone who took no part decides the appeal; a granted appeal lifts the entry."""
     proposal = scope.get_proposal(session, actor, proposal_id)
     common.require_broker(actor, common.BROKER_STAFF)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     values = {"appeal_decided_by": actor.user_id, "appeal_decided_at": at, "appeal_reason": text}
-    before, after = common.move(
+    before, after = transition.move(
         session,
         proposal,
         RULES,

@@ -19,6 +19,7 @@ from tandem.case.audience import ALL
 from tandem.claim.models import Participation, PartyRole
 from tandem.kit import transition
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
+from tandem.kit.limits import reason_text
 from tandem.neutrality import common, findings
 from tandem.neutrality.models import RecusalRequest
 from tandem.party.models import Adjuster
@@ -84,7 +85,7 @@ def request(
     if actor.read_only:
         raise ActionNotAllowed()
     case = scope.get_case(session, actor, case_id)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     adj = session.get(Adjuster, _uuid(adjuster_id)) if _uuid(adjuster_id) else None
     if adj is None or not findings.worked_on(session, case.id, adj.id):
         raise InvalidInput("This adjuster did not work on this case.", fields={"adjuster_id": "not on the case"})
@@ -133,10 +134,12 @@ def decide(
     """The case's broker grants or refuses, with reasons; of two concurrent decisions one wins."""
     req = get(session, actor, recusal_id)
     common.require_broker(actor, common.MANAGERS)
-    text = common.reason_text(reason)
+    text = reason_text(reason)
     values = {"decided_by": actor.user_id, "decided_at": at, "decision_reason": text}
     action = "grant" if grant else "refuse"
-    before, after = common.move(session, req, RULES, action, common.roles_of(actor), req, actor, session, values=values)
+    before, after = transition.move(
+        session, req, RULES, action, common.roles_of(actor), req, actor, session, values=values
+    )
     common.tell(
         session,
         [u for u in [session.get(User, req.requested_by)] if u is not None]

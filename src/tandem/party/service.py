@@ -19,6 +19,7 @@ from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_, Phrase
+from tandem.kit.limits import reason_text
 from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, FilingStatus, LegalForm
 
 # Minimum number of 公估师 by legal form (2021 实施办法 Art. 53; 资产评估法 Art. 15).
@@ -169,8 +170,7 @@ def add_to_blacklist(
     scope it to those lines (none: all lines)."""
     if actor.org_kind != OrgKind.BROKER or not actor.can(Perm.MANAGE_BLACKLIST):
         raise ActionNotAllowed()
-    if not reason.strip():
-        raise InvalidInput("A reason is required.", fields={"reason": "required"})
+    reason = reason_text(reason)
     if (adjuster_id is None) == (firm_id is None):
         raise InvalidInput("Name either an adjuster or a firm.", fields={"adjuster_id": "adjuster or firm"})
     if valid_until is not None and valid_until < valid_from:
@@ -184,7 +184,7 @@ def add_to_blacklist(
         broker_id=actor.org_id,
         adjuster_id=adjuster_id,
         firm_id=firm_id,
-        reason=reason.strip(),
+        reason=reason,
         valid_from=valid_from,
         valid_until=valid_until,
         state="active",
@@ -216,9 +216,8 @@ def lift_blacklist_entry(
         raise ActionNotAllowed()
     roles = frozenset(r.value for r in actor.roles)
     rule = transition.resolve(BLACKLIST_RULES, entry.state, "lift", roles)
-    if not reason.strip():
-        raise InvalidInput("A reason is required.", fields={"reason": "required"})
-    _move_entry(session, entry, rule, at=at, actor=actor.ref, reason=reason.strip(), request_id=actor.request_id)
+    reason = reason_text(reason)
+    _move_entry(session, entry, rule, at=at, actor=actor.ref, reason=reason, request_id=actor.request_id)
     return entry
 
 

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from tandem.kit.clock import SHANGHAI
-from tandem.kit.errors import TandemError
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import DecimalInputError, parse_decimal
 from tandem.schemas import as_utc
 
 REQUIRED = N_("Required.")  # the same msgid as the login form's
 TOO_LONG = N_("Too long.")
+FIELD_REQUIRED = N_("This field is required.")
+REASON_TOO_LONG = N_("At most 2000 characters.")
 BAD_AMOUNT = N_("Enter an amount such as 12500.00.")
 NEGATIVE = N_("The amount cannot be negative.")
 NOT_POSITIVE = N_("The amount must be more than zero.")
@@ -40,6 +45,42 @@ class FormState:
 
     def get(self, name: str, default: Any = "") -> Any:
         return self.values.get(name, default)
+
+
+@dataclass
+class PageState:
+    """What a page shows besides its object: the form's values, errors, an alert or a done notice."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, object] = field(default_factory=dict)
+    alert: TandemError | None = None
+    notice: str | None = None
+
+
+def perform(session: Session, state: PageState, step: Callable[[], None]) -> int | None:
+    """Run one step of a page's form: None when it went through; otherwise rolled back, with the error
+    beside the form's fields it names (422) or as the page's alert, and the status to render with."""
+    try:
+        step()
+    except (Conflict, ActionNotAllowed, InvalidInput) as exc:
+        session.rollback()
+        named = [name for name in (exc.fields or {}) if name in state.values] if isinstance(exc, InvalidInput) else []
+        if named:
+            state.errors.update(dict.fromkeys(named, exc))
+            return 422
+        state.alert = exc
+        return exc.status
+    return None
+
+
+def required_text(value: str, errors: dict[str, object], name: str) -> str:
+    """A required free text of at most ``REASON_MAX`` characters (a reason, an answer), stripped."""
+    value = value.strip()
+    if not value:
+        errors[name] = FIELD_REQUIRED
+    elif len(value) > REASON_MAX:
+        errors[name] = REASON_TOO_LONG
+    return value
 
 
 def text(form: Mapping[str, Any], name: str, limit: int = 5000) -> str:

@@ -25,7 +25,6 @@ from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.web import forms
 from tandem.web.guards import CheckedActor, PageActor
-from tandem.web.neutrality import PageState, _perform
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,15 +51,6 @@ def _work(v: Mapping[str, str], errors: dict[str, object]) -> WorkIn:
     hours = forms.number(v.get("hours", ""), errors, "hours")
     incurred = forms.money(v.get("expenses_incurred", ""), errors, "expenses_incurred", required=False)
     return WorkIn(loss, hours, incurred)
-
-
-def _reason(v: Mapping[str, str], errors: dict[str, object]) -> str:
-    text = v.get("reason", "")
-    if not text:
-        errors["reason"] = forms.REQUIRED
-    elif len(text) > REASON_MAX:
-        errors["reason"] = forms.TOO_LONG
-    return text
 
 
 def _date(value: str, errors: dict[str, object], name: str) -> dt.date | None:
@@ -95,7 +85,7 @@ def _can_raise(session: SessionDep, actor: Actor, case_id: Any, rows: list[Invoi
 
 
 def _case_page(
-    request: Request, actor: Actor, session: SessionDep, case_id: str, state: PageState, status: int = 200
+    request: Request, actor: Actor, session: SessionDep, case_id: str, state: forms.PageState, status: int = 200
 ) -> Response:
     case = scope.get_case(session, actor, case_id)
     rows = invoices.case_invoices(session, actor, case.id)
@@ -116,7 +106,7 @@ def case_invoices(
     session: SessionDep,
     done: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return _case_page(request, actor, session, case_id, PageState(notice=DONE.get(done or "")))
+    return _case_page(request, actor, session, case_id, forms.PageState(notice=DONE.get(done or "")))
 
 
 @router.post("/cases/{case_id}/invoices")
@@ -125,14 +115,14 @@ async def raise_invoice(
 ) -> Response:
     form = await request.form()
     scope.get_case(session, actor, case_id)
-    state = PageState(values=_values(form, WORK_FIELDS))
+    state = forms.PageState(values=_values(form, WORK_FIELDS))
     work = _work(state.values, state.errors)
     made: list[Invoice] = []
 
     def run() -> None:
         _run(lambda: made.append(invoices.raise_invoice(session, actor, case_id, work, at=clock.now())))
 
-    status = 422 if state.errors else _perform(session, state, run)
+    status = 422 if state.errors else forms.perform(session, state, run)
     if status is None:
         return RedirectResponse(f"/invoices/{made[0].id}?done=raised", 303)
     return _case_page(request, actor, session, case_id, state, status)
@@ -155,7 +145,7 @@ def _invoice_page(
     session: SessionDep,
     clock: ClockDep,
     invoice_id: str,
-    state: PageState,
+    state: forms.PageState,
     status: int = 200,
 ) -> Response:
     inv = invoices.get_invoice(session, actor, invoice_id)
@@ -184,18 +174,19 @@ def invoice_page(
     clock: ClockDep,
     done: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return _invoice_page(request, actor, session, clock, invoice_id, PageState(notice=DONE.get(done or "")))
+    return _invoice_page(request, actor, session, clock, invoice_id, forms.PageState(notice=DONE.get(done or "")))
 
 
 def _step(
-    session: SessionDep, actor: Actor, invoice_id: str, action: str, form: Any, state: PageState, at: dt.datetime
+    session: SessionDep, actor: Actor, invoice_id: str, action: str, form: Any, state: forms.PageState, at: dt.datetime
 ) -> Callable[[], object]:
     """The service call of one step, its fields read first (errors beside them in ``state``)."""
     v, errors = state.values, state.errors
     if action == "accept":
         return lambda: invoices.accept(session, actor, invoice_id, at=at)
     if action == "dispute":
-        reason, lines = _reason(v, errors), [x for x in form.getlist("lines") if isinstance(x, str)]
+        reason = forms.required_text(v.get("reason", ""), errors, "reason")
+        lines = [x for x in form.getlist("lines") if isinstance(x, str)]
         return lambda: invoices.dispute(session, actor, invoice_id, reason=reason, disputed=lines, at=at)
     if action == "pay":
         amount = forms.money(v["amount"], errors, "amount", positive=True)
@@ -206,7 +197,7 @@ def _step(
         return lambda: invoices.record_payment(
             session, actor, invoice_id, amount=amount or Decimal(0), paid_on=paid_on or at.date(), reference=ref, at=at
         )
-    reason, work = _reason(v, errors), _work(v, errors)
+    reason, work = forms.required_text(v.get("reason", ""), errors, "reason"), _work(v, errors)
     return lambda: invoices.reissue(session, actor, invoice_id, work, reason=reason, at=at)
 
 
@@ -219,13 +210,13 @@ async def invoice_step(
         raise NotFound()
     inv = invoices.get_invoice(session, actor, invoice_id)
     form = await request.form()
-    state = PageState(values=_values(form, STEP_FIELDS[action]))
+    state = forms.PageState(values=_values(form, STEP_FIELDS[action]))
     step = _step(session, actor, invoice_id, action, form, state, clock.now())
 
     def run() -> None:
         _run(step)
 
-    status = 422 if state.errors else _perform(session, state, run)
+    status = 422 if state.errors else forms.perform(session, state, run)
     if status is None:
         target = invoices.replacement_of(session, inv) if action == "reissue" else inv
         return RedirectResponse(f"/invoices/{(target or inv).id}?done={action}", 303)

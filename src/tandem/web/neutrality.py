@@ -8,8 +8,7 @@ decisions without a form."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -24,21 +23,18 @@ from tandem.claim.models import PartyRole
 from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
+from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.i18n import N_
-from tandem.kit.limits import REASON_MAX
 from tandem.neutrality import common, findings, proposals, views
-from tandem.web import bias_chart, data
+from tandem.web import bias_chart, data, forms
 from tandem.web.claims import read_upload
-from tandem.web.forms import FormState, uuid_or_none
+from tandem.web.forms import FormState, PageState, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
 K = OrgKind
 
-REQUIRED = N_("This field is required.")
-TOO_LONG = N_("At most 2000 characters.")
 CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
 NO_CASE = N_("No case with this number among your cases.")
 WHOLE_NUMBER = N_("Enter a whole number.")
@@ -64,15 +60,6 @@ def _reader(actor: Actor) -> None:
         raise NotFound()
 
 
-def _text(value: str, errors: dict[str, object], name: str) -> str:
-    value = value.strip()
-    if not value:
-        errors[name] = REQUIRED
-    elif len(value) > REASON_MAX:
-        errors[name] = TOO_LONG
-    return value
-
-
 @dataclass
 class FindingForm:
     adjuster_id: str = ""
@@ -80,16 +67,6 @@ class FindingForm:
     kind: str = "leans_to_appointer"
     severity: str = "minor"
     text: str = ""
-
-
-@dataclass
-class PageState:
-    """What a page shows besides its object: the form's values, errors, an alert or a done notice."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, object] = field(default_factory=dict)
-    alert: TandemError | None = None
-    notice: str | None = None
 
 
 # ---- queue ----------------------------------------------------------------------------------------
@@ -166,14 +143,14 @@ def _check_finding(session: SessionDep, actor: Actor, form: FindingForm, errors:
         errors["adjuster_id"] = CHOOSE_ADJUSTER
     case = _case_by_number(session, actor, form.case_number) if form.case_number else None
     if not form.case_number:
-        errors["case_number"] = REQUIRED
+        errors["case_number"] = forms.FIELD_REQUIRED
     elif case is None:
         errors["case_number"] = NO_CASE
     if form.kind not in findings.KINDS:
-        errors["kind"] = REQUIRED
+        errors["kind"] = forms.FIELD_REQUIRED
     if form.severity not in findings.SEVERITIES:
-        errors["severity"] = REQUIRED
-    _text(form.text, errors, "text")
+        errors["severity"] = forms.FIELD_REQUIRED
+    forms.required_text(form.text, errors, "text")
     return case
 
 
@@ -315,22 +292,6 @@ def finding_page(
     return _finding_page(request, actor, session, clock, finding_id, PageState(notice=DONE.get(done or "")))
 
 
-def _perform(session: SessionDep, state: PageState, step: Callable[[], None]) -> int | None:
-    """Run one step of a page's form: None when it went through; otherwise rolled back, with the error
-    beside the form's fields it names (422) or as the page's alert, and the status to render with."""
-    try:
-        step()
-    except (Conflict, ActionNotAllowed, InvalidInput) as exc:
-        session.rollback()
-        named = [name for name in (exc.fields or {}) if name in state.values] if isinstance(exc, InvalidInput) else []
-        if named:
-            state.errors.update(dict.fromkeys(named, exc))
-            return 422
-        state.alert = exc
-        return exc.status
-    return None
-
-
 def _finding_step(session: SessionDep, actor: Actor, finding_id: str, action: str, text: str, clock: ClockDep) -> None:
     at = clock.now()
     if action in ("confirm", "reject"):
@@ -357,11 +318,11 @@ def finding_step(
     _reader(actor)
     scope.get_finding(session, actor, finding_id)
     state = PageState(values={action: text.strip()})
-    body = _text(text, state.errors, action)
+    body = forms.required_text(text, state.errors, action)
     status = (
         422
         if state.errors
-        else _perform(session, state, lambda: _finding_step(session, actor, finding_id, action, body, clock))
+        else forms.perform(session, state, lambda: _finding_step(session, actor, finding_id, action, body, clock))
     )
     if status is None:
         return RedirectResponse(f"/neutrality/findings/{finding_id}?done={action}", 303)
@@ -432,12 +393,12 @@ def proposal_step(
     _reader(actor)
     scope.get_proposal(session, actor, proposal_id)
     state = PageState(values={action: text.strip(), "lines": lines.strip(), "term_months": term_months.strip()})
-    body = _text(text, state.errors, action)
+    body = forms.required_text(text, state.errors, action)
     term = _int(term_months.strip(), state.errors, "term_months") if term_months.strip() else None
     status = (
         422
         if state.errors
-        else _perform(
+        else forms.perform(
             session, state, lambda: _proposal_step(session, actor, proposal_id, action, body, lines, term, clock.now())
         )
     )

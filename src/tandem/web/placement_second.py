@@ -38,9 +38,9 @@ from tandem.reconciliation.models import Consultation
 from tandem.report.models import Report
 from tandem.web import fee_terms, forms, placements
 from tandem.web.claims import FormDep
-from tandem.web.forms import FormState
+from tandem.web.forms import REASON_TOO_LONG, FormState
 from tandem.web.guards import CheckedActor
-from tandem.web.placement_selection import REASON_TOO_LONG, read_accept
+from tandem.web.placement_selection import read_accept
 
 router = APIRouter(include_in_schema=False)
 ANCHOR, CONSULT = "second-opinion", "placement-consultation"

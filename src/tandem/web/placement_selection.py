@@ -79,7 +79,6 @@ def adjuster_register(
     )
 
 
-REASON_TOO_LONG = N_("At most 2000 characters.")
 DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 
 REGISTER_ERRORS = {
@@ -162,7 +161,7 @@ def explain(
 ) -> Response:
     state = FormState({"note": forms.text(form, "note", REASON_MAX)})
     if len(state.values["note"]) > REASON_MAX:
-        state.errors["note"] = REASON_TOO_LONG
+        state.errors["note"] = forms.REASON_TOO_LONG
         return placements.page(request, actor, session, clock, placement_id, states={"explain": state}, status=422)
     placement = service.get_placement(session, actor, placement_id)
     try:
@@ -264,7 +263,7 @@ def decline_letter(
     if not state.values["reason"]:
         state.errors["reason"] = forms.REQUIRED
     elif len(state.values["reason"]) > REASON_MAX:
-        state.errors["reason"] = REASON_TOO_LONG
+        state.errors["reason"] = forms.REASON_TOO_LONG
     if state.errors:
         return placements.page(request, actor, session, clock, placement_id, states={"decline": state}, status=422)
     placement = service.get_placement(session, actor, placement_id)

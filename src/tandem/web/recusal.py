@@ -22,9 +22,9 @@ from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.i18n import N_
 from tandem.neutrality import common, findings, interests, recusal, views
-from tandem.web.forms import uuid_or_none
+from tandem.web.forms import PageState, perform, required_text, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
-from tandem.web.neutrality import CHOOSE_ADJUSTER, PageState, _perform, _text, chart_of
+from tandem.web.neutrality import CHOOSE_ADJUSTER, chart_of
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -91,12 +91,12 @@ def ask_recusal(
         raise ActionNotAllowed()
     case = scope.get_case(session, actor, case_id)
     state = PageState(values={"adjuster_id": adjuster_id.strip(), "reason": reason.strip()})
-    text = _text(reason, state.errors, "reason")
+    text = required_text(reason, state.errors, "reason")
     target = uuid_or_none(adjuster_id)
     if target is None:
         state.errors["adjuster_id"] = CHOOSE_ADJUSTER
     status = (
-        422 if state.errors else _perform(session, state, lambda: _ask(session, actor, case, target, text, clock.now()))
+        422 if state.errors else perform(session, state, lambda: _ask(session, actor, case, target, text, clock.now()))
     )
     if status is None:
         return RedirectResponse(f"/neutrality/cases/{case.id}/recusals?done=requested", 303)
@@ -125,12 +125,12 @@ def decide_recusal(
         raise ActionNotAllowed()
     key = f"{action}-{req.id}"  # one form per waiting request: its own field ids and errors
     state = PageState(values={key: text.strip()})
-    body = _text(text, state.errors, key)
+    body = required_text(text, state.errors, key)
 
     def step() -> None:
         recusal.decide(session, actor, req.id, grant=action == "grant", reason=body, at=clock.now())
 
-    status = 422 if state.errors else _perform(session, state, step)
+    status = 422 if state.errors else perform(session, state, step)
     if status is None:
         return RedirectResponse(f"/neutrality/cases/{req.case_id}/recusals?done={action}", 303)
     return _page(request, actor, session, str(req.case_id), state, status)
@@ -192,7 +192,7 @@ def declare_interest(
     adj = scope.get_adjuster(session, actor, adjuster_id)
     values = {"organisation_id": organisation_id, "kind": kind, "detail": detail.strip(), "ended_on": ended_on}
     state = PageState(values={k: v.strip() for k, v in values.items()})
-    text = _text(detail, state.errors, "detail")
+    text = required_text(detail, state.errors, "detail")
     org = uuid_or_none(organisation_id)
     if org is None:
         state.errors["organisation_id"] = CHOOSE_ORGANISATION
@@ -201,7 +201,7 @@ def declare_interest(
     until = _date(ended_on.strip(), state.errors)
     if not state.errors and org is not None:
         new = interests.NewDeclaration(org, kind, text, until)
-        status = _perform(session, state, lambda: _declare(session, actor, adj.id, new, clock.now()))
+        status = perform(session, state, lambda: _declare(session, actor, adj.id, new, clock.now()))
         if status is not None and state.alert is not None:
             return record_page(request, actor, session, clock, str(adj.id), state, status)
         if status is None:

@@ -33,7 +33,7 @@ from tandem.policy.models import Policy
 from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
 from tandem.web.claims import FormBag
-from tandem.web.forms import FormState, uuid_or_none
+from tandem.web.forms import REASON_TOO_LONG, FormState, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -42,7 +42,6 @@ K = OrgKind
 
 CHOOSE_ADJUSTER = N_("Choose an adjuster from the list.")
 REASON_REQUIRED = N_("A reason is required.")  # the same msgid as the party service's
-REASON_TOO_LONG = N_("At most 2000 characters.")
 DATE_REQUIRED = N_("Enter the start date.")
 DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 END_BEFORE_START = N_("The end is before the start.")  # the same msgid as the party service's
