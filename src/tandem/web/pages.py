@@ -11,6 +11,7 @@ from tandem.web.render import STATIC_DIR
 def mount_web(app: FastAPI) -> None:
     from tandem.web.account import router as account_router
     from tandem.web.auth_pages import router as auth_router
+    from tandem.web.book_import import router as book_import_router
     from tandem.web.claims import router as claims_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
@@ -40,6 +41,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(onboarding_router)
     app.include_router(account_router)
     app.include_router(people_router)
+    app.include_router(book_import_router)
     app.include_router(registry_router)
     app.include_router(policy_inforce_router)
     app.include_router(claims_router)
