@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 from tandem import demo_mou, demo_placements
+from tandem.demo_placements import PHOTO
 from tandem.kit.clock import SHANGHAI
 from tests.helpers import (
     INSURER1_ORG,
@@ -163,7 +164,12 @@ def test_the_insurers_adjuster_writes_and_signs_its_report_on_the_pages(env):
     env.clock.advance(hours=2)
     visited = (env.clock.now() - dt.timedelta(hours=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
     visit = {"visited_at": visited, "participants": "张伟，陈亮", "notes": "复核配电房"}
-    assert post(lead, f"{base}/pre-assessment/visits", visit).status_code == 303
+    r = post(lead, f"{base}/pre-assessment/visits", visit, files={"photos": ("cable-b.png", PHOTO, "image/png")})
+    assert r.status_code == 303, text_of(r)[:800]
+    # Its own photo opens for the firm (its readers are the insurer's side's), not for the other insurer.
+    link = re.search(rf'href="({base}/survey-photos/[0-9a-f-]+)">cable-b.png', lead.get(base).text)
+    assert link and lead.get(link.group(1)).content == PHOTO
+    assert logged_in(env, "underwriter2").get(link.group(1)).status_code == 404
     editor = lead.get(f"{base}/report-draft")
     assert editor.status_code == 200
     form = {

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from tandem.access.actor import Actor
-from tandem.case import service as case_service
+from tandem.case import audience
 from tandem.claim.models import Document
 from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
@@ -202,16 +202,16 @@ def _firm(session: Session, actor: Actor, placement: Placement) -> bool:
     return prereport.work_of(session, actor, placement) is not None
 
 
-def _photos(session: Session, placement: Placement, hashes: list[str]) -> list[Document]:
+def _photos(session: Session, placement: Placement, hashes: list[str], viewer: audience.Viewer) -> list[Document]:
+    """A visit's photos the viewer may open (the insurer's adjuster's are its readers', R-U7)."""
     if not hashes:
         return []
-    return list(
-        session.execute(
-            select(Document).where(
-                Document.case_id == placement.case_id, Document.kind == prereport.PHOTO, Document.sha256.in_(hashes)
-            )
-        ).scalars()
-    )
+    found = session.execute(
+        select(Document).where(
+            Document.case_id == placement.case_id, Document.kind == prereport.PHOTO, Document.sha256.in_(hashes)
+        )
+    ).scalars()
+    return [d for d in found if viewer.sees(d.audience)]
 
 
 def _signing(session: Session, actor: Actor, placement: Placement) -> dict[str, Any] | None:
@@ -231,6 +231,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
     """What ``placements/_report.html`` shows (the context key ``pre``) for this actor; registered in the
     case file's ``PANELS``."""
     work = prereport.work_of(session, actor, placement)
+    viewer = audience.viewer(session, actor, case_of(session, placement))
     firm = work is not None
     working = work is not None and work.working(placement, correcting=False)
     team = prereport.team_view(session, placement, actor)
@@ -258,7 +259,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "signers": [m for m in team if m["adjuster_id"] in {str(a.id) for a in own}],
             "candidates": candidates,
             "visits": [
-                (v, _photos(session, placement, v.photo_hashes))
+                (v, _photos(session, placement, v.photo_hashes, viewer))
                 for v in prereport.visits(session, placement, actor=actor)
             ],
             "draft": draft,
@@ -467,9 +468,9 @@ def photo(
 ) -> Response:
     """A survey photo, for the sides that see survey photos (broker, the firm, the insured)."""
     placement = get_placement(session, actor, placement_id)
-    held = case_service.participant_roles(session, case_of(session, placement), actor.org_id)
+    viewer = audience.viewer(session, actor, case_of(session, placement))
     doc_id = forms.uuid_or_none(document_id)
     doc = session.get(Document, doc_id) if doc_id else None
     if doc is None or doc.case_id != placement.case_id or doc.kind != prereport.PHOTO:
         raise NotFound()
-    return document_response(settings, doc if {r.value for r in held} & set(doc.audience) else None)
+    return document_response(settings, doc if viewer.sees(doc.audience) else None)
