@@ -12,8 +12,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import select
+
 from tandem import demo_claims, demo_history
 from tandem.audit import service as audit
+from tandem.kit.canonical import canonical_json, sha256_hex
+from tandem.report.models import Report
 from tandem.worker import runner
 from tests.helpers import WAIT_TIMEOUT_MS, _ok, _user_actor, html_table, logged_in
 
@@ -87,6 +91,13 @@ def test_demo_history_is_a_year_of_claims_across_insurers_firms_lines_and_region
         assert page.status_code == 200, (user, page.text)
         total = html_table(page.text, "dashboard-table")[-1]
         assert "数据不足" not in total and total[1] not in ("0", "—"), (user, total)
+    # A past claim's report is a report like any other: its content hashes to its hash, its page shows it.
+    with env.session() as s:
+        report = s.scalars(select(Report).order_by(Report.number).limit(1)).one()
+        assert report.content_hash == sha256_hex(canonical_json(report.content))
+        claim_id = report.claim_id
+    page = logged_in(env, "broker").get(f"/claims/{claim_id}")
+    assert page.status_code == 200 and report.display_number in page.text and "受损财产" in page.text
 
 
 def _free_port() -> int:

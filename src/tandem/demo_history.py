@@ -15,6 +15,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from tandem.claim.models import (
     Payment,
 )
 from tandem.fees.models import Invoice, InvoicePayment
+from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 from tandem.report.models import Report
@@ -62,6 +64,24 @@ class ClaimSpec:
     fee_after: int = 0
     fee_paid_after: int | None = None
     payment_days: int = 30
+
+
+def _report_content(claim: Claim, spec: ClaimSpec) -> dict[str, Any]:
+    """A past claim's adjusting report: one section, one item at the amount settled (a report as the case
+    page and the PDF read it, hashed like a submitted one)."""
+    return {
+        "report_number": f"GR-{claim.number}",
+        "cause": "往年赔案：出险原因见查勘记录。",
+        "liability": "属于保险责任范围。",
+        "conclusion": "按保单约定理算。",
+        "sections": [
+            {
+                "code": "property",
+                "name": "财产损失",
+                "items": [{"ref": "1", "description": "受损财产", "loss": str(spec.settled)}],
+            }
+        ],
+    }
 
 
 def _issued(notified: dt.datetime, appointed: dt.datetime | None) -> dt.datetime | None:
@@ -231,6 +251,7 @@ class Writer:
             )
             self._later.append(letter)
         if adj is not None and reported is not None:
+            content = _report_content(claim, spec)
             self._later.append(
                 Report(
                     case_id=claim.id,
@@ -240,8 +261,8 @@ class Writer:
                     number=f"GR-{claim.number}",
                     version=1,
                     display_number=f"GR-{claim.number}",
-                    content={},
-                    content_hash="0" * 64,
+                    content=content,
+                    content_hash=sha256_hex(canonical_json(content)),
                     total_loss=spec.settled,
                     submitted_at=reported,
                     submitted_by=self.user,
