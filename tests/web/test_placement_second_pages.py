@@ -187,6 +187,7 @@ def test_the_insurers_adjuster_writes_and_signs_its_report_on_the_pages(env):
         (n.strip(), i) for i, n in re.findall(r'name="signers" value="([0-9a-f-]{36})"[^>]*>([^<]+)</label>', page.text)
     )
     assert set(signers) == {"张伟", "陈亮"}
+    assert "王建国 华信保险公估有限公司" in text_of(page)  # the two firms' teams told apart
     assert post(lead, f"{base}/pre-assessment/submit", {"signers": list(signers.values())}).status_code == 303
     second = logged_in(env, "adjuster11")
     content_hash = re.search(r'name="content_hash" value="([0-9a-f]{64})"', second.get(base).text)

@@ -137,6 +137,7 @@ def team_view(session: Session, placement: Placement, actor: Actor | None = None
         {
             "adjuster_id": str(m.adjuster_id),
             "name": m.adjuster.name,
+            "firm": m.adjuster.firm.organisation.name,  # two firms' teams when the insurer has its own (R-U7)
             "role": m.role.value,
             "certificate_no": m.adjuster.certificate_no,
             "since": m.since,
