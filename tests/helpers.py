@@ -1525,3 +1525,16 @@ def book_csv(sheets: dict[str, list[dict[str, str]]]) -> bytes:
         for r in rows:
             w.writerow([kind, *(r.get(k, "") for k in header[1:])])
     return buf.getvalue().encode("utf-8")
+
+
+def terminated_by_insurer(env, number: str = POLICY1) -> str:
+    """The demo policy ``number`` terminated by its insurer's underwriter from 20 November (premium
+    12 000.00 paid, 1 380.82 refunded): the broker may recover the loss from the insurer. Its id."""
+    pid = policy_id(env, number)
+    body = {
+        "action": "terminate", "effective_date": "2026-11-20", "reason_code": "risk_increased",
+        "reason": "危险程度显著增加", "ended_by": "insurer", "premium_paid": "12000.00",
+    }  # fmt: skip
+    r = env.client("underwriter1").post(f"/api/v1/policies/{pid}/status-changes", json=body)
+    assert r.status_code == 201, r.text
+    return pid

@@ -14,24 +14,13 @@ from tandem.audit.models import AuditEvent
 from tandem.kit.clock import SHANGHAI
 from tandem.policy.inforce_models import RecoveryStep
 from tandem.worker import runner
-from tests.helpers import POLICY1, inbox, policy_id
+from tests.helpers import POLICY1, inbox, policy_id, terminated_by_insurer
 
 HEADS = [
     {"head": "refund_due", "amount": "1380.82", "evidence": "解除通知书及保费发票"},
     {"head": "replacement_cost", "amount": "2619.18", "evidence": "新保单报价 4000.00 减退费 1380.82"},
     {"head": "other_costs", "amount": "500.00", "evidence": "重新投保的验标费用发票"},
 ]
-
-
-def _terminated(env) -> str:
-    pid = policy_id(env, POLICY1)
-    body = {
-        "action": "terminate", "effective_date": "2026-11-20", "reason_code": "risk_increased",
-        "reason": "危险程度显著增加", "ended_by": "insurer", "premium_paid": "12000.00",
-    }  # fmt: skip
-    r = env.client("underwriter1").post(f"/api/v1/policies/{pid}/status-changes", json=body)
-    assert r.status_code == 201, r.text
-    return pid
 
 
 def _open(env, pid: str, heads: list[dict[str, Any]] | None = None):
@@ -55,7 +44,7 @@ def _run(env) -> None:
 
 
 def test_countered_then_accepted_and_paid_with_steps_and_audit(env) -> None:
-    pid = _terminated(env)
+    pid = terminated_by_insurer(env)
     r = _open(env, pid)
     assert r.status_code == 201, r.text
     rec = r.json()
@@ -91,7 +80,7 @@ def test_countered_then_accepted_and_paid_with_steps_and_audit(env) -> None:
 
 
 def test_refused_then_arbitration_and_its_outcome(env) -> None:
-    pid = _terminated(env)
+    pid = terminated_by_insurer(env)
     rid = _open(env, pid).json()["id"]
     assert _act(env, "underwriter1", pid, rid, "refuse").json()["error"]["fields"]["reasons"]
     assert _act(env, "underwriter1", pid, rid, "refuse", reasons="解除系因被保险人违约").json()["status"] == "refused"
@@ -112,7 +101,7 @@ def test_refused_then_arbitration_and_its_outcome(env) -> None:
 def test_bad_input_names_the_field_and_only_the_insurers_end_is_recovered(env) -> None:
     pid = policy_id(env, POLICY1)
     assert _open(env, pid).status_code == 409  # in force: nothing to recover
-    pid = _terminated(env)
+    pid = terminated_by_insurer(env)
     empty = _open(env, pid, [])
     assert empty.status_code == 422 and "heads" in empty.json()["error"]["fields"]
     no_evidence = _open(env, pid, [{"head": "other_costs", "amount": "10.00", "evidence": ""}])
@@ -125,7 +114,7 @@ def test_bad_input_names_the_field_and_only_the_insurers_end_is_recovered(env) -
 
 
 def test_deadlines_remind_the_insurer_and_tell_the_broker_on_a_moved_clock(env) -> None:
-    pid = _terminated(env)
+    pid = terminated_by_insurer(env)
     rec = _open(env, pid).json()
     due = dt.date.fromisoformat(rec["answer_due"])
     nine = dt.time(9, 0, tzinfo=SHANGHAI)

@@ -162,7 +162,7 @@ def open_recovery(
         raise ActionNotAllowed()
     if not recoverable(session, policy):
         raise Conflict(NOT_BY_INSURER)
-    if any(r.status in OPEN_STATES for r in of_policy(session, policy)):
+    if any(r.status != "closed" for r in of_policy(session, policy)):  # paid or under way: no second
         raise Conflict(ALREADY_OPEN)
     items = check_heads(heads)
     if not reasons.strip():

@@ -30,6 +30,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
     from tandem.web.policy_inforce import router as policy_inforce_router
+    from tandem.web.policy_recovery import router as policy_recovery_router
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
@@ -44,6 +45,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(book_import_router)
     app.include_router(registry_router)
     app.include_router(policy_inforce_router)
+    app.include_router(policy_recovery_router)
     app.include_router(claims_router)
     app.include_router(placements_router)
     app.include_router(consultation_router)
