@@ -375,6 +375,10 @@ PARAMS: dict[str, Kind] = {
     # claims handler, another insured and an adjuster firm get the same 404 as for none
     "submission_id": Kind("underwriter1", MARKET_OUTSIDERS, build=_submission),
     "quote_id": Kind("underwriter1", MARKET_OUTSIDERS, build=_submission),
+    # a mid-term change and a recovery of insured1's policy: stand-ins under the real policy (its access
+    # check decides)
+    "endorsement_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
+    "recovery_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -468,6 +472,14 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"amount": "1.00", "paid_on": "2026-11-25", "reference": "outsider"}
     },
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
+    ("POST", "/api/v1/policies/{policy_id}/recoveries"): {
+        "json": {"heads": [{"head": "other_costs", "amount": "10.00", "evidence": "x"}], "reasons": "outsider"}
+    },
+    ("POST", "/api/v1/policies/{policy_id}/recoveries/{recovery_id}/actions"): {
+        "json": {"action": "refuse", "reasons": "outsider"}
+    },
+    ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},
+    ("POST", "/policies/{policy_id}/recovery/{recovery_id}/{action}"): {"data": {"reasons": "outsider"}},
     ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/recusals/{recusal_id}/{action}"): {"data": {"text": "outsider"}},
