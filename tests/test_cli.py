@@ -5,6 +5,7 @@ Contract (architecture §7): every failure is one line on stderr and never a tra
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tandem import demo_comparison, demo_history, demo_inforce
 
@@ -557,3 +559,64 @@ def test_import_book_all_or_nothing_then_again_nothing(demo_cli: Cli) -> None:
     r = demo_cli.run("import", "book", str(good), "--as", "broker")
     assert r.stdout == "created nothing; already there: 1 firm, 2 adjuster, 2 insured, 1 policy\n", r.stdout
     assert "not a broker" in one_line_error(demo_cli.run("import", "book", str(good), "--as", "insured1"), 2)
+
+
+# ---- export supervision (监管报送) ------------------------------------------------------------------
+
+
+def test_export_supervision_writes_a_signed_export_that_verifies(cli: Cli) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    r = cli.run("export", "supervision", "--date", "2026-11-25", "--out", "feed")
+    assert r.returncode == 0, r.stderr
+    assert "reports 0" in r.stdout and "figures 1" in r.stdout, r.stdout
+    names = sorted(p.name for p in (cli.cwd / "feed").iterdir())
+    assert "manifest.json" in names and "manifest.sig" in names and "figures.jsonl" in names
+    r = cli.run("export", "verify", "feed")
+    assert r.returncode == 0 and r.stdout.startswith("verified"), r.stderr
+    # The receiver's copy of the public key verifies it too; another key does not.
+    key = cli.run("export", "public-key").stdout.strip()
+    assert cli.run("export", "verify", "feed", "--public-key", key).returncode == 0
+    other = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
+    line = one_line_error(cli.run("export", "verify", "feed", "--public-key", other), 1)
+    assert "manifest.json" in line, line
+    # Without a key of its own, a production server signs nothing and writes nothing.
+    line = one_line_error(
+        cli.run("export", "supervision", "--date", "2026-11-25", "--out", "p", TANDEM_ENV="production"), 1
+    )
+    assert "TANDEM_SUPERVISION_SIGNING_KEY" in line and not (cli.cwd / "p").exists()
+    # The default folder is under TANDEM_VAR_DIR.
+    assert cli.run("export", "supervision", "--date", "2026-11-24").returncode == 0
+    assert cli.run("export", "verify", str(cli.cwd / "supervision" / "2026-11-24")).returncode == 0
+
+
+@pytest.mark.parametrize("name", ["figures.jsonl", "manifest.json", "manifest.sig"])
+def test_export_verify_names_the_file_with_a_changed_byte(cli: Cli, name: str) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    assert cli.run("export", "supervision", "--date", "2026-11-25", "--out", "feed").returncode == 0
+    path = cli.cwd / "feed" / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    line = one_line_error(cli.run("export", "verify", "feed"), 1)
+    assert name in line and "not verified" in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["supervision", "--date", "2026-02-30"], "--date: '2026-02-30' is not a date"),
+        (["supervision", "--date", "2999-01-01"], "has not begun yet"),
+        (["supervision"], "Missing option '--date'"),
+        (["supervision", "--date", "2026-11-25", "--out", "taken"], "already exists"),
+        (["verify", "nowhere"], "nowhere: not a folder"),
+        (["verify", "taken", "--public-key", "short"], "public key must be 32 bytes"),
+    ],
+)
+def test_export_bad_input_is_one_line(cli: Cli, args: list[str], needle: str) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+    (cli.cwd / "taken").mkdir()
+    r = cli.run("export", *args)
+    assert r.returncode in (1, 2)
+    line = one_line_error(r, r.returncode)
+    assert needle in line, line
+    assert sorted(p.name for p in cli.cwd.iterdir() if p.is_dir()) == ["taken"]

@@ -162,6 +162,7 @@ def create_app(
     from tandem.policy.recovery_endpoints import router as policy_recovery_router
     from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
+    from tandem.supervision.endpoints import router as supervision_router
     from tandem.web.pages import mount_web
 
     app.include_router(access_router)
@@ -192,6 +193,7 @@ def create_app(
     app.include_router(fee_router)
     app.include_router(invoice_router)
     app.include_router(neutrality_router)
+    app.include_router(supervision_router)
     mount_web(app)
     _document_error_bodies(app)
     return app

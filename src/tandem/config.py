@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # someone who can write the database cannot recompute a rewritten chain. Unset: the chain is hashed
     # but not keyed (development only; a production server logs a warning at start).
     audit_key: str | None = None
+    # Ed25519 private key that signs the daily supervision export (tandem.supervision.signing): its 32-byte
+    # seed, base64. Unset: development, tests and the demo derive one from secret_key; production refuses
+    # to sign without it. `tandem export public-key` prints the public key the regulator verifies with.
+    supervision_signing_key: str | None = None
     # Shared secret of the WeChat/Weibo/e-mail gateway that posts inbound messages (HMAC-SHA256).
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - overridden in production
     smtp_host: str = "127.0.0.1"
