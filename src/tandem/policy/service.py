@@ -19,7 +19,7 @@ from tandem.audit import service as audit
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
-from tandem.kit.i18n import Phrase
+from tandem.kit.i18n import N_, Phrase
 from tandem.party.models import Adjuster, InsurerProduct
 from tandem.party.service import ineligibility_words
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
@@ -97,6 +97,136 @@ def issue_policy(
     """A draft policy, checked (sections, insured, insurer, product, the designated adjuster by the
     routing checks against ``broker_id``'s blacklist); ``extra`` sets further columns (a bound
     placement's premium, placement and quote). The caller checked who may issue it."""
+    insured_org = check_terms(
+        session,
+        actor,
+        number=number,
+        insured_id=insured_id,
+        insurer_id=insurer_id,
+        line=line,
+        period_start=period_start,
+        period_end=period_end,
+        sections=sections,
+        at=at,
+        broker_id=broker_id,
+        product_id=product_id,
+        designated_adjuster_id=designated_adjuster_id,
+    )
+    policy = Policy(
+        number=number,
+        insured_id=insured_org.id,
+        insurer_id=insurer_id,
+        broker_id=broker_id,
+        product_id=product_id,
+        line=line,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        status=PolicyStatus.DRAFT,
+        designated_adjuster_id=designated_adjuster_id,
+        created_at=at,
+        **(extra or {}),
+    )
+    policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
+    session.add(policy)
+    session.flush()
+    audit.record(
+        session,
+        actor.ref,
+        action="policy.created",
+        entity_type="policy",
+        entity_id=policy.id,
+        at=at,
+        after={"number": number, "status": policy.status.value},
+        request_id=actor.request_id,
+    )
+    return policy
+
+
+NOT_EDITABLE = N_(
+    "Only a draft policy entered by hand can be edited; change the cover of a policy in force by a mid-term change."
+)
+
+
+def editable(actor: Actor, policy: Policy) -> bool:
+    """A draft the broker entered by hand (not bound from a placement): its own account managers edit it.
+    A policy in force changes only through a mid-term change (批改, ``policy.endorsements``), so the cover
+    claims read at a loss time is never rewritten."""
+    return (
+        policy.status == PolicyStatus.DRAFT
+        and policy.placement_id is None
+        and policy.broker_id == actor.org_id
+        and actor.org_kind == OrgKind.BROKER
+        and actor.can(Perm.MANAGE_POLICIES)
+    )
+
+
+def update_draft(
+    session: Session,
+    actor: Actor,
+    policy_id: object,
+    *,
+    at: dt.datetime,
+    sections: list[SectionInput],
+    currency: str = "CNY",
+    premium: Decimal | None = None,
+    **terms: Any,
+) -> Policy:
+    """Edit a draft policy entered by hand (:func:`editable`): its terms checked as on issue, its sections
+    replaced, audited with the terms before and after."""
+    policy = scope.get_policy(session, actor, policy_id)
+    if not editable(actor, policy):
+        raise Conflict(NOT_EDITABLE)
+    before = _terms_json(policy)
+    check_terms(session, actor, sections=sections, at=at, broker_id=actor.org_id, policy_id=policy.id, **terms)
+    for key, value in terms.items():
+        setattr(policy, key, value)
+    policy.currency, policy.premium = currency, premium
+    policy.sections = []
+    session.flush()  # the old sections go before new ones of the same codes arrive
+    policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
+    session.flush()
+    event: dict[str, Any] = {
+        "entity_type": "policy",
+        "entity_id": policy.id,
+        "before": before,
+        "after": _terms_json(policy),
+    }
+    audit.record(session, actor.ref, action="policy.updated", at=at, request_id=actor.request_id, **event)
+    return policy
+
+
+def _terms_json(policy: Policy) -> dict[str, Any]:
+    return {
+        "number": policy.number,
+        "line": policy.line,
+        "currency": policy.currency,
+        "period": [policy.period_start.isoformat(), policy.period_end.isoformat()],
+        "premium": None if policy.premium is None else format(policy.premium, "f"),
+        "designated_adjuster_id": str(policy.designated_adjuster_id) if policy.designated_adjuster_id else None,
+        "sections": [
+            {"code": s.code, "sum_insured": None if s.sum_insured is None else format(s.sum_insured, "f")}
+            for s in policy.sections
+        ],
+    }
+
+
+def check_terms(
+    session: Session,
+    actor: Actor,
+    *,
+    sections: list[SectionInput],
+    at: dt.datetime,
+    broker_id: uuid.UUID | None,
+    policy_id: uuid.UUID | None = None,
+    **terms: Any,
+) -> Organisation:
+    """A policy's terms checked (sections, insured, insurer, product, the designated adjuster by the
+    routing checks, the number free but for ``policy_id``'s own); the insured's organisation. ``terms``:
+    number, insured_id, insurer_id, line, period_start, period_end, product_id, designated_adjuster_id."""
+    number, line, insured_id, insurer_id = (terms[k] for k in ("number", "line", "insured_id", "insurer_id"))
+    period_start, period_end = terms["period_start"], terms["period_end"]
+    product_id, designated_adjuster_id = terms.get("product_id"), terms.get("designated_adjuster_id")
     if period_end <= period_start:
         raise InvalidInput("The period ends before it starts.", fields={"period_end": "after period_start"})
     if not sections:
@@ -123,39 +253,12 @@ def issue_policy(
             raise InvalidInput(
                 "This adjuster cannot be designated: {why}.", why=why, fields={"designated_adjuster_id": str(why)}
             )
-    if session.execute(select(Policy.id).where(Policy.number == number)).first():
+    taken = select(Policy.id).where(Policy.number == number, Policy.id != policy_id) if policy_id else None
+    if session.execute(taken if taken is not None else select(Policy.id).where(Policy.number == number)).first():
         raise Conflict("Policy number already exists.", fields={"number": "already exists"})
-    policy = Policy(
-        number=number,
-        insured_id=insured_org.id,
-        insurer_id=insurer.id,
-        broker_id=broker_id,
-        product_id=product_id,
-        line=line,
-        currency=currency,
-        period_start=period_start,
-        period_end=period_end,
-        status=PolicyStatus.DRAFT,
-        designated_adjuster_id=designated_adjuster_id,
-        created_at=at,
-        **(extra or {}),
-    )
-    policy.sections = [PolicySection(position=i, **vars(s)) for i, s in enumerate(sections)]
-    for i, sec in enumerate(policy.sections):
-        check_options(sec, sec.options, f"sections[{i}]")
-    session.add(policy)
-    session.flush()
-    audit.record(
-        session,
-        actor.ref,
-        action="policy.created",
-        entity_type="policy",
-        entity_id=policy.id,
-        at=at,
-        after={"number": number, "status": policy.status.value},
-        request_id=actor.request_id,
-    )
-    return policy
+    for i, sec in enumerate(sections):
+        check_options(PolicySection(**vars(sec)), sec.options, f"sections[{i}]")
+    return insured_org
 
 
 def change_status(

@@ -848,3 +848,31 @@ LABELS["figure_dimension"] = {
     "insurer": N_("Insurer"),
     "firm": N_("Adjuster firm"),
 }
+
+# ---- a policy's sections entered by hand (issue 19 item 6): the fields and the amount engine's options
+LABELS["section_field"] = {
+    "sum_insured": N_("Sum insured"),
+    "insured_value": N_("Insured value"),
+    "deductible_amount": N_("Deductible amount"),
+    "deductible_rate": N_("Deductible rate"),
+    "per_occurrence_limit": N_("Limit per occurrence"),
+    "aggregate_limit": N_("Aggregate limit"),
+    "liability_ratio": N_("Liability ratio (%)"),
+    "basis": N_("Basis of settlement"),
+    "salvage": N_("Salvage deducted"),
+    "sum_insured_reduces": N_("Sum insured reduced by claims"),
+    "deductible_kind": N_("Kind of deductible"),
+    "deductible_rate_base": N_("Deductible rate applies to"),
+}
+LABELS["section_option"] = {
+    "average": N_("Average (in proportion to the sum insured)"),
+    "first_loss": N_("First loss (up to the sum insured)"),
+    "before_average": N_("Before average"),
+    "after_average": N_("After average"),
+    "true": N_("Yes"),
+    "false": N_("No"),
+    "absolute": N_("Deducted from every loss"),
+    "franchise": N_("Franchise (none above it)"),
+    "loss": N_("The amount of the loss"),
+    "sum_insured": N_("The sum insured"),
+}

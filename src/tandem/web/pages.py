@@ -29,6 +29,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.placement_second import router as placement_second_router
     from tandem.web.placement_selection import router as placement_selection_router
     from tandem.web.placements import router as placements_router
+    from tandem.web.policy_form import router as policy_form_router
     from tandem.web.policy_inforce import router as policy_inforce_router
     from tandem.web.policy_recovery import router as policy_recovery_router
     from tandem.web.products import router as products_router
@@ -43,6 +44,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(people_router)
     app.include_router(book_import_router)
+    app.include_router(policy_form_router)
     app.include_router(registry_router)
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
