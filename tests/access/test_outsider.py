@@ -480,6 +480,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     },
     ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery/{recovery_id}/{action}"): {"data": {"reasons": "outsider"}},
+    ("POST", "/policies/{policy_id}/edit"): {"data": {"number": "PX-OUTSIDER-1"}},
     ("POST", "/neutrality/findings/{finding_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/proposals/{proposal_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/neutrality/recusals/{recusal_id}/{action}"): {"data": {"text": "outsider"}},
