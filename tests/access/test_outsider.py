@@ -472,6 +472,11 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"amount": "1.00", "paid_on": "2026-11-25", "reference": "outsider"}
     },
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
+    ("POST", "/api/v1/policies/{policy_id}/termination-assessment"): {"json": {"note": "outsider"}},
+    ("PUT", "/api/v1/policies/{policy_id}/termination-assessment/draft"): {"json": {"content": {}}},
+    ("POST", "/api/v1/policies/{policy_id}/termination-assessment/report"): {
+        "json": {"signer_ids": [SOME_ID, str(uuid.UUID(int=8))]}
+    },
     ("POST", "/api/v1/policies/{policy_id}/recoveries"): {
         "json": {"heads": [{"head": "other_costs", "amount": "10.00", "evidence": "x"}], "reasons": "outsider"}
     },

@@ -18,8 +18,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tandem.deps import ActorDep, ClockDep, SessionDep
-from tandem.inforce import staged, tracking
+from tandem.inforce import staged, termination, tracking
 from tandem.inforce.models import StagedTask
+from tandem.kit.limits import REASON_MAX
 from tandem.report.models import Report
 from tandem.schemas import Ref, Strict
 
@@ -170,6 +171,64 @@ def save_draft(policy_id: str, body: DraftIn, actor: ActorDep, session: SessionD
 @router.post("/{policy_id}/staged-risk/reports", response_model=ReportRef, status_code=201, responses=WRITE)
 def submit(policy_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ReportRef:
     return _ref(staged.submit(session, actor, policy_id, signer_ids=body.signer_ids, now=clock.now()))
+
+
+# ---- the termination assessment (issue 16 item 4, R-U10) ------------------------------------------
+
+
+class InstructIn(Strict):
+    note: Annotated[str, Field(max_length=REASON_MAX)] = ""
+
+
+class AssessmentOut(BaseModel):
+    status: str = Field(description="instructed | reported")
+    note: str
+    instructed_at: dt.datetime
+    report: ReportRef | None = None
+    content: dict[str, Any] | None = Field(None, description="the signed report: cause, basis, heads, assessed_loss")
+
+
+def _assessment(session: SessionDep, actor: ActorDep, policy_id: str) -> AssessmentOut | None:
+    policy, _placement = staged.readable_policy(session, actor, policy_id)
+    row = termination.of_policy(session, policy)
+    if row is None:
+        return None
+    report = termination.report_of(session, row)
+    return AssessmentOut(
+        status=row.status, note=row.note, instructed_at=row.instructed_at,
+        report=_ref(report) if report else None, content=report.content if report else None,
+    )  # fmt: skip
+
+
+@router.get("/{policy_id}/termination-assessment", response_model=AssessmentOut | None, responses=READ)
+def read_assessment(policy_id: str, actor: ActorDep, session: SessionDep) -> AssessmentOut | None:
+    """The broker's instruction to assess the loss of the insurer's suspension or termination, and the
+    firm's signed report (null before it is instructed)."""
+    return _assessment(session, actor, policy_id)
+
+
+@router.post("/{policy_id}/termination-assessment", response_model=AssessmentOut, status_code=201, responses=WRITE)
+def instruct(policy_id: str, body: InstructIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> AssessmentOut:
+    termination.instruct(session, actor, policy_id, note=body.note, now=clock.now())
+    out = _assessment(session, actor, policy_id)
+    assert out is not None
+    return out
+
+
+@router.put("/{policy_id}/termination-assessment/draft", response_model=DraftOut, responses=WRITE)
+def save_termination_draft(
+    policy_id: str, body: DraftIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> DraftOut:
+    """The firm's working copy of the 《保险合同效力中止或终止评估报告》 (cause, basis, heads with evidence)."""
+    return DraftOut(content=termination.save_draft(session, actor, policy_id, body.content, now=clock.now()))
+
+
+@router.post("/{policy_id}/termination-assessment/report", response_model=ReportRef, status_code=201, responses=WRITE)
+def submit_termination(
+    policy_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ReportRef:
+    """Two adjusters of the firm sign and submit; the recovery then takes its amount from the report."""
+    return _ref(termination.submit(session, actor, policy_id, signer_ids=body.signer_ids, now=clock.now()))
 
 
 # ---- tracking the insurer (issue 16 item 2) -------------------------------------------------------

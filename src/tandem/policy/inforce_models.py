@@ -135,3 +135,23 @@ class RecoveryStep(Base):
     on_date: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class TerminationAssessment(Base):
+    """The broker's instruction to its adjuster firm on the placement (the firm already under its letter on
+    the case) to assess the loss the insurer's suspension or termination causes the insured:
+    ``instructed`` → ``reported`` when the firm's signed 《保险合同效力中止或终止评估报告》 (kind
+    ``termination``) is in. A separate record, not a second letter, so the placement keeps its own letter."""
+
+    __tablename__ = "termination_assessment"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"), index=True)
+    firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # instructed | reported
+    note: Mapped[str] = mapped_column(Text)
+    instructed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    instructed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report.id", ondelete="RESTRICT"))
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -33,8 +33,9 @@ from tandem.kit.i18n import N_
 from tandem.notification.outbox import Job, enqueue_all
 from tandem.notification.service import org_users, tell
 from tandem.policy import suspension
-from tandem.policy.inforce_models import Recovery, RecoveryStep
+from tandem.policy.inforce_models import Recovery, RecoveryStep, TerminationAssessment
 from tandem.policy.models import Policy
+from tandem.report.models import Report
 from tandem.report.schemas import TerminationHead
 
 BROKER = frozenset({Role.BROKER_ACCOUNT_MANAGER.value})
@@ -146,6 +147,13 @@ def check_heads(raw: object) -> list[TerminationHead]:
     return heads
 
 
+def _signed_report(session: Session, policy: Policy) -> Report | None:
+    """The signed termination report of the policy's assessment, if it is in."""
+    stmt = select(TerminationAssessment.report_id).where(TerminationAssessment.policy_id == policy.id)
+    report_id = session.execute(stmt).scalar_one_or_none()
+    return session.get(Report, report_id) if report_id else None
+
+
 def open_recovery(
     session: Session,
     actor: Actor,
@@ -154,9 +162,10 @@ def open_recovery(
     heads: object,
     reasons: str,
     now: dt.datetime,
-    report_id: uuid.UUID | None = None,
 ) -> Recovery:
-    """The broker's account manager demands the amount from the insurer: round 1, answer due in 15 days."""
+    """The broker's account manager demands the amount from the insurer: round 1, answer due in 15 days.
+    The amount is the signed termination report's when there is one (its heads), else the heads given."""
+    report_id = None
     policy = scope.get_policy(session, actor, policy_id)
     if actor.read_only or actor.org_id != policy.broker_id or not actor.has_any(BROKER):
         raise ActionNotAllowed()
@@ -164,6 +173,9 @@ def open_recovery(
         raise Conflict(NOT_BY_INSURER)
     if any(r.status != "closed" for r in of_policy(session, policy)):  # paid or under way: no second
         raise Conflict(ALREADY_OPEN)
+    signed = _signed_report(session, policy)
+    if signed is not None:  # the termination report's heads and amount
+        heads, report_id = signed.content["heads"], signed.id
     items = check_heads(heads)
     if not reasons.strip():
         raise InvalidInput(REASONS_NEEDED, fields={"reasons": REASONS_NEEDED})

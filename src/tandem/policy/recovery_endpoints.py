@@ -26,9 +26,11 @@ Reasons = Annotated[str, Field(max_length=REASON_MAX)]
 
 
 class RecoveryIn(Strict):
-    heads: list[TerminationHead] = Field(
+    heads: list[TerminationHead] | None = Field(
+        None,
         description="refund_due, replacement_cost (a new quote minus the refund), uncovered_losses, "
-        "other_costs; each with its amount and evidence"
+        "other_costs; each with its amount and evidence. Not needed (and not used) when the signed "
+        "termination report is in: the recovery takes its heads.",
     )
     reasons: Reasons = ""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tandem.kit.errors import InvalidInput
 from tandem.kit.limits import REASON_MAX
@@ -140,17 +140,23 @@ class TerminationHead(BaseModel):
 
 
 class TerminationReport(BaseModel):
-    """《保险合同效力中止或终止评估报告》 (R-U10): the loss the suspension or termination causes."""
+    """《保险合同效力中止或终止评估报告》 (R-U10): the loss the suspension or termination causes the insured,
+    by head (refund due, replacement cover minus the refund, losses uncovered during the suspension, other
+    costs), each with its evidence; ``assessed_loss`` is their sum (worked out when not given)."""
 
     model_config = ConfigDict(extra="forbid")
     cause: Text
     basis: Text
-    assessed_loss: Decimal
+    heads: Annotated[list[TerminationHead], Field(min_length=1, max_length=20)]
+    assessed_loss: Annotated[Decimal | None, BeforeValidator(lambda v: None if v is None else money(v))] = None
 
-    @field_validator("assessed_loss", mode="before")
-    @classmethod
-    def _money(cls, v: Any) -> Decimal:
-        return money(v)
+    @model_validator(mode="after")
+    def _sum(self) -> TerminationReport:
+        total = sum((h.amount for h in self.heads), Decimal(0))
+        if self.assessed_loss is not None and self.assessed_loss != total:
+            raise ValueError(f"assessed_loss must be the sum of the heads ({total:.2f})")
+        self.assessed_loss = total
+        return self
 
 
 def _json(value: Any) -> Any:

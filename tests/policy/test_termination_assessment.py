@@ -1,0 +1,85 @@
+"""The termination assessment (issue 16 item 4, R-U10): after the insurer ends a bound policy the broker
+instructs its adjuster firm on the placement; the firm files the signed 《保险合同效力中止或终止评估报告》
+(kind ``termination``, the itemised heads with evidence); the recovery takes its amount from it; the
+placement keeps its own letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+
+from tandem.claim import documents
+from tandem.claim.models import Appointment
+from tandem.kit.clock import SHANGHAI
+from tandem.report.models import Report
+from tests.helpers import _ok, policy_bound
+
+API = "/api/v1/policies"
+CONTENT = {
+    "cause": "保险人以危险程度显著增加为由解除合同",
+    "basis": "解除通知书、原保单、三家保险公司的新报价",
+    "heads": [
+        {"head": "refund_due", "amount": "1500.00", "evidence": "解除通知书载明的退费"},
+        {"head": "replacement_cost", "amount": "3200.00", "evidence": "新报价 4700.00 减退费 1500.00"},
+        {"head": "other_costs", "amount": "800.00", "evidence": "重新验标费用发票"},
+    ],
+}
+
+
+def _adjuster_ids(env) -> list[str]:
+    items = _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]
+    return [next(a["id"] for a in items if a["name"] == n) for n in ("张伟", "陈亮")]
+
+
+def _letters(env) -> int:
+    with env.session() as s:
+        return len(s.execute(select(Appointment)).scalars().all())
+
+
+def _terminated_bound(env) -> str:
+    pid = policy_bound(env)
+    start = dt.date.fromisoformat(_ok(env.client("broker").get(f"{API}/{pid}"))["period_start"])
+    today = env.clock.now().astimezone(SHANGHAI).date()
+    body = {
+        "action": "terminate", "effective_date": max(start + dt.timedelta(days=1), today).isoformat(),
+        "reason_code": "risk_increased", "reason": "危险程度显著增加", "ended_by": "insurer",
+    }  # fmt: skip
+    _ok(env.client("underwriter1").post(f"{API}/{pid}/status-changes", json=body), 201)
+    return pid
+
+
+def test_the_firm_assesses_the_loss_and_the_recovery_takes_the_signed_amount(env) -> None:
+    pid = _terminated_bound(env)
+    letters_before = _letters(env)
+    t = f"{API}/{pid}/termination-assessment"
+    assert env.client("adjuster3").put(f"{t}/draft", json={"content": CONTENT}).status_code == 403
+    made = _ok(env.client("broker").post(f"{t}", json={"note": "请评估解除造成的损失"}), 201)
+    assert made["status"] == "instructed" and made["report"] is None
+    assert env.client("broker").post(f"{t}", json={}).status_code == 409
+    assert env.client("insured2").get(f"{t}").status_code == 404
+    assert env.client("adjuster1").get(f"{t}").status_code == 404
+    firm = env.client("adjuster3")
+    assert any(
+        "评估效力中止或终止造成的损失" in s for s in [n["subject"] for n in _ok(firm.get("/api/v1/notifications"))]
+    )
+    empty = firm.put(f"{t}/draft", json={"content": {**CONTENT, "heads": []}})
+    assert empty.status_code == 422 and "heads" in empty.json()["error"]["fields"]
+    wrong = firm.put(f"{t}/draft", json={"content": {**CONTENT, "assessed_loss": "1.00"}})
+    assert wrong.status_code == 422
+    draft = _ok(firm.put(f"{t}/draft", json={"content": CONTENT}))
+    assert draft["content"]["assessed_loss"] == "5500.00"
+    report = _ok(firm.post(f"{t}/report", json={"signer_ids": _adjuster_ids(env)}), 201)
+    assert report["number"].startswith("ZP")
+    seen = _ok(env.client("insured1").get(f"{t}"))
+    assert seen["status"] == "reported" and seen["content"]["heads"][1]["amount"] == "3200.00"
+    assert firm.post(f"{t}/report", json={"signer_ids": _adjuster_ids(env)}).status_code == 409
+    # The recovery takes the signed report's heads and amount (no heads needed).
+    rec = _ok(env.client("broker").post(f"{API}/{pid}/recoveries", json={"reasons": "依据评估报告追偿"}), 201)
+    assert (rec["amount"], rec["report_id"]) == ("5500.00", report["id"])
+    assert [h["head"] for h in rec["heads"]] == ["refund_due", "replacement_cost", "other_costs"]
+    assert _letters(env) == letters_before  # no second letter on the placement's case
+    with env.session() as s:  # the report's document lists the heads with their evidence
+        html = documents._risk_report_html(s, s.get(Report, uuid.UUID(report["id"])))
+    assert "剩余期间重新投保费用" in html and "新报价 4700.00 减退费 1500.00" in html and "5,500.00" in html
