@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem import demo_comparison
+from tandem import demo_comparison, demo_staged
 from tandem.access.actor import Actor
 from tandem.access.models import User
 from tandem.config import Settings
@@ -352,10 +352,12 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     ).market().shortlist().recommended().submit().ask(
         "underwriter1", "秀洲仓库是否设有自动喷淋系统？", "设有，2025 年消防验收合格，验收意见已上传。"
     ).quote("underwriter1")
-    # Bound: the insured accepted a quote; the policy is issued with 张伟 designated for claims.
-    xinda_to_report(50, f"嘉兴鑫达电子 {year} 南湖厂区财产险项目", ["企业财产保险"], XINDA_SITES[:1]).register().decide(
-        "insured1", remediate=("1", "3")
-    ).market().shortlist().submit().quote("underwriter1").bind("insured1", "underwriter1", zhang)
+    # Bound: the insured accepted a quote; the policy is issued with 张伟 designated for claims. It has been in
+    # force some months: a staged re-survey is reported and the next one scheduled (demo_staged, R-U9).
+    bound = xinda_to_report(200, f"嘉兴鑫达电子 {year} 南湖厂区财产险项目", ["企业财产保险"], XINDA_SITES[:1])
+    bound.register().decide("insured1", remediate=("1", "3")).market().shortlist().submit().quote("underwriter1")
+    bound.bind("insured1", "underwriter1", zhang)
+    demo_staged.load(session, actors, bound.p, [zhang, chen])
     # The insured deciding on its risk points (two decided, one still open).
     xinda_to_report(
         16, f"嘉兴鑫达电子 {year} 机器损坏及营业中断项目", [*property_lines[1:], "营业中断保险"], XINDA_SITES[:1]

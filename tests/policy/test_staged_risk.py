@@ -12,12 +12,12 @@ import uuid
 from sqlalchemy import select
 
 from tandem.audit.models import AuditEvent
-from tandem.db import make_engine, make_session_factory
+from tandem.db import make_engine, make_session_factory, unit_of_work
 from tandem.inforce.models import StagedSurvey
 from tandem.notification.models import OutboxJob
 from tandem.premium.engine import add_months
 from tandem.worker import runner
-from tests.helpers import _ok, inbox, policy_bound
+from tests.helpers import _ok, inbox, pdf_text, policy_bound
 
 API = "/api/v1/policies"
 
@@ -189,6 +189,11 @@ def test_the_staged_report_states_each_point_and_the_tasks_follow(env):
     assert nxt["stage"] == 2
     assert tasks["2"]["status"] == tasks["4"]["status"] == "open" and tasks["4"]["due_date"] == nxt["due_date"]
     assert [s["status"] for s in view["surveys"]] == ["reported", "scheduled"]
+    pdf = env.client("insured1").get(f"{API}/{pid}/staged-risk/reports/{report['id']}/pdf")
+    assert pdf.headers["X-Content-SHA256"] == report["content_hash"]
+    text = pdf_text(pdf.content)
+    assert "此前风险点复查情况" in text and "已整改" in text and "屋面彩钢板锈蚀" in text
+    assert env.client("insured2").get(f"{API}/{pid}/staged-risk/reports/{report['id']}/pdf").status_code == 404
     # The report is immutable and the survey reported: a second report on it is refused.
     assert firm.post(f"{API}/{pid}/staged-risk/reports", json={"signer_ids": [zhang, chen]}).status_code == 409
 
@@ -201,3 +206,23 @@ def test_the_staged_report_states_each_point_and_the_tasks_follow(env):
     _run(env)
     view = _ok(env.client("broker").get(f"{API}/{pid}/staged-risk"))
     assert {t["ref"] for t in view["missed"]} >= {"2", "4"}
+
+
+def test_the_demo_policy_has_a_staged_report_done_and_the_next_survey_scheduled(env):
+    from tandem import demo_placements
+
+    with unit_of_work(env.factory) as s:
+        demo_placements.load(s, env.settings, env.clock.now())
+    placements = _ok(env.client("broker").get("/api/v1/placements?limit=100"))["items"]
+    bound = next(p["id"] for p in placements if p["status"] == "bound")
+    policy = next(p for p in _ok(env.client("broker").get(f"{API}?limit=200"))["items"] if p["placement_id"] == bound)
+    view = _ok(env.client("broker").get(f"{API}/{policy['id']}/staged-risk"))
+    assert view["plan"]["status"] == "agreed" and view["plan"]["insurer_sees_missed"] is True
+    assert [s["status"] for s in view["surveys"]] == ["reported", "scheduled"]
+    assert view["surveys"][1]["due_date"] > env.clock.now().date().isoformat()
+    stage = view["stages"][-1]
+    assert stage["report"]["number"].startswith("JP-")
+    assert sorted(p["state"] for p in stage["points"]) == ["new", "not_remedied", "remedied", "worse"]
+    assert sorted(t["ref"] for t in view["missed"]) == ["1", "3"]
+    # The insurer sees the missed commitments on this policy: its plan says so.
+    assert _ok(env.client("underwriter1").get(f"{API}/{policy['id']}/staged-risk"))["missed"]

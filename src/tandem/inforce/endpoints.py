@@ -15,8 +15,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from tandem.claim import documents
 from tandem.deps import ActorDep, ClockDep, SessionDep
 from tandem.inforce import staged, termination, tracking
 from tandem.inforce.models import StagedTask
@@ -229,6 +231,20 @@ def submit_termination(
 ) -> ReportRef:
     """Two adjusters of the firm sign and submit; the recovery then takes its amount from the report."""
     return _ref(termination.submit(session, actor, policy_id, signer_ids=body.signer_ids, now=clock.now()))
+
+
+@router.get("/{policy_id}/staged-risk/reports/{report_id}/pdf", responses=READ, response_class=Response)
+def report_pdf(policy_id: str, report_id: str, actor: ActorDep, session: SessionDep) -> Response:
+    """The staged risk report as filed (Chinese PDF), its content hash in ``X-Content-SHA256``."""
+    report = staged.stage_report(session, actor, policy_id, report_id)
+    return Response(
+        documents.report_pdf(session, report),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{report.display_number}.pdf"',
+            "X-Content-SHA256": report.content_hash,
+        },
+    )
 
 
 # ---- tracking the insurer (issue 16 item 2) -------------------------------------------------------

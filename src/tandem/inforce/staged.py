@@ -654,3 +654,15 @@ def overview(session: Session, actor: Actor, policy_id: object) -> Overview:
         may.add("report")
     tasks = tasks_of(session, policy) if sees_tasks(actor, policy, placement, plan) else None
     return Overview(policy, placement, plan, surveys, stages(session, policy, placement), tasks, frozenset(may))
+
+
+def stage_report(session: Session, actor: Actor, policy_id: object, report_id: object) -> Report:
+    """One staged report of the policy, for the readers of its risk page (404 for any other id)."""
+    policy, _placement = readable_policy(session, actor, policy_id)
+    wanted = _uuid(report_id)
+    for survey in surveys_of(session, policy):
+        if survey.report_id == wanted:
+            report = session.get(Report, wanted)
+            assert report is not None
+            return report
+    raise NotFound()

@@ -40,7 +40,7 @@ NOTICES = {
     "report": N_("The staged risk report was submitted; the insured's tasks follow it."),
 }
 LABELS["staged_state"] = {
-    "open": N_("Open"),
+    "open": N_("To remedy"),
     "remedied": N_("Remedied"),
     "not_remedied": N_("Not remedied"),
     "worse": N_("Worse"),
@@ -53,7 +53,7 @@ LABELS["staged_survey"] = {
     "reported": N_("Reported"),
 }
 TONES["staged_survey"] = {"scheduled": "neutral", "open": "warn", "reported": "ok"}
-LABELS["staged_task"] = {"open": N_("Open"), "missed": N_("Commitment missed"), "done": N_("Remedied")}
+LABELS["staged_task"] = {"open": N_("To remedy"), "missed": N_("Commitment missed"), "done": N_("Remedied")}
 TONES["staged_task"] = {"open": "warn", "missed": "bad", "done": "ok"}
 LABELS["staged_plan"] = {"proposed": N_("Proposed, awaiting the insured"), "agreed": N_("Agreed")}
 TONES["staged_plan"] = {"proposed": "warn", "agreed": "ok"}
