@@ -186,7 +186,7 @@ def test_the_staged_report_states_each_point_and_the_tasks_follow(env):
     assert tasks["1"]["status"] == "done" and tasks["1"]["missed_at"]  # remedied late: the miss stays on record
     assert tasks["3"]["status"] == "missed"
     [nxt] = [s for s in view["surveys"] if s["status"] == "scheduled"]
-    assert nxt["stage"] == 2
+    assert nxt["stage"] == 2 and nxt["due_date"] > env.clock.now().date().isoformat()
     assert tasks["2"]["status"] == tasks["4"]["status"] == "open" and tasks["4"]["due_date"] == nxt["due_date"]
     assert [s["status"] for s in view["surveys"]] == ["reported", "scheduled"]
     pdf = env.client("insured1").get(f"{API}/{pid}/staged-risk/reports/{report['id']}/pdf")

@@ -347,21 +347,29 @@ def _commitments_at_binding(session: Session, policy: Policy, placement: Placeme
         task_timers(session, row, now)
 
 
-def survey_date(policy: Policy, plan: StagedPlan, stage: int) -> dt.date:
-    return dt.date(*add_months(policy.period_start, stage * plan.interval_months))
+def survey_date(policy: Policy, plan: StagedPlan, after: dt.date) -> dt.date:
+    """The first of the plan's dates (every ``interval_months`` from the policy's start) after ``after``."""
+    k = 1
+    while (due := dt.date(*add_months(policy.period_start, k * plan.interval_months))) <= after:
+        k += 1
+    return due
 
 
 def schedule_next(
     session: Session, policy: Policy, placement: Placement, plan: StagedPlan, now: dt.datetime
 ) -> StagedSurvey | None:
-    """The next re-survey (the scheduled one moved to the plan's dates, or a new one after the last
-    reported), with its opening timer; None when the next date falls after the policy ends."""
+    """The next re-survey, with its opening timer: the scheduled one moved to the plan's first date after
+    the last reported (a date already past opens it at once), or a new one after the last reported, never
+    due in the past; None when that date falls after the policy ends."""
     surveys = surveys_of(session, policy)
     pending = next((s for s in surveys if s.status in ("scheduled", "open")), None)
     if pending is not None and pending.status == "open":
         return pending
     stage = pending.stage if pending else max((s.stage for s in surveys), default=0) + 1
-    due = survey_date(policy, plan, stage)
+    after = max((s.due_date for s in surveys if s.status == "reported"), default=policy.period_start)
+    if pending is None:
+        after = max(after, now.astimezone(SHANGHAI).date())
+    due = survey_date(policy, plan, after)
     if due > policy.period_end:
         return None
     opens = day_start(due - dt.timedelta(days=plan.lead_days))
