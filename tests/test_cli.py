@@ -178,6 +178,7 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     bound = loaded["policy"] - 3 - history - clients - 1
     assert loaded["policy_endorsement"] == bound and loaded["policy_version"] == bound + 1
     assert loaded["policy_status_change"] == len(demo_inforce.STATUS_CHANGES)
+    assert loaded["policy_recovery"] == 1 and loaded["policy_recovery_step"] == len(demo_inforce.RECOVERY_STEPS)
     assert loaded["claim"] >= demo_history.CLAIMS
     assert loaded["audit_event"] > 0
 

@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import Role, User
 from tandem.kit.clock import SHANGHAI
-from tandem.policy import endorsements, suspension
+from tandem.policy import endorsements, recovery, suspension
 from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
 
 SUSPENDED_POLICY = "PCA2026441900002"  # insured2's 财产一切险: suspended, then terminated by the insurer
 #: The status changes of that policy, in order.
 STATUS_CHANGES = ("suspend", "terminate")
+#: The steps of its recovery (追偿), in order: at round 2, awaiting the insurer's answer.
+RECOVERY_STEPS = ("demand", "counter", "demand")
+REPLACEMENT = Decimal("5600.00")  # replacement cover for the rest of the period, minus the refund
+RECOVERY_REASONS = "保险人在催缴程序存在瑕疵的情况下中止并解除合同，应赔偿被保险人由此产生的损失。"
 INCREASE = Decimal("1.20")  # the bound policy's first section: +20 % from the middle of the period
 
 
@@ -72,4 +76,32 @@ def load(session: Session, now: dt.datetime) -> None:
         session, underwriter, policy.id, "terminate", effective_date=ended, reason_code="premium_unpaid",
         reason="催缴后仍未补缴保费，保险人解除合同。", ended_by="insurer",
         premium_paid=Decimal("24000.00"), now=now - dt.timedelta(days=1),
+    )  # fmt: skip
+    _recovery(session, broker, underwriter, policy, ended, now)
+
+
+def _recovery(
+    session: Session, broker: Actor, underwriter: Actor, policy: Policy, ended: dt.date, now: dt.datetime
+) -> None:
+    """The broker's recovery (追偿) for insured2: the refund due, replacement cover bought for the rest of
+    the period minus the refund, and the loss left uncovered while suspended; the insurer countered and
+    the broker demanded again (round 2, awaiting the insurer's answer)."""
+    refund = suspension.changes(session, policy)[-1].refund or Decimal(0)
+    heads = [
+        {"head": "refund_due", "amount": f"{refund:.2f}", "evidence": "保险人解除合同通知书载明的应退保费"},
+        {"head": "replacement_cost", "amount": f"{REPLACEMENT:.2f}",
+         "evidence": f"另行投保 {ended.isoformat()} 起剩余期间的报价 {refund + REPLACEMENT:.2f} 元减应退保费"},
+        {"head": "uncovered_losses", "amount": "18500.00", "evidence": "效力中止期间仓库漏雨造成的存货损失及修复发票"},
+    ]  # fmt: skip
+    row = recovery.open_recovery(
+        session, broker, policy.id, heads=heads, reasons=RECOVERY_REASONS,
+        now=now - dt.timedelta(hours=20),
+    )  # fmt: skip
+    recovery.act(
+        session, underwriter, policy.id, row.id, "counter", amount=refund + REPLACEMENT,
+        reasons="中止期间的损失不属于保险责任，仅同意退费及重新投保差价。", now=now - dt.timedelta(hours=8),
+    )  # fmt: skip
+    recovery.act(
+        session, broker, policy.id, row.id, "demand", amount=refund + REPLACEMENT + Decimal("9250.00"),
+        reasons="中止期间的损失按一半主张，附催缴通知未送达的证明。", now=now - dt.timedelta(hours=2),
     )  # fmt: skip

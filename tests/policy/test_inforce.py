@@ -309,3 +309,10 @@ def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
     assert Decimal(changes[-1]["refund"]) > 0
     page = text_of(logged_in(env, "insured2").get(f"/policies/{ended['id']}"))
     assert "效力中止" in page and "保险人解除" in page
+    # The broker's recovery for insured2 at round 2, awaiting the insurer's answer.
+    (rec,) = env.client("insured2").get(f"/api/v1/policies/{ended['id']}/recoveries").json()
+    assert tuple(s["action"] for s in rec["steps"]) == demo_inforce.RECOVERY_STEPS
+    assert (rec["status"], rec["round"]) == ("demanded", 2)
+    assert Decimal(rec["amount"]) == Decimal(changes[-1]["refund"]) + demo_inforce.REPLACEMENT + Decimal("9250.00")
+    shown = text_of(logged_in(env, "broker").get(f"/policies/{ended['id']}/recovery"))
+    assert "待保险人答复" in shown and "保险人还价" not in shown and "效力中止期间未获保障的损失" in shown
