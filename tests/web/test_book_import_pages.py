@@ -53,3 +53,18 @@ def test_a_good_book_is_previewed_then_confirmed(env) -> None:
 def test_only_the_brokers_account_managers_import(env) -> None:
     for user in ("insurer1", "adjuster1", "risk"):
         assert logged_in(env, user).get("/book/import").status_code == 403, user
+
+
+def test_the_empty_book_has_a_sheet_per_kind_headed_by_its_columns(env) -> None:
+    import io
+
+    import openpyxl
+
+    from tandem.policy.book import COLUMNS, KIND_NAMES
+
+    r = logged_in(env, "broker").get("/book/import/template.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    workbook = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    found = {KIND_NAMES[ws.title]: next(ws.iter_rows(values_only=True)) for ws in workbook.worksheets}
+    assert found == COLUMNS
+    assert logged_in(env, "insured1").get("/book/import/template.xlsx").status_code == 403

@@ -83,6 +83,33 @@ def import_form(request: Request, actor: PageActor) -> Response:
     return _page(request, actor, BookView())
 
 
+TEMPLATE_SHEETS = {"firm": "公估机构", "adjuster": "公估师", "insured": "被保险人", "policy": "保单", "section": "险别"}
+
+
+@router.get("/book/import/template.xlsx")
+def import_template(actor: PageActor) -> Response:
+    """An empty book to fill in: a sheet per kind, headed by its columns (what the import reads)."""
+    import io
+
+    import xlsxwriter
+
+    if not may_import(actor):
+        raise ActionNotAllowed()
+    buf = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buf, {"in_memory": True})
+    bold = workbook.add_format({"bold": True})
+    for kind, columns in book.COLUMNS.items():
+        sheet = workbook.add_worksheet(TEMPLATE_SHEETS[kind])
+        sheet.write_row(0, 0, columns, bold)
+        sheet.set_column(0, len(columns) - 1, 18)
+    workbook.close()
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="book-template.xlsx"', "Cache-Control": "no-store"},
+    )
+
+
 def _run(
     request: Request,
     actor: Actor,
