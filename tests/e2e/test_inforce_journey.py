@@ -2,7 +2,8 @@
 context: the broker requests a mid-term increase of the building's sum insured → the underwriter accepts it
 (version 2, the additional premium pro rata by day) → the underwriter terminates the policy (保险人解除) with
 the refund → the insured's loss notice dated after the termination is refused beside the loss time, naming
-the date, and one dated before it is taken. Screenshots inforce-01 … inforce-07."""
+the date, and one dated before it is taken → the broker claims the loss from the insurer (追偿), the underwriter
+accepts and records the payment, the insured reads it. Screenshots inforce-01 … inforce-10."""
 
 from __future__ import annotations
 
@@ -110,4 +111,36 @@ def test_mid_term_increase_and_termination_in_zh(cast: Cast) -> None:
     insured.get_by_role("button", name="提交报案").click()
     expect(insured.locator(".alert.ok").first).to_contain_text("已报案")
     cast.shot(insured, "inforce-07-notice-before-taken")
+
+    # Recovery (追偿): the broker claims the itemised loss from the insurer; a head without evidence is
+    # refused beside its field; the underwriter accepts and records the payment; the insured reads it.
+    broker.goto(url)
+    broker.locator("#recovery-link").click()
+    form = broker.locator("#recovery-open")
+    form.locator("#refund_due_amount").fill("1200.00")
+    form.locator("#refund_due_evidence").fill("解除通知书载明的退费")
+    form.locator("#replacement_cost_amount").fill("4300.00")
+    form.locator("#open-reasons").fill("保险人解除合同给被保险人造成的损失")
+    form.get_by_role("button", name="向保险人发出追偿").click()
+    expect(broker.locator("#replacement_cost_evidence-error")).to_contain_text("必填")
+    broker.locator("#replacement_cost_evidence").fill("新保单报价 5500.00 元减退费 1200.00 元")
+    cast.shot(broker, "inforce-08-recovery-claim")
+    broker.get_by_role("button", name="向保险人发出追偿").click()
+    _ok(broker, "追偿已发给保险人")
+    expect(broker.locator("#recovery-amount")).to_contain_text("5,500.00")
+    underwriter.goto(url + "/recovery")
+    underwriter.locator("#recovery-accept summary").click()
+    underwriter.locator("#recovery-accept").get_by_role("button", name="接受").click()
+    _ok(underwriter, "追偿已更新")
+    pay = underwriter.locator("#recovery-pay")
+    pay.locator("summary").click()
+    pay.locator("#pay-amount").fill("5500.00")
+    pay.locator("#pay-on_date").fill(today.isoformat())
+    pay.get_by_role("button", name="登记追偿款支付").click()
+    _ok(underwriter, "追偿已更新")
+    cast.shot(underwriter, "inforce-09-recovery-paid")
+    insured.goto(url + "/recovery")
+    expect(insured.locator("#recovery-1")).to_contain_text("追偿款已支付")
+    expect(insured.locator("#recovery-paid")).to_contain_text("5,500.00")
+    cast.shot(insured, "inforce-10-recovery-insured")
     assert cast.problems() == []
