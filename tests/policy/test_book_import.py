@@ -101,3 +101,28 @@ def test_section_values_are_refused_beside_their_column(env) -> None:
         ("section", 2, "deductible_rate"),
         ("section", 2, "sum_insured"),
     ]
+
+
+def test_an_unreadable_file_is_refused_whole() -> None:
+    import io
+    import zipfile
+
+    import pytest
+
+    good = book_xlsx(book_sheets())
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, data[:50] if item.filename.endswith("sheet1.xml") else data)
+    cases = {
+        "book.xlsx": (good[: len(good) // 2], sheets.NOT_XLSX),
+        "damaged.xlsx": (damaged.getvalue(), sheets.NOT_XLSX),
+        "nul.csv": (b"record,name\ninsured,a\x00b\n", sheets.CONTROL),
+        "latin.csv": ("record,name\ninsured,Müller\n".encode("latin-1"), sheets.NOT_UTF8),
+        "huge.csv": (b"record,name\ninsured," + b"x" * 200_000 + b"\n", sheets.NOT_CSV),
+    }
+    for name, (data, message) in cases.items():
+        with pytest.raises(sheets.SheetError) as caught:
+            sheets.read_table(data, name)
+        assert str(caught.value) == message, name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,8 +19,11 @@ from tandem.kit.i18n import N_
 
 NOT_UTF8 = N_("The file is not UTF-8 text.")
 NOT_XLSX = N_("The file is not an Excel workbook (.xlsx).")
+NOT_CSV = N_("The file cannot be read as CSV.")
 NO_HEADER = N_("The first row must name the columns.")
-MAX_ROWS = 20_000
+CONTROL = N_("The file contains a NUL character; save it again as plain text or a workbook.")
+MAX_ROWS = 20_000  # rows read per sheet (or file), the header's included
+MAX_COLUMNS = 100
 
 
 class SheetError(ValueError):
@@ -65,6 +68,8 @@ def _rows(sheet: str, lines: list[tuple[int, list[Any]]]) -> list[Row]:
     found = []
     for line, values in lines[1 : MAX_ROWS + 1]:
         cells = {h: _text(v) for h, v in zip(header, values, strict=False) if h}
+        if any("\x00" in v for v in cells.values()):
+            raise SheetError(CONTROL)
         if any(cells.values()):
             found.append(Row(sheet, line, cells))
     return found
@@ -78,9 +83,12 @@ def read_csv(data: bytes) -> list[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     lines: list[tuple[int, list[Any]]] = []
     start = 1
-    for values in reader:
-        lines.append((start, list(values)))
-        start = reader.line_num + 1
+    try:
+        for values in reader:
+            lines.append((start, list(values)))
+            start = reader.line_num + 1
+    except csv.Error:  # a field over the csv module's limit, a quote left open at the end
+        raise SheetError(NOT_CSV) from None
     return _rows("", lines)
 
 
@@ -90,14 +98,19 @@ def read_xlsx(data: bytes) -> list[Row]:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # not a zip, or a zip without a workbook's parts, or a part that is not XML
         raise SheetError(NOT_XLSX) from None
     try:
         found = []
         for ws in book.worksheets:
-            lines = [(i, list(values)) for i, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+            rows = itertools.islice(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), MAX_ROWS + 1)
+            lines = [(i, list(values)) for i, values in enumerate(rows, start=1)]
             found.extend(_rows(str(ws.title), lines))
         return found
+    except SheetError:
+        raise
+    except Exception:  # a damaged part of the zip (broken XML, a bad style): not a workbook we can read
+        raise SheetError(NOT_XLSX) from None
     finally:
         book.close()
 
