@@ -477,6 +477,24 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/policies/{policy_id}/termination-assessment/report"): {
         "json": {"signer_ids": [SOME_ID, str(uuid.UUID(int=8))]}
     },
+    ("POST", "/api/v1/policies/{policy_id}/endorsements"): {
+        "json": {
+            "effective_date": "2026-07-01",
+            "sections": [{"code": "building", "name": "建筑物", "sum_insured": "1.00", "rate_permille": "1"}],
+            "reason": "outsider",
+        }
+    },
+    ("POST", "/api/v1/policies/{policy_id}/endorsements/{endorsement_id}/actions"): {"json": {"action": "withdraw"}},
+    ("POST", "/api/v1/policies/{policy_id}/status-changes"): {
+        "json": {"action": "suspend", "effective_date": "2026-07-01", "reason_code": "other", "reason": "outsider"}
+    },
+    ("POST", "/policies/{policy_id}/endorsements"): {"data": {"effective_date": "2026-07-01", "reason": "outsider"}},
+    ("POST", "/policies/{policy_id}/endorsements/{endorsement_id}/{action}"): {"data": {"answer": "outsider"}},
+    ("POST", "/policies/{policy_id}/status"): {
+        "data": {"action": "suspend", "effective_date": "2026-07-01", "reason_code": "other", "reason": "outsider"}
+    },
+    ("POST", "/policies/{policy_id}/termination-assessment"): {"data": {"note": "outsider"}},
+    ("POST", "/policies/{policy_id}/termination-assessment/report"): {"data": {"cause": "x", "basis": "x"}},
     ("POST", "/api/v1/policies/{policy_id}/recoveries"): {
         "json": {"heads": [{"head": "other_costs", "amount": "10.00", "evidence": "x"}], "reasons": "outsider"}
     },

@@ -14,7 +14,7 @@ from tandem.claim import documents
 from tandem.claim.models import Appointment
 from tandem.kit.clock import SHANGHAI
 from tandem.report.models import Report
-from tests.helpers import _ok, policy_bound
+from tests.helpers import _ok, logged_in, policy_bound, post, text_of
 
 API = "/api/v1/policies"
 CONTENT = {
@@ -83,3 +83,24 @@ def test_the_firm_assesses_the_loss_and_the_recovery_takes_the_signed_amount(env
     with env.session() as s:  # the report's document lists the heads with their evidence
         html = documents._risk_report_html(s, s.get(Report, uuid.UUID(report["id"])))
     assert "剩余期间重新投保费用" in html and "新报价 4700.00 减退费 1500.00" in html and "5,500.00" in html
+
+
+def test_the_assessment_on_its_page_in_zh(env) -> None:
+    pid = _terminated_bound(env)
+    broker = logged_in(env, "broker")
+    assert "中止或终止评估" in text_of(broker.get(f"/policies/{pid}/recovery"))
+    r = post(broker, f"/policies/{pid}/termination-assessment", {"note": "请评估解除造成的损失"})
+    assert r.status_code == 303, text_of(r)[:1500]
+    assert "已委托公估机构评估损失" in text_of(broker.get(r.headers["location"]))
+    firm = logged_in(env, "adjuster3")
+    form = {
+        "cause": CONTENT["cause"], "basis": CONTENT["basis"], "refund_due_amount": "1500.00",
+        "refund_due_evidence": "", "signer_ids": _adjuster_ids(env),
+    }  # fmt: skip
+    bad = post(firm, f"/policies/{pid}/termination-assessment/report", form)
+    assert bad.status_code == 422 and "必填" in text_of(bad)
+    ok = post(firm, f"/policies/{pid}/termination-assessment/report", {**form, "refund_due_evidence": "解除通知书"})
+    assert ok.status_code == 303, text_of(ok)[:1500]
+    page = text_of(logged_in(env, "insured1").get(f"/policies/{pid}/termination-assessment"))
+    assert "保险合同效力中止或终止评估报告" in page and "应退保费" in page and "1,500.00" in page
+    assert logged_in(env, "insured2").get(f"/policies/{pid}/termination-assessment").status_code == 404

@@ -94,7 +94,7 @@ def instruct(
 
 
 def _link(policy: Policy) -> str:
-    return f"/policies/{policy.id}/recovery"
+    return f"/policies/{policy.id}/termination-assessment"
 
 
 def _instructed_for(session: Session, actor: Actor, policy_id: object) -> tuple[Policy, TerminationAssessment]:

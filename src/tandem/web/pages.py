@@ -37,6 +37,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.registry import router as registry_router
     from tandem.web.staged_risk import router as staged_risk_router
     from tandem.web.submissions import router as submissions_router
+    from tandem.web.termination_assessment import router as termination_assessment_router
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_router)
@@ -48,6 +49,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(registry_router)
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
+    app.include_router(termination_assessment_router)
     app.include_router(claims_router)
     app.include_router(placements_router)
     app.include_router(consultation_router)
