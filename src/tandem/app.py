@@ -157,6 +157,7 @@ def create_app(
     from tandem.placement.screening_endpoints import router as placement_screening_router
     from tandem.placement.second_endpoints import router as placement_second_router
     from tandem.placement.selection_endpoints import router as placement_selection_router
+    from tandem.policy.book_endpoints import router as book_router
     from tandem.policy.endpoints import router as policy_router
     from tandem.policy.inforce_endpoints import router as policy_inforce_router
     from tandem.policy.recovery_endpoints import router as policy_recovery_router
@@ -170,6 +171,7 @@ def create_app(
     app.include_router(party_router)
     app.include_router(product_router)
     app.include_router(policy_router)
+    app.include_router(book_router)
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
     app.include_router(staged_router)

@@ -126,3 +126,22 @@ def test_an_unreadable_file_is_refused_whole() -> None:
         with pytest.raises(sheets.SheetError) as caught:
             sheets.read_table(data, name)
         assert str(caught.value) == message, name
+
+
+def test_the_api_names_each_refusal_and_writes_nothing_then_imports(env) -> None:
+    c = env.client("broker")
+    before = _counts(env)
+    bad = book_csv(book_sheets(insured={"uscc": "91330500MA2B3C4D5X"}))
+    r = c.post("/api/v1/book/imports", files={"file": ("book.csv", bad, "text/csv")})
+    assert r.status_code == 422, r.text
+    fields = r.json()["error"]["fields"]
+    assert set(fields) == {"csv[5].uscc", "csv[7].insured"}
+    assert _counts(env) == before
+    good = book_xlsx(book_sheets())
+    r = c.post("/api/v1/book/imports?dry_run=true", files={"file": ("book.xlsx", good, "application/octet-stream")})
+    assert r.status_code == 200 and r.json()["created"]["policy"] == [BOOK_POLICY]
+    assert _counts(env) == before
+    r = c.post("/api/v1/book/imports", files={"file": ("book.xlsx", good, "application/octet-stream")})
+    assert r.status_code == 200 and r.json()["dry_run"] is False
+    assert _counts(env)[2] == before[2] + 1
+    assert env.client("insured1").post("/api/v1/book/imports", files={"file": ("b.xlsx", good)}).status_code == 403
