@@ -709,6 +709,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "data": {"action": "require_another", "reason": "outsider"}
     },
     ("POST", "/placements/{placement_id}/consultation"): {"data": {"step": "ack"}},
+    ("POST", "/placements/{placement_id}/consultation/alignment"): {"data": {"a-0": "1", "b-0": "F1"}},
     ("POST", "/placements/{placement_id}/consultation/items/{item_id}"): {"data": {"kind": "hold"}},
     ("POST", "/placements/{placement_id}/consultation/umpire"): {"data": {"umpire": f"adjuster:{SOME_ID}"}},
     ("POST", "/placements/{placement_id}/consultation/items/{item_id}/decision"): {
