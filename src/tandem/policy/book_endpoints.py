@@ -16,6 +16,8 @@ from tandem.policy import book
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 MAX_BOOK = 2 * 1024 * 1024
+Upload = Annotated[UploadFile, File()]
+DryRun = Annotated[bool, Query(description="check and report only; write nothing")]
 
 
 class BookImportOut(BaseModel):
@@ -30,12 +32,7 @@ class BookImportOut(BaseModel):
     responses={403: {"description": "Not a broker's account manager"}},
 )
 def import_book(
-    actor: ActorDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    file: Annotated[UploadFile, File()],
-    dry_run: Annotated[bool, Query()] = False,
+    actor: ActorDep, session: SessionDep, settings: SettingsDep, clock: ClockDep, file: Upload, dry_run: DryRun = False
 ) -> BookImportOut:
     """Import the broker's book (firms, practitioners, insureds, policies with sections) from one CSV or
     XLSX file; nothing is written unless every row is accepted."""
