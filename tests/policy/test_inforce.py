@@ -290,6 +290,27 @@ def test_termination_for_the_insured_uses_the_short_period_table_on_the_rated_ve
     assert env.client("insured1").get(f"/api/v1/policies/{pid}").json()["status"] == "terminated"
 
 
+def test_a_short_term_policy_asks_for_the_premium_paid_not_its_annual_premium(env, tmp_path) -> None:
+    """The premium on record is annual: over a term shorter than a year it is not what was charged."""
+    pid = policy_id(env, POLICY1)
+    with env.factory.begin() as s:
+        policy = s.get(Policy, uuid.UUID(pid))
+        policy.premium, policy.period_end = Decimal("10000.00"), policy.period_start + dt.timedelta(days=180)
+        start = policy.period_start
+    body = {
+        "action": "terminate", "effective_date": (start + dt.timedelta(days=90)).isoformat(),
+        "reason_code": "risk_increased", "reason": "危险程度显著增加", "ended_by": "insurer",
+    }  # fmt: skip
+    missing = _status(env, "underwriter1", pid, **body)
+    assert missing.status_code == 422 and "premium_paid" in missing.json()["error"]["fields"]
+    r = _status(env, "underwriter1", pid, **body, premium_paid="6000.00")
+    assert r.status_code == 201, r.text
+    c = r.json()
+    assert c["premium_paid"] == "6000.00" and _calc(tmp_path, c["pricing"]["input"]) == c["pricing"]["output"]
+    # 6000.00 × 90 / 181 = 2983.43 retained; 3016.57 refunded (the annual 10000.00 would refund 5027.62).
+    assert c["refund"] == "3016.57"
+
+
 # ---- demo -----------------------------------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ def readable_policy(session: Session, actor: Actor, policy_id: object) -> tuple[
         placement = session.get(Placement, found.placement_id)
         if placement is None or survey_firm(placement) != actor.org_id:
             raise
+        scope.get_case(session, actor, placement.case_id)  # the firm still takes part in the placement's case
         return found, placement
     placement = session.get(Placement, policy.placement_id) if policy.placement_id else None
     if placement is None:

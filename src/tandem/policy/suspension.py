@@ -24,6 +24,7 @@ from tandem.policy import notices, pricing, service
 from tandem.policy import versions as policy_versions
 from tandem.policy.inforce_models import PolicyVersion, StatusChange
 from tandem.policy.models import Policy
+from tandem.premium.engine import is_full_year
 
 ACTIONS = ("suspend", "reinstate", "terminate")
 REASONS: dict[str, tuple[str, ...]] = {
@@ -129,7 +130,9 @@ def _refund(
 ) -> tuple[Decimal, Decimal, dict[str, object]]:
     written = _written(session, policy)
     if paid is None:
-        if written is None:
+        # The premium on record is an annual one: it is what was charged only over a term of a full year.
+        annual_only = policy.premium is not None and not is_full_year(policy.period_start, policy.period_end)
+        if written is None or annual_only:
             raise InvalidInput(PAID_UNKNOWN, fields={"premium_paid": PAID_UNKNOWN})
         paid = written
     in_force = policy_versions.version_at(session, policy, day - dt.timedelta(days=1))

@@ -547,6 +547,11 @@ def _day_after(day: dt.date) -> _YMD:
     return _ymd(day + dt.timedelta(days=1))
 
 
+def is_full_year(start: dt.date, end: dt.date) -> bool:
+    """A term from ``start`` to ``end`` (both covered) of exactly one year: no short-period factor."""
+    return _day_after(end) == add_months(start, 12)
+
+
 def _months_until(start: dt.date, day: dt.date, *, inclusive: bool) -> int:
     """The smallest ``m`` ≥ 1 with ``day`` < (or ≤ when ``inclusive``) ``start`` plus ``m`` months, at most 12."""
     target = _ymd(day)
@@ -684,7 +689,7 @@ def compute(inp: PremiumInput) -> PremiumResult:
     """Every step of the contract for a validated input."""
     with localcontext(_EXACT):
         term_days = (inp.end - inp.start).days + 1
-        full_year = _day_after(inp.end) == add_months(inp.start, 12)
+        full_year = is_full_year(inp.start, inp.end)
         term_months = _months_until(inp.start, inp.end, inclusive=False)
         short = _short_factor(inp, term_days, term_months, full_year)
         factor_product = _product([f.value for f in inp.factors])

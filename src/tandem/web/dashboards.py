@@ -29,7 +29,7 @@ from tandem.fees.invoices import org_names
 from tandem.figures import compute, facts
 from tandem.figures.compute import KINDS, Filters
 from tandem.kit import i18n
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, today_local
 from tandem.kit.errors import NotFound
 from tandem.kit.i18n import N_
 from tandem.placement.comparison_stats import Figure
@@ -327,7 +327,7 @@ def export(
     if view.errors:
         return dashboard(role, request, actor, session, clock)
     rows = table_rows(view, locale)
-    name = f"dashboard-{role}-{clock.now().date().isoformat()}.{fmt}"
+    name = f"dashboard-{role}-{today_local(clock).isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         return Response(_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
