@@ -25,6 +25,7 @@ from tandem.kit.clock import local
 from tandem.kit.i18n import format_money, format_rate, translate_message, use_locale
 from tandem.party.models import Adjuster
 from tandem.placement.models import Placement
+from tandem.policy import versions as policy_versions
 from tandem.report.models import Report, ReportPdf, ReportSignature, ReportSigning
 
 _ENV = jinja2.Environment(
@@ -287,7 +288,7 @@ def report_html(session: Session, report: Report, lang: str = "zh_CN") -> str:
     previous = session.get(Report, report.supersedes_id) if report.supersedes_id else None
     c = report.content
     names = section_names(claim, [s["code"] for s in c["sections"]], lang)
-    policy_sections = {s.code: s for s in claim.policy.sections}
+    policy_sections = {s.code: s for s in policy_versions.sections_at(session, claim.policy, claim.loss_at)}
     currency = claim.policy.currency
     sections = []
     for sec in c["sections"]:

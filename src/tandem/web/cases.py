@@ -50,6 +50,7 @@ from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster, Expert
+from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
 from tandem.reconciliation import consultation as consult
 from tandem.reconciliation.models import Consultation
@@ -1123,7 +1124,7 @@ def case_view(session: Session, actor: Actor, claim: Claim, now: dt.datetime, lo
         timeline=file.timeline,
         consultation=consultation_of(session, claim),
         actions=actions_for(session, actor, claim, roles, now, reports, current, conf),
-        policy_sections=[(s.code, s.name) for s in claim.policy.sections],
+        policy_sections=[(s.code, s.name) for s in policy_versions.sections_at(session, claim.policy, claim.loss_at)],
         engagements=engagement_rows(session, actor, claim),
         suggest_experts=suggests_experts(actor, claim, roles),
     )

@@ -32,6 +32,7 @@ from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, evidence_type
+from tandem.policy import versions as policy_versions
 from tandem.web import cases, draft_form, fee_terms, forms
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
@@ -741,7 +742,7 @@ def save_draft(
 ) -> Response:
     """The draft editor: ``op=add:<section>`` / ``remove:<section>:<row>`` edit the rows, ``save`` saves."""
     claim = scope.get_claim(session, actor, claim_id)
-    sections = [(s.code, s.name) for s in claim.policy.sections]
+    sections = [(s.code, s.name) for s in policy_versions.sections_at(session, claim.policy, claim.loss_at)]
     draft = draft_form.from_post(form, sections)
     op = forms.text(form, "op", 60) or "save"
     if op != "save":
