@@ -660,6 +660,14 @@ def said(event: str, locale: str = "zh_CN") -> str:
     return gettext(label("event", event), locale)
 
 
+def run_jobs(env) -> None:
+    """Run the outbox until it is empty (the timers due on the test clock), at most 50 rounds."""
+    for _ in range(50):
+        stats = runner.run_once(env.factory, env.settings, env.clock)
+        if stats.done + stats.retried + stats.failed == 0:
+            return
+
+
 def inbox(env, user: str) -> list[str]:
     return [n["subject"] for n in _ok(env.client(user).get("/api/v1/notifications"))]
 

@@ -139,6 +139,7 @@ def create_app(
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
     from tandem.claim.inbound import router as inbound_router
+    from tandem.complaint.endpoints import router as complaint_router
     from tandem.expert.endpoints import router as expert_router
     from tandem.fees.endpoints import router as fee_router
     from tandem.fees.invoice_endpoints import router as invoice_router
@@ -195,6 +196,7 @@ def create_app(
     app.include_router(fee_router)
     app.include_router(invoice_router)
     app.include_router(neutrality_router)
+    app.include_router(complaint_router)
     app.include_router(supervision_router)
     mount_web(app)
     _document_error_bodies(app)

@@ -4,6 +4,7 @@ from tandem.access import models as access_models
 from tandem.audit import models as audit_models
 from tandem.case import models as case_models
 from tandem.claim import models as claim_models
+from tandem.complaint import models as complaint_models
 from tandem.db import Base
 from tandem.expert import models as expert_models
 from tandem.fees import models as fee_models
@@ -30,6 +31,7 @@ __all__ = [
     "audit_models",
     "case_models",
     "claim_models",
+    "complaint_models",
     "expert_models",
     "fee_models",
     "inforce_models",

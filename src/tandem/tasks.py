@@ -9,6 +9,7 @@ def load_builtin_tasks() -> None:
     """Import every task module; each registers its handlers once, on first import."""
     from tandem.access import tasks as access_tasks  # noqa: F401
     from tandem.claim import tasks as claim_tasks  # noqa: F401
+    from tandem.complaint import tasks as complaint_tasks  # noqa: F401
     from tandem.fees import tasks as fee_tasks  # noqa: F401
     from tandem.inforce import tasks as inforce_tasks  # noqa: F401
     from tandem.neutrality import tasks as neutrality_tasks  # noqa: F401

@@ -285,6 +285,16 @@ def _invoice(env) -> dict[str, str]:
     return {"case_id": cid, "invoice_id": inv["id"]}
 
 
+def _complaint(env) -> dict[str, str]:
+    """insured1's request that firm A explain its report on a claim: not escalated, so supervision does not
+    read it either."""
+    cid = _to_reported(env)
+    with env.session() as s:
+        firm = _org(FIRM_A)(env, s)
+    body = {"kind": "explanation", "target_id": firm, "text": "请解释定损依据"}
+    return {"complaint_id": _ok(env.client("insured1").post(f"/api/v1/cases/{cid}/complaints", json=body), 201)["id"]}
+
+
 def _placement(env) -> dict[str, str]:
     """insured1's placement, opened by the broker; no firm instructed, no insurer approached."""
     return {"placement_id": open_placement(env)["id"]}
@@ -379,6 +389,8 @@ PARAMS: dict[str, Kind] = {
     # check decides)
     "endorsement_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
     "recovery_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
+    # insured1's explanation request to firm A (issue 20 item 3): the complainant and the firm only
+    "complaint_id": Kind("insured1", (*ALL_CLAIM_OUTSIDERS, "regulator"), build=_complaint),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -501,6 +513,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/policies/{policy_id}/recoveries/{recovery_id}/actions"): {
         "json": {"action": "refuse", "reasons": "outsider"}
     },
+    ("POST", "/api/v1/cases/{case_id}/complaints"): {
+        "json": {"kind": "complaint", "target_id": SOME_ID, "text": "outsider"}
+    },
+    ("POST", "/api/v1/complaints/{complaint_id}/actions"): {"json": {"action": "escalate", "text": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery/{recovery_id}/{action}"): {"data": {"reasons": "outsider"}},
     ("POST", "/policies/{policy_id}/edit"): {"data": {"number": "PX-OUTSIDER-1"}},

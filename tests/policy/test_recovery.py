@@ -13,8 +13,7 @@ from sqlalchemy import select
 from tandem.audit.models import AuditEvent
 from tandem.kit.clock import SHANGHAI
 from tandem.policy.inforce_models import RecoveryStep
-from tandem.worker import runner
-from tests.helpers import POLICY1, inbox, policy_id, terminated_by_insurer
+from tests.helpers import POLICY1, inbox, policy_id, run_jobs, terminated_by_insurer
 
 HEADS = [
     {"head": "refund_due", "amount": "1380.82", "evidence": "解除通知书及保费发票"},
@@ -34,13 +33,6 @@ def _act(env, user: str, pid: str, rid: str, action: str, **body: Any):
 
 def _today(env) -> dt.date:
     return env.clock.now().astimezone(SHANGHAI).date()
-
-
-def _run(env) -> None:
-    for _ in range(50):
-        stats = runner.run_once(env.factory, env.settings, env.clock)
-        if stats.done + stats.retried + stats.failed == 0:
-            return
 
 
 def test_countered_then_accepted_and_paid_with_steps_and_audit(env) -> None:
@@ -118,25 +110,25 @@ def test_deadlines_remind_the_insurer_and_tell_the_broker_on_a_moved_clock(env) 
     rec = _open(env, pid).json()
     due = dt.date.fromisoformat(rec["answer_due"])
     nine = dt.time(9, 0, tzinfo=SHANGHAI)
-    _run(env)
+    run_jobs(env)
     reminded = [m for m in inbox(env, "underwriter1") if due.isoformat() in m]
     assert len(reminded) == 1  # the demand itself names the date; no reminder yet
     env.clock.current = dt.datetime.combine(due - dt.timedelta(days=3), nine).astimezone(dt.UTC) + dt.timedelta(
         minutes=1
     )
     env._clients.clear()
-    _run(env)
+    run_jobs(env)
     assert len([m for m in inbox(env, "underwriter1") if due.isoformat() in m]) == 2
     assert not any(due.isoformat() in m for m in inbox(env, "broker"))  # not overdue yet
     env.clock.current = dt.datetime.combine(due + dt.timedelta(days=1), nine).astimezone(dt.UTC) + dt.timedelta(
         minutes=1
     )
     env._clients.clear()
-    _run(env)
+    run_jobs(env)
     overdue = [m for m in inbox(env, "broker") if due.isoformat() in m]
     assert overdue, inbox(env, "broker")
     # An answered round's timers do nothing: a second recovery round's reminder only once answered again.
     _act(env, "underwriter1", pid, rec["id"], "refuse", reasons="不予赔偿")
     before = len(inbox(env, "broker"))
-    _run(env)
+    run_jobs(env)
     assert len(inbox(env, "broker")) == before

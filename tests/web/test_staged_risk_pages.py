@@ -12,8 +12,7 @@ import uuid
 from sqlalchemy import select
 
 from tandem.inforce.models import StagedSurvey
-from tandem.worker import runner
-from tests.helpers import logged_in, policy_bound, post, text_of
+from tests.helpers import logged_in, policy_bound, post, run_jobs, text_of
 
 FORM = {
     "subject": "南湖厂区第一次阶段性复查",
@@ -24,13 +23,6 @@ FORM = {
     "new_level": "中", "new_coefficient": "1.0300", "new_advice": "更换锈蚀板材。",
     "advice": "整改未完成项。", "environmental": "危废暂存间已设防渗。", "safety": "消防通道仍被占用。",
 }  # fmt: skip
-
-
-def _run(env) -> None:
-    for _ in range(50):
-        stats = runner.run_once(env.factory, env.settings, env.clock)
-        if stats.done + stats.retried + stats.failed == 0:
-            return
 
 
 def test_the_risk_page_through_a_staged_report(env):
@@ -52,7 +44,7 @@ def test_the_risk_page_through_a_staged_report(env):
     with env.session() as s:
         survey = s.execute(select(StagedSurvey).where(StagedSurvey.policy_id == uuid.UUID(pid))).scalars().one()
     env.clock.current = survey.opens_at + dt.timedelta(hours=1)
-    _run(env)
+    run_jobs(env)
     firm = logged_in(env, "adjuster3")
     form_page = firm.get(base).text
     assert 'id="staged-report-form"' in form_page

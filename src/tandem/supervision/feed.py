@@ -9,9 +9,9 @@ time in a record is UTC (``…Z``), every amount a decimal string.
   blacklist decisions and appeals of that day (the states supervision reads, ``access.scope``);
 - ``figures``: the market figures (``tandem.figures``) of the day's month up to the end of the day, in
   total and per line, region, insurer and firm, hidden behind fewer than 5 insureds as on supervision's
-  dashboard.
-
-Complaints join the feed when the platform records them."""
+  dashboard;
+- ``complaints``: explanation requests and complaints received, extended, decided or escalated that day
+  (``tandem.complaint``), with the names of the complainant and the organisation complained about."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.access.scope import DECIDED_STATES, NOTICE_STATES
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Participation, PartyRole
+from tandem.complaint.models import Complaint
 from tandem.figures import compute, facts
 from tandem.kit.canonical import normalise
 from tandem.kit.clock import SHANGHAI, UTC
@@ -48,7 +49,11 @@ DECISION_FIELDS = (
     "trigger", "decided_at", "decision_reason", "lines", "term_months", "appealed_at", "appeal",
     "appeal_decided_at", "appeal_reason",
 )  # fmt: skip
-KINDS = ("reports", "firm_filings", "firm_changes", "notices", "blacklist", "figures")
+COMPLAINT_FIELDS = (
+    "id", "case_id", "kind", "state", "complainant_id", "target_id", "text", "received_at", "acknowledged_at",
+    "due_on", "extension_reason", "extended_at", "decision", "decided_at", "escalation_reason", "escalated_at",
+)  # fmt: skip
+KINDS = ("reports", "firm_filings", "firm_changes", "notices", "blacklist", "complaints", "figures")
 FIRM_ENTITIES = ("organisation", "adjuster_firm", "adjuster", "sanction")
 # The market as supervision reads it (facts and the privacy rule depend on the reader's kind only).
 MARKET = Actor(uuid.UUID(int=0), uuid.UUID(int=0), OrgKind.SUPERVISION, "", "", "", frozenset())
@@ -168,6 +173,18 @@ def blacklist(session: Session, start: dt.datetime, end: dt.datetime) -> list[di
     ]
 
 
+def complaints(session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    times = (Complaint.received_at, Complaint.extended_at, Complaint.decided_at, Complaint.escalated_at)
+    rows = session.execute(
+        select(Complaint).where(or_(*(_within(t, start, end) for t in times))).order_by(Complaint.received_at)
+    ).scalars()
+    names = _names(session)
+    return [
+        {**_columns(c, COMPLAINT_FIELDS), "complainant": names.get(c.complainant_id), "target": names.get(c.target_id)}
+        for c in rows
+    ]
+
+
 def figures(session: Session, day: dt.date, end: dt.datetime) -> list[dict[str, Any]]:
     period = facts.month(day)
     rows = facts.read(session, MARKET, end)
@@ -200,6 +217,7 @@ def collect(session: Session, day: dt.date, now: dt.datetime) -> dict[str, list[
         "firm_changes": firm_changes(session, start, end),
         "notices": notices(session, start, end),
         "blacklist": blacklist(session, start, end),
+        "complaints": complaints(session, start, end),
         "figures": figures(session, day, until),
     }
     return {kind: normalise(records) for kind, records in out.items()}
