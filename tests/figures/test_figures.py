@@ -87,3 +87,29 @@ def test_figures_from_fewer_than_five_insureds_are_hidden_outside_the_broker(env
     assert not any(f.shown for f in insurer.values())
     own = _values(_table(env, "insured1").total)  # its own claim A: nothing of another insured
     assert (own["claims"], own["notice_report_p50"], own["agreement_payment_p50"]) == (1, D("11.0"), D("5.0"))
+
+
+def test_figures_as_of_a_past_moment_leave_later_claims_and_steps_out(env):
+    """A past day's figures (the supervision export of that day) count only what had happened by then."""
+    import datetime as dt
+
+    figures_known_set(env)
+    now = env.clock.now()
+    past = now - dt.timedelta(days=6)  # F was notified 5 days ago
+    with env.session() as s:
+        actor = _user_actor(s, "broker")
+        later, then = facts.read(s, actor, now), facts.read(s, actor, past)
+    assert len(later.claims) == 6 and len(then.claims) == 5
+    steps = [
+        t
+        for c in then.claims
+        for t in (c.notified_at, c.appointed_at, c.reported_at, c.agreed_at, c.paid_at)
+        if t is not None
+    ]
+    assert steps and max(steps) <= past
+    # Some step of the six claims came after that moment, so the two readings really differ.
+    assert any(
+        t is not None and t > past
+        for c in later.claims
+        for t in (c.notified_at, c.appointed_at, c.reported_at, c.agreed_at, c.paid_at)
+    )

@@ -125,9 +125,13 @@ def _fee_scope(actor: Actor) -> Any:
             return Invoice.payer_id == actor.org_id
 
 
-def _claims(session: Session, ids: Select[Any]) -> dict[uuid.UUID, ClaimRow]:
+def _claims(session: Session, ids: Select[Any], now: dt.datetime) -> dict[uuid.UUID, ClaimRow]:
+    """The claims notified by ``now`` with the steps taken by then (a past day's figures leave later ones out)."""
+
     def first(column: Any, key: Any, *where: Any) -> Any:
-        return select(key.label("cid"), func.min(column).label("at")).where(*where).group_by(key).subquery()
+        return (
+            select(key.label("cid"), func.min(column).label("at")).where(column <= now, *where).group_by(key).subquery()
+        )
 
     report = first(Report.submitted_at, Report.claim_id, Report.claim_id.in_(ids))
     letter = first(Appointment.answered_at, Appointment.claim_id, Appointment.state == "accepted")
@@ -143,6 +147,7 @@ def _claims(session: Session, ids: Select[Any]) -> dict[uuid.UUID, ClaimRow]:
             func.min(case((Payment.kind == "final", Payment.paid_at)), type_=Payment.paid_at.type).label("at"),
             func.sum(Payment.amount, type_=Money).label("settled"),
         )
+        .where(Payment.paid_at <= now)
         .group_by(Payment.claim_id)
         .subquery()
     )
@@ -169,7 +174,7 @@ def _claims(session: Session, ids: Select[Any]) -> dict[uuid.UUID, ClaimRow]:
         .outerjoin(report, report.c.cid == Claim.id)
         .outerjoin(agreed, agreed.c.cid == Claim.id)
         .outerjoin(paid, paid.c.cid == Claim.id)
-        .where(Claim.id.in_(ids))
+        .where(Claim.id.in_(ids), Claim.notified_at <= now)
     )
     out: dict[uuid.UUID, ClaimRow] = {}
     for (
@@ -203,8 +208,10 @@ def _clocks(session: Session, claims: dict[uuid.UUID, ClaimRow], ids: Select[Any
     ).where(Deadline.claim_id.in_(ids))
     rows = []
     for cid, holder, started, due, stopped, breached in session.execute(stmt).all():
-        if cid not in claims:
+        if cid not in claims or started > now:
             continue
+        stopped = stopped if stopped is not None and stopped <= now else None
+        breached = breached if breached is not None and breached <= now else None
         if stopped is not None:
             met: bool | None = breached is None and stopped <= due
         else:
@@ -218,8 +225,10 @@ def _clocks(session: Session, claims: dict[uuid.UUID, ClaimRow], ids: Select[Any
 def _fees(
     session: Session, claims: dict[uuid.UUID, ClaimRow], actor: Actor, ids: Select[Any], now: dt.datetime
 ) -> list[FeeRow]:
+    today = now.astimezone(SHANGHAI).date()
     paid = (
         select(InvoicePayment.invoice_id.label("iid"), func.sum(InvoicePayment.amount, type_=Money).label("paid"))
+        .where(InvoicePayment.paid_on <= today)
         .group_by(InvoicePayment.invoice_id)
         .subquery()
     )
@@ -236,11 +245,14 @@ def _fees(
         )
         .join(Claim, Claim.case_id == Invoice.case_id)
         .outerjoin(paid, paid.c.iid == Invoice.id)
-        .where(and_(Claim.id.in_(ids), Invoice.state != "replaced", _fee_scope(actor)))
+        .where(and_(Claim.id.in_(ids), Invoice.state != "replaced", Invoice.invoice_date <= today, _fee_scope(actor)))
     )
-    today = now.astimezone(SHANGHAI).date()
     rows = []
     for cid, firm, issued, due, state, total, settled_on, paid_amount in session.execute(stmt).all():
+        if cid not in claims:
+            continue
+        if state == "paid" and (settled_on is None or settled_on > today):
+            state, settled_on = "accepted", None  # paid after ``now``: still open then
         got = paid_amount or Decimal("0.00")
         overdue = total - got if state in OPEN and ageing.days_overdue(due, today) > 0 else Decimal("0.00")
         days = ageing.days_to_pay(issued, settled_on) if state == "paid" and settled_on is not None else None
@@ -253,5 +265,5 @@ def _fees(
 def read(session: Session, actor: Actor, now: dt.datetime) -> Facts:
     """Every row the reader's figures are computed from."""
     ids = claim_scope(actor)
-    claims = _claims(session, ids)
+    claims = _claims(session, ids, now)
     return Facts(list(claims.values()), _clocks(session, claims, ids, now), _fees(session, claims, actor, ids, now))

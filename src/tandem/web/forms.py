@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
-from tandem.kit.i18n import N_
+from tandem.kit.i18n import N_, gettext
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import DecimalInputError, parse_decimal
 from tandem.schemas import as_utc
@@ -201,6 +201,14 @@ def readable(exc: TandemError) -> object:
         codes = [("exclusion", c.strip()) for c in reasons.split(",") if c.strip()]
         return Message(exc.message, {**exc.params, "reasons": codes})
     return exc
+
+
+def field_message(exc: TandemError, message: object) -> object:
+    """What to show beside one field a service named: its own message when the catalogue knows it (a msgid),
+    else the error's (a service's plain detail such as a validator's English words is never shown)."""
+    if isinstance(message, str) and gettext(message, "zh_CN") != message:
+        return message
+    return readable(exc)
 
 
 def service_errors(

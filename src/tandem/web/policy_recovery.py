@@ -128,7 +128,7 @@ def _failed(
     if not exc.fields:
         return recovery_page(request, actor, session, policy_id, alert=exc, status=exc.status)
     for field, message in exc.fields.items():
-        state.errors["heads" if field.startswith("heads") else field] = message
+        state.errors["heads" if field.startswith("heads") else field] = forms.field_message(exc, message)
     return recovery_page(request, actor, session, policy_id, states={name: state}, status=exc.status)
 
 

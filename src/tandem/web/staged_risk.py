@@ -121,7 +121,7 @@ def _failed(
     if not exc.fields:
         return risk_page(request, actor, session, policy_id, alert=exc, status=exc.status)
     for field, message in exc.fields.items():
-        state.errors[(rename or {}).get(field, field)] = message
+        state.errors[(rename or {}).get(field, field)] = forms.field_message(exc, message)
     return risk_page(request, actor, session, policy_id, states={name: state}, status=exc.status)
 
 
