@@ -160,7 +160,8 @@ def _record(session: Session, insurer: Organisation, policies: list[Policy], now
         sorted(p.number for p in policies),
         claims,
         _fees(session, insurer.id, claims, today),
-        platform.median_days,
+        # Across the platform: shown only when it stands on enough insureds (as in the insurer comparison).
+        platform.median_days if platform.insureds >= stats.MIN_INSUREDS else None,
     )
 
 

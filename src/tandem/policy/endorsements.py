@@ -249,7 +249,8 @@ def _new_version(session: Session, policy: Policy, row: Endorsement, now: dt.dat
     recorded = policy_versions.versions(session, policy)
     if not recorded:
         first = policy_versions.as_issued(session, policy)
-        total = row.pricing["old"]["output"]["total_premium"]
+        # The premium written when the policy has one on record; else the engine's price of the cover as issued.
+        total = policy.premium if policy.premium is not None else row.pricing["old"]["output"]["total_premium"]
         session.add(
             PolicyVersion(
                 policy_id=policy.id,
