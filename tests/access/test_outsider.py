@@ -517,6 +517,8 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"kind": "complaint", "target_id": SOME_ID, "text": "outsider"}
     },
     ("POST", "/api/v1/complaints/{complaint_id}/actions"): {"json": {"action": "escalate", "text": "outsider"}},
+    ("POST", "/cases/{case_id}/complaints"): {"data": {"kind": "complaint", "target_id": SOME_ID, "text": "x"}},
+    ("POST", "/cases/{case_id}/complaints/{complaint_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery/{recovery_id}/{action}"): {"data": {"reasons": "outsider"}},
     ("POST", "/policies/{policy_id}/edit"): {"data": {"number": "PX-OUTSIDER-1"}},

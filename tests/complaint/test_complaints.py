@@ -15,7 +15,7 @@ from tandem.audit.models import AuditEvent
 from tandem.claim.models import Participation, PartyRole
 from tandem.kit.clock import SHANGHAI, today_local
 from tandem.supervision import feed
-from tests.helpers import _to_reported, inbox, run_jobs
+from tests.helpers import _to_reported, inbox, logged_in, post, run_jobs, text_of
 
 
 def _org_of(env, cid: str, role: PartyRole) -> str:
@@ -111,3 +111,23 @@ def test_outsiders_get_404_and_supervision_reads_escalated_only(env) -> None:
     with env.session() as s:
         records = feed.collect(s, today_local(env.clock), env.clock.now())["complaints"]
     assert {(r["id"], r["state"]) for r in records} == {(x["id"], "escalated"), (other["id"], "decided")}
+
+
+def test_the_page_files_a_complaint_and_the_firm_decides(env) -> None:
+    cid = _to_reported(env)
+    firm = _org_of(env, cid, PartyRole.ADJUSTER)
+    insured = logged_in(env, "insured1")
+    empty = post(insured, f"/cases/{cid}/complaints", {"kind": "explanation", "target_id": firm, "text": ""})
+    assert empty.status_code == 422 and 'id="complaint-text"' in empty.text and "请说明请求的内容" in empty.text
+    done = post(
+        insured, f"/cases/{cid}/complaints", {"kind": "explanation", "target_id": firm, "text": "请解释定损依据"}
+    )
+    assert done.status_code == 303, done.text[:300]
+    page = text_of(insured.get(done.headers["location"]))
+    assert "已受理" in page and "申请解释" in page and "请解释定损依据" in page
+    xid = env.client("insured1").get(f"/api/v1/cases/{cid}/complaints").json()[0]["id"]
+    firm_page = logged_in(env, "adjuster1")
+    decided = post(firm_page, f"/cases/{cid}/complaints/{xid}/decide", {"text": "事实、依据与救济途径"})
+    assert decided.status_code == 303, decided.text[:300]
+    assert "事实、依据与救济途径" in text_of(insured.get(f"/cases/{cid}/complaints"))
+    assert logged_in(env, "insured2").get(f"/cases/{cid}/complaints").status_code == 404

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -190,6 +190,19 @@ def uuid_or_none(value: str) -> uuid.UUID | None:
         return uuid.UUID(value.strip())
     except (ValueError, AttributeError):
         return None
+
+
+R = TypeVar("R")
+
+
+def failed_form(session: Session, exc: TandemError, name: str, state: FormState, show: Callable[..., R]) -> R:
+    """After a failed post: roll back, then ``show`` the page again with the errors beside the fields of form
+    ``name`` (a 422 naming them), or the error as the page's alert."""
+    session.rollback()
+    if not exc.fields:
+        return show(alert=exc, status=exc.status)
+    state.errors.update(exc.fields)
+    return show(states={name: state}, status=exc.status)
 
 
 def readable(exc: TandemError) -> object:

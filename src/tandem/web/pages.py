@@ -13,6 +13,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.auth_pages import router as auth_router
     from tandem.web.book_import import router as book_import_router
     from tandem.web.claims import router as claims_router
+    from tandem.web.complaints import router as complaints_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
     from tandem.web.experts import router as experts_router
@@ -49,6 +50,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(registry_router)
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
+    app.include_router(complaints_router)
     app.include_router(termination_assessment_router)
     app.include_router(claims_router)
     app.include_router(placements_router)
