@@ -117,6 +117,7 @@ def test_the_page_files_a_complaint_and_the_firm_decides(env) -> None:
     cid = _to_reported(env)
     firm = _org_of(env, cid, PartyRole.ADJUSTER)
     insured = logged_in(env, "insured1")
+    assert f'href="/cases/{cid}/complaints"' in insured.get(f"/claims/{cid}").text  # linked from the claim
     empty = post(insured, f"/cases/{cid}/complaints", {"kind": "explanation", "target_id": firm, "text": ""})
     assert empty.status_code == 422 and 'id="complaint-text"' in empty.text and "请说明请求的内容" in empty.text
     done = post(
