@@ -34,9 +34,10 @@ from tandem.claim.models import (
 )
 from tandem.fees.models import Invoice, InvoicePayment
 from tandem.kit.canonical import canonical_json, sha256_hex
+from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
-from tandem.report.models import Report
+from tandem.report.models import Report, ReportSignature
 from tandem.settlement.models import NegotiationStep
 
 DESCRIPTION = "往年赔案"  # not the comparison's "历史赔案": these are the broker's own, some still open
@@ -102,6 +103,16 @@ class Writer:
     tag: str = "Y"
     count: int = 0
     _later: list[object] = field(default_factory=list)
+    _members: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+
+    def _member(self, org_id: uuid.UUID) -> uuid.UUID:
+        """A user of the organisation that took the step (the first by name; the writer's own if none)."""
+        if org_id not in self._members:
+            found = self.session.execute(
+                select(User.id).where(User.organisation_id == org_id).order_by(User.username).limit(1)
+            ).scalar()
+            self._members[org_id] = found or self.user
+        return self._members[org_id]
 
     def policy(self, insured: Organisation, insurer: uuid.UUID, line: str, start: dt.date) -> Policy:
         self.count += 1
@@ -252,8 +263,11 @@ class Writer:
             self._later.append(letter)
         if adj is not None and reported is not None:
             content = _report_content(claim, spec)
+            digest = sha256_hex(canonical_json(content))
+            report_id = uuid.uuid4()
             self._later.append(
                 Report(
+                    id=report_id,
                     case_id=claim.id,
                     claim_id=claim.id,
                     kind="adjusting",
@@ -262,18 +276,22 @@ class Writer:
                     version=1,
                     display_number=f"GR-{claim.number}",
                     content=content,
-                    content_hash=sha256_hex(canonical_json(content)),
+                    content_hash=digest,
                     total_loss=spec.settled,
                     submitted_at=reported,
-                    submitted_by=self.user,
+                    submitted_by=adj.user_id or self._member(adj.firm_id),
                 )
             )
+            self._later.append(
+                ReportSignature(report_id=report_id, adjuster_id=adj.id, content_hash=digest, signed_at=reported)
+            )
         if agreed is not None:
+            proposer = claim.broker_id or claim.insured_id  # the broker proposes for the insured
             self._later += [
-                NegotiationStep(claim_id=claim.id, move="propose", amount=spec.settled, by_org_id=claim.insurer_id,
+                NegotiationStep(claim_id=claim.id, move="propose", amount=spec.settled, by_org_id=proposer,
                                 by_user_id=self.user, at=agreed - DAY),
                 NegotiationStep(claim_id=claim.id, move="accept", amount=spec.settled, by_org_id=claim.insurer_id,
-                                by_user_id=self.user, at=agreed),
+                                by_user_id=self._member(claim.insurer_id), at=agreed),
             ]  # fmt: skip
         if paid is not None:
             self._later.append(
@@ -283,7 +301,7 @@ class Writer:
                     amount=spec.settled,
                     paid_at=paid,
                     reference=f"ZF-{claim.number}",
-                    recorded_by=self.user,
+                    recorded_by=self._member(claim.insurer_id),
                 )
             )
         if letter is not None and reported is not None and spec.fee is not None:
@@ -291,7 +309,7 @@ class Writer:
 
     def _invoice(self, claim: Claim, spec: ClaimSpec, letter: Appointment, reported: dt.datetime) -> None:
         issued = reported + spec.fee_after * DAY
-        day = issued.date()
+        day = issued.astimezone(SHANGHAI).date()
         fee = spec.fee or Decimal(0)
         vat = (fee * VAT).quantize(Decimal("0.01"))
         settled = None if spec.fee_paid_after is None else day + dt.timedelta(days=spec.fee_paid_after)
@@ -312,7 +330,7 @@ class Writer:
             total=fee + vat,
             calculation={},
             issued_at=issued,
-            issued_by=self.user,
+            issued_by=self._member(letter.firm_id),
             state="paid" if settled else "issued",
             settled_on=settled,
         )
@@ -324,7 +342,7 @@ class Writer:
                     amount=invoice.total,
                     paid_on=settled,
                     reference=f"FK-{claim.number}",
-                    recorded_by=self.user,
+                    recorded_by=self._member(claim.insurer_id),
                     recorded_at=dt.datetime.combine(settled, dt.time(3), dt.UTC),
                 )
             )
