@@ -217,7 +217,11 @@ def test_a_placement_case_goes_from_letter_to_mou_through_the_services_claims_us
         staged = {**REPORT_A, "unremedied": ["3"]}
         report_service.save_draft(s, firm_a, case, "staged_risk", staged, now=now)
         sr = report_service.submit(s, firm_a, case, "staged_risk", signer_ids=[wang.id, li.id], now=now)
-        termination = {"cause": "保险人解除合同", "basis": "停工损失及重新投保差价", "assessed_loss": "125000.00"}
+        termination = {
+            "cause": "保险人解除合同",
+            "basis": "停工损失及重新投保差价",
+            "heads": [{"head": "replacement_cost", "amount": "125000.00", "evidence": "重新投保报价单"}],
+        }
         report_service.save_draft(s, firm_a, case, "termination", termination, now=now)
         tr = report_service.submit(s, firm_a, case, "termination", signer_ids=[wang.id, li.id], now=now)
         assert (sr.display_number, tr.display_number) == ("JP-2026-000001", "ZP-2026-000001")

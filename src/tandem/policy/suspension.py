@@ -130,8 +130,13 @@ def _refund(
 ) -> tuple[Decimal, Decimal, dict[str, object]]:
     written = _written(session, policy)
     if paid is None:
-        # The premium on record is an annual one: it is what was charged only over a term of a full year.
-        annual_only = policy.premium is not None and not is_full_year(policy.period_start, policy.period_end)
+        # A policy entered by hand records its annual premium: what was charged only over a full-year term.
+        # One bound from a quote records the quote's premium for its own period.
+        annual_only = (
+            policy.premium is not None
+            and policy.quote_id is None
+            and not is_full_year(policy.period_start, policy.period_end)
+        )
         if written is None or annual_only:
             raise InvalidInput(PAID_UNKNOWN, fields={"premium_paid": PAID_UNKNOWN})
         paid = written
