@@ -548,6 +548,9 @@ def test_dispute_consultation_and_mou_through_the_pages(env):
     experts = env.client("adjuster1").get("/api/v1/experts").json()["items"]
     deng = next(e["id"] for e in experts if e["name"] == "邓建华")
     assert "邓建华" in firm_a.get(cons).text
+    for typed in ("", f"judge:{deng}", "expert:x"):  # not a choice from the list: refused beside the field
+        r = post(firm_a, f"{cons}/umpire", {"umpire": typed})
+        assert r.status_code == 422 and 'id="umpire-choice-error"' in r.text, typed
     assert post(firm_a, f"{cons}/umpire", {"umpire": f"expert:{deng}"}).status_code == 303
     r = post(firm_a, f"{cons}/umpire/accept")
     assert r.status_code == 409 and "公断人须由对方接受。" in text_of(r)

@@ -126,6 +126,8 @@ def test_the_umpire_is_proposed_accepted_and_decides_on_the_page(env):
     lin = next(
         a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"] if a["name"] == "林志伟"
     )
+    r = post(firm_a, f"/placements/{pid}/consultation/umpire", {"umpire": f"judge:{lin}"})
+    assert r.status_code == 422 and 'id="placement-umpire-choice-error"' in r.text
     assert post(firm_a, f"/placements/{pid}/consultation/umpire", {"umpire": f"adjuster:{lin}"}).status_code == 303
     firm_b = logged_in(env, "adjuster3", **{"Accept-Language": "en"})
     assert "Accept the umpire" in text_of(firm_b.get(f"/placements/{pid}"))
@@ -135,6 +137,9 @@ def test_the_umpire_is_proposed_accepted_and_decides_on_the_page(env):
     decide = f"/placements/{pid}/consultation/items/{item['id']}/decision"
     r = post(risk, decide, {"level": "中", "coefficient": "1.1200", "reason": ""})
     assert r.status_code == 422 and f'id="decide-reason-{item["id"]}-error"' in r.text
+    for typed in ("NaN", "1e3", "abc"):  # typed as people type decimals, or refused beside the field
+        r = post(risk, decide, {"level": "中", "coefficient": typed, "reason": "按中等风险加费"})
+        assert r.status_code == 422 and f'id="decide-coefficient-{item["id"]}-error"' in r.text, typed
     assert post(risk, decide, {"level": "中", "coefficient": "1.1200", "reason": "按中等风险加费"}).status_code == 303
     view = _ok(env.client("risk").get(url))
     assert view["state"] == "agreed" and view["memorandum"] is not None

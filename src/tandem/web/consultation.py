@@ -268,11 +268,8 @@ def item_move(
 def propose_umpire(
     claim_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep, form: FormDep
 ) -> Response:
-    state = FormState({"umpire": forms.text(form, "umpire", 80)})
-    kind, _, ident = state.values["umpire"].partition(":")
-    umpire_id = forms.uuid_or_none(ident)
-    if kind not in ("expert", "adjuster") or umpire_id is None:
-        state.errors["umpire"] = CHOOSE_UMPIRE
+    state, kind, umpire_id = forms.umpire_choice(form, CHOOSE_UMPIRE)
+    if state.errors or umpire_id is None:
         svc.get_consultation(session, actor, claim_id)
         return _page(request, actor, session, clock, claim_id, states={"umpire": state}, status=422)
     try:

@@ -192,6 +192,17 @@ def uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
+def umpire_choice(form: Mapping[str, Any], message: str) -> tuple[FormState, str, uuid.UUID | None]:
+    """The umpire (公断人) picked from a screened list as ``kind:id`` (an expert or an adjuster): the field's
+    state, the kind and the id; ``message`` stands beside the field when the choice is not one."""
+    state = FormState({"umpire": text(form, "umpire", 80)})
+    kind, _, ident = state.values["umpire"].partition(":")
+    umpire_id = uuid_or_none(ident)
+    if kind not in ("expert", "adjuster") or umpire_id is None:
+        state.errors["umpire"] = message
+    return state, kind, umpire_id
+
+
 R = TypeVar("R")
 
 

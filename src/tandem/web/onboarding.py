@@ -4,6 +4,7 @@ empty database, the password reset by e-mail link and the acceptance of an invit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -187,19 +188,43 @@ def setup_submit(
         "display_name": display_name.strip()[:100],
         "email": email.strip()[:200],
     }
-    errors = _required(values | {"password": password}, ("username", "display_name", "email", "password"))
-    if not errors and password != password_repeat:
+    done = _with_password(
+        session,
+        values | {"password": password},
+        ("username", "display_name", "email", "password"),
+        password_repeat,
+        lambda: onboarding.create_platform_admin(
+            session, settings, **values, password=password, now=clock.now(), first_run=True
+        ),
+        "setup",
+    )
+    if isinstance(done, Response):
+        return done
+    return public_page(request, settings, "setup.html", {"values": values, "errors": done}, status=422)
+
+
+def _with_password(
+    session: Session,
+    values: dict[str, str],
+    names: tuple[str, ...],
+    repeat: str,
+    act: Callable[[], object],
+    done: str,
+) -> Response | dict[str, Any]:
+    """A form that sets a password: the fields ``names`` are required and the password (the last of them) is
+    typed twice alike; then ``act`` and on to the login page with notice ``done``. Otherwise the errors by
+    field: the form's own, or the service's refusal (beside the first field when it names none)."""
+    errors = _required(values, names)
+    if not errors and values[names[-1]] != repeat:
         errors["password_repeat"] = REPEAT_MISMATCH
-    if not errors:
-        try:
-            onboarding.create_platform_admin(
-                session, settings, **values, password=password, now=clock.now(), first_run=True
-            )
-            return RedirectResponse("/login?done=setup", 303)
-        except TandemError as exc:
-            session.rollback()
-            errors = dict(exc.fields or {}) or {"username": exc}
-    return public_page(request, settings, "setup.html", {"values": values, "errors": errors}, status=422)
+    if errors:
+        return errors
+    try:
+        act()
+    except TandemError as exc:
+        session.rollback()
+        return dict(exc.fields or {}) or {names[0]: exc}
+    return RedirectResponse(f"/login?done={done}", 303)
 
 
 def _required(values: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
@@ -271,16 +296,17 @@ def reset_submit(
         _link, user = links.reset_user(session, token, now=clock.now())
     except links.LinkInvalid:
         return _invalid_link(request, settings)
-    errors = _required({"new_password": new_password}, ("new_password",))
-    if not errors and new_password != password_repeat:
-        errors["password_repeat"] = REPEAT_MISMATCH
-    if not errors:
-        try:
-            links.reset_password(session, settings, token, new_password=new_password, now=clock.now())
-            return RedirectResponse("/login?done=reset", 303)
-        except InvalidInput as exc:
-            errors = dict(exc.fields or {})
-    ctx = {"token": token, "user": user, "errors": errors}
+    done = _with_password(
+        session,
+        {"new_password": new_password},
+        ("new_password",),
+        password_repeat,
+        lambda: links.reset_password(session, settings, token, new_password=new_password, now=clock.now()),
+        "reset",
+    )
+    if isinstance(done, Response):
+        return done
+    ctx = {"token": token, "user": user, "errors": done}
     return public_page(request, settings, "reset_form.html", ctx, status=422)
 
 
@@ -318,17 +344,17 @@ def invitation_submit(
     except links.LinkInvalid:
         return _invalid_link(request, settings)
     values = {"username": username.strip()[:64]}
-    errors = _required(values | {"password": password}, ("username", "password"))
-    if not errors and password != password_repeat:
-        errors["password_repeat"] = REPEAT_MISMATCH
-    if not errors:
-        try:
-            links.accept_invitation(
-                session, settings, token, username=values["username"], password=password, now=clock.now()
-            )
-            return RedirectResponse("/login?done=joined", 303)
-        except TandemError as exc:
-            session.rollback()
-            errors = dict(exc.fields or {}) or {"username": exc}
-    ctx = {"token": token, "link": link, "org": org, "values": values, "errors": errors}
+    done = _with_password(
+        session,
+        values | {"password": password},
+        ("username", "password"),
+        password_repeat,
+        lambda: links.accept_invitation(
+            session, settings, token, username=values["username"], password=password, now=clock.now()
+        ),
+        "joined",
+    )
+    if isinstance(done, Response):
+        return done
+    ctx = {"token": token, "link": link, "org": org, "values": values, "errors": done}
     return public_page(request, settings, "invitation.html", ctx, status=422)

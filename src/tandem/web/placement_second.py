@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -365,11 +365,7 @@ def propose_umpire(
 ) -> Response:
     """One adjuster proposes an umpire from the screened list (``kind:id``)."""
     consult.consultation_of(session, actor, placement_id)
-    state = FormState({"umpire": forms.text(form, "umpire", 80)})
-    kind, _, ident = state.values["umpire"].partition(":")
-    umpire_id = forms.uuid_or_none(ident)
-    if kind not in ("expert", "adjuster") or umpire_id is None:
-        state.errors["umpire"] = CHOOSE_ONE
+    state, kind, umpire_id = forms.umpire_choice(form, CHOOSE_ONE)
 
     def step() -> object:
         assert umpire_id is not None  # checked above: _run does not step with errors
@@ -406,10 +402,4 @@ def umpire_decision(
 def _position(form: Any) -> tuple[FormState, Decimal | None]:
     """A risk point's level, coefficient and reason as typed."""
     state = FormState({n: forms.text(form, n, 5000) for n in ("kind", "level", "coefficient", "reason")})
-    value: Decimal | None = None
-    if state.values["coefficient"]:
-        try:
-            value = Decimal(state.values["coefficient"])
-        except InvalidOperation:
-            state.errors["coefficient"] = forms.REQUIRED
-    return state, value
+    return state, forms.number(state.values["coefficient"], state.errors, "coefficient")
