@@ -25,7 +25,8 @@ STATUS_CHANGES = ("suspend", "terminate")
 RECOVERY_STEPS = ("demand", "counter", "demand")
 REPLACEMENT = Decimal("5600.00")  # replacement cover for the rest of the period, minus the refund
 RECOVERY_REASONS = "保险人在催缴程序存在瑕疵的情况下中止并解除合同，应赔偿被保险人由此产生的损失。"
-INCREASE = Decimal("1.20")  # the bound policy's first section: +20 % from the middle of the period
+INCREASE = Decimal("1.20")  # the bound policy's first section: +20 % from two months back
+CHANGE_AGO = dt.timedelta(days=60)
 
 
 def _actor(session: Session, username: str) -> Actor:
@@ -52,9 +53,11 @@ def load(session: Session, now: dt.datetime) -> None:
             )
             for i, s in enumerate(current.sections)
         ]
-        middle = bound.period_start + (bound.period_end - bound.period_start) / 2
+        # Two months back (the period began some months ago): a later change and a termination can follow
+        # it on days already past, as the browser journey of a policy in force does.
+        since = max(bound.period_start + dt.timedelta(days=1), now.astimezone(SHANGHAI).date() - CHANGE_AGO)
         row = endorsements.request(
-            session, broker, bound.id, effective_date=middle, sections=changes,
+            session, broker, bound.id, effective_date=since, sections=changes,
             reason="新建成品仓库投入使用，首个分项保险金额增加 20%。", now=now - dt.timedelta(days=3),
         )  # fmt: skip
         endorsements.answer(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from tandem.demo import DEMO_PASSWORD as PASSWORD
 from tandem.kit.clock import SystemClock
 from tests.helpers import ACCEPT, WAIT_TIMEOUT_MS, _draft
 
-from .conftest import _cli, new_context
+from .conftest import _cli, new_context, running_app
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = "PQC2026330400001"
@@ -201,6 +202,17 @@ def _api(server: ClaimServer, username: str) -> httpx.Client:
     r.raise_for_status()
     client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     return client
+
+
+@contextmanager
+def bound_demo(tmp: Path, db_name: str) -> Iterator[tuple[ClaimServer, str]]:
+    """The whole demo (its placements come with its claims) on a running app: the server and the id of the
+    demo's one policy bound from a placement."""
+    with running_app(tmp, db_name, demo_claims=True, TANDEM_SMTP_PORT="1") as (base, env, _):
+        server = ClaimServer(base, env)
+        policies = _api(server, "broker").get("/api/v1/policies?limit=200").json()["items"]
+        [bound] = [p for p in policies if p["placement_id"]]
+        yield server, bound["id"]
 
 
 def reported_claim(server: ClaimServer) -> str:

@@ -16,21 +16,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from tandem.kit.clock import SystemClock
 
-from .conftest import running_app
-from .journeys import SHANGHAI, Cast, ClaimServer, _api
+from .journeys import SHANGHAI, Cast, ClaimServer, _api, bound_demo
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def staged_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[tuple[ClaimServer, str]]:
-    """The whole demo (its placements come with its claims); yields the server and the bound policy's id."""
-    tmp = tmp_path_factory.mktemp("staged-e2e")
-    with running_app(tmp, "staged.db", demo_claims=True, TANDEM_SMTP_PORT="1") as (base, env, _):
-        server = ClaimServer(base, env)
-        policies = _api(server, "broker").get("/api/v1/policies?limit=200").json()["items"]
-        [bound] = [p for p in policies if p["placement_id"]]
-        yield server, bound["id"]
+    with bound_demo(tmp_path_factory.mktemp("staged-e2e"), "staged.db") as found:
+        yield found
 
 
 @pytest.fixture

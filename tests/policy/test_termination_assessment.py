@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from tandem.report.models import Report
 from tests.helpers import _ok, logged_in, policy_bound, post, text_of
 
 API = "/api/v1/policies"
+RAISE = Decimal("5000000.00")
 CONTENT = {
     "cause": "保险人以危险程度显著增加为由解除合同",
     "basis": "解除通知书、原保单、三家保险公司的新报价",
@@ -104,3 +106,50 @@ def test_the_assessment_on_its_page_in_zh(env) -> None:
     page = text_of(logged_in(env, "insured1").get(f"/policies/{pid}/termination-assessment"))
     assert "保险合同效力中止或终止评估报告" in page and "应退保费" in page and "1,500.00" in page
     assert logged_in(env, "insured2").get(f"/policies/{pid}/termination-assessment").status_code == 404
+    # The broker's recovery form takes the report's amount: no heads to type.
+    recovery_form = broker.get(f"/policies/{pid}/recovery").text
+    assert "追偿金额取评估报告" in recovery_form and "1,500.00" in recovery_form
+    assert 'name="refund_due_amount"' not in recovery_form
+
+
+def test_a_bound_policy_in_force_through_the_api(env) -> None:
+    """The browser journey's story through the API: a mid-term increase with its additional premium, the
+    insurer's termination with the refund, the signed termination report and the recovery paid from it."""
+    pid = policy_bound(env, days_ago=200)  # in force for some months
+    today = env.clock.now().astimezone(SHANGHAI).date()
+    broker, underwriter, firm = (env.client(u) for u in ("broker", "underwriter1", "adjuster3"))
+    sections = _ok(broker.get(f"{API}/{pid}/versions"))[-1]["sections"]  # with their rates
+    raised = [
+        {"code": s["code"], "name": s["name"], "rate_permille": s["rate_permille"],
+         "sum_insured": f"{Decimal(s['sum_insured']) + (RAISE if i == 0 else 0):.2f}"}
+        for i, s in enumerate(sections)
+    ]  # fmt: skip
+    body = {"effective_date": (today - dt.timedelta(days=40)).isoformat(), "sections": raised, "reason": "新厂房"}
+    change = _ok(broker.post(f"{API}/{pid}/endorsements", json=body), 201)
+    assert Decimal(change["premium_delta"]) > 0
+    _ok(underwriter.post(f"{API}/{pid}/endorsements/{change['id']}/actions", json={"action": "accept"}))
+    versions = _ok(env.client("insured1").get(f"{API}/{pid}/versions"))
+    assert [v["number"] for v in versions] == [1, 2]
+    assert versions[1]["premium_delta"] == change["premium_delta"]
+    end = {
+        "action": "terminate", "effective_date": (today - dt.timedelta(days=10)).isoformat(),
+        "reason_code": "risk_increased", "reason": "危险程度显著增加", "ended_by": "insurer",
+    }  # fmt: skip
+    refund = Decimal(_ok(underwriter.post(f"{API}/{pid}/status-changes", json=end), 201)["refund"])
+    assert refund > 0
+    t = f"{API}/{pid}/termination-assessment"
+    _ok(broker.post(t, json={"note": "请评估解除造成的损失"}), 201)
+    heads = [{**CONTENT["heads"][0], "amount": f"{refund:.2f}"}, *CONTENT["heads"][1:]]
+    _ok(firm.put(f"{t}/draft", json={"content": {**CONTENT, "heads": heads}}))
+    report = _ok(firm.post(f"{t}/report", json={"signer_ids": _adjuster_ids(env)}), 201)
+    assessed = refund + Decimal("3200.00") + Decimal("800.00")
+    seen = _ok(env.client("insured1").get(t))
+    assert (seen["status"], Decimal(seen["content"]["assessed_loss"])) == ("reported", assessed)
+    rec = _ok(broker.post(f"{API}/{pid}/recoveries", json={"reasons": "依据评估报告追偿"}), 201)
+    assert (Decimal(rec["amount"]), rec["report_id"]) == (assessed, report["id"])
+    r = f"{API}/{pid}/recoveries/{rec['id']}/actions"
+    _ok(underwriter.post(r, json={"action": "accept"}))
+    pay = {"action": "pay", "amount": f"{assessed:.2f}", "on_date": today.isoformat()}
+    assert _ok(underwriter.post(r, json=pay))["status"] == "paid"
+    [paid] = _ok(env.client("insured1").get(f"{API}/{pid}/recoveries"))
+    assert (paid["status"], Decimal(paid["paid"])) == ("paid", assessed)

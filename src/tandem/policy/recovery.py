@@ -147,7 +147,7 @@ def check_heads(raw: object) -> list[TerminationHead]:
     return heads
 
 
-def _signed_report(session: Session, policy: Policy) -> Report | None:
+def signed_report(session: Session, policy: Policy) -> Report | None:
     """The signed termination report of the policy's assessment, if it is in."""
     stmt = select(TerminationAssessment.report_id).where(TerminationAssessment.policy_id == policy.id)
     report_id = session.execute(stmt).scalar_one_or_none()
@@ -173,7 +173,7 @@ def open_recovery(
         raise Conflict(NOT_BY_INSURER)
     if any(r.status != "closed" for r in of_policy(session, policy)):  # paid or under way: no second
         raise Conflict(ALREADY_OPEN)
-    signed = _signed_report(session, policy)
+    signed = signed_report(session, policy)
     if signed is not None:  # the termination report's heads and amount
         heads, report_id = signed.content["heads"], signed.id
     items = check_heads(heads)

@@ -34,6 +34,7 @@ from tandem.kit.storage import store_for
 from tandem.kit.uploads import MAX_UPLOAD, evidence_type
 from tandem.policy import versions as policy_versions
 from tandem.web import cases, draft_form, fee_terms, forms
+from tandem.web.forms import FormBag as FormBag  # re-exported: the pages import it from here
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.labels import Message as Msg
@@ -109,13 +110,6 @@ async def form_data(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(form_data)]
-
-
-class FormBag(dict[str, FormState]):
-    """Form states by form name; a form that was not posted is empty."""
-
-    def __missing__(self, key: str) -> FormState:
-        return FormState()
 
 
 def _values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:

@@ -47,6 +47,19 @@ class FormState:
         return self.values.get(name, default)
 
 
+class FormBag(dict[str, FormState]):
+    """Form states by form name; a form that was not posted is empty."""
+
+    def __missing__(self, key: str) -> FormState:
+        return FormState()
+
+
+def page_forms(states: Mapping[str, FormState] | None, alert: object, notice: object) -> dict[str, Any]:
+    """What a page with forms puts in its context: the states of the forms posted (``fs``), the alert, the
+    done notice and the longest reason a form takes."""
+    return {"fs": FormBag(dict(states or {})), "alert": alert, "notice": notice, "REASON_MAX": REASON_MAX}
+
+
 @dataclass
 class PageState:
     """What a page shows besides its object: the form's values, errors, an alert or a done notice."""
@@ -206,14 +219,29 @@ def umpire_choice(form: Mapping[str, Any], message: str) -> tuple[FormState, str
 R = TypeVar("R")
 
 
-def failed_form(session: Session, exc: TandemError, name: str, state: FormState, show: Callable[..., R]) -> R:
+def failed_form(
+    session: Session,
+    exc: TandemError,
+    name: str,
+    state: FormState,
+    show: Callable[..., R],
+    field_of: Callable[[str], str] | None = None,
+) -> R:
     """After a failed post: roll back, then ``show`` the page again with the errors beside the fields of form
-    ``name`` (a 422 naming them), or the error as the page's alert."""
+    ``name`` (a 422 naming them; ``field_of`` maps a service's field path to the form's field), or the error
+    as the page's alert. A message the catalogue does not know is shown as the error's (:func:`field_message`)."""
     session.rollback()
     if not exc.fields:
         return show(alert=exc, status=exc.status)
-    state.errors.update(exc.fields)
+    for path, message in exc.fields.items():
+        state.errors[field_of(path) if field_of else path] = field_message(exc, message)
     return show(states={name: state}, status=exc.status)
+
+
+def head_field(path: str) -> str:
+    """The form field of a service's path in an itemised claim: any ``heads…`` path is the heads' own
+    error line, ``cause.x`` is ``cause``."""
+    return "heads" if path.startswith("heads") else path.split(".")[0]
 
 
 def readable(exc: TandemError) -> object:

@@ -6,6 +6,7 @@ errors show beside the fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,7 +22,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.policy import recovery
 from tandem.report.schemas import TERMINATION_HEADS
 from tandem.web import forms
-from tandem.web.claims import FormBag, FormDep
+from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.labels import LABELS, TONES
@@ -105,13 +106,11 @@ def recovery_page(
         "policy": policy,
         "recoveries": [(r, recovery.steps_of(session, r), recovery.may(actor, policy, r)) for r in reversed(rows)],
         "may_open": may_open,
+        "signed": recovery.signed_report(session, policy) if may_open else None,
         "heads": TERMINATION_HEADS,
         "channels": recovery.CHANNELS,
         "needs": NEEDS,
-        "fs": FormBag(dict(states or {})),
-        "alert": alert,
-        "notice": notice,
-        "REASON_MAX": REASON_MAX,
+        **forms.page_forms(states, alert, notice),
     }
     return render(request, "policies/recovery.html", ctx, status=status)
 
@@ -119,17 +118,6 @@ def recovery_page(
 @router.get("/policies/{policy_id}/recovery")
 def page(policy_id: str, request: Request, actor: PageActor, session: SessionDep, done: str | None = None) -> Response:
     return recovery_page(request, actor, session, policy_id, notice=NOTICES.get(done or ""))
-
-
-def _failed(
-    request: Request, actor: Actor, session: Session, policy_id: str, exc: TandemError, name: str, state: FormState
-) -> Response:
-    session.rollback()
-    if not exc.fields:
-        return recovery_page(request, actor, session, policy_id, alert=exc, status=exc.status)
-    for field, message in exc.fields.items():
-        state.errors["heads" if field.startswith("heads") else field] = forms.field_message(exc, message)
-    return recovery_page(request, actor, session, policy_id, states={name: state}, status=exc.status)
 
 
 @router.post("/policies/{policy_id}/recovery")
@@ -153,7 +141,9 @@ def open_recovery(
             raise InvalidInput(fields={k: str(v) for k, v in state.errors.items()})
         recovery.open_recovery(session, actor, policy_id, heads=heads, reasons=state.values["reasons"], now=clock.now())
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "open", state)
+        return forms.failed_form(
+            session, exc, "open", state, partial(recovery_page, request, actor, session, policy_id), forms.head_field
+        )
     return RedirectResponse(f"/policies/{policy_id}/recovery?done=opened", 303)
 
 
@@ -182,5 +172,7 @@ def act(
             channel=v["channel"] or None, on_date=day,
         )  # fmt: skip
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, action, state)
+        return forms.failed_form(
+            session, exc, action, state, partial(recovery_page, request, actor, session, policy_id), forms.head_field
+        )
     return RedirectResponse(f"/policies/{policy_id}/recovery?done=moved", 303)

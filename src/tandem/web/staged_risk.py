@@ -8,6 +8,7 @@ goes through :mod:`tandem.inforce.staged`; errors show beside the fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,7 +27,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.placement.risk import REQUIRED
 from tandem.report.schemas import POINT_STATES, RISK_LEVELS
 from tandem.web import forms, staged_chart
-from tandem.web.claims import FormBag, FormDep
+from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.labels import LABELS, TONES
@@ -96,10 +97,7 @@ def risk_page(
         "missed": [t for t in view.tasks or [] if t.missed_at is not None],
         "levels": RISK_LEVELS,
         "point_states": POINT_STATES,
-        "fs": FormBag(dict(states or {})),
-        "alert": alert,
-        "notice": notice,
-        "REASON_MAX": REASON_MAX,
+        **forms.page_forms(states, alert, notice),
     }
     return render(request, "policies/risk.html", ctx, status=status)
 
@@ -111,18 +109,6 @@ def page(policy_id: str, request: Request, actor: PageActor, session: SessionDep
 
 def _done(policy_id: str, what: str) -> Response:
     return RedirectResponse(f"/policies/{policy_id}/risk?done={what}", 303)
-
-
-def _failed(
-    request: Request, actor: Actor, session: Session, policy_id: str, exc: TandemError, name: str, state: FormState,
-    rename: Mapping[str, str] | None = None,
-) -> Response:  # fmt: skip
-    session.rollback()
-    if not exc.fields:
-        return risk_page(request, actor, session, policy_id, alert=exc, status=exc.status)
-    for field, message in exc.fields.items():
-        state.errors[(rename or {}).get(field, field)] = forms.field_message(exc, message)
-    return risk_page(request, actor, session, policy_id, states={name: state}, status=exc.status)
 
 
 @router.post("/policies/{policy_id}/risk/plan")
@@ -141,7 +127,7 @@ def propose(
             insurer_sees_missed=bool(v["insurer_sees_missed"]), now=clock.now(),
         )  # fmt: skip
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "plan", state)
+        return forms.failed_form(session, exc, "plan", state, partial(risk_page, request, actor, session, policy_id))
     return _done(policy_id, "plan")
 
 
@@ -150,7 +136,9 @@ def agree(policy_id: str, request: Request, actor: CheckedActor, session: Sessio
     try:
         staged.agree(session, actor, policy_id, now=clock.now())
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "agree", FormState())
+        return forms.failed_form(
+            session, exc, "agree", FormState(), partial(risk_page, request, actor, session, policy_id)
+        )
     return _done(policy_id, "agreed")
 
 
@@ -210,7 +198,14 @@ def submit_report(
         staged.save_draft(session, actor, policy_id, content, now=clock.now())
         staged.submit(session, actor, policy_id, signer_ids=signers, now=clock.now())
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "report", state, rename)
+        return forms.failed_form(
+            session,
+            exc,
+            "report",
+            state,
+            partial(risk_page, request, actor, session, policy_id),
+            lambda path: rename.get(path, path),
+        )
     return _done(policy_id, "report")
 
 

@@ -6,6 +6,7 @@ through :mod:`tandem.inforce.termination`; errors show beside the fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,7 @@ from tandem.kit.limits import REASON_MAX
 from tandem.policy import recovery
 from tandem.report.schemas import TERMINATION_HEADS
 from tandem.web import forms
-from tandem.web.claims import FormBag, FormDep
+from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
@@ -62,10 +63,7 @@ def assessment_page(
         "may_report": may_report,
         "team": team,
         "heads": TERMINATION_HEADS,
-        "fs": FormBag(dict(states or {})),
-        "alert": alert,
-        "notice": notice,
-        "REASON_MAX": REASON_MAX,
+        **forms.page_forms(states, alert, notice),
     }
     return render(request, "policies/termination.html", ctx, status=status)
 
@@ -73,17 +71,6 @@ def assessment_page(
 @router.get("/policies/{policy_id}/termination-assessment")
 def page(policy_id: str, request: Request, actor: PageActor, session: SessionDep, done: str | None = None) -> Response:
     return assessment_page(request, actor, session, policy_id, notice=NOTICES.get(done or ""))
-
-
-def _failed(
-    request: Request, actor: Actor, session: Session, policy_id: str, exc: TandemError, name: str, state: FormState
-) -> Response:
-    session.rollback()
-    if not exc.fields:
-        return assessment_page(request, actor, session, policy_id, alert=exc, status=exc.status)
-    for field, message in exc.fields.items():
-        state.errors["heads" if field.startswith("heads") else field.split(".")[0]] = message
-    return assessment_page(request, actor, session, policy_id, states={name: state}, status=exc.status)
 
 
 @router.post("/policies/{policy_id}/termination-assessment")
@@ -94,7 +81,14 @@ def instruct(
     try:
         termination.instruct(session, actor, policy_id, note=state.values["note"], now=clock.now())
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "instruct", state)
+        return forms.failed_form(
+            session,
+            exc,
+            "instruct",
+            state,
+            partial(assessment_page, request, actor, session, policy_id),
+            forms.head_field,
+        )
     return RedirectResponse(f"/policies/{policy_id}/termination-assessment?done=instructed", 303)
 
 
@@ -126,5 +120,12 @@ def submit_report(
         termination.save_draft(session, actor, policy_id, content, now=clock.now())
         termination.submit(session, actor, policy_id, signer_ids=signers, now=clock.now())
     except TandemError as exc:
-        return _failed(request, actor, session, policy_id, exc, "report", state)
+        return forms.failed_form(
+            session,
+            exc,
+            "report",
+            state,
+            partial(assessment_page, request, actor, session, policy_id),
+            forms.head_field,
+        )
     return RedirectResponse(f"/policies/{policy_id}/termination-assessment?done=reported", 303)
