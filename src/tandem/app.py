@@ -136,6 +136,7 @@ def create_app(
 
     from tandem.access.admin_endpoints import router as onboarding_router
     from tandem.access.endpoints import router as access_router
+    from tandem.brokerage.endpoints import router as brokerage_router
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
     from tandem.claim.inbound import router as inbound_router
@@ -195,6 +196,7 @@ def create_app(
     app.include_router(premium_router)
     app.include_router(fee_router)
     app.include_router(invoice_router)
+    app.include_router(brokerage_router)
     app.include_router(neutrality_router)
     app.include_router(complaint_router)
     app.include_router(supervision_router)

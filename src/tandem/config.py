@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # One-time links (tandem.access.links): an invitation stays open for 72 hours, a reset link for one.
     invite_ttl_hours: int = Field(72, ge=1, le=24 * 30)
+    # Client money (客户资金, regulation.md §1.9): the rule sets no time limit for passing premium or claim
+    # money on (Art. 49 leaves it to the broker's agreement with each insurer); a receipt held longer than
+    # this many calendar days is flagged on the broker's ledger.
+    client_money_hold_days: int = Field(10, ge=1, le=365)
     reset_ttl_minutes: int = Field(60, ge=5, le=24 * 60)
     # Between the password and the TOTP code (or the enrolment a required second factor asks for).
     mfa_pending_minutes: int = Field(10, ge=1, le=60)

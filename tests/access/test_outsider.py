@@ -486,6 +486,16 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     # pages (cookie session; the CSRF token travels in the X-CSRF-Token header)
     ("POST", "/api/v1/policies/{policy_id}/termination-assessment"): {"json": {"note": "outsider"}},
     ("PUT", "/api/v1/policies/{policy_id}/termination-assessment/draft"): {"json": {"content": {}}},
+    ("PUT", "/api/v1/policies/{policy_id}/business-file"): {
+        "json": {
+            "commission_rate": "0.1",
+            "commission_amount": "100.00",
+            "commission_collection": "deducted",
+            "remittance": "net",
+            "remittance_days": 10,
+            "served_by": str(uuid.UUID(int=7)),
+        }
+    },
     ("POST", "/api/v1/policies/{policy_id}/termination-assessment/report"): {
         "json": {"signer_ids": [SOME_ID, str(uuid.UUID(int=8))]}
     },
