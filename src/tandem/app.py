@@ -149,6 +149,7 @@ def create_app(
     from tandem.neutrality.endpoints import router as neutrality_router
     from tandem.notification.endpoints import router as notification_router
     from tandem.party.endpoints import router as party_router
+    from tandem.party.filing_endpoints import router as filing_router
     from tandem.party.product_endpoints import router as product_router
     from tandem.placement.comparison_endpoints import router as placement_comparison_router
     from tandem.placement.consult_endpoints import router as placement_consult_router
@@ -172,6 +173,7 @@ def create_app(
     app.include_router(onboarding_router)
     app.include_router(party_router)
     app.include_router(product_router)
+    app.include_router(filing_router)
     app.include_router(policy_router)
     app.include_router(book_router)
     app.include_router(policy_inforce_router)

@@ -44,6 +44,10 @@ OWN_WRITES = frozenset(
         "/account/tokens/{token_id}/revoke",
         "/api/v1/me/password",
         "/api/v1/me/tokens/{token_id}",
+        # Supervision's own register: it publishes or returns a firm's filing (备案) and acknowledges its
+        # change reports (the firm's moves on these routes are refused to it by the transition tables).
+        "/api/v1/adjuster-firms/{firm_id}/filing/actions",
+        "/api/v1/adjuster-firms/{firm_id}/change-reports/{change_id}/actions",
     }
 )
 

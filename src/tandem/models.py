@@ -12,6 +12,7 @@ from tandem.fees import models as fee_models
 from tandem.inforce import models as inforce_models
 from tandem.neutrality import models as neutrality_models
 from tandem.notification import models as notification_models
+from tandem.party import filing_models as party_filing_models
 from tandem.party import models as party_models
 from tandem.placement import comparison_models as placement_comparison_models
 from tandem.placement import market_models as placement_market_models
@@ -39,6 +40,7 @@ __all__ = [
     "inforce_models",
     "neutrality_models",
     "notification_models",
+    "party_filing_models",
     "party_models",
     "placement_comparison_models",
     "placement_market_models",

@@ -14,5 +14,6 @@ def load_builtin_tasks() -> None:
     from tandem.inforce import tasks as inforce_tasks  # noqa: F401
     from tandem.neutrality import tasks as neutrality_tasks  # noqa: F401
     from tandem.notification import tasks as notification_tasks  # noqa: F401
+    from tandem.party import filing_tasks as party_filing_tasks  # noqa: F401
     from tandem.placement import market  # noqa: F401  (the submissions' clocks: readers and insurers' notices)
     from tandem.reconciliation import tasks as reconciliation_tasks  # noqa: F401

@@ -391,6 +391,9 @@ PARAMS: dict[str, Kind] = {
     "recovery_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
     # insured1's explanation request to firm A (issue 20 item 3): the complainant and the firm only
     "complaint_id": Kind("insured1", (*ALL_CLAIM_OUTSIDERS, "regulator"), build=_complaint),
+    # a change report of firm A (issue 19 item 3): stand-in under the real firm (its filing's access check
+    # decides: the firm itself, supervision and the platform)
+    "change_id": Kind("adjuster1", ("adjuster3", "insured1"), stand_in=True),
 }
 
 # Every write route, with a request that would pass validation (keyword arguments of TestClient.request, or
@@ -415,6 +418,20 @@ def _notice(real: dict[str, str]) -> dict[str, Any]:
 
 
 WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]]] = {
+    ("PUT", "/api/v1/adjuster-firms/{firm_id}/filing"): {
+        "json": {
+            "name": "某保险公估有限公司",
+            "capital": "2000000.00",
+            "business_area": ["全国"],
+            "shareholders": [],
+            "risk_fund": "100000.00",
+        }
+    },
+    ("POST", "/api/v1/adjuster-firms/{firm_id}/filing/actions"): {"json": {"action": "submit"}},
+    ("POST", "/api/v1/adjuster-firms/{firm_id}/change-reports"): {
+        "json": {"kind": "address", "changed_on": "2026-11-20"}
+    },
+    ("POST", "/api/v1/adjuster-firms/{firm_id}/change-reports/{change_id}/actions"): {"json": {"action": "submit"}},
     ("POST", "/api/v1/blacklist/{entry_id}/lift"): {"json": {"reason": "outsider tries to lift"}},
     ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
     ("POST", f"{CLAIM}/adjuster"): {"json": {"adjuster_id": str(uuid.UUID(int=7)), "reason": "x"}},

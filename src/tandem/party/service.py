@@ -20,6 +20,7 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.limits import reason_text
+from tandem.party.filing_models import FirmChangeReport
 from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, FilingStatus, LegalForm
 
 # Minimum number of 公估师 by legal form (2021 实施办法 Art. 53; 资产评估法 Art. 15).
@@ -131,7 +132,20 @@ def firm_warnings(session: Session, firm: AdjusterFirm, today: dt.date) -> list[
         )
     if firm.filing_status != FilingStatus.FILED:
         warnings.append(FirmWarning("not_filed", f"filing status is {firm.filing_status.value}"))
+    late = overdue_changes(session, firm, today)
+    if late:
+        warnings.append(FirmWarning("change_report_late", f"{late} change reports overdue"))
     return warnings
+
+
+def overdue_changes(session: Session, firm: AdjusterFirm, today: dt.date) -> int:
+    """The firm's change reports (变更报告) still unreported after their due date."""
+    stmt = select(func.count()).where(
+        FirmChangeReport.firm_id == firm.organisation_id,
+        FirmChangeReport.state == "open",
+        FirmChangeReport.due_on < today,
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 # ---- blacklist lifecycle -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ TOO_FEW = {
     LegalForm.PARTNERSHIP: N_("Qualified adjusters: {qualified}; a partnership needs at least {minimum}."),
 }
 NOT_FILED = N_("Filing status: {status}.")
+CHANGES_LATE = N_("Change reports overdue: {count}.")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def total_sum_insured(policy: Policy) -> Decimal | None:
     return sum(amounts, Decimal("0")) if amounts else None
 
 
-def firm_warnings(firm: AdjusterFirm, out: views.FirmOut, today: dt.date) -> list[Message]:
+def firm_warnings(session: Session, firm: AdjusterFirm, out: views.FirmOut, today: dt.date) -> list[Message]:
     """The firm's staffing and filing warnings as translatable messages."""
     messages: list[Message] = []
     for w in out.warnings:
@@ -93,6 +94,9 @@ def firm_warnings(firm: AdjusterFirm, out: views.FirmOut, today: dt.date) -> lis
             )
         elif w.code == "not_filed":
             messages.append(Message(NOT_FILED, {"status": ("filing_status", firm.filing_status.value)}))
+        elif w.code == "change_report_late":
+            late = party_service.overdue_changes(session, firm, today)
+            messages.append(Message(CHANGES_LATE, {"count": late}))
         else:
             messages.append(Message(w.message))
     return messages
@@ -100,7 +104,7 @@ def firm_warnings(firm: AdjusterFirm, out: views.FirmOut, today: dt.date) -> lis
 
 def firm_row(session: Session, firm: AdjusterFirm, today: dt.date) -> FirmRow:
     out = views.firm_out(session, firm, today)
-    return FirmRow(firm, out, firm_warnings(firm, out, today))
+    return FirmRow(firm, out, firm_warnings(session, firm, out, today))
 
 
 def firms(session: Session, actor: Actor, today: dt.date) -> list[FirmRow]:
