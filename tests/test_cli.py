@@ -171,14 +171,20 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     clients = demo_history.INSUREDS  # the broker's year (demo_history): new clients, one policy each
     assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history + clients
     assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
-    assert loaded["policy"] == 3 + history + 1 + clients + 1  # the bound placement; insured1's history policy
+    # the bound placements (one in force, one ended by its insurer); insured1's history policy
+    bound = int(cli.sql("SELECT count(*) FROM placement WHERE status = 'bound'")[0][0])  # type: ignore[call-overload]
+    assert loaded["policy"] == 3 + history + 1 + clients + bound
     assert loaded["adjuster"] == 14
-    # issue 16: the bound policy's accepted change (its first version recorded with it), one policy suspended
-    # then terminated (demo_inforce)
-    bound = loaded["policy"] - 3 - history - clients - 1
-    assert loaded["policy_endorsement"] == bound and loaded["policy_version"] == bound + 1
-    assert loaded["policy_status_change"] == len(demo_inforce.STATUS_CHANGES)
-    assert loaded["policy_recovery"] == 1 and loaded["policy_recovery_step"] == len(demo_inforce.RECOVERY_STEPS)
+    # issue 16: the bound policy in force has an accepted change (its first version recorded with it); one
+    # policy suspended then terminated, its recovery under way; the ended placement's policy terminated, its
+    # termination assessment reported and the recovery paid from it (demo_inforce)
+    assessed = loaded["termination_assessment"]
+    assert assessed == 1 and loaded["policy_endorsement"] == bound - assessed
+    assert loaded["policy_version"] == bound - assessed + 1
+    assert loaded["policy_status_change"] == len(demo_inforce.STATUS_CHANGES) + assessed
+    assert loaded["policy_recovery"] == 1 + assessed
+    steps = len(demo_inforce.RECOVERY_STEPS) + assessed * len(demo_inforce.ASSESSED_RECOVERY_STEPS)
+    assert loaded["policy_recovery_step"] == steps
     assert loaded["claim"] >= demo_history.CLAIMS
     assert loaded["audit_event"] > 0
 

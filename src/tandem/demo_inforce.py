@@ -1,7 +1,9 @@
-"""Demo of policies in force (issue 16 items 3 and 4): the bound demo policy with an accepted mid-term
-increase of its sum insured (a second version, the additional premium pro rata by day), and insured2's
-财产一切险 suspended for unpaid premium and then terminated by the insurer with its refund. Built through
-the same services as the app; called once from ``tandem.demo.load`` after the placements."""
+"""Demo of policies in force (issue 16 items 3 to 5): the bound demo policy with an accepted mid-term
+increase of its sum insured (a second version, the additional premium pro rata by day); insured2's 财产一切险
+suspended for unpaid premium and then terminated by the insurer with its refund, the broker's recovery under
+way; and the placement's policy the insurer ended (``demo_placements.ENDED_TITLE``), with 华信's signed
+termination assessment report (R-U10) and the recovery paid from it. Built through the same services as the
+app; called once from ``tandem.demo.load`` after the placements."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import Role, User
+from tandem.demo_placements import ENDED_TITLE
+from tandem.inforce import termination
 from tandem.kit.clock import SHANGHAI
+from tandem.party.models import Adjuster
+from tandem.placement.models import Placement
 from tandem.policy import endorsements, recovery, suspension
 from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
@@ -25,6 +31,13 @@ STATUS_CHANGES = ("suspend", "terminate")
 RECOVERY_STEPS = ("demand", "counter", "demand")
 REPLACEMENT = Decimal("5600.00")  # replacement cover for the rest of the period, minus the refund
 RECOVERY_REASONS = "保险人在催缴程序存在瑕疵的情况下中止并解除合同，应赔偿被保险人由此产生的损失。"
+#: The steps of the recovery that took its amount from the termination assessment report, in order.
+ASSESSED_RECOVERY_STEPS = ("demand", "accept", "pay")
+ASSESSMENT = {
+    "cause": "保险人以投保人未按约定整改消防隐患、危险程度显著增加为由解除保险合同",
+    "basis": "解除通知书、原保单、三家保险公司对剩余期间的报价及重新验标费用发票",
+}
+ASSESSED_HEADS = {"replacement_cost": Decimal("6200.00"), "other_costs": Decimal("900.00")}
 INCREASE = Decimal("1.20")  # the bound policy's first section: +20 % from two months back
 CHANGE_AGO = dt.timedelta(days=60)
 
@@ -41,7 +54,11 @@ def _underwriter(session: Session, policy: Policy) -> Actor:
 
 def load(session: Session, now: dt.datetime) -> None:
     broker, underwriter = _actor(session, "broker"), _actor(session, "underwriter1")
-    bound = session.execute(select(Policy).where(Policy.placement_id.is_not(None))).unique().scalars().first()
+    placed = select(Policy).join(Placement, Placement.id == Policy.placement_id)
+    assessed = session.execute(placed.where(Placement.title == ENDED_TITLE)).unique().scalar_one_or_none()
+    bound = session.execute(placed.where(Placement.title != ENDED_TITLE)).unique().scalars().first()
+    if assessed is not None:
+        _assessed(session, broker, underwriter, assessed, now)
     if bound is not None:
         current = policy_versions.current(session, bound)
         changes = [
@@ -107,4 +124,44 @@ def _recovery(
     recovery.act(
         session, broker, policy.id, row.id, "demand", amount=refund + REPLACEMENT + Decimal("9250.00"),
         reasons="中止期间的损失按一半主张，附催缴通知未送达的证明。", now=now - dt.timedelta(hours=2),
+    )  # fmt: skip
+
+
+def _assessed(session: Session, broker: Actor, underwriter: Actor, policy: Policy, now: dt.datetime) -> None:
+    """The placement's policy the insurer ended a month ago (保险人解除): the broker instructed 华信 to assess
+    the loss, 张伟 and 陈亮 signed the 《保险合同效力中止或终止评估报告》, and the broker's recovery took its
+    amount from it; the insurer accepted and paid."""
+    today = now.astimezone(SHANGHAI).date()
+    ended = max(policy.period_start + dt.timedelta(days=1), today - dt.timedelta(days=30))
+    day = dt.timedelta(days=1)
+    refund = suspension.change(
+        session, underwriter, policy.id, "terminate", effective_date=ended, reason_code="risk_increased",
+        reason="投保人未按约定整改秀洲仓库消防通道及化学品储存隐患，危险程度显著增加，保险人解除合同。",
+        ended_by="insurer", now=now - 29 * day,
+    ).refund or Decimal(0)  # fmt: skip
+    termination.instruct(
+        session, broker, policy.id, note="请评估保险人解除合同给被保险人造成的损失。", now=now - 28 * day
+    )
+    firm = _actor(session, "adjuster3")
+    heads = [{"head": "refund_due", "amount": f"{refund:.2f}", "evidence": "解除通知书载明的应退保费"}]
+    heads += [
+        {"head": "replacement_cost", "amount": f"{ASSESSED_HEADS['replacement_cost']:.2f}",
+         "evidence": f"另行投保 {ended.isoformat()} 起剩余期间的最低报价减应退保费"},
+        {"head": "other_costs", "amount": f"{ASSESSED_HEADS['other_costs']:.2f}", "evidence": "重新投保的验标费用发票"},
+    ]  # fmt: skip
+    termination.save_draft(session, firm, policy.id, {**ASSESSMENT, "heads": heads}, now=now - 22 * day)
+    signers = (
+        session.execute(select(Adjuster.id).where(Adjuster.firm_id == firm.org_id, Adjuster.name.in_(("张伟", "陈亮"))))
+        .scalars()
+        .all()
+    )
+    termination.submit(session, firm, policy.id, signer_ids=list(signers), now=now - 21 * day)
+    row = recovery.open_recovery(
+        session, broker, policy.id, heads=None, reasons="依据公估机构的评估报告，追偿保险人解除合同造成的损失。",
+        now=now - 20 * day,
+    )  # fmt: skip
+    recovery.act(session, underwriter, policy.id, row.id, "accept", reasons="", now=now - 15 * day)
+    recovery.act(
+        session, underwriter, policy.id, row.id, "pay", amount=row.amount, reasons="", on_date=today - 10 * day,
+        now=now - 10 * day,
     )  # fmt: skip

@@ -317,6 +317,8 @@ class _Story:
         return self
 
 
+#: The placement bound and since ended by its insurer (the demo's termination assessment, demo_inforce).
+ENDED_TITLE = "嘉兴鑫达电子 秀洲仓库财产险项目"
 # The demo insurers' rates (‰) by section type.
 DEMO_RATES = {"building": "0.45", "machinery": "0.80", "stock": "0.60", "electronic_equipment": "1.10"}
 
@@ -386,3 +388,8 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     service.transition(
         session, actors["broker"], withdrawn.p, "withdraw", withdrawn.tick(20), reason="投保人决定推迟至明年投保"
     )
+    # Bound earlier and since ended by its insurer: demo_inforce files its termination assessment (R-U10) and
+    # the recovery paid from it.
+    ended = xinda_to_report(230, ENDED_TITLE, ["企业财产保险"], XINDA_SITES[1:])
+    ended.register().decide("insured1", remediate=("1", "3")).market().shortlist().submit().quote("underwriter1")
+    ended.bind("insured1", "underwriter1", zhang)

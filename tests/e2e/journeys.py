@@ -207,11 +207,11 @@ def _api(server: ClaimServer, username: str) -> httpx.Client:
 @contextmanager
 def bound_demo(tmp: Path, db_name: str) -> Iterator[tuple[ClaimServer, str]]:
     """The whole demo (its placements come with its claims) on a running app: the server and the id of the
-    demo's one policy bound from a placement."""
+    demo's policy bound from a placement and in force (the other one is ended by its insurer)."""
     with running_app(tmp, db_name, demo_claims=True, TANDEM_SMTP_PORT="1") as (base, env, _):
         server = ClaimServer(base, env)
         policies = _api(server, "broker").get("/api/v1/policies?limit=200").json()["items"]
-        [bound] = [p for p in policies if p["placement_id"]]
+        [bound] = [p for p in policies if p["placement_id"] and p["status"] == "in_force"]
         yield server, bound["id"]
 
 

@@ -320,7 +320,7 @@ def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
         demo_placements.load(s, env.settings, now)
         demo_inforce.load(s, now)
     items = env.client("broker").get("/api/v1/policies?limit=200").json()["items"]
-    bound = next(p for p in items if p["placement_id"])
+    bound = next(p for p in items if p["placement_id"] and p["status"] == "in_force")
     versions = env.client("insured1").get(f"/api/v1/policies/{bound['id']}/versions").json()
     assert [v["number"] for v in versions] == [1, 2] and Decimal(versions[1]["premium_delta"]) > 0
     ended = next(p for p in items if p["number"] == demo_inforce.SUSPENDED_POLICY)
@@ -337,3 +337,15 @@ def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
     assert Decimal(rec["amount"]) == Decimal(changes[-1]["refund"]) + demo_inforce.REPLACEMENT + Decimal("9250.00")
     shown = text_of(logged_in(env, "broker").get(f"/policies/{ended['id']}/recovery"))
     assert "待保险人答复" in shown and "保险人还价" not in shown and "效力中止期间未获保障的损失" in shown
+    # The placement's policy its insurer ended: the firm's signed termination report, the recovery paid from it.
+    [assessed] = [p for p in items if p["placement_id"] and p["status"] == "terminated"]
+    report = env.client("insured1").get(f"/api/v1/policies/{assessed['id']}/termination-assessment").json()
+    assert report["status"] == "reported" and [h["head"] for h in report["content"]["heads"]] == [
+        "refund_due",
+        *demo_inforce.ASSESSED_HEADS,
+    ]
+    (paid,) = env.client("insured1").get(f"/api/v1/policies/{assessed['id']}/recoveries").json()
+    assert tuple(s["action"] for s in paid["steps"]) == demo_inforce.ASSESSED_RECOVERY_STEPS
+    assert paid["report_id"] and (paid["status"], paid["paid"]) == ("paid", report["content"]["assessed_loss"])
+    shown = text_of(logged_in(env, "adjuster3").get(f"/policies/{assessed['id']}/termination-assessment"))
+    assert "保险合同效力中止或终止评估报告" in shown and demo_inforce.ASSESSMENT["cause"] in shown

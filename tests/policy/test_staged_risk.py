@@ -214,7 +214,7 @@ def test_the_demo_policy_has_a_staged_report_done_and_the_next_survey_scheduled(
     with unit_of_work(env.factory) as s:
         demo_placements.load(s, env.settings, env.clock.now())
     placements = _ok(env.client("broker").get("/api/v1/placements?limit=100"))["items"]
-    bound = next(p["id"] for p in placements if p["status"] == "bound")
+    bound = next(p["id"] for p in placements if p["status"] == "bound" and p["title"] != demo_placements.ENDED_TITLE)
     policy = next(p for p in _ok(env.client("broker").get(f"{API}?limit=200"))["items"] if p["placement_id"] == bound)
     view = _ok(env.client("broker").get(f"{API}/{policy['id']}/staged-risk"))
     assert view["plan"]["status"] == "agreed" and view["plan"]["insurer_sees_missed"] is True
