@@ -48,6 +48,8 @@ OWN_WRITES = frozenset(
         # change reports (the firm's moves on these routes are refused to it by the transition tables).
         "/api/v1/adjuster-firms/{firm_id}/filing/actions",
         "/api/v1/adjuster-firms/{firm_id}/change-reports/{change_id}/actions",
+        "/adjuster-firms/{firm_id}/filing/{action}",
+        "/adjuster-firms/{firm_id}/change-reports/{change_id}/{action}",
     }
 )
 

@@ -18,7 +18,7 @@ from tandem.kit.clock import SHANGHAI, today_local
 from tandem.kit.workdays import nth_working_day_after
 from tandem.party.models import AdjusterFirm, FilingStatus
 from tandem.sla import calendar
-from tests.helpers import inbox, notice, org, run_jobs
+from tests.helpers import inbox, logged_in, notice, org, post, run_jobs, text_of
 
 HUAXIN = "华信保险公估有限公司"  # adjuster1 administers it: a company, 8 valid 公估师
 ZHENGHENG = "正衡保险公估合伙企业（普通合伙）"  # adjuster3: a partnership
@@ -213,3 +213,58 @@ def test_supervision_lists_the_firms_with_warnings(env) -> None:
     assert firms[HUAXIN]["warnings"] == []
     for user in ("broker", "adjuster1", "insured1"):
         assert env.client(user).get("/api/v1/supervision/firms").status_code == 404, user
+
+
+def _page_form(**changes: str) -> dict[str, str]:
+    form = {
+        "name": HUAXIN, "capital": "5000000.00", "business_area": "全国",
+        "h0_name": "王建国", "h0_kind": "person", "h0_share": "40", "h0_adjuster": "on",
+        "h1_name": "李娜", "h1_kind": "person", "h1_share": "40", "h1_adjuster": "on",
+        "h2_name": "上海华信投资有限公司", "h2_kind": "company", "h2_share": "20",
+        "cover": "fund", "risk_fund": "300000.00",
+    }  # fmt: skip
+    return {**form, **changes}
+
+
+def test_filing_pages_firm_and_supervision(env) -> None:
+    firm = org(env, HUAXIN)
+    url = f"/adjuster-firms/{firm}/filing"
+    page = logged_in(env, "adjuster1")
+    first = page.get(url)
+    assert first.status_code == 200 and "filing-form" in first.text and HUAXIN in first.text
+    bad = post(page, url, _page_form(name="华信评估有限公司", capital="1500000", h1_adjuster=""))
+    assert bad.status_code == 422
+    for field in ("filing-name-error", "filing-capital-error", "filing-holders-error"):
+        assert field in bad.text, field
+    assert "保险公估" in bad.text and "200" in text_of(bad)
+    assert post(page, url, _page_form()).status_code == 303
+    sent = post(page, f"{url}/submit")
+    assert sent.status_code == 303, sent.text
+    assert "filing-form" not in page.get(url).text  # submitted: no longer edited
+
+    regulator = logged_in(env, "regulator")
+    shown = regulator.get(url)
+    assert shown.status_code == 200 and "filing-publish" in shown.text and "filing-return" in shown.text
+    empty = post(regulator, f"{url}/publish", {"filing_no": "", "published_on": today_local(env.clock).isoformat()})
+    assert empty.status_code == 422 and "publish-filing-no-error" in empty.text
+    done = post(regulator, f"{url}/publish", {"filing_no": "公估备-310077",
+                                              "published_on": today_local(env.clock).isoformat()})  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert "公估备-310077" in regulator.get(url).text
+    listing = regulator.get("/supervision/firms")
+    assert listing.status_code == 200 and YUEAN in listing.text and "firm-standings" in listing.text
+    assert "8" in text_of(listing)  # 粤安's staffing warning names the minimum
+
+    # A change report through the page: the date beside its field, then recorded and submitted at once.
+    future = (today_local(env.clock) + dt.timedelta(days=3)).isoformat()
+    wrong = post(page, f"/adjuster-firms/{firm}/change-reports", {"kind": "capital", "changed_on": future})
+    assert wrong.status_code == 422 and "change-date-error" in wrong.text
+    ok = post(page, f"/adjuster-firms/{firm}/change-reports",
+              {"kind": "capital", "changed_on": today_local(env.clock).isoformat(), "details": "增资至800万元",
+               "submit": "1"})  # fmt: skip
+    assert ok.status_code == 303, ok.text
+    assert "增资至800万元" in regulator.get(url).text
+    # Not yours: another firm and a broker get 404; the broker has no supervision list.
+    assert logged_in(env, "adjuster3").get(url).status_code == 404
+    broker = logged_in(env, "broker")
+    assert broker.get(url).status_code == 404 and broker.get("/supervision/firms").status_code == 404

@@ -14,6 +14,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.book_import import router as book_import_router
     from tandem.web.claims import router as claims_router
     from tandem.web.complaints import router as complaints_router
+    from tandem.web.filing import router as filing_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
     from tandem.web.experts import router as experts_router
@@ -51,6 +52,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
     app.include_router(complaints_router)
+    app.include_router(filing_router)
     app.include_router(termination_assessment_router)
     app.include_router(claims_router)
     app.include_router(placements_router)

@@ -83,6 +83,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/experts", N_("Experts"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/blacklist", N_("Blacklist"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.PLATFORM})),
     ("/neutrality", N_("Neutrality"), frozenset({K.BROKER, K.ADJUSTER_FIRM, K.SUPERVISION, K.PLATFORM})),
+    ("/supervision/firms", N_("Firms and warnings"), frozenset({K.SUPERVISION, K.PLATFORM})),
     ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
     ("/receivables", N_("Receivables"), frozenset({K.ADJUSTER_FIRM})),
     ("/payables", N_("Payables"), frozenset({K.INSURER, K.BROKER, K.INSURED})),
