@@ -432,6 +432,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"kind": "address", "changed_on": "2026-11-20"}
     },
     ("POST", "/api/v1/adjuster-firms/{firm_id}/change-reports/{change_id}/actions"): {"json": {"action": "submit"}},
+    ("POST", "/adjuster-firms/{firm_id}/filing"): {"data": {"name": "某保险公估有限公司", "capital": "2000000"}},
+    ("POST", "/adjuster-firms/{firm_id}/filing/{action}"): {"data": {"reasons": "outsider"}},
+    ("POST", "/adjuster-firms/{firm_id}/change-reports"): {"data": {"kind": "address", "changed_on": "2026-11-20"}},
+    ("POST", "/adjuster-firms/{firm_id}/change-reports/{change_id}/{action}"): {"data": {"details": "outsider"}},
     ("POST", "/api/v1/blacklist/{entry_id}/lift"): {"json": {"reason": "outsider tries to lift"}},
     ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
     ("POST", f"{CLAIM}/adjuster"): {"json": {"adjuster_id": str(uuid.UUID(int=7)), "reason": "x"}},
