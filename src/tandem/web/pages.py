@@ -14,10 +14,10 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.book_import import router as book_import_router
     from tandem.web.claims import router as claims_router
     from tandem.web.complaints import router as complaints_router
-    from tandem.web.filing import router as filing_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
     from tandem.web.experts import router as experts_router
+    from tandem.web.filing import router as filing_router
     from tandem.web.inbox import router as inbox_router
     from tandem.web.invoices import router as invoices_router
     from tandem.web.neutrality import router as neutrality_router
