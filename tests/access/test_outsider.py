@@ -531,6 +531,9 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/policies/{policy_id}/status-changes"): {
         "json": {"action": "suspend", "effective_date": "2026-07-01", "reason_code": "other", "reason": "outsider"}
     },
+    ("POST", "/policies/{policy_id}/business-file"): {
+        "data": {"commission_rate": "0.1", "commission_amount": "1", "remittance_days": "1"}
+    },
     ("POST", "/policies/{policy_id}/endorsements"): {"data": {"effective_date": "2026-07-01", "reason": "outsider"}},
     ("POST", "/policies/{policy_id}/endorsements/{endorsement_id}/{action}"): {"data": {"answer": "outsider"}},
     ("POST", "/policies/{policy_id}/status"): {

@@ -247,11 +247,16 @@ def get_statement(
 def statement_csv(
     actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep, by: Annotated[By, Query()] = "client"
 ) -> Response:
-    st = statement_out(session, actor, by, clock.now(), settings.client_money_hold_days)
+    return statement_csv_response(session, actor, by, clock.now(), settings.client_money_hold_days)
+
+
+def statement_csv_response(session: Session, actor: Actor, by: str, now: dt.datetime, hold_days: int) -> Response:
+    """The statement per client or per insurer as a CSV download (the API's and the page's)."""
+    st = statement_out(session, actor, "insurer" if by == "insurer" else "client", now, hold_days)
     return Response(
         export.statement_csv(st.rows, actor.locale),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="client-money-{by}-{st.as_of.isoformat()}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="client-money-{st.by}-{st.as_of.isoformat()}.csv"'},
     )
 
 

@@ -232,14 +232,18 @@ def names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {i: n for i, n in rows}
 
 
-def _own_entry(session: Session, broker_id: uuid.UUID, entry_id: Any, *, lock: bool = False) -> ClientMoneyEntry:
+def _lock(session: Session, entry: ClientMoneyEntry) -> None:
+    """Serialise the moves on one policy's money: its policy row is locked (the ledger itself takes no row
+    lock, as the application may only insert into it), so two pay-outs never both pass the check."""
+    session.execute(select(Policy.id).where(Policy.id == entry.policy_id).with_for_update())
+
+
+def _own_entry(session: Session, broker_id: uuid.UUID, entry_id: Any) -> ClientMoneyEntry:
     try:
         ident = uuid.UUID(str(entry_id))
     except ValueError:
         raise NotFound() from None
     stmt = select(ClientMoneyEntry).where(ClientMoneyEntry.id == ident, ClientMoneyEntry.broker_id == broker_id)
-    if lock:
-        stmt = stmt.with_for_update()
     found = session.execute(stmt).scalar_one_or_none()
     if found is None:
         raise NotFound()
@@ -323,12 +327,12 @@ def _receipt_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> di
 def _payout_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> dict[str, Any]:
     receipt = None
     if data.receipt_id is not None:
-        stmt = (
-            select(ClientMoneyEntry)
-            .where(ClientMoneyEntry.id == data.receipt_id, ClientMoneyEntry.broker_id == broker_id)
-            .with_for_update()  # two pay-outs never both pass the check
+        stmt = select(ClientMoneyEntry).where(
+            ClientMoneyEntry.id == data.receipt_id, ClientMoneyEntry.broker_id == broker_id
         )
         receipt = session.execute(stmt).scalar_one_or_none()
+        if receipt is not None:
+            _lock(session, receipt)
     if receipt is None or receipt.reverses_id is not None or PAYOUT_OF.get(receipt.kind) != data.kind:
         raise InvalidInput(NO_RECEIPT, fields={"receipt_id": NO_RECEIPT})
     held = held_by(session, receipt)
@@ -379,7 +383,8 @@ def reverse(session: Session, actor: Actor, entry_id: Any, *, reason: str, at: d
     receipt is reversed only once its pay-outs are (the money is then no longer held for anyone)."""
     broker_id = writer(actor)
     why = reason_text(reason, "reason")
-    entry = _own_entry(session, broker_id, entry_id, lock=True)
+    entry = _own_entry(session, broker_id, entry_id)
+    _lock(session, entry)
     if (
         entry.reverses_id is not None
         or session.execute(select(ClientMoneyEntry.id).where(ClientMoneyEntry.reverses_id == entry.id)).first()

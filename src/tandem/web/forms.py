@@ -29,6 +29,7 @@ NOT_POSITIVE = N_("The amount must be more than zero.")
 TOO_MANY_DECIMALS = N_("At most two decimals.")
 TOO_LARGE = N_("The amount is too large.")
 BAD_DATETIME = N_("Enter a date and time.")
+BAD_DAY = N_("Enter a date.")
 BAD_NUMBER = N_("Enter a number.")
 BAD_RATE = N_("Enter a percentage between 0 and 100.")
 BAD_WHOLE = N_("Enter a whole number between {low} and {high}.")
@@ -188,6 +189,15 @@ def local_datetime(value: str, errors: dict[str, object], name: str, *, required
         return as_utc(found if found.tzinfo is not None else found.replace(tzinfo=SHANGHAI))
     except ValueError:  # not a time, or outside the years a record spans (schemas.as_utc)
         errors[name] = BAD_DATETIME
+        return None
+
+
+def day(value: str, errors: dict[str, object], name: str) -> dt.date | None:
+    """A required calendar date typed as ``2027-01-31`` (an ``<input type=date>``)."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        errors[name] = REQUIRED if not value.strip() else BAD_DAY
         return None
 
 

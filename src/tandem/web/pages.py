@@ -13,6 +13,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.auth_pages import router as auth_router
     from tandem.web.book_import import router as book_import_router
     from tandem.web.claims import router as claims_router
+    from tandem.web.client_money import router as client_money_router
     from tandem.web.complaints import router as complaints_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
@@ -59,6 +60,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(consultation_router)
     app.include_router(inbox_router)
     app.include_router(invoices_router)
+    app.include_router(client_money_router)
     app.include_router(dashboards_router)
     app.include_router(experts_router)
     app.include_router(products_router)

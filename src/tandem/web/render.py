@@ -87,6 +87,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/organisations", N_("Organisations"), frozenset({K.BROKER, K.INSURER, K.SUPERVISION, K.PLATFORM})),
     ("/receivables", N_("Receivables"), frozenset({K.ADJUSTER_FIRM})),
     ("/payables", N_("Payables"), frozenset({K.INSURER, K.BROKER, K.INSURED})),
+    ("/client-money", N_("Client money"), frozenset({K.BROKER})),
 ]
 
 
