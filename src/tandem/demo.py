@@ -556,7 +556,15 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         )
     session.flush()
     if claims:
-        from tandem import demo_claims, demo_history, demo_inforce, demo_invoices, demo_mou, demo_placements
+        from tandem import (
+            demo_claims,
+            demo_filing,
+            demo_history,
+            demo_inforce,
+            demo_invoices,
+            demo_mou,
+            demo_placements,
+        )
 
         demo_claims.load(session, settings, now)
         demo_invoices.load(session, now)
@@ -564,6 +572,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_mou.load(session, settings, now)
         demo_inforce.load(session, now)
         demo_history.load(session, now)  # the broker's year behind the dashboards (after the comparison's insurers)
+        demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last
     return True
 
 

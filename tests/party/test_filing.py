@@ -13,9 +13,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from tandem import demo_filing
 from tandem.audit.models import AuditEvent
+from tandem.demo import DEMO_PASSWORD
 from tandem.kit.clock import SHANGHAI, today_local
 from tandem.kit.workdays import nth_working_day_after
+from tandem.party import service as party_service
+from tandem.party.filing_models import FirmFiling
 from tandem.party.models import AdjusterFirm, FilingStatus
 from tandem.sla import calendar
 from tests.helpers import inbox, logged_in, notice, org, post, run_jobs, text_of
@@ -268,3 +272,30 @@ def test_filing_pages_firm_and_supervision(env) -> None:
     assert logged_in(env, "adjuster3").get(url).status_code == 404
     broker = logged_in(env, "broker")
     assert broker.get(url).status_code == 404 and broker.get("/supervision/firms").status_code == 404
+
+
+def test_demo_firms_file_one_is_returned_and_one_change_report_is_late(env) -> None:
+    with env.session() as s:
+        before = len(s.execute(select(AdjusterFirm)).unique().scalars().all())
+        demo_filing.load(s, env.settings, env.clock.now(), password=DEMO_PASSWORD)
+        s.commit()
+        demo_filing.load(s, env.settings, env.clock.now(), password=DEMO_PASSWORD)  # once only
+        states = [f.state for f in s.execute(select(FirmFiling)).scalars()]
+        new = s.execute(
+            select(AdjusterFirm).where(AdjusterFirm.organisation.has(name=demo_filing.NEW_FIRM))
+        ).scalar_one()
+        today = today_local(env.clock)
+        assert {a.name for a in new.adjusters} == {"苏明", "高远"}
+        for adj in new.adjusters:  # not filed: never routed
+            assert "firm_not_filed" in party_service.ineligibility(s, adj, today)
+    assert sorted(states) == sorted(["published"] * before + ["returned"])
+    firms = {f["name"]: f for f in env.client("regulator").get("/api/v1/supervision/firms").json()}
+    assert (firms[demo_filing.NEW_FIRM]["filing_state"], firms[demo_filing.NEW_FIRM]["filing_status"]) == (
+        "returned",
+        "pending",
+    )
+    late = {name for name, f in firms.items() if f["late_changes"]}
+    assert late == {ZHENGHENG} and "change_report_late" in firms[ZHENGHENG]["warnings"]
+    assert sum(f["filing_status"] == "filed" for f in firms.values()) == before
+    returned = env.client(demo_filing.NEW_ADMIN).get(f"/api/v1/adjuster-firms/{org(env, demo_filing.NEW_FIRM)}/filing")
+    assert returned.json()["return_reasons"] == demo_filing.RETURNED_REASONS and returned.json()["may"] == ["submit"]
