@@ -292,11 +292,17 @@ def _own_policy(session: Session, broker_id: uuid.UUID, policy_id: uuid.UUID | N
     return policy
 
 
-def booked_payments(session: Session, broker_id: uuid.UUID) -> set[uuid.UUID]:
-    """The insurer's claim payments a standing (not reversed) claim receipt books."""
-    rows = entries(session, broker_id)
+def payment_booked(session: Session, broker_id: uuid.UUID, payment_id: uuid.UUID) -> bool:
+    """Whether a standing (not reversed) claim receipt of the broker books the insurer's claim payment."""
+    rows = list(
+        session.execute(
+            select(ClientMoneyEntry).where(
+                ClientMoneyEntry.broker_id == broker_id, ClientMoneyEntry.payment_id == payment_id
+            )
+        ).scalars()
+    )
     reversed_ids = {e.reverses_id for e in rows if e.reverses_id is not None}
-    return {e.payment_id for e in rows if e.payment_id is not None and e.id not in reversed_ids and e.amount > 0}
+    return any(e.amount > 0 and e.id not in reversed_ids for e in rows)
 
 
 def _receipt_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> dict[str, Any]:
@@ -310,7 +316,7 @@ def _receipt_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> di
             or pay is None
             or claim is None
             or pay.claim_id != claim.id
-            or pay.id in booked_payments(session, broker_id)
+            or payment_booked(session, broker_id, pay.id)
         ):
             raise InvalidInput(NO_PAYMENT, fields={"payment_id": NO_PAYMENT})
     return {
