@@ -121,7 +121,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = engine or make_engine(settings.database_url)
-    app.state.session_factory = make_session_factory(app.state.engine, settings.audit_key)
+    app.state.session_factory = make_session_factory(app.state.engine, settings.audit_key, settings)
     if settings.is_production and not settings.audit_key:
         log.warning("TANDEM_AUDIT_KEY is not set: the audit chain is hashed but not keyed")
 

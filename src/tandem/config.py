@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     login_backoff_seconds: int = 30
     login_backoff_max_seconds: int = 3600
     login_forget_hours: int = 24
-    # Annual re-verification (年度审核登记) deadline, month and day, default 31 December.
-    reverification_month: int = 12
-    reverification_day: int = 31
+    # Review of practitioners' registrations (执业登记核验): a passed verification record is needed every
+    # this many months (from the last passed one, or from the registration's start), else the practitioner
+    # counts as lapsed. 0 (the default): no periodic review, as the current rules have none — the annual
+    # 审核登记 by 31 December is the obsolete first-generation rule (shared regulation.md §1.1, §1.2); a
+    # failed or not-found latest check lapses the practitioner whatever this says.
+    registration_review_months: int = Field(0, ge=0, le=120)
     default_locale: str = "zh_CN"
     # Routing window (R-C2): loss time + 48 h, but at least 24 h after the notice.
     routing_window_hours: int = 48

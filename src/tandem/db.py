@@ -148,13 +148,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 _FROM_SETTINGS = "from settings"
 
 
-def make_session_factory(engine: Engine, audit_key: str | None = _FROM_SETTINGS) -> sessionmaker[Session]:
-    """Sessions on ``engine``, carrying the audit key (``TANDEM_AUDIT_KEY`` unless given) in ``info``."""
+def make_session_factory(
+    engine: Engine, audit_key: str | None = _FROM_SETTINGS, settings: object = None
+) -> sessionmaker[Session]:
+    """Sessions on ``engine``, carrying the audit key (``TANDEM_AUDIT_KEY`` unless given) in ``info``, and
+    the app's settings when given (``tandem.settings``: rules read where no settings are passed down, such
+    as the registration review of :mod:`tandem.party.service`)."""
     if audit_key == _FROM_SETTINGS:
         from tandem.config import get_settings
 
         audit_key = get_settings().audit_key
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info={"tandem.audit.key": audit_key})
+    info = {"tandem.audit.key": audit_key, "tandem.settings": settings}
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from tandem.config import Settings
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
 from tandem.kit.ids import id_check_char, uscc_check_char
+from tandem.party import service as party_service
 from tandem.party.models import (
     Adjuster,
     AdjusterFirm,
@@ -27,6 +28,7 @@ from tandem.party.models import (
     InsuredKind,
     InsurerProduct,
     LegalForm,
+    RegistrationCheck,
     Sanction,
     Visibility,
 )
@@ -82,6 +84,55 @@ def _org(
     return org
 
 
+def _practice(
+    session: Session, adjusters: list[Adjuster], firms: list[AdjusterFirm], lapsed: list[str], now: dt.datetime
+) -> None:
+    """Practice registrations (执业登记) and their records: each practitioner registered through its firm;
+    陈亮 moved from 华信 to his firm a year ago (the history kept); 王建国's registration verified on the
+    regulator's register last month; the lapsed ones not found there; 罗振华 suspended by the regulator
+    (a decision number and dates). Written as rows, on the system's behalf."""
+    today = now.astimezone(SHANGHAI).date()
+    for adj in adjusters:
+        start = today - dt.timedelta(days=700)
+        if adj.name == "陈亮":  # first through 华信, then moved (the old registration ended the day before)
+            current = (adj.firm_id, adj.registration_no)
+            first = firms[0].organisation_id
+            party_service.open_registration(session, adj, first, "ZY1099001", start, at=now, actor=None)
+            old = party_service.current_registration(adj)
+            assert old is not None
+            start = today - dt.timedelta(days=365)
+            old.state, old.ends_on = "ended", start - dt.timedelta(days=1)
+            session.flush()
+            adj.firm_id, adj.registration_no = current
+        party_service.open_registration(session, adj, adj.firm_id, adj.registration_no, start, at=now, actor=None)
+    for adj in adjusters:
+        if adj.name == "王建国" or adj.name in lapsed:
+            session.add(
+                RegistrationCheck(
+                    adjuster_id=adj.id,
+                    registration_id=party_service.current_registration(adj).id,  # type: ignore[union-attr]
+                    source="regulator_register",
+                    result="passed" if adj.name == "王建国" else "not_found",
+                    checked_on=today - dt.timedelta(days=30),
+                    checked_by_org=adj.firm_id,
+                    created_at=now,
+                )
+            )
+    sanctioned = adjusters[13]
+    session.add(
+        Sanction(
+            adjuster_id=sanctioned.id,
+            kind="suspension",
+            authority="广东监管局",
+            decision_no="粤金罚决字〔2026〕17号",
+            starts_on=today - dt.timedelta(days=30),
+            ends_on=today + dt.timedelta(days=335),
+            note="出具报告存在重大遗漏",
+            recorded_at=now,
+        )
+    )
+
+
 def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool = True) -> bool:
     """Load the demo data; return False (and change nothing) when it is already there. ``claims`` adds one
     claim and one placement at each stage (tandem.demo_claims, tandem.demo_placements); the tests' template
@@ -91,9 +142,6 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     if session.execute(select(Organisation.id).where(Organisation.name == BROKER_NAME)).first():
         return False
     today = now.astimezone(SHANGHAI).date()
-    year_end = dt.date(today.year, settings.reverification_month, settings.reverification_day)
-    if year_end < today:
-        year_end = year_end.replace(year=today.year + 1)
 
     def user(org: Organisation, username: str, name: str, roles: list[Role], phone: str | None = None) -> None:
         """A demo account: never made to enrol in TOTP (``mfa_exempt``, ignored in production), so the
@@ -225,7 +273,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             adjusters_spec[n] = (name, fi, body, username, lapsed, lines, regions)
     users = {u.username: u for f in firms for u in f.organisation.users}
     adjusters: list[Adjuster] = []
-    for i, (name, fi, body, username, lapsed, lines, regions) in enumerate(adjusters_spec, start=1):
+    for i, (name, fi, body, username, _lapsed, lines, regions) in enumerate(adjusters_spec, start=1):
         firm = firms[fi]
         adj = Adjuster(
             firm_id=firm.organisation_id,
@@ -238,7 +286,6 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             regions=regions,
             capacity=8,
             created_at=now,
-            reverification_due=(dt.date(today.year - 1, 12, 31) if lapsed else year_end),
             user_id=users[username].id if username else None,
         )
         adj.firm = firm
@@ -256,17 +303,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             chain_key=f"org:{adj.firm_id}",
             after={"name": adj.name, "certificate_no": adj.certificate_no},
         )
-    sanctioned = adjusters[13]
-    session.add(
-        Sanction(
-            adjuster_id=sanctioned.id,
-            kind="暂停执业",
-            authority="广东监管局",
-            starts_on=today - dt.timedelta(days=30),
-            ends_on=today + dt.timedelta(days=335),
-            note="出具报告存在重大遗漏",
-        )
-    )
+    _practice(session, adjusters, firms, [name for name, _f, _b, _u, lapsed, _l, _r in adjusters_spec if lapsed], now)
 
     insurers = []
     for name, ub, region, en in [

@@ -52,6 +52,20 @@ OWN_WRITES = frozenset(
         "/adjuster-firms/{firm_id}/change-reports/{change_id}/{action}",
     }
 )
+# Supervision's own records on practitioners (tandem.party.practice): sanctions and bars, verification
+# records, and registration changes it records. Its other writes stay refused.
+SUPERVISION_WRITES = frozenset(
+    {
+        "/api/v1/registrations",
+        "/api/v1/adjusters/{adjuster_id}/registration/leave",
+        "/api/v1/adjusters/{adjuster_id}/registration/deregister",
+        "/api/v1/adjusters/{adjuster_id}/checks",
+        "/api/v1/adjusters/{adjuster_id}/sanctions",
+        "/adjusters/{adjuster_id}/checks",
+        "/adjusters/{adjuster_id}/sanctions",
+        "/adjusters/{adjuster_id}/registration",
+    }
+)
 
 
 class CsrfFailed(TandemError):
@@ -151,6 +165,7 @@ def optional_actor(request: Request, session: SessionDep, clock: ClockDep) -> Ac
         and actor.read_only
         and request.method not in SAFE_METHODS
         and _route_path(request) not in OWN_WRITES
+        and _route_path(request) not in SUPERVISION_WRITES
     ):
         raise ActionNotAllowed()
     return actor

@@ -497,6 +497,21 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/neutrality/adjusters/{adjuster_id}/interests"): {
         "json": {"organisation_id": SOME_ID, "kind": "relative", "detail": "outsider"}
     },
+    ("POST", "/api/v1/adjusters/{adjuster_id}/registration/leave"): {"json": {"left_on": "2026-11-20"}},
+    ("POST", "/api/v1/adjusters/{adjuster_id}/registration/deregister"): {"json": {"left_on": "2026-11-20"}},
+    ("POST", "/api/v1/adjusters/{adjuster_id}/checks"): {
+        "json": {"source": "regulator_register", "result": "failed", "checked_on": "2026-11-20"}
+    },
+    ("POST", "/api/v1/adjusters/{adjuster_id}/sanctions"): {
+        "json": {"kind": "suspension", "authority": "outsider", "starts_on": "2026-11-20"}
+    },
+    ("POST", "/adjusters/{adjuster_id}/checks"): {
+        "data": {"source": "regulator_register", "result": "failed", "checked_on": "2026-11-20"}
+    },
+    ("POST", "/adjusters/{adjuster_id}/sanctions"): {
+        "data": {"kind": "suspension", "authority": "outsider", "starts_on": "2026-11-20"}
+    },
+    ("POST", "/adjusters/{adjuster_id}/registration"): {"data": {"action": "leave", "left_on": "2026-11-20"}},
     ("POST", "/api/v1/cases/{case_id}/invoices"): {"json": {}},
     ("POST", "/api/v1/invoices/{invoice_id}/accept"): {},
     ("POST", "/api/v1/invoices/{invoice_id}/dispute"): {"json": {"reason": "outsider", "lines": ["fee"]}},

@@ -243,7 +243,7 @@ def test_ineligible_practitioners_are_not_put_on_a_team_and_are_named_in_words(e
     me = accepted_with_team(env, cid)
     r = env.client("adjuster1").post(f"/api/v1/claims/{cid}/team", json={"adjuster_id": me["钱永刚"]})
     assert r.status_code == 422, r.text
-    assert "钱永刚: certificate lapsed" in r.json()["error"]["fields"]["adjuster_id"]
+    assert "钱永刚: registration lapsed" in r.json()["error"]["fields"]["adjuster_id"]
 
 
 def test_every_practitioner_has_a_login(env):

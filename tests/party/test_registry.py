@@ -72,13 +72,17 @@ def test_firm_admin_registers_an_adjuster(env) -> None:
     assert a["firm"] == {"id": org_id(env, FIRM_A), "name": FIRM_A}
     assert (a["name"], a["certificate_no"], a["registration_no"]) == ("孙晓明", "GGS2026999", "ZY9000001")
     assert a["id_number"] == new_adjuster()["id_number"]  # own firm sees it in full
-    assert a["reverification_due"] == "2026-12-31"
+    assert a["reverification_due"] is None  # no periodic review by default (regulation.md §1.1)
+    reg = a["registration"]
+    assert (reg["state"], reg["starts_on"], reg["registration_no"]) == ("registered", "2026-11-25", "ZY9000001")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == ("valid", True, [])
-    assert counts(env) == (before[0] + 1, before[1], before[2] + 1)
+    assert counts(env) == (before[0] + 1, before[1], before[2] + 2)
     with env.session() as s:
         (ev,) = audit.events_for_entity(s, "adjuster", a["id"])
         assert ev.action == "adjuster.registered" and ev.chain_key == f"org:{a['firm']['id']}"
         assert ev.after["registration_no"] == "ZY9000001"
+        (ev,) = audit.events_for_entity(s, "registration", reg["id"])
+        assert ev.action == "registration.registered" and ev.chain_key == f"org:{a['firm']['id']}"
         assert audit.verify(s) == []
     # the broker sees the new adjuster with a masked ID number
     seen = env.client("broker").get(f"/api/v1/adjusters/{a['id']}").json()
@@ -152,7 +156,7 @@ def view(env, user: str, name: str) -> dict[str, Any]:
 
 def test_lapsed_sanctioned_and_blacklisted_adjusters_are_not_assignable(env) -> None:
     a = view(env, "broker", "钱永刚")
-    assert a["reverification_due"] == "2025-12-31"
+    assert (a["last_check"]["result"], a["last_check"]["source"]) == ("not_found", "regulator_register")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
         "lapsed",
         False,
@@ -164,7 +168,7 @@ def test_lapsed_sanctioned_and_blacklisted_adjusters_are_not_assignable(env) -> 
         False,
         ["certificate_lapsed"],
     )
-    assert [s["kind"] for s in a["sanctions"]] == ["暂停执业"]
+    assert [(s["kind"], s["decision_no"]) for s in a["sanctions"]] == [("suspension", "粤金罚决字〔2026〕17号")]
     a = view(env, "broker", "何雪梅")
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
         "valid",
@@ -175,30 +179,18 @@ def test_lapsed_sanctioned_and_blacklisted_adjusters_are_not_assignable(env) -> 
     assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == ("valid", True, [])
 
 
-def test_valid_adjusters_lapse_after_31_december(env) -> None:
-    env.clock.current = dt.datetime(2026, 12, 31, 15, 59, 59, tzinfo=dt.UTC)  # 23:59:59 in Shanghai
-    assert view(env, "broker", "王建国")["qualification_status"] == "valid"
+def test_no_lapse_after_31_december_by_default(env) -> None:
+    """The annual 审核登记 by 31 December is the obsolete seed rule: nobody lapses on 1 January."""
     env.clock.current = dt.datetime(2026, 12, 31, 16, 0, 0, tzinfo=dt.UTC)  # 1 January in Shanghai
     a = view(env, "broker", "王建国")
-    assert (a["qualification_status"], a["assignable"], a["not_assignable_reasons"]) == (
-        "lapsed",
-        False,
-        ["certificate_lapsed"],
-    )
-    items = env.client("broker").get("/api/v1/adjusters?limit=200").json()["items"]
-    assert {i["qualification_status"] for i in items} == {"lapsed", "sanctioned"}
-    warnings = {
-        f["name"]: [w["code"] for w in f["warnings"]] for f in env.client("broker").get("/api/v1/adjuster-firms").json()
-    }
-    assert warnings == {FIRM_A: ["too_few_adjusters"], FIRM_B: ["too_few_adjusters"], FIRM_C: ["too_few_adjusters"]}
+    assert (a["qualification_status"], a["assignable"], a["reverification_due"]) == ("valid", True, None)
 
 
-def test_new_registrations_after_the_deadline_are_due_next_year(env) -> None:
-    env.clock.current = dt.datetime(2027, 1, 5, 2, tzinfo=dt.UTC)
-    r = env.client("adjuster1").post("/api/v1/adjusters", json=new_adjuster())
-    assert r.status_code == 201, r.text
-    assert r.json()["reverification_due"] == "2027-12-31"
-    assert r.json()["qualification_status"] == "valid"
+def test_registration_start_cannot_be_in_the_future(env) -> None:
+    before = counts(env)
+    r = env.client("adjuster1").post("/api/v1/adjusters", json=new_adjuster(starts_on="2027-01-05"))
+    assert r.status_code == 422 and list(r.json()["error"]["fields"]) == ["starts_on"], r.text
+    assert counts(env) == before
 
 
 # ---- firm warnings --------------------------------------------------------------------------------
@@ -223,12 +215,12 @@ def test_firm_staffing_warnings(env) -> None:
 
 
 def test_a_partnership_falls_below_two_when_one_lapses(env) -> None:
-    from tandem.db import unit_of_work
-
-    with unit_of_work(env.factory) as s:
-        for name in ("张伟", "陈亮"):
-            a = s.execute(select(Adjuster).where(Adjuster.name == name)).unique().scalar_one()
-            a.reverification_due = dt.date(2025, 12, 31)
+    for name in ("张伟", "陈亮"):
+        r = env.client("regulator").post(
+            f"/api/v1/adjusters/{adjuster(env, name).id}/checks",
+            json={"source": "regulator_register", "result": "not_found", "checked_on": "2026-11-20"},
+        )
+        assert r.status_code == 201, r.text
     firms = {f["name"]: f for f in env.client("broker").get("/api/v1/adjuster-firms").json()}
     assert [w["code"] for w in firms[FIRM_B]["warnings"]] == ["too_few_adjusters"]
 

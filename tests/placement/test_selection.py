@@ -180,9 +180,11 @@ def test_the_insureds_own_adjuster_is_refused_with_the_reasons(env):
 def test_a_lapse_since_the_choice_stops_the_letter(env):
     pid = _explained(env)
     _ok(_choose(env, pid, "周敏"))
-    with env.session() as s:
-        s.execute(update(Adjuster).where(Adjuster.name == "周敏").values(reverification_due=dt.date(2025, 12, 31)))
-        s.commit()
+    r = env.client("regulator").post(
+        f"/api/v1/adjusters/{_adjuster_id(env, '周敏')}/checks",
+        json={"source": "regulator_register", "result": "failed", "checked_on": "2026-11-25"},
+    )
+    assert r.status_code == 201, r.text
     r = env.client("broker").post(f"{BASE}/{pid}/letter")
     assert r.status_code == 422 and "certificate_lapsed" in r.json()["error"]["fields"]["adjuster_id"]
 

@@ -272,7 +272,7 @@ def test_designating_an_adjuster_who_may_not_take_work_is_refused(env) -> None:
     with env.session() as s:
         ids = {a.name: str(a.id) for a in s.execute(select(Adjuster)).unique().scalars()}
     for name, words in (
-        ("钱永刚", "certificate lapsed"),
+        ("钱永刚", "registration lapsed"),
         ("罗振华", "sanctioned"),
         ("何雪梅", "blacklist"),
         ("赵海涛", "not qualified for 企业财产保险"),

@@ -158,11 +158,11 @@ def test_an_ineligible_practitioner_is_named_in_the_pages_language(env):
     zh = text_of(
         post(logged_in(env, "adjuster1", **{"Accept-Language": "zh-CN"}), f"{case}/team", {"adjuster_id": me["钱永刚"]})
     )
-    assert "钱永刚：资格证书已失效（未通过年度复核）" in zh and "certificate lapsed" not in zh, zh[:2000]
+    assert "钱永刚：执业登记失效（核验未通过或逾期未核验）" in zh and "certificate lapsed" not in zh, zh[:2000]
     en = text_of(
         post(logged_in(env, "adjuster1", **{"Accept-Language": "en"}), f"{case}/team", {"adjuster_id": me["钱永刚"]})
     )
-    assert "钱永刚: certificate lapsed (annual review not passed)" in en
+    assert "钱永刚: registration lapsed (verification failed or overdue)" in en
 
 
 def test_the_insurer_reconsiders_a_refusal_and_the_claim_counts_as_a_refusal_later_paid(env):

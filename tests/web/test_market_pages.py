@@ -82,7 +82,7 @@ def test_the_market_through_the_pages(env):
     assert "张伟" in picker and not {"钱永刚", "何雪梅", "罗振华"} & set(re.findall(r">([^<·]+?) ·", picker)), picker
     ids = {a["name"]: a["id"] for a in _ok(env.client("broker").get("/api/v1/adjusters?limit=100"))["items"]}
     r = post(insured, f"{base}/quotes/{q1['id']}/accept", {"designated_adjuster_id": ids["钱永刚"]})
-    assert r.status_code == 422 and "钱永刚：资格证书已失效" in text_of(r) and "certificate lapsed" not in text_of(r)
+    assert r.status_code == 422 and "钱永刚：执业登记失效" in text_of(r) and "registration lapsed" not in text_of(r)
     assert post(insured, f"{base}/quotes/{q1['id']}/accept", {"designated_adjuster_id": ""}).status_code == 303
     assert _ok(env.client("broker").get(f"/api/v1/placements/{pid}"))["status"] == "bound"
     policy = next(p for p in _ok(env.client("insured1").get("/api/v1/policies"))["items"] if p["placement_id"] == pid)

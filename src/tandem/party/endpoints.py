@@ -14,10 +14,13 @@ from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
-from tandem.party import service, views
+from tandem.party import practice, service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
 from tandem.routing import register
 from tandem.schemas import Date, IdNumber, Strict
+
+Text40 = Annotated[str, Field(min_length=1, max_length=40)]
+Note = Annotated[str, Field(max_length=REASON_MAX)]
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
@@ -62,7 +65,7 @@ class AdjusterCreate(Strict):
     registration_no: Annotated[str, Field(min_length=4, max_length=40)]
     id_number: IdNumber | None = None
     title: Annotated[str, Field(max_length=60)] | None = None
-    reverification_due: Date | None = None
+    starts_on: Date | None = None  # the 执业登记's first day (default today)
     lines: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
     regions: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list)
     capacity: Annotated[int, Field(ge=0, le=1000)] = 10
@@ -182,7 +185,7 @@ def register_adjuster(
         registration_no=body.registration_no,
         id_number=body.id_number,
         title=body.title,
-        reverification_due=body.reverification_due,
+        starts_on=body.starts_on,
         lines=body.lines,
         regions=body.regions,
         capacity=body.capacity,
@@ -271,3 +274,164 @@ def lift_blacklist(
 ) -> views.BlacklistOut:
     entry = service.lift_blacklist_entry(session, actor, entry_id, at=clock.now(), reason=body.reason)
     return views.blacklist_out(entry, today_local(clock))
+
+
+# ---- practice registrations, verification records, sanctions (tandem.party.practice) --------------
+
+
+class RegistrationCreate(Strict):
+    """Register a practitioner already on the register through a firm (a move): a firm names the
+    practitioner by certificate and ID number; supervision and the platform may name ``adjuster_id``."""
+
+    certificate_no: Annotated[str, Field(max_length=40)] = ""
+    id_number: IdNumber | None = None
+    adjuster_id: uuid.UUID | None = None
+    firm_id: uuid.UUID | None = None
+    registration_no: Annotated[str, Field(min_length=4, max_length=40)] | None = None
+    starts_on: Date
+
+    @model_validator(mode="after")
+    def _someone(self) -> RegistrationCreate:
+        if not self.certificate_no and self.adjuster_id is None:
+            raise ValueError("give certificate_no (or adjuster_id)")
+        return self
+
+
+class LeaveBody(Strict):
+    left_on: Date
+
+
+class DeregisterBody(Strict):
+    left_on: Date | None = None
+
+
+class CheckCreate(Strict):
+    source: Annotated[str, Field(min_length=1, max_length=30)]
+    result: Annotated[str, Field(min_length=1, max_length=16)]
+    checked_on: Date
+    note: Note | None = None
+
+
+class SanctionCreate(Strict):
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    authority: Annotated[str, Field(min_length=1, max_length=100)]
+    decision_no: Annotated[str, Field(max_length=60)] | None = None
+    starts_on: Date
+    ends_on: Date | None = None
+    sentence_ends_on: Date | None = None
+    note: Note | None = None
+
+
+class PracticeOut(BaseModel):
+    """A practitioner's registration history, verification records and sanctions."""
+
+    registrations: list[views.RegistrationOut]
+    checks: list[views.CheckOut]
+    sanctions: list[dict[str, str | None]]
+
+
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not allowed"},
+    409: {"description": "Conflicts with the registration's state"},
+    **NF,
+}
+
+
+def _adjuster_view(session: SessionDep, actor: ActorDep, clock: ClockDep, adjuster_id: object) -> views.AdjusterOut:
+    adj = scope.get_adjuster(session, actor, adjuster_id)
+    session.refresh(adj)
+    return views.adjuster_out(session, actor, adj, today_local(clock))
+
+
+@router.get("/adjusters/{adjuster_id}/practice", response_model=PracticeOut, responses=NF)
+def get_practice(adjuster_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> PracticeOut:
+    """Registrations through firms (history kept), verification records and sanctions of a practitioner."""
+    adj = scope.get_adjuster(session, actor, adjuster_id)
+    today = today_local(clock)
+    out = views.adjuster_out(session, actor, adj, today)
+    return PracticeOut(
+        registrations=[views.registration_out(r, today) for r in reversed(adj.registrations)],
+        checks=[views.check_out(session, c) for c in reversed(adj.checks)],
+        sanctions=out.sanctions,
+    )
+
+
+@router.post("/registrations", response_model=views.AdjusterOut, status_code=201, responses=WRITE_ERRORS)
+def register_move(body: RegistrationCreate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> views.AdjusterOut:
+    """Register a practitioner through a firm (执业登记): a move ends the open registration the day before."""
+    reg = practice.move(
+        session,
+        actor,
+        firm_id=body.firm_id or actor.org_id,
+        starts_on=body.starts_on,
+        at=clock.now(),
+        certificate_no=body.certificate_no,
+        id_number=body.id_number,
+        adjuster_id=body.adjuster_id,
+        registration_no=body.registration_no,
+    )
+    adj = session.get(Adjuster, reg.adjuster_id)
+    assert adj is not None
+    session.refresh(adj)
+    return views.adjuster_out(session, actor, adj, today_local(clock))
+
+
+@router.post("/adjusters/{adjuster_id}/registration/leave", response_model=views.AdjusterOut, responses=WRITE_ERRORS)
+def leave_firm(
+    adjuster_id: str, body: LeaveBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.AdjusterOut:
+    """The practitioner left the firm: no more work; deregistration due within 5 working days."""
+    practice.leave(session, actor, adjuster_id, left_on=body.left_on, at=clock.now())
+    return _adjuster_view(session, actor, clock, adjuster_id)
+
+
+@router.post(
+    "/adjusters/{adjuster_id}/registration/deregister", response_model=views.AdjusterOut, responses=WRITE_ERRORS
+)
+def deregister(
+    adjuster_id: str, body: DeregisterBody, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.AdjusterOut:
+    """Cancel the open registration (注销执业登记) today."""
+    practice.deregister(session, actor, adjuster_id, left_on=body.left_on, at=clock.now())
+    return _adjuster_view(session, actor, clock, adjuster_id)
+
+
+@router.post("/adjusters/{adjuster_id}/checks", response_model=views.CheckOut, status_code=201, responses=WRITE_ERRORS)
+def record_check(
+    adjuster_id: str, body: CheckCreate, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.CheckOut:
+    """Record a verification of the practitioner's registration (who, where, when, result)."""
+    check = practice.record_check(
+        session,
+        actor,
+        adjuster_id,
+        source=body.source,
+        result=body.result,
+        checked_on=body.checked_on,
+        note=body.note,
+        at=clock.now(),
+    )
+    return views.check_out(session, check)
+
+
+@router.post(
+    "/adjusters/{adjuster_id}/sanctions", response_model=views.AdjusterOut, status_code=201, responses=WRITE_ERRORS
+)
+def record_sanction(
+    adjuster_id: str, body: SanctionCreate, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> views.AdjusterOut:
+    """Supervision records a sanction or a criminal-penalty bar (5 years after the sentence ends)."""
+    practice.record_sanction(
+        session,
+        actor,
+        adjuster_id,
+        kind=body.kind,
+        authority=body.authority,
+        decision_no=body.decision_no,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        sentence_ends_on=body.sentence_ends_on,
+        note=body.note,
+        at=clock.now(),
+    )
+    return _adjuster_view(session, actor, clock, adjuster_id)

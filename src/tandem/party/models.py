@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
@@ -49,7 +49,11 @@ class AdjusterFirm(Base):
 
 
 class Adjuster(Base):
-    """Practising adjuster (公估师) with a qualification certificate and practice registration."""
+    """Practising adjuster (公估师) with a qualification certificate and practice registration.
+
+    ``firm_id`` and ``registration_no`` are those of the current 执业登记 (:class:`Registration`), kept
+    here in the same transaction as every registration change, so whatever reads the firm (routing, the
+    register, the blacklist) reads the current one; the history is in ``registrations``."""
 
     __tablename__ = "adjuster"
 
@@ -64,7 +68,6 @@ class Adjuster(Base):
     # 执业登记: one firm only, hence unique across the register.
     registration_no: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str | None] = mapped_column(String(60))
-    reverification_due: Mapped[dt.date] = mapped_column(Date)
     lines: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     capacity: Mapped[int] = mapped_column(Integer, default=10)
@@ -73,10 +76,74 @@ class Adjuster(Base):
 
     firm: Mapped[AdjusterFirm] = relationship(back_populates="adjusters", lazy="joined")
     sanctions: Mapped[list[Sanction]] = relationship(lazy="selectin", order_by="Sanction.starts_on")
+    registrations: Mapped[list[Registration]] = relationship(
+        lazy="selectin", order_by="[Registration.starts_on, Registration.created_at]", viewonly=True
+    )
+    checks: Mapped[list[RegistrationCheck]] = relationship(
+        lazy="selectin", order_by="[RegistrationCheck.checked_on, RegistrationCheck.created_at]", viewonly=True
+    )
+
+
+# The states of a registration in which it is open (the practitioner's current one): at most one.
+OPEN_REGISTRATION = ("registered", "leaving")
+
+
+class Registration(Base):
+    """A practice registration (执业登记) of a practitioner through one firm, from ``starts_on`` to
+    ``ends_on``: ``registered`` → ``leaving`` (the practitioner left on ``left_on``; the firm must
+    deregister within 5 working days, ``deregister_by``) → ``deregistered``; or ``ended`` when another
+    firm registers the practitioner (a move). At most one open registration per practitioner."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        Index(
+            "uq_registration_open",
+            "adjuster_id",
+            unique=True,
+            sqlite_where=text("state IN ('registered', 'leaving')"),
+            postgresql_where=text("state IN ('registered', 'leaving')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    firm_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("adjuster_firm.organisation_id", ondelete="RESTRICT"), index=True
+    )
+    registration_no: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    deregister_by: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+    firm: Mapped[AdjusterFirm] = relationship(lazy="joined")
+
+
+class RegistrationCheck(Base):
+    """A verification record (执业登记核验): who looked the practitioner's registration up where, when, and
+    what they found (``passed`` | ``failed`` | ``not_found``). Never changed once written."""
+
+    __tablename__ = "registration_check"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"), index=True)
+    registration_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("registration.id", ondelete="RESTRICT"))
+    source: Mapped[str] = mapped_column(String(30))
+    result: Mapped[str] = mapped_column(String(16))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    checked_by_org: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Sanction(Base):
-    """An administrative or criminal sanction that bars practice for a period."""
+    """An administrative or criminal sanction that bars practice for a period: ``kind`` is ``suspension``
+    (暂停执业), ``ban`` (禁止执业) or ``criminal_penalty`` (刑事处罚: barred until 5 years after the sentence
+    is served, ``sentence_ends_on``, 资产评估法 Art. 11), ``other`` before the codes were kept."""
 
     __tablename__ = "sanction"
 
@@ -87,6 +154,10 @@ class Sanction(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    decision_no: Mapped[str | None] = mapped_column(String(60))
+    sentence_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 _EMPTY_LIST = text("'[]'")

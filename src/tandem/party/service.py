@@ -7,30 +7,74 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
-from tandem.config import Settings
+from tandem.config import Settings, get_settings
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.limits import reason_text
 from tandem.party.filing_models import FirmChangeReport
-from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, FilingStatus, LegalForm
+from tandem.party.models import (
+    OPEN_REGISTRATION,
+    Adjuster,
+    AdjusterFirm,
+    BlacklistEntry,
+    FilingStatus,
+    LegalForm,
+    Registration,
+    RegistrationCheck,
+)
 
 # Minimum number of 公估师 by legal form (2021 实施办法 Art. 53; 资产评估法 Art. 15).
 MIN_ADJUSTERS = {LegalForm.COMPANY: 8, LegalForm.PARTNERSHIP: 2}
 
 
-def next_reverification_due(settings: Settings, today: dt.date) -> dt.date:
-    """The next annual review deadline (年度审核登记), by default 31 December of this year."""
-    due = dt.date(today.year, settings.reverification_month, settings.reverification_day)
-    return due if due >= today else due.replace(year=today.year + 1)
+def review_months(adj: Adjuster) -> int:
+    """The review rule in force (``TANDEM_REGISTRATION_REVIEW_MONTHS``; 0: no periodic review), read from
+    the settings the adjuster's session carries (the app's), else the process's."""
+    session = object_session(adj)
+    settings = session.info.get("tandem.settings") if session is not None else None
+    return int((settings if isinstance(settings, Settings) else get_settings()).registration_review_months)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day where it is shorter: 31 Jan + 1 → 28/29 Feb)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, d))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - 28 always exists
+
+
+def current_registration(adj: Adjuster) -> Registration | None:
+    """The practitioner's open 执业登记 (registered, or left and awaiting deregistration); None when none."""
+    return next((r for r in reversed(adj.registrations) if r.state in OPEN_REGISTRATION), None)
+
+
+def latest_check(adj: Adjuster) -> RegistrationCheck | None:
+    return adj.checks[-1] if adj.checks else None
+
+
+def review_due(adj: Adjuster) -> dt.date | None:
+    """When the next passed verification is needed under the review rule: the rule's months after the
+    last passed check (or after the current registration's start); None when the rule asks none."""
+    months = review_months(adj)
+    if not months:
+        return None
+    passed = [c.checked_on for c in adj.checks if c.result == "passed"]
+    reg = current_registration(adj)
+    anchor = max(passed) if passed else (reg.starts_on if reg else None)
+    return add_months(anchor, months) if anchor else None
 
 
 def active_sanction(adj: Adjuster, today: dt.date) -> bool:
@@ -38,12 +82,19 @@ def active_sanction(adj: Adjuster, today: dt.date) -> bool:
 
 
 def qualification_status(adj: Adjuster, today: dt.date) -> str:
-    """valid | lapsed | sanctioned | inactive."""
-    if not adj.active:
+    """valid | lapsed | sanctioned | inactive. Inactive: no longer practising, or not registered (no
+    open registration, or left the firm); lapsed: the latest verification did not find the registration,
+    or the review rule asks for one that has not passed in time."""
+    reg = current_registration(adj)
+    if not adj.active or reg is None or reg.state != "registered" or reg.starts_on > today:
         return "inactive"
     if active_sanction(adj, today):
         return "sanctioned"
-    if adj.reverification_due < today:
+    last = latest_check(adj)
+    if last is not None and last.result != "passed":
+        return "lapsed"
+    due = review_due(adj)
+    if due is not None and due < today:
         return "lapsed"
     return "valid"
 
@@ -82,7 +133,7 @@ def ineligibility(
 
 
 QUALIFICATION_WORDS = {
-    "lapsed": N_("certificate lapsed (annual review not passed)"),
+    "lapsed": N_("registration lapsed (verification failed or overdue)"),
     "sanctioned": N_("sanctioned (practice suspended)"),
     "inactive": N_("no longer practising"),
 }
@@ -301,12 +352,14 @@ def register_adjuster(
     at: dt.datetime,
     id_number: str | None = None,
     title: str | None = None,
-    reverification_due: dt.date | None = None,
+    starts_on: dt.date | None = None,
     lines: list[str] | None = None,
     regions: list[str] | None = None,
     capacity: int = 10,
 ) -> Adjuster:
-    """Register a 公估师 with a firm. The 执业登记 is with one firm only (unique across firms)."""
+    """Register a 公估师 with a firm: the practitioner and the first 执业登记 (from ``starts_on``, default
+    today). The registration is with one firm only (unique across firms); a practitioner already on the
+    register moves with :func:`tandem.party.practice.move`."""
     if not actor.can(Perm.MANAGE_ADJUSTERS):
         raise ActionNotAllowed()
     if firm_id != actor.org_id and not actor.is_admin:
@@ -331,6 +384,8 @@ def register_adjuster(
         msg = "already registered with a firm (one firm only)" if field == "registration_no" else "already registered"
         raise Conflict("Already registered.", fields={field: msg})
     today = at.astimezone(SHANGHAI).date()
+    if starts_on is not None and starts_on > today:
+        raise InvalidInput("The registration cannot start in the future.", fields={"starts_on": "after today"})
     adj = Adjuster(
         firm_id=firm.organisation_id,
         name=name,
@@ -338,7 +393,6 @@ def register_adjuster(
         registration_no=registration_no,
         id_number=id_number,
         title=title,
-        reverification_due=reverification_due or next_reverification_due(settings, today),
         lines=lines or [],
         regions=regions or [],
         capacity=capacity,
@@ -354,15 +408,56 @@ def register_adjuster(
         entity_id=adj.id,
         at=at,
         chain_key=f"org:{firm.organisation_id}",
-        after={
-            "name": name,
-            "certificate_no": certificate_no,
-            "registration_no": registration_no,
-            "reverification_due": adj.reverification_due.isoformat(),
-        },
+        after={"name": name, "certificate_no": certificate_no, "registration_no": registration_no},
         request_id=actor.request_id,
     )
+    open_registration(session, adj, firm.organisation_id, registration_no, starts_on or today, at=at, actor=actor)
     return adj
+
+
+def open_registration(
+    session: Session,
+    adj: Adjuster,
+    firm_id: uuid.UUID,
+    registration_no: str,
+    starts_on: dt.date,
+    *,
+    at: dt.datetime,
+    actor: Actor | None,
+) -> Registration:
+    """Start the practitioner's 执业登记 through ``firm_id`` (the caller has ended any open one) and make
+    that firm and number the practitioner's current ones, audited on the firm's chain. ``actor`` None: the
+    system (demo, migration of a book)."""
+    reg = Registration(
+        adjuster_id=adj.id,
+        firm_id=firm_id,
+        registration_no=registration_no,
+        state="registered",
+        starts_on=starts_on,
+        created_at=at,
+        created_by=actor.user_id if actor else None,
+    )
+    session.add(reg)
+    adj.firm_id, adj.registration_no = firm_id, registration_no
+    session.flush()
+    session.expire(adj, ["registrations", "firm"])
+    audit.record(
+        session,
+        actor.ref if actor else audit.SYSTEM,
+        action="registration.registered",
+        entity_type="registration",
+        entity_id=reg.id,
+        at=at,
+        chain_key=f"org:{firm_id}",
+        after={
+            "adjuster_id": str(adj.id),
+            "firm_id": str(firm_id),
+            "registration_no": registration_no,
+            "starts_on": starts_on.isoformat(),
+        },
+        request_id=actor.request_id if actor else None,
+    )
+    return reg
 
 
 def count_adjusters(session: Session, firm_id: uuid.UUID) -> int:

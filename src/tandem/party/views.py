@@ -9,16 +9,42 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
-from tandem.access.models import OrgKind
+from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm
 from tandem.kit import ids
-from tandem.party import service
-from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, Insured
+from tandem.party import practice, service
+from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, Insured, Registration, RegistrationCheck
 from tandem.schemas import MoneyOut, Ref
 
 
 class FirmRef(Ref):
     pass
+
+
+class RegistrationOut(BaseModel):
+    """A practice registration (执业登记) through one firm; ``late``: deregistered after its deadline, or
+    left and still not deregistered past it."""
+
+    id: uuid.UUID
+    firm: FirmRef
+    registration_no: str
+    state: str
+    starts_on: dt.date
+    ends_on: dt.date | None = None
+    left_on: dt.date | None = None
+    deregister_by: dt.date | None = None
+    late: bool
+
+
+class CheckOut(BaseModel):
+    """A verification record: who checked the registration where, when, with what result."""
+
+    id: uuid.UUID
+    source: str
+    result: str
+    checked_on: dt.date
+    checked_by_org: Ref | None = None
+    note: str | None = None
 
 
 class AdjusterOut(BaseModel):
@@ -29,7 +55,10 @@ class AdjusterOut(BaseModel):
     registration_no: str
     title: str | None = None
     id_number: str | None = None
-    reverification_due: dt.date
+    # When the next passed verification is due under the review rule (None: the rule asks none).
+    reverification_due: dt.date | None = None
+    registration: RegistrationOut | None = None
+    last_check: CheckOut | None = None
     qualification_status: str
     lines: list[str]
     regions: list[str]
@@ -121,7 +150,9 @@ def adjuster_out(session: Session, actor: Actor, a: Adjuster, today: dt.date) ->
         registration_no=a.registration_no,
         title=a.title,
         id_number=id_number,
-        reverification_due=a.reverification_due,
+        reverification_due=service.review_due(a),
+        registration=registration_out(reg, today) if (reg := service.current_registration(a)) else None,
+        last_check=check_out(session, c) if (c := service.latest_check(a)) else None,
         qualification_status=service.qualification_status(a, today),
         lines=a.lines,
         regions=a.regions,
@@ -132,11 +163,39 @@ def adjuster_out(session: Session, actor: Actor, a: Adjuster, today: dt.date) ->
                 "authority": s.authority,
                 "starts_on": s.starts_on.isoformat(),
                 "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+                "decision_no": s.decision_no,
+                "sentence_ends_on": s.sentence_ends_on.isoformat() if s.sentence_ends_on else None,
             }
             for s in a.sanctions
         ],
         assignable=not reasons,
         not_assignable_reasons=reasons,
+    )
+
+
+def registration_out(r: Registration, today: dt.date) -> RegistrationOut:
+    return RegistrationOut(
+        id=r.id,
+        firm=FirmRef(id=r.firm_id, name=r.firm.organisation.name),
+        registration_no=r.registration_no,
+        state=r.state,
+        starts_on=r.starts_on,
+        ends_on=r.ends_on,
+        left_on=r.left_on,
+        deregister_by=r.deregister_by,
+        late=practice.deregistration_late(r, today),
+    )
+
+
+def check_out(session: Session, c: RegistrationCheck) -> CheckOut:
+    org = session.get(Organisation, c.checked_by_org) if c.checked_by_org else None
+    return CheckOut(
+        id=c.id,
+        source=c.source,
+        result=c.result,
+        checked_on=c.checked_on,
+        checked_by_org=Ref(id=org.id, name=org.name) if org else None,
+        note=c.note,
     )
 
 

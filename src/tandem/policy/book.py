@@ -35,7 +35,7 @@ from tandem.kit.errors import ActionNotAllowed, TandemError
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.sheets import Row
 from tandem.party.models import Adjuster, AdjusterFirm, Insured, InsurerProduct
-from tandem.party.service import next_reverification_due
+from tandem.party.service import open_registration
 from tandem.policy import entry, service
 from tandem.policy.models import Policy
 
@@ -289,7 +289,7 @@ def _adjuster(run: _Run, row: Row) -> None:
 
 def _register(run: _Run, firm_id: uuid.UUID, values: dict[str, str], id_number: str | None) -> None:
     """A practitioner of the book, registered with its firm as the firm's administrator would (audited on
-    the firm's chain, the annual review due as the setting says)."""
+    the firm's chain, its 执业登记 starting today)."""
     adj = Adjuster(
         firm_id=firm_id,
         name=values["name"][:100],
@@ -297,7 +297,6 @@ def _register(run: _Run, firm_id: uuid.UUID, values: dict[str, str], id_number: 
         registration_no=values["registration_no"][:40],
         id_number=id_number,
         title=values["title"][:60] or None,
-        reverification_due=next_reverification_due(run.settings, run.at.astimezone(SHANGHAI).date()),
         lines=_list(values["lines"]),
         regions=_list(values["regions"]),
         created_at=run.at,
@@ -315,6 +314,8 @@ def _register(run: _Run, firm_id: uuid.UUID, values: dict[str, str], id_number: 
         after={"name": adj.name, "registration_no": adj.registration_no, "imported_by": str(run.actor.org_id)},
         request_id=run.actor.request_id,
     )
+    today = run.at.astimezone(SHANGHAI).date()
+    open_registration(run.session, adj, firm_id, adj.registration_no, today, at=run.at, actor=run.actor)
     run.adjusters[adj.registration_no] = adj.id
     run.out.created["adjuster"].append(adj.name)
 

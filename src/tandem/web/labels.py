@@ -106,6 +106,29 @@ LABELS: dict[str, dict[str, str]] = {
         "sanctioned": N_("Sanctioned"),
         "inactive": N_("Inactive"),
     },
+    "registration_state": {
+        "registered": N_("Registered"),
+        "leaving": N_("Left, awaiting deregistration"),
+        "deregistered": N_("Deregistered"),
+        "ended": N_("Ended by a move"),
+    },
+    "check_source": {
+        "regulator_register": N_("Regulator's public register"),
+        "association_registry": N_("Association registry"),
+        "firm_records": N_("Firm's records"),
+        "other": N_("Other"),
+    },
+    "check_result": {
+        "passed": N_("Registration confirmed"),
+        "failed": N_("Check failed"),
+        "not_found": N_("Not found"),
+    },
+    "sanction_kind": {
+        "suspension": N_("Practice suspended"),
+        "ban": N_("Barred from practice"),
+        "criminal_penalty": N_("Criminal penalty (barred 5 years after the sentence)"),
+        "other": N_("Other sanction"),
+    },
     "ineligibility": {
         "certificate_lapsed": N_("Qualification not valid"),
         "firm_not_filed": N_("Firm not filed"),

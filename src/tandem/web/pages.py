@@ -35,6 +35,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.policy_form import router as policy_form_router
     from tandem.web.policy_inforce import router as policy_inforce_router
     from tandem.web.policy_recovery import router as policy_recovery_router
+    from tandem.web.practice import router as practice_router
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
@@ -50,6 +51,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(book_import_router)
     app.include_router(policy_form_router)
     app.include_router(registry_router)
+    app.include_router(practice_router)
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
     app.include_router(complaints_router)
