@@ -49,7 +49,11 @@ LABELS["change_kind"] = {
     "shareholders": N_("Shareholders"),
     "capital": N_("Capital"),
 }
-LABELS["firm_change"] = {"open": N_("Due"), "submitted": N_("Reported"), "acknowledged": N_("Acknowledged")}
+LABELS["firm_change"] = {
+    "open": N_("Report due"),
+    "submitted": N_("Report submitted"),
+    "acknowledged": N_("Acknowledged by supervision"),
+}
 TONES["firm_change"] = {"open": "warn", "submitted": "ok", "acknowledged": "ok"}
 LABELS["change_action"] = {"submit": N_("Submit the report"), "acknowledge": N_("Acknowledge")}
 LABELS["holder_kind"] = {"person": N_("Person"), "company": N_("Company")}
