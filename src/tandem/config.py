@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Competitive consultation (R-C5): each round lasts this many working days (工作日, with 调休; see
     # tandem.kit.workdays for how they are counted). Stored on each consultation when it opens.
     round_working_days: int = Field(5, ge=1, le=60)
+    # Mid-term changes (批改): the insurer answers a change request within this many working days (stored on
+    # the request); a reminder the working day before, the broker told and the request flagged late after.
+    endorsement_answer_working_days: int = Field(5, ge=1, le=60)
     # Key of the audit chain's HMACs and seals (tandem.audit.service), kept outside the database so that
     # someone who can write the database cannot recompute a rewritten chain. Unset: the chain is hashed
     # but not keyed (development only; a production server logs a warning at start).

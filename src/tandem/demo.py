@@ -608,7 +608,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_invoices.load(session, now)
         demo_placements.load(session, settings, now)
         demo_mou.load(session, settings, now)
-        demo_inforce.load(session, now)
+        demo_inforce.load(session, settings, now)
         demo_history.load(session, now)  # the broker's year behind the dashboards (after the comparison's insurers)
         demo_ledger.load(session, now)  # the broker's client money, from the policies and claim payments above
         demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last

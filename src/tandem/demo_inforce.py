@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import Role, User
+from tandem.config import Settings
 from tandem.demo_placements import ENDED_TITLE
 from tandem.inforce import termination
 from tandem.kit.clock import SHANGHAI
@@ -52,7 +53,7 @@ def _underwriter(session: Session, policy: Policy) -> Actor:
     return next(a for a in map(Actor.from_user, users) if Role.INSURER_UNDERWRITER in a.roles)
 
 
-def load(session: Session, now: dt.datetime) -> None:
+def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     broker, underwriter = _actor(session, "broker"), _actor(session, "underwriter1")
     placed = select(Policy).join(Placement, Placement.id == Policy.placement_id)
     assessed = session.execute(placed.where(Placement.title == ENDED_TITLE)).unique().scalar_one_or_none()
@@ -76,6 +77,7 @@ def load(session: Session, now: dt.datetime) -> None:
         row = endorsements.request(
             session, broker, bound.id, effective_date=since, sections=changes,
             reason="新建成品仓库投入使用，首个分项保险金额增加 20%。", now=now - dt.timedelta(days=3),
+            answer_working_days=settings.endorsement_answer_working_days,
         )  # fmt: skip
         endorsements.answer(
             session, underwriter, bound.id, row.id, "accept", reason=None, now=now - dt.timedelta(days=2)

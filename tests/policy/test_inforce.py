@@ -16,11 +16,14 @@ from sqlalchemy import select
 from tandem import demo_inforce, demo_placements
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
+from tandem.kit.clock import SHANGHAI
+from tandem.kit.workdays import previous_working_day, working_days_between
 from tandem.policy import versions as policy_versions
 from tandem.policy.models import Policy
 from tandem.premium.cli import run_premium
 from tandem.settlement import basis
-from tests.helpers import POLICY1, inbox, logged_in, policy_id, text_of
+from tandem.sla import calendar
+from tests.helpers import POLICY1, _ok, inbox, logged_in, policy_id, run_jobs, text_of
 
 LOSS = "2026-11-24T22:30:00+08:00"
 
@@ -130,6 +133,53 @@ def test_a_decrease_returns_premium_and_a_second_change_builds_on_the_first(env,
     assert _act(env, "underwriter1", pid, second.json()["id"], "accept").status_code == 200
     numbers = [v["number"] for v in env.client("broker").get(f"/api/v1/policies/{pid}/versions").json()]
     assert numbers == [1, 2, 3]
+
+
+def _at_nine(day: dt.date) -> dt.datetime:
+    """A minute past 09:00 Asia/Shanghai on ``day``, in UTC (when the change's timers fall due)."""
+    return dt.datetime.combine(day, dt.time(9, 1), tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
+def test_a_change_unanswered_by_its_last_day_reminds_the_insurer_and_is_flagged_late(env) -> None:
+    pid = policy_id(env, POLICY1)
+    e = _request(env, pid, building="35000000.00").json()
+    requested = env.clock.now().astimezone(SHANGHAI).date()
+    due = dt.date.fromisoformat(e["answer_due"])
+    with env.session() as s:  # the n-th working day after the request (the setting's default: 5)
+        assert working_days_between(requested, due, calendar.load(s)) == env.settings.endorsement_answer_working_days
+    assert e["late"] is False
+    subject = f"保单 {POLICY1}：第 1 号批改须于 {due.isoformat()} 前答复"
+    late = f"保单 {POLICY1}：保险人对第 1 号批改的答复已逾期（应于 {due.isoformat()} 前答复）"
+    run_jobs(env)
+    assert subject not in inbox(env, "underwriter1")  # not yet
+    with env.session() as s:  # the working day before the last day
+        env.clock.current = _at_nine(previous_working_day(due, calendar.load(s)))
+    env._clients.clear()
+    run_jobs(env)
+    assert subject in inbox(env, "underwriter1") and subject not in inbox(env, "broker")
+    assert _ok(env.client("broker").get(f"/api/v1/policies/{pid}/endorsements"))[0]["late"] is False
+    env.clock.current = _at_nine(due + dt.timedelta(days=1))
+    env._clients.clear()
+    run_jobs(env)
+    assert late in inbox(env, "underwriter1") and late in inbox(env, "broker")
+    assert _ok(env.client("broker").get(f"/api/v1/policies/{pid}/endorsements"))[0]["late"] is True
+    page = text_of(logged_in(env, "broker").get(f"/policies/{pid}"))
+    assert "逾期未答复" in page and f"答复期限：{due.year}年{due.month}月{due.day}日" in page
+    # Answered late: no longer flagged.
+    assert _act(env, "underwriter1", pid, e["id"], "accept").status_code == 200
+    assert _ok(env.client("broker").get(f"/api/v1/policies/{pid}/endorsements"))[0]["late"] is False
+    assert "逾期未答复" not in text_of(logged_in(env, "broker").get(f"/policies/{pid}"))
+
+
+def test_a_change_answered_in_time_sets_off_no_late_notice(env) -> None:
+    pid = policy_id(env, POLICY1)
+    e = _request(env, pid, building="35000000.00").json()
+    due = dt.date.fromisoformat(e["answer_due"])
+    assert _act(env, "underwriter1", pid, e["id"], "decline", "保额过高").status_code == 200
+    env.clock.current = _at_nine(due + dt.timedelta(days=1))
+    env._clients.clear()
+    run_jobs(env)
+    assert not [m for m in inbox(env, "broker") + inbox(env, "underwriter1") if due.isoformat() in m]
 
 
 def test_bad_changes_are_refused_naming_the_field(env) -> None:
@@ -318,7 +368,7 @@ def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
     now = env.clock.now()
     with env.factory.begin() as s:
         demo_placements.load(s, env.settings, now)
-        demo_inforce.load(s, now)
+        demo_inforce.load(s, env.settings, now)
     items = env.client("broker").get("/api/v1/policies?limit=200").json()["items"]
     bound = next(p for p in items if p["placement_id"] and p["status"] == "in_force")
     versions = env.client("insured1").get(f"/api/v1/policies/{bound['id']}/versions").json()

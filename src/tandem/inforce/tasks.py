@@ -1,4 +1,5 @@
-"""Outbox handlers of in-force monitoring: the durable timers of staged risk evaluation (R-U9)."""
+"""Outbox handlers of a policy in force: the durable timers of staged risk evaluation (R-U9), of recoveries
+and of mid-term change requests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tandem.config import Settings
 from tandem.inforce import staged
-from tandem.policy import recovery
+from tandem.policy import endorsements, recovery
 from tandem.worker.registry import task
 
 
@@ -30,3 +31,9 @@ def task_check(session: Session, payload: dict[str, Any], now: dt.datetime, sett
 def recovery_deadline(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
     """A recovery's deadline: remind the insurer ahead of the date, tell both sides once it has passed."""
     recovery.deadline(session, payload, now)
+
+
+@task(endorsements.TOPIC)
+def change_deadline(session: Session, payload: dict[str, Any], now: dt.datetime, settings: Settings) -> None:
+    """A mid-term change's last day: remind the insurer before it, tell the insurer and the broker after it."""
+    endorsements.deadline(session, payload, now)

@@ -39,8 +39,7 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, IllegalTransition, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import reason_text
-from tandem.kit.workdays import nth_working_day_after, on_working_day_before
-from tandem.notification.outbox import Job, enqueue_all
+from tandem.kit.workdays import nth_working_day_after
 from tandem.notification.service import org_users, tell
 from tandem.party import service as party_service
 from tandem.party.filing_models import FirmChangeReport, FirmFiling
@@ -55,9 +54,7 @@ MIN_HOLDERS = 2  # a company's shareholders, a partnership's partners (Art. 53)
 HOLDER_KINDS = ("person", "company")
 CHANGE_KINDS = ("name", "address", "shareholders", "capital")
 CHANGE_WORKING_DAYS = 5  # regulation.md §1.8 (the broker rule, Art. 18; assumed for 公估)
-REMINDER_AT = dt.time(9, 0)
 TOPIC = "firm_change.deadline"
-LATE_AT = dt.time(9, 0)
 
 FIRM_ADMIN = frozenset({Role.ADJUSTER_FIRM_ADMIN.value})
 SUPERVISORS = frozenset({Role.REGULATOR_VIEWER.value, Role.ORG_ADMIN.value})
@@ -564,14 +561,7 @@ def _change_audit(session: Session, ref: audit.ActorRef, row: FirmChangeReport, 
 
 def _timers(session: Session, row: FirmChangeReport, now: dt.datetime) -> None:
     """A reminder at 09:00 on the working day before the due date, and the late notice the morning after."""
-    due_end = dt.datetime.combine(row.due_on, dt.time(23, 59), tzinfo=SHANGHAI)
-    remind = on_working_day_before(due_end, calendar.load(session), REMINDER_AT)
-    late = dt.datetime.combine(row.due_on + dt.timedelta(days=1), LATE_AT, tzinfo=SHANGHAI).astimezone(dt.UTC)
-    jobs = [
-        Job(TOPIC, {"change_id": str(row.id), "kind": kind}, f"firm-change:{row.id}:{kind}", max(at, now))
-        for kind, at in (("remind", remind), ("late", late))
-    ]
-    enqueue_all(session, jobs, now=now)
+    calendar.remind_and_late(session, TOPIC, {"change_id": str(row.id)}, f"firm-change:{row.id}", row.due_on, now)
 
 
 def deadline(session: Session, payload: dict[str, Any], now: dt.datetime) -> bool:

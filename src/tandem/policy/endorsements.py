@@ -19,12 +19,15 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.audit import service as audit
 from tandem.kit import transition
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_
+from tandem.kit.workdays import nth_working_day_after
 from tandem.policy import notices, pricing
 from tandem.policy import versions as policy_versions
 from tandem.policy.inforce_models import Endorsement, EndorsementStatus, PolicyVersion
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
+from tandem.sla import calendar
 
 S = EndorsementStatus
 ENDORSEMENT_RULES: transition.Table = {
@@ -32,6 +35,8 @@ ENDORSEMENT_RULES: transition.Table = {
     (S.REQUESTED.value, "decline"): transition.Rule(S.DECLINED.value, frozenset({Role.INSURER_UNDERWRITER.value})),
     (S.REQUESTED.value, "withdraw"): transition.Rule(S.WITHDRAWN.value, frozenset({Role.BROKER_ACCOUNT_MANAGER.value})),
 }
+
+TOPIC = "policy_change.deadline"
 
 NOT_IN_FORCE = N_("Only a policy in force can be changed.")
 PENDING = N_("A change of this policy is already awaiting the insurer's answer.")
@@ -134,8 +139,11 @@ def request(
     sections: list[SectionChange],
     reason: str,
     now: dt.datetime,
+    answer_working_days: int,
 ) -> Endorsement:
-    """The broker's account manager asks the insurer for a change; it is priced at once."""
+    """The broker's account manager asks the insurer for a change; it is priced at once. The insurer answers
+    by the ``answer_working_days``-th working day after the request (setting
+    ``endorsement_answer_working_days``): reminded the working day before, late after (:func:`deadline`)."""
     policy = scope.get_policy(session, actor, policy_id)
     if Role.BROKER_ACCOUNT_MANAGER not in actor.roles or actor.org_id != policy.broker_id or actor.read_only:
         raise ActionNotAllowed()
@@ -166,6 +174,7 @@ def request(
         premium_delta=delta,
         pricing={"base_version": now_version.number, "old_sections": old, **priced},
         reason=reason.strip(),
+        answer_due=nth_working_day_after(now.astimezone(SHANGHAI).date(), answer_working_days, calendar.load(session)),
         requested_at=now,
         requested_by=actor.user_id,
     )
@@ -173,7 +182,27 @@ def request(
     session.flush()
     _audit(session, actor, policy, row, "requested", now, before=None)
     notices.change_requested(session, policy, row, now)
+    assert row.answer_due is not None
+    key = f"policy-change:{row.id}"
+    calendar.remind_and_late(session, TOPIC, {"endorsement_id": str(row.id)}, key, row.answer_due, now)
     return row
+
+
+def is_late(row: Endorsement, today: dt.date) -> bool:
+    """Still awaiting the insurer's answer after its last day."""
+    return row.status == S.REQUESTED and row.answer_due is not None and today > row.answer_due
+
+
+def deadline(session: Session, payload: dict[str, Any], now: dt.datetime) -> bool:
+    """The timer: remind the insurer's underwriters ahead of the last day; once it has passed unanswered, tell
+    them and the broker the answer is late. An answered or withdrawn request makes both do nothing."""
+    row = session.get(Endorsement, _uuid(payload["endorsement_id"]))
+    if row is None or row.status != S.REQUESTED:
+        return False
+    policy = session.get(Policy, row.policy_id)
+    assert policy is not None
+    notices.change_deadline(session, policy, row, late=payload["kind"] == "late", now=now)
+    return True
 
 
 def _audit(

@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tandem.access import scope
-from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.limits import REASON_MAX
 from tandem.policy import endorsements, suspension
 from tandem.policy import versions as policy_versions
@@ -75,6 +76,8 @@ class EndorsementOut(BaseModel):
     pricing: dict[str, Any] = Field(description="the premium engine's documents: old, new, pro_rata (input, output)")
     reason: str
     answer: str | None = None
+    answer_due: dt.date | None = Field(None, description="the last day (Asia/Shanghai) for the insurer's answer")
+    late: bool = Field(False, description="still awaiting the insurer's answer after its last day")
     requested_at: dt.datetime
     answered_at: dt.datetime | None = None
 
@@ -105,7 +108,7 @@ def _sections(rows: list[dict[str, Any]]) -> list[VersionSection]:
     return [VersionSection(**{k: s.get(k) for k in ("code", "name", "sum_insured", "rate_permille")}) for s in rows]
 
 
-def endorsement_out(e: Endorsement) -> EndorsementOut:
+def endorsement_out(e: Endorsement, now: dt.datetime) -> EndorsementOut:
     return EndorsementOut(
         id=e.id,
         number=e.number,
@@ -116,6 +119,8 @@ def endorsement_out(e: Endorsement) -> EndorsementOut:
         pricing={k: e.pricing.get(k) for k in ("old", "new", "pro_rata")},
         reason=e.reason,
         answer=e.answer,
+        answer_due=e.answer_due,
+        late=endorsements.is_late(e, now.astimezone(SHANGHAI).date()),
         requested_at=e.requested_at,
         answered_at=e.answered_at,
     )
@@ -154,14 +159,14 @@ def list_versions(policy_id: str, actor: ActorDep, session: SessionDep) -> list[
 
 
 @router.get("/policies/{policy_id}/endorsements", response_model=list[EndorsementOut], responses=NF)
-def list_endorsements(policy_id: str, actor: ActorDep, session: SessionDep) -> list[EndorsementOut]:
+def list_endorsements(policy_id: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[EndorsementOut]:
     policy = scope.get_policy(session, actor, policy_id)
-    return [endorsement_out(e) for e in endorsements.of_policy(session, policy)]
+    return [endorsement_out(e, clock.now()) for e in endorsements.of_policy(session, policy)]
 
 
 @router.post("/policies/{policy_id}/endorsements", response_model=EndorsementOut, status_code=201, responses=WRITE)
 def request_endorsement(
-    policy_id: str, body: EndorsementIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    policy_id: str, body: EndorsementIn, actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> EndorsementOut:
     """The broker's account manager requests a mid-term change; it is priced by the premium engine."""
     row = endorsements.request(
@@ -172,8 +177,9 @@ def request_endorsement(
         sections=[endorsements.SectionChange(**s.model_dump()) for s in body.sections],
         reason=body.reason,
         now=clock.now(),
+        answer_working_days=settings.endorsement_answer_working_days,
     )
-    return endorsement_out(row)
+    return endorsement_out(row, clock.now())
 
 
 @router.post(
@@ -186,7 +192,7 @@ def act_on_endorsement(
     row = endorsements.answer(
         session, actor, policy_id, endorsement_id, body.action, reason=body.reason, now=clock.now()
     )
-    return endorsement_out(row)
+    return endorsement_out(row, clock.now())
 
 
 @router.get("/policies/{policy_id}/status-changes", response_model=list[StatusChangeOut], responses=NF)

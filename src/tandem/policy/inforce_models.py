@@ -45,6 +45,8 @@ class Endorsement(Base):
     pricing: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
+    # The last day (Asia/Shanghai) for the insurer's answer: the n-th working day after the request.
+    answer_due: Mapped[dt.date | None] = mapped_column(Date)
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -22,6 +22,8 @@ ANSWER_SUBJECT = {
     "withdrawn": N_("Policy {policy}: the change request is withdrawn"),
 }
 ANSWER_BODY = N_("Change {number} from {date}; premium {delta}.")
+DUE_SUBJECT = N_("Policy {policy}: change {number} is to be answered by {due}")
+LATE_SUBJECT = N_("Policy {policy}: the insurer's answer to change {number} is late (due {due})")
 STATUS_SUBJECT = {
     "suspend": N_("Policy {policy}: cover suspended from {date}"),
     "reinstate": N_("Policy {policy}: cover reinstated from {date}"),
@@ -44,6 +46,25 @@ def change_requested(session: Session, policy: Policy, row: Endorsement, now: dt
     users = org_users(session, policy.insurer_id, _UNDERWRITER)
     key = f"policy-change:{row.id}:requested"
     tell(session, users, CHANGE_SUBJECT, CHANGE_BODY, params, link=_link(policy, "changes"), key=key, now=now)
+
+
+def change_deadline(session: Session, policy: Policy, row: Endorsement, *, late: bool, now: dt.datetime) -> None:
+    """The reminder to the underwriters the working day before a change's last day; once it has passed, the
+    late notice to them and the broker's account managers."""
+    assert row.answer_due is not None
+    params = {
+        "policy": policy.number,
+        "number": row.number,
+        "due": row.answer_due.isoformat(),
+        "date": row.effective_date.isoformat(),
+        "delta": f"{row.premium_delta:.2f}",
+    }
+    users = org_users(session, policy.insurer_id, _UNDERWRITER)
+    if late:
+        users += org_users(session, policy.broker_id, _BROKER)
+    key = f"policy-change:{row.id}:{'late' if late else 'remind'}"
+    subject = LATE_SUBJECT if late else DUE_SUBJECT
+    tell(session, users, subject, CHANGE_BODY, params, link=_link(policy, "changes"), key=key, now=now)
 
 
 def change_answered(session: Session, policy: Policy, row: Endorsement, now: dt.datetime) -> None:

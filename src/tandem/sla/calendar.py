@@ -11,9 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.db import per_transaction
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import InvalidInput
-from tandem.kit.workdays import WorkCalendar
+from tandem.kit.workdays import WorkCalendar, on_working_day_before
+from tandem.notification.outbox import Job, enqueue_all
 from tandem.sla.models import CalendarDay
+
+NINE = dt.time(9, 0)  # when a deadline's reminder and late notice go out
 
 _CACHE = "tandem.workcalendar"
 NOTE_MAX = 200
@@ -121,3 +125,19 @@ def import_entries(session: Session, entries: list[Entry]) -> int:
     for e in entries:
         set_day(session, e.day, working=e.working, note=e.note)
     return len(entries)
+
+
+def remind_and_late(
+    session: Session, topic: str, payload: dict[str, str], key: str, last_day: dt.date, now: dt.datetime
+) -> None:
+    """The two durable timers of a deadline on a day: ``remind`` at 09:00 (Asia/Shanghai) on the working day
+    before ``last_day`` and ``late`` at 09:00 the day after it; each job is ``payload`` with its ``kind``,
+    keyed ``{key}:{kind}``. A time already past runs at once."""
+    end = dt.datetime.combine(last_day, dt.time(23, 59), tzinfo=SHANGHAI)
+    remind = on_working_day_before(end, load(session), NINE)
+    late = dt.datetime.combine(last_day + dt.timedelta(days=1), NINE, tzinfo=SHANGHAI).astimezone(dt.UTC)
+    jobs = [
+        Job(topic, {**payload, "kind": kind}, f"{key}:{kind}", max(at, now))
+        for kind, at in (("remind", remind), ("late", late))
+    ]
+    enqueue_all(session, jobs, now=now)

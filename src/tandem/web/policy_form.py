@@ -7,6 +7,7 @@ changes only through a mid-term change (批改), so the cover claims read is nev
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -195,7 +196,7 @@ def policy_update(
     return _save(request, actor, session, clock, form, _draft(session, actor, policy_id))
 
 
-def _panel(session: Session, actor: Actor, policy: Policy) -> dict[str, Any]:
+def _panel(session: Session, actor: Actor, policy: Policy, now: dt.datetime) -> dict[str, Any]:
     return {"can_edit": service.editable(actor, policy)}
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Role
-from tandem.deps import ClockDep, SessionDep
+from tandem.deps import ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -64,8 +65,8 @@ def _total(sections: list[dict[str, Any]]) -> Decimal:
     return sum((Decimal(s["sum_insured"]) for s in sections if s.get("sum_insured")), Decimal(0))
 
 
-def panel(session: Session, actor: Actor, policy: Policy) -> dict[str, Any]:
-    """The context of ``policies/_inforce.html``."""
+def panel(session: Session, actor: Actor, policy: Policy, now: dt.datetime) -> dict[str, Any]:
+    """The context of ``policies/_inforce.html``; ``late`` the numbers of the changes whose answer is late."""
     side = _side(actor, policy)
     rows = endorsements.of_policy(session, policy)
     pending = next((e for e in rows if e.status == EndorsementStatus.REQUESTED), None)
@@ -77,6 +78,7 @@ def panel(session: Session, actor: Actor, policy: Policy) -> dict[str, Any]:
             "current": history[-1],
             "endorsements": rows,
             "pending": pending,
+            "late": {e.number for e in rows if endorsements.is_late(e, now.astimezone(SHANGHAI).date())},
             "changes": suspension.changes(session, policy),
             "may_request": side == "broker" and in_force and pending is None,
             "may_answer": side == "insurer",
@@ -153,7 +155,13 @@ def _done(policy_id: str, what: str, anchor: str) -> Response:
 
 @router.post("/policies/{policy_id}/endorsements")
 def request_change(
-    policy_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
+    policy_id: str,
+    request: Request,
+    form: FormDep,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> Response:
     """The broker's account manager requests a mid-term change (批改) for the insured."""
     scope.get_policy(session, actor, policy_id)
@@ -165,8 +173,9 @@ def request_change(
         if state.errors or day is None:
             raise InvalidInput(fields={k: str(v) for k, v in state.errors.items()})
         endorsements.request(
-            session, actor, policy_id, effective_date=day, sections=rows, reason=state.values["reason"], now=clock.now()
-        )
+            session, actor, policy_id, effective_date=day, sections=rows, reason=state.values["reason"],
+            now=clock.now(), answer_working_days=settings.endorsement_answer_working_days,
+        )  # fmt: skip
     except TandemError as exc:
         if state.errors:
             session.rollback()

@@ -20,7 +20,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm
 from tandem.claim.service import NOTIFIABLE
-from tandem.deps import ClockDep, SessionDep
+from tandem.deps import ClockDep, SessionDep, get_clock
 from tandem.kit.clock import today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
@@ -127,8 +127,8 @@ def policy_list(request: Request, actor: PageActor, session: SessionDep) -> Resp
 
 
 # The cards other modules add to the policy page (issue 16: versions, changes, suspension, termination):
-# each returns its part of the context for (session, actor, policy).
-POLICY_PANELS: list[Callable[[Session, Actor, Policy], dict[str, Any]]] = []
+# each returns its part of the context for (session, actor, policy, now).
+POLICY_PANELS: list[Callable[[Session, Actor, Policy, dt.datetime], dict[str, Any]]] = []
 
 
 @router.get("/policies/{policy_id}")
@@ -165,8 +165,9 @@ def policy_view(
         "alert": alert,
         "notice": notice,
     }
+    now = get_clock(request).now()
     for panel in POLICY_PANELS:
-        ctx.update(panel(session, actor, policy))
+        ctx.update(panel(session, actor, policy, now))
     return render(request, "policies/detail.html", ctx, status=status)
 
 
