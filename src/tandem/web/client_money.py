@@ -5,6 +5,7 @@ items oldest first with their age, the statements per client and per insurer; an
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -255,7 +256,7 @@ def statement_csv(
 # ---- the business file on the policy page ----------------------------------------------------------
 
 
-def panel(session: Session, actor: Actor, policy: Policy) -> dict[str, Any]:
+def panel(session: Session, actor: Actor, policy: Policy, now: dt.datetime) -> dict[str, Any]:
     """The context of ``policies/_business_file.html``: the broker's own policies only."""
     if actor.org_id != policy.broker_id or not business_file.applies(policy):
         return {}
