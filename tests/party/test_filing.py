@@ -22,6 +22,7 @@ from tandem.party import service as party_service
 from tandem.party.filing_models import FirmFiling
 from tandem.party.models import AdjusterFirm, FilingStatus
 from tandem.sla import calendar
+from tandem.supervision import feed
 from tests.helpers import inbox, logged_in, notice, org, post, run_jobs, text_of
 
 HUAXIN = "华信保险公估有限公司"  # adjuster1 administers it: a company, 8 valid 公估师
@@ -156,6 +157,9 @@ def test_filing_submitted_returned_resubmitted_published_and_routed_only_then(en
         (f"firm_filing.{a}", chain) for a in ("saved", "submitted", "returned", "saved", "submitted", "published")
     ]
     assert _events(env, "adjuster_firm")[-1] == ("adjuster_firm.filed", chain)
+    with env.session() as s:  # supervision's daily feed carries the filing's moves
+        day = feed.firm_changes(s, *feed.window(today))
+    assert [e["action"] for e in day if e["entity_type"] == "firm_filing"][-1] == "firm_filing.published"
 
 
 def test_change_report_due_in_five_working_days_reminded_then_late(env) -> None:

@@ -4,7 +4,8 @@ time in a record is UTC (``…Z``), every amount a decimal string.
 - ``reports``: reports submitted that day on cases supervision takes part in (copied to it, 抄送), with
   their content and its hash;
 - ``firm_filings``: every adjuster firm's filing (备案) as the export finds it; ``firm_changes``: the audit
-  events of that day about a firm or its adjusters (registered, changed, sanctioned…);
+  events of that day about a firm or its adjusters (registered, changed, sanctioned…, its filing's and
+  change reports' moves);
 - ``notices``: findings that are notices (通报) notified, answered or decided that day; ``blacklist``:
   blacklist decisions and appeals of that day (the states supervision reads, ``access.scope``);
 - ``figures``: the market figures (``tandem.figures``) of the day's month up to the end of the day, in
@@ -54,7 +55,7 @@ COMPLAINT_FIELDS = (
     "due_on", "extension_reason", "extended_at", "decision", "decided_at", "escalation_reason", "escalated_at",
 )  # fmt: skip
 KINDS = ("reports", "firm_filings", "firm_changes", "notices", "blacklist", "complaints", "figures")
-FIRM_ENTITIES = ("organisation", "adjuster_firm", "adjuster", "sanction")
+FIRM_ENTITIES = ("organisation", "adjuster_firm", "adjuster", "sanction", "firm_filing", "firm_change_report")
 # The market as supervision reads it (facts and the privacy rule depend on the reader's kind only).
 MARKET = Actor(uuid.UUID(int=0), uuid.UUID(int=0), OrgKind.SUPERVISION, "", "", "", frozenset())
 
