@@ -1,11 +1,13 @@
-"""Demo client money (演示客户资金): a year of the demo broker's ledger, derived from what the demo records —
-each placed or entered policy's premium received from the insured and remitted to the insurer, each claim
-payment an insurer recorded on the broker's claims received and passed to the insured — through the real
-service (``tandem.brokerage.ledger``), so the client money page shows real figures on first login.
+"""Demo client money (演示客户资金) and business files (业务档案): a year of the demo broker's ledger, derived
+from what the demo records — each policy's premium received from the insured and remitted to the insurer,
+each claim payment an insurer recorded on the broker's claims received and passed to the insured — through
+the real services (``tandem.brokerage``), so the client money page shows real figures on first login.
 
 A few receipts are left open at different ages (the latest claim payments not yet passed on, one about a
 month old still held, one a quarter old passed on in half, one premium in four remitted only in part), and
-one mistaken pay-out is reversed with its reason. Loaded after the demo history."""
+one mistaken pay-out is reversed with its reason. Each policy with a premium has its business file (commission
+deducted, premium remitted net within 7 days, the staff who served), but one in five (flagged on its page).
+Loaded after the demo history."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import User
-from tandem.brokerage import ledger
+from tandem.brokerage import business_file, ledger
 from tandem.brokerage.models import ClientMoneyEntry
 from tandem.claim.models import Claim, Payment
 from tandem.kit.clock import SHANGHAI
@@ -25,7 +27,9 @@ from tandem.policy.models import Policy
 
 OPEN_CLAIMS = 3  # the latest claim payments received and not yet passed on
 PASS_ON_DAYS = (2, 3, 5, 4, 6)  # days from a receipt to its pay-out, in turn
-REMIT_DAYS = 7
+REMIT_DAYS = 7  # the business file's remittance: within 7 days of receipt
+COMMISSION = Decimal("0.15")  # deducted from the premium remitted
+FILE_GAP = 5
 STALE_DAYS = 30  # about a month old: still held, waiting for the insured's bank details
 HALVED_DAYS = 90  # a quarter old: half passed on, the rest disputed
 
@@ -44,8 +48,10 @@ def _pass_on(
 
 def load(session: Session, now: dt.datetime) -> int:
     """Record the demo broker's ledger; return the number of entries."""
-    user = session.execute(select(User).where(User.username == "broker")).scalar_one()
-    actor = Actor.from_user(user)
+    staff = list(
+        session.execute(select(User).where(User.username.in_(("broker", "broker2"))).order_by(User.username)).scalars()
+    )
+    actor = Actor.from_user(staff[0])
     today = ledger.today_of(now)
     start = today - dt.timedelta(days=365)
     count = 0
@@ -58,6 +64,10 @@ def load(session: Session, now: dt.datetime) -> int:
         if policy.premium is None or policy.premium <= 0:
             continue
         day = max(policy.period_start, start)
+        if i % FILE_GAP:  # one policy in FILE_GAP is left without its business file (flagged on its page)
+            commission = (policy.premium * COMMISSION).quantize(Decimal("0.01"))
+            terms = business_file.FileIn(COMMISSION, commission, "deducted", "net", REMIT_DAYS, staff[i % 2].id)
+            business_file.save(session, actor, policy.id, terms, at=_at(day))
         rec = ledger.record(
             session,
             actor,

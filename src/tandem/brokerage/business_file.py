@@ -68,6 +68,24 @@ def applies(policy: Policy) -> bool:
     return policy.broker_id is not None
 
 
+def incomplete(session: Session, actor: Actor) -> list[tuple[Policy, list[str]]]:
+    """The broker's policies whose business file is missing or incomplete, the latest period first."""
+    if actor.org_kind != OrgKind.BROKER:
+        raise ActionNotAllowed()
+    stmt = (
+        select(Policy, BusinessFile)
+        .outerjoin(BusinessFile, BusinessFile.policy_id == Policy.id)
+        .where(Policy.broker_id == actor.org_id)
+        .order_by(Policy.period_start.desc(), Policy.number)
+    )
+    out = []
+    for policy, file in session.execute(stmt).unique():
+        gaps = missing(file)
+        if gaps:
+            out.append((policy, gaps))
+    return out
+
+
 def staff(session: Session, broker_id: uuid.UUID) -> list[User]:
     stmt = select(User).where(User.organisation_id == broker_id, User.active.is_(True)).order_by(User.display_name)
     return list(session.execute(stmt).scalars())

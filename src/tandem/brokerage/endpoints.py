@@ -266,6 +266,20 @@ def get_expected(actor: ActorDep, session: SessionDep) -> list[ExpectedOut]:
     return [ExpectedOut(**vars(x)) for x in ledger.expected(session, actor)]
 
 
+class IncompleteOut(BaseModel):
+    policy_id: uuid.UUID
+    number: str
+    missing: list[str]
+
+
+@router.get("/business-files/incomplete", response_model=list[IncompleteOut], responses=ACT)
+def incomplete_files(actor: ActorDep, session: SessionDep) -> list[IncompleteOut]:
+    """The broker's policies whose business file (§1.5) is missing or incomplete, the latest first."""
+    ledger.reader(actor)
+    rows = business_file.incomplete(session, actor)
+    return [IncompleteOut(policy_id=p.id, number=p.number, missing=gaps) for p, gaps in rows]
+
+
 @router.get("/policies/{policy_id}/business-file", response_model=FileOut, responses=ACT)
 def get_file(policy_id: str, actor: ActorDep, session: SessionDep) -> FileOut:
     policy = scope.get_policy(session, actor, policy_id)

@@ -127,6 +127,7 @@ def _page(
         "today": today,
         "may_write": may_write,
         "kinds": ledger.KINDS,
+        "incomplete": business_file.incomplete(session, actor),
         **(_choices(session, actor) if may_write else {}),
         **forms.page_forms(states, alert, notice),
     }
