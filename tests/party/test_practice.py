@@ -225,6 +225,11 @@ def test_deregistration_is_due_in_5_working_days_and_flagged_when_late(env) -> N
     with env.session() as s:
         assert [r.adjuster_id for r in practice.late_deregistrations(s, dt.date(2026, 12, 3))] == [uuid.UUID(adj_id)]
     env._clients.clear()  # a week on: sign in again
+    late = env.client("regulator").get("/api/v1/registrations/late")
+    assert late.status_code == 200, late.text
+    assert [(x["adjuster"]["name"], x["registration"]["late"]) for x in late.json()] == [("周敏", True)]
+    for user in ("broker", "adjuster1"):
+        assert env.client(user).get("/api/v1/registrations/late").status_code == 403
     firm = env.client("adjuster1")
     r = firm.post(f"/api/v1/adjusters/{adj_id}/registration/deregister", json={})
     assert r.status_code == 200, r.text

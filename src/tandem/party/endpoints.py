@@ -12,12 +12,13 @@ from tandem.access import scope
 from tandem.access.models import Organisation
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import today_local
+from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import practice, service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
 from tandem.routing import register
-from tandem.schemas import Date, IdNumber, Strict
+from tandem.schemas import Date, IdNumber, Ref, Strict
 
 Text40 = Annotated[str, Field(min_length=1, max_length=40)]
 Note = Annotated[str, Field(max_length=REASON_MAX)]
@@ -354,6 +355,28 @@ def get_practice(adjuster_id: str, actor: ActorDep, session: SessionDep, clock: 
         checks=[views.check_out(session, c) for c in reversed(adj.checks)],
         sanctions=out.sanctions,
     )
+
+
+class LateOut(BaseModel):
+    """A registration deregistered late, or left and overdue, with its practitioner."""
+
+    adjuster: Ref
+    registration: views.RegistrationOut
+
+
+@router.get("/registrations/late", response_model=list[LateOut], responses={403: {"description": "Not allowed"}})
+def late_registrations(actor: ActorDep, session: SessionDep, clock: ClockDep) -> list[LateOut]:
+    """Supervision's list: deregistrations past their 5 working days (late, or still outstanding)."""
+    if not (practice.is_supervision(actor) or actor.is_admin):
+        raise ActionNotAllowed()
+    today = today_local(clock)
+    rows = []
+    for reg in practice.late_deregistrations(session, today):
+        adj = session.get(Adjuster, reg.adjuster_id)
+        assert adj is not None
+        out = views.registration_out(reg, today)
+        rows.append(LateOut(adjuster=Ref(id=adj.id, name=adj.name), registration=out))
+    return rows
 
 
 @router.post("/registrations", response_model=views.AdjusterOut, status_code=201, responses=WRITE_ERRORS)
