@@ -272,6 +272,11 @@ def test_filing_pages_firm_and_supervision(env) -> None:
                "submit": "1"})  # fmt: skip
     assert ok.status_code == 303, ok.text
     assert "增资至800万元" in regulator.get(url).text
+    # In English: the same page, its labels and the warnings translated.
+    english = logged_in(env, "regulator", **{"Accept-Language": "en"})
+    assert "Change reports" in english.get(url).text and "Report submitted" in english.get(url).text
+    listed = text_of(english.get("/supervision/firms"))
+    assert "Firms and warnings" in listed and "at least 8" in listed
     # Not yours: another firm and a broker get 404; the broker has no supervision list.
     assert logged_in(env, "adjuster3").get(url).status_code == 404
     broker = logged_in(env, "broker")
