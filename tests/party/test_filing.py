@@ -251,6 +251,8 @@ def test_filing_pages_firm_and_supervision(env) -> None:
     assert "filing-form" not in page.get(url).text  # submitted: no longer edited
 
     regulator = logged_in(env, "regulator")
+    waiting = regulator.get("/supervision/firms").text
+    assert f'href="{url}"' in waiting.split('id="filings-to-publish"')[1].split("</section>")[0]
     shown = regulator.get(url)
     assert shown.status_code == 200 and "filing-publish" in shown.text and "filing-return" in shown.text
     empty = post(regulator, f"{url}/publish", {"filing_no": "", "published_on": today_local(env.clock).isoformat()})
