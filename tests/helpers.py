@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 from starlette.routing import Route
 
 from tandem.access import service as access_service
-from tandem.access.models import Organisation, OrgKind, User
+from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
 from tandem.claim.models import Claim
@@ -1546,3 +1546,22 @@ def terminated_by_insurer(env, number: str = POLICY1) -> str:
     r = env.client("underwriter1").post(f"/api/v1/policies/{pid}/status-changes", json=body)
     assert r.status_code == 201, r.text
     return pid
+
+
+def another_broker(env, username: str = "broker_other") -> uuid.UUID:
+    """A second broker (另一家保险经纪有限公司) with one account manager, ``username``; its organisation's id."""
+    with unit_of_work(env.factory) as s:
+        other = Organisation(kind=OrgKind.BROKER, name="另一家保险经纪有限公司", created_at=env.clock.now())
+        s.add(other)
+        s.flush()
+        access_service.create_user(
+            s,
+            env.settings,
+            organisation=other,
+            username=username,
+            display_name="王五",
+            password=DEMO_PASSWORD,
+            roles=[Role.BROKER_ACCOUNT_MANAGER],
+            at=env.clock.now(),
+        )
+        return other.id

@@ -15,14 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tandem.access.models import Organisation, OrgKind, Role, User
-from tandem.access.service import create_user
+from tandem.access.models import User
 from tandem.audit.models import AuditEvent
 from tandem.brokerage import ledger
 from tandem.brokerage.models import ClientMoneyEntry
-from tandem.db import unit_of_work
-from tandem.demo import DEMO_PASSWORD
-from tests.helpers import POLICY1, _ok, _paid, _to_reported, one, policy_id
+from tests.helpers import POLICY1, _ok, _paid, _to_reported, another_broker, one, policy_id
 
 API = "/api/v1/client-money"
 
@@ -176,26 +173,9 @@ def test_open_items_age_on_a_moved_clock_and_are_flagged_over_the_hold_limit(env
     assert row["open_items"] == 2 and row["oldest_days"] == 24 + hold + 1 + 100 and row["balance"] == "150.00"
 
 
-def _other_broker(env) -> None:
-    with unit_of_work(env.factory) as s:
-        other = Organisation(kind=OrgKind.BROKER, name="另一家保险经纪有限公司", created_at=env.clock.now())
-        s.add(other)
-        s.flush()
-        create_user(
-            s,
-            env.settings,
-            organisation=other,
-            username="broker_other",
-            display_name="王五",
-            password=DEMO_PASSWORD,
-            roles=[Role.BROKER_ACCOUNT_MANAGER],
-            at=env.clock.now(),
-        )
-
-
 def test_only_the_brokers_own_staff_see_or_touch_its_client_money(env):
     rec = _receipt(env)
-    _other_broker(env)
+    another_broker(env)
     other = env.client("broker_other")
     assert _ok(other.get(API)) == [] and _ok(other.get(f"{API}/open-items")) == []
     assert other.post(f"{API}/reversals", json={"entry_id": rec["id"], "reason": "x"}).status_code == 404

@@ -5,16 +5,13 @@ not — and no other broker sees it."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
-from tandem.access.models import Organisation, OrgKind, Role
-from tandem.access.service import create_user
+from tandem.access.models import Organisation
 from tandem.claim.models import ChannelAccount
 from tandem.db import unit_of_work
-from tandem.demo import DEMO_PASSWORD, DEMO_WECHAT_ACCOUNT
-from tests.helpers import post_inbound
+from tandem.demo import DEMO_WECHAT_ACCOUNT
+from tests.helpers import another_broker, post_inbound
 
 INSURED1_ORG = "嘉兴鑫达电子科技有限公司"
 
@@ -67,23 +64,11 @@ def test_only_whole_numbers_and_verified_accounts_link_a_message(env):
 
 
 def test_a_message_belongs_to_the_broker_whose_channel_received_it(env):
+    other = another_broker(env)
     with unit_of_work(env.factory) as s:
-        other = Organisation(kind=OrgKind.BROKER, name="另一家保险经纪有限公司", created_at=env.clock.now())
-        s.add(other)
-        s.flush()
-        create_user(
-            s,
-            env.settings,
-            organisation=other,
-            username="broker_other",
-            display_name="王五",
-            password=DEMO_PASSWORD,
-            roles=[Role.BROKER_ACCOUNT_MANAGER],
-            at=env.clock.now() - dt.timedelta(0),
-        )
         s.add(
             ChannelAccount(
-                channel="wechat", account="gh_other_broker", organisation_id=other.id, created_at=env.clock.now()
+                channel="wechat", account="gh_other_broker", organisation_id=other, created_at=env.clock.now()
             )
         )
     unmatched = post_inbound(env, _msg(1, {"phone": "13700000000"})).json()
