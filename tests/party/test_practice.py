@@ -20,6 +20,7 @@ from tandem.kit.clock import SHANGHAI
 from tandem.party import practice, service
 from tandem.party.models import Adjuster, BlacklistEntry, Registration, RegistrationCheck, Sanction
 from tandem.routing.service import Subject, evaluate
+from tandem.supervision import feed
 
 FIRM_A, FIRM_C = "华信保险公估有限公司", "粤安保险公估有限公司"
 FIRM_C_ADMIN = "adjuster13"  # 林志伟
@@ -117,6 +118,10 @@ def test_a_moved_practitioner_is_routed_under_the_new_firm_only(env) -> None:
         actions = sorted(e.action for h in hist for e in audit.events_for_entity(s, "registration", h["id"]))
         assert actions == ["registration.ended", "registration.registered", "registration.registered"]
         assert audit.verify(s) == []
+        day = feed.firm_changes(s, *feed.window(dt.date(2026, 11, 25)))  # supervision's daily feed
+    mine = {h["id"] for h in hist}
+    moves = {(e["action"], e["firm_id"]) for e in day if str(e["entity_id"]) in mine}
+    assert {("registration.ended", str(firm_a)), ("registration.registered", str(firm_c))} <= moves
 
 
 def test_a_firm_moves_only_with_matching_numbers_and_one_answer(env) -> None:

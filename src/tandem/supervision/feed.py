@@ -55,7 +55,16 @@ COMPLAINT_FIELDS = (
     "due_on", "extension_reason", "extended_at", "decision", "decided_at", "escalation_reason", "escalated_at",
 )  # fmt: skip
 KINDS = ("reports", "firm_filings", "firm_changes", "notices", "blacklist", "complaints", "figures")
-FIRM_ENTITIES = ("organisation", "adjuster_firm", "adjuster", "sanction", "firm_filing", "firm_change_report")
+FIRM_ENTITIES = (
+    "organisation",
+    "adjuster_firm",
+    "adjuster",
+    "sanction",
+    "firm_filing",
+    "firm_change_report",
+    "registration",  # practice registrations and their checks (tandem.party.practice)
+    "registration_check",
+)
 # The market as supervision reads it (facts and the privacy rule depend on the reader's kind only).
 MARKET = Actor(uuid.UUID(int=0), uuid.UUID(int=0), OrgKind.SUPERVISION, "", "", "", frozenset())
 
