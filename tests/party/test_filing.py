@@ -307,6 +307,10 @@ def test_demo_firms_file_one_is_returned_and_one_change_report_is_late(env) -> N
     )
     late = {name for name, f in firms.items() if f["late_changes"]}
     assert late == {ZHENGHENG} and "change_report_late" in firms[ZHENGHENG]["warnings"]
+    run_jobs(env)  # recorded late: the firm and supervision are told it is late, and not reminded
+    notices = inbox(env, "adjuster3")
+    assert any("逾期" in m or "late" in m for m in notices) and not any("须于" in m for m in notices), notices
+    assert any(ZHENGHENG in m for m in inbox(env, "regulator"))
     assert sum(f["filing_status"] == "filed" for f in firms.values()) == before
     returned = env.client(demo_filing.NEW_ADMIN).get(f"/api/v1/adjuster-firms/{org(env, demo_filing.NEW_FIRM)}/filing")
     assert returned.json()["return_reasons"] == demo_filing.RETURNED_REASONS and returned.json()["may"] == ["submit"]

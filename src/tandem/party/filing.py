@@ -566,11 +566,14 @@ def _timers(session: Session, row: FirmChangeReport, now: dt.datetime) -> None:
 
 def deadline(session: Session, payload: dict[str, Any], now: dt.datetime) -> bool:
     """The timer: remind the firm ahead of the due date; once it has passed unreported, tell the firm and
-    supervision the report is late. A report already submitted makes both do nothing."""
+        supervision the report is late. A report already submitted makes both do nothing, and a change recorded
+    after its due date is told late only."""
     row = session.get(FirmChangeReport, _uuid(payload["change_id"]))
     if row is None or row.state != "open":
         return False
     late = payload["kind"] == "late"
+    if not late and now.astimezone(SHANGHAI).date() > row.due_on:
+        return False  # recorded after its due date: the late notice says it, not a reminder
     params = {"firm": _firm_name(session, row.firm_id), "date": row.due_on.isoformat(), "text": ""}
     users = _firm_admins(session, row.firm_id) + (supervision_users(session) if late else [])
     tell(session, users, LATE_SUBJECT if late else REMIND_SUBJECT, BODY, params, link=filing_link(row.firm_id),
