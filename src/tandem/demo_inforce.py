@@ -1,7 +1,7 @@
 """Demo of policies in force (issue 16 items 3 to 5): the bound demo policy with an accepted mid-term
 increase of its sum insured (a second version, the additional premium pro rata by day); insured2's 财产一切险
 suspended for unpaid premium and then terminated by the insurer with its refund, the broker's recovery under
-way; and the placement's policy the insurer ended (``demo_placements.ENDED_TITLE``), with 华信's signed
+way; and the placement's policy the insurer ended (``demo_placements.ENDED_TITLE``), with 正衡's signed
 termination assessment report (R-U10) and the recovery paid from it. Built through the same services as the
 app; called once from ``tandem.demo.load`` after the placements."""
 
@@ -130,7 +130,7 @@ def _recovery(
 
 
 def _assessed(session: Session, broker: Actor, underwriter: Actor, policy: Policy, now: dt.datetime) -> None:
-    """The placement's policy the insurer ended a month ago (保险人解除): the broker instructed 华信 to assess
+    """The placement's policy the insurer ended a month ago (保险人解除): the broker instructed 正衡 to assess
     the loss, 张伟 and 陈亮 signed the 《保险合同效力中止或终止评估报告》, and the broker's recovery took its
     amount from it; the insurer accepted and paid."""
     today = now.astimezone(SHANGHAI).date()

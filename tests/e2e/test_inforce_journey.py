@@ -3,7 +3,7 @@ placement, every party in its own browser context: the broker requests a mid-ter
 section's sum insured → the underwriter accepts it (version 3, the additional premium pro rata by day) → the
 underwriter terminates the policy (保险人解除) with the refund → the insured's loss notice dated after the
 termination is refused beside the loss time, naming the date, and one dated before it is taken → the broker
-instructs the placement's adjuster firm to assess the loss (R-U10) and 华信's adjusters file the signed
+instructs the placement's adjuster firm to assess the loss (R-U10) and 正衡's adjusters file the signed
 《保险合同效力中止或终止评估报告》 (a head without evidence refused beside its field first) → the broker
 claims the assessed loss from the insurer (追偿), the underwriter reads the report, accepts and records the
 payment, the insured reads both. Screenshots inforce-01 … inforce-12. The staged risk report on the same
@@ -125,7 +125,7 @@ def test_mid_term_increase_termination_assessment_and_recovery_in_zh(
     cast.shot(insured, "inforce-07-notice-before-taken")
 
     # The termination assessment (R-U10): the broker instructs the placement's adjuster firm from the
-    # recovery page; 华信's adjusters file the signed report, a head without evidence refused first.
+    # recovery page; 正衡's adjusters file the signed report, a head without evidence refused first.
     broker.goto(url + "/recovery")
     broker.locator("#assessment-link").click()
     broker.locator("#instruct-note").fill("请评估保险人解除合同给被保险人造成的损失")
