@@ -69,6 +69,10 @@ def test_premium_received_and_remitted_in_parts_then_a_reversal_nets_to_zero(env
     again = broker.post(f"{API}/reversals", json={"entry_id": wrong["id"], "reason": "twice"})
     assert again.status_code == 409
     assert broker.post(f"{API}/reversals", json={"entry_id": rev["id"], "reason": "undo"}).status_code == 409
+    everything = _ok(broker.get(API))
+    assert _ok(broker.get(API, params={"insurer": rec["insurer_id"], "client": rec["client_id"]})) == everything
+    assert _ok(broker.get(API, params={"client": str(uuid.uuid4())})) == []
+    assert [e["id"] for e in _ok(broker.get(API, params={"open_only": "true"}))] == [wrong["receipt_id"]]
     by_insurer = _ok(broker.get(f"{API}/statement", params={"by": "insurer"}))["rows"]
     assert [(r["balance"], r["open_items"]) for r in by_insurer] == [("500.00", 1)]
     # every entry wrote an audit event on the broker's chain

@@ -80,6 +80,11 @@ def test_record_pass_on_and_reverse_on_the_page(env):
 
     for outsider in ("insurer1", "insured1", "regulator"):
         assert logged_in(env, outsider).get("/client-money").status_code == 403, outsider
+    regulator = logged_in(env, "regulator")
+    assert (
+        post(regulator, "/client-money", {**receipt, "policy_id": pid}).status_code == 403
+    )  # supervision writes nothing
+    assert post(regulator, "/client-money/reversals", {"entry_id": entry, "reason": "x"}).status_code == 403
 
 
 def test_the_business_file_card_on_the_policy_page(env):
