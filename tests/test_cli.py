@@ -20,7 +20,7 @@ import pytest
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tandem import demo_comparison, demo_history, demo_inforce
+from tandem import demo_comparison, demo_filing, demo_history, demo_inforce
 
 REPO = Path(__file__).resolve().parents[1]
 TANDEM = REPO / ".venv" / "bin" / "tandem"
@@ -169,12 +169,15 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     history = sum(insureds for insureds, _ in demo_comparison.DEMO_PLAN.values())  # one expired policy each
     # platform, broker, supervision, 3 firms, 2 insurers, 3 insureds; the comparison's insurers and history
     clients = demo_history.INSUREDS  # the broker's year (demo_history): new clients, one policy each
-    assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history + clients
-    assert loaded["user_account"] == 27  # underwriter2 (products), broker2 and risk2 (neutrality), adjuster4…14
+    # demo_filing: a fourth firm (启明), not yet filed, with its administrator and two practitioners
+    assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history + clients + 1
+    assert loaded["user_account"] == 27 + 1  # underwriter2 (products), broker2, risk2 (neutrality), adjuster4…14
     # the bound placements (one in force, one ended by its insurer); insured1's history policy
     bound = int(cli.sql("SELECT count(*) FROM placement WHERE status = 'bound'")[0][0])  # type: ignore[call-overload]
     assert loaded["policy"] == 3 + history + 1 + clients + bound
-    assert loaded["adjuster"] == 14
+    assert loaded["adjuster"] == 14 + len(demo_filing.NEW_ADJUSTERS)
+    # issue 19 item 3: every firm has its filing (the new firm's returned); two change reports
+    assert loaded["firm_filing"] == loaded["adjuster_firm"] and loaded["firm_change_report"] == 2
     # issue 16: the bound policy in force has an accepted change (its first version recorded with it); one
     # policy suspended then terminated, its recovery under way; the ended placement's policy terminated, its
     # termination assessment reported and the recovery paid from it (demo_inforce)

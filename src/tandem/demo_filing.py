@@ -26,6 +26,7 @@ from tandem.party.models import AdjusterFirm, LegalForm
 
 NEW_FIRM = "启明保险公估合伙企业（普通合伙）"
 NEW_ADMIN = "qiming"
+NEW_ADJUSTERS = (("苏明", "32010219860412301"), ("高远", "32010619890923402"))  # name, ID number body
 RETURNED_REASONS = "职业责任保险单的保险期间未覆盖备案日，请补正保单后重新提交。"
 LATE_CHANGE_DAYS = 12  # 正衡's unreported address change: past its 5 working days
 COVER = filing.Liability("中国人民财产保险股份有限公司", "PZC2026310000001", Decimal("5000000.00"),
@@ -75,7 +76,7 @@ def _new_firm(session: Session, settings: Settings, now: dt.datetime, password: 
                         password=password, roles=[Role.ADJUSTER, Role.ADJUSTER_FIRM_ADMIN], at=now,
                         email=spec.admin_email)  # fmt: skip
     admin.mfa_exempt = True
-    for n, (name, ident) in enumerate((("苏明", "32010219860412301"), ("高远", "32010619890923402")), start=1):
+    for n, (name, ident) in enumerate(NEW_ADJUSTERS, start=1):
         party_service.register_adjuster(session, settings, platform, firm_id=org.id, name=name,
                                         certificate_no=f"GGS2019Q{n:04d}", registration_no=f"ZYQ{n:06d}", at=now,
                                         id_number=ident + id_check_char(ident), title="公估师",
