@@ -512,6 +512,9 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "data": {"kind": "suspension", "authority": "outsider", "starts_on": "2026-11-20"}
     },
     ("POST", "/adjusters/{adjuster_id}/registration"): {"data": {"action": "leave", "left_on": "2026-11-20"}},
+    ("POST", "/adjuster-firms/{firm_id}/registrations"): {
+        "data": {"certificate_no": "GGS0000000", "id_number": "x", "starts_on": "2026-11-20"}
+    },
     ("POST", "/api/v1/cases/{case_id}/invoices"): {"json": {}},
     ("POST", "/api/v1/invoices/{invoice_id}/accept"): {},
     ("POST", "/api/v1/invoices/{invoice_id}/dispute"): {"json": {"reason": "outsider", "lines": ["fee"]}},

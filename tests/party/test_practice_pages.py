@@ -100,3 +100,33 @@ def test_leaving_and_deregistering_through_the_page(env) -> None:
     r = post(firm, url, {"action": "deregister"})
     assert r.status_code == 303, r.text
     assert "Deregistered" in text_of(firm.get(r.headers["location"]))
+
+
+def test_a_firm_registers_a_practitioner_moving_in_through_its_page(env) -> None:
+    with env.session() as s:
+        adj = s.execute(select(Adjuster).where(Adjuster.name == "周敏")).unique().scalar_one()
+        cert, id_no, old_firm = adj.certificate_no, adj.id_number, adj.firm_id
+    firm_c = logged_in(env, "adjuster13", **{"Accept-Language": "en"})  # 林志伟, 粤安's administrator
+    home = firm_c.get("/")
+    assert home.status_code == 200
+    with env.session() as s:
+        firm_id = s.execute(select(Adjuster.firm_id).where(Adjuster.name == "林志伟")).scalar_one()
+    assert 'id="move-in-form"' in firm_c.get(f"/adjuster-firms/{firm_id}").text
+    url = f"/adjuster-firms/{firm_id}/registrations"
+    before = counts(env)
+    r = post(firm_c, url, {"certificate_no": cert, "id_number": "", "starts_on": "2026-11-26"})
+    assert r.status_code == 422 and 'id="id_number-error"' in r.text and 'id="starts_on-error"' not in r.text
+    r = post(firm_c, url, {"certificate_no": cert, "id_number": id_no, "starts_on": "2026-11-26"})
+    assert r.status_code == 422 and 'id="starts_on-error"' in r.text, text_of(r)[:800]
+    r = post(firm_c, url, {"certificate_no": cert, "id_number": "310101199001011234", "starts_on": "2026-11-25"})
+    assert r.status_code == 409 and "cannot be registered" in text_of(r)
+    assert counts(env) == before
+    r = post(firm_c, url, {"certificate_no": cert, "id_number": id_no, "starts_on": "2026-11-25"})
+    assert r.status_code == 303, text_of(r)[:800]
+    text = text_of(firm_c.get(r.headers["location"]))
+    assert "registered with your firm" in text and "Ended by a move" in text
+    assert counts(env)[0] == before[0] + 1
+    with env.session() as s:
+        assert s.execute(select(Adjuster.firm_id).where(Adjuster.name == "周敏")).scalar_one() == firm_id != old_firm
+    # not the other firms' pages: 404
+    assert post(logged_in(env, "adjuster3"), url, {"certificate_no": cert}).status_code == 404

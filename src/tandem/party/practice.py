@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.kit import transition
 from tandem.kit.clock import SHANGHAI
-from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.workdays import nth_working_day_after
 from tandem.party.models import Adjuster, AdjusterFirm, Registration, RegistrationCheck, Sanction
 from tandem.party.service import NotRegistrable, current_registration, open_registration
@@ -113,27 +113,17 @@ def _move_registration(
 ) -> None:
     """One transition of a registration: compare-and-set on its state (409 when it moved meanwhile),
     audited on the firm's chain."""
-    rule = transition.resolve(REGISTRATION_RULES, reg.state, action, roles)
-    before = reg.state
-    moved = session.execute(
-        update(Registration)
-        .where(Registration.id == reg.id, Registration.state == before)
-        .values(state=rule.to, **changes)
-        .returning(Registration.id)
-    ).first()
-    if moved is None:
-        raise StateChanged()
-    session.refresh(reg)
+    before, after = transition.move(session, reg, REGISTRATION_RULES, action, roles, values=changes)
     audit.record(
         session,
         actor,
-        action=f"registration.{rule.to}",
+        action=f"registration.{after}",
         entity_type="registration",
         entity_id=reg.id,
         at=at,
         chain_key=f"org:{reg.firm_id}",
         before={"state": before},
-        after={"state": rule.to, **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in changes.items()}},
+        after={"state": after, **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in changes.items()}},
         request_id=request_id,
     )
 

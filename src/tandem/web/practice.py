@@ -22,6 +22,7 @@ from tandem.party import practice, views
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
 from tandem.schemas import bounded_date
+from tandem.web import registry
 from tandem.web.forms import FIELD_REQUIRED, TOO_LONG, PageState, perform
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
@@ -35,6 +36,7 @@ DONE = {
     "sanctioned": N_("The sanction is recorded."),
     "left": N_("The leaving is recorded; deregister within 5 working days."),
     "deregistered": N_("The registration is cancelled."),
+    "moved": N_("The practitioner is registered with your firm; the previous registration has ended."),
 }
 
 ANCHORS = {"checked": "checks", "sanctioned": "sanctions", "left": "registrations", "deregistered": "registrations"}
@@ -237,3 +239,48 @@ def registration_form(
 
     form = "left" if values["action"] == "leave" else "deregistered"
     return _answer(step, form, state, request, actor, session, clock, str(adj.id))
+
+
+@router.post("/adjuster-firms/{firm_id}/registrations")
+def move_in_form(
+    firm_id: str,
+    request: Request,
+    actor: CheckedActor,
+    session: SessionDep,
+    clock: ClockDep,
+    certificate_no: Annotated[str, Form()] = "",
+    id_number: Annotated[str, Form()] = "",
+    registration_no: Annotated[str, Form()] = "",
+    starts_on: Annotated[str, Form()] = "",
+) -> Response:
+    """The firm's administrator registers a practitioner who moves in from another firm (执业登记变更),
+    named by certificate and ID number; the old registration ends the day before."""
+    firm = scope.get_firm(session, actor, firm_id)
+    state = _state(certificate_no=certificate_no, id_number=id_number, registration_no=registration_no)
+    state.values["starts_on"] = starts_on.strip()
+    for name in ("certificate_no", "id_number"):
+        if not state.values[name]:
+            state.errors[name] = FIELD_REQUIRED
+        _limit(state.values, state.errors, name, 40)
+    _limit(state.values, state.errors, "registration_no", 40)
+    day = _date(state.values, state.errors, "starts_on", required=True)
+    moved: list[str] = []
+
+    def step() -> None:
+        assert day is not None
+        reg = practice.move(
+            session,
+            actor,
+            firm_id=firm.organisation_id,
+            starts_on=day,
+            at=clock.now(),
+            certificate_no=state.values["certificate_no"],
+            id_number=state.values["id_number"].upper(),
+            registration_no=state.values["registration_no"] or None,
+        )
+        moved.append(str(reg.adjuster_id))
+
+    status = 422 if state.errors else perform(session, state, step)
+    if status is None:
+        return RedirectResponse(f"/adjusters/{moved[0]}?done=moved#registrations", 303)
+    return registry.firm_view(request, actor, session, clock, str(firm.organisation_id), state, status)

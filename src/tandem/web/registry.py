@@ -21,7 +21,7 @@ from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm
 from tandem.claim.service import NOTIFIABLE
 from tandem.deps import ClockDep, SessionDep, get_clock
-from tandem.kit.clock import today_local
+from tandem.kit.clock import Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -33,7 +33,7 @@ from tandem.policy.models import Policy
 from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
 from tandem.web.claims import FormBag
-from tandem.web.forms import REASON_TOO_LONG, FormState, uuid_or_none
+from tandem.web.forms import REASON_TOO_LONG, FormState, PageState, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -209,14 +209,32 @@ def adjuster_register(
 
 @router.get("/adjuster-firms/{firm_id}")
 def firm_page(firm_id: str, request: Request, actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
+    return firm_view(request, actor, session, clock, firm_id)
+
+
+def firm_view(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    clock: Clock,
+    firm_id: str,
+    move: PageState | None = None,
+    status: int = 200,
+) -> Response:
+    """The firm's page; ``move``: the form registering a practitioner who moves in, shown again with errors
+    (its own administrator only)."""
     today = today_local(clock)
     firm = scope.get_firm(session, actor, firm_id)
     staff = data.staff(session, actor, firm, today)
-    return render(
-        request,
-        "adjusters/firm.html",
-        {"row": data.firm_row(session, firm, today), "staff": staff, "summary": data.summarise(staff), "today": today},
-    )
+    own = actor.org_id == firm.organisation_id and actor.can(Perm.MANAGE_ADJUSTERS) and not actor.read_only
+    context = {
+        "row": data.firm_row(session, firm, today),
+        "staff": staff,
+        "summary": data.summarise(staff),
+        "today": today,
+        "move": (move or PageState(values={"starts_on": today.isoformat()})) if own else None,
+    }
+    return render(request, "adjusters/firm.html", context, status=status)
 
 
 # ---- blacklist -----------------------------------------------------------------------------------
