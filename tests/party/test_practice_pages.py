@@ -4,6 +4,8 @@ beside the fields (422), zh-CN and en; an outsider gets 404."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from tandem.party.models import Adjuster, Registration, RegistrationCheck, Sanction
@@ -97,9 +99,16 @@ def test_leaving_and_deregistering_through_the_page(env) -> None:
     assert r.status_code == 303, r.text
     text = text_of(firm.get(r.headers["location"]))
     assert "Left, awaiting deregistration" in text and "Dec 2, 2026" in text
+    env.clock.current = dt.datetime(2026, 12, 3, 2, tzinfo=dt.UTC)  # a day past the deadline
+    regulator = logged_in(env, "regulator", **{"Accept-Language": "en"})
+    page = regulator.get("/adjusters")
+    assert 'id="late-deregistrations"' in page.text and "周敏" in text_of(page).split("Deregistrations overdue")[1]
+    assert 'id="late-deregistrations"' not in logged_in(env, "broker").get("/adjusters").text
+    firm = logged_in(env, "adjuster1", **{"Accept-Language": "en"})
     r = post(firm, url, {"action": "deregister"})
     assert r.status_code == 303, r.text
-    assert "Deregistered" in text_of(firm.get(r.headers["location"]))
+    text = text_of(firm.get(r.headers["location"]))
+    assert "Deregistered" in text and "Deregistration late" in text
 
 
 def test_a_firm_registers_a_practitioner_moving_in_through_its_page(env) -> None:

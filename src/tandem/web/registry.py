@@ -25,9 +25,9 @@ from tandem.kit.clock import Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
+from tandem.party import practice, views
 from tandem.party import service as party_service
-from tandem.party import views
-from tandem.party.models import AdjusterFirm
+from tandem.party.models import Adjuster, AdjusterFirm
 from tandem.placement import binding
 from tandem.policy.models import Policy
 from tandem.schemas import bounded_date
@@ -203,8 +203,23 @@ def adjuster_register(
             "firm_rows": data.firms(session, actor, today) if firm is None else [],
             "limit": data.REGISTER_LIMIT,
             "today": today,
+            "late": late_deregistrations(session, actor, today),
         },
     )
+
+
+def late_deregistrations(
+    session: Session, actor: Actor, today: dt.date
+) -> list[tuple[Adjuster, views.RegistrationOut]]:
+    """Supervision's (and the platform's) list of deregistrations past their 5 working days."""
+    if actor.org_kind not in (K.SUPERVISION, K.PLATFORM):
+        return []
+    rows = []
+    for reg in practice.late_deregistrations(session, today):
+        adj = session.get(Adjuster, reg.adjuster_id)
+        if adj is not None:
+            rows.append((adj, views.registration_out(reg, today)))
+    return rows
 
 
 @router.get("/adjuster-firms/{firm_id}")
