@@ -117,6 +117,13 @@ def test_the_insurers_claim_payment_is_expected_then_booked_and_passed_on(env):
         "claim_id": cid,
         "payment_id": pay_id,
     }
+    # Booked in two parts: what is left stays expected, and no receipt books more than is left.
+    first = _ok(broker.post(API, json=body | {"amount": f"{due - 100:.2f}"}), 201)
+    left = [x for x in _ok(broker.get(f"{API}/expected")) if x["kind"] == "claim_received"]
+    assert [Decimal(x["amount"]) for x in left] == [Decimal("100.00")]
+    over = broker.post(API, json=body | {"amount": "100.01", "reference": "CLM-2"})
+    assert over.status_code == 422 and list(over.json()["error"]["fields"]) == ["amount"]
+    _ok(broker.post(f"{API}/reversals", json={"entry_id": first["id"], "reason": "录错金额"}), 201)
     rec = _ok(broker.post(API, json=body), 201)
     assert rec["counterpart_id"] == rec["insurer_id"] and rec["claim_id"] == cid
     assert not [x for x in _ok(broker.get(f"{API}/expected")) if x["kind"] == "claim_received"]

@@ -103,6 +103,8 @@ def test_the_business_file_card_on_the_policy_page(env):
         "served_by": staff,
     }
     bad = post(broker, url, {**good, "commission_rate": "abc", "commission_amount": "", "remittance_days": "400"})
+    for who in ("insurer1", "risk"):  # not a keeper of the file: refused before anything typed is judged
+        assert post(logged_in(env, who), url, {**good, "commission_rate": "abc"}).status_code == 403, who
     assert bad.status_code == 422
     for field in ("bf-rate", "bf-amount", "bf-days"):
         assert f'id="{field}-error"' in bad.text, field

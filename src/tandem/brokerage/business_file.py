@@ -111,14 +111,21 @@ def _check(session: Session, broker_id: uuid.UUID, data: FileIn) -> dict[str, st
     return errors
 
 
-def save(session: Session, actor: Actor, policy_id: Any, data: FileIn, *, at: dt.datetime) -> BusinessFile:
-    """Keep the business file of the broker's policy (404 for a policy not the actor's; 403 for a role that
-    does not manage policies; 422 naming every field that is wrong, nothing written then)."""
+def keeper_of(session: Session, actor: Actor, policy_id: Any) -> Policy:
+    """The policy whose business file the actor keeps: 404 for a policy not the actor's, 403 for anyone but
+    the placing broker's account managers (checked before anything typed is judged)."""
     policy = scope.get_policy(session, actor, policy_id)
     if actor.org_kind != OrgKind.BROKER or policy.broker_id != actor.org_id:
         raise ActionNotAllowed()
     if not actor.has_any(frozenset({Role.BROKER_ACCOUNT_MANAGER})):
         raise ActionNotAllowed()
+    return policy
+
+
+def save(session: Session, actor: Actor, policy_id: Any, data: FileIn, *, at: dt.datetime) -> BusinessFile:
+    """Keep the business file of the broker's policy (404 for a policy not the actor's; 403 for a role that
+    does not manage policies; 422 naming every field that is wrong, nothing written then)."""
+    policy = keeper_of(session, actor, policy_id)
     errors = _check(session, actor.org_id, data)
     if errors:
         raise InvalidInput(next(iter(errors.values())), fields=errors)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,6 +65,7 @@ NO_CLAIM = N_("No such claim of yours.")
 NO_RECEIPT = N_("Name a receipt of yours of the matching kind that still holds money.")
 NO_PAYMENT = N_("No such claim payment on this claim, or it is already booked.")
 OVER_OPEN = N_("More than the receipt still holds ({open}).")
+OVER_PAYMENT = N_("More than is left of the insurer's payment ({open}).")
 FUTURE = N_("The value date cannot be in the future.")
 BEFORE_RECEIPT = N_("A pay-out cannot be dated before its receipt.")
 NOT_POSITIVE = N_("The amount must be more than zero.")
@@ -232,10 +234,10 @@ def names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {i: n for i, n in rows}
 
 
-def _lock(session: Session, entry: ClientMoneyEntry) -> None:
+def _lock(session: Session, policy_id: uuid.UUID) -> None:
     """Serialise the moves on one policy's money: its policy row is locked (the ledger itself takes no row
     lock, as the application may only insert into it), so two pay-outs never both pass the check."""
-    session.execute(select(Policy.id).where(Policy.id == entry.policy_id).with_for_update())
+    session.execute(select(Policy.id).where(Policy.id == policy_id).with_for_update())
 
 
 def _own_entry(session: Session, broker_id: uuid.UUID, entry_id: Any) -> ClientMoneyEntry:
@@ -292,17 +294,17 @@ def _own_policy(session: Session, broker_id: uuid.UUID, policy_id: uuid.UUID | N
     return policy
 
 
-def payment_booked(session: Session, broker_id: uuid.UUID, payment_id: uuid.UUID) -> bool:
-    """Whether a standing (not reversed) claim receipt of the broker books the insurer's claim payment."""
-    rows = list(
-        session.execute(
-            select(ClientMoneyEntry).where(
-                ClientMoneyEntry.broker_id == broker_id, ClientMoneyEntry.payment_id == payment_id
-            )
-        ).scalars()
+def _net(rows: Iterable[ClientMoneyEntry]) -> Decimal:
+    """What standing entries add up to (a reversal carries the negated amount, so it nets its entry out)."""
+    return sum((e.amount for e in rows), Decimal("0.00"))
+
+
+def payment_received(session: Session, broker_id: uuid.UUID, payment_id: uuid.UUID) -> Decimal:
+    """How much of the insurer's claim payment the broker's standing receipts book."""
+    stmt = select(ClientMoneyEntry).where(
+        ClientMoneyEntry.broker_id == broker_id, ClientMoneyEntry.payment_id == payment_id
     )
-    reversed_ids = {e.reverses_id for e in rows if e.reverses_id is not None}
-    return any(e.amount > 0 and e.id not in reversed_ids for e in rows)
+    return _net(session.execute(stmt).scalars())
 
 
 def _receipt_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> dict[str, Any]:
@@ -310,15 +312,15 @@ def _receipt_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> di
     claim = _own_claim(session, broker_id, data.claim_id) if wants_claim else None
     policy = _own_policy(session, broker_id, claim.policy_id if claim else data.policy_id)
     if data.payment_id is not None:
+        _lock(session, policy.id)  # two clerks booking one payment: the second sees the first's receipt
         pay = session.get(Payment, data.payment_id)
-        if (
-            data.kind != "claim_received"
-            or pay is None
-            or claim is None
-            or pay.claim_id != claim.id
-            or payment_booked(session, broker_id, pay.id)
-        ):
+        if data.kind != "claim_received" or pay is None or claim is None or pay.claim_id != claim.id:
             raise InvalidInput(NO_PAYMENT, fields={"payment_id": NO_PAYMENT})
+        left = pay.amount - payment_received(session, broker_id, pay.id)
+        if left <= 0:
+            raise InvalidInput(NO_PAYMENT, fields={"payment_id": NO_PAYMENT})
+        if data.amount > left:
+            raise InvalidInput(OVER_PAYMENT, fields={"amount": OVER_PAYMENT}, open=f"{left:,.2f}")
     return {
         "policy_id": policy.id,
         "claim_id": claim.id if claim else None,
@@ -338,7 +340,7 @@ def _payout_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> dic
         )
         receipt = session.execute(stmt).scalar_one_or_none()
         if receipt is not None:
-            _lock(session, receipt)
+            _lock(session, receipt.policy_id)
     if receipt is None or receipt.reverses_id is not None or PAYOUT_OF.get(receipt.kind) != data.kind:
         raise InvalidInput(NO_RECEIPT, fields={"receipt_id": NO_RECEIPT})
     held = held_by(session, receipt)
@@ -390,7 +392,7 @@ def reverse(session: Session, actor: Actor, entry_id: Any, *, reason: str, at: d
     broker_id = writer(actor)
     why = reason_text(reason, "reason")
     entry = _own_entry(session, broker_id, entry_id)
-    _lock(session, entry)
+    _lock(session, entry.policy_id)
     if (
         entry.reverses_id is not None
         or session.execute(select(ClientMoneyEntry.id).where(ClientMoneyEntry.reverses_id == entry.id)).first()
@@ -471,10 +473,13 @@ class Expected:
 def expected(session: Session, actor: Actor) -> list[Expected]:
     broker_id = reader(actor)
     rows = entries(session, broker_id)
-    reversed_ids = {e.reverses_id for e in rows if e.reverses_id is not None}
-    standing = [e for e in rows if e.reverses_id is None and e.id not in reversed_ids]
-    premium_policies = {e.policy_id for e in standing if e.kind == "premium_received"}
-    booked = {e.payment_id for e in standing if e.payment_id is not None}
+    premium_in: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    paid_in: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    for e in rows:  # net of reversals: what is still expected is what is not received yet
+        if e.kind == "premium_received":
+            premium_in[e.policy_id] += e.amount
+        if e.payment_id is not None:
+            paid_in[e.payment_id] += e.amount
     out: list[Expected] = []
     pays = session.execute(
         select(Payment, Claim, Policy.currency)
@@ -483,18 +488,18 @@ def expected(session: Session, actor: Actor) -> list[Expected]:
         .where(Claim.broker_id == broker_id)
     )
     for pay, claim, currency in pays:
-        if pay.id not in booked:
+        left = pay.amount - paid_in[pay.id]
+        if left > 0:
             due = today_of(pay.paid_at)
-            out.append(
-                Expected("claim_received", pay.amount, currency, claim.policy_id, claim.id, pay.id, due, claim.number)
-            )
+            out.append(Expected("claim_received", left, currency, claim.policy_id, claim.id, pay.id, due, claim.number))
     policies = session.execute(
         select(Policy).where(
             Policy.broker_id == broker_id, Policy.premium.is_not(None), Policy.placement_id.is_not(None)
         )
     ).scalars()
     for p in policies:
-        if p.id not in premium_policies and p.premium is not None and p.premium > 0:
-            out.append(Expected("premium_received", p.premium, p.currency, p.id, None, None, p.period_start, p.number))
+        left = (p.premium or Decimal(0)) - premium_in[p.id]
+        if left > 0:
+            out.append(Expected("premium_received", left, p.currency, p.id, None, None, p.period_start, p.number))
     out.sort(key=lambda x: (x.due, x.label))
     return out

@@ -296,7 +296,7 @@ def _file_in(state: FormState) -> business_file.FileIn:
 def save_business_file(
     policy_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
 ) -> Response:
-    scope.get_policy(session, actor, policy_id)
+    business_file.keeper_of(session, actor, policy_id)
     state = FormState(values={n: forms.text(form, n, 60) for n in FILE_FIELDS})
     data = _file_in(state)
     try:
