@@ -258,6 +258,13 @@ def test_deregistration_in_time_is_not_late_and_needs_the_leaving_day(env) -> No
     reg = env.client("regulator").get(f"/api/v1/adjusters/{adj_id}/practice").json()["registrations"][0]
     assert (reg["state"], reg["deregister_by"], reg["late"]) == ("deregistered", "2026-11-27", False)
     assert r.json()["qualification_status"] == "inactive"
+    # two days on, a new firm registers her from after the old registration ended, never overlapping it
+    env.clock.current = dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
+    new = env.client(FIRM_C_ADMIN)
+    r = new.post("/api/v1/registrations", json=move_body(env, "李娜", starts_on=reg["ends_on"]))
+    assert r.status_code == 422 and "starts_on" in r.json()["error"]["fields"], r.text
+    r = new.post("/api/v1/registrations", json=move_body(env, "李娜", starts_on="2026-11-26"))
+    assert r.status_code == 201, r.text
     # only the firm's administrator, supervision or the platform: not the broker, not a firm's adjuster
     other = ids(env, "王建国")[0]
     for user in ("broker", "adjuster2"):
@@ -269,6 +276,8 @@ def test_deregistration_in_time_is_not_late_and_needs_the_leaving_day(env) -> No
 
 
 def test_a_failed_check_lapses_and_a_passed_one_restores(env) -> None:
+    """Supervision's finding decides; the firm's own passed check does not lift it; a broker's look-up is
+    kept and shown and decides nothing for anyone."""
     adj_id = ids(env, "周敏")[0]
     before = counts(env)
     body = {"source": "regulator_register", "result": "failed", "checked_on": "2026-11-25", "note": "查无此人"}
@@ -276,13 +285,19 @@ def test_a_failed_check_lapses_and_a_passed_one_restores(env) -> None:
     assert r.status_code == 201, r.text
     assert (r.json()["checked_by_org"]["name"], r.json()["note"]) == ("恒信保险经纪有限公司", "查无此人")
     assert counts(env)[1] == before[1] + 1 and counts(env)[3] == before[3] + 1
+    assert routed(env, "周敏") == [] and view(env, "broker", "周敏")["qualification_status"] == "valid"
+    r = env.client("regulator").post(f"/api/v1/adjusters/{adj_id}/checks", json=body)
+    assert r.status_code == 201, r.text
     assert routed(env, "周敏") == ["certificate_lapsed"]
     assert view(env, "broker", "周敏")["qualification_status"] == "lapsed"
+    r = env.client("adjuster1").post(f"/api/v1/adjusters/{adj_id}/checks", json={**body, "result": "passed"})
+    assert r.status_code == 201, r.text
+    assert routed(env, "周敏") == ["certificate_lapsed"]  # the firm cannot lift supervision's finding
     r = env.client("regulator").post(f"/api/v1/adjusters/{adj_id}/checks", json={**body, "result": "passed"})
     assert r.status_code == 201, r.text
     assert routed(env, "周敏") == []
     checks = env.client("adjuster1").get(f"/api/v1/adjusters/{adj_id}/practice").json()["checks"]
-    assert [c["result"] for c in checks] == ["passed", "failed"]
+    assert [c["result"] for c in checks] == ["passed", "passed", "failed", "failed"]
 
 
 def test_check_422s_and_who_may_record(env) -> None:

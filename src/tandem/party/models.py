@@ -138,6 +138,7 @@ class RegistrationCheck(Base):
     checked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     checked_by_org: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    checker: Mapped[Organisation | None] = relationship(foreign_keys=[checked_by_org], lazy="joined", viewonly=True)
 
 
 class Sanction(Base):

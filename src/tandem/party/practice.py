@@ -175,6 +175,11 @@ def move(
         raise Conflict("Already registered with this firm.", fields={"firm_id": "already registered here"})
     if old is not None and starts_on <= old.starts_on:
         raise InvalidInput("The new registration must start after the current one.", fields={"starts_on": "too early"})
+    ended = [r.ends_on for r in adj.registrations if r.ends_on is not None]
+    if old is None and ended and starts_on <= max(ended):
+        raise InvalidInput(
+            "The new registration must start after the last one ended.", fields={"starts_on": "too early"}
+        )
     number = registration_no or adj.registration_no
     holder = session.execute(
         select(Adjuster.id).where(Adjuster.registration_no == number, Adjuster.id != adj.id)

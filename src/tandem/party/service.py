@@ -65,13 +65,30 @@ def latest_check(adj: Adjuster) -> RegistrationCheck | None:
     return adj.checks[-1] if adj.checks else None
 
 
+def _authority(check: RegistrationCheck) -> bool:
+    """Recorded by supervision or the platform (or by the migration, by nobody)."""
+    return check.checker is None or check.checker.kind in (OrgKind.SUPERVISION, OrgKind.PLATFORM)
+
+
+def deciding_checks(adj: Adjuster) -> list[RegistrationCheck]:
+    """The verifications that decide whether the practitioner may work, oldest first: supervision's and the
+    platform's, and the practitioner's own firm's review — but none of the firm's after supervision's last
+    finding against the registration (only supervision lifts its own finding). A broker's look-up is kept
+    and shown, and decides nothing for anyone."""
+    counted = [c for c in adj.checks if _authority(c) or c.checked_by_org == adj.firm_id]
+    negative = [n for n, c in enumerate(counted) if _authority(c) and c.result != "passed"]
+    if not negative:
+        return counted
+    return [c for n, c in enumerate(counted) if n <= negative[-1] or _authority(c)]
+
+
 def review_due(adj: Adjuster) -> dt.date | None:
     """When the next passed verification is needed under the review rule: the rule's months after the
     last passed check (or after the current registration's start); None when the rule asks none."""
     months = review_months(adj)
     if not months:
         return None
-    passed = [c.checked_on for c in adj.checks if c.result == "passed"]
+    passed = [c.checked_on for c in deciding_checks(adj) if c.result == "passed"]
     reg = current_registration(adj)
     anchor = max(passed) if passed else (reg.starts_on if reg else None)
     return add_months(anchor, months) if anchor else None
@@ -83,15 +100,15 @@ def active_sanction(adj: Adjuster, today: dt.date) -> bool:
 
 def qualification_status(adj: Adjuster, today: dt.date) -> str:
     """valid | lapsed | sanctioned | inactive. Inactive: no longer practising, or not registered (no
-    open registration, or left the firm); lapsed: the latest verification did not find the registration,
+    open registration, or left the firm); lapsed: the latest deciding verification did not find it,
     or the review rule asks for one that has not passed in time."""
     reg = current_registration(adj)
     if not adj.active or reg is None or reg.state != "registered" or reg.starts_on > today:
         return "inactive"
     if active_sanction(adj, today):
         return "sanctioned"
-    last = latest_check(adj)
-    if last is not None and last.result != "passed":
+    deciding = deciding_checks(adj)
+    if deciding and deciding[-1].result != "passed":
         return "lapsed"
     due = review_due(adj)
     if due is not None and due < today:
