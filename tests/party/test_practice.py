@@ -246,6 +246,19 @@ def test_deregistration_is_due_in_5_working_days_and_flagged_when_late(env) -> N
     assert r.status_code == 409, r.text
 
 
+def test_a_late_deregistration_stays_on_supervisions_list_when_another_firm_takes_her(env) -> None:
+    adj_id = ids(env, "周敏")[0]
+    r = env.client("adjuster1").post(f"/api/v1/adjusters/{adj_id}/registration/leave", json={"left_on": "2026-11-25"})
+    assert r.status_code == 200 and r.json()["registration"]["deregister_by"] == "2026-12-02", r.text
+    env.clock.current = dt.datetime(2026, 12, 5, 2, tzinfo=dt.UTC)  # never deregistered by her old firm
+    r = env.client(FIRM_C_ADMIN).post("/api/v1/registrations", json=move_body(env, "周敏", starts_on="2026-12-04"))
+    assert r.status_code == 201, r.text
+    late = env.client("regulator").get("/api/v1/registrations/late").json()
+    assert [(x["adjuster"]["name"], x["registration"]["state"], x["registration"]["late"]) for x in late] == [
+        ("周敏", "ended", True)
+    ]
+
+
 def test_deregistration_in_time_is_not_late_and_needs_the_leaving_day(env) -> None:
     adj_id = ids(env, "李娜")[0]
     firm = env.client("adjuster1")

@@ -81,12 +81,14 @@ def deregister_by(session: Session, left_on: dt.date) -> dt.date:
 
 
 def deregistration_late(reg: Registration, today: dt.date) -> bool:
-    """Deregistered after its deadline, or left and still not deregistered past it (supervision's flag)."""
+    """Deregistered after its deadline (or ended by a move after it), or left and still not deregistered
+    past it (supervision's flag)."""
     if reg.deregister_by is None:
         return False
     if reg.state == "leaving":
         return today > reg.deregister_by
-    return reg.state == "deregistered" and reg.ends_on is not None and reg.ends_on > reg.deregister_by
+    # deregistered late, or never deregistered until another firm's registration ended it
+    return reg.state in ("deregistered", "ended") and reg.ends_on is not None and reg.ends_on > reg.deregister_by
 
 
 def bar_ends_on(sentence_ends_on: dt.date) -> dt.date:
@@ -257,7 +259,7 @@ def late_deregistrations(session: Session, today: dt.date) -> list[Registration]
     """Registrations deregistered late or left and overdue: supervision's list."""
     rows = session.execute(
         select(Registration).where(
-            Registration.deregister_by.is_not(None), Registration.state.in_(("leaving", "deregistered"))
+            Registration.deregister_by.is_not(None), Registration.state.in_(("leaving", "deregistered", "ended"))
         )
     ).scalars()
     return [r for r in rows if deregistration_late(r, today)]
