@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -564,8 +565,20 @@ class SyncStats:
     removed: int = 0
 
 
-_CACHE: dict[str, tuple[ExpertIndex, dict[str, Any]]] = {}
+# The indexes in memory, by database, the most recently used last: a process serves one database, and a
+# test run makes one per test, so only the last few are kept (each holds the whole index).
+_CACHE: OrderedDict[str, tuple[ExpertIndex, dict[str, Any]]] = OrderedDict()
+_CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
+
+
+def _remember(url: str, entry: tuple[ExpertIndex, dict[str, Any]]) -> None:
+    """Keep ``entry`` as the index of database ``url`` (under ``_CACHE_LOCK``), forgetting the least recently
+    used beyond ``_CACHE_SIZE``."""
+    _CACHE[url] = entry
+    _CACHE.move_to_end(url)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
 
 
 def _full_docs(session: Session, keys: set[str] | None = None) -> list[ExpertDoc]:
@@ -599,7 +612,7 @@ def sync_index(session: Session, settings: Settings, *, persist: bool = True) ->
             except (OSError, ValueError, KeyError):
                 index, state = None, {}
         if index is not None and state.get("fingerprint") == fp:
-            _CACHE[settings.database_url] = (index, state)
+            _remember(settings.database_url, (index, state))
             return index, stats
         if index is None:
             index = ExpertIndex.from_docs(_full_docs(session), cache_dir=Path(settings.var_dir) / "jieba-cache")
@@ -626,7 +639,7 @@ def sync_index(session: Session, settings: Settings, *, persist: bool = True) ->
             root.mkdir(parents=True, exist_ok=True)
             index.save(root / "index")
             (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
-        _CACHE[settings.database_url] = (index, state)
+        _remember(settings.database_url, (index, state))
         return index, stats
 
 
