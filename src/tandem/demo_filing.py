@@ -44,9 +44,16 @@ def _actor(session: Session, username: str) -> Actor:
     return Actor.from_user(session.execute(select(User).where(User.username == username)).unique().scalar_one())
 
 
-def _admin(session: Session, firm: AdjusterFirm) -> Actor:
+def _admin_of(session: Session, firm: AdjusterFirm) -> Actor | None:
+    """The firm's administrator (None for a firm the demo did not make, e.g. one an expert pool brought)."""
     users = session.execute(select(User).where(User.organisation_id == firm.organisation_id)).unique().scalars()
-    return next(a for a in map(Actor.from_user, users) if Role.ADJUSTER_FIRM_ADMIN in a.roles)
+    return next((a for a in map(Actor.from_user, users) if Role.ADJUSTER_FIRM_ADMIN in a.roles), None)
+
+
+def _admin(session: Session, firm: AdjusterFirm) -> Actor:
+    admin = _admin_of(session, firm)
+    assert admin is not None, firm.organisation_id
+    return admin
 
 
 def _data(firm: AdjusterFirm) -> filing.FilingData:
@@ -95,7 +102,9 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, password: st
     today = now.astimezone(SHANGHAI).date()
     firms = list(session.execute(select(AdjusterFirm).order_by(AdjusterFirm.filing_no)).unique().scalars())
     for firm in firms:
-        admin = _admin(session, firm)
+        admin = _admin_of(session, firm)
+        if admin is None:
+            continue
         filing.save(session, admin, firm.organisation_id, _data(firm), now=now)
         filing.act(session, admin, firm.organisation_id, "submit", now=now)
         filing.act(session, regulator, firm.organisation_id, "publish", now=now, filing_no=firm.filing_no,
