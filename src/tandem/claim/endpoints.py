@@ -6,35 +6,21 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import bindparam, tuple_
 
 from tandem.access import scope
 from tandem.case.audience import viewer as case_viewer
-from tandem.claim import service
+from tandem.claim import batch, service
 from tandem.claim.models import Channel, Claim, ClaimStatus
+from tandem.claim.schemas import NoticeIn
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.pagination import decode_cursor, encode_cursor
-from tandem.schemas import MoneyIn, MoneyOut, RecommendationsOut, Ref, Strict, UtcDateTime
+from tandem.schemas import MoneyOut, RecommendationsOut, Ref
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
 NF: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
-
-
-class Reporter(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    phone: Annotated[str, Field(pattern=r"^\+?[0-9\- ]{5,20}$")]
-
-
-class NoticeIn(Strict):
-    policy_id: uuid.UUID
-    loss_at: UtcDateTime
-    location: Annotated[str, Field(min_length=2, max_length=300)]
-    description: Annotated[str, Field(min_length=2, max_length=5000)]
-    channel: Channel
-    estimated_loss: MoneyIn | None = None
-    reporter: Reporter | None = None
 
 
 class AdjusterRef(Ref):
@@ -107,18 +93,8 @@ def notify_loss(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ClaimOut:
     """Report a loss (报案). The same Idempotency-Key with the same body returns the same claim."""
-    notice = service.NoticeInput(
-        policy_id=body.policy_id,
-        loss_at=body.loss_at,
-        location=body.location.strip(),
-        description=body.description.strip(),
-        channel=body.channel,
-        estimated_loss=body.estimated_loss,
-        reporter_name=body.reporter.name if body.reporter else None,
-        reporter_phone=body.reporter.phone if body.reporter else None,
-    )
     claim, created = service.notify_loss(
-        session, settings, actor, notice, now=clock.now(), idempotency_key=idempotency_key
+        session, settings, actor, body.notice(), now=clock.now(), idempotency_key=idempotency_key
     )
     if not created:
         response.status_code = 200
@@ -175,3 +151,69 @@ def adjuster_recommendations(
         chosen = service.evaluate(session, claim, claim.adjuster, clock.now()) if claim.adjuster else None
         return RecommendationsOut.chosen(chosen)
     return RecommendationsOut.ranked(service.recommendations(session, claim, clock.now()))
+
+
+class BatchRowOut(BaseModel):
+    row: int
+    idempotency_key: str | None = None
+    outcome: str  # created | known | refused
+    claim_id: uuid.UUID | None = None
+    number: str | None = None
+    status: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class BatchOut(BaseModel):
+    created: int
+    known: int
+    refused: int
+    rows: list[BatchRowOut]
+
+
+def batch_out(results: list[batch.RowResult]) -> BatchOut:
+    rows = [
+        BatchRowOut(
+            row=r.row,
+            idempotency_key=r.key,
+            outcome=r.outcome,
+            claim_id=r.claim_id,
+            number=r.number,
+            status=r.status,
+            field=r.field,
+            message=r.message,
+        )
+        for r in results
+    ]
+    return BatchOut(**batch.summary(results), rows=rows)
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post(
+    "/claims/batch",
+    response_model=BatchOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    responses={403: {"description": "Not allowed"}, 422: {"description": "Not a batch"}},
+)
+def notify_batch(
+    raw: Annotated[bytes, Depends(raw_body)],
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> BatchOut:
+    """Report many losses at once (批量报案): a JSON array or JSON Lines of notices, each with its own
+    ``idempotency_key`` (and ``policy_id`` or ``policy_number``), at most 10,000. Each row is created, already
+    known (a retry), or refused naming its field; a refused row writes nothing (docs/batch-intake.md)."""
+    return batch_out(batch.intake(session, settings, actor, batch.parse_body(raw), now=clock.now()))

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.claim import service
-from tandem.claim.endpoints import ClaimOut, NoticeIn, claim_out
+from tandem.claim.endpoints import ClaimOut, claim_out
 from tandem.claim.models import Channel, ChannelAccount, InboundMessage
+from tandem.claim.schemas import NoticeIn
 from tandem.db import insert_or_skip
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError

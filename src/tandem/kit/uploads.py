@@ -23,7 +23,9 @@ UPLOAD_BODY_LIMIT = MAX_UPLOAD + MIB
 #: Body cap of every other route (JSON and plain forms).
 DEFAULT_BODY_LIMIT = 4 * MIB
 #: The routes that take a file.
-UPLOAD_PATH = re.compile(r"(/api/v1)?/claims/[^/]+/documents|/claims/[^/]+/surveys/[^/]+/notes|/experts/import")
+UPLOAD_PATH = re.compile(
+    r"(/api/v1)?/claims/[^/]+/documents|/claims/[^/]+/surveys/[^/]+/notes|/experts/import|/api/v1/claims/batch|/claims/import"
+)
 
 #: Evidence a party may upload: photos, PDF, office documents (legacy and Open XML, OpenDocument).
 #: Not SVG or HTML (they carry script), not archives or executables.

@@ -1,0 +1,187 @@
+"""Batch intake (批量报案, issue 21): up to 10,000 loss notices in one request, each with its own
+idempotency key, each taken by the single-notice service (``service.notify_loss``) in its own savepoint:
+a row is created, already known, or refused with the field it failed on; nothing of a refused row is
+written, and a retry of the whole batch or of any row answers with the same claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, model_validator
+from sqlalchemy.orm import Session
+
+from tandem.access import scope
+from tandem.access.actor import Actor
+from tandem.claim import service
+from tandem.claim.schemas import NoticeIn
+from tandem.config import Settings
+from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
+from tandem.policy.models import Policy
+
+MAX_ROWS = 10_000
+# Policy numbers looked up per query.
+CHUNK = 500
+
+CREATED, KNOWN, REFUSED = "created", "known", "refused"
+# The field a service error names, as the batch row spells it.
+_ROW_FIELD = {"Idempotency-Key": "idempotency_key"}
+
+
+class BatchNotice(NoticeIn):
+    """One row: a loss notice as ``POST /api/v1/claims`` takes it, its own idempotency key, and the policy by
+    id or by number (a call centre knows the number)."""
+
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)]
+    policy_id: uuid.UUID | None = None  # type: ignore[assignment]
+    policy_number: Annotated[str | None, Field(min_length=1, max_length=60)] = None
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> BatchNotice:
+        if self.policy_id is None and self.policy_number is None:
+            raise ValueError("policy_id or policy_number is required")
+        return self
+
+
+@dataclass
+class RowResult:
+    """The outcome of one row (1-based, in the order sent)."""
+
+    row: int
+    key: str | None
+    outcome: str
+    claim_id: uuid.UUID | None = None
+    number: str | None = None
+    status: str | None = None
+    field: str | None = None
+    error: TandemError | None = None
+
+    @property
+    def message(self) -> str | None:
+        if self.error is None:
+            return None
+        e = self.error
+        return e.message.format(**e.params) if e.params else e.message
+
+
+def parse_body(raw: bytes) -> list[Any]:
+    """A JSON array of rows, or JSON Lines (one object a line, blank lines skipped)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The body is not UTF-8.", fields={"body": "not UTF-8"}) from None
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            rows = json.loads(stripped)
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            "The body is neither a JSON array nor JSON Lines.", fields={"body": f"line {exc.lineno}: {exc.msg}"}
+        ) from None
+    if not isinstance(rows, list):
+        raise InvalidInput("The body is neither a JSON array nor JSON Lines.", fields={"body": "not a list"})
+    return rows
+
+
+def _path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "row"
+
+
+def _refused(i: int, key: Any, field: str, exc: TandemError) -> RowResult:
+    return RowResult(i + 1, key if isinstance(key, str) else None, REFUSED, field=field, error=exc)
+
+
+def _validated(rows: Sequence[Any]) -> tuple[list[tuple[int, BatchNotice]], dict[int, RowResult]]:
+    """Every row's shape first: the rows to take, and the refusals with the first field each failed on."""
+    good: list[tuple[int, BatchNotice]] = []
+    bad: dict[int, RowResult] = {}
+    for i, raw in enumerate(rows):
+        key = raw.get("idempotency_key") if isinstance(raw, dict) else None
+        try:
+            good.append((i, BatchNotice.model_validate(raw)))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = _path(err.get("loc", ()))
+            bad[i] = _refused(i, key, name, InvalidInput(fields={name: str(err.get("msg", "invalid"))}))
+    return good, bad
+
+
+def _policy_ids(session: Session, actor: Actor, numbers: set[str]) -> dict[str, uuid.UUID]:
+    """Policy numbers the actor may see, to ids, in one query (an unknown number is refused on its row)."""
+    found: dict[str, uuid.UUID] = {}
+    wanted = sorted(numbers)
+    for at in range(0, len(wanted), CHUNK):
+        stmt = scope.visible_policies(actor).where(Policy.number.in_(wanted[at : at + CHUNK]))
+        found.update((p.number, p.id) for p in session.execute(stmt).unique().scalars())
+    return found
+
+
+_UNKNOWN_POLICY = "No such policy."
+
+
+def _one(session: Session, settings: Settings, actor: Actor, i: int, row: BatchNotice, now: dt.datetime) -> RowResult:
+    """One row through the single-notice service in a savepoint: all of it or none of it."""
+    try:
+        with session.begin_nested():
+            claim, created = service.notify_loss(
+                session, settings, actor, row.notice(), now=now, idempotency_key=row.idempotency_key
+            )
+    except TandemError as exc:
+        named = next(iter(exc.fields or {}), "policy_id" if exc.status == 404 else "row")
+        return _refused(i, row.idempotency_key, _ROW_FIELD.get(named, named), exc)
+    return RowResult(
+        i + 1,
+        row.idempotency_key,
+        CREATED if created else KNOWN,
+        claim_id=claim.id,
+        number=claim.number,
+        status=claim.status.value,
+    )
+
+
+def intake(
+    session: Session, settings: Settings, actor: Actor, rows: Sequence[Any], *, now: dt.datetime
+) -> list[RowResult]:
+    """Take every row of a batch; one result per row, in order. Rows are validated first (shape, policy
+    numbers), then each valid row is taken as a single notice would be."""
+    if not actor.has_any(service.INTAKE_ROLES):
+        raise ActionNotAllowed()
+    if not rows:
+        raise InvalidInput("The batch is empty.", fields={"body": "no notices"})
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(
+            "At most {limit} notices in one batch.", fields={"body": f"more than {MAX_ROWS} rows"}, limit=MAX_ROWS
+        )
+    good, results = _validated(rows)
+    numbers = {r.policy_number for _i, r in good if r.policy_id is None and r.policy_number}
+    ids = _policy_ids(session, actor, numbers) if numbers else {}
+    for i, row in good:
+        if row.policy_id is None:
+            found = ids.get(row.policy_number or "")
+            if found is None:
+                results[i] = _refused(
+                    i,
+                    row.idempotency_key,
+                    "policy_number",
+                    InvalidInput(_UNKNOWN_POLICY, fields={"policy_number": "unknown"}),
+                )
+                continue
+            row.policy_id = found
+        results[i] = _one(session, settings, actor, i, row, now)
+    return [results[i] for i in range(len(rows))]
+
+
+def summary(results: Sequence[RowResult]) -> dict[str, int]:
+    counts = {CREATED: 0, KNOWN: 0, REFUSED: 0}
+    for r in results:
+        counts[r.outcome] += 1
+    return counts
