@@ -21,6 +21,7 @@ from tandem.claim import service
 from tandem.claim.schemas import NoticeIn
 from tandem.config import Settings
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
+from tandem.kit.i18n import N_
 from tandem.policy.models import Policy
 
 MAX_ROWS = 10_000
@@ -125,7 +126,7 @@ def _policy_ids(session: Session, actor: Actor, numbers: set[str]) -> dict[str, 
     return found
 
 
-_UNKNOWN_POLICY = "No such policy."
+_UNKNOWN_POLICY = N_("No such policy.")
 
 
 def _one(session: Session, settings: Settings, actor: Actor, i: int, row: BatchNotice, now: dt.datetime) -> RowResult:
