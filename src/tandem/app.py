@@ -139,6 +139,7 @@ def create_app(
     from tandem.brokerage.endpoints import router as brokerage_router
     from tandem.claim.case_endpoints import router as case_router
     from tandem.claim.endpoints import router as claim_router
+    from tandem.claim.event_endpoints import router as event_router
     from tandem.claim.inbound import router as inbound_router
     from tandem.complaint.endpoints import router as complaint_router
     from tandem.expert.endpoints import router as expert_router
@@ -181,6 +182,7 @@ def create_app(
     app.include_router(staged_router)
     app.include_router(records_router)
     app.include_router(claim_router)
+    app.include_router(event_router)
     app.include_router(placement_router)
     app.include_router(placement_risk_router)
     app.include_router(placement_screening_router)

@@ -4,6 +4,7 @@ from tandem.access import models as access_models
 from tandem.audit import models as audit_models
 from tandem.brokerage import models as brokerage_models
 from tandem.case import models as case_models
+from tandem.claim import event_models as claim_event_models
 from tandem.claim import models as claim_models
 from tandem.complaint import models as complaint_models
 from tandem.db import Base
@@ -33,6 +34,7 @@ __all__ = [
     "audit_models",
     "brokerage_models",
     "case_models",
+    "claim_event_models",
     "claim_models",
     "complaint_models",
     "expert_models",

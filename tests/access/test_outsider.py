@@ -203,6 +203,18 @@ def _token(env) -> dict[str, str]:
         return {"token_id": str(row.id)}
 
 
+def _event(env) -> dict[str, str]:
+    """The broker's declared flood over Zhejiang (insured1's claim there is tagged with it)."""
+    body = {
+        "name": "census flood",
+        "peril": "flood",
+        "areas": ["浙江省"],
+        "starts_at": "2026-11-01T00:00:00+08:00",
+        "ends_at": "2026-11-30T00:00:00+08:00",
+    }
+    return {"event_id": _ok(env.client("broker").post("/api/v1/events", json=body), 201)["id"]}
+
+
 def _draft_product(env, s: Session) -> str:
     """The second insurer's draft product: only that insurer sees it."""
     stmt = select(InsurerProduct.id).where(InsurerProduct.status == ProductStatus.DRAFT)
@@ -347,6 +359,8 @@ PARAMS: dict[str, Kind] = {
     "expert_id": Kind("broker", ("adjuster1", "insured1", "insurer1"), lookup=_expert),
     # insured1's claim, handled by firm A and insurer1, with its submitted report and an uploaded document
     "claim_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
+    # the broker's declared event (issue 21): neither another insured, insurer nor firm sees it
+    "event_id": Kind("broker", ALL_CLAIM_OUTSIDERS, build=_event),
     "report_id": Kind("adjuster1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
     "document_id": Kind("insured1", ALL_CLAIM_OUTSIDERS, build=_claim_with_report_and_document),
     # a consultation item only exists after a dispute and a second report: stand-in under the real claim
@@ -438,6 +452,11 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/adjuster-firms/{firm_id}/change-reports/{change_id}/{action}"): {"data": {"details": "outsider"}},
     ("POST", "/api/v1/blacklist/{entry_id}/lift"): {"json": {"reason": "outsider tries to lift"}},
     ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
+    ("POST", "/api/v1/events/{event_id}/claims"): lambda real: {"json": {"claim_id": real["claim_id"]}},
+    ("DELETE", "/api/v1/events/{event_id}/claims/{claim_id}"): {},
+    ("POST", "/api/v1/events/{event_id}/assignments"): lambda real: {
+        "json": {"district": "嘉兴市南湖区", "firm_id": real["firm_id"]}
+    },
     ("POST", f"{CLAIM}/adjuster"): {"json": {"adjuster_id": str(uuid.UUID(int=7)), "reason": "x"}},
     ("POST", f"{CLAIM}/adjuster-proposal"): {"json": {"adjuster_id": str(uuid.UUID(int=7))}},
     ("POST", f"{CLAIM}/adjuster-proposal/answer"): {"json": {"answer": "agree"}},

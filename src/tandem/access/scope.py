@@ -17,6 +17,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.case.models import Case
+from tandem.claim.event_models import CatEvent, CatEventClaim
 from tandem.claim.models import Claim, Participation
 from tandem.kit.errors import NotFound
 from tandem.neutrality.models import Finding, Proposal
@@ -299,6 +300,23 @@ def visible_claims(actor: Actor) -> Select[Claim]:
 
 def get_claim(session: Session, actor: Actor, claim_id: Any) -> Claim:
     result: Claim = _get(session, visible_claims(actor), Claim.id, claim_id)
+    return result
+
+
+def visible_events(actor: Actor) -> Select[CatEvent]:
+    """Declared catastrophe events (巨灾事件, issue 21): the declaring organisation's, and those tagged on a
+    claim the actor's organisation takes part in."""
+    if actor.org_kind == K.PLATFORM:
+        return select(CatEvent)
+    tagged = select(CatEventClaim.event_id).where(
+        CatEventClaim.claim_id.in_(visible_claims(actor).with_only_columns(Claim.id))
+    )
+    return select(CatEvent).where(or_(CatEvent.declared_by_org == actor.org_id, CatEvent.id.in_(tagged)))
+
+
+def get_event(session: Session, actor: Actor, event_id: Any) -> CatEvent:
+    """One event through :func:`visible_events`: another's is NotFound, like none."""
+    result: CatEvent = _get(session, visible_events(actor), CatEvent.id, event_id)
     return result
 
 

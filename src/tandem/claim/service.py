@@ -17,6 +17,7 @@ from tandem.audit import service as audit
 from tandem.case import service as case_service
 from tandem.case.models import CaseKind
 from tandem.case.numbering import next_number as next_number
+from tandem.claim import events
 from tandem.claim.lifecycle import CLAIM_RULES as CLAIM_RULES
 from tandem.claim.lifecycle import STATUTORY_CLOCKS, deadline_jobs
 from tandem.claim.models import (
@@ -229,6 +230,7 @@ def notify_loss(
         session.add(
             Deadline(case_id=claim.case_id, claim_id=claim.id, kind=kind, holder="insurer", started_at=now, due_at=due)
         )
+    events.tag_at_intake(session, claim, now)
     from tandem.claim.workflow import route_designated
 
     route_designated(session, claim, now)
