@@ -452,6 +452,7 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
         "calendar set",
         "calendar import",
         "import book",
+        "claims import",
     } <= names
     groups = [p for p in paths if len(p) <= 1]
     # The groups through the real entry point, in parallel (each start costs about a second) ...
@@ -569,6 +570,35 @@ def test_import_book_all_or_nothing_then_again_nothing(demo_cli: Cli) -> None:
     r = demo_cli.run("import", "book", str(good), "--as", "broker")
     assert r.stdout == "created nothing; already there: 1 firm, 2 adjuster, 2 insured, 1 policy\n", r.stdout
     assert "not a broker" in one_line_error(demo_cli.run("import", "book", str(good), "--as", "insured1"), 2)
+
+
+# ---- claims import (批量报案, issue 21) ----------------------------------------------------------------
+
+
+def test_claims_import_reports_each_row_and_a_rerun_changes_nothing(demo_cli: Cli) -> None:
+    junk = demo_cli.cwd / "notices.xlsx"
+    junk.write_bytes(b"not a workbook")
+    before = demo_cli.counts()
+    assert str(junk) in one_line_error(demo_cli.run("claims", "import", str(junk), "--as", "broker"), 2)
+    assert demo_cli.counts() == before
+    sheet = demo_cli.cwd / "notices.csv"
+    sheet.write_text(
+        "报案流水号,保单号,出险时间,出险地点,出险经过,估损金额,报案人,报案人电话\n"
+        "CLI-1,PCA2026441900002,2026-11-10 22:30,广东省东莞市长安镇1号,仓库进水货物受损,50000,沈国平,13957312345\n"
+        "CLI-2,PCA2026441900002,2026-11-10 23:00,广东省东莞市长安镇振安中路2号,厂房屋顶漏水,,,\n"
+        "CLI-3,PCA2026441900002,昨天晚上,广东省东莞市长安镇振安中路3号,围墙倒塌,,,\n",
+        encoding="utf-8",
+    )
+    r = demo_cli.run("claims", "import", str(sheet), "--as", "broker")
+    assert r.returncode == 1, r.stderr
+    assert f"{sheet}: line 4: refused: loss_at: " in r.stdout, r.stdout
+    assert r.stdout.endswith("created 2, already known 0, refused 1\n"), r.stdout
+    after = demo_cli.counts()
+    assert after["claim"] == before["claim"] + 2
+    r = demo_cli.run("claims", "import", str(sheet), "--as", "broker")
+    assert r.stdout.endswith("created 0, already known 2, refused 1\n"), r.stdout
+    assert demo_cli.counts() == after
+    assert "may not report" in one_line_error(demo_cli.run("claims", "import", str(sheet), "--as", "adjuster1"), 2)
 
 
 # ---- export supervision (监管报送) ------------------------------------------------------------------

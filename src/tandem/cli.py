@@ -320,6 +320,9 @@ def _mount_optional() -> None:
     from tandem.supervision.cli import export_app
 
     app.add_typer(export_app, name="export", help="Exports: the signed daily supervision feed (监管报送).")
+    from tandem.claim.cli import claims_app
+
+    app.add_typer(claims_app, name="claims", help="Loss notices (报案): batch import.")
 
 
 _mount_optional()

@@ -20,6 +20,8 @@ from tandem.access.actor import Actor
 from tandem.claim import service
 from tandem.claim.schemas import NoticeIn
 from tandem.config import Settings
+from tandem.kit import sheets
+from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.policy.models import Policy
@@ -66,6 +68,8 @@ class RowResult:
         if self.error is None:
             return None
         e = self.error
+        if e.message == InvalidInput.message:  # the schema's refusal: its own words say more
+            return (e.fields or {}).get(self.field or "", e.message)
         return e.message.format(**e.params) if e.params else e.message
 
 
@@ -186,3 +190,67 @@ def summary(results: Sequence[RowResult]) -> dict[str, int]:
     for r in results:
         counts[r.outcome] += 1
     return counts
+
+
+# ---- files (CSV/XLSX from a call centre) ----------------------------------------------------------------
+
+# A column's header, as a call centre's sheet may name it (Chinese or the field's own name), to the field.
+HEADERS: dict[str, str] = {
+    **dict.fromkeys(("幂等键", "报案流水号", "流水号", "idempotency_key", "key"), "idempotency_key"),
+    **dict.fromkeys(("保单号", "保单号码", "policy_number"), "policy_number"),
+    "policy_id": "policy_id",
+    **dict.fromkeys(("出险时间", "出险日期时间", "loss_at"), "loss_at"),
+    **dict.fromkeys(("出险地点", "出险地址", "location"), "location"),
+    **dict.fromkeys(("出险经过", "事故经过", "损失情况", "description"), "description"),
+    **dict.fromkeys(("报案渠道", "渠道", "channel"), "channel"),
+    **dict.fromkeys(("估损金额", "估计损失", "预估损失", "estimated_loss"), "estimated_loss"),
+    **dict.fromkeys(("报案人", "报案人姓名", "reporter_name", "reporter.name"), "reporter.name"),
+    **dict.fromkeys(("报案人电话", "联系电话", "reporter_phone", "reporter.phone"), "reporter.phone"),
+}
+CHANNELS = {"电话": "phone", "网站": "web", "网页": "web", "微信": "wechat", "微博": "weibo", "邮件": "email"}
+CHANNELS |= {"电子邮件": "email", "app": "app", "应用": "app", "接口": "api"}
+
+
+def _loss_at(text: str) -> str:
+    """A sheet's loss time as ISO 8601: a time without an offset is Beijing time (Asia/Shanghai)."""
+    try:
+        at = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError:
+        return text  # refused on its row, naming loss_at
+    return (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).isoformat()
+
+
+def row_of(cells: dict[str, str]) -> dict[str, Any]:
+    """One sheet row (cells by header) as a batch row; unknown columns are left out, empty cells too."""
+    row: dict[str, Any] = {}
+    reporter: dict[str, str] = {}
+    for header, value in cells.items():
+        name = HEADERS.get(header.strip().lower())
+        if name is None or not value.strip():
+            continue
+        value = value.strip()
+        if name.startswith("reporter."):
+            reporter[name.split(".")[1]] = value
+        elif name == "loss_at":
+            row[name] = _loss_at(value)
+        elif name == "channel":
+            row[name] = CHANNELS.get(value.lower(), value.lower())
+        else:
+            row[name] = value
+    row.setdefault("channel", "phone")
+    if reporter:
+        row["reporter"] = reporter
+    return row
+
+
+def rows_from_file(data: bytes, filename: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """A CSV, XLSX, JSON array or JSON Lines file's rows, with each row's line as the sender sees it (the
+    header being line 1 of a sheet). ``sheets.SheetError`` or ``InvalidInput`` for a file that is neither."""
+    name = filename.lower()
+    if name.endswith((".json", ".jsonl", ".ndjson")):
+        rows = parse_body(data)
+        return rows, list(range(1, len(rows) + 1))
+    table = sheets.read_table(data, filename)
+    if table and not any(HEADERS.get(h.strip().lower()) for h in table[0].cells):
+        raise sheets.SheetError(sheets.NO_HEADER)
+    return [row_of(r.cells) for r in table], [r.line for r in table]
