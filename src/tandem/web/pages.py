@@ -17,6 +17,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.complaints import router as complaints_router
     from tandem.web.consultation import router as consultation_router
     from tandem.web.dashboards import router as dashboards_router
+    from tandem.web.events import router as events_router
     from tandem.web.experts import router as experts_router
     from tandem.web.filing import router as filing_router
     from tandem.web.inbox import router as inbox_router
@@ -57,6 +58,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(complaints_router)
     app.include_router(filing_router)
     app.include_router(termination_assessment_router)
+    app.include_router(events_router)  # before the claims pages: /claims/import is not a claim
     app.include_router(claims_router)
     app.include_router(placements_router)
     app.include_router(consultation_router)

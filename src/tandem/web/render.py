@@ -69,6 +69,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/", N_("Home"), frozenset(K)),
     ("/claims", N_("Claims"), frozenset(K)),
     ("/dashboard", N_("Dashboard"), frozenset(K)),
+    ("/events", N_("Catastrophe events"), frozenset({K.BROKER, K.INSURER, K.INSURED, K.PLATFORM})),
     ("/placements", N_("Placements"), frozenset({K.BROKER, K.INSURED, K.ADJUSTER_FIRM, K.SUPERVISION, K.PLATFORM})),
     ("/submissions", N_("Submissions"), frozenset({K.INSURER})),
     ("/intake/drafts", N_("Inbound messages"), frozenset({K.BROKER, K.PLATFORM})),
