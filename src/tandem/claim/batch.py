@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
 
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.claim import service
+from tandem.claim.models import Claim, IdempotencyKey
 from tandem.claim.schemas import NoticeIn
 from tandem.config import Settings
 from tandem.kit import sheets
@@ -120,25 +122,60 @@ def _validated(rows: Sequence[Any]) -> tuple[list[tuple[int, BatchNotice]], dict
     return good, bad
 
 
-def _policy_ids(session: Session, actor: Actor, numbers: set[str]) -> dict[str, uuid.UUID]:
-    """Policy numbers the actor may see, to ids, in one query (an unknown number is refused on its row)."""
-    found: dict[str, uuid.UUID] = {}
-    wanted = sorted(numbers)
-    for at in range(0, len(wanted), CHUNK):
-        stmt = scope.visible_policies(actor).where(Policy.number.in_(wanted[at : at + CHUNK]))
-        found.update((p.number, p.id) for p in session.execute(stmt).unique().scalars())
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    return (items[at : at + CHUNK] for at in range(0, len(items), CHUNK))
+
+
+def _policies(session: Session, actor: Actor, rows: Sequence[BatchNotice]) -> dict[Any, Policy]:
+    """The rows' policies the actor may see, by id and by number, a query per 500 (an unknown one is
+    refused on its row, as a single notice's would be)."""
+    found: dict[Any, Policy] = {}
+    ids = sorted({r.policy_id for r in rows if r.policy_id is not None})
+    numbers = sorted({r.policy_number for r in rows if r.policy_id is None and r.policy_number})
+    visible = scope.visible_policies(actor).options(lazyload(Policy.sections))
+    for part in _chunks(ids):
+        found.update((p.id, p) for p in session.execute(visible.where(Policy.id.in_(part))).unique().scalars())
+    for part in _chunks(numbers):
+        found.update((p.number, p) for p in session.execute(visible.where(Policy.number.in_(part))).unique().scalars())
     return found
+
+
+def _known(session: Session, actor: Actor, keys: Sequence[str]) -> dict[str, tuple[str, uuid.UUID, str, str]]:
+    """The keys the actor has used before: (request hash, claim id, number, status), two queries per 500."""
+    out: dict[str, tuple[str, uuid.UUID, str, str]] = {}
+    for part in _chunks(sorted(set(keys))):
+        used = session.execute(
+            select(IdempotencyKey.key, IdempotencyKey.request_hash, IdempotencyKey.claim_id).where(
+                IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key.in_(part)
+            )
+        ).all()
+        claims = {
+            cid: (number, status.value)
+            for cid, number, status in session.execute(
+                select(Claim.id, Claim.number, Claim.status).where(Claim.id.in_([u.claim_id for u in used]))
+            ).all()
+        }
+        out.update((u.key, (u.request_hash, u.claim_id, *claims[u.claim_id])) for u in used if u.claim_id in claims)
+    return out
 
 
 _UNKNOWN_POLICY = N_("No such policy.")
 
 
-def _one(session: Session, settings: Settings, actor: Actor, i: int, row: BatchNotice, now: dt.datetime) -> RowResult:
+def _one(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    i: int,
+    row: BatchNotice,
+    policy: Policy | None,
+    now: dt.datetime,
+) -> RowResult:
     """One row through the single-notice service in a savepoint: all of it or none of it."""
     try:
         with session.begin_nested():
             claim, created = service.notify_loss(
-                session, settings, actor, row.notice(), now=now, idempotency_key=row.idempotency_key
+                session, settings, actor, row.notice(), now=now, idempotency_key=row.idempotency_key, policy=policy
             )
     except TandemError as exc:
         named = next(iter(exc.fields or {}), "policy_id" if exc.status == 404 else "row")
@@ -153,11 +190,41 @@ def _one(session: Session, settings: Settings, actor: Actor, i: int, row: BatchN
     )
 
 
+def _take(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    good: Sequence[tuple[int, BatchNotice]],
+    results: dict[int, RowResult],
+    now: dt.datetime,
+) -> None:
+    policies = _policies(session, actor, [r for _i, r in good])
+    known = _known(session, actor, [r.idempotency_key for _i, r in good])
+    for i, row in good:
+        key = row.idempotency_key
+        policy = policies.get(row.policy_id if row.policy_id is not None else row.policy_number)
+        if policy is None and row.policy_id is None:
+            results[i] = _refused(
+                i, key, "policy_number", InvalidInput(_UNKNOWN_POLICY, fields={"policy_number": "unknown"})
+            )
+            continue
+        if policy is not None:
+            row.policy_id = policy.id
+        seen = known.get(key)
+        if seen is None:  # new (or sent twice in this batch: the service answers the second as a retry)
+            results[i] = _one(session, settings, actor, i, row, policy, now)
+        elif seen[0] != row.notice().fingerprint():
+            mismatch = service.IdempotencyMismatch(fields={"idempotency_key": "used before with a different row"})
+            results[i] = _refused(i, key, "idempotency_key", mismatch)
+        else:  # a retry: answered from the key, as the service would, without reading the whole claim
+            results[i] = RowResult(i + 1, key, KNOWN, claim_id=seen[1], number=seen[2], status=seen[3])
+
+
 def intake(
     session: Session, settings: Settings, actor: Actor, rows: Sequence[Any], *, now: dt.datetime
 ) -> list[RowResult]:
-    """Take every row of a batch; one result per row, in order. Rows are validated first (shape, policy
-    numbers), then each valid row is taken as a single notice would be."""
+    """Take every row of a batch; one result per row, in order. Every row's shape is checked first, the
+    policies and the keys used before are read in bulk, then each new row is taken as a single notice."""
     if not actor.has_any(service.INTAKE_ROLES):
         raise ActionNotAllowed()
     if not rows:
@@ -167,21 +234,7 @@ def intake(
             "At most {limit} notices in one batch.", fields={"body": f"more than {MAX_ROWS} rows"}, limit=MAX_ROWS
         )
     good, results = _validated(rows)
-    numbers = {r.policy_number for _i, r in good if r.policy_id is None and r.policy_number}
-    ids = _policy_ids(session, actor, numbers) if numbers else {}
-    for i, row in good:
-        if row.policy_id is None:
-            found = ids.get(row.policy_number or "")
-            if found is None:
-                results[i] = _refused(
-                    i,
-                    row.idempotency_key,
-                    "policy_number",
-                    InvalidInput(_UNKNOWN_POLICY, fields={"policy_number": "unknown"}),
-                )
-                continue
-            row.policy_id = found
-        results[i] = _one(session, settings, actor, i, row, now)
+    _take(session, settings, actor, good, results, now)
     return [results[i] for i in range(len(rows))]
 
 

@@ -23,6 +23,7 @@ from tandem.case.service import ALL
 from tandem.claim.event_models import CatEvent, CatEventClaim, Peril
 from tandem.claim.models import Claim, ClaimStatus
 from tandem.claim.workflow import choose_adjuster
+from tandem.db import per_transaction
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.party.models import Adjuster
@@ -161,6 +162,7 @@ def declare(session: Session, actor: Actor, cmd: EventInput, *, now: dt.datetime
     )
     session.add(event)
     session.flush()
+    per_transaction(session, _KNOWN_EVENTS, dict).clear()
     audit.record(
         session,
         actor.ref,
@@ -189,19 +191,25 @@ def declare(session: Session, actor: Actor, cmd: EventInput, *, now: dt.datetime
     return event, len(inside)
 
 
+_KNOWN_EVENTS = "cat_events"
+
+
+def _all_events(session: Session) -> list[CatEvent]:
+    """Every declared event, read once per transaction (a batch of notices asks for each): events are few,
+    and declaring one in this transaction forgets the list."""
+    held: dict[str, list[CatEvent]] = per_transaction(session, _KNOWN_EVENTS, dict)
+    if "all" not in held:
+        held["all"] = list(session.execute(select(CatEvent)).scalars())
+    return held["all"]
+
+
 def tag_at_intake(session: Session, claim: Claim, now: dt.datetime) -> None:
     """A new notice inside an event declared by its broker or insurer is tagged with it (in the same
     transaction as the notice)."""
-    declarers = [o for o in (claim.broker_id, claim.insurer_id) if o is not None]
-    events = session.execute(
-        select(CatEvent).where(
-            CatEvent.declared_by_org.in_(declarers),
-            CatEvent.starts_at <= claim.loss_at,
-            CatEvent.ends_at >= claim.loss_at,
-        )
-    ).scalars()
-    for event in events:
-        if in_area(event.areas, claim.location):
+    declarers = {claim.broker_id, claim.insurer_id}
+    for event in _all_events(session):
+        inside = event.starts_at <= claim.loss_at <= event.ends_at and event.declared_by_org in declarers
+        if inside and in_area(event.areas, claim.location):
             _tag_rows(session, audit.SYSTEM, event, [claim], "intake", now)
 
 

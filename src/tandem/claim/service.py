@@ -129,9 +129,11 @@ def notify_loss(
     *,
     now: dt.datetime,
     idempotency_key: str | None,
+    policy: Policy | None = None,
 ) -> tuple[Claim, bool]:
     """Take a loss notice from any channel; returns (claim, created). Retries with the same key return
-    the same claim; the same key with another body is refused."""
+    the same claim; the same key with another body is refused. ``policy``: the notice's policy when the
+    caller has read it through ``visible_policies`` already (a batch reads its policies in one query)."""
     if not actor.has_any(INTAKE_ROLES):
         raise ActionNotAllowed()
     fingerprint = notice.fingerprint()
@@ -141,7 +143,8 @@ def notify_loss(
         found = _existing(session, actor.user_id, idempotency_key)
         assert found is not None
         return _replay(session, found, fingerprint), False
-    policy = scope.get_policy(session, actor, notice.policy_id, lazyload(Policy.sections))
+    if policy is None or policy.id != notice.policy_id:
+        policy = scope.get_policy(session, actor, notice.policy_id, lazyload(Policy.sections))
     if policy.status not in NOTIFIABLE:
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
     loss_day = notice.loss_at.astimezone(SHANGHAI).date()
