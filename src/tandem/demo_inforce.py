@@ -2,7 +2,8 @@
 increase of its sum insured (a second version, the additional premium pro rata by day); insured2's 财产一切险
 suspended for unpaid premium and then terminated by the insurer with its refund, the broker's recovery under
 way; and the placement's policy the insurer ended (``demo_placements.ENDED_TITLE``), with 正衡's signed
-termination assessment report (R-U10) and the recovery paid from it. Built through the same services as the
+termination assessment report (R-U10) on its accepted letter of instruction with fee terms, its invoice,
+and the recovery paid from it. Built through the same services as the
 app; called once from ``tandem.demo.load`` after the placements."""
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role, User
 from tandem.config import Settings
 from tandem.demo_placements import ENDED_TITLE
+from tandem.fees import invoices
+from tandem.fees.engine import parse_terms
+from tandem.fees.terms import engagement_for
 from tandem.inforce import termination
 from tandem.kit.clock import SHANGHAI
 from tandem.party.models import Adjuster
@@ -39,6 +43,8 @@ ASSESSMENT = {
     "basis": "解除通知书、原保单、三家保险公司对剩余期间的报价及重新验标费用发票",
 }
 ASSESSED_HEADS = {"replacement_cost": Decimal("6200.00"), "other_costs": Decimal("900.00")}
+#: 正衡's fee terms on its letter of instruction for the assessment: a fixed fee the insured pays in 30 days.
+ASSESSMENT_TERMS = {"basis": "fixed", "amount": "6000.00", "payer": "insured", "payment_days": 30}
 INCREASE = Decimal("1.20")  # the bound policy's first section: +20 % from two months back
 CHANGE_AGO = dt.timedelta(days=60)
 
@@ -145,6 +151,9 @@ def _assessed(session: Session, broker: Actor, underwriter: Actor, policy: Polic
         session, broker, policy.id, note="请评估保险人解除合同给被保险人造成的损失。", now=now - 28 * day
     )
     firm = _actor(session, "adjuster3")
+    engagement = engagement_for(termination.KIND, "broker")
+    terms = parse_terms(ASSESSMENT_TERMS, "terms", engagement=engagement)
+    termination.accept(session, firm, policy.id, terms=terms, now=now - 27 * day)
     heads = [{"head": "refund_due", "amount": f"{refund:.2f}", "evidence": "解除通知书载明的应退保费"}]
     heads += [
         {"head": "replacement_cost", "amount": f"{ASSESSED_HEADS['replacement_cost']:.2f}",
@@ -158,6 +167,10 @@ def _assessed(session: Session, broker: Actor, underwriter: Actor, policy: Polic
         .all()
     )
     termination.submit(session, firm, policy.id, signer_ids=list(signers), now=now - 21 * day)
+    # 正衡 invoices the fee its letter fixed (the insured pays).
+    invoices.raise_invoice(
+        session, firm, policy.placement_id, invoices.WorkIn(), at=now - 20 * day, purpose=termination.KIND
+    )
     row = recovery.open_recovery(
         session, broker, policy.id, heads=None, reasons="依据公估机构的评估报告，追偿保险人解除合同造成的损失。",
         now=now - 20 * day,

@@ -560,6 +560,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/policies/{policy_id}/termination-assessment/report"): {
         "json": {"signer_ids": [SOME_ID, str(uuid.UUID(int=8))]}
     },
+    ("POST", "/api/v1/policies/{policy_id}/termination-assessment/letter/accept"): {
+        "json": {"terms": {"basis": "fixed", "amount": "100.00", "payer": "insured", "payment_days": 30}}
+    },
+    ("POST", "/api/v1/policies/{policy_id}/termination-assessment/letter/decline"): {"json": {"reason": "outsider"}},
     ("POST", "/api/v1/policies/{policy_id}/endorsements"): {
         "json": {
             "effective_date": "2026-07-01",
@@ -581,6 +585,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     },
     ("POST", "/policies/{policy_id}/termination-assessment"): {"data": {"note": "outsider"}},
     ("POST", "/policies/{policy_id}/termination-assessment/report"): {"data": {"cause": "x", "basis": "x"}},
+    ("POST", "/policies/{policy_id}/termination-assessment/letter/accept"): {
+        "data": {"fee_basis": "fixed", "fee_amount": "100", "fee_payer": "insured", "fee_payment_days": "30"}
+    },
+    ("POST", "/policies/{policy_id}/termination-assessment/letter/decline"): {"data": {"reason": "outsider"}},
     ("POST", "/api/v1/policies/{policy_id}/recoveries"): {
         "json": {"heads": [{"head": "other_costs", "amount": "10.00", "evidence": "x"}], "reasons": "outsider"}
     },

@@ -3,11 +3,12 @@ placement, every party in its own browser context: the broker requests a mid-ter
 section's sum insured → the underwriter accepts it (version 3, the additional premium pro rata by day) → the
 underwriter terminates the policy (保险人解除) with the refund → the insured's loss notice dated after the
 termination is refused beside the loss time, naming the date, and one dated before it is taken → the broker
-instructs the placement's adjuster firm to assess the loss (R-U10) and 正衡's adjusters file the signed
-《保险合同效力中止或终止评估报告》 (a head without evidence refused beside its field first) → the broker
+instructs the placement's adjuster firm to assess the loss (R-U10) by a letter of instruction, 正衡 accepts
+it with its fee terms (a fixed fee left empty refused beside its field first) and its adjusters file the
+signed 《保险合同效力中止或终止评估报告》 (a head without evidence refused beside its field first) → the broker
 claims the assessed loss from the insurer (追偿), the underwriter reads the report, accepts and records the
-payment, the insured reads both. Screenshots inforce-01 … inforce-12. The staged risk report on the same
-demo policy is the staged risk journey's."""
+payment, the insured reads both. Screenshots inforce-01 … inforce-13 (13: the accepted letter). The staged
+risk report on the same demo policy is the staged risk journey's."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.e2e
 RAISE = Decimal("5000000.00")  # the first section's increase
 REPLACEMENT = Decimal("4300.00")  # replacement cover for the rest of the period, minus the refund
 OTHER = Decimal("800.00")  # the re-survey for the new cover
+FEE = Decimal("6000.00")  # 正衡's fixed fee for the termination assessment (the insured pays)
 
 
 @pytest.fixture(scope="module")
@@ -131,10 +133,22 @@ def test_mid_term_increase_termination_assessment_and_recovery_in_zh(
     broker.locator("#instruct-note").fill("请评估保险人解除合同给被保险人造成的损失")
     broker.get_by_role("button", name="委托公估机构评估损失").click()
     _ok(broker, "已委托公估机构评估损失")
-    expect(broker.locator("#assessment-status")).to_contain_text("公估机构正在评估")
+    expect(broker.locator("#assessment-status")).to_contain_text("委托函待公估机构答复")
     cast.shot(broker, "inforce-08-assessment-instructed")
+    # 正衡 answers the letter of instruction in its browser: a fixed fee, the insured pays in 30 days.
     firm = cast("adjuster3")
     firm.goto(url + "/termination-assessment")
+    expect(firm.locator("#assessment-report")).to_have_count(0)  # no report before the letter is accepted
+    answer = firm.locator("#letter-accept")
+    answer.locator("#accept-fee_basis").select_option("fixed")
+    answer.locator("#accept-fee_payer").select_option("insured")
+    answer.get_by_role("button", name="接受委托").click()
+    expect(firm.locator("#accept-fee_amount-error")).to_contain_text("必填")
+    firm.locator("#accept-fee_amount").fill(f"{FEE:.2f}")
+    firm.locator("#letter-accept").get_by_role("button", name="接受委托").click()
+    _ok(firm, "已按贵机构的收费条款接受委托函")
+    expect(firm.locator(".termination-letter")).to_contain_text(f"{FEE:,.2f}")
+    cast.shot(firm, "inforce-13-assessment-letter-accepted")
     form = firm.locator("#assessment-report")
     form.locator("#cause").fill("保险人以危险程度显著增加为由解除保险合同")
     form.locator("#basis").fill("解除通知书、原保单及批单、三家保险公司对剩余期间的报价")

@@ -399,3 +399,8 @@ def test_demo_shows_an_accepted_change_and_a_terminated_policy(env) -> None:
     assert paid["report_id"] and (paid["status"], paid["paid"]) == ("paid", report["content"]["assessed_loss"])
     shown = text_of(logged_in(env, "adjuster3").get(f"/policies/{assessed['id']}/termination-assessment"))
     assert "保险合同效力中止或终止评估报告" in shown and demo_inforce.ASSESSMENT["cause"] in shown
+    # Its accepted letter of instruction with the fee terms, and the firm's invoice on them (6,000 + VAT 6 %).
+    assert (report["letter"]["state"], report["letter"]["fee_terms"]["amount"]) == ("accepted", "6000.00")
+    assert "委托函" in shown and "6,000.00" in shown
+    [invoice] = env.client("adjuster3").get(f"/api/v1/cases/{report['case_id']}/invoices").json()
+    assert (invoice["payer_kind"], invoice["total"]) == ("insured", "6360.00")

@@ -187,6 +187,9 @@ class Appointment(Base):
     adjuster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     letter_no: Mapped[str] = mapped_column(String(40), unique=True)
     side: Mapped[str] = mapped_column(String(16), default="broker")  # broker | insurer (its own adjuster)
+    # What the firm is instructed to do (tandem.case.letters.PURPOSES): ``adjusting`` a claim's loss, a
+    # placement's ``pre_assessment``, or a bound policy's ``termination`` assessment (on the placement's case).
+    purpose: Mapped[str] = mapped_column(String(16), default="adjusting", server_default="adjusting")
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(20))  # issued | accepted | declined | refused_by_broker
     # The fee terms fixed on acceptance (docs/fees.md, canonical form); ``fee_basis`` is the free text of

@@ -89,6 +89,7 @@ _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 class CaseKind(StrEnum):
     CLAIM = "claim"  # 理赔: establishing a loss
     PRE_ASSESSMENT = "pre_assessment"  # 预评估: the risk survey before a programme is placed
+    TERMINATION = "termination"  # 终止评估: the loss a policy's suspension or termination causes the insured
 
 
 class Side(StrEnum):
@@ -235,6 +236,10 @@ _PAYERS: Mapping[tuple[CaseKind, Side], tuple[Payer, ...]] = {
     (CaseKind.PRE_ASSESSMENT, Side.BROKER): (Payer.INSURED, Payer.BROKER),
     # the insurer's second pre-assessment is at its own cost (R-U7)
     (CaseKind.PRE_ASSESSMENT, Side.INSURER): (Payer.INSURER,),
+    # the broker's termination assessment is the insured's case against the insurer: the insured or the
+    # broker pays, as they agree (the recovery may claim it back); only the broker instructs one
+    (CaseKind.TERMINATION, Side.BROKER): (Payer.INSURED, Payer.BROKER),
+    (CaseKind.TERMINATION, Side.INSURER): (Payer.INSURER,),
 }
 
 

@@ -47,6 +47,9 @@ class WorkBody(Strict):
 
 class RaiseBody(Strict):
     side: Literal["broker", "insurer"] = "broker"
+    purpose: Literal["adjusting", "pre_assessment", "termination"] | None = Field(
+        None, description="the letter invoiced: the case's own (null), or a placement's termination assessment"
+    )
     work: WorkBody = Field(default_factory=WorkBody)
 
 
@@ -180,7 +183,9 @@ def case_invoices(case_id: str, actor: ActorDep, session: SessionDep) -> list[In
 
 @router.post("/cases/{case_id}/invoices", response_model=InvoiceOut, status_code=201, responses=ACT)
 def raise_invoice(case_id: str, body: RaiseBody, actor: ActorDep, session: SessionDep, clock: ClockDep) -> InvoiceOut:
-    inv = invoices.raise_invoice(session, actor, case_id, body.work.work(), at=clock.now(), side=body.side)
+    inv = invoices.raise_invoice(
+        session, actor, case_id, body.work.work(), at=clock.now(), side=body.side, purpose=body.purpose
+    )
     return invoice_out(session, inv)
 
 

@@ -218,10 +218,16 @@ class WorkIn:
     expenses_incurred: Decimal | None = None
 
 
-def _latest_report(session: Session, case_id: uuid.UUID, firm_id: uuid.UUID) -> Report | None:
+def _latest_report(session: Session, letter: Appointment) -> Report | None:
+    """The firm's newest report for what its letter instructs: a termination letter's own report kind;
+    the case's own letter any other report of the firm on the case."""
+    if letter.purpose == letters.TERMINATION:
+        kind = Report.kind == letters.TERMINATION
+    else:
+        kind = Report.kind != letters.TERMINATION
     return session.execute(
         select(Report)
-        .where(Report.case_id == case_id, Report.firm_id == firm_id)
+        .where(Report.case_id == letter.case_id, Report.firm_id == letter.firm_id, kind)
         .order_by(Report.submitted_at.desc(), Report.version.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -229,7 +235,7 @@ def _latest_report(session: Session, case_id: uuid.UUID, firm_id: uuid.UUID) -> 
 
 def _calculate(case: Case, letter: Appointment, work: WorkIn, report: Report, on: dt.date) -> dict[str, Any]:
     """The fee engine's output document for these terms and this work (a 422 names the ``work.*`` field)."""
-    engagement = letters.engagement_of(case, letter.side)
+    engagement = letters.engagement_of(case, letter.side, letter.purpose)
     figures = {
         "assessed_loss": work.assessed_loss if work.assessed_loss is not None else report.total_loss,
         "hours": work.hours,
@@ -265,10 +271,10 @@ def _payer(session: Session, letter: Appointment, payer_kind: str) -> Organisati
     return org
 
 
-def _firm_letter(session: Session, actor: Actor, case: Case, side: str) -> Appointment:
+def _firm_letter(session: Session, actor: Actor, case: Case, side: str, purpose: str | None) -> Appointment:
     if actor.org_kind != OrgKind.ADJUSTER_FIRM or not actor.has_any(FIRM_ROLES):
         raise ActionNotAllowed()
-    letter = letters.current_letter(session, case, side)
+    letter = letters.current_letter(session, case, side, purpose)
     if letter is None or letter.firm_id != actor.org_id:
         raise ActionNotAllowed()
     if letter.state != "accepted" or not letter.fee_terms:
@@ -277,12 +283,20 @@ def _firm_letter(session: Session, actor: Actor, case: Case, side: str) -> Appoi
 
 
 def raise_invoice(
-    session: Session, actor: Actor, case_id: Any, work: WorkIn, *, at: dt.datetime, side: str = "broker"
+    session: Session,
+    actor: Actor,
+    case_id: Any,
+    work: WorkIn,
+    *,
+    at: dt.datetime,
+    side: str = "broker",
+    purpose: str | None = None,
 ) -> Invoice:
-    """The firm invoices its engagement on the case once its report is submitted (one live invoice per
-    engagement: a correction is a reissue)."""
+    """The firm invoices its engagement on the case (its letter of ``side`` and ``purpose``, the case's own
+    by default) once its report is submitted (one live invoice per engagement: a correction is a
+    reissue)."""
     case = scope.get_case(session, actor, case_id)
-    letter = _firm_letter(session, actor, case, side)
+    letter = _firm_letter(session, actor, case, side, purpose)
     live = session.execute(
         select(Invoice.id).where(Invoice.appointment_id == letter.id, Invoice.state != "replaced")
     ).first()
@@ -297,7 +311,7 @@ def raise_invoice(
 def _issue(
     session: Session, actor: Actor, case: Case, letter: Appointment, work: WorkIn, *, at: dt.datetime
 ) -> Invoice:
-    report = _latest_report(session, case.id, letter.firm_id)
+    report = _latest_report(session, letter)
     if report is None:
         raise NotInvoiceable(NO_REPORT)
     on = at.astimezone(SHANGHAI).date()

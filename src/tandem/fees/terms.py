@@ -67,8 +67,10 @@ class FeeTermsIn(Strict):
 
 def engagement_for(case_kind: str, side: str) -> Engagement:
     """The engagement of a letter: a claim establishes a loss, a placement's letter is a pre-assessment
-    (预评估); ``side`` is who instructed the firm (broker or insurer)."""
-    kind = CaseKind.CLAIM if case_kind == "claim" else CaseKind.PRE_ASSESSMENT
+    (预评估) and a ``termination`` letter assesses a policy's suspension or termination; ``side`` is who
+    instructed the firm (broker or insurer)."""
+    kinds = {"claim": CaseKind.CLAIM, "termination": CaseKind.TERMINATION}
+    kind = kinds.get(case_kind, CaseKind.PRE_ASSESSMENT)
     return Engagement(kind, Side(side))
 
 

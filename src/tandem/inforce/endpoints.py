@@ -18,11 +18,16 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from tandem.access.models import Organisation
 from tandem.claim import documents
+from tandem.claim.models import Appointment
 from tandem.deps import ActorDep, ClockDep, SessionDep
+from tandem.fees.terms import FeeTermsIn, engagement_for, terms_from_api
 from tandem.inforce import staged, termination, tracking
 from tandem.inforce.models import StagedTask
 from tandem.kit.limits import REASON_MAX
+from tandem.party.models import Adjuster
+from tandem.policy.models import Policy
 from tandem.report.models import Report
 from tandem.schemas import Ref, Strict
 
@@ -180,41 +185,115 @@ def submit(policy_id: str, body: SubmitIn, actor: ActorDep, session: SessionDep,
 
 class InstructIn(Strict):
     note: Annotated[str, Field(max_length=REASON_MAX)] = ""
+    adjuster_id: uuid.UUID | None = Field(
+        None, description="the adjuster the letter names; default (first time): the placement's pre-assessment one"
+    )
+
+
+class TerminationLetterOut(BaseModel):
+    letter_no: str
+    state: str = Field(description="issued | accepted | declined")
+    firm: Ref
+    adjuster: str
+    issued_at: dt.datetime
+    answered_at: dt.datetime | None
+    decline_reason: str | None
+    fee_terms: dict[str, Any] | None = Field(
+        None, description="the fee terms fixed on acceptance (docs/fees.md; the broker, the insured and the firm)"
+    )
 
 
 class AssessmentOut(BaseModel):
-    status: str = Field(description="instructed | reported")
+    status: str = Field(description="instructed | accepted | declined | reported")
+    case_id: uuid.UUID = Field(description="the placement's case: the firm invoices it with purpose termination")
     note: str
     instructed_at: dt.datetime
+    letter: TerminationLetterOut | None = Field(None, description="the current letter of instruction")
+    letters: list[TerminationLetterOut] = Field(default_factory=list, description="every letter, oldest first")
     report: ReportRef | None = None
     content: dict[str, Any] | None = Field(None, description="the signed report: cause, basis, heads, assessed_loss")
 
 
+class AcceptIn(Strict):
+    terms: FeeTermsIn
+
+
+class DeclineIn(Strict):
+    reason: Annotated[str, Field(max_length=REASON_MAX)]
+
+
+def _letter_out(session: SessionDep, letter: Appointment, fees: bool) -> TerminationLetterOut:
+    firm = session.get(Organisation, letter.firm_id)
+    adjuster = session.get(Adjuster, letter.adjuster_id)
+    assert firm is not None and adjuster is not None
+    return TerminationLetterOut(
+        letter_no=letter.letter_no, state=letter.state, firm=Ref(id=firm.id, name=firm.name), adjuster=adjuster.name,
+        issued_at=letter.issued_at, answered_at=letter.answered_at, decline_reason=letter.decline_reason,
+        fee_terms=letter.fee_terms if fees else None,
+    )  # fmt: skip
+
+
 def _assessment(session: SessionDep, actor: ActorDep, policy_id: str) -> AssessmentOut | None:
-    policy, _placement = staged.readable_policy(session, actor, policy_id)
+    policy, _placement = termination.readable_policy(session, actor, policy_id)
+    return _assessment_of(session, actor, policy)
+
+
+def _assessment_of(session: SessionDep, actor: ActorDep, policy: Policy) -> AssessmentOut | None:
     row = termination.of_policy(session, policy)
     if row is None:
         return None
     report = termination.report_of(session, row)
+    all_letters = termination.letters_of(session, row)
+    parties = (policy.broker_id, policy.insured_id)
+    outs = [_letter_out(session, lt, actor.is_admin or actor.org_id in (*parties, lt.firm_id)) for lt in all_letters]
+    current = next((o for lt, o in zip(all_letters, outs, strict=True) if lt.id == row.appointment_id), None)
     return AssessmentOut(
-        status=row.status, note=row.note, instructed_at=row.instructed_at,
+        status=row.status, case_id=row.case_id, note=row.note, instructed_at=row.instructed_at, letter=current,
+        letters=outs,
         report=_ref(report) if report else None, content=report.content if report else None,
     )  # fmt: skip
 
 
 @router.get("/{policy_id}/termination-assessment", response_model=AssessmentOut | None, responses=READ)
 def read_assessment(policy_id: str, actor: ActorDep, session: SessionDep) -> AssessmentOut | None:
-    """The broker's instruction to assess the loss of the insurer's suspension or termination, and the
-    firm's signed report (null before it is instructed)."""
+    """The broker's letter of instruction to assess the loss of the insurer's suspension or termination, the
+    firm's answer (fee terms, or a decline) and the firm's signed report (null before it is instructed)."""
     return _assessment(session, actor, policy_id)
 
 
 @router.post("/{policy_id}/termination-assessment", response_model=AssessmentOut, status_code=201, responses=WRITE)
 def instruct(policy_id: str, body: InstructIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> AssessmentOut:
-    termination.instruct(session, actor, policy_id, note=body.note, now=clock.now())
-    out = _assessment(session, actor, policy_id)
+    """The broker issues the letter of instruction (first time, or to another firm after a decline)."""
+    row = termination.instruct(session, actor, policy_id, note=body.note, adjuster_id=body.adjuster_id, now=clock.now())
+    return _after(session, actor, row.policy_id)
+
+
+def _after(session: SessionDep, actor: ActorDep, policy_id: uuid.UUID) -> AssessmentOut:
+    """The assessment after a write, as the writer may read it (a firm that declined reads it once more)."""
+    policy = session.get(Policy, policy_id)
+    out = _assessment_of(session, actor, policy) if policy is not None else None
     assert out is not None
     return out
+
+
+@router.post("/{policy_id}/termination-assessment/letter/accept", response_model=AssessmentOut, responses=WRITE)
+def accept_letter(
+    policy_id: str, body: AcceptIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> AssessmentOut:
+    """The instructed firm accepts the letter with its fee terms (payer: the insured or the broker)."""
+    terms = terms_from_api(body.terms, engagement_for(termination.KIND, "broker"))
+    letter = termination.accept(session, actor, policy_id, terms=terms, now=clock.now())
+    return _after(session, actor, termination.policy_of_letter(session, letter))
+
+
+@router.post("/{policy_id}/termination-assessment/letter/decline", response_model=AssessmentOut, responses=WRITE)
+def decline_letter(
+    policy_id: str, body: DeclineIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> AssessmentOut:
+    """The instructed firm declines with a reason (and no longer reads the assessment, unless the placement's
+    own firm); the broker instructs another firm. The answer is the assessment as declined."""
+    letter = termination.decline(session, actor, policy_id, reason=body.reason, now=clock.now())
+    return _after(session, actor, termination.policy_of_letter(session, letter))
 
 
 @router.put("/{policy_id}/termination-assessment/draft", response_model=DraftOut, responses=WRITE)

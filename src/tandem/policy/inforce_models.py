@@ -140,10 +140,12 @@ class RecoveryStep(Base):
 
 
 class TerminationAssessment(Base):
-    """The broker's instruction to its adjuster firm on the placement (the firm already under its letter on
-    the case) to assess the loss the insurer's suspension or termination causes the insured:
-    ``instructed`` → ``reported`` when the firm's signed 《保险合同效力中止或终止评估报告》 (kind
-    ``termination``) is in. A separate record, not a second letter, so the placement keeps its own letter."""
+    """The broker's instruction to an adjuster firm to assess the loss the insurer's suspension or
+    termination causes the insured, by a letter of instruction (purpose ``termination``) on the placement's
+    case: ``instructed`` (the letter issued) → ``accepted`` (with its fee terms) → ``reported`` when the
+    firm's signed 《保险合同效力中止或终止评估报告》 (kind ``termination``) is in; ``instructed`` →
+    ``declined`` sends it back to the broker, who instructs another firm. ``appointment_id`` is the current
+    letter (null for assessments instructed before letters, migration 0041: accepted without fee terms)."""
 
     __tablename__ = "termination_assessment"
 
@@ -151,7 +153,8 @@ class TerminationAssessment(Base):
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy.id", ondelete="RESTRICT"), unique=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"), index=True)
     firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[str] = mapped_column(String(12))  # instructed | reported
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointment.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(12))  # instructed | accepted | declined | reported
     note: Mapped[str] = mapped_column(Text)
     instructed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     instructed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
