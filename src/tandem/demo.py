@@ -595,6 +595,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     if claims:
         from tandem import (
             demo_claims,
+            demo_events,
             demo_filing,
             demo_history,
             demo_inforce,
@@ -611,6 +612,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_inforce.load(session, settings, now)
         demo_history.load(session, now)  # the broker's year behind the dashboards (after the comparison's insurers)
         demo_ledger.load(session, now)  # the broker's client money, from the policies and claim payments above
+        demo_events.load(session, settings, now)  # a declared flood, its notices, one district assigned
         demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last
     return True
 

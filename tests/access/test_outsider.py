@@ -454,6 +454,8 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/policies/{policy_id}/actions"): {"json": {"action": "cancel", "reason": "outsider"}},
     ("POST", "/api/v1/events/{event_id}/claims"): lambda real: {"json": {"claim_id": real["claim_id"]}},
     ("DELETE", "/api/v1/events/{event_id}/claims/{claim_id}"): {},
+    ("POST", "/events/{event_id}/tag"): {"data": {"number": "LP-2026-000001"}},
+    ("POST", "/events/{event_id}/untag"): lambda real: {"data": {"claim_id": real["claim_id"]}},
     ("POST", "/events/{event_id}/assign"): lambda real: {
         "data": {"district": "嘉兴市南湖区", "firm_id": real["firm_id"]}
     },

@@ -99,3 +99,36 @@ def test_declare_see_by_district_and_assign_a_district(env):
         assert logged_in(env, user).get(url).status_code == 404
     assert "东莞暴雨" in text_of(logged_in(env, "insured2").get("/events"))
     assert logged_in(env, "insured2").get(url).status_code == 200
+
+
+def test_a_notice_is_untagged_and_tagged_by_hand(env):
+    c = logged_in(env, "broker")
+    post(c, "/claims/import", files={"file": ("n.xlsx", _sheet(_rows(2)), XLSX)})
+    r = post(
+        c,
+        "/events",
+        data={
+            "name": "东莞暴雨",
+            "peril": "flood",
+            "areas": "东莞市",
+            "starts_at": "2026-11-20T00:00",
+            "ends_at": "2026-11-30T00:00",
+        },
+        follow_redirects=False,
+    )
+    url = r.headers["location"].split("?")[0]
+    with env.session() as s:
+        first = s.execute(select(Claim).order_by(Claim.number)).scalars().first()
+    r = post(c, f"{url}/untag", data={"claim_id": str(first.id)})
+    assert r.status_code == 303
+    assert "该报案已不再标记为此事件" in text_of(c.get(r.headers["location"]))
+    assert first.number not in text_of(c.get(url))
+    r = post(c, f"{url}/tag", data={"number": "LP-2099-999999"})
+    assert r.status_code == 422 and "没有这个案件号" in text_of(r)
+    r = post(c, f"{url}/tag", data={"number": first.number})
+    page = text_of(c.get(r.headers["location"]))
+    assert "该报案已标记为此事件" in page and first.number in page
+    r = post(c, f"{url}/tag", data={"number": first.number})
+    assert r.status_code == 409 and "该报案已标记为此事件" in text_of(r)
+    assert logged_in(env, "insured2").get(url).status_code == 200
+    assert "/untag" not in logged_in(env, "insured2").get(url).text

@@ -19,10 +19,11 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.claim import batch, events
 from tandem.claim.event_models import CatEvent, Peril
+from tandem.claim.models import Claim
 from tandem.claim.service import INTAKE_ROLES
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit import sheets
-from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
+from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.party.models import AdjusterFirm, FilingStatus
 from tandem.web import forms
@@ -51,6 +52,11 @@ LABELS["loss_band"] = {
 DECLARED = N_("The event is declared: {n} open notices inside its area and period are tagged.")
 ASSIGNED = N_("{routed} notices routed to {firm}; {refused} refused (listed below).")
 UPLOADED = N_("{created} notices created, {known} already known, {refused} refused.")
+NO_SUCH_CLAIM = N_("No claim with this number.")
+DONE = {
+    "tagged": N_("The notice is tagged with the event."),
+    "untagged": N_("The notice is no longer tagged with the event."),
+}
 MAX_UPLOAD = 20 * 1024 * 1024
 TOO_LARGE = N_("The file is larger than 20 MB.")
 SHOWN = 300  # notices listed on the event page (the counts cover all)
@@ -142,6 +148,7 @@ def _event_page(
         "injured": events.injured,
         "firms": _firms(session, actor) if may_assign(actor) else [],
         "may_assign": may_assign(actor),
+        "may_tag": may_declare(actor),
         "assigned": assigned,
         "notice": notice,
         "alert": alert,
@@ -152,9 +159,14 @@ def _event_page(
 
 @router.get("/events/{event_id}")
 def event_page(
-    event_id: str, request: Request, actor: PageActor, session: SessionDep, tagged: int | None = None
+    event_id: str,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    tagged: int | None = None,
+    done: str | None = None,
 ) -> Response:
-    notice = Message(DECLARED, {"n": tagged}) if tagged is not None else None
+    notice = Message(DECLARED, {"n": tagged}) if tagged is not None else DONE.get(done or "")
     return _event_page(request, actor, session, event_id, notice=notice)
 
 
@@ -173,6 +185,44 @@ def assign(
     routed = sum(1 for a in done if a.error is None)
     notice = Message(ASSIGNED, {"routed": routed, "refused": len(done) - routed, "firm": firm.organisation.name})
     return _event_page(request, actor, session, event_id, notice=notice, assigned=done)
+
+
+def _by_number(session: Session, actor: Actor, number: str) -> str:
+    """The id of the claim with this number the actor may see; NotFound (the page's alert) for any other."""
+    found = (
+        session.execute(scope.visible_claims(actor).where(Claim.number == number.strip())).unique().scalar_one_or_none()
+    )
+    if found is None:
+        raise InvalidInput(NO_SUCH_CLAIM, fields={"number": "unknown"})
+    return str(found.id)
+
+
+@router.post("/events/{event_id}/tag")
+def tag(
+    event_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Tag a notice (by its number) with the event by hand; audited on the claim's case."""
+    try:
+        events.tag(
+            session, actor, event_id, _by_number(session, actor, forms.text(form, "number", 40)), now=clock.now()
+        )
+    except (InvalidInput, Conflict, ActionNotAllowed) as exc:
+        session.rollback()
+        return _event_page(request, actor, session, event_id, alert=exc, status=exc.status)
+    return RedirectResponse(f"/events/{event_id}?done=tagged", 303)
+
+
+@router.post("/events/{event_id}/untag")
+def untag(
+    event_id: str, request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Take a notice out of the event by hand; audited on the claim's case."""
+    try:
+        events.untag(session, actor, event_id, forms.text(form, "claim_id", 40), now=clock.now())
+    except (Conflict, ActionNotAllowed) as exc:
+        session.rollback()
+        return _event_page(request, actor, session, event_id, alert=exc, status=exc.status)
+    return RedirectResponse(f"/events/{event_id}?done=untagged", 303)
 
 
 # ---- batch upload ---------------------------------------------------------------------------------------
