@@ -179,6 +179,14 @@ def test_the_assessment_on_its_page_in_zh(env) -> None:
     assert bad.status_code == 422 and "必填" in text_of(bad)
     ok = post(firm, f"/policies/{pid}/termination-assessment/report", {**form, "refund_due_evidence": "解除通知书"})
     assert ok.status_code == 303, text_of(ok)[:1500]
+    # The firm invoices its letter's fixed fee from the case's invoices page (6,000.00 + VAT 6 %).
+    case_id = _ok(env.client("adjuster3").get(f"{API}/{pid}/termination-assessment"))["case_id"]
+    form_page = firm.get(f"/cases/{case_id}/invoices?purpose=termination").text
+    assert 'name="purpose" value="termination"' in form_page
+    raised = post(firm, f"/cases/{case_id}/invoices", {"purpose": "termination"})
+    assert raised.status_code == 303, text_of(raised)[:1500]
+    assert "6,360.00" in text_of(firm.get(raised.headers["location"]))
+    assert 'name="purpose"' not in firm.get(f"/cases/{case_id}/invoices?purpose=termination").text  # one live
     page = text_of(logged_in(env, "insured1").get(f"/policies/{pid}/termination-assessment"))
     assert "保险合同效力中止或终止评估报告" in page and "应退保费" in page and "1,500.00" in page
     assert logged_in(env, "insured2").get(f"/policies/{pid}/termination-assessment").status_code == 404

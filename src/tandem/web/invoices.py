@@ -15,6 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import OrgKind
+from tandem.case import letters
+from tandem.case.models import Case
 from tandem.deps import ClockDep, SessionDep
 from tandem.fees import ageing, invoices
 from tandem.fees.invoice_endpoints import invoice_out, ledger_out
@@ -78,21 +80,39 @@ def _run(step: Callable[[], object]) -> None:
 # ---- a case's invoices ----------------------------------------------------------------------------
 
 
-def _can_raise(session: SessionDep, actor: Actor, case_id: Any, rows: list[Invoice]) -> bool:
+def _can_raise(session: SessionDep, actor: Actor, case: Case, rows: list[Invoice], purpose: str | None) -> bool:
+    """The firm has no live invoice yet: on the case (its own letter), or on its termination letter there."""
     if actor.org_kind != OrgKind.ADJUSTER_FIRM or not actor.has_any(invoices.FIRM_ROLES):
         return False
-    return not any(r.firm_id == actor.org_id and r.state != "replaced" for r in rows)
+    if purpose is None:
+        return not any(r.firm_id == actor.org_id and r.state != "replaced" for r in rows)
+    letter = letters.current_letter(session, case, "broker", purpose)
+    if letter is None or letter.firm_id != actor.org_id:
+        return False
+    return not any(r.appointment_id == letter.id and r.state != "replaced" for r in rows)
+
+
+def _purpose(value: object) -> str | None:
+    """The letter invoiced: a placement's termination assessment (``?purpose=termination``), else the case's own."""
+    return letters.TERMINATION if value == letters.TERMINATION else None
 
 
 def _case_page(
-    request: Request, actor: Actor, session: SessionDep, case_id: str, state: forms.PageState, status: int = 200
+    request: Request,
+    actor: Actor,
+    session: SessionDep,
+    case_id: str,
+    state: forms.PageState,
+    status: int = 200,
+    purpose: str | None = None,
 ) -> Response:
     case = scope.get_case(session, actor, case_id)
     rows = invoices.case_invoices(session, actor, case.id)
     ctx = {
         "case": case,
         "invoices": [invoice_out(session, inv) for inv in rows],
-        "can_raise": _can_raise(session, actor, case.id, rows),
+        "can_raise": _can_raise(session, actor, case, rows, purpose),
+        "purpose": purpose,
         "state": state,
     }
     return render(request, "fees/case_invoices.html", ctx, status=status)
@@ -105,8 +125,10 @@ def case_invoices(
     actor: PageActor,
     session: SessionDep,
     done: Annotated[str | None, Query()] = None,
+    purpose: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return _case_page(request, actor, session, case_id, forms.PageState(notice=DONE.get(done or "")))
+    state = forms.PageState(notice=DONE.get(done or ""))
+    return _case_page(request, actor, session, case_id, state, purpose=_purpose(purpose))
 
 
 @router.post("/cases/{case_id}/invoices")
@@ -117,15 +139,17 @@ async def raise_invoice(
     scope.get_case(session, actor, case_id)
     state = forms.PageState(values=_values(form, WORK_FIELDS))
     work = _work(state.values, state.errors)
+    purpose = _purpose(form.get("purpose"))
     made: list[Invoice] = []
 
     def run() -> None:
-        _run(lambda: made.append(invoices.raise_invoice(session, actor, case_id, work, at=clock.now())))
+        at = clock.now()
+        _run(lambda: made.append(invoices.raise_invoice(session, actor, case_id, work, at=at, purpose=purpose)))
 
     status = 422 if state.errors else forms.perform(session, state, run)
     if status is None:
         return RedirectResponse(f"/invoices/{made[0].id}?done=raised", 303)
-    return _case_page(request, actor, session, case_id, state, status)
+    return _case_page(request, actor, session, case_id, state, status, purpose)
 
 
 # ---- one invoice ----------------------------------------------------------------------------------
