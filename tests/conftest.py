@@ -4,6 +4,7 @@ so the code's own commits are real and tests never see each other's rows."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -29,6 +30,9 @@ from tandem.kit.clock import FrozenClock
 
 # The whole suite runs with a keyed audit chain (every factory, app and CLI subprocess reads it).
 os.environ.setdefault("TANDEM_AUDIT_KEY", "test-audit-key")
+# And with fixed keys for ID and phone numbers at rest (tandem.kit.pii): 32 bytes each, base64.
+os.environ.setdefault("TANDEM_PII_KEYS", "test1:" + base64.b64encode(b"tandem-test-pii-key-32-bytes-000").decode())
+os.environ.setdefault("TANDEM_PII_INDEX_KEY", base64.b64encode(b"tandem-test-pii-index-key-32byte").decode())
 PG_URL = os.environ.get("TANDEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 RUN_ID = uuid.uuid4().hex[:8]

@@ -660,3 +660,29 @@ def test_export_bad_input_is_one_line(cli: Cli, args: list[str], needle: str) ->
     line = one_line_error(r, r.returncode)
     assert needle in line, line
     assert sorted(p.name for p in cli.cwd.iterdir() if p.is_dir()) == ["taken"]
+
+
+# ---- pii ------------------------------------------------------------------------------------------
+
+
+def test_pii_rotate_key_moves_every_value_to_the_newest_key(demo_cli: Cli) -> None:
+    from tandem.kit import pii
+
+    stored = "SELECT id_number FROM insured WHERE id_number IS NOT NULL"
+    (before,) = demo_cli.sql(stored)[0]
+    assert str(before).startswith("pii1:dev:")  # the demo, with no key set, uses the development key
+    status = demo_cli.run("pii", "status")
+    assert status.returncode == 0 and "insured.id_number: dev 1" in status.stdout, status.stderr
+    ring = f"k2:{pii.new_key()}," + pii.dev_key_spec()
+    r = demo_cli.run("pii", "rotate-key", "--batch", "7", TANDEM_PII_KEYS=ring)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("re-encrypted ") and "with key k2" in r.stdout
+    assert str(demo_cli.sql(stored)[0][0]).startswith("pii1:k2:")
+    again = demo_cli.run("pii", "rotate-key", TANDEM_PII_KEYS=ring)
+    assert again.stdout.startswith("re-encrypted 0 values")
+    only_new = ring.split(",")[0]
+    after = demo_cli.run("pii", "status", TANDEM_PII_KEYS=only_new)
+    assert "dev" not in after.stdout.replace("newest key: k2", "") and "insured.id_number: k2 1" in after.stdout
+    # Production without the keys: one line, exit 1.
+    line = one_line_error(demo_cli.run("pii", "rotate-key", TANDEM_ENV="production"), 1)
+    assert "TANDEM_PII_KEYS and TANDEM_PII_INDEX_KEY not set" in line

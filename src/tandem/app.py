@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tandem.config import Settings, get_settings
 from tandem.db import make_engine, make_session_factory, violated_constraint
 from tandem.deps import reject_nul
+from tandem.kit import pii
 from tandem.kit.clock import Clock, SystemClock
 from tandem.kit.errors import BodyTooLarge, ConcurrentChange, TandemError
 from tandem.kit.uploads import BodyLimit
@@ -53,11 +54,11 @@ RACED_CONSTRAINTS = frozenset(
         "uq_organisation_uscc",
         "uq_adjuster_firm_filing_no",
         "uq_adjuster_registration_no",
-        "uq_adjuster_id_number",
+        "uq_adjuster_id_number_bidx",
         "uq_adjuster_certificate_no",
         "uq_adjuster_user_id",
         "uq_expert_external_id",
-        "uq_insured_id_number",
+        "uq_insured_id_number_bidx",
         "uq_insured_uscc",
         "uq_insurer_product_code",
         "uq_policy_number",
@@ -122,6 +123,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine, settings.audit_key, settings)
+    pii.configure(settings)  # production without the PII keys: PiiKeyError, the server does not start
     if settings.is_production and not settings.audit_key:
         log.warning("TANDEM_AUDIT_KEY is not set: the audit chain is hashed but not keyed")
 

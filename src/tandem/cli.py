@@ -317,6 +317,9 @@ def _mount_optional() -> None:
     from tandem.policy.book_cli import import_app
 
     app.add_typer(import_app, name="import", help="A broker's book (CSV or XLSX): insureds, policies, firms.")
+    from tandem.pii_keys import pii_app
+
+    app.add_typer(pii_app, name="pii", help="ID and phone numbers at rest: keys, status, rotation.")
     from tandem.supervision.cli import export_app
 
     app.add_typer(export_app, name="export", help="Exports: the signed daily supervision feed (监管报送).")

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # someone who can write the database cannot recompute a rewritten chain. Unset: the chain is hashed
     # but not keyed (development only; a production server logs a warning at start).
     audit_key: str | None = None
+    # Encryption at rest of ID and phone numbers (tandem.kit.pii): the key ring `id:base64key,...` (32-byte
+    # AES keys, newest first; values are written with the newest) and the separate key of the blind
+    # indexes (HMAC-SHA256, base64, 32+ bytes). Unset: development, tests and the demo use a fixed key
+    # derived for development only; production refuses to start without both.
+    pii_keys: str | None = None
+    pii_index_key: str | None = None
     # Ed25519 private key that signs the daily supervision export (tandem.supervision.signing): its 32-byte
     # seed, base64. Unset: development, tests and the demo derive one from secret_key; production refuses
     # to sign without it. `tandem export public-key` prints the public key the regulator verifies with.

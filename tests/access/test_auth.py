@@ -257,16 +257,30 @@ def _identifiers(env) -> dict[str, tuple[str, str]]:
     return {name: ((uscc or idn), phone) for name, uscc, idn, phone in rows}
 
 
-def test_the_insured_and_the_broker_see_identifiers_in_full(env) -> None:
+def _masked(ident: str, phone: str) -> tuple[str, str]:
+    """A company's USCC is no personal identifier and stays whole for those who see it; an ID number and
+    a phone number are masked for everyone (shown in full only on a logged request, tandem.party.reveal)."""
+    return (ident if len(ident) == 18 and not ident[:17].isdigit() else ident[:6] + "*" * 8 + ident[-4:]), (
+        phone[:3] + "****" + phone[-4:]
+    )
+
+
+def test_the_insured_and_the_broker_see_identifiers_masked_and_may_ask_for_them(env) -> None:
     full = _identifiers(env)
     for user, name in (("insured1", COMPANY1), ("insured3", PERSON)):
         (item,) = env.client(user).get("/api/v1/insureds").json()
         assert item["name"] == name
-        assert (item["identifier"], item["contact_phone"]) == full[name]
+        assert (item["identifier"], item["contact_phone"]) == _masked(*full[name])
+        assert "contact_phone" in item["revealable"]
+    assert full[COMPANY1][0] == env.client("insured1").get("/api/v1/insureds").json()[0]["identifier"]
     items = env.client("broker").get("/api/v1/insureds").json()
-    assert {i["name"]: (i["identifier"], i["contact_phone"]) for i in items} == full
+    assert {i["name"]: (i["identifier"], i["contact_phone"]) for i in items} == {
+        n: _masked(*v) for n, v in full.items()
+    }
     kinds = {i["name"]: i["identifier_type"] for i in items}
     assert kinds[COMPANY1] == "uscc" and kinds[PERSON] == "id_number"
+    revealable = {i["name"]: i["revealable"] for i in items}
+    assert revealable[PERSON] == ["id_number", "contact_phone"] and revealable[COMPANY1] == ["contact_phone"]
 
 
 def test_adjusters_and_regulator_never_receive_a_full_identifier(env) -> None:
@@ -325,14 +339,13 @@ def test_the_insured_view_masks_for_viewers_without_the_permission() -> None:
     assert views.insured_out(actor(OrgKind.INSURED, Role.INSURED_CONTACT), company).identifier == "9133**********5R1X"
 
 
-def test_adjuster_id_numbers_are_full_for_their_own_firm_only(env) -> None:
-    def by_name(user: str) -> dict[str, str | None]:
+def test_adjuster_id_numbers_are_masked_and_revealable_by_their_own_firm_only(env) -> None:
+    def by_name(user: str) -> dict[str, tuple[str | None, list[str]]]:
         items = env.client(user).get("/api/v1/adjusters?limit=200").json()["items"]
-        return {a["name"]: a["id_number"] for a in items}
+        return {a["name"]: (a["id_number"], a["revealable"]) for a in items}
 
-    own = by_name("adjuster1")["王建国"]
-    assert own is not None and "*" not in own and len(own) == 18
+    own, revealable = by_name("adjuster1")["王建国"]
+    assert own is not None and own.count("*") == 8 and len(own) == 18 and revealable == ["id_number"]
     for user in ("broker", "insurer1", "regulator"):
-        seen = by_name(user)["王建国"]
-        assert seen == own[:6] + "*" * 8 + own[-4:], user
+        assert by_name(user)["王建国"] == (own, []), user
     assert "王建国" not in by_name("adjuster3")

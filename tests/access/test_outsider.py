@@ -529,6 +529,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     ("POST", "/api/v1/adjusters/{adjuster_id}/sanctions"): {
         "json": {"kind": "suspension", "authority": "outsider", "starts_on": "2026-11-20"}
     },
+    # Showing a full ID or phone number (tandem.party.reveal): logged, so a write; supervision never reaches it.
+    ("POST", "/api/v1/insureds/{insured_id}/reveal"): {"json": {"field": "id_number", "reason": "census"}},
+    ("POST", "/api/v1/adjusters/{adjuster_id}/reveal"): {"json": {"field": "id_number", "reason": "census"}},
+    ("POST", "/organisations/{org_id}/reveal"): {"data": {"field": "id_number", "reason": "census"}},
     ("POST", "/adjusters/{adjuster_id}/checks"): {
         "data": {"source": "regulator_register", "result": "failed", "checked_on": "2026-11-20"}
     },

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.db import Base, UTCDateTime, new_id
+from tandem.kit.pii import Encrypted, keep_index
 
 
 class OrgKind(enum.StrEnum):
@@ -87,7 +88,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # Encrypted at rest (tandem.kit.pii); inbound messages are linked by its blind index.
+    phone: Mapped[str | None] = mapped_column(Encrypted("phone"))
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -182,3 +185,6 @@ class LoginEvent(Base):
     channel: Mapped[str] = mapped_column(String(8))  # web | api
     client: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+keep_index(User.phone, "phone_bidx", "phone")

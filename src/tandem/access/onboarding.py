@@ -23,7 +23,7 @@ from tandem.access.permissions import Perm
 from tandem.access.service import create_user, deactivate_user
 from tandem.audit import service as audit
 from tandem.config import Settings
-from tandem.kit import ids
+from tandem.kit import ids, pii
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.party.models import AdjusterFirm, FilingStatus, Insured, InsuredKind, Insurer, LegalForm
@@ -113,7 +113,12 @@ def _check_unique(session: Session, name: str, uscc: str | None, id_number: str 
         errors["name"] = NAME_TAKEN
     if uscc and session.execute(select(Organisation.id).where(Organisation.uscc == uscc)).first():
         errors["uscc"] = USCC_TAKEN
-    if id_number and session.execute(select(Insured.organisation_id).where(Insured.id_number == id_number)).first():
+    if (
+        id_number
+        and session.execute(
+            select(Insured.organisation_id).where(pii.equals(Insured.id_number_bidx, id_number, "id_number"))
+        ).first()
+    ):
         errors["id_number"] = ID_TAKEN
 
 

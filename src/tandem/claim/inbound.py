@@ -23,6 +23,7 @@ from tandem.claim.models import Channel, ChannelAccount, InboundMessage
 from tandem.claim.schemas import NoticeIn
 from tandem.db import insert_or_skip
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit import pii
 from tandem.kit.errors import ActionNotAllowed, Conflict, NotFound, TandemError
 from tandem.party.models import Insured
 from tandem.schemas import Strict, UtcDateTime
@@ -67,17 +68,6 @@ class ConfirmIn(NoticeIn):
     pass
 
 
-def normalise_phone(phone: str | None) -> str | None:
-    """A phone number as digits only, the country prefix (+86, 0086, 86) of a mainland mobile removed;
-    None when what is left is too short to be a whole number."""
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 and digits[len(prefix)] == "1":
-            digits = digits[len(prefix) :]
-            break
-    return digits if len(digits) >= 7 else None
-
-
 def _channel_owner(session: Session, channel: str, account: str | None, kind: OrgKind) -> uuid.UUID | None:
     """The organisation of that kind the channel account belongs to (a broker's inbox, an insured's
     verified sender id)."""
@@ -99,20 +89,18 @@ def _link(session: Session, body: InboundIn, broker_id: uuid.UUID | None) -> Ins
     if owner is not None:
         found = session.get(Insured, owner)
         return found if found is not None and found.broker_id == broker_id else None
-    phone = normalise_phone(body.sender.phone)
-    if phone is None:
+    probe = pii.ring().blind(body.sender.phone, "phone")  # the normalised number's blind index
+    if probe is None:
         return None
-    clients = list(session.execute(select(Insured).where(Insured.broker_id == broker_id)).unique().scalars())
-    users = session.execute(
-        select(User.organisation_id, User.phone).where(
-            User.organisation_id.in_([c.organisation_id for c in clients]), User.phone.is_not(None)
-        )
+    clients = select(Insured.organisation_id).where(Insured.broker_id == broker_id)
+    by_contact = select(Insured.organisation_id).where(
+        Insured.broker_id == broker_id, Insured.contact_phone_bidx == probe
     )
-    numbers = [(c.organisation_id, c.contact_phone) for c in clients] + [(r[0], r[1]) for r in users]
-    matches = {org for org, number in numbers if normalise_phone(number) == phone}
+    by_user = select(User.organisation_id).where(User.organisation_id.in_(clients), User.phone_bidx == probe)
+    matches = set(session.execute(by_contact).scalars()) | set(session.execute(by_user).scalars())
     if len(matches) != 1:
         return None
-    return next(c for c in clients if c.organisation_id in matches)
+    return session.get(Insured, matches.pop())
 
 
 @router.post("/messages", status_code=202, response_model=DraftOut, responses={401: {"description": "Bad signature"}})

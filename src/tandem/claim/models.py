@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tandem.access.models import Organisation, _enum
 from tandem.case.models import claim_case
 from tandem.db import Base, Money, UTCDateTime, new_id
+from tandem.kit.pii import Encrypted
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy
 
@@ -96,7 +97,7 @@ class Claim(Base):
     description: Mapped[str] = mapped_column(Text)
     estimated_loss: Mapped[Decimal | None] = mapped_column(Money)
     reporter_name: Mapped[str | None] = mapped_column(String(100))
-    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    reporter_phone: Mapped[str | None] = mapped_column(Encrypted("phone"))  # encrypted at rest (tandem.kit.pii)
     adjuster_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("adjuster.id", ondelete="RESTRICT"))
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     # Numbers of earlier claims this notice may duplicate: flagged for a person, never merged.
@@ -347,7 +348,7 @@ class InboundMessage(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
     external_id: Mapped[str] = mapped_column(String(200))
     sender_account: Mapped[str | None] = mapped_column(String(200))
-    sender_phone: Mapped[str | None] = mapped_column(String(30))
+    sender_phone: Mapped[str | None] = mapped_column(Encrypted("phone"))  # encrypted at rest (tandem.kit.pii)
     text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     insured_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)

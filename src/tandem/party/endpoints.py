@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.orm import Session
 
 from tandem.access import scope
+from tandem.access.actor import Actor
 from tandem.access.models import Organisation
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import today_local
+from tandem.kit.clock import Clock, today_local
 from tandem.kit.errors import ActionNotAllowed
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.pagination import decode_cursor, encode_cursor
-from tandem.party import practice, service, views
+from tandem.party import practice, reveal, service, views
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured
 from tandem.routing import register
 from tandem.schemas import Date, IdNumber, Ref, Strict
@@ -458,3 +460,50 @@ def record_sanction(
         at=clock.now(),
     )
     return _adjuster_view(session, actor, clock, adjuster_id)
+
+
+class RevealIn(Strict):
+    field: Annotated[str, Field(max_length=32)]
+    reason: Annotated[str, Field(max_length=REASON_MAX)]
+
+
+class RevealOut(BaseModel):
+    subject_id: uuid.UUID
+    field: str
+    value: str | None = None
+
+
+_REVEAL_RESPONSES: dict[int | str, dict[str, Any]] = {**NF, 403: {"description": "Your role does not need it"}}
+
+
+@router.post("/insureds/{insured_id}/reveal", response_model=RevealOut, responses=_REVEAL_RESPONSES)
+def reveal_insured(insured_id: str, body: RevealIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> RevealOut:
+    """The full ID or contact phone number (``field``: ``id_number`` | ``contact_phone``) of an insured,
+    for a role that needs it, with the reason; logged in the access log (every other answer masks it)."""
+    r = reveal.reveal(session, actor, "insured", insured_id, body.field, body.reason, clock.now())
+    return RevealOut(subject_id=r.subject_id, field=r.field, value=r.value)
+
+
+@router.post("/adjusters/{adjuster_id}/reveal", response_model=RevealOut, responses=_REVEAL_RESPONSES)
+def reveal_adjuster(
+    adjuster_id: str, body: RevealIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> RevealOut:
+    """An adjuster's full ID number (``field``: ``id_number``), for its own firm, with the reason; logged."""
+    r = reveal.reveal(session, actor, "adjuster", adjuster_id, body.field, body.reason, clock.now())
+    return RevealOut(subject_id=r.subject_id, field=r.field, value=r.value)
+
+
+@router.get("/pii-access.csv", response_class=Response, responses={403: {"description": "Administrators only"}})
+def pii_access_csv(actor: ActorDep, session: SessionDep, clock: ClockDep) -> Response:
+    """The access log of full views (who, what, when, why) of the caller's organisation, as CSV."""
+    return access_log_csv_response(session, actor, clock)
+
+
+def access_log_csv_response(session: Session, actor: Actor, clock: Clock) -> Response:
+    """The access log as a CSV download (the API's and the page's)."""
+    day = today_local(clock).isoformat()
+    return Response(
+        reveal.entries_csv(session, actor),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pii-access-{day}.csv"'},
+    )

@@ -8,11 +8,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tandem.access.models import Organisation, _enum
 from tandem.db import Base, DecimalText, Money, UTCDateTime, new_id
+from tandem.kit.pii import Encrypted, keep_index
 
 
 class LegalForm(enum.StrEnum):
@@ -63,7 +64,9 @@ class Adjuster(Base):
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # Encrypted at rest (tandem.kit.pii); unique and looked up by its blind index.
+    id_number: Mapped[str | None] = mapped_column(Encrypted("id_number"))
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), unique=True)
     certificate_no: Mapped[str] = mapped_column(String(40), unique=True)
     # 执业登记: one firm only, hence unique across the register.
     registration_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -253,9 +256,12 @@ class Insured(Base):
     )
     kind: Mapped[InsuredKind] = mapped_column(_enum(InsuredKind, "insured_kind"))
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
-    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # Encrypted at rest (tandem.kit.pii); unique and looked up by their blind indexes.
+    id_number: Mapped[str | None] = mapped_column(Encrypted("id_number"))
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact_name: Mapped[str | None] = mapped_column(String(100))
-    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_phone: Mapped[str | None] = mapped_column(Encrypted("phone"))
+    contact_phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
     broker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
 
@@ -285,7 +291,7 @@ class Expert(Base):
     certificates: Mapped[list[str]] = mapped_column(JSON, default=list)
     years: Mapped[int | None] = mapped_column(Integer)
     bio: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Encrypted("phone"))  # encrypted at rest (tandem.kit.pii)
     email: Mapped[str | None] = mapped_column(String(200))
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"), default=Visibility.PARTNERS)
@@ -330,3 +336,36 @@ class BlacklistEntry(Base):
 
     adjuster: Mapped[Adjuster | None] = relationship(lazy="joined")
     firm: Mapped[AdjusterFirm | None] = relationship(lazy="joined")
+
+
+keep_index(Adjuster.id_number, "id_number_bidx", "id_number")
+keep_index(Insured.id_number, "id_number_bidx", "id_number")
+keep_index(Insured.contact_phone, "contact_phone_bidx", "phone")
+
+
+class PiiAccess(Base):
+    """One view of a full personal identifier (an ID or phone number unmasked on an explicit "show"): who
+    (``user_id`` of ``organisation_id``), what (``subject_kind`` + ``subject_id`` + ``field``), when
+    (``at``), why (``reason``). Append-only (a trigger refuses UPDATE and DELETE) and never deleted by the
+    application, so it is kept well past the 6 months of CSL Art. 21 (docs/security.md, "Access log")."""
+
+    __tablename__ = "pii_access"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))  # insured | adjuster
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    field: Mapped[str] = mapped_column(String(32))  # id_number | contact_phone
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AppendOnly(RuntimeError):
+    """An UPDATE or DELETE of an append-only record (the database's trigger refuses it too)."""
+
+
+@event.listens_for(PiiAccess, "before_update")
+@event.listens_for(PiiAccess, "before_delete")
+def _pii_access_is_append_only(_mapper: Any, _conn: Any, target: PiiAccess) -> None:
+    raise AppendOnly(f"the access log is append-only: entry {target.id} cannot be changed or deleted")

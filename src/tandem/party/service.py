@@ -15,7 +15,7 @@ from tandem.access.models import OrgKind
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.config import Settings, get_settings
-from tandem.kit import transition
+from tandem.kit import pii, transition
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_, Phrase
@@ -391,8 +391,12 @@ def register_adjuster(
     ):
         if value is None:
             continue
-        col = getattr(Adjuster, field)
-        holder = session.execute(select(Adjuster.firm_id).where(col == value)).scalar_one_or_none()
+        same = (
+            pii.equals(Adjuster.id_number_bidx, value, field)
+            if field == "id_number"
+            else getattr(Adjuster, field) == value
+        )
+        holder = session.execute(select(Adjuster.firm_id).where(same)).scalar_one_or_none()
         if holder is None:
             continue
         if holder != actor.org_id and not actor.is_admin:

@@ -1,4 +1,5 @@
-"""Read models of the party registry, with personal identifiers masked unless the viewer must see them."""
+"""Read models of the party registry. ID and phone numbers are always masked; a viewer whose role needs one
+asks for it in full explicitly, and that view is logged (tandem.party.reveal)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm
 from tandem.kit import ids
-from tandem.party import practice, service
+from tandem.party import practice, reveal, service
 from tandem.party.models import Adjuster, AdjusterFirm, BlacklistEntry, Expert, Insured, Registration, RegistrationCheck
 from tandem.schemas import MoneyOut, Ref
 
@@ -54,7 +55,8 @@ class AdjusterOut(BaseModel):
     certificate_no: str
     registration_no: str
     title: str | None = None
-    id_number: str | None = None
+    id_number: str | None = None  # masked; the full number on an explicit, logged request (party.reveal)
+    revealable: list[str] = []  # the fields the viewer may ask to see in full
     # When the next passed verification is due under the review rule (None: the rule asks none).
     reverification_due: dt.date | None = None
     registration: RegistrationOut | None = None
@@ -99,6 +101,8 @@ class InsuredOut(BaseModel):
     contact_name: str | None = None
     contact_phone: str | None = None
     address: str | None = None
+    # ID and phone numbers are masked for everyone; these fields can be shown in full on request (logged).
+    revealable: list[str] = []
 
 
 class ExpertOut(BaseModel):
@@ -138,10 +142,8 @@ def _sees_personal(actor: Actor, owner_org: uuid.UUID | None = None) -> bool:
 
 def adjuster_out(session: Session, actor: Actor, a: Adjuster, today: dt.date) -> AdjusterOut:
     reasons = service.ineligibility(session, a, today, actor.org_id if actor.org_kind == OrgKind.BROKER else None)
-    id_number = None
-    if a.id_number:
-        own_firm = actor.org_id == a.firm_id and actor.org_kind == OrgKind.ADJUSTER_FIRM
-        id_number = a.id_number if (actor.is_admin or own_firm) else ids.mask_id_number(a.id_number)
+    id_number = ids.mask_id_number(a.id_number) if a.id_number else None
+    revealable = ["id_number"] if a.id_number and reveal.may_reveal_adjuster(actor, a) else []
     return AdjusterOut(
         id=a.id,
         name=a.name,
@@ -150,6 +152,7 @@ def adjuster_out(session: Session, actor: Actor, a: Adjuster, today: dt.date) ->
         registration_no=a.registration_no,
         title=a.title,
         id_number=id_number,
+        revealable=revealable,
         reverification_due=service.review_due(a),
         registration=registration_out(reg, today) if (reg := service.current_registration(a)) else None,
         last_check=check_out(session, c) if (c := service.latest_check(a)) else None,
@@ -219,11 +222,10 @@ def insured_out(actor: Actor, i: Insured) -> InsuredOut:
     if i.uscc:
         ident, kind = (i.uscc if full else ids.mask_uscc(i.uscc)), "uscc"
     else:
-        raw = i.id_number or ""
-        ident, kind = (raw if full else ids.mask_id_number(raw)), "id_number"
-    phone = i.contact_phone
-    if phone and not full:
-        phone = ids.mask_phone(phone)
+        ident, kind = ids.mask_id_number(i.id_number or ""), "id_number"
+    phone = ids.mask_phone(i.contact_phone) if i.contact_phone else None
+    allowed = reveal.may_reveal_insured(actor, i)
+    revealable = [f for f in reveal.FIELDS["insured"] if allowed and getattr(i, f)]
     return InsuredOut(
         id=i.organisation_id,
         name=i.organisation.name,
@@ -233,6 +235,7 @@ def insured_out(actor: Actor, i: Insured) -> InsuredOut:
         contact_name=i.contact_name,
         contact_phone=phone,
         address=i.address,
+        revealable=revealable,
     )
 
 

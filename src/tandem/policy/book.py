@@ -29,7 +29,7 @@ from tandem.access.models import Organisation, OrgKind
 from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.config import Settings
-from tandem.kit import ids
+from tandem.kit import ids, pii
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import ActionNotAllowed, TandemError
 from tandem.kit.i18n import N_, Phrase
@@ -280,7 +280,12 @@ def _adjuster(run: _Run, row: Row) -> None:
         run.out.existing["adjuster"].append(held.name)
         return
     for name, value in (("certificate_no", values["certificate_no"]), ("id_number", id_number)):
-        if value and run.session.execute(select(Adjuster.id).where(getattr(Adjuster, name) == value)).first():
+        same = (
+            pii.equals(Adjuster.id_number_bidx, value, "id_number")
+            if name == "id_number"
+            else Adjuster.certificate_no == value
+        )
+        if value and run.session.execute(select(Adjuster.id).where(same)).first():
             errors[name] = Refusal.TAKEN
     if run.refuse(row, errors):
         return
@@ -326,7 +331,7 @@ def _insured(run: _Run, row: Row) -> None:
     )
     uscc = _normal(ids.normalise_uscc, row.get("uscc"))
     id_number = _normal(ids.normalise_id_number, row.get("id_number"))
-    key = (Insured.id_number == id_number) if person else (Insured.uscc == uscc)
+    key = pii.equals(Insured.id_number_bidx, id_number, "id_number") if person else (Insured.uscc == uscc)
     there = run.session.execute(select(Insured).where(key)).scalar() if (uscc or id_number) else None
     if there is not None and there.broker_id == run.actor.org_id:
         run.insureds[row.get("name")] = there.organisation_id
@@ -351,7 +356,9 @@ def _insured_id(run: _Run, ref: str) -> uuid.UUID | None:
     if ref in run.insureds:
         return run.insureds[ref]
     stmt = scope.visible_insureds(run.actor).join(Insured.organisation)
-    stmt = stmt.where(or_(Organisation.name == ref, Insured.uscc == ref.upper(), Insured.id_number == ref.upper()))
+    stmt = stmt.where(
+        or_(Organisation.name == ref, Insured.uscc == ref.upper(), pii.equals(Insured.id_number_bidx, ref, "id_number"))
+    )
     found = run.session.execute(stmt).scalars().first()
     return found.organisation_id if found else None
 

@@ -21,7 +21,9 @@ from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import Clock, today_local
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
-from tandem.party import views
+from tandem.kit.limits import REASON_MAX
+from tandem.party import reveal, views
+from tandem.party.endpoints import access_log_csv_response
 from tandem.web import data, forms
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import render
@@ -154,6 +156,7 @@ def organisation_view(
     invite: dict[str, Any] | None = None,
     notice: str | None = None,
     status: int = 200,
+    shown: dict[str, Any] | None = None,
 ) -> Response:
     """An organisation's page (the caller fetched it through the access check): its record, its people
     and, for its administrator, the invitation form."""
@@ -186,6 +189,9 @@ def organisation_view(
         "roles": assignable_roles(org),
         "invite": invite or {"values": {}, "errors": {}},
         "notice": notice,
+        # A full ID or phone number shown on request (logged), or the request form's values and errors.
+        "shown": shown or {"values": {}, "errors": {}},
+        "pii_log": can_manage(actor, org) and reveal.may_export(actor),
     }
     return render(request, "organisations/detail.html", ctx, status=status)
 
@@ -266,3 +272,33 @@ def person_totp_reset(user_id: str, actor: CheckedActor, session: SessionDep, cl
     user = onboarding.managed_user(session, actor, user_id)
     totp.reset(session, actor, user, now=clock.now())
     return RedirectResponse(f"/users/{user.id}?done=totp", 303)
+
+
+@router.post("/organisations/{org_id}/reveal")
+async def reveal_personal(
+    org_id: str, request: Request, actor: CheckedActor, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Show an insured's full ID or contact phone number once, for a role that needs it, with the reason
+    given; the view is written to the access log (tandem.party.reveal)."""
+    org = scope.get_organisation(session, actor, org_id)  # the page's own access check first
+    form = await request.form()
+    values = {"field": forms.text(form, "field", 32), "reason": forms.text(form, "reason", REASON_MAX)}
+    try:
+        done = reveal.reveal(session, actor, "insured", org.id, values["field"], values["reason"], clock.now())
+    except InvalidInput as exc:
+        session.rollback()
+        failed = {"values": values, "errors": dict(exc.fields or {})}
+        return organisation_view(request, actor, session, clock, org, shown=failed, status=422)
+    shown: dict[str, Any] = {"values": {}, "errors": {}, "field": done.field, "value": done.value}
+    return organisation_view(request, actor, session, clock, org, shown=shown)
+
+
+@router.get("/access-log")
+def access_log_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    """The organisation's access log of full ID and phone numbers (its administrators), the latest 200."""
+    return render(request, "organisations/access_log.html", {"entries": reveal.entries(session, actor, limit=200)})
+
+
+@router.get("/access-log.csv")
+def access_log_csv(actor: PageActor, session: SessionDep, clock: ClockDep) -> Response:
+    return access_log_csv_response(session, actor, clock)
