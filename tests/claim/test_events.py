@@ -146,5 +146,6 @@ def test_districts_are_read_from_the_loss_place():
     assert events.district_of("北京市朝阳区建国门外大街1号") == "朝阳区"
     assert events.district_of("广东省东莞市长安镇振安中路128号") == "东莞市长安镇"
     assert events.district_of("新乡市卫辉市人民路") == "新乡市卫辉市"
+    assert events.district_of("广东省东莞市厚街镇康乐南路3号") == "东莞市厚街镇"
     assert events.district_of("某地某处") == ""
     assert events.in_area(["河南省"], "河南郑州金水区") and not events.in_area(["郑州市"], "河南省新乡市")

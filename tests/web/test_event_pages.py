@@ -89,6 +89,7 @@ def test_declare_see_by_district_and_assign_a_district(env):
     text = text_of(page)
     assert "已标记 5 条" in text and "东莞市长安镇" in text and "东莞市虎门镇" in text, text[:3000]
     assert "洪水" in text
+    assert "公估机构承接能力" in text and "粤安保险公估有限公司" in text
     r = post(c, f"{url}/assign", data={"district": "东莞市长安镇", "firm_id": org(env, "粤安保险公估有限公司")})
     text = text_of(r)
     assert "3 条报案已分派给粤安保险公估有限公司" in text, text[:3000]

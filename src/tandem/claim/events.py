@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tandem.access import scope
@@ -26,7 +26,7 @@ from tandem.claim.workflow import choose_adjuster
 from tandem.db import per_transaction
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
 from tandem.kit.i18n import N_
-from tandem.party.models import Adjuster
+from tandem.party.models import Adjuster, AdjusterFirm
 from tandem.routing.service import OPEN_STATES, evaluate, province_of
 
 # Who declares an event and tags or untags a notice by hand: the broker's account managers, the insurer's
@@ -60,7 +60,7 @@ class EventInput:
 _PROVINCE_SUFFIX = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市")
 _MUNICIPALITIES = frozenset({"北京", "天津", "上海", "重庆"})
 _CITY = re.compile(r"[^区县镇路街号\d\s,，]{1,8}?(?:市|自治州|地区|盟)")
-_DISTRICT = re.compile(r"[^路街号\d\s,，]{1,8}?(?:区|县|旗|镇|市)")
+_DISTRICT = re.compile(r"[^路号\d\s,，]{1,8}?(?:区|县|旗|镇|市)")
 
 
 def split_areas(text: str) -> tuple[str, ...]:
@@ -331,6 +331,35 @@ def triage(claims: Sequence[Claim]) -> Triage:
     waiting = [c for c in claims if not routed(c)]
     out.open = len(waiting)
     out.first = sorted(waiting, key=lambda c: (not injured(c), -(c.estimated_loss or Decimal(-1)), c.notified_at))
+    return out
+
+
+@dataclass
+class FirmLoad:
+    """A firm's surge staffing at a glance: its active practitioners, where they are, their open cases."""
+
+    firm: AdjusterFirm
+    adjusters: int
+    regions: list[str]
+    open: int
+    capacity: int
+
+
+def firm_loads(session: Session, firms: Sequence[AdjusterFirm]) -> list[FirmLoad]:
+    """Each firm's active adjusters, their regions, open cases and capacity (one query for the workloads)."""
+    adjusters = [a for f in firms for a in f.adjusters if a.active]
+    load = dict(
+        session.execute(
+            select(Claim.adjuster_id, func.count())
+            .where(Claim.adjuster_id.in_([a.id for a in adjusters]), Claim.status.in_(list(OPEN_STATES)))
+            .group_by(Claim.adjuster_id)
+        ).all()
+    )
+    out = []
+    for f in firms:
+        mine = [a for a in f.adjusters if a.active]
+        regions = sorted({r for a in mine for r in a.regions})
+        out.append(FirmLoad(f, len(mine), regions, sum(load.get(a.id, 0) for a in mine), sum(a.capacity for a in mine)))
     return out
 
 
