@@ -102,6 +102,14 @@ def test_a_declined_letter_goes_back_to_the_broker_and_the_accepted_one_is_invoi
     second = _ok(broker.post(t, json={"note": "改委托华信"}), 201)
     assert second["status"] == "instructed" and second["letter"]["adjuster"] == "张伟"
     assert [lt["state"] for lt in second["letters"]] == ["declined", "issued"]
+    with env.session() as s:  # the letter asks for the termination assessment of the policy, not a pre-assessment
+        letter = s.execute(
+            select(Appointment).where(Appointment.letter_no == second["letter"]["letter_no"])
+        ).scalar_one()
+        zh, en = documents.letter_html(s, letter), documents.letter_html(s, letter, "en")
+    assert "公估委托函" in zh and "保险合同效力中止或终止评估报告" in zh and "预评估" not in zh
+    assert "Letter of Instruction" in en and "termination assessment report" in en
+    assert _ok(broker.get(f"{API}/{pid}"))["number"] in zh
     assert firm.put(f"{t}/draft", json={"content": CONTENT}).status_code == 409  # accept first
     wrong_payer = firm.post(f"{t}/letter/accept", json={"terms": {**TERMS, "payer": "insurer"}})
     assert wrong_payer.status_code == 422 and "terms.payer" in wrong_payer.json()["error"]["fields"]

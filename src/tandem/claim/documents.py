@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tandem.access.models import Organisation, User
 from tandem.case.audience import ALL, LETTER_READERS, SUPERVISION
 from tandem.case.documents import store_document as store_document
-from tandem.case.letters import instructing_party
+from tandem.case.letters import TERMINATION, instructing_party
 from tandem.case.models import Case
 from tandem.claim.models import Appointment, Claim, Survey
 from tandem.config import Settings
@@ -26,6 +26,7 @@ from tandem.kit.i18n import format_money, format_rate, translate_message, use_lo
 from tandem.party.models import Adjuster
 from tandem.placement.models import Placement
 from tandem.policy import versions as policy_versions
+from tandem.policy.models import Policy
 from tandem.report.models import Report, ReportPdf, ReportSignature, ReportSigning
 
 _ENV = jinja2.Environment(
@@ -107,8 +108,13 @@ def letter_html(session: Session, letter: Appointment, lang: str = "zh_CN") -> s
     assert case and adj and firm
     instructing = instructing_party(session, letter)
     en = lang == "en"
+    policy = None  # a termination letter assesses the placement's bound policy
+    if letter.purpose == TERMINATION:
+        policy = session.execute(select(Policy).where(Policy.placement_id == letter.case_id)).unique().scalars().first()
+    titles = ("Letter of Instruction", "公估委托函") if policy else ("Confirmation of Instruction", "公估委托确认函")
     return _ENV.get_template("letter_en.html" if en else "letter.html").render(
-        title="Confirmation of Instruction" if en else "公估委托确认函",
+        title=titles[0] if en else titles[1],
+        policy=policy,
         lang="en" if en else "zh-CN",
         letter=letter,
         case=case,
