@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem import demo_products
-from tandem.access.models import Organisation, OrgKind, Role
+from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.access.service import create_user
 from tandem.audit import service as audit
 from tandem.claim.models import ChannelAccount
@@ -28,6 +28,7 @@ from tandem.party.models import (
     InsuredKind,
     InsurerProduct,
     LegalForm,
+    PiiAccess,
     RegistrationCheck,
     Sanction,
     Visibility,
@@ -614,7 +615,24 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_ledger.load(session, now)  # the broker's client money, from the policies and claim payments above
         demo_events.load(session, settings, now)  # a declared flood, its notices, one district assigned
         demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last
+        _access_log(session, now)
     return True
+
+
+def _access_log(session: Session, now: dt.datetime) -> None:
+    """Two views of a full ID number (tandem.party.reveal), so the access log page has entries: the broker
+    checked the insured person's ID number, firm A's administrator its practitioner's."""
+    users = {u: (uid, org) for u, uid, org in session.execute(select(User.username, User.id, User.organisation_id))}
+    person = session.execute(select(Insured).where(Insured.id_number_bidx.is_not(None))).unique().scalar_one()
+    wang = session.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
+    for username, kind, subject, days, reason in (
+        ("broker", "insured", person.organisation_id, 3, "核对投保人身份（投保单）"),
+        ("adjuster1", "adjuster", wang.id, 1, "执业登记核验"),
+    ):
+        uid, org = users[username]
+        entry = PiiAccess(at=now - dt.timedelta(days=days), user_id=uid, organisation_id=org, reason=reason)
+        entry.subject_kind, entry.subject_id, entry.field = kind, subject, "id_number"
+        session.add(entry)
 
 
 def _d(v: str | None) -> Decimal | None:
