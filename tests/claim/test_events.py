@@ -52,6 +52,8 @@ def test_notices_inside_the_area_and_period_are_tagged_on_declaring_and_at_intak
     later, later_elsewhere = _batch(env, [_row("e-4", "东莞市南城区鸿福路"), _row("e-5", "广东省深圳市南山区科技园")])
     got = env.client("broker").get(f"/api/v1/events/{event['id']}").json()
     assert {c["id"] for c in got["claims"]} == {inside, later}
+    assert [e["notices"] for e in env.client("broker").get("/api/v1/events").json()] == [2]
+    assert [e["notices"] for e in env.client("insured2").get("/api/v1/events").json()] == [2]
     assert {d["district"]: d["open"] for d in got["districts"]} == {"东莞市长安镇": 1, "东莞市南城区": 1}
     with env.session() as s:
         how = s.execute(

@@ -262,7 +262,10 @@ def event_claims(session: Session, actor: Actor, event: CatEvent) -> list[Claim]
 
 
 def tagged_count(session: Session, actor: Actor, event: CatEvent) -> int:
-    return len(event_claims(session, actor, event))
+    """How many of the event's notices the actor may see (a count, for lists)."""
+    tagged = select(CatEventClaim.claim_id).where(CatEventClaim.event_id == event.id)
+    visible = scope.visible_claims(actor).where(Claim.id.in_(tagged)).with_only_columns(func.count(Claim.id))
+    return int(session.execute(visible).scalar_one())
 
 
 # ---- triage ---------------------------------------------------------------------------------------------
