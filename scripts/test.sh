@@ -29,4 +29,4 @@ echo "== released migrations unchanged"; $V/python scripts/check_migrations.py
 echo "== lock pins every installed package"; $V/python scripts/check_lock.py
 echo "== no test module imports another"; $V/python scripts/check_test_imports.py tests
 echo "== pytest (PostgreSQL: ${TANDEM_TEST_DATABASE_URL:-off})"
-$V/pytest -p no:cacheprovider -n 2 --dist loadfile -q -rs "$@"
+$V/pytest -p no:cacheprovider -n 2 --dist loadfile -q -rs --durations=30 "$@"
