@@ -14,6 +14,7 @@ from tandem.access.service import create_user
 from tandem.audit import service as audit
 from tandem.claim.models import ChannelAccount
 from tandem.config import Settings
+from tandem.kit import pii
 from tandem.kit.clock import SHANGHAI
 from tandem.kit.errors import TandemError
 from tandem.kit.ids import id_check_char, uscc_check_char
@@ -623,8 +624,11 @@ def _access_log(session: Session, now: dt.datetime) -> None:
     """Two views of a full ID number (tandem.party.reveal), so the access log page has entries: the broker
     checked the insured person's ID number, firm A's administrator its practitioner's."""
     users = {u: (uid, org) for u, uid, org in session.execute(select(User.username, User.id, User.organisation_id))}
-    person = session.execute(select(Insured).where(Insured.id_number_bidx.is_not(None))).unique().scalar_one()
-    wang = session.execute(select(Adjuster).where(Adjuster.name == "王建国")).unique().scalar_one()
+    person_id = pii.equals(Insured.id_number_bidx, id_no("33010619750823002"), "id_number")  # 杨慧敏
+    person = session.execute(select(Insured).where(person_id)).unique().scalar_one()
+    firm_a = users["adjuster1"][1]
+    at_a = select(Adjuster).where(Adjuster.name == "王建国", Adjuster.firm_id == firm_a)
+    wang = session.execute(at_a).unique().scalar_one()
     for username, kind, subject, days, reason in (
         ("broker", "insured", person.organisation_id, 3, "核对投保人身份（投保单）"),
         ("adjuster1", "adjuster", wang.id, 1, "执业登记核验"),

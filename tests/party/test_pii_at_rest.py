@@ -71,6 +71,9 @@ def test_the_tables_hold_no_plaintext_id_or_phone_number(env):
         },
     )
     assert r.status_code == 202, r.text
+    with env.session() as s:  # linked by the blind index of the sender's (normalised) number
+        insured1 = s.execute(select(Insured).where(pii.equals(Insured.contact_phone_bidx, INSURED1_PHONE, "phone")))
+        assert r.json()["insured_id"] == str(insured1.unique().scalar_one().organisation_id)
     plain = _plaintexts(env)
     assert INSURED1_PHONE in plain and any(len(v) == 18 for v in plain)  # the demo has both kinds
     cells = _raw_cells(env)
