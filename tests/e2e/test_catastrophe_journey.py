@@ -94,9 +94,11 @@ def test_broker_declares_a_flood_uploads_notices_and_assigns_a_district(cast: Ca
     refused = broker.locator("#import-refused")
     expect(refused.locator("li")).to_have_count(3)
     expect(refused.locator("li[data-line='11']")).to_contain_text("loss_at")
+    expect(refused.locator("li[data-line='11']")).to_contain_text("请填写日期和时间")
     expect(refused.locator("li[data-line='501']")).to_contain_text("policy_number")
     expect(refused.locator("li[data-line='501']")).to_contain_text("没有这张保单")
     expect(refused.locator("li[data-line='1999']")).to_contain_text("location")
+    expect(refused.locator("li[data-line='1999']")).to_contain_text("太短")
     cast.shot(broker, "cat-02-upload-results")
 
     # The event page: every notice tagged at intake, by district and by estimated loss, hurt first.

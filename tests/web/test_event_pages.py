@@ -49,7 +49,7 @@ def test_an_upload_lists_each_bad_row_by_line_and_column_and_takes_the_rest(env)
     page = text_of(r)
     assert "2 条报案已创建" in page and "2 条被拒绝" in page, page[:2000]
     assert re.search(r"第 3 行：\s*loss_at", page) and re.search(r"第 5 行：\s*policy_number", page), page[:3000]
-    assert "没有这张保单" in page
+    assert "没有这张保单" in page and "请填写日期和时间" in page, page[:3000]
     assert _claims(env) == 2
     again = text_of(post(c, "/claims/import", files={"file": ("notices.xlsx", _sheet(rows), XLSX)}))
     assert "0 条报案已创建，2 条已存在" in again, again[:2000]

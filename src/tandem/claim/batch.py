@@ -70,7 +70,7 @@ class RowResult:
         if self.error is None:
             return None
         e = self.error
-        if e.message == InvalidInput.message:  # the schema's refusal: its own words say more
+        if isinstance(e, RowInvalid):  # the schema's refusal: its own (English) words say the most
             return (e.fields or {}).get(self.field or "", e.message)
         return e.message.format(**e.params) if e.params else e.message
 
@@ -107,6 +107,32 @@ def _refused(i: int, key: Any, field: str, exc: TandemError) -> RowResult:
     return RowResult(i + 1, key if isinstance(key, str) else None, REFUSED, field=field, error=exc)
 
 
+class RowInvalid(InvalidInput):
+    """A row the schema refuses: the message (a msgid, for pages) by the kind of fault; the schema's own
+    words stay in ``fields`` (the API and the CLI say them)."""
+
+
+# The pydantic error types, by the message a page shows for them.
+_FAULTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("missing",), N_("Required.")),
+    (("string_too_long", "too_long"), N_("Too long.")),
+    (("string_too_short",), N_("Too short.")),
+    (("datetime_from_date_parsing", "datetime_parsing", "datetime_type"), N_("Enter a date and time.")),
+    (
+        ("decimal_parsing", "decimal_type", "decimal_max_places", "decimal_whole_digits"),
+        N_("Enter an amount such as 12500.00."),
+    ),
+    (("enum", "literal_error"), N_("Not one of the allowed values.")),
+    (("extra_forbidden",), N_("Unknown field.")),
+)
+
+
+def _fault(kind: str, name: str) -> str:
+    if name.startswith("loss_at"):
+        return N_("Enter a date and time.")
+    return next((msg for kinds, msg in _FAULTS if kind in kinds), InvalidInput.message)
+
+
 def _validated(rows: Sequence[Any]) -> tuple[list[tuple[int, BatchNotice]], dict[int, RowResult]]:
     """Every row's shape first: the rows to take, and the refusals with the first field each failed on."""
     good: list[tuple[int, BatchNotice]] = []
@@ -118,7 +144,8 @@ def _validated(rows: Sequence[Any]) -> tuple[list[tuple[int, BatchNotice]], dict
         except ValidationError as exc:
             err = exc.errors()[0]
             name = _path(err.get("loc", ()))
-            bad[i] = _refused(i, key, name, InvalidInput(fields={name: str(err.get("msg", "invalid"))}))
+            fault = RowInvalid(_fault(str(err.get("type", "")), name), fields={name: str(err.get("msg", "invalid"))})
+            bad[i] = _refused(i, key, name, fault)
     return good, bad
 
 
