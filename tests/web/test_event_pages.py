@@ -132,4 +132,6 @@ def test_a_notice_is_untagged_and_tagged_by_hand(env):
     r = post(c, f"{url}/tag", data={"number": first.number})
     assert r.status_code == 409 and "该报案已标记为此事件" in text_of(r)
     assert logged_in(env, "insured2").get(url).status_code == 200
+    english = text_of(logged_in(env, "broker", **{"Accept-Language": "en"}).get(url))
+    assert "By district" in english and "Awaiting an adjuster" in english and "Tag a notice by hand" in english
     assert "/untag" not in logged_in(env, "insured2").get(url).text
