@@ -39,6 +39,19 @@ def _rows(n: int, place: str = "广东省东莞市长安镇", key: str = "P") ->
     ]
 
 
+FLOOD = {
+    "name": "东莞暴雨",
+    "peril": "flood",
+    "areas": "东莞市",
+    "starts_at": "2026-11-20T00:00",
+    "ends_at": "2026-11-30T00:00",
+}
+
+
+def _declare(c):
+    return post(c, "/events", data=FLOOD, follow_redirects=False)
+
+
 def test_an_upload_lists_each_bad_row_by_line_and_column_and_takes_the_rest(env):
     c = logged_in(env, "broker")
     rows = _rows(4)
@@ -71,18 +84,7 @@ def test_declare_see_by_district_and_assign_a_district(env):
     post(c, "/claims/import", files={"file": ("n.xlsx", _sheet(_rows(3) + _rows(2, "广东省东莞市虎门镇", "H")), XLSX)})
     r = post(c, "/events", data={"name": "东莞暴雨", "peril": "flood", "areas": "x"})
     assert r.status_code == 422 and "必填" in text_of(r)
-    r = post(
-        c,
-        "/events",
-        data={
-            "name": "东莞暴雨",
-            "peril": "flood",
-            "areas": "东莞市",
-            "starts_at": "2026-11-20T00:00",
-            "ends_at": "2026-11-30T00:00",
-        },
-        follow_redirects=False,
-    )
+    r = _declare(c)
     assert r.status_code == 303, text_of(r)[:2000]
     url = r.headers["location"].split("?")[0]
     page = c.get(r.headers["location"])
@@ -105,18 +107,7 @@ def test_declare_see_by_district_and_assign_a_district(env):
 def test_a_notice_is_untagged_and_tagged_by_hand(env):
     c = logged_in(env, "broker")
     post(c, "/claims/import", files={"file": ("n.xlsx", _sheet(_rows(2)), XLSX)})
-    r = post(
-        c,
-        "/events",
-        data={
-            "name": "东莞暴雨",
-            "peril": "flood",
-            "areas": "东莞市",
-            "starts_at": "2026-11-20T00:00",
-            "ends_at": "2026-11-30T00:00",
-        },
-        follow_redirects=False,
-    )
+    r = _declare(c)
     url = r.headers["location"].split("?")[0]
     with env.session() as s:
         first = s.execute(select(Claim).order_by(Claim.number)).scalars().first()
@@ -132,6 +123,7 @@ def test_a_notice_is_untagged_and_tagged_by_hand(env):
     r = post(c, f"{url}/tag", data={"number": first.number})
     assert r.status_code == 409 and "该报案已标记为此事件" in text_of(r)
     assert logged_in(env, "insured2").get(url).status_code == 200
+    assert "<title>东莞暴雨 · Tandem</title>" in c.get(url).text
     english = text_of(logged_in(env, "broker", **{"Accept-Language": "en"}).get(url))
     assert "By district" in english and "Awaiting an adjuster" in english and "Tag a notice by hand" in english
     assert "/untag" not in logged_in(env, "insured2").get(url).text
