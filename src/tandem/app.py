@@ -174,6 +174,7 @@ def create_app(
     from tandem.policy.recovery_endpoints import router as policy_recovery_router
     from tandem.premium.endpoints import router as premium_router
     from tandem.reconciliation.endpoints import router as consultation_router
+    from tandem.retention.endpoints import router as retention_router
     from tandem.supervision.endpoints import router as supervision_router
     from tandem.web.pages import mount_web
 
@@ -210,6 +211,7 @@ def create_app(
     app.include_router(brokerage_router)
     app.include_router(neutrality_router)
     app.include_router(complaint_router)
+    app.include_router(retention_router)
     app.include_router(supervision_router)
     mount_web(app)
     _document_error_bodies(app)

@@ -25,6 +25,7 @@ from tandem.policy import inforce_models as policy_inforce_models
 from tandem.policy import models as policy_models
 from tandem.reconciliation import models as reconciliation_models
 from tandem.report import models as report_models
+from tandem.retention import models as retention_models
 from tandem.settlement import models as settlement_models
 from tandem.sla import models as sla_models
 
@@ -54,6 +55,7 @@ __all__ = [
     "policy_models",
     "reconciliation_models",
     "report_models",
+    "retention_models",
     "settlement_models",
     "sla_models",
 ]

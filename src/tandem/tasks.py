@@ -17,3 +17,4 @@ def load_builtin_tasks() -> None:
     from tandem.party import filing_tasks as party_filing_tasks  # noqa: F401
     from tandem.placement import market  # noqa: F401  (the submissions' clocks: readers and insurers' notices)
     from tandem.reconciliation import tasks as reconciliation_tasks  # noqa: F401
+    from tandem.retention import tasks as retention_tasks  # noqa: F401

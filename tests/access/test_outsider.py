@@ -23,6 +23,7 @@ from tandem.access.models import Organisation, User
 from tandem.db import unit_of_work
 from tandem.party.models import Adjuster, BlacklistEntry, Expert, Insured, InsurerProduct, ProductStatus
 from tandem.policy.models import Policy
+from tandem.retention.models import RetentionRun
 from tests.helpers import (
     ACCEPT,
     INSURED1_ORG,
@@ -307,6 +308,18 @@ def _complaint(env) -> dict[str, str]:
     return {"complaint_id": _ok(env.client("insured1").post(f"/api/v1/cases/{cid}/complaints", json=body), 201)["id"]}
 
 
+def _retention_run(env) -> dict[str, str]:
+    """A retention run the broker's admin proposed (issue 20 item 2): its organisation's admins and the
+    platform admin only."""
+    with env.session() as s, s.begin():
+        broker = s.execute(select(User).where(User.username == "broker")).scalar_one()
+        run = RetentionRun(organisation_id=broker.organisation_id, state="proposed", as_of=env.clock.now().date(),
+                           items=[], proposed_by=broker.id, proposed_at=env.clock.now())  # fmt: skip
+        s.add(run)
+        s.flush()
+        return {"run_id": str(run.id)}
+
+
 def _placement(env) -> dict[str, str]:
     """insured1's placement, opened by the broker; no firm instructed, no insurer approached."""
     return {"placement_id": open_placement(env)["id"]}
@@ -405,6 +418,8 @@ PARAMS: dict[str, Kind] = {
     "recovery_id": Kind("insured1", ("insured2", "insurer2", "adjuster3", "regulator"), stand_in=True),
     # insured1's explanation request to firm A (issue 20 item 3): the complainant and the firm only
     "complaint_id": Kind("insured1", (*ALL_CLAIM_OUTSIDERS, "regulator"), build=_complaint),
+    # a broker's retention run: another organisation's admin and its non-admins alike get 404
+    "run_id": Kind("broker", ("adjuster1", "insured1", "insurer1"), build=_retention_run),
     # a change report of firm A (issue 19 item 3): stand-in under the real firm (its filing's access check
     # decides: the firm itself, supervision and the platform)
     "change_id": Kind("adjuster1", ("adjuster3", "insured1"), stand_in=True),
@@ -605,6 +620,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
         "json": {"kind": "complaint", "target_id": SOME_ID, "text": "outsider"}
     },
     ("POST", "/api/v1/complaints/{complaint_id}/actions"): {"json": {"action": "escalate", "text": "outsider"}},
+    ("POST", "/api/v1/retention/runs/{run_id}/decision"): {"json": {"action": "approve"}},
     ("POST", "/cases/{case_id}/complaints"): {"data": {"kind": "complaint", "target_id": SOME_ID, "text": "x"}},
     ("POST", "/cases/{case_id}/complaints/{complaint_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},
