@@ -453,6 +453,7 @@ def test_help_works_for_every_group_and_command(cli: Cli) -> None:
         "calendar import",
         "import book",
         "claims import",
+        "retention list",
     } <= names
     groups = [p for p in paths if len(p) <= 1]
     # The groups through the real entry point, in parallel (each start costs about a second) ...
@@ -686,3 +687,17 @@ def test_pii_rotate_key_moves_every_value_to_the_newest_key(demo_cli: Cli) -> No
     # Production without the keys: one line, exit 1.
     line = one_line_error(demo_cli.run("pii", "rotate-key", TANDEM_ENV="production"), 1)
     assert "TANDEM_PII_KEYS and TANDEM_PII_INDEX_KEY not set" in line
+
+
+def test_retention_list_before_and_after_the_dates(demo_cli: Cli) -> None:
+    """The demo's closed claim cases are due 15 years after their close: none now, listed in 2060."""
+    now = demo_cli.run("retention", "list", "--as-of", "2027-01-01")
+    assert now.returncode == 0, now.stderr
+    assert now.stdout.strip().splitlines() == ["0 record(s) due on 2027-01-01"]
+    later = demo_cli.run("retention", "list", "--as-of", "2060-01-01")
+    assert later.returncode == 0, later.stderr
+    lines = later.stdout.strip().splitlines()
+    assert any("claim_case" in line for line in lines[:-1])
+    assert lines[-1] == f"{len(lines) - 1} record(s) due on 2060-01-01"
+    bad = demo_cli.run("retention", "list", "--as-of", "2060-13-01")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--as-of" in bad.stderr

@@ -326,6 +326,9 @@ def _mount_optional() -> None:
     from tandem.claim.cli import claims_app
 
     app.add_typer(claims_app, name="claims", help="Loss notices (报案): batch import.")
+    from tandem.retention.cli import retention_app
+
+    app.add_typer(retention_app, name="retention", help="Retention (保存期限): the records due for anonymisation.")
 
 
 _mount_optional()
