@@ -621,6 +621,7 @@ WRITES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, str]], dict[s
     },
     ("POST", "/api/v1/complaints/{complaint_id}/actions"): {"json": {"action": "escalate", "text": "outsider"}},
     ("POST", "/api/v1/retention/runs/{run_id}/decision"): {"json": {"action": "approve"}},
+    ("POST", "/retention/runs/{run_id}/{action}"): {"data": {}},
     ("POST", "/cases/{case_id}/complaints"): {"data": {"kind": "complaint", "target_id": SOME_ID, "text": "x"}},
     ("POST", "/cases/{case_id}/complaints/{complaint_id}/{action}"): {"data": {"text": "outsider"}},
     ("POST", "/policies/{policy_id}/recovery"): {"data": {"other_costs_amount": "10.00", "reasons": "outsider"}},

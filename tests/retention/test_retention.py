@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, User
 from tandem.audit import service as audit
-from tandem.brokerage.models import BusinessFile
 from tandem.claim.models import Claim, ClaimStatus
-from tandem.party.models import Adjuster, Insured, InsuredKind
-from tandem.policy.models import Policy, PolicyStatus
-from tests.helpers import POLICY1, notice, run_jobs
+from tandem.party.models import Adjuster, Insured
+from tandem.policy.models import Policy
+from tests.helpers import notice, person_file, run_jobs
 
 UTC = dt.UTC
 
@@ -37,31 +35,6 @@ def _closed_claim(env) -> str:
     return cid
 
 
-def _person_file(env) -> str:
-    """A one-year policy the broker placed for 杨慧敏 (a natural person), with its business file."""
-    with env.session() as s, s.begin():
-        person = s.scalar(select(Insured).where(Insured.kind == InsuredKind.PERSON))
-        ref = s.scalar(select(Policy).where(Policy.number == POLICY1))
-        policy = Policy(
-            number="PRET0001",
-            insured_id=person.organisation_id,
-            insurer_id=ref.insurer_id,
-            broker_id=ref.broker_id,
-            line=ref.line,
-            period_start=dt.date(2026, 1, 1),
-            period_end=dt.date(2026, 12, 31),
-            status=PolicyStatus.EXPIRED,
-            created_at=env.clock.now(),
-        )
-        s.add(policy)
-        s.flush()
-        broker = s.scalar(select(User.id).where(User.username == "broker"))
-        s.add(BusinessFile(policy_id=policy.id, commission_rate=Decimal("0.1"), commission_amount=Decimal("100"),
-                           commission_collection="deducted", remittance="net", remittance_days=10, served_by=broker,
-                           updated_by=broker, updated_at=env.clock.now()))  # fmt: skip
-        return str(policy.id)
-
-
 def _at(env, when: dt.datetime) -> None:
     env.clock.current = when
     env._clients.clear()  # log in again at the new time
@@ -73,7 +46,7 @@ def _due(env, user: str, **params: str):
 
 def test_due_proposed_approved_then_anonymised(env) -> None:
     cid = _closed_claim(env)
-    pid = _person_file(env)
+    pid = person_file(env)
     # Nothing due today; the business file (2026-12-31 + 5 years) is due first, the case 15 years after close.
     assert _due(env, "adjuster1").json()["items"] == []
     assert _due(env, "broker").json()["counts"] == {"claim_case": 0, "business_file": 0}
@@ -115,7 +88,7 @@ def test_due_proposed_approved_then_anonymised(env) -> None:
 
 
 def test_broker_file_of_a_person_rejected_then_approved(env) -> None:
-    pid = _person_file(env)
+    pid = person_file(env)
     _at(env, dt.datetime(2032, 1, 2, tzinfo=UTC))
     rid = env.client("broker").post("/api/v1/retention/runs", json={"as_of": "2032-01-01"}).json()["id"]
     url = f"/api/v1/retention/runs/{rid}/decision"

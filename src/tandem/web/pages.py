@@ -40,6 +40,7 @@ def mount_web(app: FastAPI) -> None:
     from tandem.web.products import router as products_router
     from tandem.web.recusal import router as recusal_router
     from tandem.web.registry import router as registry_router
+    from tandem.web.retention import router as retention_router
     from tandem.web.staged_risk import router as staged_risk_router
     from tandem.web.submissions import router as submissions_router
     from tandem.web.termination_assessment import router as termination_assessment_router
@@ -56,6 +57,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(policy_inforce_router)
     app.include_router(policy_recovery_router)
     app.include_router(complaints_router)
+    app.include_router(retention_router)
     app.include_router(filing_router)
     app.include_router(termination_assessment_router)
     app.include_router(events_router)  # before the claims pages: /claims/import is not a claim

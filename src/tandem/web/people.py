@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tandem.access import links, logins, onboarding, scope, totp
 from tandem.access import service as access_service
 from tandem.access.actor import Actor
-from tandem.access.models import ROLES_BY_KIND, Organisation, OrgKind, Role, User
+from tandem.access.models import ADMIN_ROLES, ROLES_BY_KIND, Organisation, OrgKind, Role, User
 from tandem.access.permissions import Perm
 from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit.clock import Clock, today_local
@@ -192,8 +192,13 @@ def organisation_view(
         # A full ID or phone number shown on request (logged), or the request form's values and errors.
         "shown": shown or {"values": {}, "errors": {}},
         "pii_log": can_manage(actor, org) and reveal.may_export(actor),
+        # Retention / 保存期限 (issue 20 item 2): brokers' and adjuster firms' admins, and the platform admin.
+        "retention": org.id == actor.org_id and actor.has_any(ADMIN_ROLES) and actor.org_kind in RETAINING,
     }
     return render(request, "organisations/detail.html", ctx, status=status)
+
+
+RETAINING = frozenset({OrgKind.BROKER, OrgKind.ADJUSTER_FIRM, OrgKind.PLATFORM})
 
 
 def can_manage(actor: Actor, org: Organisation) -> bool:
