@@ -16,6 +16,7 @@ from tandem.audit import service as audit
 from tandem.claim.models import Claim, ClaimStatus
 from tandem.party.models import Adjuster, Insured
 from tandem.policy.models import Policy
+from tandem.retention import service
 from tests.helpers import notice, person_file, run_jobs
 
 UTC = dt.UTC
@@ -60,6 +61,7 @@ def test_due_proposed_approved_then_anonymised(env) -> None:
     assert [(i["id"], i["kind"], i["due_on"]) for i in case_due["items"]] == [(cid, "claim_case", "2041-11-25")]
     # Access: not an admin -> 403; another firm's admin sees its own (empty) list; others 403.
     assert _due(env, "insurer1").status_code == 403
+    assert _due(env, "broker2").status_code == 403  # the broker's staff, not its admin
     assert _due(env, "adjuster3").json()["items"] == []
     # The firm's admin proposes; it cannot approve its own run; another firm's admin gets 404.
     run = env.client("adjuster1").post("/api/v1/retention/runs", json={})
@@ -105,3 +107,10 @@ def test_broker_file_of_a_person_rejected_then_approved(env) -> None:
         assert (person.contact_name, person.contact_phone, person.address) == ("[anonymised]", None, None)
         assert person.id_number.startswith("ANON") and "杨慧敏" not in person.organisation.name
         assert audit.verify(s) == []
+
+
+def test_file_years_by_term_and_leap_day() -> None:
+    one = Policy(period_start=dt.date(2026, 1, 1), period_end=dt.date(2027, 1, 1))
+    longer = Policy(period_start=dt.date(2026, 1, 1), period_end=dt.date(2027, 1, 2))
+    assert (service.file_years(one), service.file_years(longer)) == (5, 10)
+    assert service.add_years(dt.date(2028, 2, 29), 15) == dt.date(2043, 2, 28)

@@ -5,6 +5,7 @@ page, the worker anonymises; anybody but an admin is refused."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from tests.helpers import logged_in, person_file, post, run_jobs, text_of
 
@@ -16,6 +17,8 @@ def test_due_list_propose_and_approve_on_the_page(env) -> None:
     page = broker.get("/retention")
     assert page.status_code == 200, page.text
     text = text_of(page)
+    own = re.search(r'href="(/organisations/[0-9a-f-]{36})"', page.text)
+    assert own and 'href="/retention"' in broker.get(own.group(1)).text  # linked from the organisation page
     assert "PRET0001" in text and "Business files: 1" in text and "Closed claim cases: 0" in text
     assert "PRET0001" not in text_of(broker.get("/retention?as_of=2031-12-30"))  # not yet due that day
     bad = post(broker, "/retention/runs", {"as_of": "2031-13-01"})
