@@ -172,9 +172,10 @@ def test_upgrade_then_demo_load_twice_is_a_no_op(cli: Cli) -> None:
     # demo_filing: a fourth firm (启明), not yet filed, with its administrator and two practitioners
     assert loaded["organisation"] == 11 + len(demo_comparison.DEMO_INSURERS) + history + clients + 1
     assert loaded["user_account"] == 27 + 1  # underwriter2 (products), broker2, risk2 (neutrality), adjuster4…14
-    # the bound placements (one in force, one ended by its insurer); insured1's history policy
+    # the bound placements (one in force, one ended by its insurer); insured1's history policy; the old policy
+    # whose business file is past its retention date (demo_retention)
     bound = int(cli.sql("SELECT count(*) FROM placement WHERE status = 'bound'")[0][0])  # type: ignore[call-overload]
-    assert loaded["policy"] == 3 + history + 1 + clients + bound
+    assert loaded["policy"] == 3 + history + 1 + clients + bound + 1
     assert loaded["adjuster"] == 14 + len(demo_filing.NEW_ADJUSTERS)
     # issue 19 item 3: every firm has its filing (the new firm's returned); two change reports
     assert loaded["firm_filing"] == loaded["adjuster_firm"] and loaded["firm_change_report"] == 2
@@ -690,10 +691,14 @@ def test_pii_rotate_key_moves_every_value_to_the_newest_key(demo_cli: Cli) -> No
 
 
 def test_retention_list_before_and_after_the_dates(demo_cli: Cli) -> None:
-    """The demo's closed claim cases are due 15 years after their close: none now, listed in 2060."""
+    """The demo's old business file is due since 2025-06-30 (a one-year contract ended 2020-06-30 + 5 years);
+    its closed claim cases 15 years after their close: listed in 2060."""
+    before = demo_cli.run("retention", "list", "--as-of", "2025-06-29")
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip().splitlines() == ["0 record(s) due on 2025-06-29"]
     now = demo_cli.run("retention", "list", "--as-of", "2027-01-01")
-    assert now.returncode == 0, now.stderr
-    assert now.stdout.strip().splitlines() == ["0 record(s) due on 2027-01-01"]
+    lines = now.stdout.strip().splitlines()
+    assert len(lines) == 2 and "PQC2019330400901" in lines[0] and "due 2025-06-30" in lines[0], now.stdout
     later = demo_cli.run("retention", "list", "--as-of", "2060-01-01")
     assert later.returncode == 0, later.stderr
     lines = later.stdout.strip().splitlines()

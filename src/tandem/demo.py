@@ -605,6 +605,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
             demo_ledger,
             demo_mou,
             demo_placements,
+            demo_retention,
         )
 
         demo_claims.load(session, settings, now)
@@ -616,6 +617,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_ledger.load(session, now)  # the broker's client money, from the policies and claim payments above
         demo_events.load(session, settings, now)  # a declared flood, its notices, one district assigned
         demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last
+        demo_retention.load(session, now)  # a broker's business file past its retention date
         _access_log(session, now)
     return True
 
