@@ -1,6 +1,7 @@
 """Demo retention (issue 20 item 2): an old one-year policy the broker placed for 杨慧敏 (a natural person),
 with its business file, ended 2020-06-30 and so due for anonymisation since 2025-06-30. The broker's
-administrator sees it on the Retention / 保存期限 page and may propose it; the platform admin approves."""
+administrator sees it on the Retention / 保存期限 page and may propose it; the platform admin approves. 杨慧敏
+still holds a policy in force, so an approved run keeps her data (its item lists no field replaced)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation, User
@@ -91,6 +91,10 @@ def test_due_proposed_approved_then_anonymised(env) -> None:
 
 def test_broker_file_of_a_person_rejected_then_approved(env) -> None:
     pid = person_file(env)
+    with env.session() as s:  # the person's other policy (PQC2026330100003) ends the same day: not later
+        person_id = s.get(Policy, uuid.UUID(pid)).insured_id
+        last = s.scalar(select(func.max(Policy.period_end)).where(Policy.insured_id == person_id))
+        assert last == dt.date(2026, 12, 31)
     _at(env, dt.datetime(2032, 1, 2, tzinfo=UTC))
     rid = env.client("broker").post("/api/v1/retention/runs", json={"as_of": "2032-01-01"}).json()["id"]
     url = f"/api/v1/retention/runs/{rid}/decision"
@@ -114,3 +118,18 @@ def test_file_years_by_term_and_leap_day() -> None:
     longer = Policy(period_start=dt.date(2026, 1, 1), period_end=dt.date(2027, 1, 2))
     assert (service.file_years(one), service.file_years(longer)) == (5, 10)
     assert service.add_years(dt.date(2028, 2, 29), 15) == dt.date(2043, 2, 28)
+
+
+def test_a_person_with_a_later_contract_is_kept(env) -> None:
+    pid = person_file(env)
+    with env.session() as s, s.begin():
+        later = s.scalar(select(Policy).where(Policy.number == "PQC2026330100003"))
+        later.period_end = dt.date(2027, 6, 30)
+    _at(env, dt.datetime(2032, 1, 2, tzinfo=UTC))
+    rid = env.client("broker").post("/api/v1/retention/runs", json={}).json()["id"]
+    env.client("admin").post(f"/api/v1/retention/runs/{rid}/decision", json={"action": "approve"})
+    run_jobs(env)
+    done = env.client("broker").get("/api/v1/retention/runs").json()[0]
+    assert done["state"] == "done" and done["items"][0]["id"] == pid and done["items"][0]["fields"] == []
+    with env.session() as s:
+        assert s.get(Insured, s.get(Policy, uuid.UUID(pid)).insured_id).contact_name == "杨慧敏"

@@ -239,7 +239,15 @@ def _anonymise(session: Session, item: dict[str, Any]) -> list[str]:
     if item["kind"] == "claim_case":
         return _claim(session, rid)
     policy = session.get(Policy, rid)
-    return _person(session, policy.insured_id) if policy else []
+    if policy is None or _later_policy(session, policy):
+        return []  # the insured's data is still needed for a later contract: kept (the item lists no field)
+    return _person(session, policy.insured_id)
+
+
+def _later_policy(session: Session, policy: Policy) -> bool:
+    """Whether the insured has a contract ending after this one (its own retention not reached with this)."""
+    later = select(Policy.id).where(Policy.insured_id == policy.insured_id, Policy.period_end > policy.period_end)
+    return session.execute(later.limit(1)).first() is not None
 
 
 def _claim(session: Session, claim_id: uuid.UUID) -> list[str]:
