@@ -25,11 +25,11 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, text
 from starlette.routing import Route
 
+from tandem import demo_retention
 from tandem.access import service as access_service
 from tandem.access.models import Organisation, OrgKind, Role, User
 from tandem.audit import service as audit
 from tandem.audit.models import AuditEvent
-from tandem.brokerage.models import BusinessFile
 from tandem.claim.models import Claim
 from tandem.db import unit_of_work
 from tandem.demo import DEMO_PASSWORD
@@ -40,8 +40,8 @@ from tandem.kit.clock import SHANGHAI
 from tandem.kit.i18n import gettext
 from tandem.kit.storage import store_for
 from tandem.kit.workdays import WorkCalendar
-from tandem.party.models import Adjuster, Insured, InsuredKind, Insurer, InsurerProduct, ProductStatus
-from tandem.policy.models import Policy, PolicyStatus
+from tandem.party.models import Adjuster, Insured, Insurer, InsurerProduct, ProductStatus
+from tandem.policy.models import Policy
 from tandem.reconciliation.models import Consultation
 from tandem.web.labels import label
 from tandem.worker import runner
@@ -572,7 +572,7 @@ def policy_bound(env, days_ago: float = 50) -> str:
     remedy 1 and 3 within 60 days, underwriter1's quote was accepted. Returns the policy id."""
     from tandem import demo_placements
     from tandem.access.actor import Actor
-    from tandem.party.models import Adjuster, Insured
+    from tandem.party.models import Adjuster
     from tandem.placement.binding import policy_of
 
     with unit_of_work(env.factory) as s:
@@ -1569,25 +1569,6 @@ def another_broker(env, username: str = "broker_other") -> uuid.UUID:
 
 
 def person_file(env) -> str:
-    """A one-year policy the broker placed for 杨慧敏 (a natural person), with its business file."""
+    """A one-year policy (2026) the broker placed for 杨慧敏 (a natural person), with its business file."""
     with env.session() as s, s.begin():
-        person = s.scalar(select(Insured).where(Insured.kind == InsuredKind.PERSON))
-        ref = s.scalar(select(Policy).where(Policy.number == POLICY1))
-        policy = Policy(
-            number="PRET0001",
-            insured_id=person.organisation_id,
-            insurer_id=ref.insurer_id,
-            broker_id=ref.broker_id,
-            line=ref.line,
-            period_start=dt.date(2026, 1, 1),
-            period_end=dt.date(2026, 12, 31),
-            status=PolicyStatus.EXPIRED,
-            created_at=env.clock.now(),
-        )
-        s.add(policy)
-        s.flush()
-        broker = s.scalar(select(User.id).where(User.username == "broker"))
-        s.add(BusinessFile(policy_id=policy.id, commission_rate=Decimal("0.1"), commission_amount=Decimal("100"),
-                           commission_collection="deducted", remittance="net", remittance_days=10, served_by=broker,
-                           updated_by=broker, updated_at=env.clock.now()))  # fmt: skip
-        return str(policy.id)
+        return str(demo_retention.placed(s, "PRET0001", dt.date(2026, 1, 1), dt.date(2026, 12, 31), env.clock.now()).id)

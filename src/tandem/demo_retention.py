@@ -21,6 +21,14 @@ OLD_POLICY = "PQC2019330400901"
 
 
 def load(session: Session, now: dt.datetime) -> None:
+    placed(
+        session, OLD_POLICY, dt.date(2019, 7, 1), dt.date(2020, 6, 30), dt.datetime(2019, 6, 25, 2, 0, tzinfo=dt.UTC)
+    )
+
+
+def placed(session: Session, number: str, start: dt.date, end: dt.date, at: dt.datetime) -> Policy:
+    """A policy the broker placed for 杨慧敏 (a natural person) from ``start`` to ``end``, its business file
+    kept at ``at`` (the tests' record past its retention date too)."""
     broker = session.execute(select(User).where(User.username == "broker")).scalar_one()
     actor = Actor.from_user(broker)
     person = (
@@ -30,17 +38,18 @@ def load(session: Session, now: dt.datetime) -> None:
     )
     model = session.execute(select(Policy).where(Policy.broker_id == actor.org_id).limit(1)).unique().scalar_one()
     policy = Policy(
-        number=OLD_POLICY,
+        number=number,
         insured_id=person.organisation_id,
         insurer_id=model.insurer_id,
         broker_id=actor.org_id,
         line=model.line,
-        period_start=dt.date(2019, 7, 1),
-        period_end=dt.date(2020, 6, 30),
+        period_start=start,
+        period_end=end,
         status=PolicyStatus.EXPIRED,
-        created_at=dt.datetime(2019, 6, 20, 2, 0, tzinfo=dt.UTC),
+        created_at=at,
     )
     session.add(policy)
     session.flush()
     terms = business_file.FileIn(Decimal("0.12"), Decimal("360.00"), "deducted", "net", 10, broker.id)
-    business_file.save(session, actor, policy.id, terms, at=dt.datetime(2019, 6, 25, 2, 0, tzinfo=dt.UTC))
+    business_file.save(session, actor, policy.id, terms, at=at)
+    return policy
