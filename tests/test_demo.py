@@ -3,6 +3,7 @@ services, and ``tandem serve --with-worker`` running the outbox worker beside th
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tandem import demo_claims, demo_history
+from tandem import demo_claims, demo_complaints, demo_history
 from tandem.audit import service as audit
 from tandem.kit.canonical import canonical_json, sha256_hex
 from tandem.report.models import Report
@@ -62,6 +63,31 @@ def test_demo_claims_at_every_stage(env):
     for user in ("insured1", "insurer1", "adjuster1", "adjuster3", "risk"):
         assert _ok(env.client(user).get("/api/v1/claims"))["items"], user
         assert _ok(env.client(user).get("/api/v1/notifications")), user
+    with env.session() as s:
+        assert audit.verify(s) == []
+
+
+def test_demo_complaints_at_their_stages_and_the_escalated_one_seen_by_supervision(env):
+    with env.factory.begin() as s:
+        demo_claims.load(s, env.settings, env.clock.now())
+        assert demo_complaints.load(s, env.clock.now()) == len(demo_complaints.PLAN)
+    mine = {(c["kind"], c["state"]): c for c in _ok(env.client("insured1").get("/api/v1/complaints"))}
+    assert set(mine) == {("complaint", "received"), ("explanation", "decided")}
+    assert mine[("complaint", "received")]["acknowledged_at"] and not mine[("complaint", "received")]["decision"]
+    answered = mine[("explanation", "decided")]
+    assert answered["decided_at"][:10] <= answered["due_on"] and answered["decision"]
+    [extended] = _ok(env.client("insured3").get("/api/v1/complaints"))
+    assert extended["state"] == "extended" and extended["extension_reason"]
+    received = dt.date.fromisoformat(extended["received_at"][:10])
+    assert (dt.date.fromisoformat(extended["due_on"]) - received).days in (29, 30, 31)  # 30 days, Shanghai dates
+    # The target reads it too; supervision reads only the escalated one, and counts every one in its figures.
+    assert {c["id"] for c in _ok(env.client("adjuster1").get("/api/v1/complaints"))} == {c["id"] for c in mine.values()}
+    assert extended["id"] in {c["id"] for c in _ok(env.client("broker").get("/api/v1/complaints"))}
+    [escalated] = _ok(env.client("regulator").get("/api/v1/complaints"))
+    assert escalated["state"] == "escalated" and escalated["escalation_reason"] and escalated["may"] == []
+    year = env.clock.now().year
+    figures = _ok(env.client("regulator").get(f"/api/v1/complaints/statistics?year={year}"))
+    assert sum(f["received"] for f in figures) == len(demo_complaints.PLAN)
     with env.session() as s:
         assert audit.verify(s) == []
 

@@ -597,6 +597,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
     if claims:
         from tandem import (
             demo_claims,
+            demo_complaints,
             demo_events,
             demo_filing,
             demo_history,
@@ -618,6 +619,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         demo_events.load(session, settings, now)  # a declared flood, its notices, one district assigned
         demo_filing.load(session, settings, now, password=DEMO_PASSWORD)  # the firms' filings (备案), last
         demo_retention.load(session, now)  # a broker's business file past its retention date
+        demo_complaints.load(session, now)  # complaints at their stages, one escalated to supervision
         _access_log(session, now)
     return True
 

@@ -56,7 +56,11 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
         )
         service.notify_loss(session, settings, actors[user], notice, now=at, idempotency_key=None)
     event = session.execute(select(CatEvent).where(CatEvent.name == NAME)).scalar_one()
-    firm = session.execute(select(Organisation.id).where(Organisation.name.like("正衡%"))).scalar_one()
+    # The demo's own 正衡 (with its users): an expert pool loaded before may hold a firm of the same name.
+    own = select(User.organisation_id).where(User.username.in_(actors))
+    firm = session.execute(
+        select(Organisation.id).where(Organisation.name.like("正衡%"), Organisation.id.in_(own))
+    ).scalar_one()
     events.assign_district(session, broker, event.id, "杭州市西湖区", firm, now=now - dt.timedelta(hours=6))
     # Fires inside the area and period were tagged on declaring; the broker took them out by hand.
     for claim in events.event_claims(session, broker, event):

@@ -15,7 +15,7 @@ from tandem.audit.models import AuditEvent
 from tandem.claim.models import Participation, PartyRole
 from tandem.kit.clock import SHANGHAI, today_local
 from tandem.supervision import feed
-from tests.helpers import _to_reported, inbox, logged_in, post, run_jobs, text_of
+from tests.helpers import _to_reported, html_table, inbox, logged_in, post, run_jobs, text_of
 
 
 def _org_of(env, cid: str, role: PartyRole) -> str:
@@ -132,3 +132,22 @@ def test_the_page_files_a_complaint_and_the_firm_decides(env) -> None:
     assert decided.status_code == 303, decided.text[:300]
     assert "事实、依据与救济途径" in text_of(insured.get(f"/cases/{cid}/complaints"))
     assert logged_in(env, "insured2").get(f"/cases/{cid}/complaints").status_code == 404
+
+
+def test_the_list_page_shows_each_party_its_own_and_supervision_the_escalated_with_the_figures(env) -> None:
+    cid = _to_reported(env)
+    firm, broker = _org_of(env, cid, PartyRole.ADJUSTER), _org_of(env, cid, PartyRole.BROKER)
+    x = _file(env, "insured1", cid, kind="explanation", target_id=firm, text="请解释定损依据").json()
+    y = _file(env, "insured1", cid, kind="complaint", target_id=broker, text="经纪人未及时回复").json()
+    assert _act(env, "adjuster1", x["id"], "decide", "事实、依据与救济途径").status_code == 200
+    assert _act(env, "insured1", y["id"], "escalate", "逾期未答复").status_code == 200
+    year = env.clock.now().year
+    rows = html_table(logged_in(env, "insured1").get("/complaints").text, "complaint-list")
+    assert len(rows) == 3 and {r[2] for r in rows[1:]} == {"已决定", "已提交监管"}, rows
+    firm_rows = html_table(logged_in(env, "adjuster1").get("/complaints").text, "complaint-list")
+    assert len(firm_rows) == 2 and firm_rows[1][2] == "已决定", firm_rows  # only the one about the firm
+    page = logged_in(env, "regulator").get(f"/complaints?year={year}").text
+    assert [r[2] for r in html_table(page, "complaint-list")[1:]] == ["已提交监管"]  # escalated only
+    figures = {r[0]: r[1:] for r in html_table(page, "complaint-figures")[1:]}
+    assert sorted(figures.values()) == [["1", "0", "0", "0", "1", "0"], ["1", "1", "1", "0", "0", "0"]], figures
+    assert logged_in(env, "insured2").get("/complaints").text.count("complaint-list") == 1  # its own: none

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.access.models import Organisation
+from tandem.case.models import Case
 from tandem.complaint import service
+from tandem.complaint.models import Complaint
 from tandem.deps import ClockDep, SessionDep
 from tandem.kit.errors import TandemError
 from tandem.kit.i18n import N_
@@ -75,6 +77,23 @@ def complaints_page(
         "REASON_MAX": REASON_MAX,
     }
     return render(request, "complaints/case.html", ctx, status=status)
+
+
+@router.get("/complaints")
+def overview(
+    request: Request, actor: PageActor, session: SessionDep, clock: ClockDep, year: int | None = None
+) -> Response:
+    """The complaints the organisation filed or is the subject of (supervision: the escalated ones) and the
+    year's figures per organisation complained about (supervision and the platform: every organisation)."""
+    this_year = clock.now().year  # the statistics' year is the UTC year received
+    year = year if year is not None and 2000 <= year <= 2100 else this_year
+    rows = list(session.execute(service.visible(actor).order_by(Complaint.received_at.desc())).scalars())
+    figures = service.statistics(session, actor, year)
+    orgs = {r.complainant_id for r in rows} | {r.target_id for r in rows} | {f.organisation_id for f in figures}
+    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all())
+    cases = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_({r.case_id for r in rows}))).all())
+    ctx = {"complaints": rows, "figures": figures, "names": names, "cases": cases, "year": year}
+    return render(request, "complaints/list.html", ctx)
 
 
 @router.get("/cases/{case_id}/complaints")

@@ -89,6 +89,7 @@ _NAV: list[tuple[str, str, frozenset[OrgKind]]] = [
     ("/receivables", N_("Receivables"), frozenset({K.ADJUSTER_FIRM})),
     ("/payables", N_("Payables"), frozenset({K.INSURER, K.BROKER, K.INSURED})),
     ("/client-money", N_("Client money"), frozenset({K.BROKER})),
+    ("/complaints", N_("Complaints"), frozenset(K)),
 ]
 
 
