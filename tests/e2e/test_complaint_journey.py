@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tandem.kit.clock import SystemClock
 from tandem.kit.i18n import format_date
@@ -46,6 +46,15 @@ def cast(browser: Browser, complaint_server: ClaimServer, artifacts: Path) -> It
 
 def _ok(page: Page, text: str) -> None:
     expect(page.locator(".alert.ok")).to_contain_text(text)
+
+
+def _listed(page: Page) -> Locator:
+    """The complaints list reached from the main navigation: the one row about the firm."""
+    page.goto("/")
+    page.locator("nav.mainnav").get_by_role("link", name="投诉", exact=True).click()
+    row = page.locator("#complaint-list tbody tr").filter(has_text=FIRM)
+    expect(row).to_have_count(1)
+    return row
 
 
 def test_insured_complains_the_firm_decides_in_time_and_supervision_sees_it_in_zh(cast: Cast) -> None:
@@ -84,10 +93,7 @@ def test_insured_complains_the_firm_decides_in_time_and_supervision_sees_it_in_z
 
     # The firm finds it in its complaints list with the deadline, and decides within the clock.
     firm = cast("adjuster1")
-    firm.goto("/")
-    firm.locator("nav.mainnav").get_by_role("link", name="投诉", exact=True).click()
-    row = firm.locator("#complaint-list tbody tr").filter(has_text=FIRM)
-    expect(row).to_have_count(1)
+    row = _listed(firm)
     expect(row).to_contain_text("已受理，待处理")
     expect(row).to_contain_text(due)
     cast.shot(firm, "complaint-04-firm-list")
@@ -120,10 +126,7 @@ def test_insured_complains_the_firm_decides_in_time_and_supervision_sees_it_in_z
     # Supervision finds it in its list and in the firm's figures for the year: 1 received, decided in time,
     # escalated, none open; it reads only and has no form.
     regulator = cast("regulator")
-    regulator.goto("/")
-    regulator.locator("nav.mainnav").get_by_role("link", name="投诉", exact=True).click()
-    listed = regulator.locator("#complaint-list tbody tr").filter(has_text=FIRM)
-    expect(listed).to_have_count(1)
+    listed = _listed(regulator)
     expect(listed).to_contain_text("已提交监管")
     expect(listed).to_contain_text(INSURED)  # the complainant
     figures = regulator.locator("#complaint-figures tbody tr").filter(has_text=FIRM)
