@@ -151,3 +151,8 @@ def test_the_list_page_shows_each_party_its_own_and_supervision_the_escalated_wi
     figures = {r[0]: r[1:] for r in html_table(page, "complaint-figures")[1:]}
     assert sorted(figures.values()) == [["1", "0", "0", "0", "1", "0"], ["1", "1", "1", "0", "0", "0"]], figures
     assert logged_in(env, "insured2").get("/complaints").text.count("complaint-list") == 1  # its own: none
+    # A notification's link leads to the case's complaints page; not one's to read: 404.
+    link = logged_in(env, "adjuster1").get(f"/complaints/{x['id']}")
+    assert (link.status_code, link.headers["location"]) == (303, f"/cases/{cid}/complaints")
+    assert logged_in(env, "regulator").get(f"/complaints/{x['id']}").status_code == 404  # not escalated
+    assert logged_in(env, "insured2").get(f"/complaints/{y['id']}").status_code == 404

@@ -96,6 +96,13 @@ def overview(
     return render(request, "complaints/list.html", ctx)
 
 
+@router.get("/complaints/{complaint_id}")
+def one(complaint_id: str, actor: PageActor, session: SessionDep) -> Response:
+    """A complaint's link (its notifications'): its case's complaints page; 404 for anybody who may not read it."""
+    row = service.get(session, actor, complaint_id)
+    return RedirectResponse(f"/cases/{row.case_id}/complaints", 303)
+
+
 @router.get("/cases/{case_id}/complaints")
 def page(case_id: str, request: Request, actor: PageActor, session: SessionDep, done: str | None = None) -> Response:
     return complaints_page(request, actor, session, case_id, notice=NOTICES.get(done or ""))
