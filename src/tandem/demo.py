@@ -15,7 +15,7 @@ from tandem.audit import service as audit
 from tandem.claim.models import ChannelAccount
 from tandem.config import Settings
 from tandem.kit import pii
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import TandemError
 from tandem.kit.ids import id_check_char, uscc_check_char
 from tandem.party import service as party_service
@@ -93,7 +93,7 @@ def _practice(
     陈亮 moved from 华信 to his firm a year ago (the history kept); 王建国's registration verified on the
     regulator's register last month; the lapsed ones not found there; 罗振华 suspended by the regulator
     (a decision number and dates). Written as rows, on the system's behalf."""
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     for adj in adjusters:
         start = today - dt.timedelta(days=700)
         if adj.name == "陈亮":  # first through 华信, then moved (the old registration ended the day before)
@@ -143,7 +143,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, claims: bool
         raise DemoRefused()
     if session.execute(select(Organisation.id).where(Organisation.name == BROKER_NAME)).first():
         return False
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
 
     def user(org: Organisation, username: str, name: str, roles: list[Role], phone: str | None = None) -> None:
         """A demo account: never made to enrol in TOTP (``mfa_exempt``, ignored in production), so the

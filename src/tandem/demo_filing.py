@@ -18,7 +18,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, Role, User
 from tandem.access.service import create_user
 from tandem.config import Settings
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.ids import id_check_char, uscc_check_char
 from tandem.party import filing
 from tandem.party import service as party_service
@@ -99,7 +99,7 @@ def load(session: Session, settings: Settings, now: dt.datetime, *, password: st
     if session.execute(select(Organisation.id).where(Organisation.name == NEW_FIRM)).first():
         return
     regulator = _actor(session, "regulator")
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     firms = list(session.execute(select(AdjusterFirm).order_by(AdjusterFirm.filing_no)).unique().scalars())
     for firm in firms:
         admin = _admin_of(session, firm)

@@ -34,7 +34,7 @@ from tandem.claim.models import (
 )
 from tandem.fees.models import Invoice, InvoicePayment
 from tandem.kit.canonical import canonical_json, sha256_hex
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy, PolicySection, PolicyStatus
 from tandem.report.models import Report, ReportSignature
@@ -309,7 +309,7 @@ class Writer:
 
     def _invoice(self, claim: Claim, spec: ClaimSpec, letter: Appointment, reported: dt.datetime) -> None:
         issued = reported + spec.fee_after * DAY
-        day = issued.astimezone(SHANGHAI).date()
+        day = local_day(issued)
         fee = spec.fee or Decimal(0)
         vat = (fee * VAT).quantize(Decimal("0.01"))
         settled = None if spec.fee_paid_after is None else day + dt.timedelta(days=spec.fee_paid_after)

@@ -22,7 +22,7 @@ from tandem.fees import invoices
 from tandem.fees.engine import parse_terms
 from tandem.fees.terms import engagement_for
 from tandem.inforce import termination
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.party.models import Adjuster
 from tandem.placement.models import Placement
 from tandem.policy import endorsements, recovery, suspension
@@ -79,7 +79,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
         ]
         # Two months back (the period began some months ago): a later change and a termination can follow
         # it on days already past, as the browser journey of a policy in force does.
-        since = max(bound.period_start + dt.timedelta(days=1), now.astimezone(SHANGHAI).date() - CHANGE_AGO)
+        since = max(bound.period_start + dt.timedelta(days=1), local_day(now) - CHANGE_AGO)
         row = endorsements.request(
             session, broker, bound.id, effective_date=since, sections=changes,
             reason="新建成品仓库投入使用，首个分项保险金额增加 20%。", now=now - dt.timedelta(days=3),
@@ -92,7 +92,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     if policy is None:
         return
     underwriter = _underwriter(session, policy)
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     suspended = max(policy.period_start + dt.timedelta(days=1), today - dt.timedelta(days=20))
     ended = min(policy.period_end, max(suspended + dt.timedelta(days=1), today - dt.timedelta(days=2)))
     suspension.change(
@@ -139,7 +139,7 @@ def _assessed(session: Session, broker: Actor, underwriter: Actor, policy: Polic
     """The placement's policy the insurer ended a month ago (保险人解除): the broker instructed 正衡 to assess
     the loss, 张伟 and 陈亮 signed the 《保险合同效力中止或终止评估报告》, and the broker's recovery took its
     amount from it; the insurer accepted and paid."""
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     ended = max(policy.period_start + dt.timedelta(days=1), today - dt.timedelta(days=30))
     day = dt.timedelta(days=1)
     refund = suspension.change(

@@ -20,7 +20,7 @@ from tandem.access.models import User
 from tandem.fees import invoices
 from tandem.fees.invoices import WorkIn
 from tandem.fees.models import Invoice
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.report.models import Report
 
 DAY = dt.timedelta(days=1)
@@ -47,7 +47,7 @@ class _Demo:
 
     def pay(self, inv: Invoice, at: dt.datetime, amount: Decimal | None = None) -> None:
         left = amount if amount is not None else invoices.open_amount(self.session, inv)
-        on = at.astimezone(SHANGHAI).date()
+        on = local_day(at)
         ref = f"ZA-FEE-{inv.number[-6:]}"
         invoices.record_payment(self.session, self.payer, inv.id, amount=left, paid_on=on, reference=ref, at=at)
 

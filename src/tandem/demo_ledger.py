@@ -22,7 +22,7 @@ from tandem.access.models import User
 from tandem.brokerage import business_file, ledger
 from tandem.brokerage.models import ClientMoneyEntry
 from tandem.claim.models import Claim, Payment
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.policy.models import Policy
 
 OPEN_CLAIMS = 3  # the latest claim payments received and not yet passed on
@@ -52,7 +52,7 @@ def load(session: Session, now: dt.datetime) -> int:
         session.execute(select(User).where(User.username.in_(("broker", "broker2"))).order_by(User.username)).scalars()
     )
     actor = Actor.from_user(staff[0])
-    today = ledger.today_of(now)
+    today = local_day(now)
     start = today - dt.timedelta(days=365)
     count = 0
     policies = session.execute(
@@ -87,13 +87,13 @@ def load(session: Session, now: dt.datetime) -> int:
         .where(Claim.broker_id == actor.org_id)
         .order_by(Payment.paid_at, Payment.id)
     )
-    pays = [(p, c) for p, c in rows if start <= ledger.today_of(p.paid_at) <= today]
-    ages = [(today - ledger.today_of(p.paid_at)).days for p, _c in pays]
+    pays = [(p, c) for p, c in rows if start <= local_day(p.paid_at) <= today]
+    ages = [(today - local_day(p.paid_at)).days for p, _c in pays]
     # One older claim payment still held (over the hold limit), one long ago passed on only in half.
     stale = next((n for n in reversed(range(len(pays))) if ages[n] >= STALE_DAYS), None)
     halved = next((n for n in reversed(range(len(pays))) if ages[n] >= HALVED_DAYS), None)
     for n, (pay, claim) in enumerate(pays):
-        day = ledger.today_of(pay.paid_at)
+        day = local_day(pay.paid_at)
         data = ledger.EntryIn(
             "claim_received", pay.amount, day, f"SK-{claim.number}", claim_id=claim.id, payment_id=pay.id
         )

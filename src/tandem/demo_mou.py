@@ -23,7 +23,7 @@ from tandem.claim.models import PartyRole
 from tandem.config import Settings
 from tandem.demo_placements import PHOTO, report_content
 from tandem.fees.engine import Basis, FeeTerms, Payer
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.party.models import Adjuster
 from tandem.placement import consult, prereport, second_opinion
 from tandem.placement.models import Placement, PlacementStatus
@@ -68,7 +68,7 @@ def load(session: Session, settings: Settings, now: dt.datetime) -> None:
     # The insurer takes part once approached (a submission makes it so).
     case_service.add_participant(session, case_of(session, placement), uw.org_id, PartyRole.INSURER, now=tick(0))
     row = second_opinion.appoint(session, uw, pid, zhou.id, now=tick(2))
-    due = (tick(3).astimezone(SHANGHAI).date()) + dt.timedelta(days=15)
+    due = local_day(tick(3)) + dt.timedelta(days=15)
     second_opinion.accept(session, lead, pid, row.id, terms=INSURER_TERMS, report_due=due, now=at)
     prereport.add_second(session, lead, pid, wu.id, now=tick(2))
     photo = prereport.upload_photo(

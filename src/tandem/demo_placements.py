@@ -20,7 +20,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import User
 from tandem.config import Settings
 from tandem.fees.engine import Basis, FeeTerms, Payer
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.party.models import Adjuster, Insured
 from tandem.placement import binding, comparison, market, market_docs, prereport, risk, screening, selection, service
 from tandem.placement.market_models import ConsentKind
@@ -134,7 +134,7 @@ class _Story:
         return self.placement
 
     def open(self, insured_id: object, title: str, lines: list[str], sites: list[dict[str, Any]]) -> _Story:
-        start = (self.at.astimezone(SHANGHAI).date().replace(day=1) + dt.timedelta(days=62)).replace(day=1)
+        start = (local_day(self.at).replace(day=1) + dt.timedelta(days=62)).replace(day=1)
         data = {
             "insured_id": str(insured_id),
             "title": title,
@@ -164,7 +164,7 @@ class _Story:
 
     def accept(self, firm: str, report_days: int = 20) -> _Story:
         now = self.tick(3)
-        due = now.astimezone(SHANGHAI).date() + dt.timedelta(days=report_days)
+        due = local_day(now) + dt.timedelta(days=report_days)
         selection.accept_letter(
             self.session,
             self.actors[firm],
@@ -228,7 +228,7 @@ class _Story:
     def decide(self, insured: str, remediate: tuple[str, ...] = ("1",), premium: tuple[str, ...] = ("2",)) -> _Story:
         """The insured remediates some points (by a date two months on) and accepts the loading of others."""
         now = self.tick(6)
-        today = now.astimezone(SHANGHAI).date()
+        today = local_day(now)
         decisions = [risk.Decision(ref, "remediate", today + dt.timedelta(days=60)) for ref in remediate]
         decisions += [risk.Decision(ref, "premium") for ref in premium]
         risk.decide(self.session, self.actors[insured], self.p.id, decisions, today=today, now=now)
@@ -268,7 +268,7 @@ class _Story:
             "sections": sections,
             "factors": [{"code": "sprinkler", "value": factor}],
             "conditions": "特别约定：仓库消防通道须于起保前清理完毕；每次事故绝对免赔额人民币一万元（建筑物）。",
-            "valid_until": (now.astimezone(SHANGHAI).date() + dt.timedelta(days=30)).isoformat(),
+            "valid_until": (local_day(now) + dt.timedelta(days=30)).isoformat(),
         }
         self.quotes = {
             **getattr(self, "quotes", {}),

@@ -13,6 +13,7 @@ from tandem.audit import service as audit
 from tandem.brokerage import ledger
 from tandem.brokerage.models import BusinessFile, ClientMoneyEntry
 from tandem.claim.models import Claim, Payment
+from tandem.kit.clock import local_day
 from tandem.policy.models import Policy
 from tests.helpers import _ok
 
@@ -27,7 +28,7 @@ def test_demo_ledger_is_derived_from_the_demo_and_reconciles(env):
             policy.premium = Decimal("12345.67") + n
         s.flush()
         count = demo_ledger.load(s, now)
-    today = ledger.today_of(now)
+    today = local_day(now)
     with env.session() as s:
         rows = list(s.execute(select(ClientMoneyEntry)).scalars())
         broker = rows[0].broker_id
@@ -36,7 +37,7 @@ def test_demo_ledger_is_derived_from_the_demo_and_reconciles(env):
             for p in s.execute(
                 select(Payment).join(Claim, Claim.id == Payment.claim_id).where(Claim.broker_id == broker)
             ).scalars()
-            if ledger.today_of(p.paid_at) > today.replace(year=today.year - 1)
+            if local_day(p.paid_at) > today.replace(year=today.year - 1)
         ]
         premiums = list(
             s.execute(

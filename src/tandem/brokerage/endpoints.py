@@ -19,6 +19,7 @@ from tandem.access.actor import Actor
 from tandem.brokerage import business_file, export, ledger
 from tandem.brokerage.models import BusinessFile, ClientMoneyEntry
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import local_day
 from tandem.kit.errors import NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.schemas import Date, MoneyIn, MoneyOut, RateIn, RateOut, Strict
@@ -178,7 +179,7 @@ def entries_out(session: Session, rows: list[ClientMoneyEntry], all_rows: list[C
 
 def statement_out(session: Session, actor: Actor, by: str, now: dt.datetime, hold_days: int) -> StatementOut:
     broker_id = ledger.reader(actor)
-    today = ledger.today_of(now)
+    today = local_day(now)
     rows = ledger.statement(ledger.entries(session, broker_id), by, today, hold_days)
     names = ledger.names(session, {r.party_id for r in rows})
     out = [StatementRowOut(name=names.get(r.party_id, ""), **vars(r)) for r in rows]
@@ -227,7 +228,7 @@ def reverse_entry(body: ReversalBody, actor: ActorDep, session: SessionDep, cloc
 def open_items(actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep) -> list[OpenItemOut]:
     """Receipts not fully passed on, oldest first, with their age; over ``client_money_hold_days`` flagged."""
     rows = ledger.entries(session, ledger.reader(actor))
-    items = ledger.open_items(rows, ledger.today_of(clock.now()), settings.client_money_hold_days)
+    items = ledger.open_items(rows, local_day(clock.now()), settings.client_money_hold_days)
     outs = entries_out(session, [i.receipt for i in items], rows)
     return [
         OpenItemOut(entry=o, held=i.held, age_days=i.age_days, band=i.band, over_limit=i.over_limit)

@@ -33,7 +33,7 @@ from tandem.access.models import Organisation, OrgKind, Role
 from tandem.audit import service as audit
 from tandem.brokerage.models import ClientMoneyEntry
 from tandem.claim.models import Claim, Payment
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import reason_text
@@ -109,10 +109,6 @@ def writer(actor: Actor) -> uuid.UUID:
     if actor.org_kind != OrgKind.BROKER or not actor.has_any(WRITERS):
         raise ActionNotAllowed()
     return actor.org_id
-
-
-def today_of(at: dt.datetime) -> dt.date:
-    return at.astimezone(SHANGHAI).date()
 
 
 # ---- arithmetic (pure) -----------------------------------------------------------------------------
@@ -364,7 +360,7 @@ def _payout_fields(session: Session, broker_id: uuid.UUID, data: EntryIn) -> dic
 def record(session: Session, actor: Actor, data: EntryIn, *, at: dt.datetime) -> ClientMoneyEntry:
     """Record one receipt or pay-out; 422 naming the field for anything wrong, nothing written then."""
     broker_id = writer(actor)
-    _check_basics(data, today_of(at))
+    _check_basics(data, local_day(at))
     fields = (
         _receipt_fields(session, broker_id, data) if data.kind in RECEIPTS else _payout_fields(session, broker_id, data)
     )
@@ -405,7 +401,7 @@ def reverse(session: Session, actor: Actor, entry_id: Any, *, reason: str, at: d
         kind=entry.kind,
         amount=-entry.amount,
         currency=entry.currency,
-        value_date=today_of(at),
+        value_date=local_day(at),
         counterpart_id=entry.counterpart_id,
         client_id=entry.client_id,
         insurer_id=entry.insurer_id,
@@ -490,7 +486,7 @@ def expected(session: Session, actor: Actor) -> list[Expected]:
     for pay, claim, currency in pays:
         left = pay.amount - paid_in[pay.id]
         if left > 0:
-            due = today_of(pay.paid_at)
+            due = local_day(pay.paid_at)
             out.append(Expected("claim_received", left, currency, claim.policy_id, claim.id, pay.id, due, claim.number))
     policies = session.execute(
         select(Policy).where(

@@ -15,7 +15,7 @@ from tandem.case import audience
 from tandem.case.models import Case
 from tandem.case.service import adjuster_side, case_id_of, record_event
 from tandem.claim.models import Claim, TeamMember, TeamRole
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import Conflict, InvalidInput, NotFound
 from tandem.party.service import ineligibility_words
 from tandem.routing.service import case_subject, evaluate
@@ -41,10 +41,7 @@ def add_team_member(
     rec = evaluate(session, claim if isinstance(claim, Claim) else case_subject(session, claim), adj, now)
     blocking = [r for r in rec.reasons if r not in NOT_BLOCKING]
     if blocking:  # named in words beside the field (issue 22 item 6)
-        why = (
-            ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), subject_broker(session, claim))
-            or adj.name
-        )
+        why = ineligibility_words(session, adj, local_day(now), subject_broker(session, claim)) or adj.name
         raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": str(why)})
     if session.execute(
         select(TeamMember.id).where(TeamMember.case_id == case_id_of(claim), TeamMember.adjuster_id == adj.id)

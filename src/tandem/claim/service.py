@@ -32,7 +32,7 @@ from tandem.claim.models import (
 from tandem.config import Settings
 from tandem.db import insert_or_skip
 from tandem.kit.canonical import canonical_json, sha256_hex
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, TandemError
 from tandem.notification.outbox import Job, enqueue_all
 from tandem.policy import suspension
@@ -147,7 +147,7 @@ def notify_loss(
         policy = scope.get_policy(session, actor, notice.policy_id, lazyload(Policy.sections))
     if policy.status not in NOTIFIABLE:
         raise InvalidInput("The policy is not in force.", fields={"policy_id": "policy is not in force"})
-    loss_day = notice.loss_at.astimezone(SHANGHAI).date()
+    loss_day = local_day(notice.loss_at)
     if not (policy.period_start <= loss_day <= policy.period_end):
         raise InvalidInput("The loss is outside the policy period.", fields={"loss_at": "outside the policy period"})
     gap = suspension.uncovered(session, policy, loss_day)

@@ -47,7 +47,7 @@ from tandem.claim.models import (
 from tandem.config import Settings
 from tandem.fees.engine import FeeTerms
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NeedsConfirmation, NotFound, StateChanged
 from tandem.kit.i18n import N_
 from tandem.kit.money import round_cny
@@ -361,7 +361,7 @@ def add_team_member(
     if blocking:
         from tandem.party.service import ineligibility_words
 
-        why = ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), claim.broker_id) or adj.name
+        why = ineligibility_words(session, adj, local_day(now), claim.broker_id) or adj.name
         raise InvalidInput("This adjuster cannot work the case: {why}.", why=why, fields={"adjuster_id": str(why)})
     if session.execute(
         select(TeamMember.id).where(TeamMember.claim_id == claim.id, TeamMember.adjuster_id == adj.id)

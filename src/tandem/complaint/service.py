@@ -27,7 +27,7 @@ from tandem.case.models import Case
 from tandem.claim.models import Participation, PartyRole
 from tandem.complaint.models import Complaint
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.notification.outbox import Job, enqueue_all
@@ -164,7 +164,7 @@ def file(session: Session, actor: Actor, case_id: object, *, kind: str, target_i
     if errors:
         raise InvalidInput(next(iter(errors.values())), fields=errors)
     assert target is not None
-    due = now.astimezone(SHANGHAI).date() + dt.timedelta(days=DECISION_DAYS)
+    due = local_day(now) + dt.timedelta(days=DECISION_DAYS)
     row = Complaint(
         case_id=case.id, kind=kind, state="received", complainant_id=actor.org_id, target_id=target,
         text=text.strip(), filed_by=actor.user_id, received_at=now, acknowledged_at=now, due_on=due,
@@ -208,7 +208,7 @@ def _move(session: Session, ref: audit.ActorRef, row: Complaint, action: str, te
           request_id: str | None = None) -> None:  # fmt: skip
     values: dict[str, Any] = {}
     if action == "extend":
-        received = row.received_at.astimezone(SHANGHAI).date()
+        received = local_day(row.received_at)
         values = {"extension_reason": text, "extended_at": now, "due_on": received + dt.timedelta(days=EXTENDED_DAYS)}
     elif action == "decide":
         values = {"decision": text, "decided_at": now}
@@ -288,7 +288,7 @@ def statistics(session: Session, actor: Actor, year: int) -> list[YearFigures]:
         c["open"] += row.state in OPEN_STATES
         if row.decided_at is not None:
             c["decided"] += 1
-            c["decided_in_time"] += row.decided_at.astimezone(SHANGHAI).date() <= row.due_on
+            c["decided_in_time"] += local_day(row.decided_at) <= row.due_on
     fields = ("received", "decided", "decided_in_time", "extended", "escalated", "open")
     return [
         YearFigures(org, **{k: c[k] for k in fields}) for org, c in sorted(counts.items(), key=lambda kv: str(kv[0]))

@@ -18,6 +18,7 @@ from tandem.deps import ActorDep, ClockDep, SessionDep
 from tandem.fees import documents, invoices
 from tandem.fees.invoices import Ledger, WorkIn
 from tandem.fees.models import Invoice
+from tandem.kit.clock import local_day
 from tandem.kit.limits import REASON_MAX
 from tandem.schemas import Date, MoneyIn, MoneyOut, Strict
 
@@ -170,7 +171,7 @@ def ledger_out(session: Session, ledger: Ledger, now: dt.datetime) -> LedgerOut:
         for key, row in sorted(ledger.ageing.items(), key=lambda kv: ledger.names.get(kv[0], ""))
     ]
     return LedgerOut(
-        as_of=invoices.today_local_of(now),
+        as_of=local_day(now),
         invoices=[invoice_out(session, inv) for inv, _left in ledger.items],
         ageing=rows,
     )

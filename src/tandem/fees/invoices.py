@@ -38,7 +38,7 @@ from tandem.fees import ageing
 from tandem.fees.engine import FeeInputError, fee_document
 from tandem.fees.models import Invoice, InvoiceCounter, InvoicePayment
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, IllegalTransition, InvalidInput, NotFound
 from tandem.kit.i18n import DEFAULT_LOCALE, N_, format_date, format_money, translate_message
 from tandem.kit.limits import reason_text
@@ -314,7 +314,7 @@ def _issue(
     report = _latest_report(session, letter)
     if report is None:
         raise NotInvoiceable(NO_REPORT)
-    on = at.astimezone(SHANGHAI).date()
+    on = local_day(at)
     calc = _calculate(case, letter, work, report, on)
     payer_kind = calc["terms"]["payer"]
     payer = _payer(session, letter, payer_kind)
@@ -449,7 +449,7 @@ def record_payment(
         raise InvalidInput("Enter an amount above zero.", fields={"amount": "must be above 0.00"})
     if amount > left:
         raise InvalidInput("The payment is above the open amount.", fields={"amount": f"at most {left:.2f}"})
-    if paid_on > today_local_of(at):
+    if paid_on > local_day(at):
         raise InvalidInput("The payment date is in the future.", fields={"paid_on": "not after today"})
     if paid_on < inv.invoice_date:
         raise InvalidInput("The payment date is before the invoice.", fields={"paid_on": "not before the invoice date"})
@@ -483,10 +483,6 @@ def record_payment(
     )
     _tell_firm(session, inv, "fees.payment_recorded", at=at, amount=format_money(amount))
     return inv
-
-
-def today_local_of(at: dt.datetime) -> dt.date:
-    return at.astimezone(SHANGHAI).date()
 
 
 # ---- audit and notifications ------------------------------------------------------------------------
@@ -650,7 +646,7 @@ def escalate(session: Session, invoice_id: uuid.UUID, now: dt.datetime) -> bool:
     if (
         inv is None
         or inv.state not in OPEN
-        or ageing.days_overdue(inv.due_date, today_local_of(now)) <= ageing.ESCALATE_AFTER_DAYS
+        or ageing.days_overdue(inv.due_date, local_day(now)) <= ageing.ESCALATE_AFTER_DAYS
     ):
         return False
     users = users_with_roles(session, inv.payer_id, [Role.ORG_ADMIN]) or users_with_roles(
@@ -664,7 +660,7 @@ def escalate(session: Session, invoice_id: uuid.UUID, now: dt.datetime) -> bool:
         "fees.invoice_escalated",
         inv,
         at=now,
-        after={"days_overdue": ageing.days_overdue(inv.due_date, today_local_of(now))},
+        after={"days_overdue": ageing.days_overdue(inv.due_date, local_day(now))},
     )
     return True
 
@@ -709,7 +705,7 @@ class Ledger:
 
 def _ledger(session: Session, stmt: Select[Any], by: str, now: dt.datetime) -> Ledger:
     rows = _open_rows(session, stmt.order_by(Invoice.due_date, Invoice.number))
-    today = today_local_of(now)
+    today = local_day(now)
     items = (
         ageing.OpenItem(str(inv.payer_id if by == "payer" else inv.firm_id), inv.due_date, left) for inv, left in rows
     )

@@ -27,7 +27,7 @@ from tandem.db import Money
 from tandem.fees import ageing
 from tandem.fees.invoices import OPEN
 from tandem.fees.models import Invoice, InvoicePayment
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.party.models import Adjuster
 from tandem.policy.models import Policy
 from tandem.report.models import Report
@@ -102,7 +102,7 @@ class Facts:
 
 
 def month(at: dt.datetime | dt.date) -> str:
-    day = at.astimezone(SHANGHAI).date() if isinstance(at, dt.datetime) else at
+    day = local_day(at) if isinstance(at, dt.datetime) else at
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -225,7 +225,7 @@ def _clocks(session: Session, claims: dict[uuid.UUID, ClaimRow], ids: Select[Any
 def _fees(
     session: Session, claims: dict[uuid.UUID, ClaimRow], actor: Actor, ids: Select[Any], now: dt.datetime
 ) -> list[FeeRow]:
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     paid = (
         select(InvoicePayment.invoice_id.label("iid"), func.sum(InvoicePayment.amount, type_=Money).label("paid"))
         .where(InvoicePayment.paid_on <= today)

@@ -35,7 +35,7 @@ from tandem.case import service as case_service
 from tandem.case.models import Case
 from tandem.inforce.models import StagedPlan, StagedSurvey, StagedTask
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_, translate_message
 from tandem.notification.outbox import Job, enqueue_all
@@ -369,7 +369,7 @@ def schedule_next(
     stage = pending.stage if pending else max((s.stage for s in surveys), default=0) + 1
     after = max((s.due_date for s in surveys if s.status == "reported"), default=policy.period_start)
     if pending is None:
-        after = max(after, now.astimezone(SHANGHAI).date())
+        after = max(after, local_day(now))
     due = survey_date(policy, plan, after)
     if due > policy.period_end:
         return None

@@ -32,7 +32,7 @@ from tandem.claim.models import Appointment
 from tandem.fees.engine import FeeTerms
 from tandem.inforce import staged
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import reason_text
@@ -156,7 +156,7 @@ def _adjuster(
     ).first()
     if declined is not None:
         raise InvalidInput(DECLINED_BEFORE, fields={"adjuster_id": DECLINED_BEFORE})
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     words = party_service.ineligibility_words(session, adj, today, policy.broker_id)
     if words is not None:
         raise InvalidInput(str(words), fields={"adjuster_id": str(words)})

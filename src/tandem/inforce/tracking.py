@@ -26,7 +26,7 @@ from tandem.claim.models import Claim
 from tandem.fees import ageing
 from tandem.fees.invoices import days_to_pay_by_payer
 from tandem.fees.models import Invoice
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, NotFound
 from tandem.placement import comparison_stats as stats
 from tandem.placement.comparison import facts_by_claim
@@ -152,7 +152,7 @@ def _fees(session: Session, insurer_id: uuid.UUID, claims: list[ClaimLine], toda
 def _record(session: Session, insurer: Organisation, policies: list[Policy], now: dt.datetime) -> Record:
     ids = [p.id for p in policies]
     claims = _claims(session, now, Claim.policy_id.in_(ids), Claim.insurer_id == insurer.id) if ids else []
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     platform = days_to_pay_by_payer(session, [insurer.id])[insurer.id]
     return Record(
         insurer.id,

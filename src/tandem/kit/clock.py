@@ -45,5 +45,10 @@ def local(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(SHANGHAI)
 
 
+def local_day(at: dt.datetime) -> dt.date:
+    """The calendar day in Shanghai of a moment (stored in UTC): the day a user sees and deadlines count."""
+    return at.astimezone(SHANGHAI).date()
+
+
 def today_local(clock: Clock) -> dt.date:
-    return clock.now().astimezone(SHANGHAI).date()
+    return local_day(clock.now())

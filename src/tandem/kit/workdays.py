@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _as_date(value: dt.date) -> dt.date:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime refused; use an aware time")
-        return value.astimezone(SHANGHAI).date()
+        return local_day(value)
     return value
 
 

@@ -23,7 +23,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, InvalidInput
 from tandem.kit.i18n import format_local
 from tandem.kit.limits import reason_text
@@ -122,7 +122,7 @@ def set_tolerance(session: Session, actor: Actor, *, tolerance: int, window_mont
 
 def window_start(at: dt.datetime, months: int) -> dt.datetime:
     """The start of the window: the same local day ``months`` months before (00:00 Asia/Shanghai), in UTC."""
-    day = at.astimezone(SHANGHAI).date()
+    day = local_day(at)
     start = dt.date(*add_months(day, -months))
     return dt.datetime.combine(start, dt.time(0), tzinfo=SHANGHAI).astimezone(dt.UTC)
 
@@ -158,7 +158,7 @@ def check_tolerance(session: Session, finding: Finding, at: dt.datetime) -> Prop
             Proposal.state.in_(PENDING),
         )
     ).first()
-    today = at.astimezone(SHANGHAI).date()
+    today = local_day(at)
     if pending or party_service.blacklist_hits(session, finding.adjuster, today, finding.broker_id):
         return None
     basis = [finding] if serious and len(upheld) <= tol.tolerance else upheld
@@ -231,7 +231,7 @@ def decide(session: Session, actor: Actor, proposal_id: Any, decision: Decision,
     lines = list(dict.fromkeys(x.strip() for x in decision.lines if x.strip()))
     values: dict[str, Any] = {"decided_by": actor.user_id, "decided_at": at, "decision_reason": text}
     if decision.blacklist:
-        appeal_day = at.astimezone(SHANGHAI).date() + dt.timedelta(days=APPEAL_DAYS)
+        appeal_day = local_day(at) + dt.timedelta(days=APPEAL_DAYS)
         due = dt.datetime.combine(appeal_day, dt.time.max, tzinfo=SHANGHAI).astimezone(dt.UTC)
         values |= {"lines": lines, "term_months": decision.term_months, "appeal_due": due}
     before, after = transition.move(
@@ -274,7 +274,7 @@ def decide(session: Session, actor: Actor, proposal_id: Any, decision: Decision,
 
 
 def _list(session: Session, actor: Actor, proposal: Proposal, reason: str, at: dt.datetime) -> BlacklistEntry:
-    start = at.astimezone(SHANGHAI).date()
+    start = local_day(at)
     entry = party_service.add_to_blacklist(
         session,
         actor,
@@ -393,7 +393,7 @@ def end_listing(session: Session, entry_id: uuid.UUID, at: dt.datetime) -> bool:
     """At the end of its term an entry ends (on the record, and its people are told); False when it was
     lifted before or its term is not over."""
     entry = session.get(BlacklistEntry, entry_id)
-    today = at.astimezone(SHANGHAI).date()
+    today = local_day(at)
     if entry is None or entry.state != "active" or entry.valid_until is None or entry.valid_until >= today:
         return False
     party_service.end_blacklist_entry(session, entry, at=at)

@@ -35,7 +35,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Organisation, OrgKind, Role
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, IllegalTransition, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import reason_text
@@ -213,7 +213,7 @@ def may_edit(actor: Actor, firm_id: uuid.UUID, filing: FirmFiling | None) -> boo
 def is_late(row: FirmChangeReport, today: dt.date) -> bool:
     """Reported after the due date, or still unreported after it."""
     if row.submitted_at is not None:
-        return row.submitted_at.astimezone(SHANGHAI).date() > row.due_on
+        return local_day(row.submitted_at) > row.due_on
     return today > row.due_on
 
 
@@ -375,7 +375,7 @@ def act(
     assert firm is not None
     rule = transition.resolve(FILING_RULES, filing.state, action, frozenset(r.value for r in actor.roles))
     transition.check_guard(rule, actor, filing.firm_id)
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     values: dict[str, Any] = {"decided_at": now}
     reason = None
     if action == "submit":
@@ -493,7 +493,7 @@ def open_change(
     report at once with its ``details``."""
     firm = firm_of(session, actor, firm_id)
     _require_firm_admin(actor, firm)
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     errors = {}
     if kind not in CHANGE_KINDS:
         errors["kind"] = CHANGE_KIND_NEEDED
@@ -572,7 +572,7 @@ def deadline(session: Session, payload: dict[str, Any], now: dt.datetime) -> boo
     if row is None or row.state != "open":
         return False
     late = payload["kind"] == "late"
-    if not late and now.astimezone(SHANGHAI).date() > row.due_on:
+    if not late and local_day(now) > row.due_on:
         return False  # recorded after its due date: the late notice says it, not a reminder
     params = {"firm": _firm_name(session, row.firm_id), "date": row.due_on.isoformat(), "text": ""}
     users = _firm_admins(session, row.firm_id) + (supervision_users(session) if late else [])

@@ -34,7 +34,7 @@ from tandem.access.models import OrgKind, Role
 from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.workdays import nth_working_day_after
 from tandem.party.models import Adjuster, AdjusterFirm, Registration, RegistrationCheck, Sanction
@@ -60,10 +60,6 @@ REGISTRATION_RULES: transition.Table = {
     ("registered", "end"): transition.Rule(to="ended", by=frozenset({"system"})),  # a move
     ("leaving", "end"): transition.Rule(to="ended", by=frozenset({"system"})),
 }
-
-
-def today_of(at: dt.datetime) -> dt.date:
-    return at.astimezone(SHANGHAI).date()
 
 
 def is_supervision(actor: Actor) -> bool:
@@ -168,7 +164,7 @@ def move(
             raise NotFound()
     else:
         raise ActionNotAllowed()
-    today = today_of(at)
+    today = local_day(at)
     if starts_on > today:
         raise InvalidInput("The registration cannot start in the future.", fields={"starts_on": "after today"})
     adj = _find_practitioner(session, actor, certificate_no, id_number, adjuster_id)
@@ -227,7 +223,7 @@ def leave(session: Session, actor: Actor, adjuster_id: object, *, left_on: dt.da
     """The practitioner left the firm on ``left_on``: no more work through it, and the deregistration is
     due on the 5th working day after."""
     _adj, reg = _current(session, actor, adjuster_id)
-    if left_on > today_of(at) or left_on < reg.starts_on:
+    if left_on > local_day(at) or left_on < reg.starts_on:
         raise InvalidInput("The leaving date is outside the registration.", fields={"left_on": "out of range"})
     changes: dict[str, object] = {"left_on": left_on, "deregister_by": deregister_by(session, left_on)}
     _move_registration(
@@ -241,7 +237,7 @@ def deregister(
 ) -> Registration:
     """Cancel the open registration (注销执业登记) today; one not yet marked as left needs ``left_on``."""
     _adj, reg = _current(session, actor, adjuster_id)
-    today = today_of(at)
+    today = local_day(at)
     changes: dict[str, object] = {"ends_on": today}
     if reg.state == "registered":
         if left_on is None:
@@ -298,7 +294,7 @@ def record_check(
         raise InvalidInput("Unknown source.", fields={"source": "one of " + ", ".join(CHECK_SOURCES)})
     if result not in CHECK_RESULTS:
         raise InvalidInput("Unknown result.", fields={"result": "one of " + ", ".join(CHECK_RESULTS)})
-    if checked_on > today_of(at):
+    if checked_on > local_day(at):
         raise InvalidInput("The check cannot be in the future.", fields={"checked_on": "after today"})
     reg = current_registration(adj)
     check = RegistrationCheck(

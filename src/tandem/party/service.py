@@ -16,7 +16,7 @@ from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.config import Settings, get_settings
 from tandem.kit import pii, transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.limits import reason_text
@@ -404,7 +404,7 @@ def register_adjuster(
             raise NotRegistrable()
         msg = "already registered with a firm (one firm only)" if field == "registration_no" else "already registered"
         raise Conflict("Already registered.", fields={field: msg})
-    today = at.astimezone(SHANGHAI).date()
+    today = local_day(at)
     if starts_on is not None and starts_on > today:
         raise InvalidInput("The registration cannot start in the future.", fields={"starts_on": "after today"})
     adj = Adjuster(

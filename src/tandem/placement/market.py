@@ -29,7 +29,7 @@ from tandem.case import audience as _audience
 from tandem.case import service as case_service
 from tandem.claim.models import Deadline, Participation, PartyRole
 from tandem.kit import transition as _transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -216,7 +216,7 @@ def events(session: Session, sub: Submission) -> list[AuditEvent]:
 
 def is_valid(quote: Quote, now: dt.datetime) -> bool:
     """The quote can still be accepted: its last valid day (Asia/Shanghai) has not passed."""
-    return quote.valid_until >= now.astimezone(SHANGHAI).date()
+    return quote.valid_until >= local_day(now)
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
@@ -729,7 +729,7 @@ def quote(session: Session, actor: Actor, submission_id: object, data: Mapping[s
     if side_on(session, actor, sub) != PartyRole.INSURER.value:
         raise ActionNotAllowed()
     _transition.resolve(SUBMISSION_RULES, sub.status.value, "quote", _roles(actor))
-    clean = check_quote(sub, data, now.astimezone(SHANGHAI).date())
+    clean = check_quote(sub, data, local_day(now))
     pricing = price(sub, clean)
     last = session.execute(select(func.max(Quote.version)).where(Quote.submission_id == sub.id)).scalar() or 0
     row = Quote(

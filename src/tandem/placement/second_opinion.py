@@ -28,7 +28,7 @@ from tandem.case import service as case_service
 from tandem.claim.models import Appointment, PartyRole
 from tandem.fees.engine import FeeTerms
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.limits import REASON_MAX
 from tandem.party.models import Adjuster
@@ -215,7 +215,7 @@ def appoint(
         firm_id=adj.firm_id,
         adjuster_id=adj.id,
         state=APPOINTED,
-        blacklisted=bool(blacklist_hits(session, adj, now.astimezone(SHANGHAI).date(), placement.broker_id)),
+        blacklisted=bool(blacklist_hits(session, adj, local_day(now), placement.broker_id)),
         created_at=now,
         created_by=actor.user_id,
         updated_at=now,

@@ -24,7 +24,7 @@ from tandem.case import audience, letters
 from tandem.case import service as case_service
 from tandem.claim.models import Appointment, Deadline
 from tandem.fees.engine import FeeTerms
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.workdays import END_OF_DAY, add_working_days
@@ -221,7 +221,7 @@ def issue_letter(session: Session, actor: Actor, placement: Placement, now: dt.d
 
 def report_due_at(due: dt.date | None, now: dt.datetime) -> dt.datetime:
     """The end of the report's due day (Asia/Shanghai), or InvalidInput naming ``report_due``."""
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     if due is None:
         raise InvalidInput("Agree the date the report is due.", fields={"report_due": "required"})
     if due <= today:

@@ -30,7 +30,7 @@ from tandem.access.permissions import Perm
 from tandem.audit import service as audit
 from tandem.config import Settings
 from tandem.kit import ids, pii
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, TandemError
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.sheets import Row
@@ -264,7 +264,7 @@ def _adjuster(run: _Run, row: Row) -> None:
     id_number = None
     if values["id_number"]:
         try:
-            id_number = ids.normalise_id_number(values["id_number"], today=run.at.astimezone(SHANGHAI).date())
+            id_number = ids.normalise_id_number(values["id_number"], today=local_day(run.at))
         except ids.IdentifierError as exc:
             errors["id_number"] = str(exc)
     if run.refuse(row, errors) or firm_id is None:
@@ -319,7 +319,7 @@ def _register(run: _Run, firm_id: uuid.UUID, values: dict[str, str], id_number: 
         after={"name": adj.name, "registration_no": adj.registration_no, "imported_by": str(run.actor.org_id)},
         request_id=run.actor.request_id,
     )
-    today = run.at.astimezone(SHANGHAI).date()
+    today = local_day(run.at)
     open_registration(run.session, adj, firm_id, adj.registration_no, today, at=run.at, actor=run.actor)
     run.adjusters[adj.registration_no] = adj.id
     run.out.created["adjuster"].append(adj.name)

@@ -19,7 +19,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, StateChanged
 from tandem.kit.i18n import N_
 from tandem.kit.workdays import nth_working_day_after
@@ -174,7 +174,7 @@ def request(
         premium_delta=delta,
         pricing={"base_version": now_version.number, "old_sections": old, **priced},
         reason=reason.strip(),
-        answer_due=nth_working_day_after(now.astimezone(SHANGHAI).date(), answer_working_days, calendar.load(session)),
+        answer_due=nth_working_day_after(local_day(now), answer_working_days, calendar.load(session)),
         requested_at=now,
         requested_by=actor.user_id,
     )

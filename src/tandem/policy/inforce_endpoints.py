@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from tandem.access import scope
 from tandem.deps import ActorDep, ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.limits import REASON_MAX
 from tandem.policy import endorsements, suspension
 from tandem.policy import versions as policy_versions
@@ -120,7 +120,7 @@ def endorsement_out(e: Endorsement, now: dt.datetime) -> EndorsementOut:
         reason=e.reason,
         answer=e.answer,
         answer_due=e.answer_due,
-        late=endorsements.is_late(e, now.astimezone(SHANGHAI).date()),
+        late=endorsements.is_late(e, local_day(now)),
         requested_at=e.requested_at,
         answered_at=e.answered_at,
     )

@@ -27,7 +27,7 @@ from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import SHANGHAI, local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.notification.outbox import Job, enqueue_all
@@ -180,7 +180,7 @@ def open_recovery(
     if not reasons.strip():
         raise InvalidInput(REASONS_NEEDED, fields={"reasons": REASONS_NEEDED})
     amount = sum((h.amount for h in items), Decimal(0))
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     row = Recovery(
         policy_id=policy.id, status="demanded", amount=amount, round_no=1, report_id=report_id,
         heads=[{"head": h.head, "amount": f"{h.amount:.2f}", "evidence": h.evidence} for h in items],
@@ -215,7 +215,7 @@ def act(
             raise InvalidInput(fields={"action": "one of " + ", ".join(ACTIONS)})
         transition.resolve(RULES, row.status, action, frozenset())  # 409 when illegal in this state
         raise ActionNotAllowed()
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     on = _checked(action, row, amount, reasons, channel, on_date, today)
     before = row.status
     rule = transition.resolve(RULES, row.status, action, frozenset(r.value for r in actor.roles))
@@ -252,7 +252,7 @@ def _checked(
     if action == "escalate" and channel not in CHANNELS:
         errors["channel"] = CHANNEL_NEEDED
     dated = action in ("pay", "escalate", "decide")
-    opened = row.opened_at.astimezone(SHANGHAI).date()
+    opened = local_day(row.opened_at)
     if dated and (on_date is None or not opened <= on_date <= today):
         errors["on_date"] = DATE_NEEDED
     if errors:

@@ -17,7 +17,7 @@ from tandem.access.models import Organisation, OrgKind, Role
 from tandem.access.permissions import Perm, roles_with
 from tandem.audit import service as audit
 from tandem.kit import transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, StateChanged
 from tandem.kit.i18n import N_, Phrase
 from tandem.party.models import Adjuster, InsurerProduct
@@ -73,7 +73,7 @@ def designation_refusal(
 ) -> Phrase | None:
     """Why ``adj`` cannot be designated for claims on a policy of ``line`` issued at ``at`` (the routing
     checks: a designated adjuster gets each case at once, so it must be able to take it); None when it can."""
-    return ineligibility_words(session, adj, at.astimezone(SHANGHAI).date(), broker_id, line)
+    return ineligibility_words(session, adj, local_day(at), broker_id, line)
 
 
 def issue_policy(

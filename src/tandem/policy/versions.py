@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.placement.market_models import Quote
 from tandem.policy.inforce_models import PolicyVersion
 from tandem.policy.models import Policy, PolicySection
@@ -107,7 +107,7 @@ def _decimal(value: Any) -> Decimal | None:
 def sections_at(session: Session, policy: Policy, when: dt.datetime) -> list[PolicySection]:
     """The sections in force at ``when`` (a loss time): the policy's own rows, or detached copies of a
     recorded version's snapshot (never added to the session)."""
-    version = version_at(session, policy, when.astimezone(SHANGHAI).date())
+    version = version_at(session, policy, local_day(when))
     if version is None:
         return list(policy.sections)
     return [

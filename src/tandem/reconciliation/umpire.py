@@ -18,7 +18,7 @@ from tandem.access.models import Organisation
 from tandem.case.models import Case
 from tandem.case.service import case_id_of
 from tandem.claim.models import Claim, Participation, PartyRole
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import Conflict, NotFound
 from tandem.kit.i18n import N_, Phrase, phrase_text
 from tandem.party.models import Adjuster, Expert
@@ -110,9 +110,7 @@ def adjuster_standing(session: Session, claim: Subject, adj: Adjuster, now: dt.d
         conflicts.append(Phrase(N_("{name}: {firm} takes part in this case"), name=adj.name, firm=firm))
     subject = claim if isinstance(claim, Claim) else case_subject(session, claim)
     if [r for r in evaluate(session, subject, adj, now).reasons if r not in (*NOT_BLOCKING, "conflict_of_interest")]:
-        conflicts.append(
-            ineligibility_words(session, adj, now.astimezone(SHANGHAI).date(), subject.broker_id) or Phrase(adj.name)
-        )
+        conflicts.append(ineligibility_words(session, adj, local_day(now), subject.broker_id) or Phrase(adj.name))
     return Candidate("adjuster", adj.id, adj.name, firm, adj.firm_id not in on_case, conflicts)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tandem.case.models import Case
 from tandem.claim.models import Claim, ClaimStatus, Participation, PartyRole
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.neutrality import interests, recusal
 from tandem.party import service as party_service
 from tandem.party.models import Adjuster
@@ -157,7 +157,7 @@ def evaluate(session: Session, claim: Claim | Subject, adj: Adjuster, now: dt.da
     """Eligibility (exclusion codes) and, if eligible, a score with its explanation, for a claim or any
     case described as a ``Subject``."""
     subject = claim if isinstance(claim, Subject) else claim_subject(claim)
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     rec = Recommendation(adj)
     rec.reasons = party_service.ineligibility(session, adj, today, subject.broker_id, subject.line)
     rec.declarations = [interests.label(d) for d in interests.conflicts(session, adj.id, subject.parties, today)]

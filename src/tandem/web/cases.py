@@ -45,7 +45,7 @@ from tandem.expert.endpoints import Suggestion, expert_suggestions
 from tandem.expert.models import Engagement
 from tandem.expert.service import IndexPreparing
 from tandem.kit import i18n, transition
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.i18n import N_
 from tandem.kit.pagination import decode_cursor, encode_cursor
 from tandem.party import service as party_service
@@ -866,7 +866,7 @@ def _adjuster_actions(
     if not (working and has(frozenset({ADJ, FADM}))):
         return
     team_ids = {m.adjuster_id for m in workflow.team(session, claim)}
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     a.team_candidates = [
         adj
         for adj in session.execute(

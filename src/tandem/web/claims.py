@@ -26,7 +26,7 @@ from tandem.claim import inbound, proposal, service, survey_notes, workflow
 from tandem.claim.models import Channel, Document, InboundMessage
 from tandem.config import Settings
 from tandem.deps import ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import SHANGHAI, Clock, today_local
+from tandem.kit.clock import Clock, local_day, today_local
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -234,7 +234,7 @@ def _read_notice(
     elif (
         loss_at is not None
         and chosen is not None
-        and not (chosen.period_start <= loss_at.astimezone(SHANGHAI).date() <= chosen.period_end)
+        and not (chosen.period_start <= local_day(loss_at) <= chosen.period_end)
     ):
         errors["loss_at"] = LOSS_OUTSIDE_PERIOD
     for name, limit in (("location", 300), ("description", 5000)):

@@ -21,6 +21,7 @@ from tandem.brokerage import business_file, ledger
 from tandem.brokerage.endpoints import entries_out, statement_csv_response, statement_out
 from tandem.claim.models import Claim
 from tandem.deps import ClockDep, SessionDep, SettingsDep
+from tandem.kit.clock import local_day
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -99,7 +100,7 @@ def _page(
     status: int = 200,
 ) -> Response:
     broker_id = ledger.reader(actor)
-    today = ledger.today_of(clock.now())
+    today = local_day(clock.now())
     rows = ledger.entries(session, broker_id)
     shown = [
         e

@@ -29,7 +29,7 @@ from tandem.fees.invoices import org_names
 from tandem.figures import compute, facts
 from tandem.figures.compute import KINDS, Filters
 from tandem.kit import i18n
-from tandem.kit.clock import SHANGHAI, today_local
+from tandem.kit.clock import local_day, today_local
 from tandem.kit.errors import NotFound
 from tandem.kit.i18n import N_
 from tandem.placement.comparison_stats import Figure
@@ -199,7 +199,7 @@ def _key_label(by: str, key: Any, names: dict[str, str], locale: str) -> str:
 
 def year_back(now: dt.datetime) -> str:
     """The month eleven months before ``now``'s (Asia/Shanghai): with it, twelve months."""
-    day = now.astimezone(SHANGHAI).date()
+    day = local_day(now)
     index = day.year * 12 + day.month - 1 - 11
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 

@@ -30,7 +30,6 @@ from tandem.web.claims import FormDep
 from tandem.web.forms import FormState
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.labels import LABELS, TONES
-from tandem.web.registry import _date
 from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -151,7 +150,8 @@ def _cover(form: Mapping[str, Any], errors: dict[str, object]) -> tuple[svc.Liab
     if forms.text(form, "cover", 20) == "fund":
         return None, forms.money(forms.text(form, "risk_fund", 30), errors, "risk_fund")
     limit = forms.money(forms.text(form, "l_limit", 30), errors, "liability")
-    starts, ends = _date(forms.text(form, "l_starts_on", 20)), _date(forms.text(form, "l_ends_on", 20))
+    starts = forms.optional_day(forms.text(form, "l_starts_on", 20))
+    ends = forms.optional_day(forms.text(form, "l_ends_on", 20))
     if starts is None or ends is None:
         errors["liability"] = svc.LIABILITY_INVALID
     if "liability" in errors:
@@ -203,7 +203,7 @@ def act(
     names = ("filing_no", "published_on", "reasons")
     state = FormState(values={n: forms.text(form, n, REASON_MAX) for n in names})
     v = state.values
-    published_on = _date(v["published_on"]) if v["published_on"].strip() else None
+    published_on = forms.optional_day(v["published_on"]) if v["published_on"].strip() else None
     try:
         svc.act(session, actor, firm_id, action, now=clock.now(), filing_no=v["filing_no"], published_on=published_on,
                 reasons=v["reasons"])  # fmt: skip
@@ -221,8 +221,8 @@ def record_change(
     state = FormState(values={n: forms.text(form, n, REASON_MAX) for n in ("kind", "changed_on", "details", "submit")})
     v = state.values
     try:
-        svc.open_change(session, actor, firm_id, kind=v["kind"], changed_on=_date(v["changed_on"]), now=clock.now(),
-                        details=v["details"], submit=bool(v["submit"]))  # fmt: skip
+        svc.open_change(session, actor, firm_id, kind=v["kind"], changed_on=forms.optional_day(v["changed_on"]),
+                        now=clock.now(), details=v["details"], submit=bool(v["submit"]))  # fmt: skip
     except TandemError as exc:
         return forms.failed_form(
             session, exc, "change", state, partial(filing_page, request, actor, session, clock, firm_id)

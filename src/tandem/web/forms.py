@@ -17,7 +17,7 @@ from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemEr
 from tandem.kit.i18n import N_, gettext
 from tandem.kit.limits import REASON_MAX
 from tandem.kit.money import DecimalInputError, parse_decimal
-from tandem.schemas import as_utc
+from tandem.schemas import as_utc, bounded_date
 
 REQUIRED = N_("Required.")  # the same msgid as the login form's
 TOO_LONG = N_("Too long.")
@@ -189,6 +189,14 @@ def local_datetime(value: str, errors: dict[str, object], name: str, *, required
         return as_utc(found if found.tzinfo is not None else found.replace(tzinfo=SHANGHAI))
     except ValueError:  # not a time, or outside the years a record spans (schemas.as_utc)
         errors[name] = BAD_DATETIME
+        return None
+
+
+def optional_day(value: str) -> dt.date | None:
+    """A date typed as ``2027-01-31`` within the range the API accepts; None when empty or not a date."""
+    try:
+        return bounded_date(dt.date.fromisoformat(value.strip()))
+    except ValueError:
         return None
 
 

@@ -22,6 +22,7 @@ from tandem.fees import ageing, invoices
 from tandem.fees.invoice_endpoints import invoice_out, ledger_out
 from tandem.fees.invoices import WorkIn
 from tandem.fees.models import Invoice
+from tandem.kit.clock import local_day
 from tandem.kit.errors import InvalidInput, NotFound
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -174,7 +175,7 @@ def _invoice_page(
 ) -> Response:
     inv = invoices.get_invoice(session, actor, invoice_id)
     out = invoice_out(session, inv)
-    today = invoices.today_local_of(clock.now())
+    today = local_day(clock.now())
     ctx = {
         "inv": out,
         "case": scope.get_case(session, actor, inv.case_id),

@@ -20,7 +20,7 @@ from tandem.access.models import Organisation, OrgKind, Role
 from tandem.case import service as case_service
 from tandem.claim.models import PartyRole
 from tandem.deps import ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import InvalidInput, NotFound, TandemError
 from tandem.kit.i18n import N_, Phrase
 from tandem.kit.limits import REASON_MAX
@@ -86,7 +86,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             "may_accept": insured and at_market,
             "adjusters": binding.designatable(session, actor, placement, now) if insured and at_market else [],
             "policy": binding.policy_of(session, placement.id),
-            "today": now.astimezone(SHANGHAI).date(),
+            "today": local_day(now),
         }
     }
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tandem.access.actor import Actor
 from tandem.deps import ClockDep, SessionDep
-from tandem.kit.clock import SHANGHAI, Clock
+from tandem.kit.clock import Clock, local_day
 from tandem.kit.errors import NotFound, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -153,7 +153,7 @@ def panel(session: Session, actor: Actor, placement: Placement, now: dt.datetime
             and actor.has_any(risk.INSURED_CONTACT)
             and not broker,
             frozen=status == PlacementStatus.TO_MARKET,
-            today=now.astimezone(SHANGHAI).date(),
+            today=local_day(now),
         )
     }
 
@@ -315,7 +315,7 @@ def decide(
     state = FormState()
     decisions, rename = read_decisions(form, state)
     now = clock.now()
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     try:
         if state.errors:  # typing errors first; the service's checks add what else is wrong
             checked = risk.check_decisions(decisions, {d.ref for d in decisions}, today)

@@ -21,7 +21,7 @@ from tandem.case.audience import LETTER_READERS
 from tandem.deps import ClockDep, SessionDep
 from tandem.fees.engine import FeeTerms
 from tandem.fees.terms import engagement_for
-from tandem.kit.clock import SHANGHAI, today_local
+from tandem.kit.clock import local_day, today_local
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -118,7 +118,7 @@ def selection_view(session: Session, actor: Actor, placement: Placement, now: dt
     )
     register_rows: list[tuple[Adjuster, str]] = []
     if "choose" in moves:
-        today = now.astimezone(SHANGHAI).date()
+        today = local_day(now)
         stmt = scope.register_adjusters(actor).order_by(Adjuster.name, Adjuster.id)
         register_rows = [
             (a, party_service.qualification_status(a, today)) for a in session.execute(stmt).unique().scalars()

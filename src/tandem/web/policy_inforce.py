@@ -17,7 +17,7 @@ from tandem.access import scope
 from tandem.access.actor import Actor
 from tandem.access.models import Role
 from tandem.deps import ClockDep, SessionDep, SettingsDep
-from tandem.kit.clock import SHANGHAI
+from tandem.kit.clock import local_day
 from tandem.kit.errors import InvalidInput, TandemError
 from tandem.kit.i18n import N_
 from tandem.kit.limits import REASON_MAX
@@ -78,7 +78,7 @@ def panel(session: Session, actor: Actor, policy: Policy, now: dt.datetime) -> d
             "current": history[-1],
             "endorsements": rows,
             "pending": pending,
-            "late": {e.number for e in rows if endorsements.is_late(e, now.astimezone(SHANGHAI).date())},
+            "late": {e.number for e in rows if endorsements.is_late(e, local_day(now))},
             "changes": suspension.changes(session, policy),
             "may_request": side == "broker" and in_force and pending is None,
             "may_answer": side == "insurer",

@@ -30,10 +30,9 @@ from tandem.party import service as party_service
 from tandem.party.models import Adjuster, AdjusterFirm
 from tandem.placement import binding
 from tandem.policy.models import Policy
-from tandem.schemas import bounded_date
 from tandem.web import cases, data, people, placements
 from tandem.web.claims import FormBag
-from tandem.web.forms import REASON_TOO_LONG, FormState, PageState, uuid_or_none
+from tandem.web.forms import REASON_TOO_LONG, FormState, PageState, optional_day, uuid_or_none
 from tandem.web.guards import CheckedActor, PageActor
 from tandem.web.render import is_htmx, render
 
@@ -47,13 +46,6 @@ DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 END_BEFORE_START = N_("The end is before the start.")  # the same msgid as the party service's
 ADDED = N_("The adjuster is now on the blacklist.")
 LIFTED = N_("The blacklist entry has been lifted.")
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return bounded_date(dt.date.fromisoformat(value.strip()))
-    except ValueError:
-        return None
 
 
 # ---- home ----------------------------------------------------------------------------------------
@@ -339,12 +331,12 @@ def blacklist_add(
         view.errors["reason"] = REASON_REQUIRED
     elif len(form.reason) > REASON_MAX:
         view.errors["reason"] = REASON_TOO_LONG
-    start = _date(form.valid_from) if form.valid_from else None
+    start = optional_day(form.valid_from) if form.valid_from else None
     if not form.valid_from:
         view.errors["valid_from"] = DATE_REQUIRED
     elif start is None:
         view.errors["valid_from"] = DATE_INVALID
-    end = _date(form.valid_until) if form.valid_until else None
+    end = optional_day(form.valid_until) if form.valid_until else None
     if form.valid_until and end is None:
         view.errors["valid_until"] = DATE_INVALID
     elif start and end and end < start:
