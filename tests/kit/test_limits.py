@@ -7,8 +7,11 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
+
 import tandem
 from tandem.kit.limits import REASON_MAX
+from tandem.web.labels import LABELS
 
 SRC = Path(tandem.__file__).parent
 WRITTEN_OUT = re.compile(
@@ -32,3 +35,11 @@ def test_an_api_reason_over_the_limit_is_refused_naming_the_field(env) -> None:
     r = broker.post(path, json={"reason": "x" * (REASON_MAX + 1)})
     assert r.status_code == 422 and "reason" in r.text
     assert broker.post(path, json={"reason": "x" * REASON_MAX}).status_code == 404  # the length is fine
+
+
+def test_a_label_group_is_defined_once() -> None:
+    """A page module adding a label group under a name already taken (events' perils over products'
+    perils once made a product page show raw codes) is refused when it is imported."""
+    with pytest.raises(KeyError, match="peril"):
+        LABELS["peril"] = {"flood": "Flood"}
+    assert LABELS["peril"]["fire"] == "Fire"

@@ -353,6 +353,9 @@ def test_cli_export_is_the_import_schema(env, tmp_path: Path):
         **{k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")},
         "TANDEM_DATABASE_URL": env.url,
         "TANDEM_VAR_DIR": str(tmp_path),
+        # the test database's ID and phone numbers are encrypted under the suite's keys (tests/conftest.py)
+        "TANDEM_PII_KEYS": os.environ["TANDEM_PII_KEYS"],
+        "TANDEM_PII_INDEX_KEY": os.environ["TANDEM_PII_INDEX_KEY"],
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -25,6 +25,7 @@ from tandem.deps import ClockDep, SessionDep, SettingsDep
 from tandem.kit import sheets
 from tandem.kit.errors import ActionNotAllowed, Conflict, InvalidInput, TandemError
 from tandem.kit.i18n import N_
+from tandem.kit.limits import REASON_MAX
 from tandem.party.models import AdjusterFirm, FilingStatus
 from tandem.web import forms
 from tandem.web.claims import CHOOSE_FILE, FormDep
@@ -35,7 +36,7 @@ from tandem.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-LABELS["peril"] = {
+LABELS["event_peril"] = {  # not "peril": that group names the perils a product covers (party.cover)
     "flood": N_("Flood"),
     "typhoon": N_("Typhoon"),
     "earthquake": N_("Earthquake"),
@@ -98,7 +99,7 @@ def list_page(request: Request, actor: PageActor, session: SessionDep) -> Respon
 @router.post("/events")
 def declare(request: Request, form: FormDep, actor: CheckedActor, session: SessionDep, clock: ClockDep) -> Response:
     names = ("name", "peril", "areas", "starts_at", "ends_at")
-    state = FormState(values={n: forms.text(form, n, 2000) for n in names})
+    state = FormState(values={n: forms.text(form, n, REASON_MAX) for n in names})
     v, errors = state.values, state.errors
     name = forms.required_text(v["name"], errors, "name")
     starts = forms.local_datetime(v["starts_at"], errors, "starts_at")
